@@ -1,0 +1,9 @@
+"""edu_guard: a county education bureau's system for 控辍保学 (dropout control),
+学生资助 (student aid), 送教上门 (education delivered at home) and official letters."""
+
+__version__ = "0.1.0"
+
+from edu_guard.app import create_app  # noqa: E402
+from edu_guard.hookspecs import hookimpl  # noqa: E402
+
+__all__ = ["__version__", "create_app", "hookimpl"]

@@ -1,0 +1,112 @@
+"""The application factory: the only place the Flask app is built."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+from flask import Flask, request
+from flask_babel import Babel
+from flask_login import LoginManager
+from flask_migrate import Migrate
+from flask_wtf.csrf import CSRFProtect
+
+from edu_guard import config as default_config
+from edu_guard.db import db
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+#: Top-level templates/ of the source tree.
+TEMPLATE_DIR = PACKAGE_DIR.parent / "templates"
+MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
+
+babel = Babel()
+login_manager = LoginManager()
+csrf = CSRFProtect()
+migrate = Migrate()
+
+
+class NotInitialised(RuntimeError):
+    """The instance folder has no config yet: run ``edu-guard init``."""
+
+
+def default_instance_path() -> str:
+    """Return ``EDU_GUARD_INSTANCE_PATH`` or the ``instance/`` folder of the checkout."""
+    return os.environ.get("EDU_GUARD_INSTANCE_PATH") or str(PACKAGE_DIR.parent / "instance")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bool = True) -> Flask:
+    """Build the app.
+
+    Configuration is loaded in order: :mod:`edu_guard.config` → ``<instance>/config.py``
+    → ``EDU_GUARD_*`` environment variables → ``test_config``.
+
+    :param test_config: settings that win over everything else (tests).
+    :param require_init: refuse to build without a ``SECRET_KEY`` (that is, before
+        ``edu-guard init`` wrote the instance config). ``init`` itself passes False.
+    :raises NotInitialised: when ``require_init`` and no secret key is configured.
+    """
+    instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
+    app = Flask(
+        "edu_guard",
+        instance_path=str(Path(instance_path).resolve()),
+        template_folder=str(TEMPLATE_DIR),
+        static_folder=str(PACKAGE_DIR / "static"),
+    )
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.update(default_config.env_overrides())
+    if test_config:
+        app.config.update(test_config)
+
+    if not app.config.get("SECRET_KEY"):
+        if require_init:
+            raise NotInitialised(
+                f"实例未初始化：{app.instance_path} 中没有 config.py。请先运行 `edu-guard init`。"
+                f" (instance not initialised: run `edu-guard init`)"
+            )
+    url = app.config.get("EDU_GUARD_DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'edu_guard.sqlite3'}"
+    app.config["SQLALCHEMY_DATABASE_URI"] = url
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
+    if url.startswith("sqlite"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
+    babel.init_app(app, locale_selector=_select_locale)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "请先登录。"
+
+    from edu_guard import models  # noqa: F401  (register every table)
+    from edu_guard import plugins
+
+    plugins.init_app(app)
+    _register_blueprints(app)
+    return app
+
+
+def _select_locale() -> str:
+    """Chinese by default; ``?lang=en`` or the browser may ask for English."""
+    lang = request.args.get("lang")
+    if lang in ("zh", "en"):
+        return lang
+    return "zh"
+
+
+def _register_blueprints(app: Flask) -> None:
+    from edu_guard.auth.views import bp as auth_bp
+    from edu_guard.cases.views import bp as cases_bp
+    from edu_guard.letters.views import bp as letters_bp
+    from edu_guard.registry.views import bp as registry_bp
+
+    for bp in (auth_bp, registry_bp, cases_bp, letters_bp):
+        app.register_blueprint(bp)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    from edu_guard.auth.models import User
+
+    return db.session.get(User, int(user_id))

@@ -1,0 +1,1 @@
+"""Access and audit: users, roles, scoping (数据权限) and the audit log."""

@@ -1,0 +1,64 @@
+"""The audit log writer: one call per change, in the same transaction as the change."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_login import current_user
+
+from edu_guard.auth.models import AuditLog
+from edu_guard.db import db
+
+
+def snapshot(obj: Any, fields: list[str] | None = None) -> dict:
+    """Return the column values of an ORM object as JSON-ready data.
+
+    :param obj: a mapped instance.
+    :param fields: the column names to keep; all columns when ``None``.
+    """
+    cols = [c.key for c in obj.__table__.columns]
+    out = {}
+    for key in fields or cols:
+        value = getattr(obj, key)
+        if isinstance(value, (date, datetime)):
+            value = value.isoformat()
+        elif isinstance(value, Decimal):
+            value = str(value)
+        out[key] = value
+    return out
+
+
+def acting_user_id(user=None) -> int | None:
+    """Return the id of ``user``, else of the signed-in user, else ``None`` (CLI)."""
+    if user is not None:
+        return user.id
+    try:
+        if current_user and current_user.is_authenticated:
+            return current_user.id
+    except Exception:  # noqa: BLE001 - no request context (CLI, tests)
+        return None
+    return None
+
+
+def record(action: str, obj: Any, before: dict | None = None, after: dict | None = None, user=None) -> AuditLog:
+    """Append an audit row for ``obj`` (flushed, not committed).
+
+    :param action: create, update, transition, print, serve, import …
+    :param obj: the changed mapped instance (its table name and id are recorded).
+    :param before: the state before (``snapshot``), or ``None`` for a creation.
+    :param after: the state after; defaults to ``snapshot(obj)``.
+    :param user: who acted; the signed-in user by default.
+    """
+    db.session.flush()
+    row = AuditLog(
+        user_id=acting_user_id(user),
+        action=action,
+        entity=obj.__tablename__,
+        entity_id=getattr(obj, "id", None),
+        before=before,
+        after=after if after is not None else snapshot(obj),
+    )
+    db.session.add(row)
+    return row

@@ -1,0 +1,60 @@
+"""Scoping (数据权限): the one place that limits queries to a user's area (SPEC 2.8).
+
+Admins, clerks and auditors see the county; a township user sees the township; a
+school user sees the school.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from edu_guard.auth.models import User
+
+
+def scope_children(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(Child)`` statement to the children ``user`` may see.
+
+    A township user sees children living in the township or enrolled at its schools; a
+    school user, the children enrolled at the school.
+    """
+    from edu_guard.registry.models import Child, Enrollment, School
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == user.township_id)
+        return stmt.where(sa.or_(Child.township_id == user.township_id, Child.id.in_(at_school)))
+    if user.role == "school":
+        return stmt.where(Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id)))
+    return stmt.where(sa.false())
+
+
+def scope_cases(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(DropoutCase)`` statement to the cases ``user`` may see."""
+    from edu_guard.cases.models import DropoutCase
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        return stmt.where(DropoutCase.township_id == user.township_id)
+    if user.role == "school":
+        return stmt.where(DropoutCase.school_id == user.school_id)
+    return stmt.where(sa.false())
+
+
+def can_see_child(user: User | None, child) -> bool:
+    """Return whether ``user`` may see ``child`` (same rule as :func:`scope_children`)."""
+    from edu_guard.db import db
+    from edu_guard.registry.models import Child
+
+    stmt = scope_children(sa.select(Child.id).where(Child.id == child.id), user)
+    return db.session.execute(stmt).first() is not None
+
+
+def can_see_case(user: User | None, case) -> bool:
+    """Return whether ``user`` may see ``case`` (same rule as :func:`scope_cases`)."""
+    from edu_guard.cases.models import DropoutCase
+    from edu_guard.db import db
+
+    stmt = scope_cases(sa.select(DropoutCase.id).where(DropoutCase.id == case.id), user)
+    return db.session.execute(stmt).first() is not None

@@ -1,0 +1,1 @@
+"""控辍保学 (dropout control): dropout cases, the four-step machine, home visits."""

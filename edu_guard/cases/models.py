@@ -1,0 +1,144 @@
+"""Dropout cases (控辍保学个案), their events, responsible people and home visits."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from edu_guard.db import TimestampMixin, db, utcnow
+
+#: Reasons for being out of school (辍学原因).
+REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
+#: Where a case came from.
+SOURCES = {"manual": "手工登记", "comparison": "数据比对", "transfer": "转出未入", "absence": "学校报告缺勤"}
+#: Responsible roles (包保责任人, DOMAIN 1 "六长"), in the order they are printed.
+RESPONSIBLE_ROLES = {
+    "county_leader": "县级领导",
+    "township_cadre": "乡镇干部",
+    "village_cadre": "村干部",
+    "principal": "校长",
+    "class_teacher": "班主任",
+    "guardian": "监护人",
+}
+#: Forms of a home visit (家访形式).
+VISIT_FORMS = ("入户", "电话", "微信", "视频")
+
+
+class DropoutCase(TimestampMixin, db.Model):
+    """A dropout case (控辍保学个案) of one child of compulsory-school age out of school.
+
+    The state follows :mod:`edu_guard.cases.machine`; ``version`` is the optimistic
+    lock: a second clerk acting on a stale page is told the case changed.
+    """
+
+    __tablename__ = "dropout_case"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    #: State name of :mod:`edu_guard.cases.machine` (persuasion … closed).
+    state: Mapped[str] = mapped_column(sa.String(24), index=True)
+    #: One of REASONS, with a free note.
+    reason: Mapped[str] = mapped_column(sa.String(16))
+    reason_note: Mapped[str | None] = mapped_column(sa.Text)
+    source: Mapped[str] = mapped_column(sa.String(16), default="manual")
+    opened_on: Mapped[date] = mapped_column(sa.Date)
+    #: The date the current step began.
+    step_started_on: Mapped[date] = mapped_column(sa.Date)
+    #: The current step's legal deadline (None while it cannot be known yet).
+    deadline: Mapped[date | None] = mapped_column(sa.Date, index=True)
+    #: The township and school the case belongs to (for scoping and reports).
+    township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"), index=True)
+    #: The state before a return to school, so a relapse resumes there.
+    resumed_state: Mapped[str | None] = mapped_column(sa.String(24))
+    #: Outcome (复学, 随班就读, 送教上门, 特殊教育学校, 职业学校, 异地就读, 休学, 死亡).
+    outcome: Mapped[str | None] = mapped_column(sa.String(16))
+    outcome_on: Mapped[date | None] = mapped_column(sa.Date)
+    closed_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: 销号 reason.
+    closed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    opened_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    child = relationship("Child", backref="cases")
+    township = relationship("Township")
+    school = relationship("School")
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.id")
+    assignments: Mapped[list[CaseAssignment]] = relationship(back_populates="case", cascade="all, delete-orphan", order_by="CaseAssignment.id")
+    visits: Mapped[list[HomeVisit]] = relationship(back_populates="case", order_by="HomeVisit.visited_on")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+# One open case per child: enforced by the service (a partial unique index differs
+# between SQLite and PostgreSQL only in syntax, both support it).
+sa.Index(
+    "uq_dropout_case_open_child",
+    DropoutCase.child_id,
+    unique=True,
+    sqlite_where=DropoutCase.state != "closed",
+    postgresql_where=DropoutCase.state != "closed",
+)
+
+
+class CaseAssignment(db.Model):
+    """A responsible person on a case (包保责任人: person, role, phone)."""
+
+    __tablename__ = "case_assignment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("dropout_case.id"), index=True)
+    #: One of RESPONSIBLE_ROLES.
+    role: Mapped[str] = mapped_column(sa.String(16))
+    name: Mapped[str] = mapped_column(sa.String(64))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+
+    case: Mapped[DropoutCase] = relationship(back_populates="assignments")
+
+
+class CaseEvent(db.Model):
+    """One recorded act on a case (its timeline): who, when, what, why. Append-only."""
+
+    __tablename__ = "case_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(sa.ForeignKey("dropout_case.id"), index=True)
+    #: Event name of the machine (open, escalate, issue_order, record_service, …).
+    event: Mapped[str] = mapped_column(sa.String(32))
+    from_state: Mapped[str | None] = mapped_column(sa.String(24))
+    to_state: Mapped[str] = mapped_column(sa.String(24))
+    #: The date the act took place (may be earlier than it was recorded).
+    acted_on: Mapped[date] = mapped_column(sa.Date)
+    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    note: Mapped[str | None] = mapped_column(sa.Text)
+    letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"))
+    data: Mapped[dict | None] = mapped_column(sa.JSON)
+
+    case: Mapped[DropoutCase] = relationship(back_populates="events")
+    user = relationship("User")
+    letter = relationship("Letter")
+
+
+class HomeVisit(TimestampMixin, db.Model):
+    """A home visit (家访) to a child, on a case or to a child at risk with no case."""
+
+    __tablename__ = "home_visit"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(sa.ForeignKey("dropout_case.id"), index=True)
+    visited_on: Mapped[date] = mapped_column(sa.Date)
+    #: Names of the visitors, comma-separated as typed.
+    visitors: Mapped[str] = mapped_column(sa.String(255))
+    #: One of VISIT_FORMS.
+    form: Mapped[str] = mapped_column(sa.String(8))
+    findings: Mapped[str] = mapped_column(sa.Text)
+    outcome: Mapped[str | None] = mapped_column(sa.Text)
+    next_action: Mapped[str | None] = mapped_column(sa.Text)
+    recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+
+    case: Mapped[DropoutCase | None] = relationship(back_populates="visits")
+    child = relationship("Child")

@@ -1,0 +1,100 @@
+"""Configuration defaults.
+
+Load order (later wins): these defaults → ``<instance>/config.py`` → ``EDU_GUARD_*``
+environment variables → the ``test_config`` mapping given to :func:`create_app`.
+
+Every number the law or a province sets is a *default* here; a county overrides it in
+its instance config. Sources are given beside each key.
+"""
+
+from __future__ import annotations
+
+import os
+
+#: Database URL; ``None`` means ``sqlite:///<instance>/edu_guard.sqlite3``.
+EDU_GUARD_DATABASE_URL = None
+
+#: The county this deployment serves (6-digit division code, GB/T 2260) and its name.
+EDU_GUARD_COUNTY_CODE = "532801"
+EDU_GUARD_COUNTY_NAME = "景洪市"
+
+#: Issuers of official letters, by key: full name (printed above the red rule and the
+#: date) and the short code of document numbers (``景教体函〔2021〕11号``).
+EDU_GUARD_ISSUERS = {
+    "bureau": {"name": "景洪市教育体育局", "code": "景教体"},
+    # Township governments: the code prefix; the township's own name is filled in.
+    "township": {"name": "{township}人民政府", "code": "{short}政"},
+}
+
+#: Document-number kind marks by letter kind (GB/T 9704 7.2.4: 发文机关代字).
+EDU_GUARD_LETTER_KIND_MARKS = {
+    "return_contact": "函",
+    "order_to_correct": "责改",
+    "penalty_notice": "罚告",
+    "penalty_decision": "罚决",
+    "demand": "催告",
+    "enforcement_application": "强执申",
+}
+
+#: Age of compulsory schooling (义务教育法 Art. 11): entry at 6, nine years.
+EDU_GUARD_COMPULSORY_MIN_AGE = 6
+EDU_GUARD_COMPULSORY_MAX_AGE = 15
+
+#: Step 1 (宣传教育) lasts at least this many calendar days before the case may go to
+#: the township for an order to correct (DOMAIN 1: the school reports within 7 days).
+EDU_GUARD_PERSUASION_DAYS = 7
+#: Step 2: the guardian must return the child within this many days of service
+#: (DOMAIN 1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
+EDU_GUARD_ORDER_TO_CORRECT_DAYS = 10
+#: Step 3: the window to state a case after the notice of intended penalty
+#: (行政处罚法 Art. 44–45), and to ask for a hearing (Art. 64: 5 days). Working days.
+EDU_GUARD_STATEMENT_DAYS = 3
+EDU_GUARD_HEARING_REQUEST_DAYS = 5
+#: The fine is paid within 15 days of service of the decision (行政处罚法 Art. 67).
+EDU_GUARD_FINE_PAYMENT_DAYS = 15
+#: Review (行政复议法 Art. 20: 60 days) and lawsuit (行政诉讼法 Art. 46: 6 months).
+EDU_GUARD_REVIEW_DAYS = 60
+EDU_GUARD_LAWSUIT_MONTHS = 6
+#: 行政强制法 Art. 54: apply to the court no sooner than 10 days after the 催告书.
+EDU_GUARD_DEMAND_DAYS = 10
+#: 行政强制法 Art. 53: apply within 3 months after the review and lawsuit periods end.
+EDU_GUARD_ENFORCEMENT_APPLY_MONTHS = 3
+#: A returned child is followed for this many days before the case closes (DOMAIN 1).
+EDU_GUARD_FOLLOW_UP_DAYS = 30
+
+#: The county's penalty basis: a fine needs a provincial or local regulation
+#: (义务教育法 Art. 58 sets none). Fine range in yuan, as strings for Decimal.
+EDU_GUARD_PENALTY_BASIS = "《云南省义务教育条例》第四十二条"
+EDU_GUARD_FINE_MIN = "50"
+EDU_GUARD_FINE_MAX = "500"
+#: The court an enforcement application goes to, and the review authority named in a
+#: penalty decision.
+EDU_GUARD_COURT = "景洪市人民法院"
+EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
+
+#: Failed sign-ins allowed per account in the throttling window (seconds).
+EDU_GUARD_LOGIN_MAX_FAILURES = 5
+EDU_GUARD_LOGIN_WINDOW = 300
+
+#: Rows per page in lists.
+EDU_GUARD_PAGE_SIZE = 50
+
+BABEL_DEFAULT_LOCALE = "zh"
+BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+SQLALCHEMY_TRACK_MODIFICATIONS = False
+MAX_CONTENT_LENGTH = 50 * 1024 * 1024
+
+ENV_PREFIX = "EDU_GUARD_"
+
+
+def env_overrides(environ: os._Environ | dict | None = None) -> dict:
+    """Return the ``EDU_GUARD_*`` settings found in the environment.
+
+    ``SECRET_KEY`` is not read from the environment here; it lives in the instance
+    config written by ``edu-guard init``.
+
+    :param environ: the mapping to read; ``os.environ`` by default.
+    :return: key → string value.
+    """
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and k != "EDU_GUARD_INSTANCE_PATH"}

@@ -1,0 +1,5 @@
+"""Web views (placeholder blueprint, filled in by the feature work)."""
+
+from flask import Blueprint
+
+bp = Blueprint("letters", __name__)

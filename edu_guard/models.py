@@ -1,0 +1,17 @@
+"""Import every model module so the metadata knows every table (Alembic, create_all)."""
+
+from edu_guard.auth.models import AuditLog, User  # noqa: F401
+from edu_guard.cases.models import CaseAssignment, CaseEvent, DropoutCase, HomeVisit  # noqa: F401
+from edu_guard.letters.models import DocumentSequence, Letter  # noqa: F401
+from edu_guard.registry.models import (  # noqa: F401
+    Child,
+    DisabilityRecord,
+    Enrollment,
+    FamilyStatus,
+    Guardian,
+    ImportRun,
+    School,
+    StatusChange,
+    Township,
+    Village,
+)

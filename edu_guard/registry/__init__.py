@@ -1,0 +1,1 @@
+"""Registry (学籍与人员台账): organisation tree, children, enrollments, imports."""

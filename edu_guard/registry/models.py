@@ -1,0 +1,232 @@
+"""Registry models (学籍与人员台账): the organisation tree, children, guardians,
+enrollments (学籍), status changes (学籍变动), family statuses and import runs."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from edu_guard.db import TimestampMixin, db, utcnow
+
+#: Enrollment statuses (学籍状态).
+ENROLLMENT_STATUSES = ("在读", "休学", "转出", "毕业", "死亡注销")
+#: Status-change kinds (学籍变动类型).
+STATUS_CHANGE_KINDS = ("转入", "转出", "休学", "复学", "死亡注销", "毕业")
+#: Family-status kinds (家庭类型) and, for monitored households, their categories.
+FAMILY_STATUS_KINDS = ("脱贫户", "监测户", "低保", "特困", "孤儿", "事实无人抚养", "残疾")
+MONITORED_CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
+
+
+class Township(db.Model):
+    """A township or street (乡镇/街道) of the county."""
+
+    __tablename__ = "township"
+    __table_args__ = (sa.UniqueConstraint("county_code", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 6-digit division code of the county (GB/T 2260).
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+    name: Mapped[str] = mapped_column(sa.String(64))
+
+    villages: Mapped[list[Village]] = relationship(back_populates="township", order_by="Village.name")
+    schools: Mapped[list[School]] = relationship(back_populates="township", order_by="School.code")
+
+
+class Village(db.Model):
+    """A village committee or community (村委会/社区) of a township."""
+
+    __tablename__ = "village"
+    __table_args__ = (sa.UniqueConstraint("township_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"))
+    name: Mapped[str] = mapped_column(sa.String(64))
+
+    township: Mapped[Township] = relationship(back_populates="villages")
+
+
+class School(db.Model):
+    """A school (学校), identified by its 10-digit 学校标识码."""
+
+    __tablename__ = "school"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(sa.String(10), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(128), index=True)
+    #: 学段: 学前, 小学, 初中, 九年一贯制, 高中, 中职.
+    stage: Mapped[str] = mapped_column(sa.String(16))
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"))
+    county_code: Mapped[str] = mapped_column(sa.String(6))
+
+    township: Mapped[Township] = relationship(back_populates="schools")
+
+
+class Child(TimestampMixin, db.Model):
+    """A child (学生/适龄儿童) identified by the resident ID number (GB 11643).
+
+    Birth date and sex are derived from the ID number and cross-checked on import.
+    """
+
+    __tablename__ = "child"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: 18-character resident ID number, upper-case ``X``.
+    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64), index=True)
+    #: 男 / 女
+    sex: Mapped[str] = mapped_column(sa.String(2))
+    birth_date: Mapped[date] = mapped_column(sa.Date)
+    ethnicity: Mapped[str | None] = mapped_column(sa.String(16))
+    #: 户口所在地 as given (本县 / 外县 / an address).
+    hukou: Mapped[str | None] = mapped_column(sa.String(128))
+    township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"), index=True)
+    village_id: Mapped[int | None] = mapped_column(sa.ForeignKey("village.id"))
+    address: Mapped[str | None] = mapped_column(sa.String(255))
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+    version: Mapped[int] = mapped_column(default=1)
+
+    township: Mapped[Township | None] = relationship()
+    village: Mapped[Village | None] = relationship()
+    guardians: Mapped[list[Guardian]] = relationship(back_populates="child", cascade="all, delete-orphan", order_by="Guardian.id")
+    enrollments: Mapped[list[Enrollment]] = relationship(back_populates="child", order_by="Enrollment.id")
+    status_changes: Mapped[list[StatusChange]] = relationship(back_populates="child", order_by="StatusChange.changed_on")
+
+    __mapper_args__ = {"version_id_col": version}
+
+    @property
+    def current_enrollment(self) -> Enrollment | None:
+        """The latest enrollment, or ``None`` if the child was never enrolled."""
+        return self.enrollments[-1] if self.enrollments else None
+
+
+class Guardian(db.Model):
+    """A guardian (监护人) of a child, with a phone number."""
+
+    __tablename__ = "guardian"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    relation: Mapped[str | None] = mapped_column(sa.String(16))
+    phone: Mapped[str | None] = mapped_column(sa.String(32))
+
+    child: Mapped[Child] = relationship(back_populates="guardians")
+
+
+class Enrollment(TimestampMixin, db.Model):
+    """An enrollment (学籍) of a child at a school.
+
+    A child has one row per school; the status follows the append-only
+    :class:`StatusChange` history.
+    """
+
+    __tablename__ = "enrollment"
+    __table_args__ = (sa.UniqueConstraint("child_id", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("school.id"), index=True)
+    #: 全国学籍号: ``G`` + ID (formal), ``L``/``J`` + 18 digits (temporary).
+    student_number: Mapped[str | None] = mapped_column(sa.String(20), index=True)
+    grade: Mapped[str | None] = mapped_column(sa.String(16))
+    class_name: Mapped[str | None] = mapped_column(sa.String(16))
+    boarding: Mapped[bool] = mapped_column(default=False)
+    #: One of ENROLLMENT_STATUSES.
+    status: Mapped[str] = mapped_column(sa.String(8), default="在读", index=True)
+
+    child: Mapped[Child] = relationship(back_populates="enrollments")
+    school: Mapped[School] = relationship()
+
+
+class StatusChange(db.Model):
+    """A status change (学籍变动): append-only history of transfers, suspensions,
+    deaths; a 转出 with no destination is a suspected dropout (DOMAIN 4)."""
+
+    __tablename__ = "status_change"
+    __table_args__ = (sa.UniqueConstraint("id_number", "kind", "changed_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Kept even when the child is not (yet) in the registry.
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
+    child_id: Mapped[int | None] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    #: One of STATUS_CHANGE_KINDS.
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    changed_on: Mapped[date] = mapped_column(sa.Date)
+    from_school: Mapped[str | None] = mapped_column(sa.String(128))
+    to_school: Mapped[str | None] = mapped_column(sa.String(128))
+    reason: Mapped[str | None] = mapped_column(sa.String(255))
+    import_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_run.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    child: Mapped[Child | None] = relationship(back_populates="status_changes")
+
+
+class FamilyStatus(db.Model):
+    """A family status (家庭类型) of a person from a source list: 脱贫户, 监测户 (with
+    its category), 低保, 特困, 孤儿, 残疾. Keyed by ID number so that a listed child
+    not in the registry is still known (the 应助尽助 and dropout checks need them)."""
+
+    __tablename__ = "family_status"
+    __table_args__ = (sa.UniqueConstraint("id_number", "kind", "source"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(sa.String(18), index=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    #: One of FAMILY_STATUS_KINDS.
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    #: For 监测户: one of MONITORED_CATEGORIES.
+    category: Mapped[str | None] = mapped_column(sa.String(16))
+    #: Which list it came from (e.g. ``monitoring_households``, ``roster``).
+    source: Mapped[str] = mapped_column(sa.String(32))
+    household_code: Mapped[str | None] = mapped_column(sa.String(32))
+    risk_type: Mapped[str | None] = mapped_column(sa.String(32))
+    #: 风险消除: the risk was removed (the status no longer applies from ``valid_to``).
+    risk_removed: Mapped[bool] = mapped_column(default=False)
+    valid_from: Mapped[date | None] = mapped_column(sa.Date)
+    valid_to: Mapped[date | None] = mapped_column(sa.Date)
+    township: Mapped[str | None] = mapped_column(sa.String(64))
+    village: Mapped[str | None] = mapped_column(sa.String(64))
+
+
+class DisabilityRecord(db.Model):
+    """A disability certificate (残疾人证) from the disabled persons' federation.
+
+    残疾人证号 = ID number + category digit (1 视力 … 7 多重) + level digit (1–4).
+    """
+
+    __tablename__ = "disability_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    certificate_number: Mapped[str | None] = mapped_column(sa.String(20))
+    category: Mapped[str | None] = mapped_column(sa.String(8))
+    level: Mapped[int | None] = mapped_column()
+    township: Mapped[str | None] = mapped_column(sa.String(64))
+    village: Mapped[str | None] = mapped_column(sa.String(64))
+    #: 能否到校就读
+    can_attend_school: Mapped[bool] = mapped_column(default=True)
+
+
+class ImportRun(db.Model):
+    """One import of a file: who, when, its sha256 and the counts (SPEC 2.1)."""
+
+    __tablename__ = "import_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    filename: Mapped[str] = mapped_column(sa.String(255))
+    sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    rows: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    updated: Mapped[int] = mapped_column(default=0)
+    unchanged: Mapped[int] = mapped_column(default=0)
+    #: ``[{"row": N, "column": "…", "reason": "…", "values": {header: value}}]``
+    rejects: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: The header of the file, in order, for the rejects workbook.
+    header: Mapped[list] = mapped_column(sa.JSON, default=list)
