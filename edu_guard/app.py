@@ -84,6 +84,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
 
     plugins.init_app(app)
     _register_blueprints(app)
+    from edu_guard.cli import register as register_cli
+
+    register_cli(app)
     return app
 
 

@@ -54,6 +54,11 @@ class User(UserMixin, db.Model):
         return self.active
 
     @property
+    def role_label(self) -> str:
+        """The role's Chinese label."""
+        return ROLES.get(self.role, self.role)
+
+    @property
     def can_write(self) -> bool:
         """Auditors read everything and change nothing."""
         return self.role != "auditor"

@@ -1,0 +1,109 @@
+"""The ``edu-guard`` command line (also ``flask edu-guard …``).
+
+Every bulk job has a command here. Feature packages keep their commands in their own
+``cli.py``; this module assembles them and adds ``init``.
+"""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+
+from edu_guard.app import NotInitialised, create_app
+from edu_guard.cli_util import requires_init  # noqa: F401  (re-exported)
+
+#: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
+cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
+
+INITIAL_ADMIN_FILE = "initial_admin.txt"
+
+
+def _make_app():
+    try:
+        return create_app()
+    except NotInitialised:
+        app = create_app({"SECRET_KEY": "uninitialised"}, require_init=True)
+        app.config["EDU_GUARD_UNINITIALISED"] = True
+        return app
+
+
+@cli.command("init")
+@click.option("--admin", "admin_name", default="admin", show_default=True, help="管理员用户名")
+@with_appcontext
+def init_command(admin_name: str) -> None:
+    """初始化实例：写配置（随机密钥）、迁移数据库、创建管理员并打印其登录信息。"""
+    import flask_migrate
+
+    from edu_guard.auth.models import User
+    from edu_guard.db import db
+
+    instance = Path(current_app.instance_path)
+    instance.mkdir(parents=True, exist_ok=True)
+    config_file = instance / "config.py"
+    if not config_file.exists():
+        config_file.write_text(
+            "# edu_guard instance configuration, written by `edu-guard init`.\n"
+            "# See instance/config.example.py in the source tree for every setting.\n"
+            f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
+            encoding="utf-8",
+        )
+        config_file.chmod(0o600)
+        click.echo(f"已写入配置 {config_file}")
+    flask_migrate.upgrade(directory=current_app.extensions["migrate"].directory)
+    click.echo(f"数据库已迁移：{db.engine.url.render_as_string(hide_password=True)}")
+
+    creds = instance / INITIAL_ADMIN_FILE
+    admin = db.session.execute(db.select(User).where(User.username == admin_name)).scalar_one_or_none()
+    if admin is None:
+        password = secrets.token_urlsafe(9)
+        admin = User(username=admin_name, display_name="系统管理员", role="admin")
+        admin.set_password(password)
+        db.session.add(admin)
+        db.session.commit()
+        creds.write_text(f"{admin_name}\n{password}\n", encoding="utf-8")
+        creds.chmod(0o600)
+    print_admin_login(instance)
+
+
+def print_admin_login(instance: Path) -> None:
+    """Print the admin login written by ``init`` (until it is changed)."""
+    creds = instance / INITIAL_ADMIN_FILE
+    if creds.exists():
+        name, password = creds.read_text(encoding="utf-8").split()[:2]
+        click.echo(f"管理员账号 admin login: {name}  密码 password: {password}")
+        click.echo("（首次登录后请修改密码；此信息保存在 instance/initial_admin.txt）")
+
+
+def _add_feature_commands() -> None:
+    from edu_guard.cases.cli import cases_group
+    from edu_guard.registry.cli import demo_command, import_command
+
+    cli.add_command(import_command)
+    cli.add_command(demo_command)
+    cli.add_command(cases_group)
+
+
+_add_feature_commands()
+
+
+class _Main(FlaskGroup):
+    """``edu-guard``: the commands of :data:`cli` at top level, plus Flask's ``run``."""
+
+
+main = _Main(create_app=_make_app, add_default_commands=True, add_version_option=False, help=cli.help)
+for _name, _cmd in cli.commands.items():
+    main.add_command(_cmd, _name)
+
+
+def register(app) -> None:
+    """Attach the group to ``app.cli`` (``flask edu-guard …``)."""
+    app.cli.add_command(cli)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
