@@ -50,6 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     app = Flask(
         "edu_guard",
         instance_path=str(Path(instance_path).resolve()),
+        instance_relative_config=True,
         template_folder=str(TEMPLATE_DIR),
         static_folder=str(PACKAGE_DIR / "static"),
     )

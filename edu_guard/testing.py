@@ -8,6 +8,7 @@ configured database that cannot be reached fails the tests; it is never skipped.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,20 +16,44 @@ import pytest
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
 
 
+@pytest.fixture(scope="session")
+def database_url():
+    """The test database: ``EDU_GUARD_TEST_DATABASE_URL`` or ``None`` for SQLite.
+
+    On PostgreSQL every test session works in a schema of its own (dropped at the
+    end), so parallel runs on one server never see each other's tables.
+    """
+    url = os.environ.get("EDU_GUARD_TEST_DATABASE_URL")
+    if not url or not url.startswith("postgresql"):
+        yield url, {}
+        return
+    import sqlalchemy as sa
+
+    schema = f"eg_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    yield url, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture
-def app(tmp_path):
+def app(tmp_path, database_url):
     """A fresh app on an empty database with every table created; dropped afterwards."""
     from edu_guard import create_app
     from edu_guard.db import db
 
-    url = os.environ.get("EDU_GUARD_TEST_DATABASE_URL") or f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url, engine_options = database_url
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
             "INSTANCE_PATH": str(tmp_path / "instance"),
-            "EDU_GUARD_DATABASE_URL": url,
+            "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
         }
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
