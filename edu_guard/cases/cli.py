@@ -1,5 +1,193 @@
-"""Case commands: ``cases list`` and ``cases show``."""
+"""``edu-guard cases …``: list, show, open and act on 控辍保学 cases from the shell.
+
+Commands act as the bureau (the machine's role check is skipped for ``--as`` absent);
+``--as USERNAME`` records and checks a named user instead.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
 
 import click
+import sqlalchemy as sa
 
-cases_group = click.Group("cases", help="控辍保学个案")
+from edu_guard.cases import machine, services
+from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
+from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
+from edu_guard.cli_util import requires_init
+from edu_guard.db import db
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.registry.models import Child
+
+cases_group = click.Group("cases", help="控辍保学个案：列表、查看、立案、办理")
+
+as_option = click.option("--as", "username", default=None, help="以该用户身份办理（记入日志并校验角色）")
+date_type = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _user(username):
+    if not username:
+        return None
+    from edu_guard.auth.models import User
+
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"没有用户 {username}")
+    return user
+
+
+def _case(case_id: int) -> DropoutCase:
+    case = db.session.get(DropoutCase, case_id)
+    if case is None:
+        raise click.ClickException(f"没有编号为 {case_id} 的个案")
+    return case
+
+
+def _dump(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _commit_or_fail(fn):
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except services.CaseError as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+
+
+@cases_group.command("list")
+@click.option("--state", type=click.Choice(list(machine.STATES)), help="按状态筛选")
+@click.option("--open/--all", "only_open", default=True, help="只列未销号的（默认）或全部")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def list_cases(state, only_open, as_json):
+    """列出个案。"""
+    stmt = sa.select(DropoutCase).order_by(DropoutCase.id)
+    if state:
+        stmt = stmt.where(DropoutCase.state == state)
+    elif only_open:
+        stmt = stmt.where(DropoutCase.state != "closed")
+    cases = db.session.execute(stmt).scalars().all()
+    rows = CaseSchema(many=True).dump(cases)
+    if as_json:
+        _dump(rows)
+        return
+    if not rows:
+        click.echo("没有个案。")
+    for r in rows:
+        click.echo(f"{r['id']:>5}  {r['name']:<6} {r['id_number']}  {r['school'] or '-'}  {r['state_label']}  期限 {r['deadline'] or '-'}")
+
+
+@cases_group.command("show")
+@click.argument("case_id", type=int)
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def show_case(case_id, as_json):
+    """查看一个个案：状态、期限、时间线、文书与可办理的操作。"""
+    case = _case(case_id)
+    data = CaseDetailSchema(full_ids=True).dump(case)
+    facts = services.facts_for(case)
+    data["actions"] = [{"event": t.event, "label": t.label, "allowed": why is None, "reason": why}
+                       for t, why in machine.allowed(facts, None, date.today())]
+    if as_json:
+        _dump(data)
+        return
+    click.echo(f"个案 {data['id']}：{data['name']}（{data['id_number']}） {data['school'] or ''}")
+    click.echo(f"状态：{data['state_label']}   本步开始：{data['step_started_on']}   期限：{data['deadline'] or '—'}")
+    if data["closed_reason"]:
+        click.echo(f"销号：{data['closed_reason']}")
+    click.echo("时间线：")
+    for e in data["events"]:
+        click.echo(f"  {e['acted_on']}  {e['event']}  {e['from_state'] or ''}→{e['to_state']}  {e['letter'] or ''} {e['note'] or ''}")
+    for l in data["letters"]:
+        click.echo(f"文书 {l['id']}：{l['doc_number']} {l['title']}  送达：{l['served_on'] or '未送达'}")
+    click.echo("可办理：")
+    for a in data["actions"]:
+        click.echo(f"  {a['event']:<24} {a['label']}  {'✓' if a['allowed'] else '✗ ' + a['reason']}")
+
+
+@cases_group.command("open")
+@click.argument("id_number")
+@click.option("--reason", type=click.Choice(REASONS), required=True, help="辍学原因")
+@click.option("--on", "opened_on", type=date_type, help="发现日期（默认今天）")
+@click.option("--note", default=None, help="情况说明")
+@click.option("--responsible", multiple=True, metavar="ROLE=姓名[:电话]",
+              help=f"包保责任人，ROLE 为 {', '.join(RESPONSIBLE_ROLES)}；可多次给出")
+@as_option
+@requires_init
+def open_command(id_number, reason, opened_on, note, responsible, username):
+    """为身份证号 ID_NUMBER 的学生立案（第一步：宣传教育）。"""
+    child = db.session.execute(sa.select(Child).where(Child.id_number == id_number.strip().upper())).scalar_one_or_none()
+    if child is None:
+        raise click.ClickException(f"学籍库中没有身份证号 {id_number} 的学生；请先导入或登记")
+    assignments = []
+    for item in responsible:
+        role, _, rest = item.partition("=")
+        name, _, phone = rest.partition(":")
+        assignments.append({"role": role.strip(), "name": name.strip(), "phone": phone.strip() or None})
+    case = _commit_or_fail(lambda: services.open_case(
+        child, reason=reason, opened_on=opened_on.date() if opened_on else None, reason_note=note,
+        assignments=assignments, user=_user(username)))
+    click.echo(f"已立案：个案 {case.id}，{child.name}，期限 {case.deadline}")
+
+
+@cases_group.command("visit")
+@click.argument("case_id", type=int)
+@click.option("--on", "visited_on", type=date_type, required=True, help="家访日期")
+@click.option("--visitors", required=True, help="家访人员")
+@click.option("--form", type=click.Choice(VISIT_FORMS), default="入户", show_default=True)
+@click.option("--findings", required=True, help="家访情况")
+@click.option("--outcome", default=None)
+@click.option("--next-action", default=None)
+@as_option
+@requires_init
+def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_action, username):
+    """登记个案的一次家访。"""
+    case = _case(case_id)
+    _commit_or_fail(lambda: services.log_home_visit(
+        case.child, case=case, visited_on=visited_on.date(), visitors=visitors, form=form, findings=findings,
+        outcome=outcome, next_action=next_action, user=_user(username)))
+    click.echo(f"已登记家访：个案 {case.id}，{visited_on.date()}")
+
+
+@cases_group.command("act")
+@click.argument("case_id", type=int)
+@click.argument("event", type=click.Choice(list(machine.TRANSITIONS)))
+@click.option("--on", "acted_on", type=date_type, help="办理日期（默认今天）")
+@click.option("--note", default=None)
+@click.option("--fine", default=None, help="拟处罚款（元），制发行政处罚告知书时必填")
+@click.option("--placement", type=click.Choice(machine.PLACEMENTS), default=None, help="安置方式（place）")
+@click.option("--school", default=None, help="核实就读学校（verify_elsewhere）")
+@as_option
+@requires_init
+def act_command(case_id, event, acted_on, note, fine, placement, school, username):
+    """对个案办理一项操作（升级步骤、制发文书、复学、销号等）。"""
+    case = _case(case_id)
+    data = {k: v for k, v in {"fine": fine, "placement": placement, "school": school}.items() if v}
+    ev = _commit_or_fail(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
+                                               data=data, user=_user(username)))
+    services.notify_transition(case, ev)
+    msg = f"个案 {case.id}：{machine.TRANSITIONS[event].label} → {machine.STATES[case.state].label}"
+    if ev.letter:
+        msg += f"；文书 {ev.letter.id} {ev.letter.doc_number}，PDF：{ev.letter.pdf_path}"
+    click.echo(msg)
+
+
+@cases_group.command("serve")
+@click.argument("case_id", type=int)
+@click.argument("letter_id", type=int)
+@click.option("--on", "served_on", type=date_type, required=True, help="送达日期")
+@click.option("--manner", type=click.Choice(SERVICE_MANNERS), default="直接送达", show_default=True)
+@click.option("--to", "served_to", required=True, help="受送达人")
+@click.option("--by", "served_by", required=True, help="送达人")
+@as_option
+@requires_init
+def serve_command(case_id, letter_id, served_on, manner, served_to, served_by, username):
+    """登记文书的送达回证（期限自送达次日起算）。"""
+    case = _case(case_id)
+    _commit_or_fail(lambda: services.record_service(case, letter_id, served_on=served_on.date(), manner=manner,
+                                                    served_to=served_to, served_by=served_by, user=_user(username)))
+    click.echo(f"已登记送达：文书 {letter_id}，{served_on.date()} {manner}；本步期限 {case.deadline or '—'}")

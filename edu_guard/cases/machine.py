@@ -1,0 +1,380 @@
+"""The four-step procedure of a dropout case (控辍保学“四步法”) as one state machine.
+
+States, events, guards and the legal source of each rule are in the tables below;
+:mod:`edu_guard.cases.services` carries out the effects. A case cannot skip a step,
+cannot escalate before the current step's deadline has passed, and every refusal says
+why.
+
+Steps (DOMAIN 1, a Yunnan practice now common elsewhere):
+
+1. 宣传教育 (``persuasion``): the school and village persuade the family; home visits.
+   Source: 义务教育法 Art. 13 (county and township organise enrolment and prevent
+   dropout), Art. 5 (guardians' duty).
+2. 责令改正 (``order_to_correct``): the township government serves a 责令限期改正通知书;
+   the guardian must return the child within the period (义务教育法 Art. 58).
+3. 行政处罚 (``penalty``): notice of the intended penalty with the right to state a
+   case and ask for a hearing (行政处罚法 Art. 44, 45, 63–64), then the decision
+   (Art. 59, 61); the penalty basis is the county's regulation (configuration).
+4. 申请强制执行 (``enforcement``): after the review and lawsuit periods pass
+   (行政复议法 Art. 20: 60 days; 行政诉讼法 Art. 46: 6 months) a 催告书 is served
+   (行政强制法 Art. 54), and no sooner than 10 days later the authority applies to the
+   court, within 3 months (行政强制法 Art. 53).
+
+At any open step the child may return (``following_up`` for a follow-up period, then
+``closed``), be placed, be verified as studying elsewhere, have 休学 approved, or die.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Callable, Mapping
+
+from edu_guard.cases.deadlines import Deadline, period
+
+
+@dataclass(frozen=True)
+class State:
+    """A state of a case: its step number (1–4, or None) and Chinese label."""
+
+    name: str
+    step: int | None
+    label: str
+
+
+STATES: dict[str, State] = {
+    s.name: s
+    for s in (
+        State("persuasion", 1, "第一步 宣传教育（劝返）"),
+        State("order_to_correct", 2, "第二步 责令改正"),
+        State("penalty", 3, "第三步 行政处罚"),
+        State("enforcement", 4, "第四步 申请强制执行"),
+        State("following_up", None, "已复学，跟踪中"),
+        State("closed", None, "已销号"),
+    )
+}
+#: The states in which the child is still out of school.
+OUT_OF_SCHOOL = ("persuasion", "order_to_correct", "penalty", "enforcement")
+#: The states of an open case.
+OPEN = OUT_OF_SCHOOL + ("following_up",)
+
+#: Placements (安置方式) that close a case (DOMAIN 3).
+PLACEMENTS = ("随班就读", "送教上门", "特殊教育学校", "职业学校")
+
+BUREAU = ("admin", "clerk")
+BUREAU_AND_TOWNSHIP = ("admin", "clerk", "township")
+EVERYONE_WHO_WRITES = ("admin", "clerk", "township", "school")
+
+
+@dataclass(frozen=True)
+class LetterFacts:
+    """What a guard needs to know of one letter of the case."""
+
+    id: int
+    issued_on: date
+    served_on: date | None
+
+
+@dataclass
+class CaseFacts:
+    """The facts of a case the guards read (built by the service from the database).
+
+    :ivar settings: the ``EDU_GUARD_*`` configuration (periods in days/months).
+    """
+
+    state: str
+    opened_on: date
+    step_started_on: date
+    home_visits: int
+    #: letter kind → the case's letter of that kind (the latest), if any.
+    letters: dict[str, LetterFacts] = field(default_factory=dict)
+    resumed_state: str | None = None
+    outcome_on: date | None = None
+    settings: Mapping = field(default_factory=dict)
+
+
+class IllegalTransition(Exception):
+    """The event is not allowed now; ``str(exc)`` is the reason in Chinese."""
+
+
+# --- periods ------------------------------------------------------------------------
+
+
+def _cfg(facts: CaseFacts, key: str, default):
+    return facts.settings.get(key, default)
+
+
+def persuasion_deadline(facts: CaseFacts) -> Deadline:
+    """Step 1 ends ``EDU_GUARD_PERSUASION_DAYS`` calendar days after it began (DOMAIN 1:
+    the school reports within 7 days)."""
+    return period(facts.step_started_on, int(_cfg(facts, "EDU_GUARD_PERSUASION_DAYS", 7)), "days")
+
+
+def order_deadline(facts: CaseFacts) -> Deadline | None:
+    """The return deadline of the served order: ``EDU_GUARD_ORDER_TO_CORRECT_DAYS``
+    working days after service (义务教育法 Art. 58 责令限期改正; 行政处罚法 Art. 85)."""
+    letter = facts.letters.get("order_to_correct")
+    if not letter or not letter.served_on:
+        return None
+    return period(letter.served_on, int(_cfg(facts, "EDU_GUARD_ORDER_TO_CORRECT_DAYS", 10)), "working_days")
+
+
+def statement_deadline(facts: CaseFacts) -> Deadline | None:
+    """The end of the window to state a case or ask for a hearing after the served
+    notice: the longer of ``EDU_GUARD_STATEMENT_DAYS`` and
+    ``EDU_GUARD_HEARING_REQUEST_DAYS`` working days (行政处罚法 Art. 44–45, 64)."""
+    letter = facts.letters.get("penalty_notice")
+    if not letter or not letter.served_on:
+        return None
+    days = max(int(_cfg(facts, "EDU_GUARD_STATEMENT_DAYS", 3)), int(_cfg(facts, "EDU_GUARD_HEARING_REQUEST_DAYS", 5)))
+    return period(letter.served_on, days, "working_days")
+
+
+def remedy_deadline(facts: CaseFacts) -> Deadline | None:
+    """The end of the review and lawsuit periods after the served decision: the later of
+    ``EDU_GUARD_REVIEW_DAYS`` days (行政复议法 Art. 20) and ``EDU_GUARD_LAWSUIT_MONTHS``
+    months (行政诉讼法 Art. 46); the fine payment period (行政处罚法 Art. 67, 15 days)
+    lies inside both."""
+    letter = facts.letters.get("penalty_decision")
+    if not letter or not letter.served_on:
+        return None
+    review = period(letter.served_on, int(_cfg(facts, "EDU_GUARD_REVIEW_DAYS", 60)), "days")
+    lawsuit = period(letter.served_on, int(_cfg(facts, "EDU_GUARD_LAWSUIT_MONTHS", 6)), "months")
+    return max(review, lawsuit, key=lambda d: d.day)
+
+
+def demand_deadline(facts: CaseFacts) -> Deadline | None:
+    """The court may be applied to only after ``EDU_GUARD_DEMAND_DAYS`` working days
+    from service of the 催告书 (行政强制法 Art. 54)."""
+    letter = facts.letters.get("demand")
+    if not letter or not letter.served_on:
+        return None
+    return period(letter.served_on, int(_cfg(facts, "EDU_GUARD_DEMAND_DAYS", 10)), "working_days")
+
+
+def application_last_day(facts: CaseFacts) -> Deadline | None:
+    """The last day to apply to the court: ``EDU_GUARD_ENFORCEMENT_APPLY_MONTHS`` months
+    after the review and lawsuit periods end (行政强制法 Art. 53)."""
+    remedy = remedy_deadline(facts)
+    if remedy is None:
+        return None
+    return period(remedy.day, int(_cfg(facts, "EDU_GUARD_ENFORCEMENT_APPLY_MONTHS", 3)), "months")
+
+
+def follow_up_deadline(facts: CaseFacts) -> Deadline | None:
+    """A returned child is followed ``EDU_GUARD_FOLLOW_UP_DAYS`` days (DOMAIN 1)."""
+    if facts.outcome_on is None:
+        return None
+    return period(facts.outcome_on, int(_cfg(facts, "EDU_GUARD_FOLLOW_UP_DAYS", 30)), "days")
+
+
+def current_deadline(facts: CaseFacts) -> Deadline | None:
+    """The deadline that governs the next act in the current state, or ``None`` while
+    it is not known yet (e.g. a notice not served)."""
+    if facts.state == "persuasion":
+        return persuasion_deadline(facts)
+    if facts.state == "order_to_correct":
+        return order_deadline(facts)
+    if facts.state == "penalty":
+        return remedy_deadline(facts) or statement_deadline(facts)
+    if facts.state == "enforcement":
+        return None if "enforcement_application" in facts.letters else demand_deadline(facts)
+    if facts.state == "following_up":
+        return follow_up_deadline(facts)
+    return None
+
+
+# --- guards: each returns None when satisfied, else the reason ------------------------
+
+Guard = Callable[[CaseFacts, date], "str | None"]
+
+
+def _passed(deadline: Deadline | None, on: date, what: str) -> str | None:
+    if deadline is None:
+        return f"{what}尚未送达，期限未开始计算"
+    if on <= deadline.day:
+        return f"{what}期限至 {deadline} 届满，届满后方可进行下一步"
+    return None
+
+
+def g_home_visit(f: CaseFacts, on: date) -> str | None:
+    """Step 1 needs at least one home visit on the case (DOMAIN 1: 家访、劝返记录)."""
+    return None if f.home_visits > 0 else "尚无家访（劝返）记录，请先登记家访"
+
+
+def g_persuasion_over(f: CaseFacts, on: date) -> str | None:
+    return _passed(persuasion_deadline(f), on, "宣传教育（劝返）")
+
+
+def _g_served(kind: str, label: str) -> Guard:
+    def guard(f: CaseFacts, on: date) -> str | None:
+        letter = f.letters.get(kind)
+        if letter is None:
+            return f"尚未制发{label}"
+        if letter.served_on is None:
+            return f"{label}尚未送达（请登记送达回证）"
+        return None
+
+    guard.__doc__ = f"The case's {kind} letter has been issued and served."
+    return guard
+
+
+def _g_not_issued(kind: str, label: str) -> Guard:
+    def guard(f: CaseFacts, on: date) -> str | None:
+        return f"本案已制发{label}" if kind in f.letters else None
+
+    guard.__doc__ = f"No {kind} letter has been issued on the case yet."
+    return guard
+
+
+def g_order_period_over(f: CaseFacts, on: date) -> str | None:
+    return _passed(order_deadline(f), on, "责令限期改正通知书")
+
+
+def g_statement_over(f: CaseFacts, on: date) -> str | None:
+    return _passed(statement_deadline(f), on, "陈述、申辩和听证申请")
+
+
+def g_remedy_over(f: CaseFacts, on: date) -> str | None:
+    return _passed(remedy_deadline(f), on, "行政复议和行政诉讼")
+
+
+def g_demand_over(f: CaseFacts, on: date) -> str | None:
+    return _passed(demand_deadline(f), on, "催告书")
+
+
+def g_within_application_period(f: CaseFacts, on: date) -> str | None:
+    last = application_last_day(f)
+    if last is not None and on > last.day:
+        return f"申请强制执行的期限已于 {last} 届满（行政强制法第五十三条）"
+    return None
+
+
+def g_follow_up_over(f: CaseFacts, on: date) -> str | None:
+    return _passed(follow_up_deadline(f), on, "复学跟踪")
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Transition:
+    """One event of the machine.
+
+    :ivar sources: the states it may fire in.
+    :ivar target: the next state; ``None`` keeps the state; ``"<resumed>"`` returns
+        to the state before the child's return to school.
+    :ivar roles: roles allowed to fire it.
+    :ivar letter: the letter kind it issues, if any.
+    :ivar basis: the legal source of the rule.
+    """
+
+    event: str
+    label: str
+    sources: tuple[str, ...]
+    target: str | None
+    roles: tuple[str, ...]
+    guards: tuple[Guard, ...] = ()
+    letter: str | None = None
+    basis: str = ""
+
+
+RESUMED = "<resumed>"
+
+TRANSITIONS: dict[str, Transition] = {
+    t.event: t
+    for t in (
+        Transition("issue_return_contact", "制发劝返联系函", ("persuasion", "order_to_correct"), None, BUREAU,
+                   letter="return_contact", basis="义务教育法第十三条"),
+        Transition("escalate_to_order", "转入第二步：责令改正", ("persuasion",), "order_to_correct", BUREAU_AND_TOWNSHIP,
+                   (g_home_visit, g_persuasion_over), basis="义务教育法第五十八条"),
+        Transition("issue_order", "制发责令限期改正通知书", ("order_to_correct",), None, BUREAU_AND_TOWNSHIP,
+                   (_g_not_issued("order_to_correct", "责令限期改正通知书"),), letter="order_to_correct",
+                   basis="义务教育法第五十八条"),
+        Transition("escalate_to_penalty", "转入第三步：行政处罚", ("order_to_correct",), "penalty", BUREAU,
+                   (_g_served("order_to_correct", "责令限期改正通知书"), g_order_period_over),
+                   basis="义务教育法第五十八条；地方性法规"),
+        Transition("issue_penalty_notice", "制发行政处罚告知书", ("penalty",), None, BUREAU,
+                   (_g_not_issued("penalty_notice", "行政处罚告知书"),), letter="penalty_notice",
+                   basis="行政处罚法第四十四条、第四十五条、第六十三条"),
+        Transition("issue_penalty_decision", "制发行政处罚决定书", ("penalty",), None, BUREAU,
+                   (_g_served("penalty_notice", "行政处罚告知书"), _g_not_issued("penalty_decision", "行政处罚决定书"),
+                    g_statement_over), letter="penalty_decision", basis="行政处罚法第五十九条、第六十一条"),
+        Transition("escalate_to_enforcement", "转入第四步：申请强制执行", ("penalty",), "enforcement", BUREAU,
+                   (_g_served("penalty_decision", "行政处罚决定书"), g_remedy_over),
+                   basis="行政强制法第五十三条"),
+        Transition("issue_demand", "制发催告书", ("enforcement",), None, BUREAU,
+                   (_g_not_issued("demand", "催告书"),), letter="demand", basis="行政强制法第三十五条、第五十四条"),
+        Transition("apply_to_court", "制发强制执行申请书", ("enforcement",), None, BUREAU,
+                   (_g_served("demand", "催告书"), _g_not_issued("enforcement_application", "强制执行申请书"),
+                    g_demand_over, g_within_application_period),
+                   letter="enforcement_application", basis="行政强制法第五十三条、第五十四条、第五十五条"),
+        Transition("return_to_school", "已复学", OUT_OF_SCHOOL, "following_up", EVERYONE_WHO_WRITES,
+                   basis="控辍保学工作要求：复学后跟踪"),
+        Transition("drop_out_again", "复学后再次辍学", ("following_up",), RESUMED, EVERYONE_WHO_WRITES),
+        Transition("close_follow_up", "跟踪期满销号", ("following_up",), "closed", BUREAU_AND_TOWNSHIP,
+                   (g_follow_up_over,), basis="教基厅函〔2024〕15号：台账销号"),
+        Transition("place", "安置销号", OPEN, "closed", BUREAU, basis="残疾人教育条例"),
+        Transition("verify_elsewhere", "核实异地就读销号", OPEN, "closed", BUREAU_AND_TOWNSHIP),
+        Transition("approve_suspension", "批准休学销号", OPEN, "closed", BUREAU_AND_TOWNSHIP, basis="义务教育法第十一条"),
+        Transition("record_death", "死亡销号", OPEN, "closed", BUREAU_AND_TOWNSHIP),
+    )
+}
+
+
+def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transition:
+    """Return the transition for ``event`` if it may fire now, else raise.
+
+    :param event: a key of :data:`TRANSITIONS`.
+    :param facts: the case's facts.
+    :param role: the acting user's role; ``None`` for the command line (the bureau).
+    :param on: the date of the act.
+    :raises IllegalTransition: with the reason (unknown event, wrong state, role, or a
+        guard's reason).
+    """
+    t = TRANSITIONS.get(event)
+    if t is None:
+        raise IllegalTransition(f"未知的操作：{event}")
+    if facts.state not in t.sources:
+        raise IllegalTransition(f"当前处于“{STATES[facts.state].label}”，不能“{t.label}”")
+    if role is not None and role not in t.roles:
+        raise IllegalTransition(f"您的角色无权“{t.label}”")
+    if on < facts.step_started_on:
+        raise IllegalTransition(f"日期 {on} 早于本步骤开始日期 {facts.step_started_on}")
+    for guard in t.guards:
+        reason = guard(facts, on)
+        if reason:
+            raise IllegalTransition(reason)
+    return t
+
+
+def allowed(facts: CaseFacts, role: str | None, on: date) -> list[tuple[Transition, str | None]]:
+    """List the events of the current state with ``None`` when allowed now or the
+    reason why not (for the case page's action list)."""
+    out = []
+    for t in TRANSITIONS.values():
+        if facts.state not in t.sources or (role is not None and role not in t.roles):
+            continue
+        try:
+            check(t.event, facts, role, on)
+            out.append((t, None))
+        except IllegalTransition as exc:
+            out.append((t, str(exc)))
+    return out
+
+
+def target_of(t: Transition, facts: CaseFacts) -> str:
+    """The state after ``t`` fires on a case with ``facts``."""
+    if t.target is None:
+        return facts.state
+    if t.target == RESUMED:
+        return facts.resumed_state or "persuasion"
+    return t.target
+
+
+def fine_in_range(amount: Decimal, low: Decimal, high: Decimal) -> str | None:
+    """Return None if the fine lies in the county's range, else the reason."""
+    if amount < low or amount > high:
+        return f"罚款金额 {amount} 元不在本地法规规定的 {low}–{high} 元范围内"
+    return None
