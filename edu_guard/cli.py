@@ -70,6 +70,13 @@ def init_command(admin_name: str) -> None:
     print_admin_login(instance)
 
 
+@cli.command("show-admin")
+@with_appcontext
+def show_admin_command() -> None:
+    """打印 init 创建的管理员账号（修改密码前有效）。"""
+    print_admin_login(Path(current_app.instance_path))
+
+
 def print_admin_login(instance: Path) -> None:
     """Print the admin login written by ``init`` (until it is changed)."""
     creds = instance / INITIAL_ADMIN_FILE

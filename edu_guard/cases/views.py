@@ -1,5 +1,227 @@
-"""Web views (placeholder blueprint, filled in by the feature work)."""
+"""Web pages of 控辍保学 cases: list, open, the case page with its timeline and the
+actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from edu_guard.auth.scoping import can_see_child, scope_cases
+from edu_guard.cases import machine, services
+from edu_guard.cases.forms import ActForm, OpenCaseForm, ServiceForm, VisitForm
+from edu_guard.cases.models import RESPONSIBLE_ROLES, DropoutCase
+from edu_guard.cases.schemas import mask_id
+from edu_guard.db import db
+from edu_guard.registry.models import Child, School, Township
 
 bp = Blueprint("cases", __name__)
+
+
+def _writer() -> None:
+    if not current_user.can_write:
+        abort(403)
+
+
+def _get_case(case_id: int) -> DropoutCase:
+    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), current_user)
+    case = db.session.execute(stmt).scalar_one_or_none()
+    if case is None:
+        abort(404)
+    return case
+
+
+def _get_child(child_id: int) -> Child:
+    child = db.session.get(Child, child_id)
+    if child is None or not can_see_child(current_user, child):
+        abort(404)
+    return child
+
+
+@bp.get("/cases")
+@login_required
+def case_list():
+    """List cases with filters: step/state, township, school, overdue, name; paged."""
+    args = request.args
+    stmt = scope_cases(sa.select(DropoutCase).join(Child), current_user)
+    state = args.get("state") or "open"
+    if state == "open":
+        stmt = stmt.where(DropoutCase.state != "closed")
+    elif state in machine.STATES:
+        stmt = stmt.where(DropoutCase.state == state)
+    if args.get("township", type=int):
+        stmt = stmt.where(DropoutCase.township_id == args.get("township", type=int))
+    if args.get("school", type=int):
+        stmt = stmt.where(DropoutCase.school_id == args.get("school", type=int))
+    if args.get("overdue"):
+        stmt = stmt.where(DropoutCase.deadline < date.today(), DropoutCase.state.in_(machine.OPEN))
+    if args.get("q"):
+        q = args["q"].strip()
+        stmt = stmt.where(sa.or_(Child.name.contains(q), Child.id_number == q.upper()))
+    page = db.paginate(stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id),
+                       per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
+    townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()
+    schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
+    return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
+                           schools=schools, mask_id=mask_id, today=date.today(),
+                           base_args={k: v for k, v in args.items() if k != "page"})
+
+
+@bp.route("/children/<int:child_id>/cases/new", methods=["GET", "POST"])
+@login_required
+def case_new(child_id: int):
+    """Open a case for a child (第一步 宣传教育)."""
+    _writer()
+    child = _get_child(child_id)
+    form = OpenCaseForm()
+    roles = list(RESPONSIBLE_ROLES.items())
+    if request.method == "GET":
+        for entry, (role, _label) in zip(form.assignments.entries, roles):
+            entry.form.role.data = role
+            if role == "guardian" and child.guardians:
+                entry.form.name.data = child.guardians[0].name
+                entry.form.phone.data = child.guardians[0].phone
+    if form.validate_on_submit():
+        try:
+            case = services.open_case(
+                child, reason=form.reason.data, opened_on=form.opened_on.data, reason_note=form.reason_note.data,
+                assignments=[e.data for e in form.assignments.entries], user=current_user)
+            db.session.commit()
+        except services.CaseError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            flash(f"已立案：{child.name}，第一步宣传教育期限 {case.deadline}", "success")
+            return redirect(url_for("cases.case_detail", case_id=case.id))
+    return render_template("cases/new.html", child=child, form=form, roles=roles)
+
+
+@bp.get("/cases/<int:case_id>")
+@login_required
+def case_detail(case_id: int):
+    """The case page: state, deadline, responsible people, timeline, letters, visits,
+    and the actions allowed now with the reason for those that are not."""
+    case = _get_case(case_id)
+    facts = services.facts_for(case)
+    role = current_user.role if current_user.can_write else None
+    actions = machine.allowed(facts, role, date.today()) if current_user.can_write else []
+    deadline = machine.current_deadline(facts)
+    return render_template(
+        "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
+        act_form=ActForm(version=case.version), visit_form=VisitForm(), service_form=ServiceForm(version=case.version),
+        roles=RESPONSIBLE_ROLES, transitions=machine.TRANSITIONS, states=machine.STATES, mask_id=mask_id,
+        today=date.today())
+
+
+@bp.post("/cases/<int:case_id>/act")
+@login_required
+def case_act(case_id: int):
+    """Carry out one event of the machine; refusals are shown with their reason."""
+    _writer()
+    case = _get_case(case_id)
+    form = ActForm()
+    if not form.validate_on_submit():
+        flash("；".join(f"{form[k].label.text}：{'，'.join(v)}" for k, v in form.errors.items()), "error")
+        return redirect(url_for("cases.case_detail", case_id=case.id))
+    data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data}
+    try:
+        ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
+                           expected_version=form.version.data, user=current_user,
+                           data={k: v for k, v in data.items() if v not in (None, "")})
+        db.session.commit()
+    except services.CaseError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+    else:
+        services.notify_transition(case, ev, current_user)
+        msg = f"已办理：{machine.TRANSITIONS[ev.event].label}"
+        if ev.letter:
+            msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
+        flash(msg, "success")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/visits")
+@login_required
+def case_visit(case_id: int):
+    """Log a home visit on the case."""
+    _writer()
+    case = _get_case(case_id)
+    form = VisitForm()
+    if form.validate_on_submit():
+        try:
+            services.log_home_visit(case.child, case=case, user=current_user, **_visit_fields(form))
+            db.session.commit()
+            flash("已登记家访", "success")
+        except services.CaseError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    else:
+        flash("请完整填写家访日期、人员和情况", "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.route("/children/<int:child_id>/visits", methods=["GET", "POST"])
+@login_required
+def child_visit(child_id: int):
+    """Log a home visit to a child at risk who has no case."""
+    _writer()
+    child = _get_child(child_id)
+    form = VisitForm()
+    if form.validate_on_submit():
+        try:
+            services.log_home_visit(child, user=current_user, **_visit_fields(form))
+            db.session.commit()
+            flash("已登记家访", "success")
+            return redirect(url_for("registry.child_detail", child_id=child.id))
+        except services.CaseError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    return render_template("cases/visit.html", child=child, visit_form=form)
+
+
+def _visit_fields(form: VisitForm) -> dict:
+    return {k: getattr(form, k).data for k in ("visited_on", "visitors", "form", "findings", "outcome", "next_action")}
+
+
+@bp.post("/cases/<int:case_id>/service")
+@login_required
+def case_service(case_id: int):
+    """Record the proof of service (送达回证) of one of the case's letters."""
+    _writer()
+    case = _get_case(case_id)
+    form = ServiceForm()
+    if form.validate_on_submit():
+        try:
+            services.record_service(case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
+                                    served_to=form.served_to.data, served_by=form.served_by.data,
+                                    user=current_user, expected_version=form.version.data)
+            db.session.commit()
+            flash(f"已登记送达；本步期限 {case.deadline or '—'}", "success")
+        except services.CaseError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+    else:
+        flash("请完整填写送达日期、方式、受送达人和送达人", "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/return-contact")
+@login_required
+def return_contact():
+    """Issue one 劝返联系函 for the selected cases (of one township)."""
+    _writer()
+    ids = request.form.getlist("case_id", type=int)
+    cases = [_get_case(i) for i in ids]
+    try:
+        events = services.issue_return_contact(cases, user=current_user)
+        db.session.commit()
+    except services.CaseError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("cases.case_list"))
+    letter = events[0].letter
+    flash(f"已生成劝返联系函 {letter.doc_number}（{len(cases)} 名学生）", "success")
+    return redirect(url_for("letters.letter_detail", letter_id=letter.id))

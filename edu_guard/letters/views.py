@@ -1,5 +1,94 @@
-"""Web views (placeholder blueprint, filled in by the feature work)."""
+"""Web pages of letters: the list, one letter with its cases and proof of service, the
+stored PDF, and a print run of several letters as one PDF."""
 
-from flask import Blueprint
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_login import current_user, login_required
+
+from edu_guard.auth.scoping import scope_cases
+from edu_guard.cases.models import DropoutCase
+from edu_guard.db import db
+from edu_guard.letters.models import Letter, letter_case
 
 bp = Blueprint("letters", __name__)
+
+#: Chinese names of the letter kinds.
+KIND_LABELS = {
+    "return_contact": "劝返联系函",
+    "order_to_correct": "责令限期改正通知书",
+    "penalty_notice": "行政处罚告知书",
+    "penalty_decision": "行政处罚决定书",
+    "demand": "催告书",
+    "enforcement_application": "强制执行申请书",
+}
+
+
+def _scoped_letters() -> sa.Select:
+    """Letters the user may see: those of the cases in the user's scope."""
+    visible_cases = scope_cases(sa.select(DropoutCase.id), current_user)
+    ids = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.in_(visible_cases))
+    return sa.select(Letter).where(Letter.id.in_(ids))
+
+
+def _get_letter(letter_id: int) -> Letter:
+    letter = db.session.execute(_scoped_letters().where(Letter.id == letter_id)).scalar_one_or_none()
+    if letter is None:
+        abort(404)
+    return letter
+
+
+@bp.get("/letters")
+@login_required
+def letter_list():
+    """All letters in scope, newest first, filterable by kind and year."""
+    stmt = _scoped_letters()
+    kind = request.args.get("kind")
+    if kind in KIND_LABELS:
+        stmt = stmt.where(Letter.kind == kind)
+    if request.args.get("year", type=int):
+        stmt = stmt.where(Letter.year == request.args.get("year", type=int))
+    page = db.paginate(stmt.order_by(Letter.id.desc()), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
+                       error_out=False)
+    base_args = {k: v for k, v in request.args.items() if k != "page"}
+    return render_template("letters/list.html", page=page, kinds=KIND_LABELS, kind=kind, base_args=base_args)
+
+
+@bp.get("/letters/<int:letter_id>")
+@login_required
+def letter_detail(letter_id: int):
+    """One letter: number, recipient, cases, service."""
+    letter = _get_letter(letter_id)
+    return render_template("letters/detail.html", letter=letter, kinds=KIND_LABELS)
+
+
+@bp.get("/letters/<int:letter_id>.pdf")
+@login_required
+def letter_pdf(letter_id: int):
+    """The stored PDF, as printed when the letter was issued."""
+    letter = _get_letter(letter_id)
+    if not letter.pdf_path:
+        abort(404)
+    path = Path(current_app.instance_path) / letter.pdf_path
+    if not path.is_file():
+        abort(404)
+    return send_file(path, mimetype="application/pdf", download_name=f"{letter.doc_number}.pdf")
+
+
+@bp.post("/letters/print")
+@login_required
+def print_run():
+    """Print the selected letters as one PDF, each starting on a new page."""
+    from edu_guard.letters import services
+
+    ids = request.form.getlist("letter_id", type=int)
+    if not ids:
+        flash("请选择要打印的文书", "error")
+        return redirect(url_for("letters.letter_list"))
+    letters = [_get_letter(i) for i in ids]
+    pdf = services.print_run(letters)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name="print-run.pdf")

@@ -1,0 +1,50 @@
+# edu_guard: the two commands of the README.
+#   make run   set up everything, load the sample county, serve on 127.0.0.1:5000
+#   make test  set up everything, run the suite on SQLite and on PostgreSQL
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+# The production database the suite also runs on; `make test PG_URL=` skips it.
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: run test setup system-packages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@for p in plugins/*/pyproject.toml; do [ -f "$$p" ] && $(BIN)/python -m pip install --quiet -e "$$(dirname $$p)" || true; done
+	touch $@
+
+system-packages:
+	@bash tools/system-packages.sh
+
+setup: $(VENV)/.installed system-packages
+
+run: setup
+	$(BIN)/edu-guard init
+	$(BIN)/edu-guard demo
+	@echo "=================================================================="
+	@echo " edu_guard: http://$(HOST):$(PORT)/"
+	@$(BIN)/edu-guard show-admin
+	@echo "=================================================================="
+	$(BIN)/edu-guard run --host $(HOST) --port $(PORT)
+
+test: setup
+	$(BIN)/pytest -q
+ifneq ($(strip $(PG_URL)),)
+	$(BIN)/python tools/check-db.py "$(PG_URL)"
+	EDU_GUARD_TEST_DATABASE_URL=$(PG_URL) $(BIN)/pytest -q
+endif
+
+bench: setup
+	$(BIN)/python -m pip install --quiet -e ".[bench]"
+	$(BIN)/python bench/import_roster.py
+	$(BIN)/python bench/print_letters.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install the system packages edu_guard needs: CJK fonts for the letters (Noto CJK)
+# and Pango for WeasyPrint. Installs with apt when missing and run as root; otherwise
+# says exactly what to install and fails.
+set -euo pipefail
+
+missing=()
+if ! fc-list :lang=zh 2>/dev/null | grep -qi 'Noto Serif CJK'; then
+  missing+=(fonts-noto-cjk fontconfig)
+fi
+if ! ldconfig -p 2>/dev/null | grep -q 'libpangoft2-1.0.so.0'; then
+  missing+=(libpango-1.0-0 libpangoft2-1.0-0)
+fi
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  echo "Installing system packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  fc-cache -f >/dev/null 2>&1 || true
+else
+  echo "edu_guard needs these system packages for printing letters: ${missing[*]}" >&2
+  echo "Install them as root, e.g.:  sudo apt-get install ${missing[*]}" >&2
+  exit 1
+fi
