@@ -64,6 +64,7 @@ EDU_GUARD_FOLLOW_UP_DAYS = 30
 
 #: The county's penalty basis: a fine needs a provincial or local regulation
 #: (义务教育法 Art. 58 sets none). Fine range in yuan, as strings for Decimal.
+#: (uncertain) The default article is an example: each county must set its own.
 EDU_GUARD_PENALTY_BASIS = "《云南省义务教育条例》第四十二条"
 EDU_GUARD_FINE_MIN = "50"
 EDU_GUARD_FINE_MAX = "500"
