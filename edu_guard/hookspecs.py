@@ -31,12 +31,3 @@ def case_transitioned(case, transition, user) -> None:
     :param user: the :class:`edu_guard.auth.models.User` who acted, or ``None`` (CLI).
     :return: ignored; every implementation is called.
     """
-
-
-@hookspec
-def register_cli_commands(cli) -> None:
-    """Called once while the ``edu-guard`` command group is built.
-
-    :param cli: the :class:`click.Group` to add commands to (``cli.add_command``).
-    :return: ignored; every implementation is called.
-    """

@@ -45,3 +45,23 @@ def init_app(app: Flask) -> pluggy.PluginManager:
         raise PluginLoadError(f"plugin {exc.plugin!r} implements an unknown hook: {exc}") from exc
     app.extensions[EXTENSION_KEY] = pm
     return pm
+
+
+def notify(pm: pluggy.PluginManager, hook_name: str, **kwargs) -> list[tuple[str, Exception]]:
+    """Call an event hook so that one failing notifier neither stops the others nor
+    reaches the caller (pluggy stops a call at the first exception, so each
+    implementation is called on its own). Failures are logged.
+
+    :param hook_name: an event hook of :mod:`edu_guard.hookspecs`.
+    :return: ``(plugin name, exception)`` for each implementation that failed.
+    """
+    import logging
+
+    failures = []
+    for impl in getattr(pm.hook, hook_name).get_hookimpls():
+        try:
+            impl.function(*[kwargs[a] for a in impl.argnames])
+        except Exception as exc:  # noqa: BLE001 - a notifier must never break the caller
+            logging.getLogger(__name__).exception("plugin %s failed in %s", impl.plugin_name, hook_name)
+            failures.append((impl.plugin_name, exc))
+    return failures

@@ -7,7 +7,6 @@ and never commit: the request or CLI boundary commits once, then calls
 
 from __future__ import annotations
 
-import logging
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
@@ -21,8 +20,6 @@ from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
 from edu_guard.registry.models import Child
-
-log = logging.getLogger(__name__)
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -363,9 +360,7 @@ def log_home_visit(
 
 def notify_transition(case: DropoutCase, event: CaseEvent, user=None) -> None:
     """Call the ``case_transitioned`` hook after the commit; a failing notifier is
-    logged and never undoes the transition."""
-    pm = current_app.extensions["edu_guard.plugins"]
-    try:
-        pm.hook.case_transitioned(case=case, transition=event, user=user)
-    except Exception:  # noqa: BLE001 - notifiers must not break the request
-        log.exception("case_transitioned notifier failed for case %s", case.id)
+    logged and never undoes the transition nor stops the other notifiers."""
+    from edu_guard.plugins import EXTENSION_KEY, notify
+
+    notify(current_app.extensions[EXTENSION_KEY], "case_transitioned", case=case, transition=event, user=user)
