@@ -43,6 +43,23 @@ def today_is(monkeypatch):
     from edu_guard.cases import services
 
     def set_today(day: date):
-        monkeypatch.setattr(services, "_today", lambda: day)
+        monkeypatch.setattr(services, "today", lambda: day)
 
     return set_today
+
+
+@pytest.fixture
+def login(client):
+    """Sign ``user`` in on the test client (Flask-Login's session key): ``login(user)``."""
+
+    def sign_in(user):
+        from flask import g
+
+        # Requests reuse the test's pushed app context, so drop Flask-Login's cached user.
+        g.pop("_login_user", None)
+        with client.session_transaction() as session:
+            session["_user_id"] = str(user.id)
+            session["_fresh"] = True
+        return client
+
+    return sign_in

@@ -91,7 +91,7 @@ def show_case(case_id, as_json):
     data = CaseDetailSchema(full_ids=True).dump(case)
     facts = services.facts_for(case)
     data["actions"] = [{"event": t.event, "label": t.label, "allowed": why is None, "reason": why}
-                       for t, why in machine.allowed(facts, None, date.today())]
+                       for t, why in machine.allowed(facts, None, services.today())]
     if as_json:
         _dump(data)
         return

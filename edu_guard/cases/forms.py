@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, FieldList, FormField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from edu_guard.cases import machine
@@ -13,20 +13,16 @@ from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
 from edu_guard.letters.models import SERVICE_MANNERS
 
 
-class AssignmentForm(FlaskForm):
-    class Meta:
-        csrf = False
-
-    role = HiddenField()
-    name = StringField("姓名", validators=[Optional(), Length(max=64)])
-    phone = StringField("电话", validators=[Optional(), Length(max=32)])
-
-
 class OpenCaseForm(FlaskForm):
-    reason = SelectField("辍学原因", choices=[(r, r) for r in REASONS], validators=[DataRequired()])
+    reason = SelectField("辍学原因", choices=list(REASONS), validators=[DataRequired()])
     opened_on = DateField("发现日期", default=date.today, validators=[DataRequired()])
     reason_note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000)])
-    assignments = FieldList(FormField(AssignmentForm), min_entries=len(RESPONSIBLE_ROLES))
+
+    def assignments(self, formdata) -> list[dict]:
+        """The responsible people typed in the rows ``name_<role>`` / ``phone_<role>``."""
+        return [{"role": role, "name": (formdata.get(f"name_{role}") or "").strip(),
+                 "phone": (formdata.get(f"phone_{role}") or "").strip() or None}
+                for role in RESPONSIBLE_ROLES if (formdata.get(f"name_{role}") or "").strip()]
 
 
 class ActForm(FlaskForm):
@@ -35,14 +31,14 @@ class ActForm(FlaskForm):
     on = DateField("办理日期", default=date.today, validators=[DataRequired()])
     note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])
     fine = DecimalField("拟罚款（元）", places=2, validators=[Optional(), NumberRange(min=0)])
-    placement = SelectField("安置方式", choices=[("", "")] + [(p, p) for p in machine.PLACEMENTS], validators=[Optional()])
+    placement = SelectField("安置方式", choices=["", *machine.PLACEMENTS], validators=[Optional()])
     school = StringField("核实就读学校", validators=[Optional(), Length(max=128)])
 
 
 class VisitForm(FlaskForm):
     visited_on = DateField("家访日期", default=date.today, validators=[DataRequired()])
     visitors = StringField("家访人员", validators=[DataRequired(), Length(max=255)])
-    form = SelectField("形式", choices=[(f, f) for f in VISIT_FORMS])
+    form = SelectField("形式", choices=list(VISIT_FORMS))
     findings = TextAreaField("家访情况", validators=[DataRequired(), Length(max=4000)])
     outcome = TextAreaField("结果", validators=[Optional(), Length(max=2000)])
     next_action = TextAreaField("下一步措施", validators=[Optional(), Length(max=2000)])
@@ -52,6 +48,6 @@ class ServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
     served_on = DateField("送达日期", default=date.today, validators=[DataRequired()])
-    manner = SelectField("送达方式", choices=[(m, m) for m in SERVICE_MANNERS])
+    manner = SelectField("送达方式", choices=list(SERVICE_MANNERS))
     served_to = StringField("受送达人", validators=[DataRequired(), Length(max=64)])
     served_by = StringField("送达人", validators=[DataRequired(), Length(max=128)])

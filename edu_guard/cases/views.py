@@ -56,7 +56,7 @@ def case_list():
     if args.get("school", type=int):
         stmt = stmt.where(DropoutCase.school_id == args.get("school", type=int))
     if args.get("overdue"):
-        stmt = stmt.where(DropoutCase.deadline < date.today(), DropoutCase.state.in_(machine.OPEN))
+        stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
     if args.get("q"):
         q = args["q"].strip()
         stmt = stmt.where(sa.or_(Child.name.contains(q), Child.id_number == q.upper()))
@@ -65,7 +65,7 @@ def case_list():
     townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()
     schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
-                           schools=schools, mask_id=mask_id, today=date.today(),
+                           schools=schools, mask_id=mask_id, today=services.today(),
                            base_args={k: v for k, v in args.items() if k != "page"})
 
 
@@ -76,18 +76,14 @@ def case_new(child_id: int):
     _writer()
     child = _get_child(child_id)
     form = OpenCaseForm()
-    roles = list(RESPONSIBLE_ROLES.items())
-    if request.method == "GET":
-        for entry, (role, _label) in zip(form.assignments.entries, roles):
-            entry.form.role.data = role
-            if role == "guardian" and child.guardians:
-                entry.form.name.data = child.guardians[0].name
-                entry.form.phone.data = child.guardians[0].phone
+    typed = request.form if request.method == "POST" else {}
+    if not typed and child.guardians:
+        typed = {"name_guardian": child.guardians[0].name, "phone_guardian": child.guardians[0].phone or ""}
     if form.validate_on_submit():
         try:
             case = services.open_case(
                 child, reason=form.reason.data, opened_on=form.opened_on.data, reason_note=form.reason_note.data,
-                assignments=[e.data for e in form.assignments.entries], user=current_user)
+                assignments=form.assignments(request.form), user=current_user)
             db.session.commit()
         except services.CaseError as exc:
             db.session.rollback()
@@ -95,7 +91,7 @@ def case_new(child_id: int):
         else:
             flash(f"已立案：{child.name}，第一步宣传教育期限 {case.deadline}", "success")
             return redirect(url_for("cases.case_detail", case_id=case.id))
-    return render_template("cases/new.html", child=child, form=form, roles=roles)
+    return render_template("cases/new.html", child=child, form=form, roles=RESPONSIBLE_ROLES, typed=typed)
 
 
 @bp.get("/cases/<int:case_id>")
@@ -106,13 +102,13 @@ def case_detail(case_id: int):
     case = _get_case(case_id)
     facts = services.facts_for(case)
     role = current_user.role if current_user.can_write else None
-    actions = machine.allowed(facts, role, date.today()) if current_user.can_write else []
+    actions = machine.allowed(facts, role, services.today()) if current_user.can_write else []
     deadline = machine.current_deadline(facts)
     return render_template(
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
         act_form=ActForm(version=case.version), visit_form=VisitForm(), service_form=ServiceForm(version=case.version),
         roles=RESPONSIBLE_ROLES, transitions=machine.TRANSITIONS, states=machine.STATES, mask_id=mask_id,
-        today=date.today())
+        today=services.today())
 
 
 @bp.post("/cases/<int:case_id>/act")

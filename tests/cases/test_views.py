@@ -1,0 +1,104 @@
+"""The case pages as a clerk, a school user and an auditor use them."""
+
+import re
+from datetime import date
+
+import sqlalchemy as sa
+
+from edu_guard.cases.models import DropoutCase, HomeVisit
+from edu_guard.db import db
+from edu_guard.registry.models import School, Township
+
+
+def test_clerk_opens_a_case_logs_a_visit_and_sees_why_escalation_waits(make_child, make_user, login, today_is):
+    today_is(date(2021, 3, 5))
+    child = make_child()
+    client = login(make_user("clerk"))
+    page = client.get(f"/children/{child.id}/cases/new")
+    assert page.status_code == 200 and "开立控辍保学个案" in page.text
+    form = {"reason": "外出务工", "opened_on": "2021-03-01", "reason_note": "随父母在昆明",
+            "name_county_leader": "张副县长", "name_class_teacher": "李老师", "phone_class_teacher": "13900000000"}
+    resp = client.post(f"/children/{child.id}/cases/new", data=form)
+    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
+    assert resp.status_code == 302 and resp.location.endswith(f"/cases/{case.id}")
+    assert sorted((a.role, a.name) for a in case.assignments) == [("class_teacher", "李老师"), ("county_leader", "张副县长")]
+
+    detail = client.get(f"/cases/{case.id}").text
+    assert "第一步 宣传教育（劝返）" in detail
+    assert "尚无家访（劝返）记录，请先登记家访" in detail
+
+    client.post(f"/cases/{case.id}/visits", data={"visited_on": "2021-03-02", "visitors": "李老师", "form": "入户",
+                                                 "findings": "家长同意"})
+    assert db.session.execute(sa.select(sa.func.count(HomeVisit.id))).scalar() == 1
+    detail = client.get(f"/cases/{case.id}").text
+    assert "宣传教育（劝返）期限至 2021-03-08 届满" in detail
+
+    # Too early: refused with the reason, the state unchanged.
+    resp = client.post(f"/cases/{case.id}/act", data={"event": "escalate_to_order", "version": case.version,
+                                                     "on": "2021-03-05"}, follow_redirects=True)
+    assert "期限至 2021-03-08 届满" in resp.text
+    db.session.refresh(case)
+    assert case.state == "persuasion"
+
+
+def test_stale_form_is_refused(make_child, make_user, login, today_is):
+    today_is(date(2021, 5, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
+    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
+    old = case.version
+    client.post(f"/cases/{case.id}/act", data={"event": "return_to_school", "version": old, "on": "2021-03-03"})
+    resp = client.post(f"/cases/{case.id}/act", data={"event": "record_death", "version": old, "on": "2021-03-04"},
+                       follow_redirects=True)
+    assert "本案已被他人修改" in resp.text
+    db.session.refresh(case)
+    assert case.state == "following_up"
+
+
+def test_school_user_sees_only_own_school_and_auditor_cannot_write(make_child, make_user, login, today_is):
+    today_is(date(2021, 5, 1))
+    child = make_child()
+    other_town = Township(county_code="532801", name="嘎洒镇")
+    other = School(code="2153280174", name="嘎洒中心小学", stage="小学", township=other_town, county_code="532801")
+    db.session.add(other)
+    db.session.commit()
+    login(make_user("clerk")).post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
+    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
+
+    client = login(make_user("school", school=other))
+    assert client.get(f"/cases/{case.id}").status_code == 404
+    assert child.name not in client.get("/cases").text
+
+    own = login(make_user("school", school=child.enrollments[0].school))
+    assert own.get(f"/cases/{case.id}").status_code == 200
+
+    auditor = login(make_user("auditor"))
+    assert auditor.get(f"/cases/{case.id}").status_code == 200
+    assert auditor.post(f"/cases/{case.id}/act", data={"event": "return_to_school", "version": case.version,
+                                                       "on": "2021-03-03"}).status_code == 403
+    db.session.refresh(case)
+    assert case.state == "persuasion"
+
+
+def test_case_list_filters(make_child, make_user, login, today_is):
+    today_is(date(2021, 3, 20))
+    a = make_child("岩温", "532801200901142694")
+    b = make_child("玉罕", "53280120120523304X")
+    client = login(make_user("clerk"))
+    for child in (a, b):
+        client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
+    case_b = db.session.execute(sa.select(DropoutCase).where(DropoutCase.child_id == b.id)).scalar_one()
+    client.post(f"/cases/{case_b.id}/act", data={"event": "return_to_school", "version": case_b.version,
+                                                "on": "2021-03-19"})
+
+    def listed(url):
+        return re.findall(r'<td><a href="/cases/\d+">(\D[^<]*)</a></td>', client.get(url).text)
+
+    assert listed("/cases?state=persuasion") == ["岩温"]
+    assert listed("/cases?q=玉罕") == ["玉罕"]
+    assert listed("/cases") == ["岩温", "玉罕"]
+    # On 20 March step 1 of 岩温 (ended 8 March) is overdue; 玉罕's follow-up runs to 18 April.
+    assert listed("/cases?overdue=1") == ["岩温"]
+    text = client.get("/cases").text
+    assert "532801********2694" in text and "532801200901142694" not in text
