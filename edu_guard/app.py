@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -93,6 +93,8 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
 
 def _select_locale() -> str:
     """Chinese by default; ``?lang=en`` or the browser may ask for English."""
+    if not has_request_context():  # CLI, services called in tests: the default locale
+        return "zh"
     lang = request.args.get("lang")
     if lang in ("zh", "en"):
         return lang

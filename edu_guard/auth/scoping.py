@@ -42,6 +42,20 @@ def scope_cases(stmt: sa.Select, user: User | None) -> sa.Select:
     return stmt.where(sa.false())
 
 
+def scope_schools(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(School)`` statement to the schools ``user`` may see: a township
+    user, the township's schools; a school user, the school."""
+    from edu_guard.registry.models import School
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        return stmt.where(School.township_id == user.township_id)
+    if user.role == "school":
+        return stmt.where(School.id == user.school_id)
+    return stmt.where(sa.false())
+
+
 def can_see_child(user: User | None, child) -> bool:
     """Return whether ``user`` may see ``child`` (same rule as :func:`scope_children`)."""
     from edu_guard.db import db

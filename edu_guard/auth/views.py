@@ -1,5 +1,349 @@
-"""Web views (placeholder blueprint, filled in by the feature work)."""
+"""Sign-in, sign-out, own password, and user management (blueprint ``auth``).
 
-from flask import Blueprint
+The blueprint also installs, app-wide, the two access guards of
+:mod:`edu_guard.auth.services` (sign-in required; auditors change nothing), the error
+pages, and the template helpers every page uses: the ``mask_id`` filter, and the
+``get_locale`` and ``has_endpoint`` globals (a nav link to a feature that is not
+installed is left out).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
+
+from edu_guard.auth import services
+from edu_guard.auth.models import ROLES, User
+from edu_guard.auth.services import (
+    SAFE_METHODS,
+    LoginFailed,
+    UserInputError,
+    auditor_allowed,
+    public,
+    role_required,
+)
+from edu_guard.db import db, utcnow
 
 bp = Blueprint("auth", __name__)
+
+
+def choice_list(pairs, empty=None) -> list[SelectChoice]:
+    """Return select choices from ``(value, label)`` pairs, after an optional empty
+    choice labelled ``empty`` ("全部", "—")."""
+    head = [SelectChoice("", empty)] if empty is not None else []
+    return head + [SelectChoice(value, label) for value, label in pairs]
+
+
+def optional_int(value) -> int | None:
+    """Coerce a select's value to an int, or ``None`` for the empty "all/none" choice."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+# --- app-wide guards, error pages and template helpers ----------------------------
+
+
+@bp.before_app_request
+def _guard():
+    """Send anonymous users to sign in and refuse auditors' writes (SPEC 2.8)."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
+        return None  # unknown URL (404/405 follows) or a stylesheet
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "public", False):
+        return None
+    if not current_user.is_authenticated:
+        return current_app.login_manager.unauthorized()
+    if request.method not in SAFE_METHODS and not current_user.can_write and not getattr(view, "auditor_allowed", False):
+        abort(403)
+    return None
+
+
+_ERROR_MESSAGES = {
+    400: _l("请求无效。"),
+    403: _l("您的角色无权进行此操作。"),
+    404: _l("页面不存在，或不在您的数据权限范围内。"),
+    405: _l("不支持此操作。"),
+    413: _l("上传的文件太大。"),
+}
+
+
+@bp.app_errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    return _error_page(400, _("页面已过期或来源无效，请返回上一页刷新后重试。"))
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException):
+    if exc.code is None or exc.code < 400 or request.path.startswith("/api/"):
+        return exc
+    return _error_page(exc.code, _ERROR_MESSAGES.get(exc.code, exc.description))
+
+
+def _error_page(code: int, message):
+    return render_template("auth/error.html", code=code, message=message), code
+
+
+@bp.app_template_filter("mask_id")
+def _mask_id_filter(value: str | None) -> str:
+    """``{{ child.id_number | mask_id }}`` → ``532801********0798``."""
+    return services.mask_id_number(value)
+
+
+bp.add_app_template_global(get_locale, "get_locale")
+
+
+@bp.app_template_global("has_endpoint")
+def has_endpoint(name: str) -> bool:
+    """Return whether the app has a view called ``name`` (e.g. ``cases.case_detail``)."""
+    return name in current_app.view_functions
+
+
+# --- forms ----------------------------------------------------------------------
+
+
+class LoginForm(FlaskForm):
+    """The sign-in form."""
+
+    username = StringField(_l("用户名"), validators=[DataRequired(message=_l("请填写用户名。"))])
+    password = PasswordField(_l("密码"), validators=[DataRequired(message=_l("请填写密码。"))])
+    next = HiddenField()
+
+
+class ChangePasswordForm(FlaskForm):
+    """A user changes their own password."""
+
+    current_password = PasswordField(_l("当前密码"), validators=[DataRequired()])
+    new_password = PasswordField(
+        _l("新密码"),
+        validators=[
+            DataRequired(),
+            Length(min=services.MIN_PASSWORD_LENGTH, message=_l("密码至少需要 %(min)d 个字符。")),
+        ],
+    )
+    confirm = PasswordField(
+        _l("再次输入新密码"), validators=[DataRequired(), EqualTo("new_password", message=_l("两次输入的新密码不一致。"))]
+    )
+
+
+class UserForm(FlaskForm):
+    """An administrator creates or edits a user (role and area)."""
+
+    username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
+    display_name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=64)])
+    role = SelectField(_l("角色"), choices=choice_list(ROLES.items()), default="school")
+    township_id = SelectField(_l("所属乡镇（乡镇人员必填）"), coerce=optional_int, validate_choice=True)
+    school_id = SelectField(_l("所属学校（学校人员必填）"), coerce=optional_int, validate_choice=True)
+    password = PasswordField(_l("密码"), validators=[Optional(), Length(min=services.MIN_PASSWORD_LENGTH)])
+
+    def fill_choices(self) -> None:
+        """Load the townships and schools to choose from."""
+        from edu_guard.registry.models import School, Township
+
+        townships = db.session.execute(sa.select(Township.id, Township.name).order_by(Township.name)).all()
+        schools = db.session.execute(
+            sa.select(School.id, School.name, Township.name).join(Township).order_by(Township.name, School.code)
+        ).all()
+        self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
+        self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path on this site (no open redirect), else None."""
+    if not target:
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    return target
+
+
+def _home() -> str:
+    return url_for("registry.index")
+
+
+# --- sign-in --------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login():
+    """Show the sign-in form; sign the user in and go to the page they asked for."""
+    if current_user.is_authenticated:
+        return redirect(_home())
+    form = LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(form.username.data, form.password.data)
+        except LoginFailed as exc:
+            db.session.commit()  # keep the failure: it counts towards the lock
+            flash(str(exc), "error")
+        else:
+            login_user(user)
+            db.session.commit()
+            return redirect(_safe_next(form.next.data) or _home())
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@auditor_allowed
+def logout():
+    """Sign out and return to the sign-in page."""
+    logout_user()
+    flash(_("您已退出登录。"), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@auditor_allowed
+def change_password():
+    """Let the signed-in user change their own password."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current_password.data, form.new_password.data)
+        except UserInputError as exc:
+            getattr(form, exc.field).errors.append(str(exc))
+        else:
+            db.session.commit()
+            _forget_initial_admin_password(current_user)
+            flash(_("密码已修改。"), "success")
+            return redirect(_home())
+    return render_template("auth/password.html", form=form)
+
+
+def _forget_initial_admin_password(user: User) -> None:
+    """Remove the login ``edu-guard init`` wrote once its user chose a new password."""
+    from edu_guard.cli import INITIAL_ADMIN_FILE
+
+    creds = Path(current_app.instance_path) / INITIAL_ADMIN_FILE
+    try:
+        name = creds.read_text(encoding="utf-8").split()[0]
+    except (OSError, IndexError):
+        return
+    if name == user.username:
+        creds.unlink(missing_ok=True)
+
+
+# --- user management (administrators) ------------------------------------------
+
+
+@bp.route("/users")
+@role_required("admin")
+def user_list():
+    """List every user with role, area, state and sign-in lock."""
+    users = (
+        db.session.execute(
+            sa.select(User).options(selectinload(User.township), selectinload(User.school)).order_by(User.role, User.username)
+        )
+        .scalars()
+        .all()
+    )
+    now = utcnow()
+    locked = {u.id: u.locked_until for u in users if u.locked_until and services.aware(u.locked_until) > now}
+    return render_template("auth/users.html", users=users, locked=locked)
+
+
+def _user_data(form: UserForm) -> dict:
+    return {
+        "username": form.username.data,
+        "display_name": form.display_name.data,
+        "role": form.role.data,
+        "township_id": form.township_id.data,
+        "school_id": form.school_id.data,
+        "password": form.password.data or "",
+    }
+
+
+def _attach_error(form: FlaskForm, exc: UserInputError) -> None:
+    field = getattr(form, exc.field, None) if exc.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [str(exc)]
+    else:
+        flash(str(exc), "error")
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def user_new():
+    """Create a user: role and, for township and school users, their area."""
+    form = UserForm()
+    form.fill_choices()
+    form.password.validators = [DataRequired(), Length(min=services.MIN_PASSWORD_LENGTH)]
+    form.password.flags.required = True
+    if form.validate_on_submit():
+        try:
+            user = services.create_user(_user_data(form))
+        except UserInputError as exc:
+            _attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已创建用户 %(name)s。", name=user.username), "success")
+            return redirect(url_for("auth.user_list"))
+    return render_template("auth/user_form.html", form=form, user=None)
+
+
+def _get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user_edit(user_id: int):
+    """Change a user's name, role and area, or reset their password."""
+    user = _get_user(user_id)
+    form = UserForm(obj=user)
+    form.fill_choices()
+    form.username.data = user.username  # not editable: it is how people sign in
+    if form.validate_on_submit():
+        try:
+            services.update_user(user, _user_data(form))
+        except UserInputError as exc:
+            _attach_error(form, exc)
+        else:
+            db.session.commit()
+            flash(_("已保存用户 %(name)s。", name=user.username), "success")
+            return redirect(url_for("auth.user_list"))
+    return render_template("auth/user_form.html", form=form, user=user)
+
+
+@bp.route("/users/<int:user_id>/active", methods=["POST"])
+@role_required("admin")
+def user_set_active(user_id: int):
+    """Deactivate (``active=0``) or reactivate (``active=1``) a user."""
+    user = _get_user(user_id)
+    active = request.form.get("active") == "1"
+    try:
+        services.set_active(user, active)
+    except UserInputError as exc:
+        flash(str(exc), "error")
+    else:
+        db.session.commit()
+        flash(_("已启用用户 %(name)s。", name=user.username) if active else _("已停用用户 %(name)s。", name=user.username), "success")
+    return redirect(url_for("auth.user_list"))

@@ -1,0 +1,383 @@
+"""Sign-in, failed-login throttling, user management and the access decorators
+(SPEC 2.8).
+
+Like every ``services`` module, the functions here add and flush but never commit:
+the view (the request boundary) commits once.
+
+Access rules, in one place:
+
+* every endpoint needs a signed-in user unless its view is marked :func:`public`
+  (the app-wide guard in :mod:`edu_guard.auth.views` enforces it);
+* auditors never change anything: any unsafe request (POST, PUT, PATCH, DELETE) from an
+  auditor is refused with 403 unless the view is marked :func:`auditor_allowed`
+  (signing out, changing one's own password);
+* :func:`role_required` and :func:`write_required` restrict single views further.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Mapping
+
+import sqlalchemy as sa
+from flask import abort, current_app
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from edu_guard.auth.audit import record, snapshot
+from edu_guard.auth.models import ROLES, AuditLog, User
+from edu_guard.db import db, utcnow
+
+#: User columns written to the audit log (never the password hash).
+USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "active"]
+#: Shortest password accepted (characters).
+MIN_PASSWORD_LENGTH = 8
+#: Request methods that change nothing (RFC 9110 9.2.1).
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+# --- access decorators ----------------------------------------------------------
+
+
+def public(view: Callable) -> Callable:
+    """Mark ``view`` as reachable without signing in (the sign-in page itself)."""
+    view.public = True
+    return view
+
+
+def auditor_allowed(view: Callable) -> Callable:
+    """Mark ``view`` as one an auditor may POST to (it changes only their own session
+    or password, never the county's data)."""
+    view.auditor_allowed = True
+    return view
+
+
+def role_required(*roles: str) -> Callable[[Callable], Callable]:
+    """Refuse the view with 403 unless the signed-in user has one of ``roles``.
+
+    Anonymous users are sent to the sign-in page first.
+
+    :param roles: keys of :data:`edu_guard.auth.models.ROLES`.
+    """
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles: {sorted(unknown)}")
+
+    def decorator(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def write_required(view: Callable) -> Callable:
+    """Refuse the view with 403 to users who change nothing (auditors), also on GET.
+
+    Use it on pages that exist only to change data (a "new case" form); unsafe
+    methods are refused to auditors app-wide anyway.
+    """
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if not current_user.can_write:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+# --- masking --------------------------------------------------------------------
+
+
+def mask_id_number(value: str | None) -> str:
+    """Mask a resident ID number, or a 全国学籍号 built on one, for lists and auditors.
+
+    The last four characters and the division code stay readable; eight characters in
+    the middle (the birth date) are starred: ``532801********0798``; a 学籍号
+    ``G532801…`` keeps its letter too. Short values are starred but for the ends.
+
+    :param value: the number as stored; ``None`` or empty gives ``""``.
+    """
+    if not value:
+        return ""
+    n = len(value)
+    if n >= 15:
+        return value[: n - 12] + "*" * 8 + value[-4:]
+    if n > 4:
+        return value[:1] + "*" * (n - 3) + value[-2:]
+    return "*" * n
+
+
+# --- sign-in and throttling -----------------------------------------------------
+
+
+class LoginFailed(Exception):
+    """The username and password do not match, or the account cannot sign in.
+
+    ``str(exc)`` is the Chinese message for the sign-in page; it never says whether
+    the username exists.
+    """
+
+
+class AccountLocked(LoginFailed):
+    """Too many failed sign-ins for this username within the window.
+
+    :ivar until: when the lock ends (UTC).
+    """
+
+    def __init__(self, until: datetime, now: datetime):
+        self.until = until
+        minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+        super().__init__(str(_l("登录失败次数过多，该账户已被暂时锁定，请 %(minutes)d 分钟后再试。", minutes=minutes)))
+
+
+def aware(value: datetime) -> datetime:
+    """Return ``value`` with UTC attached if it is naive (SQLite hands back naive
+    datetimes; every stored time is UTC, see :func:`edu_guard.db.utcnow`)."""
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Checked against when the username is unknown, so that both paths take as long.
+    return generate_password_hash("edu-guard-dummy-password")
+
+
+def _login_rows(action: str, username: str):
+    return sa.select(AuditLog.at).where(
+        AuditLog.action == action,
+        AuditLog.entity == "user",
+        AuditLog.after["username"].as_string() == username,
+    )
+
+
+def lock_expiry(username: str, now: datetime | None = None) -> datetime | None:
+    """Return when the sign-in lock on ``username`` ends, or ``None`` if not locked.
+
+    The failures are the ``login_failed`` rows of the audit log since the last
+    successful sign-in. An account is locked while ``EDU_GUARD_LOGIN_MAX_FAILURES`` of
+    them fall within the last ``EDU_GUARD_LOGIN_WINDOW`` seconds; the lock ends when
+    the oldest of those leaves the window. Unknown usernames are counted the same way,
+    so a lock says nothing about whether an account exists.
+
+    :param username: as typed on the sign-in form (stripped).
+    :param now: the current time (UTC); :func:`edu_guard.db.utcnow` by default.
+    """
+    now = now or utcnow()
+    max_failures = int(current_app.config["EDU_GUARD_LOGIN_MAX_FAILURES"])
+    window = timedelta(seconds=int(current_app.config["EDU_GUARD_LOGIN_WINDOW"]))
+    last_success = db.session.execute(
+        _login_rows("login", username).order_by(AuditLog.at.desc()).limit(1)
+    ).scalar()
+    stmt = _login_rows("login_failed", username).where(AuditLog.at > now - window)
+    if last_success is not None:
+        stmt = stmt.where(AuditLog.at > last_success)
+    recent = db.session.execute(stmt.order_by(AuditLog.at.desc()).limit(max_failures)).scalars().all()
+    if len(recent) < max_failures:
+        return None
+    until = aware(recent[-1]) + window
+    return until if until > now else None
+
+
+def _log_attempt(action: str, username: str, user: User | None, now: datetime) -> None:
+    db.session.add(
+        AuditLog(
+            at=now,
+            user_id=user.id if user and action == "login" else None,
+            action=action,
+            entity="user",
+            entity_id=user.id if user else None,
+            before=None,
+            after={"username": username},
+        )
+    )
+    db.session.flush()
+
+
+def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+    """Check a sign-in attempt and record it in the audit log.
+
+    A failure is recorded (``login_failed``) and must be committed by the caller even
+    though the sign-in fails. Attempts made while locked are refused without checking
+    the password and are not counted.
+
+    :param username: as typed (surrounding spaces are ignored).
+    :param password: as typed.
+    :param now: the current time (UTC), for tests.
+    :return: the user, who may now be signed in with :func:`flask_login.login_user`.
+    :raises AccountLocked: too many recent failures for this username.
+    :raises LoginFailed: wrong username or password, or the account is deactivated.
+    """
+    now = now or utcnow()
+    username = (username or "").strip()
+    until = lock_expiry(username, now)
+    if until is not None:
+        raise AccountLocked(until, now)
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        check_password_hash(_dummy_hash(), password or "")
+        ok = False
+    else:
+        ok = user.check_password(password or "")
+    if not ok:
+        _log_attempt("login_failed", username, user, now)
+        until = lock_expiry(username, now)
+        if user is not None:
+            # Shown in the user list; the audit log stays the source of truth.
+            user.locked_until = until
+            user.failed_logins = (user.failed_logins or 0) + 1
+        if until is not None:
+            raise AccountLocked(until, now)
+        raise LoginFailed(str(_l("用户名或密码错误。")))
+    if not user.active:
+        raise LoginFailed(str(_l("该账户已停用，请联系系统管理员。")))
+    user.failed_logins = 0
+    user.locked_until = None
+    _log_attempt("login", username, user, now)
+    return user
+
+
+# --- passwords and users --------------------------------------------------------
+
+
+class UserInputError(ValueError):
+    """A user-management request is invalid.
+
+    :ivar field: the form field it concerns (``None`` for the whole form).
+    """
+
+    def __init__(self, message: Any, field: str | None = None):
+        super().__init__(str(message))
+        self.field = field
+
+
+def _check_new_password(password: str, field: str = "password") -> None:
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise UserInputError(_l("密码至少需要 %(min)d 个字符。", min=MIN_PASSWORD_LENGTH), field)
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """Change ``user``'s own password after checking the current one.
+
+    :raises UserInputError: the current password is wrong or the new one too short.
+    """
+    if not user.check_password(current_password or ""):
+        raise UserInputError(_l("当前密码不正确。"), "current_password")
+    _check_new_password(new_password, "new_password")
+    if user.check_password(new_password):
+        raise UserInputError(_l("新密码不能与当前密码相同。"), "new_password")
+    user.set_password(new_password)
+    record("password", user, after={"password": "changed"}, user=user)
+
+
+def _area(data: Mapping[str, Any]) -> tuple[int | None, int | None]:
+    """Return (township_id, school_id) that fit the role; the other is cleared."""
+    from edu_guard.registry.models import School, Township
+
+    role = data.get("role")
+    if role not in ROLES:
+        raise UserInputError(_l("请选择有效的角色。"), "role")
+    if role == "township":
+        township_id = data.get("township_id")
+        if not township_id or db.session.get(Township, township_id) is None:
+            raise UserInputError(_l("乡镇人员必须选择所属乡镇。"), "township_id")
+        return township_id, None
+    if role == "school":
+        school_id = data.get("school_id")
+        if not school_id or db.session.get(School, school_id) is None:
+            raise UserInputError(_l("学校人员必须选择所属学校。"), "school_id")
+        return None, school_id
+    return None, None
+
+
+def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
+    """Create a user with a role and, for township and school users, an area.
+
+    :param data: ``username``, ``display_name``, ``password``, ``role`` (a key of
+        ROLES), ``township_id`` (required for ``township``), ``school_id`` (required
+        for ``school``).
+    :param by: the administrator acting (the signed-in user by default).
+    :return: the new user, flushed.
+    :raises UserInputError: a field is invalid or the username is taken.
+    """
+    username = (data.get("username") or "").strip()
+    if not username:
+        raise UserInputError(_l("请填写用户名。"), "username")
+    if db.session.execute(sa.select(User.id).where(User.username == username)).first():
+        raise UserInputError(_l("用户名“%(name)s”已被使用。", name=username), "username")
+    _check_new_password(data.get("password") or "")
+    township_id, school_id = _area(data)
+    user = User(
+        username=username,
+        display_name=(data.get("display_name") or "").strip() or username,
+        role=data["role"],
+        township_id=township_id,
+        school_id=school_id,
+        active=True,
+    )
+    user.set_password(data["password"])
+    db.session.add(user)
+    record("create", user, after=snapshot_user(user), user=by)
+    return user
+
+
+def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> User:
+    """Change a user's display name, role and area, and optionally set a new password.
+
+    :param data: ``display_name``, ``role``, ``township_id``, ``school_id`` as for
+        :func:`create_user`; ``password`` when the administrator resets it (empty keeps
+        the current one).
+    :raises UserInputError: a field is invalid.
+    """
+    before = snapshot_user(user)
+    township_id, school_id = _area(data)
+    new_password = data.get("password") or ""
+    if new_password:
+        _check_new_password(new_password)
+    user.display_name = (data.get("display_name") or "").strip() or user.username
+    user.role = data["role"]
+    user.township_id = township_id
+    user.school_id = school_id
+    after = snapshot_user(user)
+    if new_password:
+        user.set_password(new_password)
+        # A reset also lifts a sign-in lock: the administrator has spoken to the user.
+        user.failed_logins = 0
+        user.locked_until = None
+        after["password"] = "reset"
+    if after != before:
+        record("update", user, before=before, after=after, user=by)
+    return user
+
+
+def set_active(user: User, active: bool, by: User | None = None) -> User:
+    """Activate or deactivate ``user`` (a deactivated user cannot sign in).
+
+    :raises UserInputError: an administrator tries to deactivate themselves.
+    """
+    acting = by if by is not None else (current_user if current_user.is_authenticated else None)
+    if not active and acting is not None and acting.id == user.id:
+        raise UserInputError(_l("不能停用自己的账户。"))
+    if user.active == active:
+        return user
+    before = snapshot_user(user)
+    user.active = active
+    record("update", user, before=before, after=snapshot_user(user), user=by)
+    return user
+
+
+def snapshot_user(user: User) -> dict:
+    """Return the audited columns of ``user`` (no password hash)."""
+    return snapshot(user, USER_AUDIT_FIELDS)

@@ -1,0 +1,115 @@
+"""Access rules: sign-in everywhere but the sign-in page, auditors change nothing,
+role checks, and ID masking."""
+
+import pytest
+from flask import Flask
+from werkzeug.exceptions import Forbidden
+
+from edu_guard.auth import services
+
+
+def _sample_url(rule) -> str:
+    values = {arg: 1 if rule._converters[arg].__class__.__name__ == "IntegerConverter" else "x" for arg in rule.arguments}
+    return rule.build(values, append_unknown=False)[1]
+
+
+def test_every_page_but_sign_in_needs_a_signed_in_user(app, client):
+    """A meta-test over the whole URL map, so a view added without thinking of access
+    is still protected (the guard is app-wide, not a decorator to forget)."""
+    checked = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if rule.endpoint == "static" or getattr(view, "public", False):
+            continue
+        url = _sample_url(rule)
+        method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"HEAD", "OPTIONS"})[0]
+        response = client.open(url, method=method)
+        assert response.status_code == 302, f"{rule.endpoint} {method} {url} answered {response.status_code}"
+        assert response.headers["Location"].startswith("/login"), rule.endpoint
+        checked.append(rule.endpoint)
+    assert {"registry.children", "registry.child_detail", "auth.user_list", "auth.logout"} <= set(checked)
+
+
+def test_public_pages_are_only_sign_in(app):
+    public = {e for e, v in app.view_functions.items() if getattr(v, "public", False)}
+    assert public == {"auth.login"}
+
+
+def test_auditor_reads_but_every_write_is_refused(app, client, make_user, login):
+    auditor = make_user("auditor")
+    login(auditor)
+    assert client.get("/").status_code == 200
+    assert client.get("/children").status_code == 200
+    refused = []
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        if "POST" not in rule.methods or getattr(view, "auditor_allowed", False) or getattr(view, "public", False):
+            continue
+        response = client.post(_sample_url(rule), data={})
+        assert response.status_code == 403, f"auditor POST {rule.endpoint} answered {response.status_code}"
+        refused.append(rule.endpoint)
+    assert "auth.user_new" in refused
+    assert "您的角色无权" in client.post("/users/new").text
+
+
+def test_auditor_may_change_own_password_and_sign_out(client, make_user, login):
+    auditor = make_user("auditor", password="old-password")
+    login(auditor)
+    response = client.post(
+        "/password", data={"current_password": "old-password", "new_password": "new-password", "confirm": "new-password"}
+    )
+    assert response.status_code == 302
+    assert auditor.check_password("new-password")
+    assert client.post("/logout").status_code == 302
+
+
+@pytest.mark.parametrize("role", ["clerk", "township", "school", "auditor"])
+def test_user_management_is_for_administrators(client, make_user, login, role):
+    login(make_user(role))
+    assert client.get("/users").status_code == 403
+    assert client.get("/users/new").status_code == 403
+
+
+def test_role_required_and_write_required():
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = "k"
+
+    class Auditor:
+        is_authenticated = True
+        role = "auditor"
+        can_write = False
+
+    @services.role_required("admin", "clerk")
+    def admin_page():
+        return "ok"
+
+    @services.write_required
+    def new_case_form():
+        return "ok"
+
+    with app.test_request_context(), pytest.MonkeyPatch.context() as mp:
+        mp.setattr(services, "current_user", Auditor())
+        with pytest.raises(Forbidden):
+            admin_page()
+        with pytest.raises(Forbidden):
+            new_case_form()
+        Auditor.role, Auditor.can_write = "clerk", True
+        assert admin_page() == "ok" and new_case_form() == "ok"
+    with pytest.raises(ValueError, match="unknown roles"):
+        services.role_required("boss")
+
+
+@pytest.mark.parametrize(
+    "value, masked",
+    [
+        ("532801200709250798", "532801********0798"),
+        ("53280120070925079X", "532801********079X"),
+        ("G532801200709250798", "G532801********0798"),
+        ("53280120070925079823", "53280120********9823"),
+        ("13996030824", "1********24"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_mask_id_number(value, masked):
+    assert services.mask_id_number(value) == masked
