@@ -4,14 +4,8 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields
 
+from edu_guard.auth.services import mask_id_number as mask_id
 from edu_guard.cases import machine
-
-
-def mask_id(id_number: str | None) -> str | None:
-    """Mask a resident ID number for lists: the area code and last four stay."""
-    if not id_number:
-        return id_number
-    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:]
 
 
 class AssignmentSchema(Schema):
