@@ -36,6 +36,15 @@ EDU_GUARD_LETTER_KIND_MARKS = {
     "enforcement_application": "强执申",
 }
 
+#: Where the letters' subset fonts are cached (built once, about a minute per face);
+#: ``None`` means ``<instance>/fonts``. See :mod:`edu_guard.letters.fonts`.
+EDU_GUARD_LETTER_FONT_DIR = None
+#: A print run longer than this many letters is laid out in chunks of that size, by
+#: up to EDU_GUARD_PRINT_WORKERS processes at once (``None``: the number of CPUs, at
+#: most 4), and the chunks joined into one PDF. Bounds memory (about 1 MB a letter).
+EDU_GUARD_PRINT_CHUNK = 100
+EDU_GUARD_PRINT_WORKERS = None
+
 #: Age of compulsory schooling (义务教育法 Art. 11): entry at 6, nine years.
 EDU_GUARD_COMPULSORY_MIN_AGE = 6
 EDU_GUARD_COMPULSORY_MAX_AGE = 15
@@ -71,11 +80,20 @@ EDU_GUARD_FINE_MAX = "500"
 #: The court an enforcement application goes to, and the review authority named in a
 #: penalty decision.
 EDU_GUARD_COURT = "景洪市人民法院"
+#: The head of the bureau who signs an enforcement application (行政强制法 Art. 55:
+#: 法定代表人); may also be typed when applying. Empty: asked for each time.
+EDU_GUARD_BUREAU_HEAD = ""
 EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 
 #: Failed sign-ins allowed per account in the throttling window (seconds).
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
+
+#: Accept, besides GB 11643 check characters, those of the 2021 sample county files
+#: (edu_guard/demo/county_2021), whose generator weighted the ID digits off by one so
+#: that about 10 in 11 of their ID numbers fail the real check. For the sample data
+#: only (``edu-guard demo`` turns it on for itself); never on for real imports.
+EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = False
 
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50

@@ -161,12 +161,14 @@ def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_a
 @click.option("--fine", default=None, help="拟处罚款（元），制发行政处罚告知书时必填")
 @click.option("--placement", type=click.Choice(machine.PLACEMENTS), default=None, help="安置方式（place）")
 @click.option("--school", default=None, help="核实就读学校（verify_elsewhere）")
+@click.option("--representative", default=None, help="法定代表人（apply_to_court；默认取配置 EDU_GUARD_BUREAU_HEAD）")
 @as_option
 @requires_init
-def act_command(case_id, event, acted_on, note, fine, placement, school, username):
+def act_command(case_id, event, acted_on, note, fine, placement, school, representative, username):
     """对个案办理一项操作（升级步骤、制发文书、复学、销号等）。"""
     case = _case(case_id)
-    data = {k: v for k, v in {"fine": fine, "placement": placement, "school": school}.items() if v}
+    given = {"fine": fine, "placement": placement, "school": school, "representative": representative}
+    data = {k: v for k, v in given.items() if v}
     ev = _commit_or_fail(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
                                                data=data, user=_user(username)))
     services.notify_transition(case, ev)

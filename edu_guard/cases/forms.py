@@ -33,6 +33,7 @@ class ActForm(FlaskForm):
     fine = DecimalField("拟罚款（元）", places=2, validators=[Optional(), NumberRange(min=0)])
     placement = SelectField("安置方式", choices=["", *machine.PLACEMENTS], validators=[Optional()])
     school = StringField("核实就读学校", validators=[Optional(), Length(max=128)])
+    representative = StringField("法定代表人（局长）", validators=[Optional(), Length(max=64)])
 
 
 class VisitForm(FlaskForm):

@@ -158,7 +158,8 @@ def fire(
     Letter events issue and store the letter (with its document number) in the same
     transaction. Outcome events need ``data``: ``place`` → ``{"placement": one of
     PLACEMENTS}``; ``verify_elsewhere`` → ``{"school": name}``; ``issue_penalty_notice``
-    → ``{"fine": yuan}`` (Decimal or string, within the county's range).
+    → ``{"fine": yuan}`` (Decimal or string, within the county's range);
+    ``apply_to_court`` → ``{"representative": name}`` unless configured.
 
     :param on: the date of the act; today by default; never in the future.
     :param expected_version: the case version the user saw; a mismatch is refused.
@@ -248,9 +249,39 @@ def _flush_or_stale() -> None:
 
 
 def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data: dict):
-    from edu_guard.letters import services as letters
+    """Build the letter's context from the case and the periods this module decides,
+    then number, render and store it (:func:`edu_guard.letters.services.issue_letter`).
 
-    return letters.issue_for_cases(kind, cases, issued_on=on, user=user, extra=data)
+    The order's printed return date assumes service on the day of issue; the machine
+    counts the real period from the recorded service, which is never earlier.
+    """
+    from edu_guard.cases.deadlines import add_calendar_days, add_working_days
+    from edu_guard.letters import services as letters
+    from edu_guard.letters.schemas import LetterError
+
+    cfg = current_app.config
+    extra: dict[str, Any] = {}
+    if kind == "return_contact":
+        extra["reply_by"] = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"])).day
+    elif kind == "order_to_correct":
+        extra["deadline"] = add_working_days(on, int(cfg["EDU_GUARD_ORDER_TO_CORRECT_DAYS"])).day
+    elif kind == "penalty_notice":
+        extra["fine"] = Decimal(data["fine"])
+    elif kind == "penalty_decision" and data.get("statement"):
+        extra["statement"] = data["statement"]
+    elif kind in ("demand", "enforcement_application"):
+        extra["as_of"] = on
+        if kind == "enforcement_application":
+            extra["representative"] = (data.get("representative") or cfg.get("EDU_GUARD_BUREAU_HEAD") or "").strip()
+            if not extra["representative"]:
+                raise CaseError("请填写申请人（教育局）的负责人姓名（法定代表人），或在配置中设置 EDU_GUARD_BUREAU_HEAD")
+    subject = cases if kind == "return_contact" else cases[0]
+    try:
+        context = letters.context_for_case(kind, subject, **extra)
+        return letters.issue_letter(kind, context, issuer=letters.issuer_for(kind, cases[0]), cases=cases,
+                                    issued_on=on, user=user)
+    except LetterError as exc:
+        raise CaseError(str(exc)) from None
 
 
 def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, user=None) -> list[CaseEvent]:
@@ -298,6 +329,7 @@ def record_service(
         before the letter's issue date or in the future.
     """
     from edu_guard.letters import services as letters
+    from edu_guard.letters.schemas import LetterError
 
     _check_version(case, expected_version)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
@@ -307,7 +339,7 @@ def record_service(
         raise CaseError("您的角色无权登记送达")
     try:
         letters.record_service(letter, served_on=served_on, manner=manner, served_to=served_to, served_by=served_by, user=user)
-    except ValueError as exc:
+    except LetterError as exc:
         raise CaseError(str(exc)) from None
     _refresh_deadline(case)
     case.updated_at = utcnow()  # bump the version: the deadline changed

@@ -121,7 +121,8 @@ def case_act(case_id: int):
     if not form.validate_on_submit():
         flash("；".join(f"{form[k].label.text}：{'，'.join(v)}" for k, v in form.errors.items()), "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
-    data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data}
+    data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data,
+            "representative": form.representative.data}
     try:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
