@@ -16,9 +16,18 @@ from edu_guard import config as default_config
 from edu_guard.db import db
 
 PACKAGE_DIR = Path(__file__).resolve().parent
-#: Top-level templates/ of the source tree.
-TEMPLATE_DIR = PACKAGE_DIR.parent / "templates"
-MIGRATIONS_DIR = PACKAGE_DIR.parent / "migrations"
+
+
+def _shipped(name: str) -> Path:
+    """The top-level folder ``name`` of the source tree, or its copy inside the
+    installed package (a wheel puts templates/ and migrations/ under edu_guard/)."""
+    source = PACKAGE_DIR.parent / name
+    return source if source.is_dir() else PACKAGE_DIR / name
+
+
+#: The top-level templates/ and migrations/.
+TEMPLATE_DIR = _shipped("templates")
+MIGRATIONS_DIR = _shipped("migrations")
 
 babel = Babel()
 login_manager = LoginManager()
