@@ -101,7 +101,9 @@ def show_case(case_id, as_json):
         click.echo(f"销号：{data['closed_reason']}")
     click.echo("时间线：")
     for e in data["events"]:
-        click.echo(f"  {e['acted_on']}  {e['event']}  {e['from_state'] or ''}→{e['to_state']}  {e['letter'] or ''} {e['note'] or ''}")
+        step = f" → {machine.STATES[e['to_state']].label}" if e["from_state"] != e["to_state"] else ""
+        extra = " ".join(x for x in (e["letter"] if e["event"] != "record_service" else None, e["note"]) if x)
+        click.echo(f"  {e['acted_on']}  {machine.EVENT_LABELS.get(e['event'], e['event'])}{step}  {extra}")
     for l in data["letters"]:
         click.echo(f"文书 {l['id']}：{l['doc_number']} {l['title']}  送达：{l['served_on'] or '未送达'}")
     click.echo("可办理：")

@@ -323,6 +323,11 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 
+#: Labels of every event on a case's timeline: the transitions plus the acts recorded
+#: outside the machine (opening, proof of service).
+EVENT_LABELS = {"open": "立案", "record_service": "登记送达", **{e: t.label for e, t in TRANSITIONS.items()}}
+
+
 def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transition:
     """Return the transition for ``event`` if it may fire now, else raise.
 

@@ -345,7 +345,7 @@ def record_service(
     case.updated_at = utcnow()  # bump the version: the deadline changed
     ev = CaseEvent(case=case, event="record_service", from_state=case.state, to_state=case.state, acted_on=served_on,
                    user_id=audit.acting_user_id(user), letter_id=letter.id,
-                   note=f"{letter.title} {letter.doc_number} 于 {served_on} {manner}送达 {served_to}")
+                   note=f"{letter.title}（{letter.doc_number}）{served_on} {manner}，受送达人 {served_to}")
     db.session.add(ev)
     _flush_or_stale()
     return ev

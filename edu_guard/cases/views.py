@@ -104,10 +104,13 @@ def case_detail(case_id: int):
     role = current_user.role if current_user.can_write else None
     actions = machine.allowed(facts, role, services.today()) if current_user.can_write else []
     deadline = machine.current_deadline(facts)
+    # The step's main act (escalate, issue the step's letter) is shown open.
+    first_main = next((t.event for t, why in actions if why is None and t.event != "issue_return_contact"), None)
     return render_template(
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
+        first_main=first_main,
         act_form=ActForm(version=case.version), visit_form=VisitForm(), service_form=ServiceForm(version=case.version),
-        roles=RESPONSIBLE_ROLES, transitions=machine.TRANSITIONS, states=machine.STATES, mask_id=mask_id,
+        roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=services.today())
 
 
