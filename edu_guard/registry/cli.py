@@ -1,21 +1,157 @@
-"""Registry commands: ``import`` and ``demo`` (filled in by the importer work)."""
+"""Registry commands: ``edu-guard import KIND PATH`` and ``edu-guard demo``.
+
+Both commit once at the end (the services only flush) and roll back on any error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
 
 import click
+import sqlalchemy as sa
 
 from edu_guard.cli_util import requires_init
+from edu_guard.db import db
+from edu_guard.registry.importers import IMPORTERS
+from edu_guard.registry.services import ImportFileError, ImportResult, import_file, load_demo, rejects_workbook
+
+#: Rejects listed in the readable summary; the rest are counted (the workbook has all).
+SHOWN_REJECTS = 50
+
+
+class _Bar:
+    """A click progress bar opened on the first progress call (the total comes with it)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.bar = None
+        self.done = 0
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.bar is None:
+            self.bar = click.progressbar(length=total, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        if total > self.bar.length:
+            self.bar.length = total
+        self.bar.update(done - self.done)
+        self.done = done
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+def _user(username: str | None):
+    if not username:
+        return None
+    from edu_guard.auth.models import User
+
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"没有用户 {username}")
+    return user
 
 
 @click.command("import")
-@click.argument("kind")
-@click.argument("path")
+@click.argument("kind", type=click.Choice(sorted(IMPORTERS)))
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="只输出一个 JSON 对象（计数与未导入的行）")
+@click.option("--as", "username", default=None, help="记为该用户的导入（默认不记用户）")
+@click.option(
+    "--rejects",
+    "rejects_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="把未导入的行写入此 Excel 文件（原表头 + 错误原因）",
+)
+@click.option(
+    "--accept-sample-check-digits/--strict-check-digits",
+    default=None,
+    help="是否同时接受县级文件常见的“移位”身份证校验位（默认按配置 EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS，开）；"
+    "--strict-check-digits 只接受 GB 11643 校验位",
+)
 @requires_init
-def import_command(kind, path):
-    """导入文件。"""
-    raise click.ClickException("not built yet")
+def import_command(
+    kind: str,
+    path: Path,
+    as_json: bool,
+    username: str | None,
+    rejects_path: Path | None,
+    accept_sample_check_digits: bool | None,
+) -> None:
+    """导入文件：KIND 为 schools（学校名单）、roster（学籍花名册）、status-changes（学籍变动）、
+    families（脱贫户和监测对象名单）、disabled（残疾儿童名单）；PATH 为 .xlsx 或 .csv 文件。
+
+    文件读取成功即以 0 退出（即使有未导入的行）；文件无法读取、类型不对或缺少必需的列时，
+    不写入任何数据并以非 0 退出。
+    """
+    show_bar = not as_json and sys.stdout.isatty()
+    bar = _Bar(f"导入 {path.name}") if show_bar else None
+    try:
+        result = import_file(
+            kind, path, user=_user(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
+        )
+        db.session.commit()
+    except ImportFileError as exc:
+        db.session.rollback()
+        if as_json:
+            click.echo(json.dumps({"kind": kind, "error": str(exc)}, ensure_ascii=False))
+        raise click.ClickException(str(exc)) from None
+    except BaseException:
+        db.session.rollback()
+        raise
+    finally:
+        if bar is not None:
+            bar.close()
+    if rejects_path is not None:
+        rejects_path.write_bytes(rejects_workbook(result))
+    if as_json:
+        click.echo(json.dumps(result.summary(), ensure_ascii=False))
+        return
+    _echo_summary(result)
+    if rejects_path is not None and result.rejects:
+        click.echo(f"未导入的行已写入 {rejects_path}（原表头 + 错误原因），改正后可重新导入。")
+
+
+def _echo_summary(result: ImportResult) -> None:
+    label = IMPORTERS[result.kind].label
+    click.echo(
+        f"{label}“{result.filename}”：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
+        f"未变 {result.unchanged}，未导入 {len(result.rejects)}。"
+    )
+    if not result.rejects:
+        return
+    click.echo("未导入的行：")
+    for reject in result.rejects[:SHOWN_REJECTS]:
+        click.echo(f"  第{reject['row']}行  {reject['reason']}")
+    if len(result.rejects) > SHOWN_REJECTS:
+        click.echo(
+            f"  ……另有 {len(result.rejects) - SHOWN_REJECTS} 行；用 --rejects 文件.xlsx 导出全部，或 --json 查看。"
+        )
 
 
 @click.command("demo")
 @requires_init
-def demo_command():
-    """载入示例县数据。"""
-    raise click.ClickException("not built yet")
+def demo_command() -> None:
+    """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
+    脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
+    try:
+        results = load_demo()
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    if all(result is None for _, _, result in results):
+        click.echo("示例县数据已载入过，本次未做任何更改。")
+        return
+    for kind, name, result in results:
+        if result is None:
+            click.echo(f"{name}：已载入过，跳过")
+        else:
+            click.echo(
+                f"{name}（{IMPORTERS[kind].label}）：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
+                f"未变 {result.unchanged}，未导入 {len(result.rejects)}"
+            )
+    click.echo("示例县数据已载入。")

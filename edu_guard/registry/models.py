@@ -89,9 +89,13 @@ class Child(TimestampMixin, db.Model):
 
     township: Mapped[Township | None] = relationship()
     village: Mapped[Village | None] = relationship()
-    guardians: Mapped[list[Guardian]] = relationship(back_populates="child", cascade="all, delete-orphan", order_by="Guardian.id")
+    guardians: Mapped[list[Guardian]] = relationship(
+        back_populates="child", cascade="all, delete-orphan", order_by="Guardian.id"
+    )
     enrollments: Mapped[list[Enrollment]] = relationship(back_populates="child", order_by="Enrollment.id")
-    status_changes: Mapped[list[StatusChange]] = relationship(back_populates="child", order_by="StatusChange.changed_on")
+    status_changes: Mapped[list[StatusChange]] = relationship(
+        back_populates="child", order_by="StatusChange.changed_on"
+    )
 
     __mapper_args__ = {"version_id_col": version}
 

@@ -131,7 +131,9 @@ class ChildFilterForm(FlaskForm):
                 Township.id.in_({s.township_id for s in schools} | {user.township_id} - {None})
             )
         townships = db.session.execute(township_stmt).all()
-        grades = db.session.execute(sa.select(Enrollment.grade).where(Enrollment.grade.is_not(None)).distinct()).scalars()
+        grades = db.session.execute(
+            sa.select(Enrollment.grade).where(Enrollment.grade.is_not(None)).distinct()
+        ).scalars()
         grades = sorted(grades, key=lambda g: (GRADE_ORDER.index(g) if g in GRADE_ORDER else len(GRADE_ORDER), g))
         self.township.choices = choice_list(((t.id, t.name) for t in townships), _l("全部"))
         self.school.choices = choice_list(((s.id, s.name) for s in schools), _l("全部"))
@@ -430,8 +432,16 @@ def start_import(kind: str, upload, user) -> str:
     filename = Path(upload.filename or "upload").name
     job_path = _job_path(job_id)
     _write_job(
-        job_path, id=job_id, state="running", kind=kind, filename=filename, sha256=digest, user_id=user.id,
-        started=utcnow().isoformat(), done=0, total=0,
+        job_path,
+        id=job_id,
+        state="running",
+        kind=kind,
+        filename=filename,
+        sha256=digest,
+        user_id=user.id,
+        started=utcnow().isoformat(),
+        done=0,
+        total=0,
     )
     app = current_app._get_current_object()
     thread = threading.Thread(
@@ -461,7 +471,11 @@ def import_page():
         error_out=False,
     )
     return render_template(
-        "registry/imports.html", form=form, page=page, users=_user_names(page.items), kinds=import_kinds(),
+        "registry/imports.html",
+        form=form,
+        page=page,
+        users=_user_names(page.items),
+        kinds=import_kinds(),
         can_import=current_user.role in IMPORT_ROLES,
     )
 
@@ -508,8 +522,12 @@ def import_run(run_id: int):
     """Show one import's counts and rejected rows (row, column, reason)."""
     run = _get_run(run_id)
     return render_template(
-        "registry/import_run.html", run=run, who=_user_names([run]).get(run.user_id), kinds=import_kinds(),
-        rejects=(run.rejects or [])[:REJECTS_SHOWN], can_download=current_user.role in IMPORT_ROLES,
+        "registry/import_run.html",
+        run=run,
+        who=_user_names([run]).get(run.user_id),
+        kinds=import_kinds(),
+        rejects=(run.rejects or [])[:REJECTS_SHOWN],
+        can_download=current_user.role in IMPORT_ROLES,
     )
 
 

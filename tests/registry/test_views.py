@@ -32,7 +32,9 @@ class County:
     def __init__(self):
         self.menghan = Township(county_code="532801", name="勐罕镇")
         self.gasa = Township(county_code="532801", name="嘎洒镇")
-        self.s1 = School(code="2153280177", name="勐罕中心小学", stage="小学", township=self.menghan, county_code="532801")
+        self.s1 = School(
+            code="2153280177", name="勐罕中心小学", stage="小学", township=self.menghan, county_code="532801"
+        )
         self.s2 = School(code="2153280178", name="勐罕中学", stage="初中", township=self.menghan, county_code="532801")
         self.s3 = School(code="2153280181", name="嘎洒中心小学", stage="小学", township=self.gasa, county_code="532801")
         db.session.add_all([self.s1, self.s2, self.s3])
@@ -46,10 +48,18 @@ class County:
             [
                 FamilyStatus(id_number=self.c1.id_number, name="岩温", kind="脱贫户", source="monitoring_households"),
                 FamilyStatus(
-                    id_number=self.c3.id_number, name="岩罕", kind="监测户", category="边缘易致贫户", source="monitoring_households"
+                    id_number=self.c3.id_number,
+                    name="岩罕",
+                    kind="监测户",
+                    category="边缘易致贫户",
+                    source="monitoring_households",
                 ),
                 FamilyStatus(
-                    id_number=self.c4.id_number, name="玉儿", kind="监测户", source="monitoring_households", risk_removed=True
+                    id_number=self.c4.id_number,
+                    name="玉儿",
+                    kind="监测户",
+                    source="monitoring_households",
+                    risk_removed=True,
                 ),
             ]
         )
@@ -68,7 +78,12 @@ class County:
         if school is not None:
             db.session.add(
                 Enrollment(
-                    child=child, school=school, grade=grade, class_name="1班", status=status, student_number="G" + id_number
+                    child=child,
+                    school=school,
+                    grade=grade,
+                    class_name="1班",
+                    status=status,
+                    student_number="G" + id_number,
                 )
             )
         return child
@@ -169,22 +184,63 @@ def test_child_page(client, county, clerk):
     c3 = county.c3
     db.session.add_all(
         [
-            StatusChange(id_number=c3.id_number, child_id=c3.id, name="岩罕", kind="休学", changed_on=date(2021, 3, 1), reason="疾病"),
-            DisabilityRecord(id_number=c3.id_number, name="岩罕", certificate_number=c3.id_number + "42", category="肢体", level=2, can_attend_school=False),
+            StatusChange(
+                id_number=c3.id_number,
+                child_id=c3.id,
+                name="岩罕",
+                kind="休学",
+                changed_on=date(2021, 3, 1),
+                reason="疾病",
+            ),
+            DisabilityRecord(
+                id_number=c3.id_number,
+                name="岩罕",
+                certificate_number=c3.id_number + "42",
+                category="肢体",
+                level=2,
+                can_attend_school=False,
+            ),
         ]
     )
     case = DropoutCase(
-        child=c3, state="persuasion", reason="厌学", opened_on=date(2021, 3, 2), step_started_on=date(2021, 3, 2),
-        township_id=county.menghan.id, school_id=county.s2.id,
+        child=c3,
+        state="persuasion",
+        reason="厌学",
+        opened_on=date(2021, 3, 2),
+        step_started_on=date(2021, 3, 2),
+        township_id=county.menghan.id,
+        school_id=county.s2.id,
     )
     db.session.add(case)
     db.session.flush()
-    db.session.add(HomeVisit(child_id=c3.id, case_id=case.id, visited_on=date(2021, 3, 3), visitors="张老师", form="入户", findings="在家务农"))
+    db.session.add(
+        HomeVisit(
+            child_id=c3.id,
+            case_id=case.id,
+            visited_on=date(2021, 3, 3),
+            visitors="张老师",
+            form="入户",
+            findings="在家务农",
+        )
+    )
     db.session.commit()
 
     page = client.get(f"/children/{c3.id}").text
     assert c3.id_number in page  # a clerk sees the full number on the detail page
-    for text in ("岩罕之母", "勐罕中学", "七年级", "休学", "疾病", "监测户", "边缘易致贫户", "肢体", "2级", "张老师", "在家务农", "第一步"):
+    for text in (
+        "岩罕之母",
+        "勐罕中学",
+        "七年级",
+        "休学",
+        "疾病",
+        "监测户",
+        "边缘易致贫户",
+        "肢体",
+        "2级",
+        "张老师",
+        "在家务农",
+        "第一步",
+    ):
         assert text in page, text
     assert f'href="/cases/{case.id}"' in page
     # One open case per child: no second "open a case" button.
@@ -203,8 +259,12 @@ def test_auditor_sees_masked_ids_and_no_write_buttons(client, county, make_user,
 def test_home_page_counts(client, county, clerk):
     db.session.add(
         DropoutCase(
-            child=county.c5, state="order_to_correct", reason="外出务工", opened_on=date(2021, 3, 2),
-            step_started_on=date(2021, 3, 2), township_id=county.menghan.id,
+            child=county.c5,
+            state="order_to_correct",
+            reason="外出务工",
+            opened_on=date(2021, 3, 2),
+            step_started_on=date(2021, 3, 2),
+            township_id=county.menghan.id,
         )
     )
     db.session.commit()
@@ -271,7 +331,9 @@ def test_import_roster_and_see_the_rejects(app, client, import_clerk, demo_dir):
     header = [c.value for c in sheet[1]]
     assert header[-1] == "错误原因" and "身份证件号" in header
     assert sheet.max_row == 1 + 8
-    assert sorted(sheet.cell(row=r, column=len(header) - 1).value for r in range(2, 10)) == sorted(int(r[0]) for r in rows)
+    assert sorted(sheet.cell(row=r, column=len(header) - 1).value for r in range(2, 10)) == sorted(
+        int(r[0]) for r in rows
+    )
 
     listing = client.get("/imports").text
     run = db.session.get(ImportRun, run_id)
@@ -300,7 +362,9 @@ def test_upload_form_validation(client, import_clerk):
     response = client.post("/imports", data={"kind": "roster"}, content_type="multipart/form-data")
     assert response.status_code == 200 and "请选择要导入的文件" in response.text
     response = client.post(
-        "/imports", data={"kind": "roster", "file": (io.BytesIO(b"x"), "roster.pdf")}, content_type="multipart/form-data"
+        "/imports",
+        data={"kind": "roster", "file": (io.BytesIO(b"x"), "roster.pdf")},
+        content_type="multipart/form-data",
     )
     assert "只能导入" in response.text
 

@@ -1,0 +1,99 @@
+"""``edu-guard import KIND PATH [--json]`` and ``edu-guard demo``."""
+
+import json
+
+import openpyxl
+import sqlalchemy as sa
+
+from edu_guard.cli import cli
+from edu_guard.db import db
+from edu_guard.registry.models import Child, ImportRun
+
+
+def invoke(app, *args):
+    return app.test_cli_runner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def test_import_json_prints_one_object(app, demo_dir, roster_facts):
+    assert invoke(app, "import", "schools", str(demo_dir / "schools.csv"), "--json").exit_code == 0
+    result = invoke(
+        app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json", "--accept-sample-check-digits"
+    )
+    assert result.exit_code == 0
+    out = json.loads(result.stdout)
+    assert set(out) == {"kind", "rows", "created", "updated", "unchanged", "rejected"}
+    assert (out["kind"], out["rows"], out["created"], out["updated"], out["unchanged"]) == ("roster", 1202, 1194, 0, 0)
+    assert [r["row"] for r in out["rejected"]] == sorted(
+        roster_facts.numeric_id_rows + roster_facts.bad_check_rows + roster_facts.blank_id_rows
+    )
+    assert set(out["rejected"][0]) == {"row", "column", "reason"}
+    assert "身份证件号为数值格式" in result.stdout  # ensure_ascii=False
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(Child)).scalar_one() == 1194  # committed
+
+
+def test_import_readable_summary_and_rejects_file(app, demo_dir, tmp_path):
+    invoke(app, "import", "schools", str(demo_dir / "schools.csv"))
+    out = tmp_path / "rejects.xlsx"
+    result = invoke(
+        app,
+        "import",
+        "roster",
+        str(demo_dir / "roster_2021_spring.xlsx"),
+        "--accept-sample-check-digits",
+        "--rejects",
+        str(out),
+    )
+    assert result.exit_code == 0
+    assert "共 1202 行；新增 1194，更新 0，未变 0，未导入 8。" in result.output
+    assert "第14行  身份证件号为数值格式" in result.output
+    assert openpyxl.load_workbook(out).active.max_row == 9
+
+
+def test_import_strict_check_digits_by_setting_or_flag(app, demo_dir, monkeypatch):
+    assert app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"] is True  # the county files' kind
+    invoke(app, "import", "schools", str(demo_dir / "schools.csv"))
+    app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"] = "0"  # as the environment gives it
+    out = json.loads(invoke(app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json").stdout)
+    assert out["created"] == 120
+    app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"] = "1"
+    out = json.loads(invoke(app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json").stdout)
+    assert (out["created"], out["unchanged"]) == (1074, 120)
+    out = json.loads(invoke(app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json",
+                            "--strict-check-digits").stdout)
+    assert (out["created"], out["unchanged"], len(out["rejected"])) == (0, 120, 1082)
+
+
+def test_import_unreadable_file_exits_non_zero_and_writes_nothing(app, tmp_path):
+    bad = tmp_path / "no_id.csv"
+    bad.write_text("姓名,性别,学校名称\n岩罕,男,勐罕中心小学\n", encoding="utf-8")
+    result = app.test_cli_runner().invoke(cli, ["import", "roster", str(bad)])
+    assert result.exit_code == 1
+    assert "缺少必需的列：身份证件号" in result.output
+    result = app.test_cli_runner().invoke(cli, ["import", "roster", str(bad), "--json"])
+    assert result.exit_code == 1
+    assert json.loads(result.stdout.splitlines()[0])["error"].startswith("学籍花名册“no_id.csv”缺少必需的列")
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one() == 0
+
+
+def test_import_unknown_kind(app, tmp_path):
+    result = app.test_cli_runner().invoke(cli, ["import", "pupils", str(tmp_path / "x.csv")])
+    assert result.exit_code == 2
+    assert "pupils" in result.output
+
+
+def test_demo_loads_the_county_once(app):
+    first = invoke(app, "demo")
+    assert first.exit_code == 0
+    assert "roster_2021_spring.xlsx（学籍花名册）：共 1202 行；新增 1194，更新 0，未变 0，未导入 8" in first.output
+    assert "roster_2021_spring_menghan.csv（学籍花名册）：共 153 行；新增 1，更新 0，未变 152，未导入 0" in first.output
+    with app.app_context():
+        runs = db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one()
+        children = db.session.execute(sa.select(sa.func.count()).select_from(Child)).scalar_one()
+    assert (runs, children) == (6, 1195)
+    second = invoke(app, "demo")
+    assert second.exit_code == 0
+    assert second.output.strip() == "示例县数据已载入过，本次未做任何更改。"
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one() == 6
