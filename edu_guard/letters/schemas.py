@@ -1,0 +1,413 @@
+"""The letter kinds and the marshmallow schemas of their contexts (STYLE rule 7).
+
+A letter's template gets only plain data: the context is *loaded* with the kind's
+schema (which checks that every field the template uses is there and well-formed) and
+*dumped* back to JSON-ready data (dates as ISO strings, yuan as decimal strings). That
+dumped data is what :class:`edu_guard.letters.models.Letter` stores in ``context`` and
+what the templates render, so a stored letter can always be printed again.
+
+Dates in a context are calendar dates; amounts are yuan as :class:`~decimal.Decimal`
+with two places (rounded half up). Periods of 2, 3, 5 and 7 days in 行政处罚法 are
+working days (行政处罚法 Art. 85); the templates print the day counts the county
+configures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Callable, Mapping
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+
+class LetterError(Exception):
+    """Base of every error the letters package reports to a user (in Chinese)."""
+
+
+class ContextError(LetterError):
+    """A letter's context is incomplete or invalid; nothing was numbered or printed.
+
+    :ivar kind: the letter kind.
+    :ivar messages: marshmallow's messages (field path → list of messages).
+    """
+
+    def __init__(self, kind: str, messages: Any, label: str | None = None):
+        self.kind = kind
+        self.messages = messages
+        lines = [f"{path}：{msg}" for path, msg in _flatten(messages)]
+        who = label or (LETTER_KINDS[kind].name if kind in LETTER_KINDS else kind)
+        super().__init__(f"《{who}》的内容不完整或有误：\n" + "\n".join(lines))
+
+
+_MESSAGES_ZH = {
+    "Missing data for required field.": "缺少必填项",
+    "Unknown field.": "不认识的字段",
+    "Not a valid date.": "不是有效日期",
+    "Not a valid string.": "应为文字",
+    "Not a valid integer.": "应为整数",
+    "Not a valid number.": "应为数字",
+    "Not a valid boolean.": "应为是/否",
+    "Field may not be null.": "不能为空",
+    "Shorter than minimum length 1.": "不能为空",
+}
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(_flatten(value, path))
+    elif isinstance(messages, (list, tuple)):
+        for value in messages:
+            if isinstance(value, (Mapping, list, tuple)):
+                out.extend(_flatten(value, prefix))
+            else:
+                out.append((prefix or "内容", _MESSAGES_ZH.get(str(value), str(value))))
+    else:
+        out.append((prefix or "内容", _MESSAGES_ZH.get(str(messages), str(messages))))
+    return out
+
+
+class Text(fields.String):
+    """A string with surrounding white space removed; empty means missing."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip()
+        if not text and self.required:
+            raise ValidationError("Missing data for required field.")
+        return text or None
+
+
+def _req(max_len: int = 255) -> Text:
+    return Text(required=True, validate=validate.Length(max=max_len))
+
+
+def _opt(max_len: int = 255) -> Text:
+    return Text(load_default=None, allow_none=True, validate=validate.Length(max=max_len))
+
+
+def _yuan(**kw) -> fields.Decimal:
+    """Yuan as a Decimal with two places, rounded half up; dumped as a string."""
+    return fields.Decimal(places=2, rounding=ROUND_HALF_UP, as_string=True, **kw)
+
+
+def _days(**kw) -> fields.Integer:
+    return fields.Integer(strict=False, validate=validate.Range(min=1, max=366), **kw)
+
+
+class PersonSchema(Schema):
+    """A person named in a letter: a guardian (当事人), a respondent."""
+
+    name = _req(64)
+    sex = Text(load_default=None, allow_none=True, validate=validate.OneOf(["男", "女"]))
+    #: Relation to the child (父亲, 母亲, 祖父 …).
+    relation = _opt(16)
+    phone = _opt(32)
+    address = _opt()
+    birth_date = fields.Date(load_default=None, allow_none=True)
+
+
+class ChildSchema(Schema):
+    """A child of compulsory-school age named in a letter."""
+
+    name = _req(64)
+    sex = Text(required=True, validate=validate.OneOf(["男", "女"]))
+    birth_date = fields.Date(load_default=None, allow_none=True)
+    #: The resident ID number as it is to be printed (masked unless asked otherwise).
+    id_number = _opt(18)
+    school = _opt(128)
+    grade = _opt(16)
+    guardian = _opt(64)
+    guardian_phone = _opt(32)
+    address = _opt()
+    #: The date the child stopped attending (or should have enrolled).
+    out_since = fields.Date(load_default=None, allow_none=True)
+    reason = _opt(64)
+
+
+class DocRefSchema(Schema):
+    """An earlier document a letter refers to (its number and service)."""
+
+    title = _opt(64)
+    doc_number = _req(64)
+    issuer_name = _opt(128)
+    issued_on = fields.Date(load_default=None, allow_none=True)
+    served_on = fields.Date(load_default=None, allow_none=True)
+    #: The deadline the document set (责令限期改正: the return date).
+    deadline = fields.Date(load_default=None, allow_none=True)
+
+
+class ServedDocRefSchema(DocRefSchema):
+    """An earlier document that must have been served (送达) already."""
+
+    served_on = fields.Date(required=True)
+
+
+class ApplicantSchema(Schema):
+    """The applicant of an enforcement application (the education authority)."""
+
+    name = _req(128)
+    address = _opt()
+    #: The head of the authority who signs the application (行政强制法 Art. 55).
+    representative = _req(64)
+    representative_title = Text(load_default="局长", validate=validate.Length(max=32))
+
+
+class _ContactMixin(Schema):
+    contact_person = _opt(64)
+    contact_phone = _opt(32)
+    contact_address = _opt()
+
+
+class LetterMetaSchema(Schema):
+    """What the letter itself adds to a context: its number, issuer, date and title."""
+
+    kind = _req(32)
+    doc_number = _req(64)
+    issuer_name = _req(128)
+    issued_on = fields.Date(required=True)
+    title = _req(255)
+    recipient = _req(255)
+
+
+class ReturnContactSchema(_ContactMixin):
+    """劝返联系函: the bureau asks a township government to bring children back.
+
+    Basis: 义务教育法 Art. 13 (the township government organises enrolment and
+    prevents dropout) and Art. 5 (guardians' duty).
+    """
+
+    #: The township government addressed (主送机关), e.g. ``嘎洒镇人民政府``.
+    recipient = _req(128)
+    township = _req(64)
+    children = fields.List(fields.Nested(ChildSchema), required=True, validate=validate.Length(min=1))
+    #: Reply in writing by this date.
+    reply_by = fields.Date(required=True)
+    #: How the children were found (数据比对, 学校报告 …), printed in the first sentence.
+    source = Text(load_default="控辍保学数据比对和学校核查", validate=validate.Length(max=64))
+
+
+class OrderToCorrectSchema(_ContactMixin):
+    """责令限期改正通知书: the township government orders the guardian to send the
+    child back to school by a date (义务教育法 Art. 5, 58; 未成年人保护法 Art. 16, 17)."""
+
+    guardian = fields.Nested(PersonSchema, required=True)
+    child = fields.Nested(ChildSchema, required=True)
+    #: The school the child must return to.
+    school = _req(128)
+    deadline = fields.Date(required=True)
+    #: Persuasion visits already made (家访、劝返 person-times), printed when > 0.
+    visits = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    #: The county education authority that imposes a penalty if the order is ignored.
+    authority = _req(128)
+    penalty_basis = _req(128)
+
+
+class _PenaltyBase(_ContactMixin):
+    party = fields.Nested(PersonSchema, required=True)
+    child = fields.Nested(ChildSchema, required=True)
+    school = _req(128)
+    #: The served 责令限期改正通知书 and its deadline.
+    order = fields.Nested(ServedDocRefSchema, required=True)
+    #: The county's penalty basis (a provincial or local regulation, config).
+    basis = _req(128)
+    fine = _yuan(required=True, validate=validate.Range(min=Decimal("0.01")))
+
+
+class PenaltyNoticeSchema(_PenaltyBase):
+    """行政处罚告知书: facts, basis and intended fine; the right to state a case and
+    to ask for a hearing (行政处罚法 Art. 44, 45, 63, 64)."""
+
+    statement_days = _days(required=True)
+    hearing = fields.Boolean(load_default=True)
+    hearing_days = _days(required=True)
+
+
+class PenaltyDecisionSchema(_PenaltyBase):
+    """行政处罚决定书 (行政处罚法 Art. 59): the fine, payment within 15 days (Art. 67),
+    3 % a day for late payment (Art. 72), review within 60 days (行政复议法 Art. 20) and
+    a lawsuit within 6 months (行政诉讼法 Art. 46)."""
+
+    notice = fields.Nested(ServedDocRefSchema, required=True)
+    #: What came of the statement / hearing; a default sentence when empty.
+    statement = _opt(1000)
+    payment_days = _days(required=True)
+    #: Where and how to pay (指定银行、电子支付系统 …).
+    payment_method = Text(load_default="到指定银行或者通过电子支付系统", validate=validate.Length(max=255))
+    review_authority = _req(128)
+    review_days = _days(required=True)
+    court = _req(128)
+    lawsuit_months = fields.Integer(required=True, validate=validate.Range(min=1, max=24))
+
+
+class _MoneyDue(Schema):
+    fine = _yuan(required=True, validate=validate.Range(min=Decimal("0.01")))
+    #: 加处罚款 accrued so far (行政处罚法 Art. 72: 3 % a day, at most the fine).
+    surcharge = _yuan(load_default=Decimal("0.00"), validate=validate.Range(min=Decimal("0")))
+    total = _yuan(required=True)
+
+    @validates_schema
+    def _total_adds_up(self, data, **kwargs):
+        fine, surcharge, total = data.get("fine"), data.get("surcharge"), data.get("total")
+        if fine is None or surcharge is None or total is None:
+            return
+        if surcharge > fine:
+            raise ValidationError("加处罚款不得超出罚款数额（行政强制法第四十五条）", "surcharge")
+        if fine + surcharge != total:
+            raise ValidationError(f"合计应为 {fine + surcharge}", "total")
+
+
+class DemandSchema(_ContactMixin, _MoneyDue):
+    """催告书 (行政强制法 Art. 35, 54): the unpaid fine, the deadline, the right to state
+    a case (Art. 36), and that the authority will apply to the court."""
+
+    party = fields.Nested(PersonSchema, required=True)
+    child = fields.Nested(ChildSchema, required=True)
+    decision = fields.Nested(ServedDocRefSchema, required=True)
+    #: Days after service to pay (行政强制法 Art. 54: apply no sooner than 10 days).
+    comply_days = _days(required=True)
+    statement_days = _days(required=True)
+    payment_method = Text(load_default="到指定银行或者通过电子支付系统", validate=validate.Length(max=255))
+    court = _req(128)
+
+
+class EnforcementApplicationSchema(_ContactMixin, _MoneyDue):
+    """强制执行申请书 to the court (行政强制法 Art. 53–55)."""
+
+    court = _req(128)
+    applicant = fields.Nested(ApplicantSchema, required=True)
+    respondent = fields.Nested(PersonSchema, required=True)
+    child = fields.Nested(ChildSchema, required=True)
+    decision = fields.Nested(ServedDocRefSchema, required=True)
+    demand = fields.Nested(ServedDocRefSchema, required=True)
+    review_days = _days(required=True)
+    lawsuit_months = fields.Integer(required=True, validate=validate.Range(min=1, max=24))
+    #: The materials sent with the application (Art. 55).
+    attachments = fields.List(Text(), load_default=None, allow_none=True)
+
+
+@dataclass(frozen=True)
+class LetterKind:
+    """One kind of letter.
+
+    :ivar key: the key of ``EDU_GUARD_LETTER_KIND_MARKS`` and of the template name.
+    :ivar name: the document's name (printed as its title, or after 《》 in messages).
+    :ivar schema: the context schema.
+    :ivar letter_format: printed as a 函 (信函格式, GB/T 9704 10.1: red issuer's name,
+        red double rule, no page number on page 1) rather than as a 执法文书.
+    :ivar service_slip: followed by a 送达回证 (proof-of-service slip).
+    :ivar recipient: returns the recipient's name from a loaded context.
+    :ivar title: returns the printed title from a loaded context.
+    :ivar address: returns the place of service printed on the 送达回证, if known.
+    """
+
+    key: str
+    name: str
+    schema: type[Schema]
+    letter_format: bool
+    service_slip: bool
+    recipient: Callable[[Mapping], str]
+    title: Callable[[Mapping], str]
+    address: Callable[[Mapping], str | None] = lambda ctx: None
+
+    @property
+    def template(self) -> str:
+        """The template name (``letters/<key>.html``)."""
+        return f"letters/{self.key}.html"
+
+
+def _fixed(title: str) -> Callable[[Mapping], str]:
+    return lambda ctx: title
+
+
+def _party_address(key: str) -> Callable[[Mapping], str | None]:
+    return lambda ctx: (ctx.get(key) or {}).get("address")
+
+
+#: The built-in letter kinds, in the order of the four steps.
+LETTER_KINDS: dict[str, LetterKind] = {
+    kind.key: kind
+    for kind in (
+        LetterKind(
+            "return_contact", "劝返联系函", ReturnContactSchema, True, False,
+            lambda c: c["recipient"], _fixed("关于协助做好适龄儿童少年劝返复学工作的函"),
+        ),
+        LetterKind(
+            "order_to_correct", "责令限期改正通知书", OrderToCorrectSchema, False, True,
+            lambda c: c["guardian"]["name"], _fixed("责令限期改正通知书"), _party_address("guardian"),
+        ),
+        LetterKind(
+            "penalty_notice", "行政处罚告知书", PenaltyNoticeSchema, False, True,
+            lambda c: c["party"]["name"], _fixed("行政处罚告知书"), _party_address("party"),
+        ),
+        LetterKind(
+            "penalty_decision", "行政处罚决定书", PenaltyDecisionSchema, False, True,
+            lambda c: c["party"]["name"], _fixed("行政处罚决定书"), _party_address("party"),
+        ),
+        LetterKind(
+            "demand", "催告书", DemandSchema, False, True,
+            lambda c: c["party"]["name"], _fixed("催告书"), _party_address("party"),
+        ),
+        LetterKind(
+            "enforcement_application", "强制执行申请书", EnforcementApplicationSchema, False, True,
+            lambda c: c["court"], _fixed("强制执行申请书"),
+        ),
+    )
+}
+
+
+def get_kind(kind: str) -> LetterKind:
+    """Return the :class:`LetterKind` called ``kind``.
+
+    :raises LetterError: for an unknown kind.
+    """
+    try:
+        return LETTER_KINDS[kind]
+    except KeyError:
+        raise LetterError(f"未知的文书种类 {kind!r}（可用：{', '.join(LETTER_KINDS)}）") from None
+
+
+def load_context(kind: str, context: Mapping) -> dict:
+    """Validate ``context`` for ``kind`` and return it loaded (dates, Decimals).
+
+    :param kind: a key of :data:`LETTER_KINDS`.
+    :param context: the fields of the kind's schema (Python or JSON values).
+    :raises ContextError: naming every missing or invalid field.
+    """
+    spec = get_kind(kind)
+    try:
+        return spec.schema().load(dict(context))
+    except ValidationError as exc:
+        raise ContextError(kind, exc.messages) from None
+
+
+def dump_context(kind: str, loaded: Mapping) -> dict:
+    """Return the JSON-ready form of a loaded context (what templates and the DB get)."""
+    return get_kind(kind).schema().dump(loaded)
+
+
+def validate_stored(kind: str, stored: Mapping, label: str | None = None) -> dict:
+    """Check a stored context (``letter`` meta plus the kind's fields) before printing.
+
+    :param kind: the letter kind.
+    :param stored: ``Letter.context``.
+    :param label: how to name the letter in an error (its document number).
+    :return: the context, with ``letter`` and the kind's fields, re-dumped.
+    :raises ContextError: if anything the template needs is missing.
+    """
+    data = dict(stored)
+    meta = data.pop("letter", None)
+    errors: dict = {}
+    try:
+        meta = LetterMetaSchema().dump(LetterMetaSchema().load(meta if isinstance(meta, Mapping) else {}))
+    except ValidationError as exc:
+        errors["letter"] = exc.messages
+    try:
+        fields_ = dump_context(kind, get_kind(kind).schema().load(data))
+    except ValidationError as exc:
+        errors.update(exc.messages)
+    if errors:
+        raise ContextError(kind, errors, label)
+    return {"letter": meta, **fields_}

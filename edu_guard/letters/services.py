@@ -1,0 +1,606 @@
+"""Issue, print and serve letters (公文); build their contexts from a dropout case.
+
+The only place that changes letters (STYLE rule 5): it adds and flushes, writes an
+audit row, and never commits: the request or CLI boundary commits once, so a letter,
+its document number and its audit row are stored together or not at all.
+
+The case service (:mod:`edu_guard.cases.services`) calls:
+
+* :func:`context_for_case` to build a kind's context from a case and the dates and
+  amounts it decides (deadlines, the fine in yuan as :class:`~decimal.Decimal`);
+* :func:`issue_letter` to number, render and store the letter;
+* :func:`record_service` when the 送达回证 comes back.
+
+Clerks' batch prints go through :func:`print_run`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from edu_guard.auth import audit
+from edu_guard.auth.services import mask_id_number  # the one masking rule (SPEC 2.8)
+from edu_guard.db import db
+from edu_guard.letters import numbering
+from edu_guard.letters.models import SERVICE_MANNERS, Letter
+from edu_guard.letters.render import PrintItem, prepare, render_pdf
+from edu_guard.letters.schemas import (
+    ContextError,
+    LetterError,
+    dump_context,
+    get_kind,
+    load_context,
+)
+
+
+class ServiceError(LetterError):
+    """A proof of service (送达) cannot be recorded as given."""
+
+
+# --- issuers ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Who issues a letter: the full name (printed) and the code of its numbers.
+
+    :ivar name: e.g. ``景洪市教育体育局``.
+    :ivar code: e.g. ``景教体`` (``景教体函〔2021〕11号``).
+    """
+
+    name: str
+    code: str
+
+
+def bureau_issuer() -> Issuer:
+    """Return the county education bureau of ``EDU_GUARD_ISSUERS["bureau"]``."""
+    conf = current_app.config["EDU_GUARD_ISSUERS"]["bureau"]
+    return Issuer(conf["name"], conf["code"])
+
+
+def township_short_name(township: str) -> str:
+    """Return a township's name without its suffix: 嘎洒镇 → 嘎洒, 允景洪街道 → 允景洪."""
+    for suffix in ("街道办事处", "街道", "镇", "乡"):
+        if township.endswith(suffix) and len(township) > len(suffix):
+            return township[: -len(suffix)]
+    return township
+
+
+def township_issuer(township, short: str | None = None) -> Issuer:
+    """Return a township government as issuer, from ``EDU_GUARD_ISSUERS["township"]``.
+
+    :param township: a :class:`~edu_guard.registry.models.Township` or its name.
+    :param short: the short name in its document numbers; by default the name
+        without 镇/乡/街道 (``嘎洒镇`` → ``嘎洒政责改〔2021〕1号``).
+    """
+    name = getattr(township, "name", township)
+    conf = current_app.config["EDU_GUARD_ISSUERS"]["township"]
+    short = short or township_short_name(name)
+    return Issuer(conf["name"].format(township=name, short=short), conf["code"].format(township=name, short=short))
+
+
+def resolve_issuer(issuer) -> Issuer:
+    """Return an :class:`Issuer` from an Issuer, a key of ``EDU_GUARD_ISSUERS``
+    (``"bureau"``), a Township, or a mapping with ``name`` and ``code``.
+
+    :raises LetterError: for anything else.
+    """
+    if isinstance(issuer, Issuer):
+        return issuer
+    if isinstance(issuer, str):
+        if issuer == "bureau":
+            return bureau_issuer()
+        raise LetterError(f"未知的发文机关 {issuer!r}")
+    if isinstance(issuer, Mapping) and issuer.get("name") and issuer.get("code"):
+        return Issuer(str(issuer["name"]), str(issuer["code"]))
+    if getattr(issuer, "__tablename__", None) == "township":
+        return township_issuer(issuer)
+    raise LetterError(f"无法识别的发文机关：{issuer!r}")
+
+
+def issuer_for(kind: str, case=None) -> Issuer:
+    """Return the usual issuer of ``kind`` for ``case``.
+
+    The township government orders the guardian to correct (义务教育法 Art. 58 names
+    it first); the county education bureau writes to townships, imposes the penalty
+    (the authority the county's regulation names: ``EDU_GUARD_PENALTY_BASIS``), serves
+    the demand and applies to the court.
+
+    :raises LetterError: an order for a case with no township.
+    """
+    if kind == "order_to_correct":
+        township = getattr(case, "township", None) or getattr(getattr(case, "child", None), "township", None)
+        if township is None:
+            raise LetterError("该个案没有所属乡镇，无法确定责令限期改正通知书的发文机关")
+        return township_issuer(township)
+    get_kind(kind)
+    return bureau_issuer()
+
+
+# --- issuing ----------------------------------------------------------------------------
+
+
+def _check_fine(kind: str, loaded: Mapping) -> None:
+    if kind not in ("penalty_notice", "penalty_decision"):
+        return
+    low = Decimal(str(current_app.config["EDU_GUARD_FINE_MIN"]))
+    high = Decimal(str(current_app.config["EDU_GUARD_FINE_MAX"]))
+    fine = loaded["fine"]
+    if not low <= fine <= high:
+        raise ContextError(kind, {"fine": [f"罚款 {fine} 元不在本县规定的 {low}–{high} 元范围内（{current_app.config['EDU_GUARD_PENALTY_BASIS']}）"]})
+
+
+def _pdf_relpath(year: int, doc_number: str) -> str:
+    safe = "".join("_" if ch in '/\\:\0' else ch for ch in doc_number)
+    return f"letters/{year}/{safe}.pdf"
+
+
+def _store_pdf(letter: Letter, pdf: bytes) -> None:
+    """Write the PDF atomically under the instance folder and note its sha256."""
+    rel = _pdf_relpath(letter.year, letter.doc_number)
+    path = Path(current_app.instance_path) / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".letter-", suffix=".pdf", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pdf)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    letter.pdf_path = rel
+    letter.sha256 = hashlib.sha256(pdf).hexdigest()
+
+
+def issue_letter(
+    kind: str,
+    context: Mapping,
+    *,
+    issuer,
+    cases: Iterable = (),
+    issued_on: date,
+    user=None,
+    render: bool = True,
+) -> Letter:
+    """Number, render and store a letter; link it to its cases; audit it.
+
+    In order: the context is validated (its kind's schema; for a penalty the fine
+    must lie in the county's range) and every character checked against the fonts;
+    then the document number is taken (:func:`~edu_guard.letters.numbering.next_number`,
+    in this transaction); then the PDF is rendered and written to
+    ``<instance>/letters/<year>/<doc_number>.pdf`` with its sha256 on the row. Any
+    error before the flush leaves no letter and, once the caller rolls back, no
+    used number. Flushes, never commits.
+
+    :param kind: a letter kind (``order_to_correct`` …).
+    :param context: the kind's fields (see :func:`context_for_case`).
+    :param issuer: an :class:`Issuer`, ``"bureau"``, a Township, or ``{name, code}``.
+    :param cases: the :class:`~edu_guard.cases.models.DropoutCase` rows it concerns.
+    :param issued_on: the date printed on the letter (成文日期); its year is the
+        year of the document number.
+    :param user: who issues it (audit); the signed-in user by default.
+    :param render: ``False`` numbers and stores the context only; the PDF is made by
+        a later :func:`print_run` or :func:`letter_pdf` (bulk issuing).
+    :return: the flushed :class:`Letter`.
+    :raises ContextError: the context is incomplete or invalid.
+    :raises MissingCharacters: some text has a character no installed font has.
+    :raises FontsMissing: no Chinese font is installed.
+    """
+    spec = get_kind(kind)
+    who = resolve_issuer(issuer)
+    loaded = load_context(kind, context)
+    _check_fine(kind, loaded)
+    fields = dump_context(kind, loaded)
+    mark = current_app.config["EDU_GUARD_LETTER_KIND_MARKS"][kind]
+    title = spec.title(fields)
+
+    # Check fonts before taking a number, so a refused letter uses none.
+    probe_meta = {
+        "kind": kind, "doc_number": f"{who.code}{mark}〔{issued_on.year}〕0号", "issuer_name": who.name,
+        "issued_on": issued_on.isoformat(), "title": title, "recipient": spec.recipient(fields),
+    }
+    prepare([PrintItem(kind, {"letter": probe_meta, **fields}, title)])
+
+    seq = numbering.next_number(who.code, mark, issued_on.year)
+    doc_number = numbering.format_number(who.code, mark, issued_on.year, seq)
+    meta = {**probe_meta, "doc_number": doc_number}
+    full = {"letter": meta, **fields}
+    letter = Letter(
+        kind=kind,
+        issuer_name=who.name,
+        issuer_code=who.code,
+        kind_mark=mark,
+        year=issued_on.year,
+        seq=seq,
+        doc_number=doc_number,
+        issued_on=issued_on,
+        title=title,
+        recipient=meta["recipient"],
+        context=full,
+        created_by_id=audit.acting_user_id(user),
+    )
+    if render:
+        _store_pdf(letter, render_pdf([PrintItem(kind, full, doc_number)]))
+    letter.cases = list(cases)
+    db.session.add(letter)
+    db.session.flush()
+    audit.record("print", letter, user=user)
+    db.session.flush()
+    return letter
+
+
+def _item(letter: Letter) -> PrintItem:
+    return PrintItem(letter.kind, letter.context, letter.doc_number)
+
+
+def print_run(letters: Sequence[Letter], *, progress=None) -> bytes:
+    """Render stored letters as one PDF, each starting on a new page (with its 送达回证).
+
+    Every letter's context is re-validated and every character checked before
+    WeasyPrint starts, so a run either prints whole or not at all. Long runs are
+    laid out in parallel chunks (``EDU_GUARD_PRINT_CHUNK``, ``EDU_GUARD_PRINT_WORKERS``).
+
+    :param letters: the letters, in print order.
+    :param progress: called as ``progress(done, total)`` as letters are laid out.
+    :return: the PDF bytes.
+    :raises ContextError, MissingCharacters, FontsMissing: see :func:`issue_letter`.
+    """
+    return render_pdf([_item(letter) for letter in letters], progress=progress)
+
+
+def letter_pdf(letter: Letter) -> bytes:
+    """Return a letter's stored PDF, rendering and storing it first if it has none.
+
+    :raises LetterError: the stored file no longer matches its sha256.
+    """
+    if letter.pdf_path:
+        path = Path(current_app.instance_path) / letter.pdf_path
+        if path.exists():
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != letter.sha256:
+                raise LetterError(f"{letter.doc_number} 的存档 PDF 与登记的 sha256 不符，文件可能被改动")
+            return data
+    pdf = render_pdf([_item(letter)])
+    _store_pdf(letter, pdf)
+    db.session.flush()
+    return pdf
+
+
+# --- service (送达) ---------------------------------------------------------------------
+
+SERVICE_FIELDS = ["served_on", "service_manner", "served_to", "served_by"]
+
+
+def local_today() -> date:
+    """Return today's date in the deployment's time zone (``BABEL_DEFAULT_TIMEZONE``)."""
+    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")).date()
+
+
+def record_service(
+    letter: Letter,
+    served_on: date,
+    manner: str,
+    served_to: str,
+    served_by: str,
+    user=None,
+) -> Letter:
+    """Record the proof of service (送达回证) of a letter, with an audit row.
+
+    Service starts the letter's legal periods (the return deadline, the statement
+    and hearing windows of 行政处罚法 Art. 44–45, 64, the 15 days to pay of Art. 67,
+    the 10 days of a 催告书 under 行政强制法 Art. 54), so it is recorded once: the
+    update only applies to a letter not yet served, even with two clerks at once.
+
+    :param letter: the letter served.
+    :param served_on: the date of service: not before the letter's date, not in the
+        future.
+    :param manner: one of :data:`~edu_guard.letters.models.SERVICE_MANNERS`.
+    :param served_to: who received it (the recipient, or who signed for them).
+    :param served_by: who served it (送达人, names as written on the slip).
+    :param user: who records it (audit); the signed-in user by default.
+    :return: the letter, refreshed.
+    :raises ServiceError: a bad manner, date or name, or a second service record.
+    """
+    if manner not in SERVICE_MANNERS:
+        raise ServiceError(f"送达方式“{manner}”不对，应为：{'、'.join(SERVICE_MANNERS)}")
+    served_to = (served_to or "").strip()
+    served_by = (served_by or "").strip()
+    if not served_to or not served_by:
+        raise ServiceError("请填写受送达人（签收人）和送达人")
+    if served_on < letter.issued_on:
+        raise ServiceError(f"送达日期 {served_on.isoformat()} 早于文书日期 {letter.issued_on.isoformat()}（{letter.doc_number}）")
+    today = local_today()
+    if served_on > today:
+        raise ServiceError(f"送达日期 {served_on.isoformat()} 晚于今天 {today.isoformat()}，不能预先登记送达")
+    if letter.served_on is not None:
+        raise ServiceError(f"{letter.doc_number} 已于 {letter.served_on.isoformat()} 登记送达，不能重复登记")
+    before = audit.snapshot(letter, SERVICE_FIELDS)
+    result = db.session.execute(
+        sa.update(Letter)
+        .where(Letter.id == letter.id, Letter.served_on.is_(None))
+        .values(served_on=served_on, service_manner=manner, served_to=served_to, served_by=served_by)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ServiceError(f"{letter.doc_number} 已由他人登记送达，不能重复登记")
+    db.session.refresh(letter)
+    audit.record("serve", letter, before=before, after=audit.snapshot(letter, SERVICE_FIELDS), user=user)
+    db.session.flush()
+    return letter
+
+
+# --- contexts from a case ---------------------------------------------------------------
+
+
+def late_surcharge(fine: Decimal, due_on: date, as_of: date) -> Decimal:
+    """Return the 加处罚款 owed on ``as_of`` for a fine due on ``due_on`` (yuan).
+
+    行政处罚法 Art. 72 (1): 3 % of the fine for every day after the last day to pay;
+    行政强制法 Art. 45: never more than the fine itself. Rounded half up to the fen.
+
+    :param fine: the fine in yuan.
+    :param due_on: the last day to pay (service of the decision + 15 days, Art. 67).
+    :param as_of: the day the surcharge is counted to.
+    """
+    days = (as_of - due_on).days
+    if days <= 0:
+        return Decimal("0.00")
+    fine = Decimal(fine)
+    surcharge = min(fine * Decimal("0.03") * days, fine)
+    return surcharge.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _cfg_int(key: str) -> int:
+    return int(current_app.config[key])
+
+
+def _child_data(case, *, full_id: bool = False) -> dict:
+    child = case.child
+    enrollment = child.current_enrollment
+    school = case.school or (enrollment.school if enrollment else None)
+    guardian = child.guardians[0] if child.guardians else None
+    return {
+        "name": child.name,
+        "sex": child.sex,
+        "birth_date": child.birth_date,
+        "id_number": child.id_number if full_id else mask_id_number(child.id_number),
+        "school": school.name if school else None,
+        "grade": enrollment.grade if enrollment else None,
+        "guardian": guardian.name if guardian else None,
+        "guardian_phone": guardian.phone if guardian else None,
+        "address": child.address,
+        "out_since": case.opened_on,
+        "reason": case.reason,
+    }
+
+
+def _guardian_data(case, kind: str) -> dict:
+    """The guardian a letter is addressed to: the first registered guardian, else the
+    guardian among the case's responsible people."""
+    child = case.child
+    if child.guardians:
+        g = child.guardians[0]
+        return {"name": g.name, "relation": g.relation, "phone": g.phone, "address": child.address}
+    for a in case.assignments:
+        if a.role == "guardian":
+            return {"name": a.name, "relation": None, "phone": a.phone, "address": child.address}
+    raise LetterError(f"{child.name}没有登记监护人，无法生成《{get_kind(kind).name}》")
+
+
+def _school_name(case, kind: str) -> str:
+    data = _child_data(case)
+    if not data["school"]:
+        raise LetterError(f"{case.child.name}没有就读学校，无法生成《{get_kind(kind).name}》")
+    return data["school"]
+
+
+def _township(case):
+    return case.township or case.child.township
+
+
+def _latest_letter(case, kind: str) -> Letter:
+    letters = [l for l in getattr(case, "letters", []) if l.kind == kind]
+    if not letters:
+        raise LetterError(f"该个案还没有《{get_kind(kind).name}》")
+    return max(letters, key=lambda l: (l.issued_on, l.id))
+
+
+def _ref(ref, kind: str, case) -> dict:
+    """A reference to an earlier, served letter: a Letter, a mapping, or looked up."""
+    if ref is None:
+        ref = _latest_letter(case, kind)
+    if isinstance(ref, Mapping):
+        return dict(ref)
+    if ref.served_on is None:
+        raise LetterError(f"《{ref.title}》（{ref.doc_number}）尚未登记送达，不能进入下一步")
+    return {
+        "title": ref.title,
+        "doc_number": ref.doc_number,
+        "issuer_name": ref.issuer_name,
+        "issued_on": ref.issued_on,
+        "served_on": ref.served_on,
+        "deadline": (ref.context or {}).get("deadline"),
+    }
+
+
+def _fine_of(ref_letter, kind: str, case) -> Decimal:
+    letter = ref_letter if isinstance(ref_letter, Letter) else _latest_letter(case, kind)
+    return Decimal(str(letter.context["fine"]))
+
+
+def _contact(extra: dict) -> dict:
+    return {k: extra.pop(k, None) for k in ("contact_person", "contact_phone", "contact_address")}
+
+
+def _return_contact(cases, extra: dict) -> dict:
+    cases = list(cases) if isinstance(cases, (list, tuple)) else [cases]
+    if not cases:
+        raise LetterError("劝返联系函至少要列出一名儿童")
+    townships = {getattr(_township(c), "id", None) for c in cases}
+    if len(townships) != 1 or None in townships:
+        raise LetterError("一份劝返联系函只能发给一个乡镇：所列个案须属于同一乡镇")
+    township = _township(cases[0])
+    full_ids = bool(extra.pop("full_ids", False))
+    ctx = {
+        "recipient": township_issuer(township).name,
+        "township": township.name,
+        "children": [_child_data(c, full_id=full_ids) for c in cases],
+        "reply_by": extra.pop("reply_by", None),
+        **_contact(extra),
+    }
+    if "source" in extra:
+        ctx["source"] = extra.pop("source")
+    return ctx
+
+
+def context_for_case(kind: str, case, **extra) -> dict:
+    """Build the context of a ``kind`` letter about ``case`` (plain Python values).
+
+    Facts come from the case (child, guardian, school, township, the earlier letters
+    and their service); the county's legal settings from the config; what the case
+    service decides is passed in ``extra``. Any key of ``extra`` that is a field of
+    the kind's schema overrides the built value. Pass the result to
+    :func:`issue_letter`.
+
+    Extra arguments per kind (dates are :class:`~datetime.date`, yuan
+    :class:`~decimal.Decimal`):
+
+    * ``return_contact`` — ``case`` may be a list of cases of one township;
+      ``reply_by`` (required); ``full_ids`` (print whole ID numbers; masked by
+      default); ``source``; ``contact_person``, ``contact_phone``.
+    * ``order_to_correct`` — ``deadline`` (required: the return date, 义务教育法
+      Art. 58 "限期"); ``visits`` (default: the case's home visits).
+    * ``penalty_notice`` — ``fine`` (required, within EDU_GUARD_FINE_MIN/MAX);
+      ``order`` (the served order Letter; default the case's latest).
+    * ``penalty_decision`` — ``fine`` (default: the notice's); ``notice``, ``order``;
+      ``statement`` (what came of the statement or hearing).
+    * ``demand`` — ``decision`` (default the case's latest served decision);
+      ``surcharge`` (default: 3 % a day after the 15 days to pay, up to ``as_of``,
+      default today; 行政处罚法 Art. 72).
+    * ``enforcement_application`` — ``representative`` (required: the head who signs,
+      行政强制法 Art. 55); ``representative_title`` (default 局长);
+      ``applicant_address``; ``decision``, ``demand``; ``surcharge``/``as_of``;
+      ``attachments``.
+
+    :param kind: the letter kind.
+    :param case: a :class:`~edu_guard.cases.models.DropoutCase` (or, for
+        ``return_contact``, a list of them).
+    :raises LetterError: the case lacks what the letter needs (a guardian, a school, a
+        served earlier letter).
+    """
+    spec = get_kind(kind)
+    cfg = current_app.config
+    extra = dict(extra)
+    if kind == "return_contact":
+        ctx = _return_contact(case, extra)
+    else:
+        child = _child_data(case)
+        guardian = _guardian_data(case, kind)
+        bureau = bureau_issuer().name
+        if kind == "order_to_correct":
+            ctx = {
+                "guardian": guardian,
+                "child": child,
+                "school": _school_name(case, kind),
+                "deadline": extra.pop("deadline", None),
+                "visits": extra.pop("visits", len(getattr(case, "visits", []) or [])),
+                "authority": bureau,
+                "penalty_basis": cfg["EDU_GUARD_PENALTY_BASIS"],
+                **_contact(extra),
+            }
+        elif kind in ("penalty_notice", "penalty_decision"):
+            order = _ref(extra.pop("order", None), "order_to_correct", case)
+            ctx = {
+                "party": guardian,
+                "child": child,
+                "school": _school_name(case, kind),
+                "order": order,
+                "basis": cfg["EDU_GUARD_PENALTY_BASIS"],
+                **_contact(extra),
+            }
+            if kind == "penalty_notice":
+                ctx.update(
+                    fine=extra.pop("fine", None),
+                    statement_days=_cfg_int("EDU_GUARD_STATEMENT_DAYS"),
+                    hearing_days=_cfg_int("EDU_GUARD_HEARING_REQUEST_DAYS"),
+                )
+            else:
+                notice_arg = extra.pop("notice", None)
+                notice = _ref(notice_arg, "penalty_notice", case)
+                fine = extra.pop("fine", None)
+                if fine is None:
+                    fine = _fine_of(notice_arg, "penalty_notice", case)
+                ctx.update(
+                    notice=notice,
+                    fine=fine,
+                    statement=extra.pop("statement", None),
+                    payment_days=_cfg_int("EDU_GUARD_FINE_PAYMENT_DAYS"),
+                    review_authority=cfg["EDU_GUARD_REVIEW_AUTHORITY"],
+                    review_days=_cfg_int("EDU_GUARD_REVIEW_DAYS"),
+                    court=cfg["EDU_GUARD_COURT"],
+                    lawsuit_months=_cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
+                )
+        elif kind in ("demand", "enforcement_application"):
+            decision_arg = extra.pop("decision", None)
+            decision = _ref(decision_arg, "penalty_decision", case)
+            fine = extra.pop("fine", None)
+            if fine is None:
+                fine = _fine_of(decision_arg, "penalty_decision", case)
+            fine = Decimal(str(fine))
+            as_of = extra.pop("as_of", None) or local_today()
+            surcharge = extra.pop("surcharge", None)
+            if surcharge is None:
+                due_on = decision["served_on"] + timedelta(days=_cfg_int("EDU_GUARD_FINE_PAYMENT_DAYS"))
+                surcharge = late_surcharge(fine, due_on, as_of)
+            surcharge = Decimal(str(surcharge))
+            money = {"fine": fine, "surcharge": surcharge, "total": fine + surcharge}
+            if kind == "demand":
+                ctx = {
+                    "party": guardian,
+                    "child": child,
+                    "decision": decision,
+                    **money,
+                    "comply_days": _cfg_int("EDU_GUARD_DEMAND_DAYS"),
+                    "statement_days": _cfg_int("EDU_GUARD_STATEMENT_DAYS"),
+                    "court": cfg["EDU_GUARD_COURT"],
+                    **_contact(extra),
+                }
+            else:
+                ctx = {
+                    "court": cfg["EDU_GUARD_COURT"],
+                    "applicant": {
+                        "name": bureau,
+                        "address": extra.pop("applicant_address", None),
+                        "representative": extra.pop("representative", None),
+                        "representative_title": extra.pop("representative_title", None) or "局长",
+                    },
+                    "respondent": guardian,
+                    "child": child,
+                    "decision": decision,
+                    "demand": _ref(extra.pop("demand", None), "demand", case),
+                    **money,
+                    "review_days": _cfg_int("EDU_GUARD_REVIEW_DAYS"),
+                    "lawsuit_months": _cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
+                    "attachments": extra.pop("attachments", None),
+                    **_contact(extra),
+                }
+        else:  # pragma: no cover - get_kind() knows every kind handled above
+            raise LetterError(f"没有为《{spec.name}》编写从个案生成内容的规则")
+    # Whatever is left overrides a built field of the schema (e.g. school, basis).
+    declared = set(spec.schema().fields)
+    unknown = set(extra) - declared
+    if unknown:
+        raise LetterError(f"《{spec.name}》没有这些字段：{', '.join(sorted(unknown))}")
+    ctx.update(extra)
+    return ctx
