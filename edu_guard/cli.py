@@ -15,7 +15,6 @@ from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from edu_guard.app import NotInitialised, create_app
-from edu_guard.cli_util import requires_init  # noqa: F401  (re-exported)
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")

@@ -23,3 +23,22 @@ def requires_init(f):
         return f(*args, **kwargs)
 
     return wrapper
+
+
+def user_by_name(username: str | None):
+    """Return the :class:`~edu_guard.auth.models.User` named ``username`` for ``--as``,
+    or ``None`` when no name is given.
+
+    :raises click.ClickException: no such user.
+    """
+    if not username:
+        return None
+    import sqlalchemy as sa
+
+    from edu_guard.auth.models import User
+    from edu_guard.db import db
+
+    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if user is None:
+        raise click.ClickException(f"没有用户 {username}")
+    return user

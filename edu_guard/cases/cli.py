@@ -7,7 +7,6 @@ Commands act as the bureau (the machine's role check is skipped for ``--as`` abs
 from __future__ import annotations
 
 import json
-from datetime import date
 
 import click
 import sqlalchemy as sa
@@ -15,7 +14,7 @@ import sqlalchemy as sa
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
-from edu_guard.cli_util import requires_init
+from edu_guard.cli_util import requires_init, user_by_name
 from edu_guard.db import db
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.registry.models import Child
@@ -24,17 +23,6 @@ cases_group = click.Group("cases", help="控辍保学个案：列表、查看、
 
 as_option = click.option("--as", "username", default=None, help="以该用户身份办理（记入日志并校验角色）")
 date_type = click.DateTime(formats=["%Y-%m-%d"])
-
-
-def _user(username):
-    if not username:
-        return None
-    from edu_guard.auth.models import User
-
-    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise click.ClickException(f"没有用户 {username}")
-    return user
 
 
 def _case(case_id: int) -> DropoutCase:
@@ -132,7 +120,7 @@ def open_command(id_number, reason, opened_on, note, responsible, username):
         assignments.append({"role": role.strip(), "name": name.strip(), "phone": phone.strip() or None})
     case = _commit_or_fail(lambda: services.open_case(
         child, reason=reason, opened_on=opened_on.date() if opened_on else None, reason_note=note,
-        assignments=assignments, user=_user(username)))
+        assignments=assignments, user=user_by_name(username)))
     click.echo(f"已立案：个案 {case.id}，{child.name}，期限 {case.deadline}")
 
 
@@ -151,7 +139,7 @@ def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_a
     case = _case(case_id)
     _commit_or_fail(lambda: services.log_home_visit(
         case.child, case=case, visited_on=visited_on.date(), visitors=visitors, form=form, findings=findings,
-        outcome=outcome, next_action=next_action, user=_user(username)))
+        outcome=outcome, next_action=next_action, user=user_by_name(username)))
     click.echo(f"已登记家访：个案 {case.id}，{visited_on.date()}")
 
 
@@ -172,7 +160,7 @@ def act_command(case_id, event, acted_on, note, fine, placement, school, represe
     given = {"fine": fine, "placement": placement, "school": school, "representative": representative}
     data = {k: v for k, v in given.items() if v}
     ev = _commit_or_fail(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
-                                               data=data, user=_user(username)))
+                                               data=data, user=user_by_name(username)))
     services.notify_transition(case, ev)
     msg = f"个案 {case.id}：{machine.TRANSITIONS[event].label} → {machine.STATES[case.state].label}"
     if ev.letter:
@@ -193,5 +181,5 @@ def serve_command(case_id, letter_id, served_on, manner, served_to, served_by, u
     """登记文书的送达回证（期限自送达次日起算）。"""
     case = _case(case_id)
     _commit_or_fail(lambda: services.record_service(case, letter_id, served_on=served_on.date(), manner=manner,
-                                                    served_to=served_to, served_by=served_by, user=_user(username)))
+                                                    served_to=served_to, served_by=served_by, user=user_by_name(username)))
     click.echo(f"已登记送达：文书 {letter_id}，{served_on.date()} {manner}；本步期限 {case.deadline or '—'}")

@@ -3,7 +3,6 @@ actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 
 from __future__ import annotations
 
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for

@@ -10,9 +10,8 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 
-from edu_guard.cli_util import requires_init
+from edu_guard.cli_util import requires_init, user_by_name
 from edu_guard.db import db
 from edu_guard.registry.importers import IMPORTERS
 from edu_guard.registry.services import ImportFileError, ImportResult, import_file, load_demo, rejects_workbook
@@ -41,17 +40,6 @@ class _Bar:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.__exit__(None, None, None)
-
-
-def _user(username: str | None):
-    if not username:
-        return None
-    from edu_guard.auth.models import User
-
-    user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-    if user is None:
-        raise click.ClickException(f"没有用户 {username}")
-    return user
 
 
 @click.command("import")
@@ -91,7 +79,7 @@ def import_command(
     bar = _Bar(f"导入 {path.name}") if show_bar else None
     try:
         result = import_file(
-            kind, path, user=_user(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
+            kind, path, user=user_by_name(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
         )
         db.session.commit()
     except ImportFileError as exc:
