@@ -66,7 +66,20 @@ def init_command(admin_name: str) -> None:
         db.session.commit()
         creds.write_text(f"{admin_name}\n{password}\n", encoding="utf-8")
         creds.chmod(0o600)
+    _prepare_letter_fonts()
     print_admin_login(instance)
+
+
+def _prepare_letter_fonts() -> None:
+    """Build the letters' subset fonts now, so the first letter a clerk prints does not
+    wait for them; a machine without CJK fonts is told what to install."""
+    from edu_guard.letters.fonts import FontsMissing, ensure_fonts
+    from edu_guard.letters.render import font_cache_dir
+
+    try:
+        ensure_fonts(font_cache_dir(current_app), log=click.echo)
+    except FontsMissing as exc:
+        click.echo(f"注意：{exc}", err=True)
 
 
 @cli.command("show-admin")
