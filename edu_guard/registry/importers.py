@@ -18,6 +18,7 @@ Rules shared by all kinds:
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -67,7 +68,7 @@ class Outcome:
     unchanged: int = 0
 
 
-class Importer:
+class Importer(ABC):
     """Base of the importers. Subclasses set the class attributes and :meth:`apply`."""
 
     #: The KIND of ``edu-guard import KIND``.
@@ -107,10 +108,10 @@ class Importer:
         """Return the reasons to report for a row that failed its schema (hook)."""
         return errors
 
+    @abstractmethod
     def apply(self, rows: list[LoadedRow]) -> None:
         """Write a chunk of loaded rows; count them in :attr:`outcome`, refuse into
         :attr:`rejects`."""
-        raise NotImplementedError
 
     def finish(self) -> Outcome:
         """Run what waits for the whole file; return the counts."""
