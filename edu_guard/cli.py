@@ -95,7 +95,7 @@ def print_admin_login(instance: Path) -> None:
     if creds.exists():
         name, password = creds.read_text(encoding="utf-8").split()[:2]
         click.echo(f"管理员账号 admin login: {name}  密码 password: {password}")
-        click.echo("（首次登录后请修改密码；此信息保存在 instance/initial_admin.txt）")
+        click.echo(f"（首次登录后请修改密码；此信息保存在 {creds}，改密码后即删除）")
 
 
 def _add_feature_commands() -> None:
@@ -112,6 +112,10 @@ _add_feature_commands()
 
 class _Main(FlaskGroup):
     """``edu-guard``: the commands of :data:`cli` at top level, plus Flask's ``run``."""
+
+    def list_commands(self, ctx):
+        # The same commands also hang under ``flask edu-guard``; do not list them twice.
+        return [name for name in super().list_commands(ctx) if name != cli.name]
 
 
 main = _Main(create_app=_make_app, add_default_commands=True, add_version_option=False, help=cli.help)

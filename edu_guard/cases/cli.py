@@ -7,8 +7,10 @@ Commands act as the bureau (the machine's role check is skipped for ``--as`` abs
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
+from flask import current_app
 import sqlalchemy as sa
 
 from edu_guard.cases import machine, services
@@ -92,6 +94,8 @@ def show_case(case_id, as_json):
         step = f" → {machine.STATES[e['to_state']].label}" if e["from_state"] != e["to_state"] else ""
         extra = " ".join(x for x in (e["letter"] if e["event"] != "record_service" else None, e["note"]) if x)
         click.echo(f"  {e['acted_on']}  {machine.EVENT_LABELS.get(e['event'], e['event'])}{step}  {extra}")
+    for v in data["visits"]:
+        click.echo(f"家访 {v['visited_on']} {v['form']} {v['visitors']}：{v['findings']}")
     for l in data["letters"]:
         click.echo(f"文书 {l['id']}：{l['doc_number']} {l['title']}  送达：{l['served_on'] or '未送达'}")
     click.echo("可办理：")
@@ -115,8 +119,11 @@ def open_command(id_number, reason, opened_on, note, responsible, username):
         raise click.ClickException(f"学籍库中没有身份证号 {id_number} 的学生；请先导入或登记")
     assignments = []
     for item in responsible:
-        role, _, rest = item.partition("=")
+        role, sep, rest = item.partition("=")
         name, _, phone = rest.partition(":")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"“{item}”应写成 ROLE=姓名[:电话]，如 class_teacher=李老师:13900000000",
+                                     param_hint="--responsible")
         assignments.append({"role": role.strip(), "name": name.strip(), "phone": phone.strip() or None})
     case = _commit_or_fail(lambda: services.open_case(
         child, reason=reason, opened_on=opened_on.date() if opened_on else None, reason_note=note,
@@ -164,7 +171,8 @@ def act_command(case_id, event, acted_on, note, fine, placement, school, represe
     services.notify_transition(case, ev)
     msg = f"个案 {case.id}：{machine.TRANSITIONS[event].label} → {machine.STATES[case.state].label}"
     if ev.letter:
-        msg += f"；文书 {ev.letter.id} {ev.letter.doc_number}，PDF：{ev.letter.pdf_path}"
+        pdf = Path(current_app.instance_path) / ev.letter.pdf_path
+        msg += f"；文书 {ev.letter.id} {ev.letter.doc_number}，PDF：{pdf}"
     click.echo(msg)
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, DecimalField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
 
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
@@ -30,13 +30,19 @@ class ActForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     on = DateField("办理日期", default=date.today, validators=[DataRequired()])
     note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])
-    fine = DecimalField("拟罚款（元）", places=2, validators=[Optional(), NumberRange(min=0)])
+    fine = StringField("拟罚款（元）", validators=[Optional(), Length(max=16)])
     placement = SelectField("安置方式", choices=["", *machine.PLACEMENTS], validators=[Optional()])
     school = StringField("核实就读学校", validators=[Optional(), Length(max=128)])
     representative = StringField("法定代表人（局长）", validators=[Optional(), Length(max=64)])
 
 
+def form_errors(form: FlaskForm) -> str:
+    """Return a form's errors as one Chinese sentence: ``label：message；…``."""
+    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
+
+
 class VisitForm(FlaskForm):
+    version = IntegerField(validators=[Optional()])
     visited_on = DateField("家访日期", default=date.today, validators=[DataRequired()])
     visitors = StringField("家访人员", validators=[DataRequired(), Length(max=255)])
     form = SelectField("形式", choices=list(VISIT_FORMS))
@@ -52,3 +58,9 @@ class ServiceForm(FlaskForm):
     manner = SelectField("送达方式", choices=list(SERVICE_MANNERS))
     served_to = StringField("受送达人", validators=[DataRequired(), Length(max=64)])
     served_by = StringField("送达人", validators=[DataRequired(), Length(max=128)])
+
+
+class GuardianForm(FlaskForm):
+    name = StringField("监护人姓名", validators=[DataRequired(), Length(max=64)])
+    relation = StringField("与学生关系", validators=[Optional(), Length(max=16)])
+    phone = StringField("联系电话", validators=[Optional(), Length(max=32)])

@@ -193,6 +193,7 @@ def fire(
     if to_state == "closed":
         case.closed_on = on
     _refresh_deadline(case)
+    case.updated_at = utcnow()  # every act bumps the version: a resubmitted form is refused
     ev = CaseEvent(case=case, event=event, from_state=from_state, to_state=case.state, acted_on=on,
                    user_id=audit.acting_user_id(user), note=note, letter_id=letter.id if letter else None,
                    data=data or None)
@@ -205,9 +206,11 @@ def fire(
 def _fine(value) -> Decimal:
     cfg = current_app.config
     try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+        amount = Decimal(str(value).strip())
     except (InvalidOperation, TypeError):
-        raise CaseError("请填写拟处罚款金额（元）") from None
+        raise CaseError("请填写拟处罚款金额（元），如 200 或 200.50") from None
+    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
+        raise CaseError(f"罚款金额 {value} 元最多精确到分（两位小数）")
     reason = machine.fine_in_range(amount, Decimal(cfg["EDU_GUARD_FINE_MIN"]), Decimal(cfg["EDU_GUARD_FINE_MAX"]))
     if reason:
         raise CaseError(reason)
@@ -303,6 +306,7 @@ def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, us
     letter = _issue_case_letter("return_contact", cases, on, user, {})
     events = []
     for case in cases:
+        case.updated_at = utcnow()
         ev = CaseEvent(case=case, event="issue_return_contact", from_state=case.state, to_state=case.state,
                        acted_on=on, user_id=audit.acting_user_id(user), letter_id=letter.id)
         db.session.add(ev)
@@ -335,6 +339,8 @@ def record_service(
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
     if letter is None:
         raise CaseError("该文书不属于本案")
+    if letter.kind == "return_contact":
+        raise CaseError("劝返联系函是发给乡镇人民政府的工作函，不需登记送达回证")
     if _role(user) is not None and _role(user) not in machine.BUREAU_AND_TOWNSHIP:
         raise CaseError("您的角色无权登记送达")
     try:
@@ -362,11 +368,15 @@ def log_home_visit(
     next_action: str | None = None,
     case: DropoutCase | None = None,
     user=None,
+    expected_version: int | None = None,
 ) -> HomeVisit:
     """Log a home visit (家访) to ``child``, on ``case`` or to a child at risk.
 
+    :param expected_version: the case version the user saw (web forms).
+    :raises StaleCase: the case changed meanwhile (e.g. the same form sent twice).
     :raises CaseError: the form is unknown, a required field is empty, the date lies in
-        the future, or the case is closed or belongs to another child.
+        the future or before the case was opened, or the case is closed or belongs to
+        another child.
     """
     if form not in VISIT_FORMS:
         raise CaseError(f"家访形式须为：{'、'.join(VISIT_FORMS)}")
@@ -375,10 +385,13 @@ def log_home_visit(
     if visited_on > today():
         raise CaseError("家访日期不能晚于今天")
     if case is not None:
+        _check_version(case, expected_version)
         if case.child_id != child.id:
             raise CaseError("个案与学生不符")
         if case.state == "closed":
             raise CaseError("个案已销号")
+        if visited_on < case.opened_on:
+            raise CaseError(f"家访日期 {visited_on} 早于立案日期 {case.opened_on}；立案前的家访请登记在学生页面")
     visit = HomeVisit(child=child, case=case, visited_on=visited_on, visitors=visitors.strip(), form=form,
                       findings=findings.strip(), outcome=outcome, next_action=next_action,
                       recorded_by_id=audit.acting_user_id(user))
@@ -387,6 +400,8 @@ def log_home_visit(
     if case is not None:
         db.session.refresh(case, ["visits"])
         _refresh_deadline(case)
+        case.updated_at = utcnow()  # bumps the version: a resubmitted visit form is refused
+        _flush_or_stale()
     audit.record("create", visit, user=user)
     return visit
 

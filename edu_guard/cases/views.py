@@ -4,13 +4,15 @@ actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 from __future__ import annotations
 
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
-from edu_guard.cases.forms import ActForm, OpenCaseForm, ServiceForm, VisitForm
+from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
 from edu_guard.cases.models import RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
@@ -108,7 +110,8 @@ def case_detail(case_id: int):
     return render_template(
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
         first_main=first_main,
-        act_form=ActForm(version=case.version), visit_form=VisitForm(), service_form=ServiceForm(version=case.version),
+        act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
+        service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=services.today())
 
@@ -121,7 +124,7 @@ def case_act(case_id: int):
     case = _get_case(case_id)
     form = ActForm()
     if not form.validate_on_submit():
-        flash("；".join(f"{form[k].label.text}：{'，'.join(v)}" for k, v in form.errors.items()), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
     data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data,
             "representative": form.representative.data}
@@ -151,14 +154,15 @@ def case_visit(case_id: int):
     form = VisitForm()
     if form.validate_on_submit():
         try:
-            services.log_home_visit(case.child, case=case, user=current_user, **_visit_fields(form))
+            services.log_home_visit(case.child, case=case, user=current_user, expected_version=form.version.data,
+                                    **_visit_fields(form))
             db.session.commit()
             flash("已登记家访", "success")
         except services.CaseError as exc:
             db.session.rollback()
             flash(str(exc), "error")
     else:
-        flash("请完整填写家访日期、人员和情况", "error")
+        flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
@@ -203,7 +207,7 @@ def case_service(case_id: int):
             db.session.rollback()
             flash(str(exc), "error")
     else:
-        flash("请完整填写送达日期、方式、受送达人和送达人", "error")
+        flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
@@ -215,7 +219,12 @@ def return_contact():
     ids = request.form.getlist("case_id", type=int)
     cases = [_get_case(i) for i in ids]
     try:
-        events = services.issue_return_contact(cases, user=current_user)
+        on = date.fromisoformat(request.form["on"]) if request.form.get("on") else None
+    except ValueError:
+        flash("日期格式不对，应为 年-月-日", "error")
+        return redirect(url_for("cases.case_list"))
+    try:
+        events = services.issue_return_contact(cases, on=on, user=current_user)
         db.session.commit()
     except services.CaseError as exc:
         db.session.rollback()
@@ -224,3 +233,22 @@ def return_contact():
     letter = events[0].letter
     flash(f"已生成劝返联系函 {letter.doc_number}（{len(cases)} 名学生）", "success")
     return redirect(url_for("letters.letter_detail", letter_id=letter.id))
+
+
+@bp.post("/cases/<int:case_id>/guardians")
+@login_required
+def case_guardian(case_id: int):
+    """Register a guardian of the case's child (letters to the guardian need one)."""
+    from edu_guard.registry.services import add_guardian
+
+    _writer()
+    case = _get_case(case_id)
+    form = GuardianForm()
+    if form.validate_on_submit():
+        add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
+                     user=current_user)
+        db.session.commit()
+        flash(f"已登记监护人 {form.name.data}", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))

@@ -29,10 +29,12 @@ KIND_LABELS = {
 
 
 def _scoped_letters() -> sa.Select:
-    """Letters the user may see: those of the cases in the user's scope."""
+    """Letters the user may see: those every case of which lies in the user's scope (a
+    劝返联系函 listing children of several schools is not shown to one school)."""
     visible_cases = scope_cases(sa.select(DropoutCase.id), current_user)
-    ids = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.in_(visible_cases))
-    return sa.select(Letter).where(Letter.id.in_(ids))
+    some_visible = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.in_(visible_cases))
+    some_hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible_cases))
+    return sa.select(Letter).where(Letter.id.in_(some_visible), Letter.id.not_in(some_hidden))
 
 
 def _get_letter(letter_id: int) -> Letter:

@@ -373,3 +373,24 @@ def load_demo(
         if progress:
             progress(name, result)
     return out
+
+
+def add_guardian(child, *, name: str, relation: str | None = None, phone: str | None = None, user=None):
+    """Register a guardian (监护人) of ``child`` by hand, with an audit row.
+
+    :raises ValueError: the name is empty.
+    :return: the flushed :class:`~edu_guard.registry.models.Guardian`.
+    """
+    from edu_guard.auth import audit
+    from edu_guard.db import db
+    from edu_guard.registry.models import Guardian
+
+    name = (name or "").strip()
+    if not name:
+        raise ValueError("请填写监护人姓名")
+    guardian = Guardian(child=child, name=name, relation=(relation or "").strip() or None,
+                        phone=(phone or "").strip() or None)
+    db.session.add(guardian)
+    db.session.flush()
+    audit.record("create", guardian, user=user)
+    return guardian

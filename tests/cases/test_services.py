@@ -111,14 +111,55 @@ def test_placement_requires_a_known_placement(make_child, today_is):
 def test_stale_version_refused_and_nothing_lost(make_child, today_is):
     today_is(date(2021, 5, 1))
     case = open_case(make_child())
-    seen = case.version
     services.log_home_visit(case.child, case=case, visited_on=date(2021, 3, 2), visitors="李老师", form="入户",
                             findings="家长外出")
+    db.session.commit()
+    seen = case.version
     services.fire(case, "return_to_school", on=date(2021, 3, 3), expected_version=seen)
     db.session.commit()
     with pytest.raises(services.StaleCase, match="已被他人修改"):
         services.fire(case, "record_death", on=date(2021, 3, 4), expected_version=seen)
     assert case.state == "following_up"
+    # A visit form sent twice: the second carries the version the first one changed.
+    now = case.version
+    services.log_home_visit(case.child, case=case, visited_on=date(2021, 3, 5), visitors="李老师", form="电话",
+                            findings="已返校", expected_version=now)
+    db.session.commit()
+    with pytest.raises(services.StaleCase):
+        services.log_home_visit(case.child, case=case, visited_on=date(2021, 3, 5), visitors="李老师", form="电话",
+                                findings="已返校", expected_version=now)
+    db.session.rollback()
+    assert len(case.visits) == 2
+
+
+def test_letter_form_sent_twice_takes_one_number(letters_ready, make_child, today_is):
+    today_is(date(2021, 3, 10))
+    case = open_case(make_child())
+    seen = case.version
+    services.fire(case, "issue_return_contact", on=date(2021, 3, 5), expected_version=seen)
+    db.session.commit()
+    with pytest.raises(services.StaleCase):
+        services.fire(case, "issue_return_contact", on=date(2021, 3, 5), expected_version=seen)
+    db.session.rollback()
+    assert [l.doc_number for l in case.letters] == ["景教体函〔2021〕1号"]
+
+
+def test_visit_before_the_case_opened_is_refused(make_child, today_is):
+    today_is(date(2021, 5, 1))
+    case = open_case(make_child(), on=date(2021, 3, 10))
+    with pytest.raises(services.CaseError, match="早于立案日期"):
+        services.log_home_visit(case.child, case=case, visited_on=date(2021, 3, 2), visitors="李老师", form="入户",
+                                findings="x")
+
+
+def test_fine_with_more_than_two_decimals_is_refused(make_child, today_is):
+    from edu_guard.cases.services import _fine
+
+    with pytest.raises(services.CaseError, match="精确到分"):
+        _fine("200.555")
+    with pytest.raises(services.CaseError, match="请填写拟处罚款金额"):
+        _fine("abc")
+    assert str(_fine("200.5")) == "200.5"
 
 
 def test_concurrent_writers_second_is_told(app, make_child, today_is):

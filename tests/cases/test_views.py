@@ -102,3 +102,25 @@ def test_case_list_filters(make_child, make_user, login, today_is):
     assert listed("/cases?overdue=1") == ["岩温"]
     text = client.get("/cases").text
     assert "532801********2694" in text and "532801200901142694" not in text
+
+
+def test_letter_listing_children_of_two_schools_is_hidden_from_each_school(letters_ready, make_child, make_user,
+                                                                          login, today_is):
+    from edu_guard.cases import services
+
+    today_is(date(2021, 3, 10))
+    a = make_child("岩温", "532801200901142694")
+    town = a.enrollments[0].school.township
+    other = School(code="2153280178", name="勐罕中学", stage="初中", township=town, county_code="532801")
+    db.session.add(other)
+    db.session.commit()
+    b = make_child("玉罕", "53280120120523304X", school=other)
+    cases = [services.open_case(c, reason="厌学", opened_on=date(2021, 3, 1)) for c in (a, b)]
+    letter = services.issue_return_contact(cases, on=date(2021, 3, 5))[0].letter
+    db.session.commit()
+
+    school_user = login(make_user("school", school=other))
+    assert school_user.get(f"/letters/{letter.id}").status_code == 404
+    assert school_user.get(f"/letters/{letter.id}.pdf").status_code == 404
+    township_user = login(make_user("township", township=town))
+    assert township_user.get(f"/letters/{letter.id}.pdf").status_code == 200
