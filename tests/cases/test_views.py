@@ -123,4 +123,6 @@ def test_letter_listing_children_of_two_schools_is_hidden_from_each_school(lette
     assert school_user.get(f"/letters/{letter.id}").status_code == 404
     assert school_user.get(f"/letters/{letter.id}.pdf").status_code == 404
     township_user = login(make_user("township", township=town))
-    assert township_user.get(f"/letters/{letter.id}.pdf").status_code == 200
+    resp = township_user.get(f"/letters/{letter.id}.pdf")
+    assert resp.status_code == 200 and resp.data[:5] == b"%PDF-"
+    resp.close()
