@@ -255,10 +255,10 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     """Build the letter's context from the case and the periods this module decides,
     then number, render and store it (:func:`edu_guard.letters.services.issue_letter`).
 
-    The order's printed return date assumes service on the day of issue; the machine
-    counts the real period from the recorded service, which is never earlier.
+    The order prints its period counted from service; the penalty letters print the
+    return date that period gave (:func:`machine.order_deadline`).
     """
-    from edu_guard.cases.deadlines import add_calendar_days, add_working_days
+    from edu_guard.cases.deadlines import add_calendar_days
     from edu_guard.letters import services as letters
     from edu_guard.letters.schemas import LetterError
 
@@ -267,11 +267,13 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     if kind == "return_contact":
         extra["reply_by"] = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"])).day
     elif kind == "order_to_correct":
-        extra["deadline"] = add_working_days(on, int(cfg["EDU_GUARD_ORDER_TO_CORRECT_DAYS"])).day
-    elif kind == "penalty_notice":
-        extra["fine"] = Decimal(data["fine"])
-    elif kind == "penalty_decision" and data.get("statement"):
-        extra["statement"] = data["statement"]
+        extra["period_days"] = int(cfg["EDU_GUARD_ORDER_TO_CORRECT_DAYS"])
+    elif kind in ("penalty_notice", "penalty_decision"):
+        extra["order"] = _served_order(cases[0])
+        if kind == "penalty_notice":
+            extra["fine"] = Decimal(data["fine"])
+        elif data.get("statement"):
+            extra["statement"] = data["statement"]
     elif kind in ("demand", "enforcement_application"):
         extra["as_of"] = on
         if kind == "enforcement_application":
@@ -285,6 +287,15 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
                                     issued_on=on, user=user)
     except LetterError as exc:
         raise CaseError(str(exc)) from None
+
+
+def _served_order(case: DropoutCase) -> dict:
+    """The case's served order as the penalty letters cite it, with the return date
+    counted from its service."""
+    letter = max((l for l in case.letters if l.kind == "order_to_correct"), key=lambda l: l.id)
+    deadline = machine.order_deadline(facts_for(case))
+    return {"title": letter.title, "doc_number": letter.doc_number, "issuer_name": letter.issuer_name,
+            "issued_on": letter.issued_on, "served_on": letter.served_on, "deadline": deadline.day if deadline else None}
 
 
 def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, user=None) -> list[CaseEvent]:

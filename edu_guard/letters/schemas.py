@@ -197,12 +197,21 @@ class OrderToCorrectSchema(_ContactMixin):
     child = fields.Nested(ChildSchema, required=True)
     #: The school the child must return to.
     school = _req(128)
-    deadline = fields.Date(required=True)
+    #: The return period in working days counted from service (义务教育法 Art. 58
+    #: 限期; 行政处罚法 Art. 85), printed as "自收到本通知书之日起N个工作日内" …
+    period_days = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    #: … or a fixed return date, when no period is given.
+    deadline = fields.Date(load_default=None, allow_none=True)
     #: Persuasion visits already made (家访、劝返 person-times), printed when > 0.
     visits = fields.Integer(load_default=0, validate=validate.Range(min=0))
     #: The county education authority that imposes a penalty if the order is ignored.
     authority = _req(128)
     penalty_basis = _req(128)
+
+    @validates_schema(skip_on_field_errors=False)
+    def _period_or_date(self, data, **kwargs):
+        if not data.get("period_days") and not data.get("deadline"):
+            raise ValidationError("请给出改正期限（工作日数）或返校日期", "deadline")
 
 
 class _PenaltyBase(_ContactMixin):

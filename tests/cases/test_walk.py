@@ -70,8 +70,8 @@ def test_four_steps_with_letters(letters_ready, make_child, today_is):
     for expected in ("责令限期改正通知书", "勐罕政责改〔2021〕1号", "岩温", "勐罕中心小学", "2021年3月9日",
                      "送达回证", "义务教育法"):
         assert expected in text, expected
-    # The printed return date assumes service on the day of issue: 10 working days → 23 March.
-    assert "2021年3月23日" in text
+    # The period runs from service; the penalty letters give the date it produced.
+    assert "自收到本通知书之日起10个工作日内" in text
     refused(case, "escalate_to_penalty", date(2021, 3, 30), "尚未送达")
     refused(case, "issue_order", date(2021, 3, 10), "已制发")
     serve(case, order, date(2021, 3, 10))
@@ -86,7 +86,7 @@ def test_four_steps_with_letters(letters_ready, make_child, today_is):
     assert notice.doc_number == "景教体罚告〔2021〕1号"
     text = pdf_text(app, notice)
     for expected in ("行政处罚告知书", "景教体罚告〔2021〕1号", "岩温", "200", "陈述", "听证", "2021年3月25日",
-                     "勐罕政责改〔2021〕1号"):
+                     "勐罕政责改〔2021〕1号", "于2021年3月10日", "于2021年3月24日前"):
         assert expected in text, expected
     serve(case, notice, date(2021, 3, 26))  # Fri; 5 working days end Fri 2 April (清明 3–5 April)
     refused(case, "issue_penalty_decision", date(2021, 4, 2), "2021-04-02")

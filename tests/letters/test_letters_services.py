@@ -85,7 +85,7 @@ def test_an_invalid_context_is_refused_before_numbering(make_case):
     with pytest.raises(ContextError) as excinfo:
         issue_letter("order_to_correct", context, issuer="bureau", issued_on=date(2021, 3, 8))
     message = str(excinfo.value)
-    assert "《责令限期改正通知书》" in message and "deadline：缺少必填项" in message and "child.sex" in message
+    assert "《责令限期改正通知书》" in message and "deadline：请给出改正期限（工作日数）或返校日期" in message and "child.sex" in message
     assert _order(case).seq == 1
 
 
