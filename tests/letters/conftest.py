@@ -4,41 +4,16 @@ PDF text extraction (pypdf)."""
 from __future__ import annotations
 
 import io
-import os
 import re
-import tempfile
 from datetime import date
-from pathlib import Path
 
 import pytest
 
 from edu_guard.db import db
 
 
-@pytest.fixture(scope="session")
-def letter_font_dir() -> Path:
-    """The subset fonts, built once per machine (about a minute per face the first
-    time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``.
-
-    The cache is keyed by the installed fonts (see ``fonts.ensure_fonts``), so sharing
-    it between test sessions is safe.
-    """
-    from edu_guard.letters.fonts import ensure_fonts
-
-    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
-    ensure_fonts(path)
-    return path
-
-
 @pytest.fixture
-def letters_app(app_ctx, letter_font_dir):
-    """An app context whose letters use the shared font cache."""
-    app_ctx.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
-    return app_ctx
-
-
-@pytest.fixture
-def make_case(letters_app):
+def make_case(letters_ready):
     """Factory: ``make_case(name="玉香", id_number=…, township="嘎洒镇", guardian="岩温",
     school="景洪市第三中学", grade="七年级", opened_on=date(2021, 3, 1))`` → a committed
     :class:`DropoutCase` in state ``persuasion`` with an enrolled child and a guardian."""

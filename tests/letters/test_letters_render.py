@@ -173,7 +173,7 @@ def test_page_numbers_restart_with_each_letter(make_case, pdf_pages):
     assert rest == [["1"], ["2"], [], ["1"], ["2"], []]
 
 
-def test_the_grid_is_22_lines_of_28_characters(letters_app):
+def test_the_grid_is_22_lines_of_28_characters(letters_ready):
     """GB/T 9704: 156 × 225 mm type area, 3号 仿宋, 22 lines of 28 characters."""
     import subprocess
 
@@ -190,7 +190,7 @@ def test_the_grid_is_22_lines_of_28_characters(letters_app):
     assert lines == ["永" * 28] * 22
 
 
-def test_the_fetcher_serves_only_our_css_and_fonts(letters_app, tmp_path):
+def test_the_fetcher_serves_only_our_css_and_fonts(letters_ready, tmp_path):
     secret = tmp_path / "secret.css"
     secret.write_text("body { color: red }")
     fetcher = render.make_url_fetcher()
@@ -275,7 +275,7 @@ def test_printing_refuses_without_a_chinese_font(make_case, tmp_path, monkeypatc
     assert db.session.execute(db.select(Letter)).first() is None
 
 
-def test_undefined_template_variables_fail(letters_app):
+def test_undefined_template_variables_fail(letters_ready):
     env = render.letters_env()
     with pytest.raises(jinja2.UndefinedError):
         env.from_string("{{ child.nickname }}").render(child={"name": "玉香"})

@@ -38,7 +38,7 @@ def _order(case, **kw):
     )
 
 
-def test_issuers(letters_app):
+def test_issuers(letters_ready):
     assert bureau_issuer() == Issuer("景洪市教育体育局", "景教体")
     assert township_issuer("嘎洒镇") == Issuer("嘎洒镇人民政府", "嘎洒政")
     assert township_issuer("嘎洒镇", short="嘎") == Issuer("嘎洒镇人民政府", "嘎政")
