@@ -26,6 +26,25 @@ def _writer() -> None:
         abort(403)
 
 
+def _commit(action, success: str | None = None):
+    """Run a service call and commit once; a refusal rolls back and is flashed.
+
+    :param action: a no-argument callable calling one service function.
+    :param success: the message flashed after the commit.
+    :return: what ``action`` returned, or ``None`` when it was refused.
+    """
+    try:
+        result = action()
+        db.session.commit()
+    except services.CaseError as exc:
+        db.session.rollback()
+        flash(str(exc), "error")
+        return None
+    if success:
+        flash(success, "success")
+    return result
+
+
 def _get_case(case_id: int) -> DropoutCase:
     stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), current_user)
     case = db.session.execute(stmt).scalar_one_or_none()
@@ -153,14 +172,9 @@ def case_visit(case_id: int):
     case = _get_case(case_id)
     form = VisitForm()
     if form.validate_on_submit():
-        try:
-            services.log_home_visit(case.child, case=case, user=current_user, expected_version=form.version.data,
-                                    **_visit_fields(form))
-            db.session.commit()
-            flash("已登记家访", "success")
-        except services.CaseError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
+        _commit(lambda: services.log_home_visit(case.child, case=case, user=current_user,
+                                                expected_version=form.version.data, **_visit_fields(form)),
+                "已登记家访")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -174,14 +188,8 @@ def child_visit(child_id: int):
     child = _get_child(child_id)
     form = VisitForm()
     if form.validate_on_submit():
-        try:
-            services.log_home_visit(child, user=current_user, **_visit_fields(form))
-            db.session.commit()
-            flash("已登记家访", "success")
+        if _commit(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
             return redirect(url_for("registry.child_detail", child_id=child.id))
-        except services.CaseError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
     return render_template("cases/visit.html", child=child, visit_form=form)
 
 
@@ -197,15 +205,11 @@ def case_service(case_id: int):
     case = _get_case(case_id)
     form = ServiceForm()
     if form.validate_on_submit():
-        try:
-            services.record_service(case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
-                                    served_to=form.served_to.data, served_by=form.served_by.data,
-                                    user=current_user, expected_version=form.version.data)
-            db.session.commit()
+        if _commit(lambda: services.record_service(
+                case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
+                served_to=form.served_to.data, served_by=form.served_by.data, user=current_user,
+                expected_version=form.version.data)):
             flash(f"已登记送达；本步期限 {case.deadline or '—'}", "success")
-        except services.CaseError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))

@@ -126,3 +126,46 @@ def test_letter_listing_children_of_two_schools_is_hidden_from_each_school(lette
     resp = township_user.get(f"/letters/{letter.id}.pdf")
     assert resp.status_code == 200 and resp.data[:5] == b"%PDF-"
     resp.close()
+
+
+def test_order_issued_and_served_through_the_pages(letters_ready, make_child, make_user, login, today_is):
+    from edu_guard.cases import services
+
+    today_is(date(2021, 3, 20))
+    child = make_child()
+    case = services.open_case(child, reason="厌学", opened_on=date(2021, 3, 1))
+    services.log_home_visit(child, case=case, visited_on=date(2021, 3, 2), visitors="李老师", form="入户", findings="未返校")
+    services.fire(case, "escalate_to_order", on=date(2021, 3, 9))
+    db.session.commit()
+    client = login(make_user("township", township=child.township))
+    resp = client.post(f"/cases/{case.id}/act", data={"event": "issue_order", "version": case.version, "on": "2021-03-10"},
+                       follow_redirects=True)
+    assert "文书 勐罕政责改〔2021〕1号 已生成" in resp.text
+    db.session.refresh(case)
+    letter = case.letters[0]
+    resp = client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": letter.id,
+                                                         "served_on": "2021-03-11", "manner": "留置送达",
+                                                         "served_to": "岩温之父", "served_by": "刀建华"},
+                       follow_redirects=True)
+    assert "已登记送达；本步期限 2021-03-25" in resp.text
+    db.session.refresh(letter)
+    assert (letter.served_on, letter.service_manner) == (date(2021, 3, 11), "留置送达")
+    # The same slip sent again is refused and changes nothing.
+    resp = client.post(f"/cases/{case.id}/service", data={"version": case.version - 1, "letter_id": letter.id,
+                                                         "served_on": "2021-03-12", "manner": "直接送达",
+                                                         "served_to": "x", "served_by": "y"}, follow_redirects=True)
+    assert "本案已被他人修改" in resp.text
+    db.session.refresh(letter)
+    assert letter.served_on == date(2021, 3, 11)
+
+
+def test_visit_to_a_child_without_a_case(make_child, make_user, login, today_is):
+    today_is(date(2021, 3, 20))
+    child = make_child()
+    client = login(make_user("school", school=child.enrollments[0].school))
+    assert "登记家访" in client.get(f"/children/{child.id}/visits").text
+    resp = client.post(f"/children/{child.id}/visits", data={"visited_on": "2021-03-19", "visitors": "王老师",
+                                                            "form": "电话", "findings": "连续缺课三天，家长称生病"})
+    assert resp.status_code == 302 and resp.location.endswith(f"/children/{child.id}")
+    visit = db.session.execute(sa.select(HomeVisit)).scalar_one()
+    assert (visit.case_id, visit.visitors, visit.form) == (None, "王老师", "电话")
