@@ -121,3 +121,22 @@ def env_overrides(environ: os._Environ | dict | None = None) -> dict:
     """
     environ = os.environ if environ is None else environ
     return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and k != "EDU_GUARD_INSTANCE_PATH"}
+
+# --- plugins (hookspecs in edu_guard/hookspecs.py; guide in docs/plugins.md) -----------
+
+#: Plugins to enable, by entry-point name (group ``edu_guard``); a missing one stops
+#: start-up. The first-party plugins of ``plugins/`` are enabled by default.
+EDU_GUARD_PLUGINS = ["yulu", "nutrition", "minority_allowance"]
+
+#: A folder of single-file plugins (``*.py`` modules with hookimpls), relative to the
+#: instance folder; every module in it is loaded under its file name.
+EDU_GUARD_PLUGINS_FOLDER = "plugins"
+
+#: Each plugin's settings, by plugin name, validated by its ``plugin_settings_schema``.
+EDU_GUARD_PLUGIN_SETTINGS: dict = {}
+
+# --- student aid (学生资助) ---------------------------------------------------------------
+
+#: Working days a list is posted publicly (公示) before the bureau may approve it
+#: (at least five working days: 财政部 教育部《学生资助资金管理办法》财教〔2021〕310号).
+EDU_GUARD_AID_POSTING_DAYS = 5
