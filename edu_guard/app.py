@@ -118,6 +118,16 @@ def _register_blueprints(app: Flask) -> None:
 
     for bp in (auth_bp, registry_bp, cases_bp, letters_bp):
         app.register_blueprint(bp)
+    from edu_guard.plugins import contributions
+
+    contrib = contributions(app)
+    for bp in contrib.blueprints:  # plugins' pages, behind the same login guard
+        app.register_blueprint(bp)
+    dirs = [kind.template_dir for kind in contrib.letter_kinds.values() if kind.template_dir]
+    if dirs:  # plugin letter kinds keep ``letters/<key>.html`` in their own folders
+        import jinja2
+
+        app.jinja_loader = jinja2.ChoiceLoader([app.jinja_loader, *(jinja2.FileSystemLoader(d) for d in dirs)])
 
 
 @login_manager.user_loader

@@ -105,6 +105,10 @@ def _add_feature_commands() -> None:
     cli.add_command(import_command)
     cli.add_command(demo_command)
     cli.add_command(cases_group)
+    from edu_guard.plugin_cli import plugin_group, plugins_command
+
+    cli.add_command(plugins_command)
+    cli.add_command(plugin_group)
 
 
 _add_feature_commands()
@@ -124,8 +128,13 @@ for _name, _cmd in cli.commands.items():
 
 
 def register(app) -> None:
-    """Attach the group to ``app.cli`` (``flask edu-guard …``)."""
+    """Attach the group to ``app.cli`` (``flask edu-guard …``), and the plugins'
+    ``cli_commands`` to this app's own commands (``edu-guard <command>``)."""
+    from edu_guard.plugins import contributions
+
     app.cli.add_command(cli)
+    for command in contributions(app).cli_commands:
+        app.cli.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -132,6 +132,10 @@ EDU_GUARD_PLUGINS = ["yulu", "nutrition", "minority_allowance"]
 #: instance folder; every module in it is loaded under its file name.
 EDU_GUARD_PLUGINS_FOLDER = "plugins"
 
+#: Plugin objects registered directly, as ``(name, module or object)`` pairs, after the
+#: enabled ones: for tests (``edu_guard.testing.plugin_app``) and embedding.
+EDU_GUARD_PLUGIN_OBJECTS: list = []
+
 #: Each plugin's settings, by plugin name, validated by its ``plugin_settings_schema``.
 EDU_GUARD_PLUGIN_SETTINGS: dict = {}
 

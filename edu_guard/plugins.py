@@ -109,6 +109,11 @@ def _register_all(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) 
                 contrib.versions[name] = found[name].dist.version if found[name].dist else ""
             except Exception as exc:  # noqa: BLE001 - any import error names the plugin
                 raise PluginLoadError(f"plugin {name!r} failed to load: {exc}") from exc
+    for name, obj in app.config.get("EDU_GUARD_PLUGIN_OBJECTS") or ():
+        if pm.has_plugin(name):
+            raise PluginLoadError(f"plugin {name!r} is registered twice")
+        pm.register(obj, name=name)
+        contrib.versions[name] = str(getattr(obj, "__version__", ""))
     _load_folder(app, pm, contrib)
 
 

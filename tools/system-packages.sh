@@ -15,6 +15,10 @@ fi
 if ! ldconfig -p 2>/dev/null | grep -q 'libharfbuzz-subset.so.0'; then
   missing+=(libharfbuzz-subset0)
 fi
+# The letters' tests read the printed grid back with pdftotext (poppler-utils).
+if ! command -v pdftotext >/dev/null 2>&1; then
+  missing+=(poppler-utils)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -36,7 +36,8 @@ class ContextError(LetterError):
         self.kind = kind
         self.messages = messages
         lines = [f"{path}：{msg}" for path, msg in _flatten(messages)]
-        who = label or (LETTER_KINDS[kind].name if kind in LETTER_KINDS else kind)
+        known = all_kinds()
+        who = label or (known[kind].name if kind in known else kind)
         super().__init__(f"《{who}》的内容不完整或有误：\n" + "\n".join(lines))
 
 
@@ -310,6 +311,10 @@ class LetterKind:
     :ivar recipient: returns the recipient's name from a loaded context.
     :ivar title: returns the printed title from a loaded context.
     :ivar address: returns the place of service printed on the 送达回证, if known.
+    :ivar mark: the document-number kind mark (发文机关代字) when
+        ``EDU_GUARD_LETTER_KIND_MARKS`` has none for the key (plugin kinds).
+    :ivar template_dir: a plugin kind's template folder holding ``letters/<key>.html``;
+        ``None`` for the built-in kinds, whose templates are in ``templates/letters/``.
     """
 
     key: str
@@ -320,6 +325,8 @@ class LetterKind:
     recipient: Callable[[Mapping], str]
     title: Callable[[Mapping], str]
     address: Callable[[Mapping], str | None] = lambda ctx: None
+    mark: str = ""
+    template_dir: str | None = None
 
     @property
     def template(self) -> str:
@@ -372,10 +379,23 @@ def get_kind(kind: str) -> LetterKind:
 
     :raises LetterError: for an unknown kind.
     """
+    known = all_kinds()
     try:
-        return LETTER_KINDS[kind]
+        return known[kind]
     except KeyError:
-        raise LetterError(f"未知的文书种类 {kind!r}（可用：{', '.join(LETTER_KINDS)}）") from None
+        raise LetterError(f"未知的文书种类 {kind!r}（可用：{', '.join(known)}）") from None
+
+
+def all_kinds() -> dict[str, LetterKind]:
+    """Return the built-in kinds and, inside an app, those of its plugins (``letter_types``)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return LETTER_KINDS
+    contrib = current_app.extensions.get("edu_guard.contributions")
+    if contrib is None or not contrib.letter_kinds:
+        return LETTER_KINDS
+    return {**LETTER_KINDS, **contrib.letter_kinds}
 
 
 def load_context(kind: str, context: Mapping) -> dict:

@@ -202,7 +202,9 @@ def issue_letter(
     loaded = load_context(kind, context)
     _check_fine(kind, loaded)
     fields = dump_context(kind, loaded)
-    mark = current_app.config["EDU_GUARD_LETTER_KIND_MARKS"][kind]
+    mark = current_app.config["EDU_GUARD_LETTER_KIND_MARKS"].get(kind) or spec.mark
+    if not mark:
+        raise LetterError(f"《{spec.name}》没有发文机关代字：请在 EDU_GUARD_LETTER_KIND_MARKS 中设置“{kind}”")
     title = spec.title(fields)
 
     # Check fonts before taking a number, so a refused letter uses none.

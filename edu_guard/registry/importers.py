@@ -1000,3 +1000,15 @@ IMPORTERS: dict[str, type[Importer]] = {
     cls.kind: cls
     for cls in (SchoolsImporter, RosterImporter, StatusChangesImporter, FamiliesImporter, DisabledImporter)
 }
+
+
+def importers() -> dict[str, type[Importer]]:
+    """Return the built-in importers and, inside an app, its plugins' ``import_formats``."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return IMPORTERS
+    contrib = current_app.extensions.get("edu_guard.contributions")
+    if contrib is None or not contrib.import_formats:
+        return IMPORTERS
+    return {**IMPORTERS, **contrib.import_formats}

@@ -24,7 +24,7 @@ from marshmallow import ValidationError
 from edu_guard.auth.audit import acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
-from edu_guard.registry.importers import IMPORTERS, Importer, LoadedRow
+from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
 from edu_guard.registry.normalize import field_label
 from edu_guard.registry.schemas import RowLoader
@@ -104,9 +104,9 @@ def import_file(
         required column; nothing was written (or, for a CSV found malformed further
         down, the caller must roll back what was flushed, as the CLI and web views do).
     """
-    if kind not in IMPORTERS:
-        raise ImportFileError(f"未知的导入类型“{kind}”（可选：{'、'.join(IMPORTERS)}）")
-    importer_class = IMPORTERS[kind]
+    if kind not in importers():
+        raise ImportFileError(f"未知的导入类型“{kind}”（可选：{'、'.join(importers())}）")
+    importer_class = importers()[kind]
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:

@@ -35,7 +35,7 @@ from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.cases.machine import OPEN, STATES
 from edu_guard.cases.models import DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
-from edu_guard.registry.importers import IMPORTERS
+from edu_guard.registry.importers import importers
 from edu_guard.registry.models import (
     ENROLLMENT_STATUSES,
     FAMILY_STATUS_KINDS,
@@ -319,7 +319,7 @@ def child_detail(child_id: int):
         has_open_case=any(c.state != "closed" for c in cases),
         states=STATES,
         visits=visits,
-        source_labels={cls.source: cls.label for cls in IMPORTERS.values() if getattr(cls, "source", None)},
+        source_labels={cls.source: cls.label for cls in importers().values() if getattr(cls, "source", None)},
     )
 
 
@@ -348,7 +348,7 @@ class ImportForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Offer the kinds the importers know (schools, roster, …)."""
-        self.kind.choices = choice_list((kind, cls.label) for kind, cls in IMPORTERS.items())
+        self.kind.choices = choice_list((kind, cls.label) for kind, cls in importers().items())
 
 
 #: Job files (progress of finished imports) are removed after this many days; the
@@ -550,7 +550,7 @@ def import_rejects(run_id: int):
 
 def import_kinds() -> dict[str, str]:
     """Return import kind → Chinese label."""
-    return {kind: cls.label for kind, cls in IMPORTERS.items()}
+    return {kind: cls.label for kind, cls in importers().items()}
 
 
 def _user_names(runs) -> dict[int, str]:
