@@ -236,7 +236,7 @@ def init_app(app: Flask) -> pluggy.PluginManager:
     try:
         pm.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise PluginLoadError(f"plugin {exc.plugin_name!r} implements an unknown hook: {exc}") from exc
+        raise PluginLoadError(f"plugin {pm.get_name(exc.plugin)!r} implements an unknown hook: {exc}") from exc
     app.extensions[EXTENSION_KEY] = pm
     app.extensions[CONTRIB_KEY] = contrib
     with app.app_context():

@@ -14,8 +14,11 @@ def hook_names():
 
 def test_every_hook_is_documented():
     for name in hook_names():
-        doc = inspect.getdoc(getattr(hookspecs, name)) or ""
-        assert ":param" in doc and ":return:" in doc, f"hook {name} lacks parameter/return documentation"
+        spec = getattr(hookspecs, name)
+        doc = inspect.getdoc(spec) or ""
+        assert ":return:" in doc, f"hook {name} does not document what it returns"
+        for param in inspect.signature(spec).parameters:
+            assert f":param {param}:" in doc, f"hook {name} does not document its parameter {param}"
 
 
 def test_every_hook_has_a_test():
