@@ -196,17 +196,17 @@ from {pkg} import plugin
 
 
 def test_scheme_is_registered(plugin_app):
-    from edu_guard.plugins import contributions
+    from edu_guard.toolkit import schemes
 
     app = plugin_app([("{name}", plugin)])
-    assert contributions(app).schemes["{name}"].plugin == "{name}"
+    assert schemes(app)["{name}"].plugin == "{name}"
 
 
 def test_pays_a_hardship_pupil_and_refuses_others(plugin_app, make_candidate, aid_term):
-    from edu_guard.plugins import contributions
+    from edu_guard.toolkit import schemes
 
     app = plugin_app([("{name}", plugin)], settings={{"{name}": {{"per_term": "250"}}}})
-    scheme = contributions(app).schemes["{name}"]
+    scheme = schemes(app)["{name}"]
     yes = scheme.decide(make_candidate(family_kinds={{"低保"}}), aid_term)
     assert (yes.eligible, yes.amount) == (True, Decimal("250.00"))
     assert not scheme.decide(make_candidate(), aid_term).eligible

@@ -27,7 +27,7 @@ from edu_guard.schemes.base import (
 
 __all__ = [
     "HARDSHIP_KINDS", "POVERTY_KINDS", "STAGES", "AidScheme", "Candidate", "Decision", "Rate", "SchemeError",
-    "TermInfo", "grade_number", "hookimpl", "not_eligible", "plugin_settings", "role_required", "stage_of",
+    "TermInfo", "grade_number", "hookimpl", "not_eligible", "plugin_settings", "role_required", "schemes", "stage_of",
 ]
 
 
@@ -38,3 +38,8 @@ def plugin_settings(name: str) -> dict:
     :raises KeyError: the plugin declared no settings schema.
     """
     return current_app.extensions["edu_guard.contributions"].settings[name]
+
+
+def schemes(app=None) -> dict[str, AidScheme]:
+    """Return every enabled scheme by code (the current app's, or ``app``'s)."""
+    return (app or current_app).extensions["edu_guard.contributions"].schemes

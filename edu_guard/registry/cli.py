@@ -75,6 +75,8 @@ def import_command(
     文件读取成功即以 0 退出（即使有未导入的行）；文件无法读取、类型不对或缺少必需的列时，
     不写入任何数据并以非 0 退出。
     """
+    if kind not in importers():
+        raise click.BadParameter(f"“{kind}”不是可导入的类型（可选：{'、'.join(importers())}）", param_hint="KIND")
     show_bar = not as_json and sys.stdout.isatty()
     bar = _Bar(f"导入 {path.name}") if show_bar else None
     try:
