@@ -23,12 +23,18 @@ INITIAL_ADMIN_FILE = "initial_admin.txt"
 
 
 def _make_app():
+    from edu_guard.plugins import PluginLoadError
+
     try:
-        return create_app()
-    except NotInitialised:
-        app = create_app({"SECRET_KEY": "uninitialised"}, require_init=True)
-        app.config["EDU_GUARD_UNINITIALISED"] = True
-        return app
+        try:
+            return create_app()
+        except NotInitialised:
+            app = create_app({"SECRET_KEY": "uninitialised"}, require_init=True)
+            app.config["EDU_GUARD_UNINITIALISED"] = True
+            return app
+    except PluginLoadError as exc:  # a clear line for the clerk, not a traceback
+        click.echo(f"edu_guard 无法启动（插件错误）：{exc}", err=True)
+        sys.exit(1)
 
 
 @cli.command("init")

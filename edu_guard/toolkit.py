@@ -10,6 +10,7 @@ from flask import current_app
 
 from edu_guard.auth.services import role_required
 from edu_guard.hookspecs import hookimpl
+from edu_guard.plugins import PluginLoadError
 from edu_guard.schemes.base import (
     HARDSHIP_KINDS,
     POVERTY_KINDS,
@@ -26,7 +27,7 @@ from edu_guard.schemes.base import (
 )
 
 __all__ = [
-    "HARDSHIP_KINDS", "POVERTY_KINDS", "STAGES", "AidScheme", "Candidate", "Decision", "Rate", "SchemeError",
+    "HARDSHIP_KINDS", "POVERTY_KINDS", "PluginLoadError", "STAGES", "AidScheme", "Candidate", "Decision", "Rate", "SchemeError",
     "TermInfo", "grade_number", "hookimpl", "not_eligible", "plugin_settings", "role_required", "schemes", "stage_of",
 ]
 

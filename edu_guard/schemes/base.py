@@ -98,10 +98,12 @@ class Candidate:
 class Decision:
     """A scheme's answer for one child and term.
 
+    ``Decision(eligible, reason, amount=Decimal("0"), tier=None)``:
+
     :param eligible: whether the child is proposed.
+    :param reason: why, in Chinese, shown on the list (eligible or not).
     :param amount: yuan (``Decimal``) for the term; zero when not eligible.
     :param tier: the tier or rate key used (``"初中/寄宿"``, ``"一档"``), or ``None``.
-    :param reason: why, in Chinese, shown on the list (eligible or not).
     """
 
     eligible: bool
@@ -226,15 +228,17 @@ _CN_NUMERALS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七
 
 
 def grade_number(grade: str | None) -> int | None:
-    """Return the year of study a roster grade names: ``"三年级"`` → 3, ``"高二"`` → 2,
-    ``"中职1年级"`` → 1, ``"七年级"`` → 7; ``None`` when it names none."""
+    """Return the grade a roster cell names, counted the way its stage counts:
+    compulsory education 1–9 (``"三年级"`` → 3, ``"七年级"`` and ``"初一"`` → 7,
+    ``"初三"`` → 9), 高中 and 中职 from 1 (``"高二"`` → 2, ``"中职1年级"`` → 1);
+    ``None`` when the cell names no number."""
     if not grade:
         return None
+    grade = grade.strip()
     for ch in grade:
-        if ch.isdigit():
-            return int(ch)
-        if ch in _CN_NUMERALS:
-            return _CN_NUMERALS[ch]
+        n = int(ch) if ch.isdigit() else _CN_NUMERALS.get(ch)
+        if n is not None:
+            return n + 6 if grade.startswith("初") and n <= 3 else n
     return None
 
 

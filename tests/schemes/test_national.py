@@ -79,6 +79,7 @@ def test_county_settings_reach_the_schemes(plugin_app, make_candidate, aid_term)
 
 
 def test_grades_and_stages():
-    assert [grade_number(g) for g in ("三年级", "高二", "中职1年级", "七年级", None, "学前班")] == [3, 2, 1, 7, None, None]
+    grades = ("三年级", "高二", "中职1年级", "七年级", "初一", "初三", None, "学前班")
+    assert [grade_number(g) for g in grades] == [3, 2, 1, 7, 7, 9, None, None]
     assert stage_of("九年一贯制", "八年级") == "初中" and stage_of("九年一贯制", "二年级") == "小学"
     assert stage_of("完全中学", "高一") == "高中" and stage_of("小学", "八年级") == "小学"
