@@ -56,6 +56,33 @@ def scope_schools(stmt: sa.Select, user: User | None) -> sa.Select:
     return stmt.where(sa.false())
 
 
+def scope_placements(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(HomeboundPlacement)`` statement to the 送教上门 placements
+    ``user`` may see: a township user, those delivered by the township's schools or of
+    children living there; a school user, only those its own school delivers."""
+    from edu_guard.homebound.models import HomeboundPlacement
+    from edu_guard.registry.models import Child, School
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        schools = sa.select(School.id).where(School.township_id == user.township_id)
+        living = sa.select(Child.id).where(Child.township_id == user.township_id)
+        return stmt.where(sa.or_(HomeboundPlacement.school_id.in_(schools), HomeboundPlacement.child_id.in_(living)))
+    if user.role == "school":
+        return stmt.where(HomeboundPlacement.school_id == user.school_id)
+    return stmt.where(sa.false())
+
+
+def can_see_placement(user: User | None, placement) -> bool:
+    """Return whether ``user`` may see ``placement`` (same rule as :func:`scope_placements`)."""
+    from edu_guard.db import db
+    from edu_guard.homebound.models import HomeboundPlacement
+
+    stmt = scope_placements(sa.select(HomeboundPlacement.id).where(HomeboundPlacement.id == placement.id), user)
+    return db.session.execute(stmt).first() is not None
+
+
 def can_see_child(user: User | None, child) -> bool:
     """Return whether ``user`` may see ``child`` (same rule as :func:`scope_children`)."""
     from edu_guard.db import db
