@@ -132,3 +132,23 @@ def test_an_auditor_reads_but_cannot_write(two_schools, make_placement, make_use
     assert client.get(f"/homebound/{placement.id}").status_code == 200
     assert client.post(f"/homebound/{placement.id}/plan", data={}).status_code == 403
     assert client.get("/homebound/place/record-1").status_code == 403
+
+
+def test_registry_pages_show_the_child_as_homebound(two_schools, make_placement, make_user, login):
+    placement = make_placement(two_schools[0], date(2021, 3, 1))
+    client = login(make_user("clerk"))
+    page = client.get(f"/children/{placement.child_id}").text
+    assert f'href="/homebound/{placement.id}">送教上门</a>' in page
+    assert "送教上门</span>" in client.get("/children").text
+
+
+def test_a_township_user_sees_its_townships_placements(two_schools, make_placement, make_user, login):
+    mine = make_placement(two_schools[0], date(2021, 3, 1))
+    theirs = make_placement(two_schools[1], date(2021, 3, 1), name="岩坎", id_number="532801201407271135")
+    client = login(make_user("township", township=two_schools[0].township))
+    listing = client.get("/homebound").text
+    assert mine.child.name in listing and theirs.child.name not in listing
+    assert client.get(f"/homebound/{theirs.id}").status_code == 404
+    # A township reads the file but does not log sessions (the school does).
+    assert client.get(f"/homebound/{mine.id}").status_code == 200
+    assert client.post(f"/homebound/{mine.id}/plan", data={}).status_code == 403
