@@ -19,6 +19,7 @@ stored, so a corrected time corrects the count.
 from __future__ import annotations
 
 import calendar
+import json
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from fractions import Fraction
@@ -59,13 +60,24 @@ PRESETS: dict[str, Norm] = {
 }
 
 
+def _structured(config: Mapping, key: str, empty):
+    """A list or mapping setting; from the environment it comes as JSON text."""
+    value = config.get(key) or empty
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise NormError(f"{key} 应为 JSON：{value!r}") from None
+    return value
+
+
 def norms(config: Mapping) -> dict[str, Norm]:
     """Return the built-in presets with ``EDU_GUARD_HOMEBOUND_NORMS`` merged over them.
 
     :raises NormError: a configured preset lacks a field or has a bad ``per``.
     """
     out = dict(PRESETS)
-    for key, spec in (config.get("EDU_GUARD_HOMEBOUND_NORMS") or {}).items():
+    for key, spec in _structured(config, "EDU_GUARD_HOMEBOUND_NORMS", {}).items():
         try:
             norm = Norm(key, str(spec.get("label") or key), int(spec["visits"]), str(spec["per"]),
                         int(spec["periods_per_visit"]), spec.get("periods_per_year"))
@@ -95,7 +107,7 @@ def breaks_from_config(config: Mapping) -> list[tuple[date, date]]:
     :raises NormError: a pair is not two ISO dates in order.
     """
     out = []
-    for pair in config.get("EDU_GUARD_HOMEBOUND_BREAKS") or []:
+    for pair in _structured(config, "EDU_GUARD_HOMEBOUND_BREAKS", []):
         try:
             first, last = (d if isinstance(d, date) else date.fromisoformat(str(d)) for d in pair)
         except (TypeError, ValueError):

@@ -19,7 +19,7 @@ from edu_guard.homebound import excel, schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement
 from edu_guard.letters.schemas import LetterError
-from edu_guard.registry.models import School
+from edu_guard.registry.models import Child, School
 
 bp = Blueprint("homebound", __name__, url_prefix="/homebound")
 
@@ -84,6 +84,9 @@ def place(key: str):
         form.school.data = str(candidate.school_id) if candidate.school_id else None
         form.certificate_number.data = candidate.certificate_number
         form.assessed_on.data = form.starts_on.data = case_services.today()
+        child = db.session.get(Child, candidate.child_id) if candidate.child_id else None
+        if child is not None and child.guardians:
+            form.guardian_name.data, form.guardian_phone.data = child.guardians[0].name, child.guardians[0].phone
     if form.validate_on_submit():
         try:
             placement = services.place(

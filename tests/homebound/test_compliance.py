@@ -57,6 +57,11 @@ def test_county_norms_merge_over_the_presets():
     assert got["three_a_month"].visits == 3 and "shandong_henan" in got
     with pytest.raises(rules.NormError, match="per 须为"):
         rules.norms({"EDU_GUARD_HOMEBOUND_NORMS": {"x": {"visits": 3, "per": "day", "periods_per_visit": 2}}})
+    # From the environment the settings come as JSON text.
+    assert rules.norms({"EDU_GUARD_HOMEBOUND_NORMS": '{"m3": {"visits": 3, "per": "month", "periods_per_visit": 2}}'})["m3"].visits == 3
+    assert rules.breaks_from_config({"EDU_GUARD_HOMEBOUND_BREAKS": '[["2021-05-01", "2021-05-05"]]'}) == [(date(2021, 5, 1), date(2021, 5, 5))]
+    with pytest.raises(rules.NormError, match="假期配置"):
+        rules.breaks_from_config({"EDU_GUARD_HOMEBOUND_BREAKS": [["2021-05-05", "2021-05-01"]]})
     with pytest.raises(rules.NormError, match="没有名为"):
         rules.configured_norm({"EDU_GUARD_HOMEBOUND_NORM": "nope"})
 
