@@ -175,6 +175,32 @@ class ChildCompliance:
     info: dict = field(default_factory=dict)
 
 
+def _merged(breaks: Sequence[tuple[date, date]]) -> list[tuple[date, date]]:
+    """The holiday ranges sorted and with overlapping or touching ranges joined."""
+    out: list[tuple[date, date]] = []
+    for a, b in sorted(breaks):
+        if out and a <= out[-1][1] + timedelta(days=1):
+            out[-1] = (out[-1][0], max(out[-1][1], b))
+        else:
+            out.append((a, b))
+    return out
+
+
+def _counted_by_month(first: date, last: date, breaks: list[tuple[date, date]]):
+    """Yield (days of the calendar month, counted days in it) for each month of
+    ``[first, last]``, holidays (merged ranges) left out."""
+    month = date(first.year, first.month, 1)
+    while month <= last:
+        length = calendar.monthrange(month.year, month.month)[1]
+        lo, hi = max(first, month), min(last, month.replace(day=length))
+        days = (hi - lo).days + 1
+        for a, b in breaks:
+            overlap = (min(hi, b) - max(lo, a)).days + 1
+            days -= max(0, overlap)
+        yield length, days
+        month = (month + timedelta(days=length)).replace(day=1)
+
+
 def _round_half_up(value: Fraction) -> int:
     return int((value * 2 + 1) // 2)
 
@@ -221,14 +247,12 @@ def assess(
         raise NormError(f"统计期止日 {end} 早于起日 {start}")
     first = max(start, placed_from)
     last = min(end, placed_to) if placed_to else end
-    units = Fraction(0)
-    counted = 0
-    day = first
-    while day <= last:
-        if not any(a <= day <= b for a, b in breaks):
-            counted += 1
-            units += Fraction(1, 7) if norm.per == "week" else Fraction(1, calendar.monthrange(day.year, day.month)[1])
-        day += timedelta(days=1)
+    months = list(_counted_by_month(first, last, _merged(breaks)))
+    counted = sum(n for _, n in months)
+    if norm.per == "week":
+        units = Fraction(counted, 7)
+    else:
+        units = sum((Fraction(n, length) for length, n in months), Fraction(0))
     expected_visits = _round_half_up(norm.visits * units)
     expected_periods = expected_visits * norm.periods_per_visit
     visits = periods = minutes = unconfirmed = 0

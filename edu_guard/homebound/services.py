@@ -17,6 +17,7 @@ from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import selectinload
 
 from edu_guard.auth import audit
 from edu_guard.auth.scoping import scope_placements
@@ -607,6 +608,8 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
         raise HomeboundError(f"统计期止日 {end} 早于起日 {start}")
     stmt = scope_placements(
         sa.select(HomeboundPlacement).join(Child).join(School, School.id == HomeboundPlacement.school_id)
+        .options(selectinload(HomeboundPlacement.sessions), selectinload(HomeboundPlacement.child),
+                 selectinload(HomeboundPlacement.school).selectinload(School.township))
         .where(HomeboundPlacement.starts_on <= end,
                sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= start))
         .order_by(School.code, Child.name, HomeboundPlacement.id), user)

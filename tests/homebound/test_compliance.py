@@ -47,6 +47,16 @@ def test_holidays_are_not_counted_but_sessions_on_them_are():
     assert (r.counted_days, r.expected_visits, r.visits, r.periods, r.period_shortfall) == (9, 3, 1, 3, 6)
 
 
+def test_overlapping_holidays_across_a_month_end():
+    breaks = [(date(2021, 1, 28), date(2021, 2, 3)), (date(2021, 2, 1), date(2021, 2, 5))]
+    # Holidays join to 01-28 … 02-05; counted: Jan 25–27 (3 of 31) and Feb 6–10 (5 of 28).
+    args = (date(2021, 1, 25), date(2021, 2, 10), date(2021, 1, 1), None, [])
+    weekly = rules.assess(*args, WEEKLY, breaks=breaks)
+    assert (weekly.counted_days, weekly.expected_visits) == (8, 2)  # 2 × 8/7 = 2.29 → 2
+    monthly = rules.assess(*args, MONTHLY, breaks=breaks)
+    assert monthly.expected_visits == 1  # 2 × (3/31 + 5/28) = 2 × 0.275 = 0.55 → 1
+
+
 def test_bad_period_is_refused():
     with pytest.raises(rules.NormError, match="早于起日"):
         rules.assess(date(2021, 3, 2), date(2021, 3, 1), date(2021, 3, 1), None, [], WEEKLY)
