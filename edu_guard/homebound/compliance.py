@@ -21,7 +21,7 @@ from __future__ import annotations
 import calendar
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, time, timedelta
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
@@ -133,11 +133,10 @@ def session_minutes(starts_at: time, ends_at: time) -> int:
 
     :raises NormError: the session ends at or before its start.
     """
-    day = date(2000, 1, 1)
-    delta = datetime.combine(day, ends_at) - datetime.combine(day, starts_at)
-    if delta <= timedelta(0):
+    minutes = (ends_at.hour * 60 + ends_at.minute) - (starts_at.hour * 60 + starts_at.minute)
+    if minutes <= 0:
         raise NormError(f"结束时间 {ends_at:%H:%M} 应晚于开始时间 {starts_at:%H:%M}")
-    return int(delta.total_seconds() // 60)
+    return minutes
 
 
 @dataclass(frozen=True)

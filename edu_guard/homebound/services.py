@@ -17,7 +17,6 @@ from typing import Iterable, Sequence
 
 import sqlalchemy as sa
 from flask import current_app
-from sqlalchemy.orm import selectinload
 
 from edu_guard.auth import audit
 from edu_guard.auth.scoping import scope_placements
@@ -606,20 +605,32 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
         raise HomeboundError(str(exc)) from None
     if end < start:
         raise HomeboundError(f"统计期止日 {end} 早于起日 {start}")
-    stmt = scope_placements(
-        sa.select(HomeboundPlacement).join(Child).join(School, School.id == HomeboundPlacement.school_id)
-        .options(selectinload(HomeboundPlacement.sessions), selectinload(HomeboundPlacement.child),
-                 selectinload(HomeboundPlacement.school).selectinload(School.township))
-        .where(HomeboundPlacement.starts_on <= end,
-               sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= start))
-        .order_by(School.code, Child.name, HomeboundPlacement.id), user)
+    # Plain rows, not ORM objects: a province's year is ~10^5 sessions.
+    active = (HomeboundPlacement.starts_on <= end,
+              sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= start))
+    scoped_ids = scope_placements(sa.select(HomeboundPlacement.id).where(*active), user)
+    placed = db.session.execute(
+        scope_placements(
+            sa.select(HomeboundPlacement.id, HomeboundPlacement.child_id, Child.name, HomeboundPlacement.school_id,
+                      School.name.label("school"), Township.name.label("township"), HomeboundPlacement.starts_on,
+                      HomeboundPlacement.ends_on)
+            .join(Child, Child.id == HomeboundPlacement.child_id)
+            .join(School, School.id == HomeboundPlacement.school_id).join(Township, Township.id == School.township_id)
+            .where(*active).order_by(School.code, Child.name, HomeboundPlacement.id), user)
+    ).all()
+    sessions: dict[int, list[rules.SessionFacts]] = {}
+    for pid, held_on, starts_at, ends_at, confirmed in db.session.execute(
+        sa.select(HomeboundSession.placement_id, HomeboundSession.held_on, HomeboundSession.starts_at,
+                  HomeboundSession.ends_at, HomeboundSession.guardian_confirmed)
+        .where(HomeboundSession.placement_id.in_(scoped_ids), HomeboundSession.held_on.between(start, end))
+    ):
+        sessions.setdefault(pid, []).append(rules.SessionFacts(held_on, starts_at, ends_at, confirmed))
+    minutes = int(cfg["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"])
     rows = []
-    for p in db.session.execute(stmt).scalars():
-        facts = [rules.SessionFacts(s.held_on, s.starts_at, s.ends_at, s.guardian_confirmed) for s in p.sessions]
-        figures = rules.assess(start, end, p.starts_on, p.ends_on, facts, norm, breaks=breaks,
-                               period_minutes=int(cfg["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"]))
-        rows.append(ComplianceRow(p.id, p.child_id, p.child.name, p.school_id, p.school.name,
-                                  p.school.township.name, figures))
+    for p in placed:
+        figures = rules.assess(start, end, p.starts_on, p.ends_on, sessions.get(p.id, []), norm, breaks=breaks,
+                               period_minutes=minutes)
+        rows.append(ComplianceRow(p.id, p.child_id, p.name, p.school_id, p.school, p.township, figures))
     return norm, rows
 
 
