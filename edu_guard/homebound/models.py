@@ -18,7 +18,7 @@ CONTENT_AREAS = ("生活自理", "康复训练", "认知", "语言沟通", "社�
 
 class HomeboundPlacement(TimestampMixin, db.Model):
     """A placement 送教上门 (送教上门安置) of a child the county's special-education
-    expert committee assessed as unable to attend school (残疾人教育条例 2017 Art. 18,
+    expert committee assessed as unable to attend school (残疾人教育条例 2017,
     DOMAIN 3). The delivering school keeps the child's 学籍, so the child counts as
     enrolled and never as a dropout while the placement is active."""
 

@@ -199,7 +199,7 @@ def placed_child_ids(as_of: date) -> set[int]:
     """Return the ids of children with a 送教上门 placement active on ``as_of``.
 
     Such a child keeps a 学籍 at the delivering school and counts as enrolled: never a
-    suspected dropout (残疾人教育条例 Art. 18; SPEC 2.7).
+    suspected dropout (残疾人教育条例 2017, as DOMAIN 3 states it; SPEC 2.7).
     """
     stmt = sa.select(HomeboundPlacement.child_id).where(
         HomeboundPlacement.starts_on <= as_of,

@@ -319,7 +319,7 @@ class HomeboundChildSchema(Schema):
 class HomeboundAgreementSchema(Schema):
     """送教上门安置记录及服务协议书: the placement decision (the expert committee's
     assessment, disability, delivering school, teachers, dates) and the agreement the
-    school and the guardian sign (残疾人教育条例 2017 Art. 18; DOMAIN 3)."""
+    school and the guardian sign (残疾人教育条例 2017; DOMAIN 3)."""
 
     child = fields.Nested(HomeboundChildSchema, required=True)
     school = _req(128)
