@@ -152,3 +152,23 @@ def test_a_township_user_sees_its_townships_placements(two_schools, make_placeme
     # A township reads the file but does not log sessions (the school does).
     assert client.get(f"/homebound/{mine.id}").status_code == 200
     assert client.post(f"/homebound/{mine.id}/plan", data={}).status_code == 403
+
+
+def test_a_case_closed_as_placed_is_placed_from_its_page(app_ctx, make_child, make_user, login, today_is):
+    from edu_guard.cases.models import DropoutCase
+
+    today_is(date(2021, 3, 1))
+    child = make_child(name="岩香", id_number="532801201001010011")
+    case = DropoutCase(child=child, state="closed", reason="残疾", opened_on=date(2021, 1, 4),
+                       step_started_on=date(2021, 1, 4), outcome="送教上门", outcome_on=date(2021, 2, 1),
+                       school=child.current_enrollment.school)
+    db.session.add(case)
+    db.session.commit()
+    client = login(make_user("clerk"))
+    assert f'href="/homebound/place/case-{case.id}"' in client.get(f"/cases/{case.id}").text
+    resp = client.post(f"/homebound/place/case-{case.id}", data={
+        "school": str(child.current_enrollment.school_id), "assessed_on": "2021-02-20", "assessment": "不能到校就读",
+        "teachers": "李老师", "starts_on": "2021-03-01"}, follow_redirects=True)
+    assert "已安置：岩香" in resp.text
+    placement = db.session.execute(sa.select(HomeboundPlacement)).scalar_one()
+    assert placement.case_id == case.id and placement.guardian_name == "岩香之父"
