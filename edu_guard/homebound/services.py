@@ -33,8 +33,9 @@ from edu_guard.homebound.models import (
     HomeboundPlan,
     HomeboundSession,
 )
-from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, Guardian, School, Township, Village
+from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School, Township, Village
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
+from edu_guard.registry.services import add_guardian
 
 #: The placement outcome of a dropout case that makes its child a candidate.
 CASE_OUTCOME = "送教上门"
@@ -314,12 +315,11 @@ def place(
     age = age_on(child.birth_date, starts_on)
     if not low <= age <= high:
         raise HomeboundError(f"{child.name} 于 {starts_on} 为 {age} 周岁，不在送教上门的 {low}–{high} 周岁范围内")
-    overlapping = db.session.execute(
-        sa.select(HomeboundPlacement.id).where(
-            HomeboundPlacement.child_id == child.id,
-            sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= starts_on),
-            *( [HomeboundPlacement.starts_on <= ends_on] if ends_on else [] ))
-    ).scalar()
+    overlap = [HomeboundPlacement.child_id == child.id,
+               sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= starts_on)]
+    if ends_on is not None:
+        overlap.append(HomeboundPlacement.starts_on <= ends_on)
+    overlapping = db.session.execute(sa.select(HomeboundPlacement.id).where(*overlap)).scalar()
     if overlapping:
         raise HomeboundError(f"{child.name} 已有送教上门安置（编号 {overlapping}），日期重叠")
     certificate_number = (certificate_number or "").strip().upper() or (record.certificate_number if record else None)
@@ -347,7 +347,7 @@ def place(
         db.session.flush()
         audit.record("update", child, before=before, user=user)
     if placement.guardian_name and not child.guardians:
-        child.guardians.append(Guardian(name=placement.guardian_name, phone=placement.guardian_phone))
+        add_guardian(child, name=placement.guardian_name, phone=placement.guardian_phone, user=user)
     db.session.flush()
     audit.record("create", placement, user=user)
     return placement
@@ -589,26 +589,36 @@ class ComplianceRow:
     figures: rules.ChildCompliance
 
 
-def compliance(start: date, end: date, user=None, *, norm_key: str | None = None) -> tuple[rules.Norm, list[ComplianceRow]]:
+def _rule_settings(norm_key: str | None = None) -> tuple[rules.Norm, list[tuple[date, date]], int]:
+    cfg = current_app.config
+    try:
+        return (rules.configured_norm(cfg, norm_key), rules.breaks_from_config(cfg),
+                int(cfg["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"]))
+    except rules.NormError as exc:
+        raise HomeboundError(str(exc)) from None
+
+
+def compliance(start: date, end: date, user=None, *, norm_key: str | None = None,
+               placement_id: int | None = None) -> tuple[rules.Norm, list[ComplianceRow]]:
     """Work out every visible placement's compliance in ``[start, end]``
     (:func:`edu_guard.homebound.compliance.assess`). Placements not active on any day
     of the period are left out.
 
+    :param user: limits the placements (:func:`~edu_guard.auth.scoping.scope_placements`).
+    :param norm_key: a norm other than ``EDU_GUARD_HOMEBOUND_NORM``.
+    :param placement_id: only this placement.
     :return: the norm used and one row per placement, by school and name.
     :raises HomeboundError: a bad period or norm configuration.
     """
-    cfg = current_app.config
-    try:
-        norm = rules.configured_norm(cfg, norm_key)
-        breaks = rules.breaks_from_config(cfg)
-    except rules.NormError as exc:
-        raise HomeboundError(str(exc)) from None
+    norm, breaks, minutes = _rule_settings(norm_key)
     if end < start:
         raise HomeboundError(f"统计期止日 {end} 早于起日 {start}")
     # Plain rows, not ORM objects: a province's year is ~10^5 sessions.
-    active = (HomeboundPlacement.starts_on <= end,
-              sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= start))
-    scoped_ids = scope_placements(sa.select(HomeboundPlacement.id).where(*active), user)
+    where = [HomeboundPlacement.starts_on <= end,
+             sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= start)]
+    if placement_id is not None:
+        where.append(HomeboundPlacement.id == placement_id)
+    scoped_ids = scope_placements(sa.select(HomeboundPlacement.id).where(*where), user)
     placed = db.session.execute(
         scope_placements(
             sa.select(HomeboundPlacement.id, HomeboundPlacement.child_id, Child.name, HomeboundPlacement.school_id,
@@ -616,7 +626,7 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
                       HomeboundPlacement.ends_on)
             .join(Child, Child.id == HomeboundPlacement.child_id)
             .join(School, School.id == HomeboundPlacement.school_id).join(Township, Township.id == School.township_id)
-            .where(*active).order_by(School.code, Child.name, HomeboundPlacement.id), user)
+            .where(*where).order_by(School.code, Child.name, HomeboundPlacement.id), user)
     ).all()
     sessions: dict[int, list[rules.SessionFacts]] = {}
     for pid, held_on, starts_at, ends_at, confirmed in db.session.execute(
@@ -625,13 +635,22 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
         .where(HomeboundSession.placement_id.in_(scoped_ids), HomeboundSession.held_on.between(start, end))
     ):
         sessions.setdefault(pid, []).append(rules.SessionFacts(held_on, starts_at, ends_at, confirmed))
-    minutes = int(cfg["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"])
     rows = []
     for p in placed:
         figures = rules.assess(start, end, p.starts_on, p.ends_on, sessions.get(p.id, []), norm, breaks=breaks,
                                period_minutes=minutes)
         rows.append(ComplianceRow(p.id, p.child_id, p.name, p.school_id, p.school, p.township, figures))
     return norm, rows
+
+
+def placement_compliance(placement: HomeboundPlacement, start: date, end: date) -> tuple[rules.Norm, ComplianceRow | None]:
+    """Return the norm and ``placement``'s compliance row for ``[start, end]``, or
+    ``None`` when the placement is not active in the period (see :func:`compliance`).
+
+    :raises HomeboundError: a bad period or norm configuration.
+    """
+    norm, rows = compliance(start, end, placement_id=placement.id)
+    return norm, (rows[0] if rows else None)
 
 
 @dataclass

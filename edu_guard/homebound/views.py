@@ -114,8 +114,10 @@ def placement_detail(placement_id: int):
     """A child's file: placement, plans, sessions, the term's compliance, printables."""
     placement = _get_placement(placement_id)
     start, end, label = _period()
-    norm, rows = services.compliance(start, end, current_user)
-    row = next((r for r in rows if r.placement_id == placement.id), None)
+    try:
+        norm, row = services.placement_compliance(placement, start, end)
+    except services.HomeboundError as exc:
+        abort(400, description=str(exc))
     session_form = SessionForm(teachers=placement.teachers, guardian_name=placement.guardian_name)
     plan_form = PlanForm(school_year=services.school_year_of(case_services.today()))
     minutes = int(current_app.config["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"])
@@ -244,8 +246,10 @@ def log_pdf(placement_id: int):
     """The child's session log for a term (``from``/``to``; the current term by default)."""
     placement = _get_placement(placement_id)
     start, end, label = _period()
-    _, rows = services.compliance(start, end, current_user)
-    row = next((r for r in rows if r.placement_id == placement.id), None)
+    try:
+        _, row = services.placement_compliance(placement, start, end)
+    except services.HomeboundError as exc:
+        abort(400, description=str(exc))
     if row is None:
         flash(f"{label}不在安置期内", "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))

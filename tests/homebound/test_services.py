@@ -13,8 +13,7 @@ from edu_guard.cases import services as case_services
 from edu_guard.cases.models import DropoutCase
 from edu_guard.db import db
 from edu_guard.homebound import services
-from edu_guard.homebound.models import HomeboundPlacement
-from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School
+from edu_guard.registry.models import Child, DisabilityRecord, School
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n%%EOF\n"
