@@ -61,18 +61,32 @@ def placement_list():
 @login_required
 def candidate_list():
     """Children to be placed: the disabled persons' list (cannot attend school) and
-    dropout cases closed as placed 送教上门, without a placement yet."""
-    found = services.candidates(case_services.today(), current_user)
-    return render_template("homebound/candidates.html", candidates=schemas.CandidateSchema(many=True).dump(found))
+    dropout cases closed as placed 送教上门, without a placement yet; ages are
+    counted on ``on`` (today by default)."""
+    on = _on()
+    found = services.candidates(on, current_user)
+    return render_template("homebound/candidates.html", candidates=schemas.CandidateSchema(many=True).dump(found),
+                           on=on, today=case_services.today())
+
+
+def _on() -> date:
+    """The ``on`` date of the query string (ages are counted on it), by default today."""
+    try:
+        on = date.fromisoformat(request.args["on"]) if request.args.get("on") else case_services.today()
+    except ValueError:
+        abort(400, description="日期应写作 YYYY-MM-DD")
+    return on
 
 
 @bp.route("/place/<key>", methods=["GET", "POST"])
 @login_required
 @role_required("admin", "clerk")
 def place(key: str):
-    """Place a candidate 送教上门 (the bureau records the committee's decision)."""
+    """Place a candidate 送教上门 (the bureau records the committee's decision); ``on``
+    is the date the candidate's age is counted on (today by default)."""
+    on = _on()
     try:
-        candidate = services.candidate_by_key(key, case_services.today(), current_user)
+        candidate = services.candidate_by_key(key, on, current_user)
     except services.HomeboundError as exc:
         flash(str(exc), "error")
         return redirect(url_for("homebound.candidate_list"))
@@ -83,7 +97,7 @@ def place(key: str):
     if request.method == "GET":
         form.school.data = str(candidate.school_id) if candidate.school_id else None
         form.certificate_number.data = candidate.certificate_number
-        form.assessed_on.data = form.starts_on.data = case_services.today()
+        form.assessed_on.data = form.starts_on.data = min(on, case_services.today())
         child = db.session.get(Child, candidate.child_id) if candidate.child_id else None
         if child is not None and child.guardians:
             form.guardian_name.data, form.guardian_phone.data = child.guardians[0].name, child.guardians[0].phone

@@ -172,3 +172,27 @@ def test_a_case_closed_as_placed_is_placed_from_its_page(app_ctx, make_child, ma
     assert "已安置：岩香" in resp.text
     placement = db.session.execute(sa.select(HomeboundPlacement)).scalar_one()
     assert placement.case_id == case.id and placement.guardian_name == "岩香之父"
+
+
+def test_candidates_as_of_a_date(county, expected_candidates, make_user, login, today_is):
+    """Years after the sample's term, some listed children are past 15; the page can
+    count ages on the sample's own date and place them from it."""
+    from tests.homebound.conftest import age_from_id
+
+    today_is(date(2026, 3, 1))
+    still = {n for n in expected_candidates if age_from_id(n, date(2026, 3, 1)) <= 15}
+    assert 0 < len(still) < 7
+    client = login(make_user("clerk"))
+    assert {c.id_number for c in services.candidates()} == still
+    page = client.get("/homebound/candidates?on=2021-03-01").text
+    assert all(r["姓名"] in page for r in expected_candidates.values())
+    aged_out = next(n for n in expected_candidates if n not in still)
+    key = next(c.key for c in services.candidates(date(2021, 3, 1)) if c.id_number == aged_out)
+    assert f"/homebound/place/{key}?on=2021-03-01" in page
+    form = client.get(f"/homebound/place/{key}?on=2021-03-01").text
+    assert 'value="2021-03-01"' in form
+    school = db.session.execute(sa.select(Enrollment.school_id).join(Child).where(Child.id_number == aged_out)).scalar()
+    resp = client.post(f"/homebound/place/{key}?on=2021-03-01", data={
+        "school": str(school), "assessed_on": "2021-02-26", "assessment": "不能到校就读", "teachers": "李老师",
+        "starts_on": "2021-03-01", "ends_on": "2021-07-10"}, follow_redirects=True)
+    assert "已安置" in resp.text
