@@ -132,13 +132,14 @@ def placement_detail(placement_id: int):
         norm, row = services.placement_compliance(placement, start, end)
     except services.HomeboundError as exc:
         abort(400, description=str(exc))
-    session_form = SessionForm(teachers=placement.teachers, guardian_name=placement.guardian_name)
-    plan_form = PlanForm(school_year=services.school_year_of(case_services.today()))
+    today = case_services.today()
+    session_form = SessionForm(teachers=placement.teachers, guardian_name=placement.guardian_name, held_on=today)
+    plan_form = PlanForm(school_year=services.school_year_of(today), made_on=today)
     minutes = int(current_app.config["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"])
     periods = {s.id: rules.session_periods(s.starts_at, s.ends_at, minutes) for s in placement.sessions}
     return render_template(
         "homebound/detail.html", p=placement, row=row, norm=norm, start=start, end=end, label=label,
-        session_form=session_form, plan_form=plan_form, end_form=EndForm(), periods=periods,
+        session_form=session_form, plan_form=plan_form, end_form=EndForm(ends_on=today), periods=periods,
         can_write=current_user.can_write and current_user.role != "township")
 
 
