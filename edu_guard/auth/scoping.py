@@ -83,6 +83,25 @@ def can_see_placement(user: User | None, placement) -> bool:
     return db.session.execute(stmt).first() is not None
 
 
+def can_see_candidate(user: User | None, township: str | None, school_id: int | None) -> bool:
+    """Return whether ``user`` may see a 送教上门 candidate living in the township named
+    ``township`` (as the disabled persons' list names it) and enrolled at the school
+    ``school_id`` (if any): a township user, those of its township by either; a school
+    user, only those enrolled at its school."""
+    from edu_guard.db import db
+    from edu_guard.registry.models import School, Township
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return True
+    if user.role == "school":
+        return school_id is not None and school_id == user.school_id
+    if user.role == "township":
+        own = db.session.get(Township, user.township_id)
+        school = db.session.get(School, school_id) if school_id else None
+        return (own is not None and township == own.name) or (school is not None and school.township_id == user.township_id)
+    return False
+
+
 def can_see_child(user: User | None, child) -> bool:
     """Return whether ``user`` may see ``child`` (same rule as :func:`scope_children`)."""
     from edu_guard.db import db

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard.auth import audit
-from edu_guard.auth.scoping import scope_placements
+from edu_guard.auth.scoping import can_see_candidate, scope_placements
 from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
@@ -165,20 +165,7 @@ def candidates(as_of: date | None = None, user=None) -> list[Candidate]:
             rec.certificate_number if rec else None, rec.category if rec else None, rec.level if rec else None,
             disability_record_id=rec.id if rec else None, case_id=case.id)
     found = sorted(out.values(), key=lambda c: (c.township or "", c.name))
-    return [c for c in found if _may_see_candidate(user, c)]
-
-
-def _may_see_candidate(user, c: Candidate) -> bool:
-    role = getattr(user, "role", None)
-    if user is None or role in ("admin", "clerk", "auditor"):
-        return True
-    if role == "school":
-        return c.school_id is not None and c.school_id == user.school_id
-    if role == "township":
-        town = db.session.get(Township, user.township_id)
-        school = db.session.get(School, c.school_id) if c.school_id else None
-        return (town is not None and c.township == town.name) or (school is not None and school.township_id == user.township_id)
-    return False
+    return [c for c in found if can_see_candidate(user, c.township, c.school_id)]
 
 
 def candidate_by_key(key: str, as_of: date | None = None, user=None) -> Candidate:

@@ -196,3 +196,24 @@ def test_candidates_as_of_a_date(county, expected_candidates, make_user, login, 
         "school": str(school), "assessed_on": "2021-02-26", "assessment": "不能到校就读", "teachers": "李老师",
         "starts_on": "2021-03-01", "ends_on": "2021-07-10"}, follow_redirects=True)
     assert "已安置" in resp.text
+
+
+def test_candidates_are_scoped_for_townships_and_schools(county, expected_candidates, make_user, login):
+    from edu_guard.registry.models import School, Township
+
+    town = db.session.execute(sa.select(Township).where(Township.name == "勐罕镇")).scalar_one()
+    listed_here = {n for n, r in expected_candidates.items() if r["乡镇"] == "勐罕镇"}
+    assert listed_here  # 邵杰 and 邹天 live in 勐罕镇 by the federation's list
+    seen = {c.id_number for c in services.candidates(date(2021, 3, 1), make_user("township", township=town))}
+    assert listed_here <= seen
+    for number in set(expected_candidates) - seen:
+        school_town = db.session.execute(sa.select(School.township_id).join(Enrollment).join(Child)
+                                         .where(Child.id_number == number)).scalar()
+        assert school_town != town.id
+    # A school user sees only the candidates enrolled at the school, and cannot place them.
+    one = services.candidates(date(2021, 3, 1))[0]
+    teacher = make_user("school", school=db.session.get(School, one.school_id))
+    assert [c.id_number for c in services.candidates(date(2021, 3, 1), teacher)] == [
+        c.id_number for c in services.candidates(date(2021, 3, 1)) if c.school_id == one.school_id]
+    page = login(teacher).get("/homebound/candidates?on=2021-03-01").text
+    assert one.name in page and "/homebound/place/" not in page
