@@ -20,6 +20,12 @@ def age_from_id(number: str, on: date) -> int:
 
 
 @pytest.fixture
+def age_on_id():
+    """``age_on_id(id_number, day)`` → whole years (the test's own reading of the ID)."""
+    return age_from_id
+
+
+@pytest.fixture
 def expected_candidates(demo_dir) -> dict[str, dict]:
     """ID number → row of ``disabled_children_2021.csv`` for the children who cannot
     attend school (能否到校就读 = 否) and are 6–15 on 2021-03-01, read with csv."""

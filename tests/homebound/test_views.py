@@ -174,13 +174,11 @@ def test_a_case_closed_as_placed_is_placed_from_its_page(app_ctx, make_child, ma
     assert placement.case_id == case.id and placement.guardian_name == "岩香之父"
 
 
-def test_candidates_as_of_a_date(county, expected_candidates, make_user, login, today_is):
+def test_candidates_as_of_a_date(county, expected_candidates, make_user, login, today_is, age_on_id):
     """Years after the sample's term, some listed children are past 15; the page can
     count ages on the sample's own date and place them from it."""
-    from tests.homebound.conftest import age_from_id
-
     today_is(date(2026, 3, 1))
-    still = {n for n in expected_candidates if age_from_id(n, date(2026, 3, 1)) <= 15}
+    still = {n for n in expected_candidates if age_on_id(n, date(2026, 3, 1)) <= 15}
     assert 0 < len(still) < 7
     client = login(make_user("clerk"))
     assert {c.id_number for c in services.candidates()} == still
