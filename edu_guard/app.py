@@ -113,10 +113,11 @@ def _select_locale() -> str:
 def _register_blueprints(app: Flask) -> None:
     from edu_guard.auth.views import bp as auth_bp
     from edu_guard.cases.views import bp as cases_bp
+    from edu_guard.homebound.views import bp as homebound_bp
     from edu_guard.letters.views import bp as letters_bp
     from edu_guard.registry.views import bp as registry_bp
 
-    for bp in (auth_bp, registry_bp, cases_bp, letters_bp):
+    for bp in (auth_bp, registry_bp, cases_bp, letters_bp, homebound_bp):
         app.register_blueprint(bp)
     from edu_guard.plugins import contributions
 

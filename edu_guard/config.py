@@ -85,6 +85,25 @@ EDU_GUARD_COURT = "景洪市人民法院"
 EDU_GUARD_BUREAU_HEAD = ""
 EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 
+#: 送教上门 (DOMAIN 3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
+#: placed (6–15; some provinces 6–16), in whole years on the placement's first day.
+EDU_GUARD_HOMEBOUND_MIN_AGE = 6
+EDU_GUARD_HOMEBOUND_MAX_AGE = 15
+#: The frequency norm sessions are checked against: a key of EDU_GUARD_HOMEBOUND_NORMS.
+#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule.
+EDU_GUARD_HOMEBOUND_NORM = "shandong_henan"
+#: Extra or overriding norm presets, key → {"label", "visits", "per" ("week"/"month"),
+#: "periods_per_visit", "periods_per_year" (or None)}; merged over the built-in ones.
+EDU_GUARD_HOMEBOUND_NORMS = {}
+#: Minutes of one class period (课时); a session's periods are its whole periods.
+EDU_GUARD_HOMEBOUND_PERIOD_MINUTES = 40
+#: School holidays not counted when the expected sessions are worked out, as
+#: ``[["2021-01-30", "2021-02-28"], …]`` (inclusive ISO dates). Empty: every day counts.
+EDU_GUARD_HOMEBOUND_BREAKS = []
+#: Session attachments (photos, signed pages): largest file in bytes; allowed types
+#: are JPEG, PNG and PDF, recognised by their content.
+EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
 #: Failed sign-ins allowed per account in the throttling window (seconds).
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300

@@ -2,6 +2,12 @@
 
 from edu_guard.auth.models import AuditLog, User  # noqa: F401
 from edu_guard.cases.models import CaseAssignment, CaseEvent, DropoutCase, HomeVisit  # noqa: F401
+from edu_guard.homebound.models import (  # noqa: F401
+    HomeboundAttachment,
+    HomeboundPlacement,
+    HomeboundPlan,
+    HomeboundSession,
+)
 from edu_guard.letters.models import DocumentSequence, Letter  # noqa: F401
 from edu_guard.registry.models import (  # noqa: F401
     Child,

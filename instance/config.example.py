@@ -24,3 +24,12 @@
 # EDU_GUARD_PENALTY_BASIS = "《云南省义务教育条例》第四十二条"
 # EDU_GUARD_FINE_MIN = "50"
 # EDU_GUARD_FINE_MAX = "500"
+
+# 送教上门: the age range, the frequency norm (shandong_henan or local_monthly, or one
+# of your own) and the school holidays not counted when checking it.
+# EDU_GUARD_HOMEBOUND_MIN_AGE = 6
+# EDU_GUARD_HOMEBOUND_MAX_AGE = 15
+# EDU_GUARD_HOMEBOUND_NORM = "local_monthly"
+# EDU_GUARD_HOMEBOUND_NORMS = {"three_a_month": {"label": "每月3次、每次2课时", "visits": 3, "per": "month", "periods_per_visit": 2}}
+# EDU_GUARD_HOMEBOUND_BREAKS = [["2021-01-30", "2021-02-28"], ["2021-07-10", "2021-08-31"]]
+# EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024

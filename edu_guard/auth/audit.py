@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
@@ -22,7 +22,7 @@ def snapshot(obj: Any, fields: list[str] | None = None) -> dict:
     out = {}
     for key in fields or cols:
         value = getattr(obj, key)
-        if isinstance(value, (date, datetime)):
+        if isinstance(value, (date, datetime, time)):
             value = value.isoformat()
         elif isinstance(value, Decimal):
             value = str(value)

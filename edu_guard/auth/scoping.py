@@ -56,6 +56,52 @@ def scope_schools(stmt: sa.Select, user: User | None) -> sa.Select:
     return stmt.where(sa.false())
 
 
+def scope_placements(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(HomeboundPlacement)`` statement to the 送教上门 placements
+    ``user`` may see: a township user, those delivered by the township's schools or of
+    children living there; a school user, only those its own school delivers."""
+    from edu_guard.homebound.models import HomeboundPlacement
+    from edu_guard.registry.models import Child, School
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        schools = sa.select(School.id).where(School.township_id == user.township_id)
+        living = sa.select(Child.id).where(Child.township_id == user.township_id)
+        return stmt.where(sa.or_(HomeboundPlacement.school_id.in_(schools), HomeboundPlacement.child_id.in_(living)))
+    if user.role == "school":
+        return stmt.where(HomeboundPlacement.school_id == user.school_id)
+    return stmt.where(sa.false())
+
+
+def can_see_placement(user: User | None, placement) -> bool:
+    """Return whether ``user`` may see ``placement`` (same rule as :func:`scope_placements`)."""
+    from edu_guard.db import db
+    from edu_guard.homebound.models import HomeboundPlacement
+
+    stmt = scope_placements(sa.select(HomeboundPlacement.id).where(HomeboundPlacement.id == placement.id), user)
+    return db.session.execute(stmt).first() is not None
+
+
+def can_see_candidate(user: User | None, township: str | None, school_id: int | None) -> bool:
+    """Return whether ``user`` may see a 送教上门 candidate living in the township named
+    ``township`` (as the disabled persons' list names it) and enrolled at the school
+    ``school_id`` (if any): a township user, those of its township by either; a school
+    user, only those enrolled at its school."""
+    from edu_guard.db import db
+    from edu_guard.registry.models import School, Township
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return True
+    if user.role == "school":
+        return school_id is not None and school_id == user.school_id
+    if user.role == "township":
+        own = db.session.get(Township, user.township_id)
+        school = db.session.get(School, school_id) if school_id else None
+        return (own is not None and township == own.name) or (school is not None and school.township_id == user.township_id)
+    return False
+
+
 def can_see_child(user: User | None, child) -> bool:
     """Return whether ``user`` may see ``child`` (same rule as :func:`scope_children`)."""
     from edu_guard.db import db

@@ -64,7 +64,8 @@ def open_case(
     :param assignments: responsible people ``{"role": …, "name": …, "phone": …}`` with
         roles of :data:`RESPONSIBLE_ROLES` (包保责任人).
     :raises CaseError: the child already has an open case; the reason, role or date is
-        invalid; or the child is not of compulsory-school age (义务教育法 Art. 11) and
+        invalid; the child is placed 送教上门 (counts as enrolled, SPEC 2.7); or the
+        child is not of compulsory-school age (义务教育法 Art. 11) and
         not enrolled in a compulsory stage.
     """
     opened_on = opened_on or today()
@@ -79,6 +80,11 @@ def open_case(
     ).scalar()
     if existing:
         raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")
+    from edu_guard.homebound.services import active_placement  # homebound builds on cases: import here
+
+    placed = active_placement(child, opened_on)
+    if placed is not None:
+        raise CaseError(f"{child.name} 自 {placed.starts_on} 起由{placed.school.name}送教上门，计为在读，不能作为辍学立案")
     cfg = current_app.config
     age = age_on(child.birth_date, opened_on)
     enrollment = child.current_enrollment

@@ -173,6 +173,14 @@ class LetterMetaSchema(Schema):
     recipient = _req(255)
 
 
+class UnnumberedMetaSchema(LetterMetaSchema):
+    """The meta of a printable that is not an official letter (a record, an
+    agreement, a log): it carries no document number (GB/T 9704 7.2.4 applies to
+    公文 only)."""
+
+    doc_number = _opt(64)
+
+
 class ReturnContactSchema(_ContactMixin):
     """劝返联系函: the bureau asks a township government to bring children back.
 
@@ -298,6 +306,67 @@ class EnforcementApplicationSchema(_ContactMixin, _MoneyDue):
     attachments = fields.List(Text(), load_default=None, allow_none=True)
 
 
+class HomeboundChildSchema(Schema):
+    """The child of a 送教上门 printable (the full ID number: the file stays at the
+    school and with the guardian)."""
+
+    name = _req(64)
+    sex = Text(required=True, validate=validate.OneOf(["男", "女"]))
+    birth_date = fields.Date(required=True)
+    id_number = _req(18)
+    address = _opt()
+
+
+class HomeboundAgreementSchema(Schema):
+    """送教上门安置记录及服务协议书: the placement decision (the expert committee's
+    assessment, disability, delivering school, teachers, dates) and the agreement the
+    school and the guardian sign (残疾人教育条例 2017; DOMAIN 3)."""
+
+    child = fields.Nested(HomeboundChildSchema, required=True)
+    school = _req(128)
+    township = _opt(64)
+    assessed_on = fields.Date(required=True)
+    assessment = Text(required=True, validate=validate.Length(max=4000))
+    certificate_number = _opt(20)
+    disability_category = _opt(8)
+    disability_level = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=4))
+    teachers = _req(255)
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(load_default=None, allow_none=True)
+    guardian = _opt(64)
+    guardian_phone = _opt(32)
+    #: The norm promised, in words (from the configured preset).
+    norm = _req(255)
+
+
+class HomeboundSessionRowSchema(Schema):
+    """One row of a session log."""
+
+    held_on = fields.Date(required=True)
+    time = _req(16)
+    periods = fields.Integer(required=True)
+    teachers = _req(255)
+    areas = _req(255)
+    progress = Text(required=True, validate=validate.Length(max=4000))
+    guardian = _opt(64)
+
+
+class HomeboundLogSchema(Schema):
+    """送教上门记录表: a child's session log for a term, with the compliance figures."""
+
+    child = fields.Nested(HomeboundChildSchema, required=True)
+    school = _req(128)
+    term = _req(64)
+    start = fields.Date(required=True)
+    end = fields.Date(required=True)
+    sessions = fields.List(fields.Nested(HomeboundSessionRowSchema), required=True)
+    norm = _req(255)
+    visits = fields.Integer(required=True)
+    periods = fields.Integer(required=True)
+    expected_visits = fields.Integer(required=True)
+    expected_periods = fields.Integer(required=True)
+
+
 @dataclass(frozen=True)
 class LetterKind:
     """One kind of letter.
@@ -315,6 +384,9 @@ class LetterKind:
         ``EDU_GUARD_LETTER_KIND_MARKS`` has none for the key (plugin kinds).
     :ivar template_dir: a plugin kind's template folder holding ``letters/<key>.html``;
         ``None`` for the built-in kinds, whose templates are in ``templates/letters/``.
+    :ivar numbered: an official letter with a document number (发文字号); ``False``
+        for printables that are records, not 公文 (printed with
+        :func:`edu_guard.letters.services.render_printable`, never numbered or stored).
     """
 
     key: str
@@ -327,6 +399,7 @@ class LetterKind:
     address: Callable[[Mapping], str | None] = lambda ctx: None
     mark: str = ""
     template_dir: str | None = None
+    numbered: bool = True
 
     @property
     def template(self) -> str:
@@ -369,6 +442,14 @@ LETTER_KINDS: dict[str, LetterKind] = {
         LetterKind(
             "enforcement_application", "强制执行申请书", EnforcementApplicationSchema, False, True,
             lambda c: c["court"], _fixed("强制执行申请书"),
+        ),
+        LetterKind(
+            "homebound_agreement", "送教上门安置记录及服务协议书", HomeboundAgreementSchema, False, False,
+            lambda c: c["guardian"] or c["child"]["name"], _fixed("送教上门安置记录及服务协议书"), numbered=False,
+        ),
+        LetterKind(
+            "homebound_log", "送教上门记录表", HomeboundLogSchema, False, False,
+            lambda c: c["school"], lambda c: f"送教上门记录表（{c['term']}）", numbered=False,
         ),
     )
 }
@@ -429,8 +510,9 @@ def validate_stored(kind: str, stored: Mapping, label: str | None = None) -> dic
     data = dict(stored)
     meta = data.pop("letter", None)
     errors: dict = {}
+    meta_schema = LetterMetaSchema() if get_kind(kind).numbered else UnnumberedMetaSchema()
     try:
-        meta = LetterMetaSchema().dump(LetterMetaSchema().load(meta if isinstance(meta, Mapping) else {}))
+        meta = meta_schema.dump(meta_schema.load(meta if isinstance(meta, Mapping) else {}))
     except ValidationError as exc:
         errors["letter"] = exc.messages
     try:

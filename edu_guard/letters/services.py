@@ -242,6 +242,35 @@ def issue_letter(
     return letter
 
 
+def render_printable(kind: str, context: Mapping, *, issuer, issued_on: date, user=None, audited=None) -> bytes:
+    """Render a printable that is not an official letter (``LetterKind.numbered`` is
+    false: a placement record, a session log) as PDF bytes, in the letters' GB/T 9704
+    page layout and fonts. It takes no document number and is not stored: the data
+    it is made from is, and it prints the same again.
+
+    :param kind: an unnumbered kind (``homebound_agreement``, ``homebound_log``).
+    :param context: the kind's fields.
+    :param issuer: as for :func:`issue_letter` (printed as the issuing body).
+    :param issued_on: the date printed on it.
+    :param audited: the mapped row the print is recorded against in the audit log
+        (e.g. the placement); nothing is recorded when ``None``.
+    :raises LetterError: ``kind`` is an official letter (use :func:`issue_letter`).
+    :raises ContextError, MissingCharacters, FontsMissing: see :func:`issue_letter`.
+    """
+    spec = get_kind(kind)
+    if spec.numbered:
+        raise LetterError(f"《{spec.name}》是公文，须用 issue_letter 编号印发")
+    who = resolve_issuer(issuer)
+    fields = dump_context(kind, load_context(kind, context))
+    meta = {"kind": kind, "doc_number": None, "issuer_name": who.name, "issued_on": issued_on.isoformat(),
+            "title": spec.title(fields), "recipient": spec.recipient(fields)}
+    pdf = render_pdf([PrintItem(kind, {"letter": meta, **fields}, meta["title"])])
+    if audited is not None:
+        audit.record("print", audited, before=None, after={"printed": kind, "sha256": hashlib.sha256(pdf).hexdigest()},
+                     user=user)
+    return pdf
+
+
 def _item(letter: Letter) -> PrintItem:
     return PrintItem(letter.kind, letter.context, letter.doc_number)
 

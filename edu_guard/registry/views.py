@@ -240,10 +240,25 @@ def children():
         form=form,
         page=page,
         families=family_kinds([c.id_number for c in page.items]),
+        homebound=_placed_children(),
     )
 
 
+def _placed_children() -> set[int]:
+    """Children placed 送教上门 today: they count as enrolled and are shown as such."""
+    from edu_guard.cases import services as case_services
+    from edu_guard.homebound.services import placed_child_ids  # homebound builds on the registry
+
+    return placed_child_ids(case_services.today())
+
+
 # --- child page -----------------------------------------------------------------
+
+
+def _active_placement(child: Child):
+    from edu_guard.homebound.services import active_placement
+
+    return active_placement(child)
 
 
 def get_child_or_404(child_id: int) -> Child:
@@ -317,6 +332,7 @@ def child_detail(child_id: int):
         disability=disability,
         cases=cases,
         has_open_case=any(c.state != "closed" for c in cases),
+        homebound=_active_placement(child),
         states=STATES,
         visits=visits,
         source_labels={cls.source: cls.label for cls in importers().values() if getattr(cls, "source", None)},

@@ -1,0 +1,1 @@
+"""送教上门: education delivered at home to children who cannot attend school."""
