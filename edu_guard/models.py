@@ -2,6 +2,7 @@
 
 from edu_guard.auth.models import AuditLog, User  # noqa: F401
 from edu_guard.cases.models import CaseAssignment, CaseEvent, DropoutCase, HomeVisit  # noqa: F401
+from edu_guard.comparisons.models import ComparisonRow, ComparisonRun  # noqa: F401
 from edu_guard.letters.models import DocumentSequence, Letter  # noqa: F401
 from edu_guard.registry.models import (  # noqa: F401
     Child,
