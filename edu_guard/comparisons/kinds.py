@@ -252,7 +252,7 @@ class HouseholdComparison(Comparison):
 
         ids = pl.col("id_raw").fill_null("").str.strip_chars().str.to_uppercase()
         frame = frame.with_columns(ids.alias("id"))
-        shaped = pl.col("id").str.contains(r"^\d{17}[\dX]$")
+        shaped = pl.col("id").str.contains(r"^[0-9]{17}[0-9X]$")
         if "numeric" in frame.columns:
             shaped = shaped & ~pl.col("numeric")
         frame = frame.with_columns(shaped.alias("shaped"))

@@ -161,7 +161,12 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
             continue
         except case_services.CaseError as exc:
             savepoint.rollback()
-            result["refused"].append((row.id, str(exc)))
+            existing = _open_case_of(row.id_number)
+            if existing is not None:  # opened meanwhile: open_case's own check saw it
+                _link(row, existing, on)
+                result["existing"].append(existing)
+            else:
+                result["refused"].append((row.id, str(exc)))
             continue
         _link(row, case.id, on)
         result["opened"].append(case.id)
