@@ -16,7 +16,7 @@ from flask import current_app
 from edu_guard.auth import audit
 from edu_guard.cases import services as case_services
 from edu_guard.cases.models import DropoutCase
-from edu_guard.comparisons.kinds import KINDS, ComparisonError, FrameOutcome, Outcome
+from edu_guard.comparisons.kinds import KINDS, ComparisonError, Outcome
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
 from edu_guard.registry.importers import bulk_insert
@@ -56,7 +56,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     )
     db.session.add(run)
     db.session.flush()
-    if isinstance(outcome, FrameOutcome):
+    if hasattr(outcome, "stored_rows"):  # a polars-backed outcome (the household register)
         stored = outcome.stored_rows(comparison.categories)
     else:
         stored = [r for r in outcome.rows if comparison.categories[r["category"]].stored]

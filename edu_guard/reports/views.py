@@ -11,7 +11,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 
 from edu_guard.cases import services as case_services
-from edu_guard.reports import excel, ledgers, services
+from edu_guard.reports import ledgers, services
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,6 +35,8 @@ def periodic():
     on = _day(request.args.get("date"))
     start, end = services.period_bounds(period, on)
     report = services.periodic_report(start, end, by=by, user=current_user)
+    from edu_guard.reports import excel  # openpyxl: loaded when needed
+
     county = current_app.config["EDU_GUARD_COUNTY_NAME"]
     if request.args.get("format") == "xlsx":
         return send_file(BytesIO(excel.report_workbook(report, county, period)), as_attachment=True, mimetype=XLSX,
@@ -50,6 +52,8 @@ def ledger(kind: str):
     """One of the three ledgers (适龄儿童, 疑似辍学, 辍学); ``?format=xlsx`` downloads it."""
     if kind not in ledgers.LEDGERS:
         abort(404)
+    from edu_guard.reports import excel
+
     full = current_user.sees_full_ids
     on = _day(request.args.get("date"))
     if kind == "school_age":
