@@ -177,12 +177,16 @@ def main() -> None:
     folder.mkdir(parents=True, exist_ok=True)
     try:
         t = time.perf_counter()
-        register, registry, children = generate(folder, args.rows, args.enrolled)
-        instance = folder / "instance"
-        shutil.rmtree(instance, ignore_errors=True)
-        load_registry(instance, children)
-        print(f"generated {args.rows:,} register rows, {len(children):,} enrolled children in {time.perf_counter() - t:.1f} s "
-              f"({register.stat().st_size / 1e6:.0f} MB CSV)")
+        register, registry, instance = folder / "register.csv", folder / "registry.csv", folder / "instance"
+        if args.keep and (instance / "generated").exists():  # a kept run's files: reuse them
+            print(f"reusing {folder}")
+        else:
+            register, registry, children = generate(folder, args.rows, args.enrolled)
+            shutil.rmtree(instance, ignore_errors=True)
+            load_registry(instance, children)
+            (instance / "generated").write_text(f"{args.rows} {args.enrolled}\n")
+            print(f"generated {args.rows:,} register rows, {len(children):,} enrolled children in "
+                  f"{time.perf_counter() - t:.1f} s ({register.stat().st_size / 1e6:.0f} MB CSV)")
         env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
         cli = str(Path(sys.executable).with_name("edu-guard"))
         results = {"baseline": [], "compare": []}
