@@ -8,12 +8,11 @@ from datetime import date
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 
 from edu_guard.cli_util import requires_init, user_by_name
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import KINDS, ComparisonError
-from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
+from edu_guard.comparisons.models import ComparisonRun
 from edu_guard.db import db
 
 compare_group = click.Group("compare", help="数据比对：户籍与学籍、学籍变动、残疾儿童；查看比对记录、批量立案")

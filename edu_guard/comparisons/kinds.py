@@ -15,8 +15,10 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 
+from edu_guard.comparisons.rules import age_category, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, StatusChange
+from edu_guard.registry.schemas import birth_date_from_id
 
 #: Enrollment statuses that count as "enrolled in the county" (学籍保留).
 ENROLLED_STATUSES = ("在读", "休学")
@@ -208,10 +210,12 @@ class DisabledComparison(Comparison):
         "placed": Category("已安置送教上门"),
         "attends_enrolled": Category("能到校，已在读"),
         "attends_not_enrolled": Category("能到校，但无在读学籍", flagged=True, case_reason="残疾"),
+        "out_of_age": Category("不在义务教育年龄段"),
     }
 
     def run(self, *, as_of, settings, data=None, filename=None):
         """See :meth:`Comparison.run`."""
+        rule = rule_from_config(settings)
         records = db.session.execute(sa.select(DisabilityRecord).order_by(DisabilityRecord.id)).scalars().all()
         placed = homebound_placements([r.id_number for r in records])
         enrolled = _enrolled_ids()
@@ -219,8 +223,11 @@ class DisabledComparison(Comparison):
         for r in records:
             data_ = {"certificate": r.certificate_number, "disability": f"{r.category or ''}{r.level or ''}级",
                      "township": r.township, "village": r.village}
+            too = age_category(birth_date_from_id(r.id_number), as_of, **rule)
             if r.id_number in placed:
                 cat, reason = "placed", "已有送教上门安置"
+            elif too:
+                cat, reason = "out_of_age", "未到入学年龄" if too == "too_young" else "超过义务教育年龄"
             elif not r.can_attend_school:
                 cat, reason = "needs_placement", f"残联名单注明不能到校就读（{r.category or ''}{r.level or ''}级），尚无送教上门安置"
             elif r.id_number in enrolled:
@@ -228,7 +235,7 @@ class DisabledComparison(Comparison):
             else:
                 cat, reason = "attends_not_enrolled", "能到校就读，但全县无在读学籍；疑似失学辍学"
             rows.append({"line": r.id, "id_number": r.id_number, "name": r.name, "category": cat, "reason": reason, "data": data_})
-        return Outcome(rows)
+        return Outcome(rows, params={"rule": {**rule, "cutoff": list(rule["cutoff"])}})
 
 
 #: The comparison kinds by name (the one registry of kinds).

@@ -20,7 +20,7 @@ from edu_guard.comparisons.kinds import KINDS, ComparisonError, Outcome
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
 from edu_guard.registry.importers import bulk_insert
-from edu_guard.registry.models import Child, Township, Village
+from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 
 

@@ -27,7 +27,7 @@ from edu_guard.comparisons.kinds import KINDS, homebound_placements
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
-from edu_guard.registry.models import Child, StatusChange
+from edu_guard.registry.models import Child
 
 LEDGERS = {"school_age": "适龄儿童台账", "suspected": "疑似辍学台账", "dropouts": "辍学台账"}
 #: The 学籍 changes that close a school-age entry.

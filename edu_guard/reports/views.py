@@ -34,13 +34,20 @@ def periodic():
     by = request.args.get("by") if request.args.get("by") in ("township", "school") else "township"
     on = _day(request.args.get("date"))
     start, end = services.period_bounds(period, on)
-    report = services.periodic_report(start, end, by=by, user=current_user)
+    if request.args.get("from") and request.args.get("to"):  # any period
+        start, end, period = _day(request.args["from"]), _day(request.args["to"]), "custom"
+    try:
+        report = services.periodic_report(start, end, by=by, user=current_user)
+    except services.ReportError as exc:
+        flash(str(exc), "error")
+        start = end = on
+        report = services.periodic_report(start, end, by=by, user=current_user)
     from edu_guard.reports import excel  # openpyxl: loaded when needed
 
     county = current_app.config["EDU_GUARD_COUNTY_NAME"]
     if request.args.get("format") == "xlsx":
         return send_file(BytesIO(excel.report_workbook(report, county, period)), as_attachment=True, mimetype=XLSX,
-                         download_name=f"控辍保学{services.PERIODS[period]}_{start}_{end}.xlsx")
+                         download_name=f"控辍保学{services.PERIODS.get(period, '统计表')}_{start}_{end}.xlsx")
     return render_template("reports/periodic.html", report=report, period=period, by=by, on=on, periods=services.PERIODS,
                            columns=services.COLUMNS, county=county, printing=bool(request.args.get("print")),
                            ledgers=ledgers.LEDGERS)

@@ -140,3 +140,18 @@ def test_dropout_ledger_with_persuasion_log(app, histories, tmp_path):
     header = [c.value for c in ledger[2]]
     closed_col = header.index("销号日期")
     assert sum(1 for row in ledger.iter_rows(min_row=3, values_only=True) if row[closed_col]) == len(closed)
+
+
+def test_cli_any_period(app, histories):
+    from edu_guard.cli import cli
+
+    runner = app.test_cli_runner()
+    result = runner.invoke(cli, ["report", "dropout", "--from", "2021-03-15", "--to", "2021-05-20", "--json"],
+                           catch_exceptions=False)
+    data = json.loads(result.stdout)
+    assert (data["start"], data["end"], data["period"]) == ("2021-03-15", "2021-05-20", None)
+    total = data["total"]
+    assert total["open_at_start"] + total["new"] - total["closed"] == total["open_at_end"]
+    assert total["new"] == sum(date(2021, 3, 15) <= h[2] <= date(2021, 5, 20) for h in histories)
+    bad = runner.invoke(cli, ["report", "dropout", "--from", "2021-05-20", "--to", "2021-03-15"])
+    assert bad.exit_code != 0 and "开始日期不能晚于结束日期" in bad.output

@@ -5,9 +5,7 @@ from datetime import date
 
 import openpyxl
 import pytest
-import sqlalchemy as sa
 
-from edu_guard.cases.models import DropoutCase, HomeVisit
 from edu_guard.db import db
 from edu_guard.registry.models import School
 
@@ -39,6 +37,9 @@ def test_month_report_page_export_and_print(two_cases, make_user, login):
     assert rows["嘎洒镇"][1:5] == (1, 0, 0, 1)
     assert rows["合计"][13] == 1  # one home visit
     assert "window.print()" in client.get("/reports?period=month&date=2021-04-30&print=1").text
+    custom = client.get("/reports?from=2021-03-01&to=2021-03-31").text
+    assert "2021-03-01" in custom and "2021-03-31" in custom and "统计表" in custom
+    assert "开始日期不能晚于结束日期" in client.get("/reports?from=2021-04-01&to=2021-03-01").text
 
 
 def test_school_user_sees_only_the_school(two_cases, make_user, login):
