@@ -48,3 +48,24 @@ def test_auditor_reads_but_cannot_run_and_school_user_is_refused(app_ctx, load, 
     school = db.session.execute(sa.select(School)).scalars().first()
     user = login(make_user("school", "sch", school=school))
     assert user.get("/comparisons").status_code == 403
+
+
+def test_suspected_ledger_entry_closed_with_reason_and_date(app_ctx, load, make_user, login, demo_dir, today_is):
+    from edu_guard.auth.models import AuditLog
+
+    today_is(date(2021, 5, 6))
+    load("schools.csv", "roster_2021_spring.xlsx", "status_changes_2021.csv")
+    client = login(make_user("clerk"))
+    client.post("/comparisons", data={"kind": "status", "as_of": "2021-04-30"})
+    ledger = client.get("/reports/ledgers/suspected").text
+    assert "转出无接收学校（疑似辍学）" in ledger and "休学中" not in ledger  # only flagged rows
+    row = db.session.execute(sa.select(ComparisonRow).where(ComparisonRow.category == "transfer_no_destination")).scalars().first()
+    resp = client.post(f"/comparisons/rows/{row.id}/close", data={"reason": "核实已在外县就读", "on": "2021-05-05",
+                                                                 "next": "/reports/ledgers/suspected"})
+    assert resp.status_code == 302
+    db.session.refresh(row)
+    assert (row.closed_on, row.closed_reason) == (date(2021, 5, 5), "核实已在外县就读")
+    assert db.session.execute(sa.select(AuditLog).where(AuditLog.entity == "comparison_row")).scalars().first() is not None
+    again = client.post(f"/comparisons/rows/{row.id}/close", data={"reason": "x"}, follow_redirects=True).text
+    assert "已于 2021-05-05 销号" in again
+    assert "核实已在外县就读" in client.get("/reports/ledgers/suspected").text
