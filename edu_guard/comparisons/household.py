@@ -125,14 +125,23 @@ _RESIDUE_OF = {c: i for i, c in enumerate(_CHECK)}
 
 
 def _key(number: str) -> int:
-    """The integer key of a canonical ID number: its 17 digits × 11 + the check residue."""
-    return int(number[:17]) * 11 + _RESIDUE_OF[number[17]]
+    """The integer key of a valid ID number: its first 17 digits read in base 13 (one
+    to one; the check character follows from them)."""
+    return int(number[:17], 13)
 
 
 def _key_expr(column: str) -> pl.Expr:
-    """:func:`_key` of a column of canonical ID numbers."""
-    return (pl.col(column).str.slice(0, 17).str.to_integer(strict=False) * 11
-            + pl.col(column).str.slice(17, 1).replace_strict(_RESIDUE_OF, default=None, return_dtype=pl.Int64))
+    """:func:`_key` of a column of valid ID numbers."""
+    return pl.col(column).str.slice(0, 17).str.to_integer(base=13, strict=False)
+
+
+def _decimal_digits(value: int, width: int) -> str:
+    """The decimal digits that, read in base 13, give ``value`` (inverse of the key's parse)."""
+    out = []
+    for _ in range(width):
+        value, digit = divmod(value, 13)
+        out.append(str(digit))
+    return "".join(reversed(out))
 
 
 def _registry_frame() -> pl.DataFrame:
@@ -204,39 +213,39 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     frame = _household_frame(data, filename or "upload.csv")
 
     # Fast path, in columns: an ID number typed in its clean form (18 characters,
-    # upper-case X) whose check character, birth date and area code are right. The
-    # digits are taken arithmetically from the number, and the rows are matched on an
-    # integer key (17 digits × 11 + check residue) rather than on text.
+    # upper-case X) whose check character, birth date and area code are right.
+    # GB 11643's weights are 2^(17-i) mod 11, and 13 ≡ 2 (mod 11): the 17 digits read
+    # as a base-13 number V give Σ digit × 2^(16-i), so the MOD 11-2 residue is 2V mod 11
+    # (and the sample files' shifted weights give 2·(V // 13) mod 11) — one integer parse
+    # instead of seventeen digit operations. V is also the key rows are matched on: it
+    # is one-to-one on 17 digits, and a valid number's check character follows from them
+    # (with the sample's check characters accepted too, two numbers differing only in
+    # it are taken for one person).
     shaped = pl.col("id_raw").str.contains(r"^[0-9]{17}[0-9X]$").fill_null(False)
     if "numeric" in frame.columns:
         shaped = shaped & ~pl.col("numeric")
-    # GB 11643's weights are 2^(17-i) mod 11, and 13 ≡ 2 (mod 11): read as a base-13
-    # number, the 17 digits give Σ digit × 2^(16-i), so the MOD 11-2 residue is twice
-    # that, mod 11 — one integer parse instead of seventeen digit operations.
-    # (The sample files' shifted weights are the same over the first 16 digits.)
-    body = pl.when(shaped).then(pl.col("id_raw").str.slice(0, 17))
     frame = frame.with_columns(
-        body.str.to_integer(strict=False).alias("n"),
-        (body.str.to_integer(base=13, strict=False) % 11 * 2 % 11).alias("gb"),
+        pl.when(shaped).then(pl.col("id_raw").str.slice(0, 17)).str.to_integer(base=13, strict=False).alias("v"),
         pl.col("id_raw").str.slice(17, 1).replace_strict(_RESIDUE_OF, default=-1, return_dtype=pl.Int64).alias("last"),
     )
-    n, last = pl.col("n"), pl.col("last")
-    check_ok = pl.col("gb") == last
+    v, last = pl.col("v"), pl.col("last")
+    check_ok = v % 11 * 2 % 11 == last
     if accept:
-        check_ok = check_ok | (body.str.slice(0, 16).str.to_integer(base=13, strict=False) % 11 * 2 % 11 == last)
+        check_ok = check_ok | (v // 13 % 11 * 2 % 11 == last)
     frame = frame.with_columns(
         pl.when(check_ok).then(pl.col("id_raw").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)).alias("birth"))
     ok = pl.col("birth").is_not_null() & (pl.col("birth") <= today)
-    areas = frame.filter(ok).select((n // 10 ** 11).alias("a"), pl.col("birth").dt.year().alias("y")).unique()
-    bad_areas = [(a, y) for a, y in areas.iter_rows() if not _area_known(f"{a:06d}", y)]
+    area = v // 13 ** 11  # the first six digits, in base 13
+    areas = frame.filter(ok).select(area.alias("a"), pl.col("birth").dt.year().alias("y")).unique()
+    bad_areas = [(a, y) for a, y in areas.iter_rows() if not _area_known(_decimal_digits(a, 6), y)]
     if bad_areas:
-        ok = ok & ~((n // 10 ** 11) * 10000 + pl.col("birth").dt.year()).is_in([a * 10000 + y for a, y in bad_areas])
+        ok = ok & ~(area * 10000 + pl.col("birth").dt.year()).is_in([a * 10000 + y for a, y in bad_areas])
     frame = frame.with_columns(
         pl.when(ok).then(pl.col("id_raw")).alias("id"),
-        pl.when(ok).then(n * 11 + last).alias("key"),
+        pl.when(ok).then(v).alias("key"),
         pl.when(ok).then(pl.col("birth")).alias("birth"),
         pl.lit(None, pl.String).alias("invalid"),
-    ).drop("n", "last", "gb")
+    ).drop("v", "last")
     # The rest (full-width digits, spaces, a lower-case x, bad check digits …): the
     # registry's own check, row by row, for the exact reason.
     slow_at = frame.select(pl.arg_where(pl.col("id").is_null())).to_series()

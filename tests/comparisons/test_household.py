@@ -72,17 +72,21 @@ def test_invalid_and_duplicate_rows_and_gb18030_with_title(load, invoke, tmp_pat
             "532801201005017321,错号,20100501,勐旺乡\n"
             "5.32801E+17,科学,20100501,勐旺乡\n"
             ",无号,20100501,勐旺乡\n"
+            "99999920100501732X,无区划,20100501,勐旺乡\n"
+            "532801201005017326 ,重复,20100501,勐旺乡\n"
             "填表人：张三\n")
     path = tmp_path / "hukou.csv"
     path.write_bytes(text.encode("gb18030"))
     out = invoke.json("compare", "household", path, "--as-of", "2021-04-30")
     rows = {r["line"]: r for r in out["rows"]}
-    assert sorted(rows) == [3, 4, 5, 6, 7]
+    assert sorted(rows) == [3, 4, 5, 6, 7, 8, 9]
     assert rows[3]["category"] == "out_of_school"
     assert rows[4]["category"] == "invalid" and "与第3行重复" in rows[4]["reason"]  # full-width digits normalised
     assert rows[5]["category"] == "invalid" and "校验位" in rows[5]["reason"]
     assert rows[6]["category"] == "invalid" and "科学计数法" in rows[6]["reason"]
     assert rows[7]["category"] == "invalid" and "不能为空" in rows[7]["reason"]
+    assert rows[8]["category"] == "invalid" and "行政区划代码（999999）不存在" in rows[8]["reason"]
+    assert rows[9]["category"] == "invalid" and "与第3行重复" in rows[9]["reason"]  # a trailing space
 
 
 def test_unreadable_file_is_a_clear_error(load, invoke, tmp_path):
