@@ -225,16 +225,16 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     if "numeric" in frame.columns:
         shaped = shaped & ~pl.col("numeric")
     frame = frame.with_columns(
-        pl.when(shaped).then(pl.col("id_raw").str.slice(0, 17)).str.to_integer(base=13, strict=False).alias("v"),
+        shaped.alias("shaped"),
+        pl.col("id_raw").str.slice(0, 17).str.to_integer(base=13, strict=False).alias("v"),
         pl.col("id_raw").str.slice(17, 1).replace_strict(_RESIDUE_OF, default=-1, return_dtype=pl.Int64).alias("last"),
+        pl.col("id_raw").str.slice(6, 8).str.to_date("%Y%m%d", strict=False).alias("birth"),
     )
     v, last = pl.col("v"), pl.col("last")
     check_ok = v % 11 * 2 % 11 == last
     if accept:
         check_ok = check_ok | (v // 13 % 11 * 2 % 11 == last)
-    frame = frame.with_columns(
-        pl.when(check_ok).then(pl.col("id_raw").str.slice(6, 8).str.to_date("%Y%m%d", strict=False)).alias("birth"))
-    ok = pl.col("birth").is_not_null() & (pl.col("birth") <= today)
+    ok = pl.col("shaped") & check_ok & pl.col("birth").is_not_null() & (pl.col("birth") <= today)
     area = v // 13 ** 11  # the first six digits, in base 13
     areas = frame.filter(ok).select(area.alias("a"), pl.col("birth").dt.year().alias("y")).unique()
     bad_areas = [(a, y) for a, y in areas.iter_rows() if not _area_known(_decimal_digits(a, 6), y)]
@@ -245,7 +245,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         pl.when(ok).then(v).alias("key"),
         pl.when(ok).then(pl.col("birth")).alias("birth"),
         pl.lit(None, pl.String).alias("invalid"),
-    ).drop("v", "last")
+    ).drop("v", "last", "shaped")
     # The rest (full-width digits, spaces, a lower-case x, bad check digits …): the
     # registry's own check, row by row, for the exact reason.
     slow_at = frame.select(pl.arg_where(pl.col("id").is_null())).to_series()
