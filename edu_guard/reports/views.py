@@ -72,7 +72,11 @@ def ledger(kind: str):
     if request.args.get("format") == "xlsx":
         return send_file(BytesIO(excel.ledger_workbook(kind, rows, ledgers.LEDGERS[kind])), as_attachment=True,
                          mimetype=XLSX, download_name=f"{ledgers.LEDGERS[kind]}.xlsx")
-    return render_template("reports/ledger.html", kind=kind, rows=rows, ledgers=ledgers.LEDGERS, on=on,
+    per_page = current_app.config["EDU_GUARD_PAGE_SIZE"]
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    return render_template("reports/ledger.html", kind=kind, rows=rows[(page - 1) * per_page: page * per_page],
+                           total=len(rows), page=page, pages=pages, ledgers=ledgers.LEDGERS, on=on,
                            columns=excel.LEDGER_COLUMNS[kind], can_close=current_user.role in ("admin", "clerk"))
 
 
