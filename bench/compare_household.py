@@ -200,6 +200,8 @@ def main() -> None:
               f"(matched {results['baseline'][0][2].strip()})")
         print(f"(b) edu-guard compare household: {comp:.2f} s, peak {max(r[1] for r in results['compare']):.0f} MB")
         print(f"ratio (b)/(a): {comp / base:.2f} (target ≤ 1.2); peak target < 1536 MB")
+        pairs = [f"{a[0]:.2f}/{b[0]:.2f}" for a, b in zip(results["baseline"], results["compare"])]
+        print(f"every run, (a)/(b) in seconds: {', '.join(pairs)}")
         print(results["compare"][0][2].strip())
     finally:
         if args.keep is None:
