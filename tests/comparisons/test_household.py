@@ -94,3 +94,25 @@ def test_unreadable_file_is_a_clear_error(load, invoke, tmp_path):
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     result = invoke("compare", "household", path, "--as-of", "2021-04-30")
     assert result.exit_code != 0 and "表头" in result.output
+
+
+def test_excel_register_with_a_numeric_id_cell(load, invoke, tmp_path):
+    import openpyxl
+
+    load("schools.csv")
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["景洪市2021年户籍适龄儿童名单"])
+    sheet.append(["序号", "公民身份号码", "姓名", "户籍地址", "监护人姓名"])
+    sheet.append([1, "532801201005017326", "曹 嘉", "景洪市勐旺乡补远村委会", "郭宇诺"])
+    sheet.append([2, 532801200907125545, "邹英", "景洪市普文镇", "董文涵"])  # a numeric cell
+    sheet.append([3, "５３２８０１２００９０１１６７３３７", "岩应航", "景洪市勐旺乡", "万远萱"])
+    sheet.append(["填表人：张三"])
+    path = tmp_path / "hukou.xlsx"
+    book.save(path)
+    out = invoke.json("compare", "household", path, "--as-of", "2021-04-30")
+    rows = {r["line"]: r for r in out["rows"]}
+    assert sorted(rows) == [3, 4, 5]
+    assert rows[3]["category"] == "out_of_school" and rows[3]["name"] == "曹嘉"
+    assert rows[4]["category"] == "invalid" and "数值格式" in rows[4]["reason"]
+    assert rows[5]["category"] == "out_of_school" and rows[5]["id_number"] == "532801200901167337"
