@@ -120,6 +120,8 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
     :param row_ids: the rows chosen; ``None`` with ``category``: every row of it.
     :param reason: the 辍学原因 (default: the category's).
     :return: ``{"opened": [case ids], "existing": [case ids], "refused": [(row id, reason)]}``.
+        Each case is opened on the run's as-of date (the day the child was found out
+        of school); the row's suspected-dropout ledger entry is closed today.
     :raises ComparisonError: no rows chosen or a category that is not flagged.
     """
     comparison = KINDS[run.kind]
@@ -133,6 +135,9 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
     rows = db.session.execute(stmt).scalars().all()
     result: dict[str, list] = {"opened": [], "existing": [], "refused": []}
     on = case_services.today()
+    # The case dates from the day the comparison found the child out of school (its
+    # as-of date), so the age rule is applied on the same day as in the comparison.
+    found_on = min(run.as_of, on)
     for row in rows:
         cat = comparison.categories.get(row.category)
         if cat is None or not cat.flagged:
@@ -147,7 +152,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
         try:
             child = _child_for(row, user)
             case = case_services.open_case(
-                child, reason=reason or cat.case_reason, opened_on=on, source="comparison", user=user,
+                child, reason=reason or cat.case_reason, opened_on=found_on, source="comparison", user=user,
                 reason_note=f"{comparison.label}（比对记录 {run.id}，{run.as_of}）：{row.reason}",
             )
             savepoint.commit()

@@ -1,5 +1,7 @@
 """Opening cases from a comparison run: in bulk, each child's case once."""
 
+from datetime import date
+
 import pytest
 import sqlalchemy as sa
 
@@ -14,8 +16,6 @@ SAMPLE = ("schools.csv", "roster_2021_spring.xlsx", "status_changes_2021.csv")
 
 @pytest.fixture
 def household_run(load, invoke, demo_dir, today_is):
-    from datetime import date
-
     today_is(date(2021, 5, 6))
     load(*SAMPLE)
     out = invoke.json("compare", "household", demo_dir / "household_register_2021.csv", "--as-of", "2021-04-30")
@@ -34,6 +34,7 @@ def test_opening_twice_opens_each_child_once(app, invoke, household_run):
         ).all()
         assert sorted(c.id_number for c in cases) == flagged
         assert {c.source for c in cases} == {"comparison"}
+        assert {c.opened_on for c in db.session.execute(sa.select(DropoutCase)).scalars()} == {date(2021, 4, 30)}
         assert all("户籍与学籍比对" in c.reason_note for c in cases)
         # children not in the registry were registered from the register's row
         child = db.session.execute(sa.select(Child).where(Child.id_number == "532801200804131979")).scalar_one()
@@ -87,3 +88,10 @@ def _miss_first(real):
         return real(id_number)
 
     return lookup
+
+
+def test_a_late_opening_applies_the_age_rule_of_the_run(app, invoke, household_run, today_is):
+    # years later, the children found out of school in 2021 are opened as of that day
+    today_is(date(2026, 11, 30))
+    out = invoke.json("compare", "open-cases", household_run["run"], "--category", "out_of_school")
+    assert len(out["opened"]) == household_run["counts"]["out_of_school"] and not out["refused"]
