@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/import_roster.py
 	$(BIN)/python bench/print_letters.py
 	$(BIN)/python bench/homebound_compliance.py
+	$(BIN)/python bench/compare_household.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

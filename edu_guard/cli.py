@@ -107,6 +107,8 @@ def print_admin_login(instance: Path) -> None:
 def _add_feature_commands() -> None:
     from edu_guard.cases.cli import cases_group
     from edu_guard.homebound.cli import homebound_group
+    from edu_guard.comparisons.cli import compare_group
+    from edu_guard.reports.cli import report_group
     from edu_guard.registry.cli import demo_command, import_command
 
     cli.add_command(import_command)
@@ -117,6 +119,8 @@ def _add_feature_commands() -> None:
     cli.add_command(plugins_command)
     cli.add_command(plugin_group)
     cli.add_command(homebound_group)
+    cli.add_command(compare_group)
+    cli.add_command(report_group)
 
 
 _add_feature_commands()

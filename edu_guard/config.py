@@ -48,6 +48,16 @@ EDU_GUARD_PRINT_WORKERS = None
 #: Age of compulsory schooling (义务教育法 Art. 11): entry at 6, nine years.
 EDU_GUARD_COMPULSORY_MIN_AGE = 6
 EDU_GUARD_COMPULSORY_MAX_AGE = 15
+#: (month, day) by which a child must have turned EDU_GUARD_COMPULSORY_MIN_AGE in the
+#: year the school year starts to be of compulsory-school age (the county's entry
+#: rule; "MM-DD" from the environment). See edu_guard.comparisons.rules.
+EDU_GUARD_SCHOOL_ENTRY_CUTOFF = (8, 31)
+#: Status comparison: a 转出 with no receiving school is flagged once this many
+#: calendar days have passed without the child arriving anywhere (DOMAIN 4).
+EDU_GUARD_TRANSFER_ARRIVAL_DAYS = 30
+#: Status comparison: a 休学 lasts this many calendar days (normally one school year,
+#: DOMAIN 4); past it with no 复学 the child is flagged.
+EDU_GUARD_SUSPENSION_DAYS = 365
 
 #: Step 1 (宣传教育) lasts at least this many calendar days before the case may go to
 #: the township for an order to correct (DOMAIN 1: the school reports within 7 days).

@@ -86,7 +86,10 @@ def import_formats() -> list:
 def comparison_kinds() -> list:
     """Return comparisons (数据比对) this plugin adds.
 
-    :return: a list of comparison classes (see ``edu_guard.comparisons``), concatenated.
+    :return: a list of :class:`edu_guard.comparisons.kinds.Comparison` instances (a
+        ``name``, ``label``, ``categories`` and ``run``); concatenated, the built-in
+        household, status and disabled comparisons first. A name already taken stops
+        start-up.
     """
 
 

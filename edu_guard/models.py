@@ -8,6 +8,7 @@ from edu_guard.homebound.models import (  # noqa: F401
     HomeboundPlan,
     HomeboundSession,
 )
+from edu_guard.comparisons.models import ComparisonRow, ComparisonRun  # noqa: F401
 from edu_guard.letters.models import DocumentSequence, Letter  # noqa: F401
 from edu_guard.registry.models import (  # noqa: F401
     Child,

@@ -28,7 +28,10 @@ EXTENSION_KEY = "edu_guard.plugins"
 CONTRIB_KEY = "edu_guard.contributions"
 
 #: Built-in plugins: ``(name, module)``; registered first, whatever the configuration.
-BUILTIN_PLUGINS = (("national_schemes", "edu_guard.schemes.national"),)
+BUILTIN_PLUGINS = (
+    ("national_schemes", "edu_guard.schemes.national"),
+    ("comparisons", "edu_guard.comparisons.kinds"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class Contributions:
     schemes: dict = field(default_factory=dict)
     letter_kinds: dict = field(default_factory=dict)
     import_formats: dict = field(default_factory=dict)
-    comparison_kinds: list = field(default_factory=list)
+    comparison_kinds: dict = field(default_factory=dict)
     blueprints: list = field(default_factory=list)
     cli_commands: list = field(default_factory=list)
     settings: dict = field(default_factory=dict)
@@ -203,8 +206,14 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
             claim("import", fmt.kind, plugin)
             contrib.import_formats[fmt.kind] = fmt
 
+    from edu_guard.comparisons.kinds import Comparison
+
     for plugin, result in answers(pm, "comparison_kinds"):
-        contrib.comparison_kinds.extend(_as_list(plugin, "comparison_kinds", result))
+        for kind in _as_list(plugin, "comparison_kinds", result):
+            if not isinstance(kind, Comparison):
+                raise PluginLoadError(f"plugin {plugin!r}: comparison_kinds must return Comparison instances")
+            claim("comparison", kind.name, plugin)
+            contrib.comparison_kinds[kind.name] = kind
 
     for plugin, result in answers(pm, "web_blueprints"):
         for bp in _as_list(plugin, "web_blueprints", result):

@@ -188,11 +188,37 @@ def test_cli_commands_run_under_edu_guard(plugin_app):
     assert result.output.strip() == "schemes: 6"  # the national schemes only
 
 
-def test_comparison_kinds_are_collected(plugin_app):
-    from edu_guard.plugins import contributions
+def test_comparison_kinds_run_beside_the_built_in_ones(plugin_app, make_candidate):
+    from datetime import date
+
+    from edu_guard.comparisons.kinds import kinds
+    from edu_guard.comparisons.services import run_comparison
+    from edu_guard.db import db
 
     app = plugin_app([("cmp", sp.ComparisonPlugin())])
-    assert [k.name for k in contributions(app).comparison_kinds] == ["orphans"]
+    with app.app_context():
+        assert list(kinds()) == ["household", "status", "disabled", "orphans"]
+        from edu_guard.registry.models import Child
+
+        db.session.add(Child(id_number="532801201201010011", name="玉香", sex="女", birth_date=date(2012, 1, 1)))
+        db.session.commit()
+        run, outcome = run_comparison("orphans", as_of=date(2021, 4, 30),
+                                      data=b"532801201201010011\n532801201305050022\n", filename="孤儿.txt")
+        db.session.commit()
+        assert run.counts == {"known": 1, "unknown": 1}
+        assert [r["category"] for r in outcome.rows] == ["known", "unknown"]
+
+
+def test_a_comparison_name_taken_twice_stops_start_up(plugin_app):
+    class Twice:
+        @hookimpl
+        def comparison_kinds(self):
+            from edu_guard.comparisons.kinds import HouseholdComparison
+
+            return [HouseholdComparison()]
+
+    with pytest.raises(PluginLoadError, match=r"'twice'.*comparison 'household'.*'comparisons'"):
+        plugin_app([("twice", Twice())])
 
 
 def test_plugins_command_lists_versions_hooks_and_schemes(app):

@@ -183,26 +183,40 @@ def candidate_by_key(key: str, as_of: date | None = None, user=None) -> Candidat
 # --- placing ----------------------------------------------------------------------
 
 
+def _active_on(as_of: date):
+    """The one rule of an active placement: started on or before ``as_of``, not ended before it."""
+    return sa.and_(
+        HomeboundPlacement.starts_on <= as_of,
+        sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= as_of),
+    )
+
+
 def placed_child_ids(as_of: date) -> set[int]:
     """Return the ids of children with a 送教上门 placement active on ``as_of``.
 
     Such a child keeps a 学籍 at the delivering school and counts as enrolled: never a
     suspected dropout (残疾人教育条例 2017, as DOMAIN 3 states it; SPEC 2.7).
     """
-    stmt = sa.select(HomeboundPlacement.child_id).where(
-        HomeboundPlacement.starts_on <= as_of,
-        sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= as_of),
-    )
-    return {row[0] for row in db.session.execute(stmt)}
+    return {row[0] for row in db.session.execute(sa.select(HomeboundPlacement.child_id).where(_active_on(as_of)))}
+
+
+def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[str]:
+    """Return the ID numbers among ``id_numbers`` whose child has a placement active on
+    ``as_of`` (today by default); for the comparisons and the ledgers."""
+    as_of = as_of or case_services.today()
+    wanted, out = list(dict.fromkeys(id_numbers)), set()
+    for i in range(0, len(wanted), 500):
+        out.update(db.session.execute(
+            sa.select(Child.id_number).join(HomeboundPlacement, HomeboundPlacement.child_id == Child.id)
+            .where(Child.id_number.in_(wanted[i:i + 500]), _active_on(as_of))).scalars())
+    return out
 
 
 def active_placement(child: Child, as_of: date | None = None) -> HomeboundPlacement | None:
     """Return the child's placement active on ``as_of`` (today by default), if any."""
     as_of = as_of or case_services.today()
     return db.session.execute(
-        sa.select(HomeboundPlacement).where(
-            HomeboundPlacement.child_id == child.id, HomeboundPlacement.starts_on <= as_of,
-            sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= as_of))
+        sa.select(HomeboundPlacement).where(HomeboundPlacement.child_id == child.id, _active_on(as_of))
     ).scalar()
 
 
@@ -691,7 +705,6 @@ def placements(user=None, *, active_on: date | None = None) -> list[HomeboundPla
     by school and child's name."""
     stmt = sa.select(HomeboundPlacement).join(Child).join(School, School.id == HomeboundPlacement.school_id)
     if active_on:
-        stmt = stmt.where(HomeboundPlacement.starts_on <= active_on,
-                          sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= active_on))
+        stmt = stmt.where(_active_on(active_on))
     stmt = scope_placements(stmt.order_by(School.code, Child.name, HomeboundPlacement.id), user)
     return list(db.session.execute(stmt).scalars())

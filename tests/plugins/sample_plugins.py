@@ -122,11 +122,30 @@ class CliPlugin:
         return [hello_command]
 
 
-class ComparisonPlugin:
-    class Orphans:
+def orphans_comparison():
+    """A comparison of a one-column list of orphans' ID numbers against the children."""
+    import sqlalchemy as sa
+
+    from edu_guard.comparisons.kinds import Category, Comparison, Outcome
+    from edu_guard.db import db
+    from edu_guard.registry.models import Child
+
+    class Orphans(Comparison):
         name = "orphans"
         label = "孤儿名单比对"
+        needs_file = True
+        categories = {"known": Category("在册儿童"), "unknown": Category("不在册", flagged=True)}
 
+        def run(self, *, as_of, settings, data=None, filename=None):
+            ids = [line.strip() for line in data.decode().splitlines() if line.strip()]
+            known = set(db.session.scalars(sa.select(Child.id_number).where(Child.id_number.in_(ids))))
+            return Outcome([{"line": i + 1, "id_number": n, "name": "", "category": "known" if n in known else "unknown",
+                             "reason": "在册" if n in known else "学籍中无此人", "data": None} for i, n in enumerate(ids)])
+
+    return Orphans()
+
+
+class ComparisonPlugin:
     @hookimpl
     def comparison_kinds(self):
-        return [self.Orphans]
+        return [orphans_comparison()]

@@ -1,0 +1,254 @@
+"""The comparison kinds (比对类型): one class each, with a common interface, kept in
+:func:`kinds` (the app's kinds: these built-in ones and the plugins', all through the ``comparison_kinds`` hook).
+
+Every kind has a ``name``, a Chinese ``label``, its ``categories`` (each with a label,
+whether it is *flagged* — cases may be opened from it — and whether its rows are
+stored) and ``run(...)``, which sorts every input row into exactly one category with
+its reason and returns a :class:`Outcome`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from edu_guard.comparisons.rules import age_category, rule_from_config
+from edu_guard.db import db
+from edu_guard.hookspecs import hookimpl
+from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, StatusChange
+from edu_guard.registry.schemas import birth_date_from_id
+
+#: Enrollment statuses that count as "enrolled in the county" (学籍保留).
+ENROLLED_STATUSES = ("在读", "休学")
+
+
+class ComparisonError(Exception):
+    """The input cannot be compared; ``str(exc)`` is a Chinese message."""
+
+
+@dataclass(frozen=True)
+class Category:
+    """A category of a comparison's rows."""
+
+    label: str
+    #: Cases may be opened from rows of this category (suspected out of school).
+    flagged: bool = False
+    #: Rows of this category are stored with the run (otherwise only counted).
+    stored: bool = True
+    #: The 辍学原因 a case opened from such a row starts with.
+    case_reason: str = "其他"
+
+
+@dataclass
+class Outcome:
+    """What a run found.
+
+    :ivar rows: one dict per input row: ``line``, ``id_number``, ``name``,
+        ``category``, ``reason``, ``data`` (a dict of extra facts, or ``None``).
+    :ivar params: the settings the run used.
+    """
+
+    rows: list[dict]
+    params: dict = field(default_factory=dict)
+
+    def counts(self, categories) -> dict[str, int]:
+        """Return the number of rows per category (every category, zeros included)."""
+        out = dict.fromkeys(categories, 0)
+        for row in self.rows:
+            out[row["category"]] += 1
+        return out
+
+
+class Comparison(ABC):
+    """A comparison kind. Subclasses set ``name``, ``label``, ``categories``,
+    ``needs_file`` and implement :meth:`run`."""
+
+    name: str
+    label: str
+    categories: dict[str, Category]
+    #: Whether the comparison takes an uploaded file (else it reads the registry only).
+    needs_file: bool = False
+
+    @abstractmethod
+    def run(self, *, as_of: date, settings: dict, data: bytes | None = None, filename: str | None = None) -> Outcome:
+        """Sort every row into one category with its reason.
+
+        :param as_of: the date the comparison is made for.
+        :param settings: the ``EDU_GUARD_*`` configuration.
+        :param data: the uploaded file's bytes (kinds with ``needs_file``).
+        :param filename: its name (the suffix picks the reader).
+        :raises ComparisonError: the input cannot be read.
+        """
+
+
+class HouseholdComparison(Comparison):
+    """户籍–学籍比对: every row of the household register (户籍) against the registry."""
+
+    name = "household"
+    label = "户籍与学籍比对"
+    needs_file = True
+    categories = {
+        "out_of_school": Category("适龄未入学（疑似失学辍学）", flagged=True, case_reason="其他"),
+        "transferred": Category("已转出（核实转学）"),
+        "deceased": Category("已死亡注销"),
+        "invalid": Category("行数据无效"),
+        "enrolled": Category("在本县就读", stored=False),
+        "too_young": Category("未到入学年龄", stored=False),
+        "too_old": Category("超过义务教育年龄", stored=False),
+    }
+
+    def run(self, *, as_of, settings, data=None, filename=None):
+        """See :meth:`Comparison.run` and :func:`edu_guard.comparisons.household.compare`. Categories, in order of precedence: invalid row,
+        deceased (死亡注销 in the registry or the status changes), enrolled (a 在读 or 休学
+        学籍 anywhere in the county), too young / too old (:func:`compulsory_birth_range`),
+        transferred out to a named school (the latest change is a 转出 with a
+        destination), else out of school."""
+        from edu_guard.comparisons.household import compare  # polars: loaded when needed
+
+        return compare(as_of=as_of, settings=settings, data=data, filename=filename)
+
+
+def _truthy(value) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+# --- status changes (学籍变动) ----------------------------------------------------------
+
+
+class StatusComparison(Comparison):
+    """学籍变动核查: 转出 with no receiving school, 休学 past its end, 死亡注销 (DOMAIN 4).
+
+    One row per ID number with a 转出, 休学 or 死亡注销 up to the as-of date; the latest
+    change decides (a later 转入 or 复学 resolves it).
+    """
+
+    name = "status"
+    label = "学籍变动核查"
+    categories = {
+        "transfer_no_destination": Category("转出无接收学校（疑似辍学）", flagged=True, case_reason="其他"),
+        "suspension_overdue": Category("休学期满未复学", flagged=True, case_reason="疾病"),
+        "deceased": Category("死亡注销"),
+        "transfer_pending": Category("转出待接收（未超期）"),
+        "transfer_named": Category("转出至外校（核实转学）"),
+        "suspended": Category("休学中"),
+        "resolved": Category("已复学或已转入"),
+    }
+
+    def run(self, *, as_of, settings, data=None, filename=None):
+        """See :meth:`Comparison.run`."""
+        arrival = int(settings.get("EDU_GUARD_TRANSFER_ARRIVAL_DAYS", 30))
+        suspension = int(settings.get("EDU_GUARD_SUSPENSION_DAYS", 365))
+        changes = db.session.execute(
+            sa.select(StatusChange).where(StatusChange.changed_on <= as_of).order_by(StatusChange.changed_on, StatusChange.id)
+        ).scalars().all()
+        latest: dict[str, StatusChange] = {}
+        flagged_ids = set()
+        for change in changes:
+            latest[change.id_number] = change
+            if change.kind in ("转出", "休学", "死亡注销"):
+                flagged_ids.add(change.id_number)
+        enrolled_since = _enrolled_ids()
+        rows = []
+        for number in sorted(flagged_ids):
+            change = latest[number]
+            days = (as_of - change.changed_on).days
+            data_ = {"changed_on": change.changed_on.isoformat(), "from_school": change.from_school, "kind": change.kind}
+            if change.kind == "死亡注销":
+                cat, reason = "deceased", f"{change.changed_on}死亡注销（{change.reason or '未注明原因'}），相关个案应销号"
+            elif change.kind == "转出" and change.to_school:
+                cat, reason = "transfer_named", f"{change.changed_on}转出至{change.to_school}，请核实转学"
+            elif change.kind == "转出" and number in enrolled_since:
+                cat, reason = "resolved", f"{change.changed_on}转出，现已在本县在读"
+            elif change.kind == "转出" and days > arrival:
+                cat, reason = "transfer_no_destination", f"{change.changed_on}自{change.from_school or '原校'}转出，无接收学校，已{days}天（超过{arrival}天）"
+            elif change.kind == "转出":
+                cat, reason = "transfer_pending", f"{change.changed_on}转出，无接收学校，{days}天（未超过{arrival}天）"
+            elif change.kind == "休学" and days > suspension:
+                cat, reason = "suspension_overdue", f"{change.changed_on}休学，已{days}天（休学期{suspension}天）仍未复学"
+            elif change.kind == "休学":
+                end = change.changed_on + timedelta(days=suspension)
+                cat, reason = "suspended", f"{change.changed_on}休学（{change.reason or '未注明原因'}），休学期至{end}"
+            else:
+                cat, reason = "resolved", f"{change.changed_on}{change.kind}"
+            rows.append({"line": change.id, "id_number": number, "name": change.name, "category": cat, "reason": reason, "data": data_})
+        return Outcome(rows, params={"transfer_arrival_days": arrival, "suspension_days": suspension})
+
+
+def _enrolled_ids() -> set[str]:
+    return set(db.session.execute(
+        sa.select(Child.id_number).join(Enrollment, Enrollment.child_id == Child.id).where(Enrollment.status == "在读")
+    ).scalars())
+
+
+# --- disabled children (残疾儿童) --------------------------------------------------------
+
+
+def homebound_placements(id_numbers: list[str], as_of=None) -> set[str]:
+    """Return the ID numbers among ``id_numbers`` that have a 送教上门 (homebound)
+    placement active on ``as_of`` (today by default).
+
+    The one place the comparisons and ledgers ask about placements; the rule of what
+    is active is :func:`edu_guard.homebound.services.placed_id_numbers`.
+    """
+    from edu_guard.homebound.services import placed_id_numbers
+
+    return placed_id_numbers(id_numbers, as_of)
+
+
+class DisabledComparison(Comparison):
+    """残疾儿童与学籍比对: the disabled persons' federation's list (imported as
+    :class:`~edu_guard.registry.models.DisabilityRecord`) against the registry and the
+    送教上门 placements (残疾人教育条例 2017; DOMAIN 3)."""
+
+    name = "disabled"
+    label = "残疾儿童与学籍、送教上门比对"
+    categories = {
+        "needs_placement": Category("不能到校且未安置（送教上门候选）", flagged=False),
+        "placed": Category("已安置送教上门"),
+        "attends_enrolled": Category("能到校，已在读"),
+        "attends_not_enrolled": Category("能到校，但无在读学籍", flagged=True, case_reason="残疾"),
+        "out_of_age": Category("不在义务教育年龄段"),
+    }
+
+    def run(self, *, as_of, settings, data=None, filename=None):
+        """See :meth:`Comparison.run`."""
+        rule = rule_from_config(settings)
+        records = db.session.execute(sa.select(DisabilityRecord).order_by(DisabilityRecord.id)).scalars().all()
+        placed = homebound_placements([r.id_number for r in records], as_of)
+        enrolled = _enrolled_ids()
+        rows = []
+        for r in records:
+            data_ = {"certificate": r.certificate_number, "disability": f"{r.category or ''}{r.level or ''}级",
+                     "township": r.township, "village": r.village}
+            too = age_category(birth_date_from_id(r.id_number), as_of, **rule)
+            if r.id_number in placed:
+                cat, reason = "placed", "已有送教上门安置"
+            elif too:
+                cat, reason = "out_of_age", "未到入学年龄" if too == "too_young" else "超过义务教育年龄"
+            elif not r.can_attend_school:
+                cat, reason = "needs_placement", f"残联名单注明不能到校就读（{r.category or ''}{r.level or ''}级），尚无送教上门安置"
+            elif r.id_number in enrolled:
+                cat, reason = "attends_enrolled", "能到校就读，已在本县在读"
+            else:
+                cat, reason = "attends_not_enrolled", "能到校就读，但全县无在读学籍；疑似失学辍学"
+            rows.append({"line": r.id, "id_number": r.id_number, "name": r.name, "category": cat, "reason": reason, "data": data_})
+        return Outcome(rows, params={"rule": {**rule, "cutoff": list(rule["cutoff"])}})
+
+
+@hookimpl
+def comparison_kinds() -> list[Comparison]:
+    """The built-in comparisons, contributed through the same hook as a plugin's."""
+    return [HouseholdComparison(), StatusComparison(), DisabledComparison()]
+
+
+def kinds() -> dict[str, Comparison]:
+    """Return the current app's comparison kinds by name: the built-in ones and those
+    of its plugins (``comparison_kinds`` hook), in registration order."""
+    from edu_guard.plugins import contributions
+
+    return contributions().comparison_kinds

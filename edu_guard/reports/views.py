@@ -1,0 +1,88 @@
+"""Web pages of reports: the periodic report (export and print), the three ledgers
+and the dashboard. Every figure is scoped to the user's area
+(:mod:`edu_guard.auth.scoping`)."""
+
+from __future__ import annotations
+
+from datetime import date
+from io import BytesIO
+
+from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
+from flask_login import current_user, login_required
+
+from edu_guard.cases import services as case_services
+from edu_guard.reports import ledgers, services
+
+bp = Blueprint("reports", __name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _day(value: str | None) -> date:
+    try:
+        return date.fromisoformat(value) if value else case_services.today()
+    except ValueError:
+        flash(f"日期“{value}”格式不对，应为 YYYY-MM-DD；已按今天统计", "error")
+        return case_services.today()
+
+
+@bp.get("/reports")
+@login_required
+def periodic():
+    """The daily, weekly or monthly report by township or school; ``?format=xlsx``
+    downloads it, ``?print=1`` shows the printable page."""
+    period = request.args.get("period") if request.args.get("period") in services.PERIODS else "month"
+    by = request.args.get("by") if request.args.get("by") in ("township", "school") else "township"
+    on = _day(request.args.get("date"))
+    start, end = services.period_bounds(period, on)
+    if request.args.get("from") and request.args.get("to"):  # any period
+        start, end, period = _day(request.args["from"]), _day(request.args["to"]), "custom"
+    try:
+        report = services.periodic_report(start, end, by=by, user=current_user)
+    except services.ReportError as exc:
+        flash(str(exc), "error")
+        start = end = on
+        report = services.periodic_report(start, end, by=by, user=current_user)
+    from edu_guard.reports import excel  # openpyxl: loaded when needed
+
+    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
+    if request.args.get("format") == "xlsx":
+        return send_file(BytesIO(excel.report_workbook(report, county, period)), as_attachment=True, mimetype=XLSX,
+                         download_name=f"控辍保学{services.PERIODS.get(period, '统计表')}_{start}_{end}.xlsx")
+    return render_template("reports/periodic.html", report=report, period=period, by=by, on=on, periods=services.PERIODS,
+                           columns=services.COLUMNS, county=county, printing=bool(request.args.get("print")),
+                           ledgers=ledgers.LEDGERS)
+
+
+@bp.get("/reports/ledgers/<kind>")
+@login_required
+def ledger(kind: str):
+    """One of the three ledgers (适龄儿童, 疑似辍学, 辍学); ``?format=xlsx`` downloads it."""
+    if kind not in ledgers.LEDGERS:
+        abort(404)
+    from edu_guard.reports import excel
+
+    full = current_user.sees_full_ids
+    on = _day(request.args.get("date"))
+    if kind == "school_age":
+        rows = ledgers.school_age_ledger(on, current_app.config, current_user, unmasked=full)
+    elif kind == "suspected":
+        rows = ledgers.suspected_ledger(current_user, unmasked=full)
+    else:
+        rows = ledgers.dropout_ledger(current_user, unmasked=full)
+    if request.args.get("format") == "xlsx":
+        return send_file(BytesIO(excel.ledger_workbook(kind, rows, ledgers.LEDGERS[kind])), as_attachment=True,
+                         mimetype=XLSX, download_name=f"{ledgers.LEDGERS[kind]}.xlsx")
+    per_page = current_app.config["EDU_GUARD_PAGE_SIZE"]
+    pages = max(1, -(-len(rows) // per_page))
+    page = min(max(1, request.args.get("page", 1, type=int)), pages)
+    return render_template("reports/ledger.html", kind=kind, rows=rows[(page - 1) * per_page: page * per_page],
+                           total=len(rows), page=page, pages=pages, ledgers=ledgers.LEDGERS, on=on,
+                           columns=excel.LEDGER_COLUMNS[kind], can_close=current_user.role in ("admin", "clerk"))
+
+
+@bp.get("/reports/dashboard")
+@login_required
+def dashboard():
+    """Open cases by step and township, and the weekly trend over the term."""
+    data = services.dashboard(current_user, today=case_services.today())
+    return render_template("reports/dashboard.html", data=data)
