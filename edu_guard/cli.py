@@ -99,12 +99,14 @@ def print_admin_login(instance: Path) -> None:
 
 
 def _add_feature_commands() -> None:
+    from edu_guard.aid.cli import aid_group
     from edu_guard.cases.cli import cases_group
     from edu_guard.registry.cli import demo_command, import_command
 
     cli.add_command(import_command)
     cli.add_command(demo_command)
     cli.add_command(cases_group)
+    cli.add_command(aid_group)
 
 
 _add_feature_commands()

@@ -339,7 +339,8 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
     paid in a scheme this one excludes is not paid. One summary audit row is written per
     batch (not one per payment).
 
-    :param on: the payment date (today by default); must be after the posting period.
+    :param on: the payment date (today by default); it and today must be after the
+        posting period.
     :return: the new :class:`PaymentBatch` (its ``payments`` are the ones made now).
     :raises AidError: the list is not posted, the posting period has not ended, or the
         list was approved meanwhile.
@@ -348,7 +349,7 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
     on = on or today()
     if channel not in CHANNELS:
         raise AidError(f"发放渠道应为 {', '.join(CHANNELS)}")
-    if aid_list.posting_ends_on is None or on <= aid_list.posting_ends_on:
+    if aid_list.posting_ends_on is None or min(on, today()) <= aid_list.posting_ends_on:
         raise AidError(f"公示期至 {aid_list.posting_ends_on} 结束，公示期满后方可审批")
     aid_list.state = "approved"
     aid_list.approved_at = utcnow()
