@@ -111,12 +111,13 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from edu_guard.aid.views import bp as aid_bp
     from edu_guard.auth.views import bp as auth_bp
     from edu_guard.cases.views import bp as cases_bp
     from edu_guard.letters.views import bp as letters_bp
     from edu_guard.registry.views import bp as registry_bp
 
-    for bp in (auth_bp, registry_bp, cases_bp, letters_bp):
+    for bp in (auth_bp, registry_bp, cases_bp, letters_bp, aid_bp):
         app.register_blueprint(bp)
 
 
