@@ -211,3 +211,31 @@ def test_concurrent_approvals_pay_once(app, county, spring, today_is, pupils):
     hardship = [p for p in pupils.values() if p.kinds or p.disabled]
     assert len(rows) == len({r.child_id for r in rows}) == len(hardship)
     assert D(sum(r.amount_fen for r in rows)) / 100 == sum(HALF_YEAR[(p.stage, p.boarding)] for p in hardship)
+
+
+def test_year_counts_children_once(county, spring, pupils, today_is):
+    autumn = services.add_term("2021-autumn", date(2021, 9, 1), date(2022, 1, 14), 95)
+    db.session.commit()
+    services.propose(spring, "compulsory_living")
+    services.propose(autumn, "compulsory_living")
+    db.session.commit()
+    today_is(date(2021, 9, 6))
+    for lst in db.session.execute(sa.select(AidList)).scalars():
+        services.post(lst)
+    db.session.commit()
+    today_is(date(2021, 9, 20))
+    for lst in db.session.execute(sa.select(AidList)).scalars():
+        services.approve(lst)
+    db.session.commit()
+    # one pupil moved up to 初中 in the autumn: two stages, still one child
+    moved = db.session.execute(sa.select(Payment).where(Payment.term_id == autumn.id, Payment.stage == "小学")
+                               .order_by(Payment.id)).scalars().first()
+    moved.stage = "初中"
+    db.session.commit()
+    hardship = [p for p in pupils.values() if p.kinds or p.disabled]
+    primary = [p for p in hardship if p.stage == "小学"]
+    s = stats.report(stats.terms_for(year=2021))["schemes"][0]
+    assert (s["person_times"], s["persons"]) == (2 * len(hardship), len(hardship))
+    by_stage = {x["stage"]: x for x in s["by_stage"]}
+    assert (by_stage["小学"]["person_times"], by_stage["小学"]["persons"]) == (2 * len(primary) - 1, len(primary))
+    assert by_stage["初中"]["persons"] == len(hardship) - len(primary) + 1
