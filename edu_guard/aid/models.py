@@ -144,11 +144,13 @@ class Payment(db.Model):
     __tablename__ = "aid_payment"
     __table_args__ = (
         sa.UniqueConstraint("child_id", "scheme_code", "term_id"),
-        # Covering indexes of the statistics (edu_guard.aid.stats): the GROUP BY by
-        # scheme and stage reads this index in order instead of sorting the table, and
-        # the distinct children of a scheme are counted in the order of the second.
-        sa.Index("ix_aid_payment_report", "scheme_code", "stage", "child_id", "term_id", "amount_fen",
-                 "is_poverty", "is_dibao", "is_tekun", "is_orphan", "is_disabled"),
+        # Covering indexes of the statistics (edu_guard.aid.stats), read in order so that
+        # the database neither sorts the payments nor visits the table: sums grouped by
+        # scheme, stage and the 其中 flags; distinct children by scheme and stage, and
+        # by scheme.
+        sa.Index("ix_aid_payment_report", "scheme_code", "stage", "is_poverty", "is_dibao", "is_tekun", "is_orphan",
+                 "is_disabled", "term_id", "amount_fen"),
+        sa.Index("ix_aid_payment_stage_child", "scheme_code", "stage", "child_id", "term_id"),
         sa.Index("ix_aid_payment_scheme_child", "scheme_code", "child_id", "term_id"),
     )
 

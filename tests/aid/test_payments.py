@@ -239,3 +239,33 @@ def test_year_counts_children_once(county, spring, pupils, today_is):
     by_stage = {x["stage"]: x for x in s["by_stage"]}
     assert (by_stage["小学"]["person_times"], by_stage["小学"]["persons"]) == (2 * len(primary) - 1, len(primary))
     assert by_stage["初中"]["persons"] == len(hardship) - len(primary) + 1
+
+
+def test_year_persons_after_reversals(county, spring, pupils, today_is):
+    autumn = services.add_term("2021-autumn", date(2021, 9, 1), date(2022, 1, 14), 95)
+    db.session.commit()
+    services.propose(spring, "compulsory_living")
+    services.propose(autumn, "compulsory_living")
+    db.session.commit()
+    today_is(date(2021, 9, 6))
+    for lst in db.session.execute(sa.select(AidList)).scalars():
+        services.post(lst)
+    db.session.commit()
+    today_is(date(2021, 9, 20))
+    for lst in db.session.execute(sa.select(AidList)).scalars():
+        services.approve(lst)
+    db.session.commit()
+    children = db.session.execute(sa.select(Payment.child_id).distinct().order_by(Payment.child_id)).scalars().all()
+    one, both = children[0], children[1]
+    # `one` loses one of two payments (still a person), `both` loses both (no longer one)
+    services.reverse(db.session.execute(sa.select(Payment).where(Payment.child_id == one, Payment.term_id == spring.id)).scalar_one(), "错发")
+    for p in db.session.execute(sa.select(Payment).where(Payment.child_id == both)).scalars():
+        services.reverse(p, "错发")
+    db.session.commit()
+    hardship = [p for p in pupils.values() if p.kinds or p.disabled]
+    s = stats.report(stats.terms_for(year=2021))["schemes"][0]
+    assert (s["person_times"], s["persons"]) == (2 * len(hardship) - 3, len(hardship) - 1)
+    assert sum(x["persons"] for x in s["by_stage"]) == len(hardship) - 1
+    term = stats.report([spring])["schemes"][0]
+    assert (term["person_times"], term["persons"]) == (len(hardship) - 2, len(hardship) - 2)
+    assert sum(v["person_times"] for v in term["by_stage"][0]["breakdown"].values()) >= term["by_stage"][0]["person_times"]

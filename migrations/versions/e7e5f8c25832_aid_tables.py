@@ -1,8 +1,8 @@
 """aid tables: terms, lists and entries, payment batches, payments (with the statistics' covering indexes), reversals
 
-Revision ID: af8ce5433e96
+Revision ID: e7e5f8c25832
 Revises: 436072cd1ef6
-Create Date: 2026-11-30 10:33:31.430772
+Create Date: 2026-11-30 10:35:51.649888
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'af8ce5433e96'
+revision = 'e7e5f8c25832'
 down_revision = '436072cd1ef6'
 branch_labels = None
 depends_on = None
@@ -123,8 +123,9 @@ def upgrade():
     with op.batch_alter_table('aid_payment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_aid_payment_batch_id'), ['batch_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_aid_payment_child_id'), ['child_id'], unique=False)
-        batch_op.create_index('ix_aid_payment_report', ['scheme_code', 'stage', 'child_id', 'term_id', 'amount_fen', 'is_poverty', 'is_dibao', 'is_tekun', 'is_orphan', 'is_disabled'], unique=False)
+        batch_op.create_index('ix_aid_payment_report', ['scheme_code', 'stage', 'is_poverty', 'is_dibao', 'is_tekun', 'is_orphan', 'is_disabled', 'term_id', 'amount_fen'], unique=False)
         batch_op.create_index('ix_aid_payment_scheme_child', ['scheme_code', 'child_id', 'term_id'], unique=False)
+        batch_op.create_index('ix_aid_payment_stage_child', ['scheme_code', 'stage', 'child_id', 'term_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_aid_payment_term_id'), ['term_id'], unique=False)
 
     op.create_table('aid_payment_reversal',
@@ -146,6 +147,7 @@ def downgrade():
     op.drop_table('aid_payment_reversal')
     with op.batch_alter_table('aid_payment', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_aid_payment_term_id'))
+        batch_op.drop_index('ix_aid_payment_stage_child')
         batch_op.drop_index('ix_aid_payment_scheme_child')
         batch_op.drop_index('ix_aid_payment_report')
         batch_op.drop_index(batch_op.f('ix_aid_payment_child_id'))
