@@ -45,6 +45,8 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/import_roster.py
 	$(BIN)/python bench/print_letters.py
+	$(BIN)/python bench/aid_propose.py
+	$(BIN)/python bench/aid_stats.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
