@@ -155,7 +155,8 @@ class Payment(db.Model):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    #: Indexed by the unique constraint (child_id leads it).
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"))
     scheme_code: Mapped[str] = mapped_column(sa.String(64))
     term_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_term.id"), index=True)
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))

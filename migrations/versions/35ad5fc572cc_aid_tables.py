@@ -1,8 +1,8 @@
 """aid tables: terms, lists and entries, payment batches, payments (with the statistics' covering indexes), reversals
 
-Revision ID: e7e5f8c25832
+Revision ID: 35ad5fc572cc
 Revises: 436072cd1ef6
-Create Date: 2026-11-30 10:35:51.649888
+Create Date: 2026-11-30 10:38:31.334811
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = 'e7e5f8c25832'
+revision = '35ad5fc572cc'
 down_revision = '436072cd1ef6'
 branch_labels = None
 depends_on = None
@@ -122,7 +122,6 @@ def upgrade():
     )
     with op.batch_alter_table('aid_payment', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_aid_payment_batch_id'), ['batch_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_aid_payment_child_id'), ['child_id'], unique=False)
         batch_op.create_index('ix_aid_payment_report', ['scheme_code', 'stage', 'is_poverty', 'is_dibao', 'is_tekun', 'is_orphan', 'is_disabled', 'term_id', 'amount_fen'], unique=False)
         batch_op.create_index('ix_aid_payment_scheme_child', ['scheme_code', 'child_id', 'term_id'], unique=False)
         batch_op.create_index('ix_aid_payment_stage_child', ['scheme_code', 'stage', 'child_id', 'term_id'], unique=False)
@@ -150,7 +149,6 @@ def downgrade():
         batch_op.drop_index('ix_aid_payment_stage_child')
         batch_op.drop_index('ix_aid_payment_scheme_child')
         batch_op.drop_index('ix_aid_payment_report')
-        batch_op.drop_index(batch_op.f('ix_aid_payment_child_id'))
         batch_op.drop_index(batch_op.f('ix_aid_payment_batch_id'))
 
     op.drop_table('aid_payment')
