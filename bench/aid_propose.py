@@ -34,6 +34,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,8 +63,8 @@ def build(folder: Path, children: int) -> None:
         db.create_all()
         from edu_guard.aid import services
 
-        services.add_term("2021-spring", __import__("datetime").date(2021, 3, 1),
-                          __import__("datetime").date(2021, 7, 9), 90)
+        services.add_term("2021-spring", date(2021, 3, 1),
+                          date(2021, 7, 9), 90)
         db.session.commit()
     with open(ROOT / "edu_guard" / "demo" / "county_2021" / "schools.csv", encoding="utf-8-sig", newline="") as fh:
         schools = [(r["学校标识码"], r["学校名称"], r["学段"]) for r in csv.DictReader(fh)]

@@ -14,8 +14,8 @@ Rules (DOMAIN.md 2, SPEC 2.3):
 - the stage is the school's, or the grade's in a 九年一贯制/完全中学 school
   (:func:`~edu_guard.schemes.base.stage_of`).
 
-Everything is read with a handful of whole-table queries (no per-child query), so a
-county of 100,000 pupils is read in about a second.
+Everything is read with a handful of whole-table queries (no per-child query): a
+county of 100,000 pupils is read in under 3 s (``bench/aid_propose.py``).
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from edu_guard.aid import eligibility
 from edu_guard.aid.models import (
     CHANNELS,
+    LIST_STATES,
     AidList,
     AidListEntry,
     Payment,
@@ -218,8 +219,6 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
 
 
 def _check_state(aid_list: AidList, *states: str) -> None:
-    from edu_guard.aid.models import LIST_STATES
-
     if aid_list.state not in states:
         raise AidError(f"名单当前为“{LIST_STATES[aid_list.state]}”，不能办理此操作")
 
