@@ -66,6 +66,7 @@ def build(folder: Path, children: int) -> None:
         services.add_term("2021-spring", date(2021, 3, 1),
                           date(2021, 7, 9), 90)
         db.session.commit()
+        db.engine.dispose()
     with open(ROOT / "edu_guard" / "demo" / "county_2021" / "schools.csv", encoding="utf-8-sig", newline="") as fh:
         schools = [(r["学校标识码"], r["学校名称"], r["学段"]) for r in csv.DictReader(fh)]
     schools += [("2153289001", "景洪市第三中学", "高中"), ("2153289002", "西双版纳职业技术学校", "中职")]
@@ -102,6 +103,7 @@ def build(folder: Path, children: int) -> None:
                     "VALUES (?, ?, ?, ?, 'bench', 0)", statuses)
     con.commit()
     con.execute("ANALYZE")
+    con.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # the file is copied: nothing may stay in the WAL
     con.close()
 
 
@@ -171,8 +173,10 @@ def phase(folder: Path, name: str) -> dict:
 
 
 def measure(folder: Path, name: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", name, "--folder", str(folder)], check=True,
+    out = subprocess.run([sys.executable, __file__, "--phase", name, "--folder", str(folder)],
                          capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        sys.exit(f"phase {name} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

@@ -148,8 +148,10 @@ def phase(folder: Path, name: str) -> dict:
 
 
 def measure(folder: Path, name: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", name, "--folder", str(folder)], check=True,
+    out = subprocess.run([sys.executable, __file__, "--phase", name, "--folder", str(folder)],
                          capture_output=True, text=True, cwd=ROOT)
+    if out.returncode:
+        sys.exit(f"phase {name} failed:\n{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
