@@ -269,3 +269,29 @@ def test_year_persons_after_reversals(county, spring, pupils, today_is):
     term = stats.report([spring])["schemes"][0]
     assert (term["person_times"], term["persons"]) == (len(hardship) - 2, len(hardship) - 2)
     assert sum(v["person_times"] for v in term["by_stage"][0]["breakdown"].values()) >= term["by_stage"][0]["person_times"]
+
+
+def test_three_schemes_report_lines(county, spring, pupils, today_is):
+    """compulsory_living, nutrition and minority_allowance approved for the whole county:
+    every line worked out from the sample files."""
+    for code in ("compulsory_living", "nutrition", "minority_allowance"):
+        services.propose(spring, code)
+    db.session.commit()
+    for code in ("compulsory_living", "nutrition", "minority_allowance"):
+        approve_all(spring, code, today_is)
+    small = {"独龙族", "德昂族", "基诺族", "怒族", "阿昌族", "普米族", "布朗族", "景颇族"}
+
+    def line(name, paid):
+        poverty = [(p, a) for p, a in paid if p.kinds & {"脱贫户", "监测户"}]
+        return (f"发放{name}{len(paid)}人次{wan2(sum(a for _, a in paid))}万元，"
+                f"其中：脱贫家庭学生{len(poverty)}人次{wan2(sum(a for _, a in poverty))}万元")
+
+    everyone = list(pupils.values())
+    want = [
+        line("义务教育家庭经济困难学生生活补助",
+             [(p, HALF_YEAR[(p.stage, p.boarding)]) for p in everyone if p.kinds or p.disabled]),
+        line("农村义务教育学生营养改善计划膳食补助", [(p, D(4) * 90) for p in everyone]),
+        line("较少民族学生生活补助", [(p, D(500)) for p in everyone if p.ethnicity in small]),
+    ]
+    assert stats.report([spring])["lines"] == want
+    assert want[1] == "发放农村义务教育学生营养改善计划膳食补助1195人次43.02万元，其中：脱贫家庭学生237人次8.53万元"

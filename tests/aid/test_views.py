@@ -111,3 +111,27 @@ def test_notice_pdf_through_the_letters_renderer(county, spring, make_user, logi
     first = sorted(e.child.name for e in lst.entries if e.included)[0]
     assert "拟资助学生名单公示" in text and first in text
     assert lst.entries[0].child.id_number not in text
+
+
+def test_payments_page_is_scoped(county, spring, make_user, login, client, today_is):
+    from edu_guard.aid import services
+
+    services.propose(spring, "compulsory_living")
+    db.session.commit()
+    today_is(date(2021, 3, 10))
+    for lst in db.session.execute(sa.select(AidList)).scalars():
+        services.post(lst)
+    db.session.commit()
+    today_is(date(2021, 3, 18))
+    for lst in db.session.execute(sa.select(AidList)).scalars():
+        services.approve(lst)
+    db.session.commit()
+    school = db.session.execute(sa.select(School).where(School.code == "2153280177")).scalar_one()
+    own = db.session.scalar(sa.select(sa.func.count()).select_from(Payment).where(Payment.school_id == school.id))
+    login(make_user("school", school=school))
+    page = client.get("/aid/terms/2021-spring/payments").text
+    assert f"共 {own} 条" in page
+    assert "银行代发文件" not in page  # full ID numbers: bureau only
+    login(make_user("clerk"))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Payment))
+    assert f"共 {total} 条" in client.get("/aid/terms/2021-spring/payments").text
