@@ -63,6 +63,8 @@ def test_clerk_and_school_walk_a_list_to_payment(county, make_user, login, today
     assert re.search(rf"发放义务教育家庭经济困难学生生活补助{len(shown)}人次[\d.]+万元，其中：脱贫家庭学生\d+人次", report)
     assert "<svg" in report
     assert client.get("/aid/report.xlsx?term=2021-spring").data[:2] == b"PK"
+    assert "2021年春季学期" in client.get("/aid/report?year=2021").text
+    assert client.get("/aid/report.xlsx?term=&year=2021").data[:2] == b"PK"
     gaps = client.get("/aid/gaps?term=2021-spring").text
     assert "脱贫家庭（含监测对象）在读学生本学期未获资助" in gaps
 
