@@ -29,7 +29,7 @@ from edu_guard.aid.models import (
 )
 from edu_guard.auth import audit
 from edu_guard.db import db, utcnow
-from edu_guard.schemes.base import AidScheme
+from edu_guard.schemes.base import POVERTY_KINDS, AidScheme
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -371,7 +371,7 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
             "child_id": e.child_id, "scheme_code": aid_list.scheme_code, "term_id": aid_list.term_id,
             "school_id": aid_list.school_id, "stage": e.stage, "amount_fen": e.amount_fen, "tier": e.tier,
             "channel": channel, "account_masked": None, "batch_id": batch.id, "paid_on": on,
-            "is_poverty": bool(kinds & {"脱贫户", "监测户"}), "is_monitored": "监测户" in kinds,
+            "is_poverty": bool(kinds & POVERTY_KINDS), "is_monitored": "监测户" in kinds,
             "is_dibao": "低保" in kinds, "is_tekun": "特困" in kinds,
             "is_orphan": bool(kinds & {"孤儿", "事实无人抚养"}), "is_disabled": bool(e.disabled),
         })
