@@ -47,6 +47,8 @@ bench: setup
 	$(BIN)/python bench/print_letters.py
 	$(BIN)/python bench/homebound_compliance.py
 	$(BIN)/python bench/compare_household.py
+	$(BIN)/python bench/aid_propose.py
+	$(BIN)/python bench/aid_stats.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -111,6 +111,7 @@ def _select_locale() -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from edu_guard.aid.views import bp as aid_bp
     from edu_guard.auth.views import bp as auth_bp
     from edu_guard.cases.views import bp as cases_bp
     from edu_guard.homebound.views import bp as homebound_bp
@@ -119,7 +120,7 @@ def _register_blueprints(app: Flask) -> None:
     from edu_guard.registry.views import bp as registry_bp
     from edu_guard.reports.views import bp as reports_bp
 
-    for bp in (auth_bp, registry_bp, cases_bp, letters_bp, homebound_bp, comparisons_bp, reports_bp):
+    for bp in (auth_bp, registry_bp, cases_bp, letters_bp, aid_bp, homebound_bp, comparisons_bp, reports_bp):
         app.register_blueprint(bp)
     from edu_guard.plugins import contributions
 

@@ -105,6 +105,7 @@ def print_admin_login(instance: Path) -> None:
 
 
 def _add_feature_commands() -> None:
+    from edu_guard.aid.cli import aid_group
     from edu_guard.cases.cli import cases_group
     from edu_guard.homebound.cli import homebound_group
     from edu_guard.comparisons.cli import compare_group
@@ -121,6 +122,7 @@ def _add_feature_commands() -> None:
     cli.add_command(homebound_group)
     cli.add_command(compare_group)
     cli.add_command(report_group)
+    cli.add_command(aid_group)
 
 
 _add_feature_commands()

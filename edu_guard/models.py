@@ -22,3 +22,4 @@ from edu_guard.registry.models import (  # noqa: F401
     Township,
     Village,
 )
+from edu_guard.aid.models import AidList, AidListEntry, Payment, PaymentBatch, PaymentReversal, Term  # noqa: F401

@@ -56,6 +56,36 @@ def scope_schools(stmt: sa.Select, user: User | None) -> sa.Select:
     return stmt.where(sa.false())
 
 
+def scope_aid_lists(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(AidList)`` statement to the aid lists ``user`` may see: a
+    township user, the lists of the township's schools; a school user, the school's."""
+    from edu_guard.aid.models import AidList
+    from edu_guard.registry.models import School
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        return stmt.where(AidList.school_id.in_(sa.select(School.id).where(School.township_id == user.township_id)))
+    if user.role == "school":
+        return stmt.where(AidList.school_id == user.school_id)
+    return stmt.where(sa.false())
+
+
+def scope_payments(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(Payment)`` statement to the payments ``user`` may see (by the
+    paying school, as :func:`scope_aid_lists`)."""
+    from edu_guard.aid.models import Payment
+    from edu_guard.registry.models import School
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        return stmt.where(Payment.school_id.in_(sa.select(School.id).where(School.township_id == user.township_id)))
+    if user.role == "school":
+        return stmt.where(Payment.school_id == user.school_id)
+    return stmt.where(sa.false())
+
+
 def scope_placements(stmt: sa.Select, user: User | None) -> sa.Select:
     """Limit a ``select(HomeboundPlacement)`` statement to the 送教上门 placements
     ``user`` may see: a township user, those delivered by the township's schools or of

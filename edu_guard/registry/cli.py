@@ -127,12 +127,19 @@ def _echo_summary(result: ImportResult) -> None:
 def demo_command() -> None:
     """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
     脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
+    from edu_guard.aid.services import load_demo_term
+
     try:
         results = load_demo()
+        proposals = load_demo_term()
         db.session.commit()
     except BaseException:
         db.session.rollback()
         raise
+    if proposals:
+        made = [p for p in proposals if p.proposed]
+        click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
+            f"{p.scheme_code} {p.proposed}人" for p in made))
     if all(result is None for _, _, result in results):
         click.echo("示例县数据已载入过，本次未做任何更改。")
         return

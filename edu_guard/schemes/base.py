@@ -60,7 +60,7 @@ class TermInfo:
     school_days: int
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Candidate:
     """What a scheme may know of a child in a term: a plain snapshot, no ORM object.
 
@@ -94,7 +94,7 @@ class Candidate:
         return bool(self.family_kinds & POVERTY_KINDS)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """A scheme's answer for one child and term.
 

@@ -83,7 +83,7 @@ def test_import_unknown_kind(app, tmp_path):
     assert "pupils" in result.output
 
 
-def test_demo_loads_the_county_once(app):
+def test_demo_loads_the_county_once(app, demo_dir):
     first = invoke(app, "demo")
     assert first.exit_code == 0
     assert "roster_2021_spring.xlsx（学籍花名册）：共 1202 行；新增 1194，更新 0，未变 0，未导入 8" in first.output
@@ -92,6 +92,18 @@ def test_demo_loads_the_county_once(app):
         runs = db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one()
         children = db.session.execute(sa.select(sa.func.count()).select_from(Child)).scalar_one()
     assert (runs, children) == (6, 1195)
+    # The sample term is set up and every pupil still enrolled when it starts (all at
+    # 小学/初中 schools, every school a pilot by default) is proposed for the nutrition
+    # programme: not those whose 转出 before 1 March 2021 ended their enrollment.
+    import csv
+
+    with (demo_dir / "status_changes_2021.csv").open(encoding="utf-8-sig") as f:
+        gone = {r["身份证件号"] for r in csv.DictReader(f) if r["变动类型"] == "转出" and r["变动日期"] < "2021-03-01"}
+    with app.app_context():
+        gone_enrolled = db.session.scalar(sa.select(sa.func.count()).select_from(Child).where(Child.id_number.in_(gone)))
+    assert gone_enrolled == 6
+    assert "学期 2021-spring（2021年春季学期）已建立" in first.output
+    assert f"nutrition {children - gone_enrolled}人" in first.output
     second = invoke(app, "demo")
     assert second.exit_code == 0
     assert second.output.strip() == "示例县数据已载入过，本次未做任何更改。"

@@ -1,0 +1,271 @@
+"""``edu-guard aid …``: terms, proposing, posting and approving lists, the report, the
+应助尽助 check, reversals and the bank's payment workbook from the shell.
+
+Commands act as the bureau; ``--as USERNAME`` records a named user instead.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+import sqlalchemy as sa
+
+from edu_guard.aid import bank, gaps, services, stats
+from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch, yuan
+from edu_guard.cli_util import requires_init, user_by_name
+from edu_guard.db import db
+from edu_guard.registry.models import School
+from edu_guard.schemes.base import SchemeError
+
+aid_group = click.Group("aid", help="学生资助：学期、名单、公示、审批、发放、统计、应助尽助")
+terms_group = click.Group("terms", help="学期")
+aid_group.add_command(terms_group)
+
+date_type = click.DateTime(formats=["%Y-%m-%d"])
+as_option = click.option("--as", "username", default=None, help="以该用户身份办理（记入日志）")
+
+
+def _dump(obj) -> None:
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def _run(fn):
+    """Run ``fn``, commit once, or roll back and report the error."""
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except (services.AidError, SchemeError, ValueError) as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None
+
+
+def _term(code: str):
+    try:
+        return services.get_term(code)
+    except services.AidError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _lists(term, scheme_code: str | None, school: str | None, state: str | None = None) -> list[AidList]:
+    stmt = sa.select(AidList).join(School, School.id == AidList.school_id).where(AidList.term_id == term.id)
+    if scheme_code:
+        stmt = stmt.where(AidList.scheme_code == scheme_code)
+    if school:
+        stmt = stmt.where(sa.or_(School.code == school, School.name == school))
+    if state:
+        stmt = stmt.where(AidList.state == state)
+    return list(db.session.execute(stmt.order_by(AidList.scheme_code, School.code)).scalars())
+
+
+@terms_group.command("add")
+@click.argument("code")
+@click.option("--start", type=date_type, required=True, help="开学日期")
+@click.option("--end", type=date_type, required=True, help="学期结束日期")
+@click.option("--school-days", type=int, required=True, help="在校天数")
+@click.option("--name", default=None, help="名称（默认如 2021年春季学期）")
+@requires_init
+def terms_add(code, start, end, school_days, name):
+    """新增学期 CODE（如 2021-spring）。"""
+    term = _run(lambda: services.add_term(code, start.date(), end.date(), school_days, name))
+    click.echo(f"已新增学期 {term.code} {term.name}：{term.start} 至 {term.end}，在校 {term.school_days} 天")
+
+
+@terms_group.command("list")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def terms_list(as_json):
+    """列出学期。"""
+    from edu_guard.aid.models import Term
+
+    rows = [{"code": t.code, "name": t.name, "start": t.start, "end": t.end, "school_days": t.school_days}
+            for t in db.session.execute(sa.select(Term).order_by(Term.start)).scalars()]
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['code']:<14} {r['name']}  {r['start']} 至 {r['end']}  在校 {r['school_days']} 天")
+
+
+@aid_group.command("schemes")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def schemes_command(as_json):
+    """列出已启用的资助项目。"""
+    rows = [s.declaration() for s in services.schemes().values()]
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['code']:<28} {r['name']}（{'、'.join(r['stages'])}，{r['unit_label']}，{r['plugin']}）")
+
+
+@aid_group.command("propose")
+@click.option("--term", "term_code", required=True, help="学期代码")
+@click.option("--scheme", "scheme_codes", multiple=True, help="资助项目代码，可多次给出")
+@click.option("--all", "all_schemes", is_flag=True, help="全部已启用的资助项目")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def propose_command(term_code, scheme_codes, all_schemes, as_json):
+    """为学期生成各校拟资助名单。"""
+    from edu_guard.aid import eligibility
+
+    term = _term(term_code)
+    codes = list(services.schemes()) if all_schemes else list(scheme_codes)
+    if not codes:
+        raise click.ClickException("请用 --scheme 指定资助项目，或用 --all")
+
+    def run():
+        cands = eligibility.candidates(eligibility.term_info(term))
+        return [services.propose(term, code, candidates=cands) for code in codes]
+
+    results = _run(run)
+    rows = [{"scheme": r.scheme_code, "lists": r.lists, "proposed": r.proposed, "refused": r.refused,
+             "amount_yuan": str(r.amount), "skipped_schools": r.skipped_schools} for r in results]
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['scheme']}: {r['lists']} 份名单，拟资助 {r['proposed']} 人，金额 {r['amount_yuan']} 元"
+                   + (f"，互斥未列入 {r['refused']} 人" if r["refused"] else "")
+                   + (f"；已有名单未重新生成：{'、'.join(r['skipped_schools'])}" if r["skipped_schools"] else ""))
+
+
+@aid_group.command("lists")
+@click.option("--term", "term_code", required=True, help="学期代码")
+@click.option("--scheme", "scheme_code", default=None, help="资助项目代码")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def lists_command(term_code, scheme_code, as_json):
+    """列出学期的名单及状态。"""
+    term = _term(term_code)
+    rows = []
+    for lst in _lists(term, scheme_code, None):
+        s = services.list_summary(lst)
+        rows.append({"id": lst.id, "scheme": lst.scheme_code, "school": lst.school.name, "state": lst.state,
+                     "included": s["included"], "removed": s["removed"], "amount_yuan": str(s["amount"]),
+                     "posted_on": lst.posted_on, "posting_ends_on": lst.posting_ends_on})
+    if as_json:
+        _dump(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>5} {r['scheme']:<24} {r['school']:<12} {LIST_STATES[r['state']]} "
+                   f"{r['included']} 人 {r['amount_yuan']} 元")
+
+
+@aid_group.command("post")
+@click.option("--term", "term_code", required=True, help="学期代码")
+@click.option("--scheme", "scheme_code", required=True, help="资助项目代码")
+@click.option("--school", default=None, help="只公示该校（标识码或名称）")
+@click.option("--on", "on", type=date_type, default=None, help="公示开始日期（默认今天）")
+@as_option
+@requires_init
+def post_command(term_code, scheme_code, school, on, username):
+    """公示待审核的名单（至少五个工作日）。"""
+    term = _term(term_code)
+    user = user_by_name(username)
+    lists = _lists(term, scheme_code, school, "proposed")
+    if not lists:
+        raise click.ClickException("没有待公示的名单")
+    _run(lambda: [services.post(lst, on=on.date() if on else None, user=user) for lst in lists])
+    for lst in lists:
+        click.echo(f"{lst.school.name}：公示 {lst.posted_on} 至 {lst.posting_ends_on}")
+
+
+@aid_group.command("approve")
+@click.option("--term", "term_code", required=True, help="学期代码")
+@click.option("--scheme", "scheme_code", required=True, help="资助项目代码")
+@click.option("--school", default=None, help="只审批该校（标识码或名称）")
+@click.option("--on", "on", type=date_type, default=None, help="发放日期（默认今天，须在公示期满后）")
+@click.option("--channel", type=click.Choice(["bank", "social_card", "in_kind"]), default="bank", show_default=True)
+@as_option
+@requires_init
+def approve_command(term_code, scheme_code, school, on, channel, username):
+    """审批公示期满的名单并生成发放批次。"""
+    term = _term(term_code)
+    user = user_by_name(username)
+    lists = _lists(term, scheme_code, school, "posted")
+    if not lists:
+        raise click.ClickException("没有公示中的名单")
+    batches = _run(lambda: [services.approve(lst, on=on.date() if on else None, channel=channel, user=user)
+                            for lst in lists])
+    for batch in batches:
+        services.notify_batch(batch, user)
+        click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "
+                   f"{yuan(sum(p.amount_fen for p in batch.payments))} 元")
+
+
+@aid_group.command("reverse")
+@click.argument("payment_id", type=int)
+@click.option("--reason", required=True, help="冲正原因")
+@as_option
+@requires_init
+def reverse_command(payment_id, reason, username):
+    """冲正一笔发放（不删除，统计中剔除）。"""
+    payment = db.session.get(Payment, payment_id)
+    if payment is None:
+        raise click.ClickException(f"没有编号为 {payment_id} 的发放记录")
+    _run(lambda: services.reverse(payment, reason, user=user_by_name(username)))
+    click.echo(f"已冲正发放记录 {payment_id}（{payment.amount} 元）")
+
+
+@aid_group.command("report")
+@click.option("--term", "term_code", default=None, help="学期代码")
+@click.option("--year", type=int, default=None, help="年度（该年开学的各学期）")
+@click.option("--json", "as_json", is_flag=True, help="输出数据（JSON）")
+@click.option("--xlsx", "xlsx_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="另存 Excel 统计表（按学段和项目，万元四位小数）")
+@requires_init
+def report_command(term_code, year, as_json, xlsx_path):
+    """资助发放统计：按项目的人次、人数、金额（万元）及“其中”脱贫家庭学生。"""
+    try:
+        terms = stats.terms_for(term_code, year)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    data = stats.report(terms)
+    data["sections"] = stats.plugin_sections(data)
+    if xlsx_path:
+        xlsx_path.write_bytes(stats.workbook(terms))
+    if as_json:
+        _dump(data)
+        return
+    click.echo(f"{data['period']}学生资助发放情况：")
+    for line in data["lines"] or ["（尚无发放记录）"]:
+        click.echo(line)
+    for section in data["sections"]:
+        click.echo(section["title"])
+        for line in section["lines"]:
+            click.echo(line)
+    if xlsx_path:
+        click.echo(f"统计表已保存：{xlsx_path}")
+
+
+@aid_group.command("gaps")
+@click.option("--term", "term_code", required=True, help="学期代码")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+@requires_init
+def gaps_command(term_code, as_json):
+    """应助尽助核查：未获资助的脱贫家庭学生、学籍终止仍获资助、互斥项目重复享受。"""
+    found = gaps.check(_term(term_code))
+    if as_json:
+        _dump(found)
+        return
+    if not found:
+        click.echo("未发现问题。")
+    for g in found:
+        click.echo(f"[{g['kind_label']}] {g['name']} {g['id_number']} {g['school'] or ''}：{g['reason']}")
+
+
+@aid_group.command("export-batch")
+@click.argument("batch_id", type=int)
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出 .xlsx")
+@requires_init
+def export_batch_command(batch_id, out_path):
+    """导出发放批次的银行代发文件（Excel）。"""
+    batch = db.session.get(PaymentBatch, batch_id)
+    if batch is None:
+        raise click.ClickException(f"没有编号为 {batch_id} 的发放批次")
+    out_path.write_bytes(bank.workbook(batch))
+    click.echo(f"已导出 {len(batch.payments)} 笔：{out_path}")

@@ -1,0 +1,204 @@
+"""Student-aid models (学生资助): terms (学期), per-school lists (资助名单) and their
+entries, payment batches (发放批次), payments (发放记录) and reversals (冲正).
+
+Money is stored as integer fen (分) and handled as ``Decimal`` yuan in code; the two
+are converted only by :func:`fen` and :func:`yuan`.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from edu_guard.db import TimestampMixin, db, utcnow
+
+#: States of a list: proposed by the system and reviewed by the school → posted
+#: publicly (公示) → approved by the bureau (payments made).
+LIST_STATES = {"proposed": "待审核", "posted": "公示中", "approved": "已审批"}
+
+#: Payment channels (发放渠道).
+CHANNELS = {"bank": "银行卡", "social_card": "社会保障卡", "in_kind": "实物（膳食）"}
+
+#: The 其中 flags a payment keeps of the child's family statuses at approval
+#: (DOMAIN.md 2 "How aid is reported"), so the statistics need no joins.
+FLAG_COLUMNS = ("is_poverty", "is_monitored", "is_dibao", "is_tekun", "is_orphan", "is_disabled")
+
+
+def fen(amount: Decimal | str | int) -> int:
+    """Return ``amount`` yuan as integer fen, rounded half up to the fen."""
+    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
+
+
+def yuan(amount_fen: int | None) -> Decimal:
+    """Return integer fen as ``Decimal`` yuan with two decimals."""
+    return (Decimal(amount_fen or 0) / 100).quantize(Decimal("0.01"))
+
+
+class Term(db.Model):
+    """A term (学期) with its dates and the number of school days (在校天数)."""
+
+    __tablename__ = "aid_term"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: ``2021-spring`` / ``2021-autumn``.
+    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    #: ``2021年春季学期``.
+    name: Mapped[str] = mapped_column(sa.String(32))
+    start: Mapped[date] = mapped_column(sa.Date)
+    end: Mapped[date] = mapped_column(sa.Date)
+    school_days: Mapped[int] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    @property
+    def year(self) -> int:
+        """The calendar year the term starts in."""
+        return self.start.year
+
+
+class AidList(TimestampMixin, db.Model):
+    """A school's list (资助名单) for one term and scheme: proposed, reviewed by the
+    school, posted publicly (公示) for at least five working days, approved by the bureau
+    (《学生资助资金管理办法》财教〔2021〕310号)."""
+
+    __tablename__ = "aid_list"
+    __table_args__ = (sa.UniqueConstraint("term_id", "scheme_code", "school_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_term.id"), index=True)
+    scheme_code: Mapped[str] = mapped_column(sa.String(64))
+    school_id: Mapped[int] = mapped_column(sa.ForeignKey("school.id"), index=True)
+    #: One of LIST_STATES.
+    state: Mapped[str] = mapped_column(sa.String(16), default="proposed")
+    posted_on: Mapped[date | None] = mapped_column(sa.Date)
+    #: Last day of the posting period (公示期); approval only after it.
+    posting_ends_on: Mapped[date | None] = mapped_column(sa.Date)
+    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    version: Mapped[int] = mapped_column(default=1)
+
+    term: Mapped[Term] = relationship()
+    school: Mapped["School"] = relationship()  # noqa: F821
+    entries: Mapped[list[AidListEntry]] = relationship(
+        back_populates="aid_list", cascade="all, delete-orphan", order_by="AidListEntry.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class AidListEntry(db.Model):
+    """A child on a list (名单条目) with the amount, tier and reason the scheme gave; the
+    school includes or removes it with a reason."""
+
+    __tablename__ = "aid_list_entry"
+    __table_args__ = (sa.UniqueConstraint("list_id", "child_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_list.id"), index=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    tier: Mapped[str | None] = mapped_column(sa.String(32))
+    reason: Mapped[str] = mapped_column(sa.String(255))
+    #: The child's stage in the term (for the tables by stage).
+    stage: Mapped[str] = mapped_column(sa.String(8))
+    #: The family statuses valid in the term, ``、``-joined (copied to the payment).
+    family_kinds: Mapped[str] = mapped_column(sa.String(64), default="")
+    disabled: Mapped[bool] = mapped_column(default=False)
+    included: Mapped[bool] = mapped_column(default=True)
+    #: Added by the school rather than proposed.
+    added_by_school: Mapped[bool] = mapped_column(default=False)
+    review_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+
+    aid_list: Mapped[AidList] = relationship(back_populates="entries")
+    child: Mapped["Child"] = relationship()  # noqa: F821
+
+
+class PaymentBatch(db.Model):
+    """A payment batch (发放批次): the payments made by approving one list."""
+
+    __tablename__ = "aid_payment_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    term_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_term.id"), index=True)
+    scheme_code: Mapped[str] = mapped_column(sa.String(64))
+    list_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aid_list.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(sa.Date)
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    term: Mapped[Term] = relationship()
+    aid_list: Mapped[AidList | None] = relationship()
+    payments: Mapped[list[Payment]] = relationship(back_populates="batch", order_by="Payment.id")
+
+
+class Payment(db.Model):
+    """A payment (发放记录): one per child, scheme and term, enforced by the database.
+
+    The 其中 flags are the child's family statuses at approval time (DOMAIN.md 2).
+    """
+
+    __tablename__ = "aid_payment"
+    __table_args__ = (
+        sa.UniqueConstraint("child_id", "scheme_code", "term_id"),
+        # Covering indexes of the statistics (edu_guard.aid.stats), read in order so that
+        # the database neither sorts the payments nor visits the table: sums grouped by
+        # scheme, stage and the 其中 flags; distinct children by scheme and stage, and
+        # by scheme.
+        sa.Index("ix_aid_payment_report", "scheme_code", "stage", "is_poverty", "is_dibao", "is_tekun", "is_orphan",
+                 "is_disabled", "term_id", "amount_fen"),
+        sa.Index("ix_aid_payment_stage_child", "scheme_code", "stage", "child_id", "term_id"),
+        sa.Index("ix_aid_payment_scheme_child", "scheme_code", "child_id", "term_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Indexed by the unique constraint (child_id leads it).
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"))
+    scheme_code: Mapped[str] = mapped_column(sa.String(64))
+    term_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_term.id"), index=True)
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
+    stage: Mapped[str] = mapped_column(sa.String(8))
+    amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
+    tier: Mapped[str | None] = mapped_column(sa.String(32))
+    #: One of CHANNELS.
+    channel: Mapped[str] = mapped_column(sa.String(16), default="bank")
+    #: The account as shown (masked), never the full number.
+    account_masked: Mapped[str | None] = mapped_column(sa.String(32))
+    batch_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_payment_batch.id"), index=True)
+    paid_on: Mapped[date] = mapped_column(sa.Date)
+    #: 脱贫家庭 including monitored households (the "其中：脱贫家庭学生" line).
+    is_poverty: Mapped[bool] = mapped_column(default=False)
+    is_monitored: Mapped[bool] = mapped_column(default=False)
+    is_dibao: Mapped[bool] = mapped_column(default=False)
+    is_tekun: Mapped[bool] = mapped_column(default=False)
+    #: 孤儿 including 事实无人抚养.
+    is_orphan: Mapped[bool] = mapped_column(default=False)
+    is_disabled: Mapped[bool] = mapped_column(default=False)
+
+    batch: Mapped[PaymentBatch] = relationship(back_populates="payments")
+    child: Mapped["Child"] = relationship()  # noqa: F821
+    term: Mapped[Term] = relationship()
+    reversal: Mapped[PaymentReversal | None] = relationship(back_populates="payment")
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount in yuan."""
+        return yuan(self.amount_fen)
+
+
+class PaymentReversal(db.Model):
+    """A reversal (冲正) of a mistaken payment: one per payment; the payment stays and
+    drops out of the statistics."""
+
+    __tablename__ = "aid_payment_reversal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_payment.id"), unique=True)
+    reason: Mapped[str] = mapped_column(sa.String(255))
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    reversed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+
+    payment: Mapped[Payment] = relationship(back_populates="reversal")

@@ -1,0 +1,461 @@
+"""Student-aid services (学生资助): terms, proposing lists, the school's review, posting
+(公示), approval into payments, reversals. The only place that changes aid data: it
+adds and flushes, never commits (the view or CLI commits once, then calls
+:func:`notify_batch`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from flask import current_app
+from sqlalchemy.orm.exc import StaleDataError
+
+from edu_guard.aid import eligibility
+from edu_guard.aid.models import (
+    CHANNELS,
+    LIST_STATES,
+    AidList,
+    AidListEntry,
+    Payment,
+    PaymentBatch,
+    PaymentReversal,
+    Term,
+    fen,
+    yuan,
+)
+from edu_guard.auth import audit
+from edu_guard.db import db, utcnow
+from edu_guard.schemes.base import POVERTY_KINDS, AidScheme
+
+TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
+
+
+class AidError(ValueError):
+    """An aid action that is not allowed now (message in Chinese, for the user)."""
+
+
+def today() -> date:
+    """Today, from the one place tests set it (:func:`edu_guard.cases.services.today`)."""
+    from edu_guard.cases import services as case_services
+
+    return case_services.today()
+
+
+# --- terms --------------------------------------------------------------------------
+
+
+def add_term(code: str, start: date, end: date, school_days: int, name: str | None = None) -> Term:
+    """Create a term (学期).
+
+    :param code: ``YYYY-spring`` or ``YYYY-autumn``.
+    :param school_days: days of teaching (营养改善计划 pays per school day), > 0.
+    :raises AidError: a bad code, dates in the wrong order, or a code already used.
+    """
+    year, _, season = code.partition("-")
+    if not (year.isdigit() and len(year) == 4 and season in TERM_SEASONS):
+        raise AidError(f"学期代码“{code}”应形如 2021-spring 或 2021-autumn")
+    if end <= start:
+        raise AidError("学期结束日期应晚于开始日期")
+    if school_days <= 0 or school_days > (end - start).days + 1:
+        raise AidError(f"在校天数 {school_days} 不在 1 至学期天数之间")
+    if db.session.execute(sa.select(Term.id).where(Term.code == code)).first():
+        raise AidError(f"学期 {code} 已存在")
+    term = Term(code=code, name=name or f"{year}年{TERM_SEASONS[season]}", start=start, end=end, school_days=school_days)
+    db.session.add(term)
+    db.session.flush()
+    return term
+
+
+def get_term(code: str) -> Term:
+    """Return the term with ``code``.
+
+    :raises AidError: no such term.
+    """
+    term = db.session.execute(sa.select(Term).where(Term.code == code)).scalar_one_or_none()
+    if term is None:
+        raise AidError(f"没有学期 {code}")
+    return term
+
+
+# --- schemes ------------------------------------------------------------------------
+
+
+def schemes() -> dict[str, AidScheme]:
+    """The schemes of every enabled plugin, by code."""
+    from edu_guard.plugins import contributions
+
+    return contributions().schemes
+
+
+def scheme(code: str) -> AidScheme:
+    """Return the scheme ``code``.
+
+    :raises AidError: no enabled plugin provides it.
+    """
+    found = schemes().get(code)
+    if found is None:
+        raise AidError(f"没有资助项目 {code}（插件未启用？）")
+    return found
+
+
+def exclusive_with(code: str) -> set[str]:
+    """Codes of the schemes a child may not be paid together with ``code`` in a term:
+    either side's ``excludes`` counts."""
+    all_schemes = schemes()
+    own = set(all_schemes[code].excludes) if code in all_schemes else set()
+    return own | {c for c, s in all_schemes.items() if code in s.excludes}
+
+
+def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
+    """Child id → the excluded scheme code the child is already paid or proposed in."""
+    if not codes:
+        return {}
+    taken: dict[int, str] = {}
+    paid = sa.select(Payment.child_id, Payment.scheme_code).where(
+        Payment.term_id == term.id, Payment.scheme_code.in_(codes), Payment.id.not_in(sa.select(PaymentReversal.payment_id))
+    )
+    proposed = (
+        sa.select(AidListEntry.child_id, AidList.scheme_code)
+        .join(AidList, AidList.id == AidListEntry.list_id)
+        .where(AidList.term_id == term.id, AidList.scheme_code.in_(codes), AidListEntry.included.is_(True))
+    )
+    for child_id, code in [*db.session.execute(paid), *db.session.execute(proposed)]:
+        taken.setdefault(child_id, code)
+    return taken
+
+
+# --- proposing ----------------------------------------------------------------------
+
+
+@dataclass
+class Proposal:
+    """What :func:`propose` did: lists created, children proposed and refused."""
+
+    scheme_code: str
+    lists: int = 0
+    proposed: int = 0
+    refused: int = 0
+    amount: Decimal = Decimal("0.00")
+    skipped_schools: list[str] = field(default_factory=list)
+
+
+def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSet | None = None, user=None) -> Proposal:
+    """Propose the eligible children of a term for a scheme: one list per school, each
+    entry with the scheme's amount, tier and reason.
+
+    A child already paid or proposed (included) in a scheme this one excludes, in either
+    direction, is put on the list but not included, with the reason. Schools that
+    already have a list for the term and scheme are left as they are.
+
+    :param candidates: the term's candidates, to share one reading between schemes.
+    :return: a :class:`Proposal`.
+    :raises AidError: unknown scheme.
+    :raises SchemeError: the scheme has no standard for the term.
+    """
+    sch = scheme(scheme_code)
+    info = eligibility.term_info(term)
+    cands = candidates or eligibility.candidates(info)
+    existing = set(
+        db.session.execute(
+            sa.select(AidList.school_id).where(AidList.term_id == term.id, AidList.scheme_code == scheme_code)
+        ).scalars()
+    )
+    taken = _taken_elsewhere(term, exclusive_with(scheme_code))
+    names = schemes()
+    by_school: dict[int, list[dict]] = {}
+    result = Proposal(scheme_code)
+    skipped = set()
+    for c in cands.candidates.values():
+        decision = sch.decide(c, info)
+        if not decision.eligible:
+            continue
+        school_id = cands.school_ids[c.school_code]
+        if school_id in existing:
+            skipped.add(c.school_name)
+            continue
+        other = taken.get(c.child_id)
+        entry = {
+            "child_id": c.child_id,
+            "amount_fen": fen(decision.amount),
+            "tier": decision.tier,
+            "reason": decision.reason[:255],
+            "stage": c.stage,
+            "family_kinds": "、".join(sorted(c.family_kinds)),
+            "disabled": c.disabled,
+            "included": other is None,
+            "added_by_school": False,
+            "review_reason": None if other is None else f"已列入互斥项目“{names[other].name if other in names else other}”",
+        }
+        by_school.setdefault(school_id, []).append(entry)
+        if other is None:
+            result.proposed += 1
+            result.amount += decision.amount
+        else:
+            result.refused += 1
+    now = utcnow()
+    lists = []
+    for school_id in sorted(by_school):
+        lists.append(AidList(term_id=term.id, scheme_code=scheme_code, school_id=school_id, state="proposed",
+                             created_at=now, updated_at=now))
+    db.session.add_all(lists)
+    db.session.flush()
+    from edu_guard.registry.importers import bulk_insert
+
+    rows = []
+    for aid_list in lists:
+        for entry in by_school[aid_list.school_id]:
+            rows.append({"list_id": aid_list.id, **entry})
+    bulk_insert(AidListEntry, rows)
+    result.lists = len(lists)
+    result.skipped_schools = sorted(skipped)
+    return result
+
+
+# --- review by the school -----------------------------------------------------------
+
+
+#: The sample county's term: 2021年春季学期, 1 March to 9 July 2021, 90 school days.
+DEMO_TERM = ("2021-spring", date(2021, 3, 1), date(2021, 7, 9), 90)
+
+
+def load_demo_term(user=None) -> list[Proposal] | None:
+    """Add the sample county's term (:data:`DEMO_TERM`) and propose every enabled scheme
+    for it, so the aid pages start with lists to review; flush, never commit.
+
+    :return: the proposals, or ``None`` when the term exists already (nothing changed).
+    """
+    code, start, end, days = DEMO_TERM
+    if db.session.execute(sa.select(Term.id).where(Term.code == code)).first():
+        return None
+    term = add_term(code, start, end, days)
+    cands = eligibility.candidates(eligibility.term_info(term))
+    return [propose(term, c, candidates=cands, user=user) for c in schemes()]
+
+
+def _check_state(aid_list: AidList, *states: str) -> None:
+    if aid_list.state not in states:
+        raise AidError(f"名单当前为“{LIST_STATES[aid_list.state]}”，不能办理此操作")
+
+
+def _reason(reason: str | None) -> str:
+    reason = (reason or "").strip()
+    if not reason:
+        raise AidError("请填写理由")
+    return reason[:255]
+
+
+def set_included(entry: AidListEntry, included: bool, reason: str, user=None) -> AidListEntry:
+    """The school keeps or removes a proposed child, with a reason.
+
+    :raises AidError: no reason, or the list is no longer under review; including a
+        child already in an excluded scheme.
+    """
+    _check_state(entry.aid_list, "proposed")
+    reason = _reason(reason)
+    if included:
+        lst = entry.aid_list
+        other = _taken_elsewhere(lst.term, exclusive_with(lst.scheme_code)).get(entry.child_id)
+        if other is not None:
+            raise AidError(f"该生已列入互斥项目 {other}，不能同时资助")
+    before = audit.snapshot(entry, ["included", "review_reason"])
+    entry.included = included
+    entry.review_reason = reason
+    entry.reviewed_by_id = audit.acting_user_id(user)
+    entry.reviewed_at = utcnow()
+    entry.aid_list.updated_at = utcnow()
+    db.session.flush()
+    audit.record("review", entry, before=before, after=audit.snapshot(entry, ["included", "review_reason"]), user=user)
+    return entry
+
+
+def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
+    """The school adds a child the system did not propose, with a reason.
+
+    The amount and tier are the scheme's when the scheme finds the child eligible;
+    otherwise ``amount`` (yuan) must be given.
+
+    :raises AidError: the child is not enrolled at the list's school during the term, is
+        already on the list, is in an excluded scheme, or no amount can be set.
+    """
+    _check_state(aid_list, "proposed")
+    reason = _reason(reason)
+    info = eligibility.term_info(aid_list.term)
+    cands = eligibility.candidates(info, child_ids=[child_id])
+    c = cands.candidates.get(child_id)
+    if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
+        raise AidError("该生本学期不在本校在读，不能列入本校名单")
+    if any(e.child_id == child_id for e in aid_list.entries):
+        raise AidError("该生已在名单上")
+    other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)
+    if other is not None:
+        raise AidError(f"该生已列入互斥项目 {other}，不能同时资助")
+    decision = scheme(aid_list.scheme_code).decide(c, info)
+    if decision.eligible:
+        value, tier = decision.amount, decision.tier
+    elif amount not in (None, ""):
+        try:
+            value, tier = Decimal(str(amount)), None
+        except ArithmeticError:
+            raise AidError(f"金额“{amount}”不是数字") from None
+        if value <= 0:
+            raise AidError("金额应大于零")
+    else:
+        raise AidError(f"系统判定不符合（{decision.reason}）；如确需资助请填写金额")
+    entry = AidListEntry(
+        child_id=child_id, amount_fen=fen(value), tier=tier, reason=(decision.reason if decision.eligible else "学校增补")[:255],
+        stage=c.stage, family_kinds="、".join(sorted(c.family_kinds)), disabled=c.disabled, included=True,
+        added_by_school=True, review_reason=reason, reviewed_by_id=audit.acting_user_id(user), reviewed_at=utcnow(),
+    )
+    aid_list.entries.append(entry)
+    aid_list.updated_at = utcnow()
+    db.session.flush()
+    audit.record("create", entry, user=user)
+    return entry
+
+
+# --- posting and approval -----------------------------------------------------------
+
+
+def posting_days() -> int:
+    """Working days of the posting period (``EDU_GUARD_AID_POSTING_DAYS``, at least 5)."""
+    return max(5, int(current_app.config.get("EDU_GUARD_AID_POSTING_DAYS") or 5))
+
+
+def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
+    """Post the reviewed list publicly (公示) from ``on`` (today by default) for
+    :func:`posting_days` working days (《学生资助资金管理办法》: at least five working days).
+
+    :raises AidError: the list is not under review or has nobody included.
+    """
+    from edu_guard.cases.deadlines import add_working_days
+
+    _check_state(aid_list, "proposed")
+    if not any(e.included for e in aid_list.entries):
+        raise AidError("名单上没有拟资助的学生，无需公示")
+    on = on or today()
+    before = audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"])
+    aid_list.state = "posted"
+    aid_list.posted_on = on
+    aid_list.posting_ends_on = add_working_days(on, posting_days()).day
+    db.session.flush()
+    audit.record("post", aid_list, before=before, after=audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"]), user=user)
+    return aid_list
+
+
+def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank", user=None) -> PaymentBatch:
+    """Approve a posted list after its posting period and pay every included child.
+
+    Payments are inserted with ``ON CONFLICT (child_id, scheme_code, term_id) DO
+    NOTHING`` so that a child already paid for the scheme and term (another list, a
+    concurrent approval) is never paid twice; the list's version column makes a second,
+    concurrent approval of the same list fail instead of making a second batch. A child
+    paid in a scheme this one excludes is not paid. One summary audit row is written per
+    batch (not one per payment).
+
+    :param on: the payment date (today by default); it and today must be after the
+        posting period.
+    :return: the new :class:`PaymentBatch` (its ``payments`` are the ones made now).
+    :raises AidError: the list is not posted, the posting period has not ended, or the
+        list was approved meanwhile.
+    """
+    _check_state(aid_list, "posted")
+    on = on or today()
+    if channel not in CHANNELS:
+        raise AidError(f"发放渠道应为 {', '.join(CHANNELS)}")
+    if aid_list.posting_ends_on is None or min(on, today()) <= aid_list.posting_ends_on:
+        raise AidError(f"公示期至 {aid_list.posting_ends_on} 结束，公示期满后方可审批")
+    aid_list.state = "approved"
+    aid_list.approved_at = utcnow()
+    aid_list.approved_by_id = audit.acting_user_id(user)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise AidError("名单已被他人审批或修改，请刷新后重试") from None
+    batch = PaymentBatch(term_id=aid_list.term_id, scheme_code=aid_list.scheme_code, list_id=aid_list.id, paid_on=on,
+                         user_id=audit.acting_user_id(user))
+    db.session.add(batch)
+    db.session.flush()
+    taken = _paid_in(aid_list.term_id, exclusive_with(aid_list.scheme_code))
+    rows = []
+    for e in aid_list.entries:
+        if not e.included or e.child_id in taken:
+            continue
+        kinds = set(filter(None, e.family_kinds.split("、")))
+        rows.append({
+            "child_id": e.child_id, "scheme_code": aid_list.scheme_code, "term_id": aid_list.term_id,
+            "school_id": aid_list.school_id, "stage": e.stage, "amount_fen": e.amount_fen, "tier": e.tier,
+            "channel": channel, "account_masked": None, "batch_id": batch.id, "paid_on": on,
+            "is_poverty": bool(kinds & POVERTY_KINDS), "is_monitored": "监测户" in kinds,
+            "is_dibao": "低保" in kinds, "is_tekun": "特困" in kinds,
+            "is_orphan": bool(kinds & {"孤儿", "事实无人抚养"}), "is_disabled": bool(e.disabled),
+        })
+    insert_ignoring_duplicates(rows)
+    db.session.expire(batch, ["payments"])
+    paid = batch.payments
+    audit.record("approve", batch, after={
+        "list_id": aid_list.id, "scheme_code": aid_list.scheme_code, "term_id": aid_list.term_id,
+        "payments": len(paid), "amount_fen": sum(p.amount_fen for p in paid),
+        "refused_exclusive": sorted(e.child_id for e in aid_list.entries if e.included and e.child_id in taken),
+    }, user=user)
+    return batch
+
+
+def insert_ignoring_duplicates(rows: list[dict]) -> None:
+    """Insert payment rows; a row whose (child, scheme, term) is already paid is skipped
+    by the database (``ON CONFLICT DO NOTHING``: SQLite and PostgreSQL)."""
+    if not rows:
+        return
+    dialect = db.session.connection().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - the two supported databases
+        raise AidError(f"不支持的数据库 {dialect}")
+    stmt = insert(Payment.__table__).on_conflict_do_nothing(index_elements=["child_id", "scheme_code", "term_id"])
+    db.session.execute(stmt, rows)
+
+
+def _paid_in(term_id: int, codes: set[str]) -> set[int]:
+    if not codes:
+        return set()
+    stmt = sa.select(Payment.child_id).where(
+        Payment.term_id == term_id, Payment.scheme_code.in_(codes), Payment.id.not_in(sa.select(PaymentReversal.payment_id))
+    )
+    return set(db.session.execute(stmt).scalars())
+
+
+def reverse(payment: Payment, reason: str, *, user=None) -> PaymentReversal:
+    """Reverse a mistaken payment (冲正): the payment stays, a reversal record is added
+    and the payment drops out of the statistics.
+
+    :raises AidError: no reason, or the payment was reversed already.
+    """
+    reason = _reason(reason)
+    if payment.reversal is not None:
+        raise AidError("该笔发放已冲正")
+    rev = PaymentReversal(payment=payment, reason=reason, user_id=audit.acting_user_id(user))
+    db.session.add(rev)
+    db.session.flush()
+    audit.record("reverse", payment, before=None, after={"reversal_id": rev.id, "reason": reason,
+                                                            "amount_fen": payment.amount_fen}, user=user)
+    return rev
+
+
+def notify_batch(batch: PaymentBatch, user=None) -> None:
+    """Call the ``payment_batch_approved`` hook AFTER the commit; a failing notifier is
+    logged and never undoes the payments."""
+    from edu_guard.plugins import manager, notify
+
+    notify(manager(), "payment_batch_approved", batch=batch, user=user)
+
+
+def list_summary(aid_list: AidList) -> dict:
+    """Counts and amount of a list: ``{"included", "removed", "amount"}`` (yuan)."""
+    inc = [e for e in aid_list.entries if e.included]
+    return {"included": len(inc), "removed": len(aid_list.entries) - len(inc), "amount": yuan(sum(e.amount_fen for e in inc))}
+

@@ -1,0 +1,62 @@
+"""``edu-guard aid …`` end to end on the sample county."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import date
+from decimal import Decimal
+
+import openpyxl
+
+from edu_guard.cli import cli
+
+D = Decimal
+HALF_YEAR = {("小学", True): D("500"), ("初中", True): D("625"), ("小学", False): D("250"), ("初中", False): D("312.50")}
+
+
+def invoke(app, *args):
+    result = app.test_cli_runner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_term_propose_post_approve_report_gaps(app, county, pupils, tmp_path):
+    assert invoke(app, "aid", "terms", "add", "2021-spring", "--start", "2021-03-01", "--end", "2021-07-09",
+                  "--school-days", "90").exit_code == 0
+    out = invoke(app, "aid", "terms", "add", "2021-spring", "--start", "2021-03-01", "--end", "2021-07-09",
+                 "--school-days", "90")
+    assert out.exit_code == 1 and "已存在" in out.output
+    terms = json.loads(invoke(app, "aid", "terms", "list", "--json").output)
+    assert terms[0]["name"] == "2021年春季学期"
+    proposed = json.loads(invoke(app, "aid", "propose", "--term", "2021-spring", "--all", "--json").output)
+    by = {r["scheme"]: r for r in proposed}
+    hardship = [p for p in pupils.values() if p.kinds or p.disabled]
+    assert by["compulsory_living"]["proposed"] == len(hardship)
+    assert by["nutrition"]["proposed"] == len(pupils)
+    assert by["high_school_grant"]["proposed"] == 0
+    assert invoke(app, "aid", "post", "--term", "2021-spring", "--scheme", "compulsory_living", "--on", "2021-03-10").exit_code == 0
+    early = invoke(app, "aid", "approve", "--term", "2021-spring", "--scheme", "compulsory_living", "--on", "2021-03-17")
+    assert early.exit_code == 1 and "公示期满" in early.output
+    ok = invoke(app, "aid", "approve", "--term", "2021-spring", "--scheme", "compulsory_living", "--on", "2021-03-18")
+    assert ok.exit_code == 0, ok.output
+    text = invoke(app, "aid", "report", "--term", "2021-spring", "--xlsx", str(tmp_path / "t.xlsx")).output
+    total = sum(HALF_YEAR[(p.stage, p.boarding)] for p in hardship)
+    assert f"发放义务教育家庭经济困难学生生活补助{len(hardship)}人次{(total / 10000).quantize(D('0.01'))}万元" in text
+    data = json.loads(invoke(app, "aid", "report", "--term", "2021-spring", "--json").output)
+    assert data["schemes"][0]["persons"] == len(hardship)
+    assert openpyxl.load_workbook(tmp_path / "t.xlsx").active["A1"].value.startswith("2021年春季学期")
+    found = json.loads(invoke(app, "aid", "gaps", "--term", "2021-spring", "--json").output)
+    assert found == []  # every poverty pupil was paid
+    bank = tmp_path / "bank.xlsx"
+    assert invoke(app, "aid", "export-batch", "1", "--out", str(bank)).exit_code == 0
+    ws = openpyxl.load_workbook(io.BytesIO(bank.read_bytes())).active
+    last = [c.value for c in ws[ws.max_row]]
+    assert last[0] == "合计"
+    with app.app_context():
+        from edu_guard.aid.models import PaymentBatch
+        from edu_guard.db import db
+
+        batch = db.session.get(PaymentBatch, 1)
+        assert D(str(last[5])) == sum(p.amount for p in batch.payments)
+        assert ws.max_row == 2 + len(batch.payments) + 1
+        assert batch.paid_on == date(2021, 3, 18)
