@@ -9,7 +9,6 @@ from typing import Any, Mapping
 from flask import Flask, has_request_context, request
 from flask_babel import Babel
 from flask_login import LoginManager
-from flask_migrate import Migrate
 from flask_wtf.csrf import CSRFProtect
 
 from edu_guard import config as default_config
@@ -32,7 +31,22 @@ MIGRATIONS_DIR = _shipped("migrations")
 babel = Babel()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-migrate = Migrate()
+
+
+def init_migrations(app: Flask):
+    """Attach Flask-Migrate (Alembic) to ``app`` on first use; return its config
+    (``app.extensions["migrate"]``, with the ``directory`` of the migrations).
+
+    Importing Alembic costs 0.3–0.6 s, which every command and worker would otherwise
+    pay at start-up (bench/README.md, household comparison); only the ``db`` commands
+    (:class:`edu_guard.cli._Main` attaches it when ``edu-guard db …`` runs),
+    ``edu-guard init`` and the migration tests need it.
+    """
+    if "migrate" not in app.extensions:
+        from flask_migrate import Migrate
+
+        Migrate(app, db, directory=str(MIGRATIONS_DIR))
+    return app.extensions["migrate"]
 
 
 class NotInitialised(RuntimeError):
@@ -82,7 +96,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(MIGRATIONS_DIR))
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)

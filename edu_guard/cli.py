@@ -14,7 +14,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from edu_guard.app import NotInitialised, create_app
+from edu_guard.app import NotInitialised, create_app, init_migrations
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
@@ -59,7 +59,7 @@ def init_command(admin_name: str) -> None:
         )
         config_file.chmod(0o600)
         click.echo(f"已写入配置 {config_file}")
-    flask_migrate.upgrade(directory=current_app.extensions["migrate"].directory)
+    flask_migrate.upgrade(directory=init_migrations(current_app).directory)
     click.echo(f"数据库已迁移：{db.engine.url.render_as_string(hide_password=True)}")
 
     creds = instance / INITIAL_ADMIN_FILE
@@ -133,7 +133,17 @@ class _Main(FlaskGroup):
 
     def list_commands(self, ctx):
         # The same commands also hang under ``flask edu-guard``; do not list them twice.
-        return [name for name in super().list_commands(ctx) if name != cli.name]
+        return sorted({name for name in super().list_commands(ctx) if name != cli.name} | {"db"})
+
+    def get_command(self, ctx, name):
+        if name == "db":  # Flask-Migrate's group, imported only now (see init_migrations)
+            from flask.cli import ScriptInfo
+
+            init_migrations(ctx.ensure_object(ScriptInfo).load_app())
+            from flask_migrate.cli import db as db_group
+
+            return db_group
+        return super().get_command(ctx, name)
 
 
 main = _Main(create_app=_make_app, add_default_commands=True, add_version_option=False, help=cli.help)
