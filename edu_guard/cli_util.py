@@ -42,3 +42,24 @@ def user_by_name(username: str | None):
     if user is None:
         raise click.ClickException(f"没有用户 {username}")
     return user
+
+
+def dump_json(obj) -> None:
+    """Print ``obj`` as indented JSON, Chinese as is; dates and Decimals as strings."""
+    import json
+
+    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+
+
+def commit_or_fail(fn, *refusals: type[Exception]):
+    """Run ``fn`` (a service call), commit once and return its result; on one of the
+    ``refusals`` roll back and stop the command with the refusal's message (exit 1)."""
+    from edu_guard.db import db
+
+    try:
+        result = fn()
+        db.session.commit()
+        return result
+    except refusals as exc:
+        db.session.rollback()
+        raise click.ClickException(str(exc)) from None

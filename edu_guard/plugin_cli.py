@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from edu_guard.cli_util import requires_init
 
 
 def describe_plugins(app) -> list[dict]:

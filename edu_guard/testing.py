@@ -39,9 +39,8 @@ def database_url():
     engine.dispose()
 
 
-@pytest.fixture
-def app(tmp_path, database_url):
-    """A fresh app on an empty database with every table created; dropped afterwards."""
+def _fresh_app(folder: Path, database_url, **config):
+    """Build a test app in ``folder`` on the test database, with every table created."""
     from edu_guard import create_app
     from edu_guard.db import db
 
@@ -51,20 +50,34 @@ def app(tmp_path, database_url):
             "TESTING": True,
             "SECRET_KEY": "test-secret",
             "WTF_CSRF_ENABLED": False,
-            "INSTANCE_PATH": str(tmp_path / "instance"),
-            "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
+            "INSTANCE_PATH": str(folder / "instance"),
+            "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{folder / 'test.sqlite3'}",
             "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
+            **config,
         }
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     with app.app_context():
         db.drop_all()
         db.create_all()
-    yield app
+    return app
+
+
+def _drop(app) -> None:
+    from edu_guard.db import db
+
     with app.app_context():
         db.session.remove()
         db.drop_all()
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(tmp_path, database_url):
+    """A fresh app on an empty database with every table created; dropped afterwards."""
+    app = _fresh_app(tmp_path, database_url)
+    yield app
+    _drop(app)
 
 
 @pytest.fixture
@@ -123,41 +136,22 @@ def plugin_app(tmp_path, database_url):
 
     The built-in national schemes are always there, as in production.
     """
-    from edu_guard import create_app
-    from edu_guard.db import db
+    import itertools
 
-    made = []
-    url, engine_options = database_url
+    made, numbers = [], itertools.count()
 
     def make(plugins=(), settings=None, enabled=()):
         objects = [p if isinstance(p, tuple) else (p.__name__.rsplit(".", 1)[-1], p) for p in plugins]
-        folder = tmp_path / f"plugin_app{len(made)}"
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "test-secret",
-                "WTF_CSRF_ENABLED": False,
-                "INSTANCE_PATH": str(folder / "instance"),
-                "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{folder / 'test.sqlite3'}",
-                "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
-                "EDU_GUARD_PLUGINS": list(enabled),
-                "EDU_GUARD_PLUGIN_OBJECTS": objects,
-                "EDU_GUARD_PLUGIN_SETTINGS": dict(settings or {}),
-            }
-        )
-        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-        with app.app_context():
-            db.drop_all()
-            db.create_all()
+        folder = tmp_path / f"plugin_app{next(numbers)}"
+        folder.mkdir()
+        app = _fresh_app(folder, database_url, EDU_GUARD_PLUGINS=list(enabled), EDU_GUARD_PLUGIN_OBJECTS=objects,
+                         EDU_GUARD_PLUGIN_SETTINGS=dict(settings or {}))
         made.append(app)
         return app
 
     yield make
     for app in made:
-        with app.app_context():
-            db.session.remove()
-            db.drop_all()
-            db.engine.dispose()
+        _drop(app)
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ Commands act as the bureau; ``--as USERNAME`` records a named user instead.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -14,7 +13,7 @@ import sqlalchemy as sa
 
 from edu_guard.aid import bank, gaps, services, stats
 from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch, yuan
-from edu_guard.cli_util import requires_init, user_by_name
+from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
 from edu_guard.db import db
 from edu_guard.registry.models import School
 from edu_guard.schemes.base import SchemeError
@@ -28,18 +27,12 @@ as_option = click.option("--as", "username", default=None, help="以该用户身
 
 
 def _dump(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    dump_json(obj)
 
 
 def _run(fn):
     """Run ``fn``, commit once, or roll back and report the error."""
-    try:
-        result = fn()
-        db.session.commit()
-        return result
-    except (services.AidError, SchemeError, ValueError) as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    return commit_or_fail(fn, services.AidError, SchemeError, ValueError)
 
 
 def _term(code: str):

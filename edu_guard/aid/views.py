@@ -21,6 +21,8 @@ from edu_guard.db import db
 from edu_guard.registry.models import Child, School
 from edu_guard.schemes.base import SchemeError
 
+from edu_guard.web import commit_or_flash
+
 bp = Blueprint("aid", __name__, url_prefix="/aid")
 
 BUREAU = ("admin", "clerk")
@@ -28,16 +30,7 @@ BUREAU = ("admin", "clerk")
 
 def _commit(action, success: str | None = None):
     """Run a service call and commit once; a refusal rolls back and is flashed."""
-    try:
-        result = action()
-        db.session.commit()
-    except (services.AidError, SchemeError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return None
-    if success:
-        flash(success, "success")
-    return result
+    return commit_or_flash(action, (services.AidError, SchemeError), success)
 
 
 def _term(code: str) -> Term:

@@ -6,7 +6,6 @@ Commands act as the bureau (the machine's role check is skipped for ``--as`` abs
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
-from edu_guard.cli_util import requires_init, user_by_name
+from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
 from edu_guard.db import db
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.registry.models import Child
@@ -35,17 +34,11 @@ def _case(case_id: int) -> DropoutCase:
 
 
 def _dump(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    dump_json(obj)
 
 
 def _commit_or_fail(fn):
-    try:
-        result = fn()
-        db.session.commit()
-        return result
-    except services.CaseError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    return commit_or_fail(fn, services.CaseError)
 
 
 @cases_group.command("list")

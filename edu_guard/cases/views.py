@@ -18,6 +18,8 @@ from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
 
+from edu_guard.web import commit_or_flash
+
 bp = Blueprint("cases", __name__)
 
 
@@ -27,22 +29,8 @@ def _writer() -> None:
 
 
 def _commit(action, success: str | None = None):
-    """Run a service call and commit once; a refusal rolls back and is flashed.
-
-    :param action: a no-argument callable calling one service function.
-    :param success: the message flashed after the commit.
-    :return: what ``action`` returned, or ``None`` when it was refused.
-    """
-    try:
-        result = action()
-        db.session.commit()
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-        return None
-    if success:
-        flash(success, "success")
-    return result
+    """Run a service call and commit once; a refusal rolls back and is flashed."""
+    return commit_or_flash(action, (services.CaseError,), success)
 
 
 def _get_case(case_id: int) -> DropoutCase:

@@ -3,13 +3,12 @@ cases from it."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import click
 
-from edu_guard.cli_util import requires_init, user_by_name
+from edu_guard.cli_util import dump_json, requires_init, user_by_name
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRun
@@ -21,7 +20,7 @@ as_option = click.option("--as", "username", default=None, help="以该用户身
 
 
 def _dump(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=1, default=str))
+    dump_json(obj)
 
 
 def _report(run: ComparisonRun, rows: list[dict] | None, as_json: bool) -> None:

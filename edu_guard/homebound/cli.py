@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
-
 import click
 
 from edu_guard.cases import services as case_services
-from edu_guard.cli_util import requires_init, user_by_name
+from edu_guard.cli_util import dump_json, requires_init, user_by_name
 from edu_guard.homebound import schemas, services
 
 homebound_group = click.Group("homebound", help="送教上门：安置名单、达标统计")
@@ -18,7 +15,7 @@ as_option = click.option("--as", "username", default=None, help="按该用户的
 
 
 def _dump(obj) -> None:
-    click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
+    dump_json(obj)
 
 
 @homebound_group.command("list")

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,27 +17,10 @@ SMALL_GROUPS = {"独龙族", "德昂族", "基诺族", "怒族", "阿昌族", "�
 
 
 @pytest.fixture
-def app(tmp_path, database_url):
+def app(plugin_app):
     """The test app with minority_allowance excluding compulsory_living."""
-    from edu_guard import create_app
-
-    url, engine_options = database_url
-    app = create_app({
-        "TESTING": True, "SECRET_KEY": "test-secret", "WTF_CSRF_ENABLED": False,
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{tmp_path / 'test.sqlite3'}",
-        "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
-        "EDU_GUARD_PLUGIN_SETTINGS": {"minority_allowance": {"excludes": ["compulsory_living"]}},
-    })
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    with app.app_context():
-        db.drop_all()
-        db.create_all()
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.drop_all()
-        db.engine.dispose()
+    return plugin_app(enabled=["yulu", "nutrition", "minority_allowance"],
+                      settings={"minority_allowance": {"excludes": ["compulsory_living"]}})
 
 
 def on_list(term, code, included):
