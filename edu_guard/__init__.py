@@ -3,6 +3,12 @@
 
 __version__ = "0.1.0"
 
+# Chinese validation messages must be in place before any schema is defined: marshmallow
+# copies a field's and a validator's messages when the schema class is created.
+from edu_guard import messages as _messages  # noqa: E402
+
+_messages.install()
+
 from edu_guard.app import create_app  # noqa: E402
 from edu_guard.hookspecs import hookimpl  # noqa: E402
 

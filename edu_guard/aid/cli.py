@@ -261,4 +261,6 @@ def export_batch_command(batch_id, out_path):
     if batch is None:
         raise click.ClickException(f"没有编号为 {batch_id} 的发放批次")
     out_path.write_bytes(bank.workbook(batch))
-    click.echo(f"已导出 {len(batch.payments)} 笔：{out_path}")
+    paid = [p for p in batch.payments if p.reversal is None]
+    reversed_ = len(batch.payments) - len(paid)
+    click.echo(f"已导出 {len(paid)} 笔：{out_path}" + (f"（另有 {reversed_} 笔已冲正，未列入）" if reversed_ else ""))

@@ -29,7 +29,7 @@ from edu_guard.aid.models import (
 )
 from edu_guard.auth import audit
 from edu_guard.db import db, utcnow
-from edu_guard.schemes.base import POVERTY_KINDS, AidScheme
+from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -64,6 +64,16 @@ def add_term(code: str, start: date, end: date, school_days: int, name: str | No
         raise AidError(f"在校天数 {school_days} 不在 1 至学期天数之间")
     if db.session.execute(sa.select(Term.id).where(Term.code == code)).first():
         raise AidError(f"学期 {code} 已存在")
+    # A spring term starts in its year's first half, an autumn term in its second half;
+    # two terms never share a day — else one child could be paid twice for one half-year.
+    starts_in_season = start.month <= 6 if season == "spring" else start.month >= 7
+    if start.year != int(year) or not starts_in_season:
+        raise AidError(f"学期 {code} 的开始日期 {start} 不在{year}年{TERM_SEASONS[season]}（春季学期在上半年开学，秋季学期在下半年开学）")
+    overlap = db.session.execute(
+        sa.select(Term).where(Term.start <= end, Term.end >= start).order_by(Term.start)
+    ).scalars().first()
+    if overlap is not None:
+        raise AidError(f"学期 {code}（{start} 至 {end}）与已有学期 {overlap.code}（{overlap.start} 至 {overlap.end}）时间重叠")
     term = Term(code=code, name=name or f"{year}年{TERM_SEASONS[season]}", start=start, end=end, school_days=school_days)
     db.session.add(term)
     db.session.flush()
@@ -272,6 +282,32 @@ def set_included(entry: AidListEntry, included: bool, reason: str, user=None) ->
     return entry
 
 
+def _school_amount(amount, scheme_code: str, info) -> Decimal:
+    """Check an amount a school enters for a child it adds: yuan with at most two
+    decimals, more than zero, and no more than the scheme's highest standard for the
+    term (a school cannot pay beyond the standard; DOMAIN.md 2).
+
+    :raises AidError: naming the amount and the reason.
+    """
+    try:
+        value = Decimal(str(amount).strip())
+    except ArithmeticError:
+        raise AidError(f"金额“{amount}”不是数字") from None
+    if not value.is_finite() or value <= 0:
+        raise AidError(f"金额“{amount}”应大于零")
+    if value != value.quantize(Decimal("0.01")):
+        raise AidError(f"金额“{amount}”最多两位小数（元、角、分）")
+    sch = scheme(scheme_code)
+    try:
+        rate = sch.rate_for(info)
+    except SchemeError as exc:
+        raise AidError(str(exc)) from None
+    highest = max(sch.term_amount(v, info) for v in rate.amounts.values())
+    if value > highest:
+        raise AidError(f"金额 {value} 元超过{sch.name}本学期的最高标准 {highest} 元")
+    return value
+
+
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
     """The school adds a child the system did not propose, with a reason.
 
@@ -297,12 +333,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     if decision.eligible:
         value, tier = decision.amount, decision.tier
     elif amount not in (None, ""):
-        try:
-            value, tier = Decimal(str(amount)), None
-        except ArithmeticError:
-            raise AidError(f"金额“{amount}”不是数字") from None
-        if value <= 0:
-            raise AidError("金额应大于零")
+        value, tier = _school_amount(amount, aid_list.scheme_code, info), None
     else:
         raise AidError(f"系统判定不符合（{decision.reason}）；如确需资助请填写金额")
     entry = AidListEntry(
@@ -367,7 +398,10 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
     if channel not in CHANNELS:
         raise AidError(f"发放渠道应为 {', '.join(CHANNELS)}")
     if aid_list.posting_ends_on is None or min(on, today()) <= aid_list.posting_ends_on:
-        raise AidError(f"公示期至 {aid_list.posting_ends_on} 结束，公示期满后方可审批")
+        raise AidError(
+            f"公示期至 {aid_list.posting_ends_on} 结束，公示期满后方可审批"
+            f"（审批日期和今天（{today()}）都须晚于公示期）"
+        )
     aid_list.state = "approved"
     aid_list.approved_at = utcnow()
     aid_list.approved_by_id = audit.acting_user_id(user)

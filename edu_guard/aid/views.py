@@ -14,7 +14,7 @@ from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
 from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
-from edu_guard.aid.models import LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
+from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
@@ -258,7 +258,7 @@ def payments(code: str):
     batches = db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
                                  .order_by(PaymentBatch.id)).scalars().all()
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
-                           bureau=current_user.role in BUREAU)
+                           bureau=current_user.role in BUREAU, channels=CHANNELS)
 
 
 @bp.post("/payments/<int:payment_id>/reverse")

@@ -13,7 +13,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 from flask import (
     Blueprint,
     abort,
@@ -88,6 +90,7 @@ _ERROR_MESSAGES = {
     404: _l("页面不存在，或不在您的数据权限范围内。"),
     405: _l("不支持此操作。"),
     413: _l("上传的文件太大。"),
+    500: _l("服务器内部错误，本次操作未保存。请稍后再试；如反复出现，请联系管理员。"),
 }
 
 
@@ -96,10 +99,22 @@ def _csrf_error(exc: CSRFError):
     return _error_page(400, _("页面已过期或来源无效，请返回上一页刷新后重试。"))
 
 
+@bp.app_errorhandler(StaleDataError)
+@bp.app_errorhandler(IntegrityError)
+def _conflict(exc: Exception):
+    """A lost race — a form sent twice at once, or a record another user changed in
+    the meantime (the version check, SPEC 2.8): nothing of this request was saved."""
+    db.session.rollback()
+    current_app.logger.info("conflict on %s: %s", request.path, exc)
+    return _error_page(409, _("该记录刚被他人修改，或表单被重复提交：本次操作未保存。请刷新页面，确认后再试。"))
+
+
 @bp.app_errorhandler(HTTPException)
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400 or request.path.startswith("/api/"):
         return exc
+    if exc.code >= 500:  # the failed request's transaction must not break the error page
+        db.session.rollback()
     return _error_page(exc.code, _ERROR_MESSAGES.get(exc.code, exc.description))
 
 

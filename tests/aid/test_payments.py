@@ -79,6 +79,12 @@ def test_review_removes_and_adds_with_reason(county, spring, pupils, today_is):
     ).scalars().first()
     with pytest.raises(services.AidError, match="请填写金额"):
         services.add_entry(lst, other.id, "父亲重病，家庭突发困难")
+    # The highest 2021 standard is a 初中 boarder's 1,250 yuan a year: 625.00 a term.
+    for bad, why in (("99999999999", "超过义务教育家庭经济困难学生生活补助本学期的最高标准 625.00 元"),
+                     ("1e3", "超过.*625.00 元"), ("250.125", "最多两位小数"), ("-5", "应大于零"),
+                     ("NaN", "应大于零"), ("abc", "不是数字")):
+        with pytest.raises(services.AidError, match=why):
+            services.add_entry(lst, other.id, "父亲重病，家庭突发困难", amount=bad)
     added = services.add_entry(lst, other.id, "父亲重病，家庭突发困难", amount="250")
     db.session.commit()
     assert added.amount_fen == 25000 and added.added_by_school
@@ -295,3 +301,15 @@ def test_three_schemes_report_lines(county, spring, pupils, today_is):
     ]
     assert stats.report([spring])["lines"] == want
     assert want[1] == "发放农村义务教育学生营养改善计划膳食补助1195人次43.02万元，其中：脱贫家庭学生237人次8.53万元"
+
+
+def test_terms_never_overlap_and_start_in_their_season(app_ctx):
+    services.add_term("2021-spring", date(2021, 3, 1), date(2021, 7, 9), 90)
+    with pytest.raises(services.AidError, match="不在2022年春季学期"):
+        services.add_term("2022-spring", date(2021, 3, 1), date(2021, 7, 9), 90)
+    with pytest.raises(services.AidError, match="不在2021年秋季学期"):
+        services.add_term("2021-autumn", date(2021, 3, 1), date(2021, 7, 1), 80)
+    with pytest.raises(services.AidError, match="与已有学期 2021-spring（2021-03-01 至 2021-07-09）时间重叠"):
+        services.add_term("2021-autumn", date(2021, 7, 5), date(2022, 1, 14), 95)
+    autumn = services.add_term("2021-autumn", date(2021, 9, 1), date(2022, 1, 14), 95)
+    assert autumn.name == "2021年秋季学期"

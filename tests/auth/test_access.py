@@ -113,3 +113,34 @@ def test_role_required_and_write_required():
 )
 def test_mask_id_number(value, masked):
     assert services.mask_id_number(value) == masked
+
+
+def test_a_lost_race_is_a_clear_409_and_nothing_is_saved(app, client, make_user, login):
+    """A form sent twice at once ends in a unique-constraint or version conflict: the
+    user gets a Chinese page saying nothing was saved, and the session is usable again."""
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from edu_guard.auth.models import User
+    from edu_guard.db import db
+
+    def duplicate():
+        db.session.add(User(username="dup", display_name="x", role="clerk", password_hash="x"))
+        db.session.flush()
+        db.session.add(User(username="dup", display_name="y", role="clerk", password_hash="y"))
+        db.session.flush()  # IntegrityError: the username is unique
+
+    def stale():
+        raise StaleDataError("UPDATE statement on table 'aid_list' expected to update 1 row(s); 0 were matched.")
+
+    app.add_url_rule("/_test/duplicate", "test_duplicate", duplicate, methods=["POST"])
+    app.add_url_rule("/_test/stale", "test_stale", stale, methods=["POST"])
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    login(make_user("clerk"))
+    for url in ("/_test/duplicate", "/_test/stale"):
+        response = client.post(url)
+        assert response.status_code == 409
+        assert "本次操作未保存" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(User).where(User.username == "dup")) == 0
+    assert client.get("/").status_code == 200
