@@ -43,6 +43,8 @@ def _term(code: str):
 
 
 def _lists(term, scheme_code: str | None, school: str | None, state: str | None = None) -> list[AidList]:
+    if scheme_code and scheme_code not in services.schemes():
+        raise click.BadParameter(f"没有资助项目“{scheme_code}”（可选：{'、'.join(services.schemes())}）", param_hint="--scheme")
     stmt = sa.select(AidList).join(School, School.id == AidList.school_id).where(AidList.term_id == term.id)
     if scheme_code:
         stmt = stmt.where(AidList.scheme_code == scheme_code)

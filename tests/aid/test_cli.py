@@ -37,6 +37,8 @@ def test_term_propose_post_approve_report_gaps(app, county, pupils, tmp_path):
     assert invoke(app, "aid", "post", "--term", "2021-spring", "--scheme", "compulsory_living", "--on", "2021-03-10").exit_code == 0
     early = invoke(app, "aid", "approve", "--term", "2021-spring", "--scheme", "compulsory_living", "--on", "2021-03-17")
     assert early.exit_code == 1 and "公示期满" in early.output
+    unknown = invoke(app, "aid", "approve", "--term", "2021-spring", "--scheme", "nope", "--on", "2021-03-18")
+    assert unknown.exit_code == 2 and "没有资助项目“nope”" in unknown.output
     ok = invoke(app, "aid", "approve", "--term", "2021-spring", "--scheme", "compulsory_living", "--on", "2021-03-18")
     assert ok.exit_code == 0, ok.output
     text = invoke(app, "aid", "report", "--term", "2021-spring", "--xlsx", str(tmp_path / "t.xlsx")).output
