@@ -23,6 +23,7 @@ INITIAL_ADMIN_FILE = "initial_admin.txt"
 
 
 def _make_app():
+    from edu_guard.config import ConfigError
     from edu_guard.plugins import PluginLoadError
 
     try:
@@ -34,6 +35,9 @@ def _make_app():
             return app
     except PluginLoadError as exc:  # a clear line for the clerk, not a traceback
         click.echo(f"edu_guard 无法启动（插件错误）：{exc}", err=True)
+        sys.exit(1)
+    except ConfigError as exc:
+        click.echo(f"edu_guard 无法启动（配置错误）：{exc}", err=True)
         sys.exit(1)
 
 

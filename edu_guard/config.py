@@ -107,6 +107,9 @@ EDU_GUARD_HOMEBOUND_NORM = "shandong_henan"
 EDU_GUARD_HOMEBOUND_NORMS = {}
 #: Minutes of one class period (课时); a session's periods are its whole periods.
 EDU_GUARD_HOMEBOUND_PERIOD_MINUTES = 40
+#: Longest session accepted, in minutes: a visit is a few class periods, so a longer
+#: one (e.g. 00:00–23:59, counted as 35 periods) is a typing error, refused when logged.
+EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES = 240
 #: School holidays not counted when the expected sessions are worked out, as
 #: ``[["2021-01-30", "2021-02-28"], …]`` (inclusive ISO dates). Empty: every day counts.
 EDU_GUARD_HOMEBOUND_BREAKS = []
@@ -139,17 +142,61 @@ MAX_CONTENT_LENGTH = 50 * 1024 * 1024
 ENV_PREFIX = "EDU_GUARD_"
 
 
+class ConfigError(ValueError):
+    """A setting that cannot be read (an environment variable of the wrong type)."""
+
+
 def env_overrides(environ: os._Environ | dict | None = None) -> dict:
     """Return the ``EDU_GUARD_*`` settings found in the environment.
 
     ``SECRET_KEY`` is not read from the environment here; it lives in the instance
     config written by ``edu-guard init``.
 
+    A value is read as the type of the key's default here: JSON for a dict
+    (``EDU_GUARD_PLUGIN_SETTINGS='{"yulu": {"per_term": "1500"}}'``), a JSON list or
+    comma-separated words for a list (``EDU_GUARD_PLUGINS=yulu,nutrition``), a whole
+    number for an int, ``1/true/yes/on`` or ``0/false/no/off`` for a bool; other keys
+    stay strings.
+
     :param environ: the mapping to read; ``os.environ`` by default.
-    :return: key → string value.
+    :return: key → value.
+    :raises ConfigError: a value that cannot be read as its key's type, naming the key.
     """
     environ = os.environ if environ is None else environ
-    return {k: v for k, v in environ.items() if k.startswith(ENV_PREFIX) and k != "EDU_GUARD_INSTANCE_PATH"}
+    return {
+        k: _typed(k, v)
+        for k, v in environ.items()
+        if k.startswith(ENV_PREFIX) and k != "EDU_GUARD_INSTANCE_PATH"
+    }
+
+
+def _typed(key: str, value: str):
+    import json
+
+    default = globals().get(key)
+    try:
+        if isinstance(default, bool):
+            word = value.strip().lower()
+            if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+                raise ValueError("应为 true 或 false")
+            return word in ("1", "true", "yes", "on")
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, dict):
+            parsed = json.loads(value)
+            if not isinstance(parsed, dict):
+                raise ValueError("应为 JSON 对象")
+            return parsed
+        if isinstance(default, list):
+            if value.strip().startswith("["):
+                parsed = json.loads(value)
+                if not isinstance(parsed, list):
+                    raise ValueError("应为 JSON 列表")
+                return parsed
+            return [w.strip() for w in value.split(",") if w.strip()]
+    except ValueError as exc:  # json.JSONDecodeError is a ValueError
+        raise ConfigError(f"环境变量 {key} 的值无法读取（{exc}）：{value!r}") from None
+    return value
 
 # --- plugins (hookspecs in edu_guard/hookspecs.py; guide in docs/plugins.md) -----------
 

@@ -33,3 +33,15 @@
 # EDU_GUARD_HOMEBOUND_NORMS = {"three_a_month": {"label": "每月3次、每次2课时", "visits": 3, "per": "month", "periods_per_visit": 2}}
 # EDU_GUARD_HOMEBOUND_BREAKS = [["2021-01-30", "2021-02-28"], ["2021-07-10", "2021-08-31"]]
 # EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
+
+# Plugins (docs/plugins.md): which to enable, and their settings (amounts, pilot
+# schools, the county's smaller ethnic groups). `edu-guard plugins` lists what loaded.
+# EDU_GUARD_PLUGINS = ["yulu", "nutrition", "minority_allowance"]
+# EDU_GUARD_PLUGIN_SETTINGS = {
+#     "national_schemes": {"preschool_yearly": "600", "high_school_fee_per_term": "400", "vocational_tuition_yearly": "2000"},
+#     "yulu": {"per_term": "1500"},
+#     "nutrition": {"pilot_schools": ["*"]},
+#     "minority_allowance": {"groups": ["基诺族", "布朗族"], "per_term": "500", "excludes": []},
+# }
+# Student aid: working days a list is posted (公示) before approval (at least 5).
+# EDU_GUARD_AID_POSTING_DAYS = 5

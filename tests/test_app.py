@@ -29,3 +29,38 @@ def test_env_overrides_instance_config(tmp_path, monkeypatch):
     app = create_app()
     assert app.config["EDU_GUARD_COUNTY_NAME"] == "乙县"
     assert app.config["SQLALCHEMY_DATABASE_URI"] == f"sqlite:///{inst / 'edu_guard.sqlite3'}"
+
+
+def test_env_values_are_read_as_their_settings_types(tmp_path, monkeypatch):
+    from edu_guard.config import ConfigError, env_overrides
+
+    env = {
+        "EDU_GUARD_PLUGIN_SETTINGS": '{"yulu": {"per_term": "1750"}}',
+        "EDU_GUARD_PLUGINS": "yulu, nutrition",
+        "EDU_GUARD_ORDER_TO_CORRECT_DAYS": "12",
+        "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS": "off",
+        "EDU_GUARD_COUNTY_NAME": "乙县",
+        "PATH": "/bin",
+    }
+    assert env_overrides(env) == {
+        "EDU_GUARD_PLUGIN_SETTINGS": {"yulu": {"per_term": "1750"}},
+        "EDU_GUARD_PLUGINS": ["yulu", "nutrition"],
+        "EDU_GUARD_ORDER_TO_CORRECT_DAYS": 12,
+        "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS": False,
+        "EDU_GUARD_COUNTY_NAME": "乙县",
+    }
+    with pytest.raises(ConfigError, match="EDU_GUARD_PLUGIN_SETTINGS"):
+        env_overrides({"EDU_GUARD_PLUGIN_SETTINGS": "per_term=0"})
+    with pytest.raises(ConfigError, match="EDU_GUARD_ORDER_TO_CORRECT_DAYS"):
+        env_overrides({"EDU_GUARD_ORDER_TO_CORRECT_DAYS": "ten"})
+
+    # Through the environment, a plugin's settings are validated like the config file's.
+    from edu_guard.plugins import PluginLoadError
+
+    inst = tmp_path / "inst"
+    inst.mkdir()
+    (inst / "config.py").write_text("SECRET_KEY = 'k'\n", encoding="utf-8")
+    monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(inst))
+    monkeypatch.setenv("EDU_GUARD_PLUGIN_SETTINGS", '{"yulu": {"per_term": "0"}}')
+    with pytest.raises(PluginLoadError, match="'yulu'.*per_term"):
+        create_app()

@@ -125,7 +125,9 @@ def propose_command(term_code, scheme_codes, all_schemes, as_json):
     for r in rows:
         click.echo(f"{r['scheme']}: {r['lists']} 份名单，拟资助 {r['proposed']} 人，金额 {r['amount_yuan']} 元"
                    + (f"，互斥未列入 {r['refused']} 人" if r["refused"] else "")
-                   + (f"；已有名单未重新生成：{'、'.join(r['skipped_schools'])}" if r["skipped_schools"] else ""))
+                   + (f"；已有名单未重新生成：{'、'.join(r['skipped_schools'])}" if r["skipped_schools"] else "")
+                   + ("（本学期没有在读学生符合本项目的学段和条件，未生成名单）"
+                      if not r["lists"] and not r["skipped_schools"] else ""))
 
 
 @aid_group.command("lists")

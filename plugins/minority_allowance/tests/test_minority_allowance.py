@@ -6,16 +6,16 @@ from edu_guard_minority_allowance import plugin
 
 
 def test_is_registered(app):
-    from edu_guard.plugins import contributions, manager
+    from edu_guard.toolkit import schemes
 
-    assert manager(app).get_plugin("minority_allowance") is plugin
-    assert "基诺族" in contributions(app).schemes["minority_allowance"].groups
+    assert schemes(app)["minority_allowance"].plugin == "minority_allowance"
+    assert "基诺族" in schemes(app)["minority_allowance"].groups
 
 
 def test_decides_by_ethnicity(plugin_app, make_candidate, aid_term):
-    from edu_guard.plugins import contributions
+    from edu_guard.toolkit import schemes
 
-    scheme = contributions(plugin_app([("minority_allowance", plugin)])).schemes["minority_allowance"]
+    scheme = schemes(plugin_app([("minority_allowance", plugin)]))["minority_allowance"]
     assert scheme.decide(make_candidate(ethnicity="基诺族"), aid_term).amount == Decimal("500.00")
     assert scheme.decide(make_candidate(ethnicity="布朗"), aid_term).eligible  # written without 族
     refused = scheme.decide(make_candidate(ethnicity="傣族"), aid_term)
@@ -23,11 +23,11 @@ def test_decides_by_ethnicity(plugin_app, make_candidate, aid_term):
 
 
 def test_county_list_amount_and_exclusions_are_settings(plugin_app, make_candidate, aid_term):
-    from edu_guard.plugins import contributions
+    from edu_guard.toolkit import schemes
 
     app = plugin_app([("minority_allowance", plugin)],
                      settings={"minority_allowance": {"groups": ["傣族"], "per_term": "300", "excludes": ["compulsory_living"]}})
-    scheme = contributions(app).schemes["minority_allowance"]
+    scheme = schemes(app)["minority_allowance"]
     assert scheme.decide(make_candidate(ethnicity="傣族"), aid_term).amount == Decimal("300.00")
     assert not scheme.decide(make_candidate(ethnicity="基诺族"), aid_term).eligible
     assert scheme.excludes == {"compulsory_living"}

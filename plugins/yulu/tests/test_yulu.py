@@ -6,16 +6,15 @@ from edu_guard_yulu import plugin
 
 
 def test_is_registered(app):
-    from edu_guard.plugins import contributions, manager
+    from edu_guard.toolkit import schemes
 
-    assert manager(app).get_plugin("yulu") is plugin
-    assert contributions(app).schemes["yulu"].plugin == "yulu"
+    assert schemes(app)["yulu"].plugin == "yulu"
 
 
 def test_decides(plugin_app, make_candidate, aid_term):
-    from edu_guard.plugins import contributions
+    from edu_guard.toolkit import schemes
 
-    scheme = contributions(plugin_app([("yulu", plugin)])).schemes["yulu"]
+    scheme = schemes(plugin_app([("yulu", plugin)]))["yulu"]
     yes = scheme.decide(make_candidate(stage="中职", grade="一年级", family_kinds={"监测户"}), aid_term)
     assert (yes.eligible, yes.amount) == (True, Decimal("1500.00"))
     assert "非脱贫户" in scheme.decide(make_candidate(stage="中职", family_kinds={"低保"}), aid_term).reason
@@ -25,10 +24,10 @@ def test_decides(plugin_app, make_candidate, aid_term):
 def test_amount_is_a_validated_setting(plugin_app, make_candidate, aid_term):
     import pytest
 
-    from edu_guard.plugins import PluginLoadError, contributions
+    from edu_guard.toolkit import PluginLoadError, schemes
 
     app = plugin_app([("yulu", plugin)], settings={"yulu": {"per_term": "1750"}})
-    d = contributions(app).schemes["yulu"].decide(make_candidate(stage="高职", family_kinds={"脱贫户"}), aid_term)
+    d = schemes(app)["yulu"].decide(make_candidate(stage="高职", family_kinds={"脱贫户"}), aid_term)
     assert d.amount == Decimal("1750.00")
     with pytest.raises(PluginLoadError, match="per_term"):
         plugin_app([("yulu", plugin)], settings={"yulu": {"per_term": "-1"}})
