@@ -15,7 +15,7 @@ from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry import readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
-from edu_guard.registry.normalize import clean_code, field_label, is_number_cell
+from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell
 from edu_guard.registry.schemas import (
     _SCIENTIFIC,
     NUMERIC_ID_REASON,
@@ -49,6 +49,32 @@ def id_number_reason(value: object, *, accept_sample: bool, today: date) -> tupl
         return None, f"{label}“{code}”{exc}"
 
 
+#: Besides the ID number and the name, a household register has at least one of these
+#: (the sample's 性别, 出生日期, 户籍地址); a file with none (the bank's payment workbook:
+#: 序号, 姓名, 身份证号, 金额, 账号 …) is another kind of list, not compared.
+REGISTER_FIELDS = ("sex", "birth_date", "hukou")
+
+
+def _require_register_columns(table: readers.Table) -> None:
+    """Refuse a table that is not a household register (户籍名单).
+
+    :raises ComparisonError: the ID number or name column is missing, or none of
+        :data:`REGISTER_FIELDS` is there; the message lists the columns expected (with
+        the aliases :data:`edu_guard.registry.normalize.COLUMN_ALIASES` knows) and
+        those found.
+    """
+    found = "、".join(str(c).strip() for c in table.header if c is not None and str(c).strip()) or "（无）"
+    missing = [f"“{field_label(f)}”" for f in ("id_number", "name") if f not in table.columns]
+    if missing:
+        raise ComparisonError(f"文件不像户籍名单：缺少{'、'.join(missing)}列（第{table.header_row}行表头为：{found}）")
+    if not any(f in table.columns for f in REGISTER_FIELDS):
+        expected = "；".join("/".join(COLUMN_ALIASES[f]) for f in REGISTER_FIELDS)
+        raise ComparisonError(
+            f"文件不像户籍名单：除“{field_label('id_number')}”和“{field_label('name')}”外，户籍名单还应至少有"
+            f"性别、出生日期、户籍地址中的一列（可写作：{expected}）；"
+            f"文件第{table.header_row}行表头为：{found}。请确认上传的是公安户籍名单")
+
+
 #: Bytes at the top of a CSV file read to find its header and encoding.
 _SNIFF_BYTES = 256 * 1024
 
@@ -70,8 +96,7 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
         table = readers.read_table(head, filename, HOUSEHOLD_FIELDS, min_matches=2)
     except readers.ReadError as exc:
         raise ComparisonError(str(exc)) from None
-    if "id_number" not in table.columns:
-        raise ComparisonError(f"文件缺少“{field_label('id_number')}”列（公民身份号码）")
+    _require_register_columns(table)
     cols = {key: table.columns.get(field_name) for key, field_name in (
         ("id_raw", "id_number"), ("name", "name"), ("address", "hukou"), ("guardian", "guardian_name"))}
     if table.source == "csv":

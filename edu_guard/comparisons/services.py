@@ -30,16 +30,23 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     stored categories (one bulk insert); flush, never commit.
 
     :param kind: a key of :func:`edu_guard.comparisons.kinds.kinds`.
-    :param as_of: the date compared for.
+    :param as_of: the date compared for: today (:func:`edu_guard.cases.services.today`)
+        or earlier — the registry holds no facts of a later day.
     :param data: the input file's bytes, for kinds that take a file.
     :return: the run and the outcome (every row, for the caller to print).
-    :raises ComparisonError: unknown kind, missing or unreadable input.
+    :raises ComparisonError: unknown kind, an as-of date after today, a missing or
+        empty file (``None`` or no content), unreadable input.
     """
     comparison = kinds().get(kind)
     if comparison is None:
         raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
-    if comparison.needs_file and not data:
+    if comparison.needs_file and data is None:
         raise ComparisonError(f"{comparison.label}需要上传文件")
+    if comparison.needs_file and not data.lstrip(b"\xef\xbb\xbf").strip():
+        raise ComparisonError(f"文件“{filename or '上传的文件'}”没有内容（空文件）：请上传{comparison.label}所用的名单")
+    today = case_services.today()
+    if as_of > today:
+        raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
     settings = {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
     started = time.perf_counter()
     outcome = comparison.run(as_of=as_of, settings=settings, data=data, filename=filename)

@@ -64,6 +64,19 @@ class HomeboundPlacement(TimestampMixin, db.Model):
         return self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
 
 
+# One open placement per child (ends_on not set): the service refuses overlapping
+# periods; this index keeps two requests racing past that check from both inserting
+# (as dropout_case's one open case per child; the same partial index on SQLite and
+# PostgreSQL). A placement with an end date, even a future one, is left to the service.
+sa.Index(
+    "uq_homebound_placement_open_child",
+    HomeboundPlacement.child_id,
+    unique=True,
+    sqlite_where=HomeboundPlacement.ends_on.is_(None),
+    postgresql_where=HomeboundPlacement.ends_on.is_(None),
+)
+
+
 class HomeboundPlan(TimestampMixin, db.Model):
     """A yearly individual education plan (个别化教育计划, IEP) with goals by area."""
 

@@ -261,6 +261,24 @@ def _split_names(text: str | None, what: str) -> str:
     return "、".join(n.strip() for n in names)
 
 
+def overlapping_placement(child_id: int, starts_on: date, ends_on: date | None) -> HomeboundPlacement | None:
+    """Return a placement of the child whose dates overlap ``[starts_on, ends_on]``
+    (``ends_on`` ``None``: open-ended), or ``None``.
+
+    The one rule of a child's placements: their periods never overlap, so a child has
+    at most one placement on any day — an open one, or one ending later (even in the
+    future), blocks a new one over the same days. The database backs the open case
+    with the partial unique index ``uq_homebound_placement_open_child`` (a request
+    that loses a race past this check fails on insert).
+    """
+    overlap = [HomeboundPlacement.child_id == child_id,
+               sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= starts_on)]
+    if ends_on is not None:
+        overlap.append(HomeboundPlacement.starts_on <= ends_on)
+    return db.session.execute(
+        sa.select(HomeboundPlacement).where(*overlap).order_by(HomeboundPlacement.starts_on).limit(1)).scalar()
+
+
 def place(
     *,
     school: School,
@@ -290,6 +308,9 @@ def place(
     :raises HomeboundError: no child; the child already has a placement overlapping
         these dates; age outside ``EDU_GUARD_HOMEBOUND_MIN_AGE``–``MAX_AGE`` on
         ``starts_on``; bad dates, certificate number, missing teachers or conclusion.
+    :raises sqlalchemy.exc.IntegrityError: another request placed the child (open
+        placement) after this one's overlap check (index
+        ``uq_homebound_placement_open_child``); the caller rolls back and says so.
     """
     if candidate is None and child is None:
         raise HomeboundError("请指定安置对象")
@@ -316,13 +337,11 @@ def place(
     age = age_on(child.birth_date, starts_on)
     if not low <= age <= high:
         raise HomeboundError(f"{child.name} 于 {starts_on} 为 {age} 周岁，不在送教上门的 {low}–{high} 周岁范围内")
-    overlap = [HomeboundPlacement.child_id == child.id,
-               sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= starts_on)]
-    if ends_on is not None:
-        overlap.append(HomeboundPlacement.starts_on <= ends_on)
-    overlapping = db.session.execute(sa.select(HomeboundPlacement.id).where(*overlap)).scalar()
-    if overlapping:
-        raise HomeboundError(f"{child.name} 已有送教上门安置（编号 {overlapping}），日期重叠")
+    overlapping = overlapping_placement(child.id, starts_on, ends_on) if child.id is not None else None
+    if overlapping is not None:
+        raise HomeboundError(
+            f"{child.name} 已有送教上门安置（编号 {overlapping.id}，"
+            f"{overlapping.starts_on}—{overlapping.ends_on or '至今'}），日期重叠")
     certificate_number = (certificate_number or "").strip().upper() or (record.certificate_number if record else None)
     category, level = parse_certificate(certificate_number)
     if certificate_number and certificate_number[:18] != child.id_number:
@@ -531,21 +550,27 @@ def log_session(
     """Log one session delivered at home (送教记录), with its attachments.
 
     :param held_on: within the placement's dates and not in the future.
-    :param starts_at: start time; ``ends_at`` must be later the same day.
+    :param starts_at: start time; ``ends_at`` must be later the same day and at most
+        ``EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES`` (240 by default) after it.
     :param content_areas: areas of CONTENT_AREAS, at least one.
     :param attachments: ``(file name, bytes)`` pairs (see :func:`add_attachment`).
-    :raises HomeboundError: bad date or times, no teacher, unknown area, no progress
-        note, a confirmation with no guardian's name, a refused attachment (nothing is
-        stored then).
+    :raises HomeboundError: bad date or times (a session longer than the maximum),
+        no teacher, unknown area, no progress note, a confirmation with no guardian's
+        name, a refused attachment (nothing is stored then).
     """
     if held_on > case_services.today():
         raise HomeboundError("送教日期不能晚于今天")
     if not placement.active_on(held_on):
         raise HomeboundError(f"{held_on} 不在安置期（{placement.starts_on}—{placement.ends_on or '至今'}）内")
     try:
-        rules.session_minutes(starts_at, ends_at)
+        minutes = rules.session_minutes(starts_at, ends_at)
     except rules.NormError as exc:
         raise HomeboundError(str(exc)) from None
+    longest = int(current_app.config["EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES"])
+    if minutes > longest:
+        raise HomeboundError(
+            f"开始时间 {starts_at:%H:%M} 至结束时间 {ends_at:%H:%M} 共 {minutes} 分钟，超过一次送教的上限 {longest} 分钟"
+            f"（EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES）：请核对开始时间和结束时间")
     areas = [a for a in content_areas if a]
     if not areas:
         raise HomeboundError("请选择送教内容的领域")

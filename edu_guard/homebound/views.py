@@ -113,6 +113,17 @@ def place(key: str):
         except services.HomeboundError as exc:
             db.session.rollback()
             flash(str(exc), "error")
+        except sa.exc.IntegrityError:
+            # A concurrent request (a double submit) placed the child after this one's
+            # check: the one-open-placement index refused the second insert.
+            db.session.rollback()
+            flash(f"{candidate.name} 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", "error")
+            existing = db.session.execute(
+                sa.select(HomeboundPlacement.id).join(Child, Child.id == HomeboundPlacement.child_id)
+                .where(Child.id_number == candidate.id_number, HomeboundPlacement.ends_on.is_(None))).scalar()
+            if existing is not None and can_see_placement(current_user, db.session.get(HomeboundPlacement, existing)):
+                return redirect(url_for("homebound.placement_detail", placement_id=existing))
+            return redirect(url_for("homebound.candidate_list"))
         else:
             flash(f"已安置：{placement.child.name}，由{placement.school.name}送教上门", "success")
             return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
