@@ -15,7 +15,7 @@ from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.db import db
 from edu_guard.homebound import compliance as rules
-from edu_guard.homebound import excel, schemas, services
+from edu_guard.homebound import schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement
 from edu_guard.letters.schemas import LetterError
@@ -296,6 +296,8 @@ def compliance_report():
     by_school = services.summarise(rows, "school")
     by_township = services.summarise(rows, "township")
     if request.args.get("format") == "xlsx":
+        from edu_guard.homebound import excel  # openpyxl loads only when exporting
+
         data = excel.compliance_workbook(norm, start, end, rows, by_school, by_township)
         return send_file(io.BytesIO(data), download_name=f"送教上门统计_{start}_{end}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
