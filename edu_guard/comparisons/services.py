@@ -24,6 +24,13 @@ from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 
 
+def _blank(data: bytes) -> bool:
+    """Whether a file holds nothing but a BOM and white space (checked without copying a
+    large file: a non-blank byte is found at once in any real register)."""
+    body = memoryview(data)[3:] if data.startswith(b"\xef\xbb\xbf") else memoryview(data)
+    return all(byte in b" \t\r\n" for byte in body)
+
+
 def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filename: str | None = None,
                    user=None) -> tuple[ComparisonRun, Outcome]:
     """Run the comparison ``kind`` and store the run with its counts and the rows of the
@@ -42,7 +49,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
     if comparison.needs_file and data is None:
         raise ComparisonError(f"{comparison.label}需要上传文件")
-    if comparison.needs_file and not data.lstrip(b"\xef\xbb\xbf").strip():
+    if comparison.needs_file and _blank(data):
         raise ComparisonError(f"文件“{filename or '上传的文件'}”没有内容（空文件）：请上传{comparison.label}所用的名单")
     today = case_services.today()
     if as_of > today:
