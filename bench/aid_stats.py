@@ -21,11 +21,8 @@ Usage: ``python bench/aid_stats.py [--rows 1000000] [--keep DIR]``
 from __future__ import annotations
 
 import argparse
-import json
 import random
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -33,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+import phases  # noqa: E402  (bench/phases.py, beside this script)
 
 SCHEMES = ["compulsory_living", "nutrition", "minority_allowance", "high_school_grant", "yulu"]
 
@@ -148,25 +147,16 @@ def phase(folder: Path, name: str) -> dict:
 
 
 def measure(folder: Path, name: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--phase", name, "--folder", str(folder)],
-                         capture_output=True, text=True, cwd=ROOT)
-    if out.returncode:
-        sys.exit(f"phase {name} failed:\n{out.stderr}")
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return phases.measure(__file__, folder, name)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--keep", type=Path, default=None, help="build in (and keep) this folder")
-    parser.add_argument("--phase", default=None, help=argparse.SUPPRESS)
-    parser.add_argument("--folder", type=Path, default=None, help=argparse.SUPPRESS)
+    phases.add_phase_options(parser)
     args = parser.parse_args(argv)
     if args.phase:
-        result = phase(args.folder, args.phase)
-        result["maxrss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
-        print(json.dumps(result, ensure_ascii=False))
-        return 0
+        return phases.print_phase(phase(args.folder, args.phase))
     folder = args.keep or Path(tempfile.mkdtemp(prefix="aid-stats-"))
     try:
         if not (folder / "bench.sqlite3").exists():
