@@ -5,6 +5,7 @@ registry's own row-by-row ID check (for its exact reason)."""
 from __future__ import annotations
 
 import io
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
 import polars as pl
@@ -235,7 +236,12 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
     today = max(as_of, date.today())
-    frame = _household_frame(data, filename or "upload.csv")
+    # The registry is read from the database while another thread parses the file:
+    # polars' CSV reader and SQLite both release the GIL, so the two overlap.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        parsing = pool.submit(_household_frame, data, filename or "upload.csv")
+        registry, changes = _registry_frame(), _changes_frame(as_of)
+        frame = parsing.result()
 
     # Fast path, in columns: an ID number typed in its clean form (18 characters,
     # upper-case X) whose check character, birth date and area code are right.
@@ -301,8 +307,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         frame = frame.join(repeated, on="line", how="left", maintain_order="left").with_columns(
             pl.coalesce("invalid", "dup").alias("invalid")).drop("dup")
 
-    frame = frame.join(_registry_frame(), on="key", how="left", maintain_order="left")
-    changes = _changes_frame(as_of)
+    frame = frame.join(registry, on="key", how="left", maintain_order="left")
     if changes.height:
         frame = frame.join(changes, on="key", how="left", maintain_order="left")
     else:

@@ -7,6 +7,7 @@ commits once).
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 import time
 from datetime import date
 
@@ -56,12 +57,15 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
     settings = {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
     started = time.perf_counter()
-    outcome = comparison.run(as_of=as_of, settings=settings, data=data, filename=filename)
+    with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL on large data
+        digest = pool.submit(lambda: hashlib.sha256(data).hexdigest()) if data else None
+        outcome = comparison.run(as_of=as_of, settings=settings, data=data, filename=filename)
+        sha256 = digest.result() if digest else None
     counts = outcome.counts(comparison.categories)
     run = ComparisonRun(
         kind=kind,
         filename=filename,
-        sha256=hashlib.sha256(data).hexdigest() if data else None,
+        sha256=sha256,
         as_of=as_of,
         params=outcome.params,
         counts=counts,
