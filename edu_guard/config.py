@@ -142,6 +142,19 @@ MAX_CONTENT_LENGTH = 50 * 1024 * 1024
 ENV_PREFIX = "EDU_GUARD_"
 
 
+#: Words an on/off setting may be given as (environment variables, instance config).
+TRUE_WORDS = ("1", "true", "yes", "on")
+FALSE_WORDS = ("0", "false", "no", "off")
+
+
+def as_flag(value) -> bool:
+    """Read an on/off setting: a bool as it is, a string by :data:`TRUE_WORDS` (any
+    other word is off), anything else by its truth."""
+    if isinstance(value, str):
+        return value.strip().lower() in TRUE_WORDS
+    return bool(value)
+
+
 class ConfigError(ValueError):
     """A setting that cannot be read (an environment variable of the wrong type)."""
 
@@ -176,10 +189,9 @@ def _typed(key: str, value: str):
     default = globals().get(key)
     try:
         if isinstance(default, bool):
-            word = value.strip().lower()
-            if word not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            if value.strip().lower() not in TRUE_WORDS + FALSE_WORDS:
                 raise ValueError("应为 true 或 false")
-            return word in ("1", "true", "yes", "on")
+            return as_flag(value)
         if isinstance(default, int):
             return int(value)
         if isinstance(default, dict):

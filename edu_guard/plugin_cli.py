@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import click
 from flask.cli import with_appcontext
+
+from edu_guard.cli_util import dump_json
 
 
 
@@ -55,7 +56,7 @@ def plugins_command(as_json: bool) -> None:
 
     rows = describe_plugins(current_app)
     if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        dump_json(rows)
         return
     for row in rows:
         kind = "内置" if row["builtin"] else "插件"

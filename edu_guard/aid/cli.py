@@ -26,10 +26,6 @@ date_type = click.DateTime(formats=["%Y-%m-%d"])
 as_option = click.option("--as", "username", default=None, help="以该用户身份办理（记入日志）")
 
 
-def _dump(obj) -> None:
-    dump_json(obj)
-
-
 def _run(fn):
     """Run ``fn``, commit once, or roll back and report the error."""
     return commit_or_fail(fn, services.AidError, SchemeError, ValueError)
@@ -78,7 +74,7 @@ def terms_list(as_json):
     rows = [{"code": t.code, "name": t.name, "start": t.start, "end": t.end, "school_days": t.school_days}
             for t in db.session.execute(sa.select(Term).order_by(Term.start)).scalars()]
     if as_json:
-        _dump(rows)
+        dump_json(rows)
         return
     for r in rows:
         click.echo(f"{r['code']:<14} {r['name']}  {r['start']} 至 {r['end']}  在校 {r['school_days']} 天")
@@ -91,7 +87,7 @@ def schemes_command(as_json):
     """列出已启用的资助项目。"""
     rows = [s.declaration() for s in services.schemes().values()]
     if as_json:
-        _dump(rows)
+        dump_json(rows)
         return
     for r in rows:
         click.echo(f"{r['code']:<28} {r['name']}（{'、'.join(r['stages'])}，{r['unit_label']}，{r['plugin']}）")
@@ -120,7 +116,7 @@ def propose_command(term_code, scheme_codes, all_schemes, as_json):
     rows = [{"scheme": r.scheme_code, "lists": r.lists, "proposed": r.proposed, "refused": r.refused,
              "amount_yuan": str(r.amount), "skipped_schools": r.skipped_schools} for r in results]
     if as_json:
-        _dump(rows)
+        dump_json(rows)
         return
     for r in rows:
         click.echo(f"{r['scheme']}: {r['lists']} 份名单，拟资助 {r['proposed']} 人，金额 {r['amount_yuan']} 元"
@@ -145,7 +141,7 @@ def lists_command(term_code, scheme_code, as_json):
                      "included": s["included"], "removed": s["removed"], "amount_yuan": str(s["amount"]),
                      "posted_on": lst.posted_on, "posting_ends_on": lst.posting_ends_on})
     if as_json:
-        _dump(rows)
+        dump_json(rows)
         return
     for r in rows:
         click.echo(f"{r['id']:>5} {r['scheme']:<24} {r['school']:<12} {LIST_STATES[r['state']]} "
@@ -226,7 +222,7 @@ def report_command(term_code, year, as_json, xlsx_path):
     if xlsx_path:
         xlsx_path.write_bytes(stats.workbook(terms))
     if as_json:
-        _dump(data)
+        dump_json(data)
         return
     click.echo(f"{data['period']}学生资助发放情况：")
     for line in data["lines"] or ["（尚无发放记录）"]:
@@ -247,7 +243,7 @@ def gaps_command(term_code, as_json):
     """应助尽助核查：未获资助的脱贫家庭学生、学籍终止仍获资助、互斥项目重复享受。"""
     found = gaps.check(_term(term_code))
     if as_json:
-        _dump(found)
+        dump_json(found)
         return
     if not found:
         click.echo("未发现问题。")

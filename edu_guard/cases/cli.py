@@ -33,10 +33,6 @@ def _case(case_id: int) -> DropoutCase:
     return case
 
 
-def _dump(obj) -> None:
-    dump_json(obj)
-
-
 def _commit_or_fail(fn):
     return commit_or_fail(fn, services.CaseError)
 
@@ -56,7 +52,7 @@ def list_cases(state, only_open, as_json):
     cases = db.session.execute(stmt).scalars().all()
     rows = CaseSchema(many=True).dump(cases)
     if as_json:
-        _dump(rows)
+        dump_json(rows)
         return
     if not rows:
         click.echo("没有个案。")
@@ -76,7 +72,7 @@ def show_case(case_id, as_json):
     data["actions"] = [{"event": t.event, "label": t.label, "allowed": why is None, "reason": why}
                        for t, why in machine.allowed(facts, None, services.today())]
     if as_json:
-        _dump(data)
+        dump_json(data)
         return
     click.echo(f"个案 {data['id']}：{data['name']}（{data['id_number']}） {data['school'] or ''}")
     click.echo(f"状态：{data['state_label']}   本步开始：{data['step_started_on']}   期限：{data['deadline'] or '—'}")

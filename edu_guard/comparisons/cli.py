@@ -19,14 +19,10 @@ date_type = click.DateTime(formats=["%Y-%m-%d"])
 as_option = click.option("--as", "username", default=None, help="以该用户身份运行（记入比对记录）")
 
 
-def _dump(obj) -> None:
-    dump_json(obj)
-
-
 def _report(run: ComparisonRun, rows: list[dict] | None, as_json: bool) -> None:
     kind = kinds()[run.kind]
     if as_json:
-        _dump({
+        dump_json({
             "run": run.id,
             "as_of": run.as_of.isoformat(),
             "counts": run.counts,
@@ -125,7 +121,7 @@ def open_cases(run_id, category, row_ids, reason, as_json, username):
         db.session.rollback()
         raise click.ClickException(str(exc)) from None
     if as_json:
-        _dump(result)
+        dump_json(result)
         return
     click.echo(f"新立案 {len(result['opened'])} 个；已有个案 {len(result['existing'])} 个；未立案 {len(result['refused'])} 行")
     for row_id, why in result["refused"]:

@@ -11,8 +11,9 @@ from datetime import date
 import polars as pl
 import sqlalchemy as sa
 
-from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome, _truthy
+from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
+from edu_guard.config import as_flag
 from edu_guard.db import db
 from edu_guard.registry import readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
@@ -232,7 +233,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     """
     if not data:
         raise ComparisonError("没有上传户籍文件，或文件是空的")
-    accept = _truthy(settings.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS", False))
+    accept = as_flag(settings.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS", False))
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
     today = max(as_of, date.today())

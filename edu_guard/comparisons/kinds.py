@@ -111,12 +111,6 @@ class HouseholdComparison(Comparison):
         return compare(as_of=as_of, settings=settings, data=data, filename=filename)
 
 
-def _truthy(value) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
-
-
 # --- status changes (学籍变动) ----------------------------------------------------------
 
 

@@ -14,10 +14,6 @@ date_type = click.DateTime(formats=["%Y-%m-%d"])
 as_option = click.option("--as", "username", default=None, help="按该用户的数据范围列出（学校用户只见本校）")
 
 
-def _dump(obj) -> None:
-    dump_json(obj)
-
-
 @homebound_group.command("list")
 @click.option("--all", "show_all", is_flag=True, help="包括已结束的安置（默认只列正在送教的）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
@@ -28,7 +24,7 @@ def list_placements(show_all, as_json, username):
     placed = services.placements(user_by_name(username), active_on=None if show_all else case_services.today())
     data = schemas.PlacementSchema(many=True).dump(placed)
     if as_json:
-        _dump(data)
+        dump_json(data)
         return
     if not data:
         click.echo("没有送教上门安置。")
@@ -57,7 +53,7 @@ def compliance_command(start, end, norm, as_json, username):
     by_school = services.summarise(rows, "school")
     by_township = services.summarise(rows, "township")
     if as_json:
-        _dump({
+        dump_json({
             "from": start, "to": end, "norm": used.key, "norm_label": used.label,
             "children": schemas.ComplianceRowSchema(many=True).dump(rows),
             "schools": schemas.GroupSummarySchema(many=True).dump(by_school),

@@ -120,11 +120,9 @@ def import_file(
     if not data:
         raise ImportFileError(f"文件“{filename}”是空的")
     if accept_sample_check_digits is None:
-        setting = current_app.config.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS")
-        # From the environment the setting is a string ("0" must mean off).
-        accept_sample_check_digits = (
-            setting.strip().lower() in ("1", "true", "yes", "on") if isinstance(setting, str) else bool(setting)
-        )
+        from edu_guard.config import as_flag
+
+        accept_sample_check_digits = as_flag(current_app.config.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"))
 
     fields = importer_class.fields()
     try:

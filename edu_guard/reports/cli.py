@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
 
-from edu_guard.cli_util import requires_init
+from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.reports import ledgers, services
 
 report_group = click.Group("report", help="控辍保学报表与台账")
@@ -41,7 +40,7 @@ def dropout_report(period, on, start, end, by, xlsx, as_json):
     if xlsx:
         xlsx.write_bytes(excel.report_workbook(report, current_app.config["EDU_GUARD_COUNTY_NAME"], period))
     if as_json:
-        click.echo(json.dumps({**report, "period": period}, ensure_ascii=False, indent=1, default=str))
+        dump_json({**report, "period": period})
         return
     click.echo(f"{services.PERIODS.get(period, '统计表')} {start} 至 {end}")
     keys = list(services.COLUMNS)

@@ -219,7 +219,9 @@ def test_concurrent_approvals_pay_once(app, county, spring, today_is, pupils):
     assert D(sum(r.amount_fen for r in rows)) / 100 == sum(HALF_YEAR[(p.stage, p.boarding)] for p in hardship)
 
 
-def test_year_counts_children_once(county, spring, pupils, today_is):
+def pay_both_terms(spring, today_is):
+    """Add the 2021 autumn term, then propose, post and approve compulsory_living for
+    both 2021 terms; return the autumn term."""
     autumn = services.add_term("2021-autumn", date(2021, 9, 1), date(2022, 1, 14), 95)
     db.session.commit()
     services.propose(spring, "compulsory_living")
@@ -233,6 +235,11 @@ def test_year_counts_children_once(county, spring, pupils, today_is):
     for lst in db.session.execute(sa.select(AidList)).scalars():
         services.approve(lst)
     db.session.commit()
+    return autumn
+
+
+def test_year_counts_children_once(county, spring, pupils, today_is):
+    autumn = pay_both_terms(spring, today_is)
     # one pupil moved up to 初中 in the autumn: two stages, still one child
     moved = db.session.execute(sa.select(Payment).where(Payment.term_id == autumn.id, Payment.stage == "小学")
                                .order_by(Payment.id)).scalars().first()
@@ -248,19 +255,7 @@ def test_year_counts_children_once(county, spring, pupils, today_is):
 
 
 def test_year_persons_after_reversals(county, spring, pupils, today_is):
-    autumn = services.add_term("2021-autumn", date(2021, 9, 1), date(2022, 1, 14), 95)
-    db.session.commit()
-    services.propose(spring, "compulsory_living")
-    services.propose(autumn, "compulsory_living")
-    db.session.commit()
-    today_is(date(2021, 9, 6))
-    for lst in db.session.execute(sa.select(AidList)).scalars():
-        services.post(lst)
-    db.session.commit()
-    today_is(date(2021, 9, 20))
-    for lst in db.session.execute(sa.select(AidList)).scalars():
-        services.approve(lst)
-    db.session.commit()
+    autumn = pay_both_terms(spring, today_is)
     children = db.session.execute(sa.select(Payment.child_id).distinct().order_by(Payment.child_id)).scalars().all()
     one, both = children[0], children[1]
     # `one` loses one of two payments (still a person), `both` loses both (no longer one)
