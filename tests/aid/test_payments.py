@@ -255,7 +255,7 @@ def test_year_counts_children_once(county, spring, pupils, today_is):
 
 
 def test_year_persons_after_reversals(county, spring, pupils, today_is):
-    autumn = pay_both_terms(spring, today_is)
+    pay_both_terms(spring, today_is)
     children = db.session.execute(sa.select(Payment.child_id).distinct().order_by(Payment.child_id)).scalars().all()
     one, both = children[0], children[1]
     # `one` loses one of two payments (still a person), `both` loses both (no longer one)
