@@ -89,6 +89,12 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
                 f"实例未初始化：{app.instance_path} 中没有 config.py。请先运行 `edu-guard init`。"
                 f" (instance not initialised: run `edu-guard init`)"
             )
+    from edu_guard import clock
+
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["EDU_GUARD_TIMEZONE"]
+    with app.app_context():
+        clock.county_zone()  # an unknown zone stops start-up with its name (ClockError)
+    app.jinja_env.filters["county_time"] = clock.format_local
     url = app.config.get("EDU_GUARD_DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'edu_guard.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})

@@ -134,7 +134,13 @@ EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50
 
+#: The county's time zone (IANA name): its "today" for deadlines, form defaults,
+#: guards and reports, and the zone timestamps are shown in (:mod:`edu_guard.clock`).
+#: China keeps one civil time, 北京时间 (UTC+8), whatever the server's zone is.
+EDU_GUARD_TIMEZONE = "Asia/Shanghai"
+
 BABEL_DEFAULT_LOCALE = "zh"
+#: Flask-Babel's zone follows EDU_GUARD_TIMEZONE (set in create_app).
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 MAX_CONTENT_LENGTH = 50 * 1024 * 1024

@@ -28,15 +28,45 @@ db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:
-    """Return the current time, timezone-aware UTC."""
-    return datetime.now(timezone.utc)
+    """Return the current time, timezone-aware UTC (:func:`edu_guard.clock.utcnow`)."""
+    from edu_guard import clock
+
+    return clock.utcnow()
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp stored as UTC and read back timezone-aware (UTC) on every database.
+
+    PostgreSQL's ``timestamptz`` does this itself; SQLite has no time-zone type and
+    SQLAlchemy returns its values naive, so the value is converted to UTC before it is
+    written and given ``tzinfo=UTC`` when read. A naive value written by code is
+    refused (it would be ambiguous): use :func:`utcnow` or an aware datetime.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r} written to a UTC column; use an aware datetime")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
 
 
 class TimestampMixin:
     """``created_at`` / ``updated_at`` columns (UTC)."""
 
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
 @sa.event.listens_for(sa.engine.Engine, "connect")

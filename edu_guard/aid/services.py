@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
+from edu_guard import clock
 from edu_guard.aid import eligibility
 from edu_guard.aid.models import (
     CHANNELS,
@@ -36,13 +37,6 @@ TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
 class AidError(ValueError):
     """An aid action that is not allowed now (message in Chinese, for the user)."""
-
-
-def today() -> date:
-    """Today, from the one place tests set it (:func:`edu_guard.cases.services.today`)."""
-    from edu_guard.cases import services as case_services
-
-    return case_services.today()
 
 
 # --- terms --------------------------------------------------------------------------
@@ -367,7 +361,7 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     _check_state(aid_list, "proposed")
     if not any(e.included for e in aid_list.entries):
         raise AidError("名单上没有拟资助的学生，无需公示")
-    on = on or today()
+    on = on or clock.today()
     before = audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"])
     aid_list.state = "posted"
     aid_list.posted_on = on
@@ -394,13 +388,13 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
         list was approved meanwhile.
     """
     _check_state(aid_list, "posted")
-    on = on or today()
+    on = on or clock.today()
     if channel not in CHANNELS:
         raise AidError(f"发放渠道应为 {', '.join(CHANNELS)}")
-    if aid_list.posting_ends_on is None or min(on, today()) <= aid_list.posting_ends_on:
+    if aid_list.posting_ends_on is None or min(on, clock.today()) <= aid_list.posting_ends_on:
         raise AidError(
             f"公示期至 {aid_list.posting_ends_on} 结束，公示期满后方可审批"
-            f"（审批日期和今天（{today()}）都须晚于公示期）"
+            f"（审批日期和今天（{clock.today()}）都须晚于公示期）"
         )
     aid_list.state = "approved"
     aid_list.approved_at = utcnow()

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from edu_guard import clock
 from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
@@ -133,7 +134,7 @@ def list_detail(list_id: int):
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
-                           bureau=current_user.role in BUREAU, today=services.today())
+                           bureau=current_user.role in BUREAU, today=clock.today())
 
 
 @bp.post("/entries/<int:entry_id>/review")

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 import sqlalchemy as sa
 
+from edu_guard import clock
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
@@ -70,7 +71,7 @@ def show_case(case_id, as_json):
     data = CaseDetailSchema(full_ids=True).dump(case)
     facts = services.facts_for(case)
     data["actions"] = [{"event": t.event, "label": t.label, "allowed": why is None, "reason": why}
-                       for t, why in machine.allowed(facts, None, services.today())]
+                       for t, why in machine.allowed(facts, None, clock.today())]
     if as_json:
         dump_json(data)
         return

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 
 #: Reasons for being out of school (辍学原因).
 REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
@@ -111,7 +111,7 @@ class CaseEvent(db.Model):
     to_state: Mapped[str] = mapped_column(sa.String(24))
     #: The date the act took place (may be earlier than it was recorded).
     acted_on: Mapped[date] = mapped_column(sa.Date)
-    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     note: Mapped[str | None] = mapped_column(sa.Text)
     letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"))

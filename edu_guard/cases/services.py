@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
+from edu_guard import clock
 from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
@@ -35,11 +36,6 @@ class StaleCase(CaseError):
 
 def _settings() -> dict:
     return {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
-
-
-def today() -> date:
-    """Return today's date (one place, so tests can set it)."""
-    return date.today()
 
 
 def age_on(birth: date, on: date) -> int:
@@ -68,8 +64,8 @@ def open_case(
         child is not of compulsory-school age (义务教育法 Art. 11) and
         not enrolled in a compulsory stage.
     """
-    opened_on = opened_on or today()
-    if opened_on > today():
+    opened_on = opened_on or clock.today()
+    if opened_on > clock.today():
         raise CaseError("立案日期不能晚于今天")
     if reason not in REASONS:
         raise CaseError(f"辍学原因须为：{'、'.join(REASONS)}")
@@ -173,8 +169,8 @@ def fire(
     :raises CaseError: the event is not allowed now (the reason), or data is missing.
     """
     _check_version(case, expected_version)
-    on = on or today()
-    if on > today():
+    on = on or clock.today()
+    if on > clock.today():
         raise CaseError("办理日期不能晚于今天")
     data = dict(data or {})
     facts = facts_for(case)
@@ -314,7 +310,7 @@ def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, us
     townships = {c.township_id for c in cases}
     if len(townships) != 1:
         raise CaseError("一份劝返联系函只能发给一个乡镇，请按乡镇分别选择")
-    on = on or today()
+    on = on or clock.today()
     for case in cases:
         try:
             machine.check("issue_return_contact", facts_for(case), _role(user), on)
@@ -399,7 +395,7 @@ def log_home_visit(
         raise CaseError(f"家访形式须为：{'、'.join(VISIT_FORMS)}")
     if not (visitors or "").strip() or not (findings or "").strip():
         raise CaseError("请填写家访人员和家访情况")
-    if visited_on > today():
+    if visited_on > clock.today():
         raise CaseError("家访日期不能晚于今天")
     if case is not None:
         _check_version(case, expected_version)

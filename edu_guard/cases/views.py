@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from edu_guard import clock
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
 from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
@@ -64,7 +65,7 @@ def case_list():
     if args.get("school", type=int):
         stmt = stmt.where(DropoutCase.school_id == args.get("school", type=int))
     if args.get("overdue"):
-        stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
+        stmt = stmt.where(DropoutCase.deadline < clock.today(), DropoutCase.state.in_(machine.OPEN))
     if args.get("q"):
         q = args["q"].strip()
         stmt = stmt.where(sa.or_(Child.name.contains(q), Child.id_number == q.upper()))
@@ -73,7 +74,7 @@ def case_list():
     townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()
     schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
-                           schools=schools, mask_id=mask_id, today=services.today(),
+                           schools=schools, mask_id=mask_id, today=clock.today(),
                            base_args={k: v for k, v in args.items() if k != "page"})
 
 
@@ -110,7 +111,7 @@ def case_detail(case_id: int):
     case = _get_case(case_id)
     facts = services.facts_for(case)
     role = current_user.role if current_user.can_write else None
-    actions = machine.allowed(facts, role, services.today()) if current_user.can_write else []
+    actions = machine.allowed(facts, role, clock.today()) if current_user.can_write else []
     deadline = machine.current_deadline(facts)
     # The step's main act (escalate, issue the step's letter) is shown open.
     first_main = next((t.event for t, why in actions if why is None and t.event != "issue_return_contact"), None)
@@ -120,7 +121,7 @@ def case_detail(case_id: int):
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
-        today=services.today())
+        today=clock.today())
 
 
 @bp.post("/cases/<int:case_id>/act")

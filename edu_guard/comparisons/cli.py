@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from edu_guard.cases import services as case_services
+from edu_guard import clock
 from edu_guard.cli_util import dump_json, requires_init, user_by_name
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
@@ -40,7 +40,7 @@ def _run(kind: str, as_of, path: Path | None, as_json: bool, username: str | Non
     user = user_by_name(username)
     data = path.read_bytes() if path else None
     try:
-        run, outcome = services.run_comparison(kind, as_of=(as_of.date() if as_of else case_services.today()), data=data,
+        run, outcome = services.run_comparison(kind, as_of=(as_of.date() if as_of else clock.today()), data=data,
                                                filename=path.name if path else None, user=user)
         db.session.commit()
     except ComparisonError as exc:

@@ -19,9 +19,9 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired
 
+from edu_guard import clock
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list
-from edu_guard.cases import services as case_services
 from edu_guard.cases.models import REASONS
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
@@ -57,7 +57,7 @@ def index():
     form = CompareForm()
     form.kind.choices = choice_list((k, c.label) for k, c in kinds().items())
     if request.method == "GET":
-        form.as_of.data = case_services.today()
+        form.as_of.data = clock.today()
     if request.method == "POST":
         if current_user.role not in RUN_ROLES:
             abort(403)
@@ -130,7 +130,7 @@ def close_row(row_id: int):
     if row is None:
         abort(404)
     try:
-        on = date.fromisoformat(request.form.get("on") or case_services.today().isoformat())
+        on = date.fromisoformat(request.form.get("on") or clock.today().isoformat())
         services.close_entry(row, reason=request.form.get("reason", ""), on=on, user=current_user)
         db.session.commit()
         flash("已销号", "success")

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 
 #: Disability categories by the category digit of a 残疾人证号 (DOMAIN 3; GB/T 26341).
 DISABILITY_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
@@ -113,7 +113,7 @@ class HomeboundSession(db.Model):
     guardian_confirmed: Mapped[bool] = mapped_column(default=False)
     guardian_name: Mapped[str | None] = mapped_column(sa.String(64))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     placement: Mapped[HomeboundPlacement] = relationship(back_populates="sessions")
     attachments: Mapped[list[HomeboundAttachment]] = relationship(
@@ -134,6 +134,6 @@ class HomeboundAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(32))
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     session: Mapped[HomeboundSession] = relationship(back_populates="attachments")

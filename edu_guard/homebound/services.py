@@ -18,10 +18,10 @@ from typing import Iterable, Sequence
 import sqlalchemy as sa
 from flask import current_app
 
+from edu_guard import clock
 from edu_guard.auth import audit
 from edu_guard.auth.scoping import can_see_candidate, scope_placements
 from edu_guard.cases.models import DropoutCase
-from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
 from edu_guard.db import db
 from edu_guard.homebound import compliance as rules
@@ -115,7 +115,7 @@ def candidates(as_of: date | None = None, user=None) -> list[Candidate]:
 
     :return: candidates ordered by township and name.
     """
-    as_of = as_of or case_services.today()
+    as_of = as_of or clock.today()
     low, high = _age_range()
     placed_children = sa.select(HomeboundPlacement.child_id)
     out: dict[str, Candidate] = {}
@@ -203,7 +203,7 @@ def placed_child_ids(as_of: date) -> set[int]:
 def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[str]:
     """Return the ID numbers among ``id_numbers`` whose child has a placement active on
     ``as_of`` (today by default); for the comparisons and the ledgers."""
-    as_of = as_of or case_services.today()
+    as_of = as_of or clock.today()
     wanted, out = list(dict.fromkeys(id_numbers)), set()
     for i in range(0, len(wanted), 500):
         out.update(db.session.execute(
@@ -214,7 +214,7 @@ def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[s
 
 def active_placement(child: Child, as_of: date | None = None) -> HomeboundPlacement | None:
     """Return the child's placement active on ``as_of`` (today by default), if any."""
-    as_of = as_of or case_services.today()
+    as_of = as_of or clock.today()
     return db.session.execute(
         sa.select(HomeboundPlacement).where(HomeboundPlacement.child_id == child.id, _active_on(as_of))
     ).scalar()
@@ -314,7 +314,7 @@ def place(
     """
     if candidate is None and child is None:
         raise HomeboundError("请指定安置对象")
-    if assessed_on > case_services.today():
+    if assessed_on > clock.today():
         raise HomeboundError("评估日期不能晚于今天")
     if assessed_on > starts_on:
         raise HomeboundError(f"评估日期 {assessed_on} 晚于送教开始日期 {starts_on}")
@@ -558,7 +558,7 @@ def log_session(
         no teacher, unknown area, no progress note, a confirmation with no guardian's
         name, a refused attachment (nothing is stored then).
     """
-    if held_on > case_services.today():
+    if held_on > clock.today():
         raise HomeboundError("送教日期不能晚于今天")
     if not placement.active_on(held_on):
         raise HomeboundError(f"{held_on} 不在安置期（{placement.starts_on}—{placement.ends_on or '至今'}）内")

@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from edu_guard import clock
 from edu_guard.auth.scoping import can_see_placement
 from edu_guard.auth.services import role_required
-from edu_guard.cases import services as case_services
 from edu_guard.db import db
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound import schemas, services
@@ -37,10 +37,10 @@ def _form_errors(form) -> str:
 
 def _period() -> tuple[date, date, str]:
     """The period of the query string (``from``, ``to``), by default the current term."""
-    first, last, label = services.term_of(case_services.today())
+    first, last, label = services.term_of(clock.today())
     try:
         start = date.fromisoformat(request.args["from"]) if request.args.get("from") else first
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else min(last, case_services.today())
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else min(last, clock.today())
     except ValueError:
         abort(400, description="日期应写作 YYYY-MM-DD")
     if request.args.get("from") or request.args.get("to"):
@@ -53,7 +53,7 @@ def _period() -> tuple[date, date, str]:
 def placement_list():
     """The placements the user may see, with their sessions."""
     show = request.args.get("show", "active")
-    placed = services.placements(current_user, active_on=case_services.today() if show == "active" else None)
+    placed = services.placements(current_user, active_on=clock.today() if show == "active" else None)
     return render_template("homebound/list.html", placements=schemas.PlacementSchema(many=True).dump(placed), show=show)
 
 
@@ -66,13 +66,13 @@ def candidate_list():
     on = _on()
     found = services.candidates(on, current_user)
     return render_template("homebound/candidates.html", candidates=schemas.CandidateSchema(many=True).dump(found),
-                           on=on, today=case_services.today())
+                           on=on, today=clock.today())
 
 
 def _on() -> date:
     """The ``on`` date of the query string (ages are counted on it), by default today."""
     try:
-        on = date.fromisoformat(request.args["on"]) if request.args.get("on") else case_services.today()
+        on = date.fromisoformat(request.args["on"]) if request.args.get("on") else clock.today()
     except ValueError:
         abort(400, description="日期应写作 YYYY-MM-DD")
     return on
@@ -97,7 +97,7 @@ def place(key: str):
     if request.method == "GET":
         form.school.data = str(candidate.school_id) if candidate.school_id else None
         form.certificate_number.data = candidate.certificate_number
-        form.assessed_on.data = form.starts_on.data = min(on, case_services.today())
+        form.assessed_on.data = form.starts_on.data = min(on, clock.today())
         child = db.session.get(Child, candidate.child_id) if candidate.child_id else None
         if child is not None and child.guardians:
             form.guardian_name.data, form.guardian_phone.data = child.guardians[0].name, child.guardians[0].phone
@@ -143,7 +143,7 @@ def placement_detail(placement_id: int):
         norm, row = services.placement_compliance(placement, start, end)
     except services.HomeboundError as exc:
         abort(400, description=str(exc))
-    today = case_services.today()
+    today = clock.today()
     session_form = SessionForm(teachers=placement.teachers, guardian_name=placement.guardian_name, held_on=today)
     plan_form = PlanForm(school_year=services.school_year_of(today), made_on=today)
     minutes = int(current_app.config["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"])
@@ -248,7 +248,7 @@ def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
 
     try:
         pdf = render_printable(kind, context, issuer={"name": placement.school.name, "code": "-"},
-                               issued_on=case_services.today(), user=current_user, audited=placement)
+                               issued_on=clock.today(), user=current_user, audited=placement)
         db.session.commit()
     except LetterError as exc:
         db.session.rollback()

@@ -21,14 +21,14 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
+from edu_guard import clock
 from edu_guard.auth import audit
 from edu_guard.auth.services import mask_id_number  # the one masking rule (SPEC 2.8)
 from edu_guard.db import db
@@ -313,11 +313,6 @@ def letter_pdf(letter: Letter) -> bytes:
 SERVICE_FIELDS = ["served_on", "service_manner", "served_to", "served_by"]
 
 
-def local_today() -> date:
-    """Return today's date in the deployment's time zone (``BABEL_DEFAULT_TIMEZONE``)."""
-    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")).date()
-
-
 def record_service(
     letter: Letter,
     served_on: date,
@@ -351,7 +346,7 @@ def record_service(
         raise ServiceError("请填写受送达人（签收人）和送达人")
     if served_on < letter.issued_on:
         raise ServiceError(f"送达日期 {served_on.isoformat()} 早于文书日期 {letter.issued_on.isoformat()}（{letter.doc_number}）")
-    today = local_today()
+    today = clock.today()
     if served_on > today:
         raise ServiceError(f"送达日期 {served_on.isoformat()} 晚于今天 {today.isoformat()}，不能预先登记送达")
     if letter.served_on is not None:
@@ -589,7 +584,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
             if fine is None:
                 fine = _fine_of(decision_arg, "penalty_decision", case)
             fine = Decimal(str(fine))
-            as_of = extra.pop("as_of", None) or local_today()
+            as_of = extra.pop("as_of", None) or clock.today()
             surcharge = extra.pop("surcharge", None)
             if surcharge is None:
                 due_on = decision["served_on"] + timedelta(days=_cfg_int("EDU_GUARD_FINE_PAYMENT_DAYS"))

@@ -24,6 +24,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from edu_guard import clock
 from edu_guard.registry import normalize as nz
 from edu_guard.registry.models import FAMILY_STATUS_KINDS, MONITORED_CATEGORIES, STATUS_CHANGE_KINDS
 
@@ -95,7 +96,7 @@ def validate_id_number(value: str, *, accept_sample_check_digits: bool = False, 
     birth = _birth_date(number[6:14])
     if birth is None:
         raise IdNumberError(f"第7–14位的出生日期（{number[6:14]}）不存在")
-    if birth > (today or date.today()):
+    if birth > (today or clock.today()):
         raise IdNumberError(f"第7–14位的出生日期（{birth.isoformat()}）晚于今天")
     if number[17] != ric.calc_check_digit(number) and not (
         accept_sample_check_digits and number[17] == sample_check_character(number)
@@ -340,7 +341,7 @@ class RowSchema(Schema):
         #: Read by :class:`IdNumber`: accept the sample files' defective check digits.
         self.accept_sample_check_digits = accept_sample_check_digits
         #: Births after this day are impossible (read once, not per row).
-        self.today = date.today()
+        self.today = clock.today()
 
     @validates_schema
     def run_cross_checks(self, data, **kwargs):

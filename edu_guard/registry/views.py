@@ -29,6 +29,7 @@ from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
+from edu_guard import clock
 from edu_guard.auth.scoping import can_see_child, scope_cases, scope_children, scope_schools
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
@@ -246,10 +247,9 @@ def children():
 
 def _placed_children() -> set[int]:
     """Children placed 送教上门 today: they count as enrolled and are shown as such."""
-    from edu_guard.cases import services as case_services
     from edu_guard.homebound.services import placed_child_ids  # homebound builds on the registry
 
-    return placed_child_ids(case_services.today())
+    return placed_child_ids(clock.today())
 
 
 # --- child page -----------------------------------------------------------------
