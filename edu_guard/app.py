@@ -99,7 +99,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if url.startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
+        from edu_guard.db import busy_timeout_seconds
+
+        connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {})
+        connect_args.setdefault("timeout", busy_timeout_seconds(app))
 
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

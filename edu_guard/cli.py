@@ -20,6 +20,8 @@ from edu_guard.app import NotInitialised, create_app, init_migrations
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
 
 INITIAL_ADMIN_FILE = "initial_admin.txt"
+#: Exit status of a command refused because the database stayed busy (EX_TEMPFAIL).
+BUSY_EXIT_STATUS = 75
 
 
 def _make_app():
@@ -134,6 +136,28 @@ _add_feature_commands()
 
 class _Main(FlaskGroup):
     """``edu-guard``: the commands of :data:`cli` at top level, plus Flask's ``run``."""
+
+    def invoke(self, ctx):
+        """Run the command; a database kept locked by another writer (an import job)
+        ends it with "系统繁忙，请稍后重试" (JSON with ``--json``) and exit status 75
+        (EX_TEMPFAIL), not a traceback."""
+        import sqlalchemy as sa
+
+        from edu_guard.db import is_busy
+
+        try:
+            return super().invoke(ctx)
+        except sa.exc.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            message = "系统繁忙，请稍后重试。（其他任务正在写入数据库，本次操作未保存）"
+            if "--json" in sys.argv[1:] or "--json" in [*getattr(ctx, "_protected_args", []), *ctx.args]:
+                from edu_guard.cli_util import dump_json
+
+                dump_json({"error": "busy", "message": message})
+            else:
+                click.echo(message, err=True)
+            ctx.exit(BUSY_EXIT_STATUS)
 
     def list_commands(self, ctx):
         # The same commands also hang under ``flask edu-guard``; do not list them twice.

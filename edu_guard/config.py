@@ -131,6 +131,12 @@ EDU_GUARD_LOGIN_WINDOW = 300
 #: pass. A mistyped number still fails both checks in 9 of 11 cases.
 EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True
 
+#: SQLite only: how long (seconds) a write waits for the write lock another writer
+#: holds (an import job writes its file in one transaction) before the request is
+#: answered "系统繁忙，请稍后重试" (503). Reads never wait (WAL). Keep it below the web
+#: server's worker timeout (docs/deploy.md).
+EDU_GUARD_SQLITE_BUSY_TIMEOUT = 30
+
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 from flask import (
@@ -21,6 +21,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -46,7 +47,7 @@ from edu_guard.auth.services import (
     public,
     role_required,
 )
-from edu_guard.db import db, utcnow
+from edu_guard.db import db, is_busy, utcnow
 
 bp = Blueprint("auth", __name__)
 
@@ -107,6 +108,32 @@ def _conflict(exc: Exception):
     db.session.rollback()
     current_app.logger.info("conflict on %s: %s", request.path, exc)
     return _error_page(409, _("该记录刚被他人修改，或表单被重复提交：本次操作未保存。请刷新页面，确认后再试。"))
+
+
+#: The answer to a write that met another writer's lock (SQLite's busy timeout ran out,
+#: or PostgreSQL's lock_timeout): nothing was saved, and trying again later works.
+BUSY_MESSAGE = _l("系统繁忙，请稍后重试。（其他任务正在写入数据库，本次操作未保存）")
+#: Seconds a client is told to wait before trying again (the ``Retry-After`` header).
+BUSY_RETRY_AFTER = 10
+
+
+@bp.app_errorhandler(OperationalError)
+def _busy(exc: OperationalError):
+    """A database that stays locked by another writer (an import job) is answered 503
+    "系统繁忙，请稍后重试" — a page, or JSON for API and JSON requests — never a 500.
+    Any other database error stays a 500."""
+    db.session.rollback()
+    if not is_busy(exc):
+        raise exc
+    current_app.logger.warning("database busy on %s: %s", request.path, exc)
+    message = str(BUSY_MESSAGE)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"error": "busy", "message": message})
+        response.status_code = 503
+    else:
+        response = current_app.make_response(_error_page(503, message))
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
 
 
 @bp.app_errorhandler(HTTPException)
