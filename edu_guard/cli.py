@@ -129,6 +129,12 @@ def _add_feature_commands() -> None:
     cli.add_command(compare_group)
     cli.add_command(report_group)
     cli.add_command(aid_group)
+    from edu_guard.jobs.cli import worker_command
+
+    cli.add_command(worker_command)
+    from edu_guard.serve import serve_command
+
+    cli.add_command(serve_command)
 
 
 _add_feature_commands()

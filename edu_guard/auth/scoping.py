@@ -42,6 +42,21 @@ def scope_cases(stmt: sa.Select, user: User | None) -> sa.Select:
     return stmt.where(sa.false())
 
 
+def scope_jobs(stmt: sa.Select, user: User | None) -> sa.Select:
+    """Limit a ``select(Job)`` statement to the jobs ``user`` may see: the county's
+    users every job; a township or school user the jobs submitted in their area (and
+    their own)."""
+    from edu_guard.jobs.models import Job
+
+    if user is None or user.role in ("admin", "clerk", "auditor"):
+        return stmt
+    if user.role == "township":
+        return stmt.where(sa.or_(Job.owner_id == user.id, Job.township_id == user.township_id))
+    if user.role == "school":
+        return stmt.where(sa.or_(Job.owner_id == user.id, Job.school_id == user.school_id))
+    return stmt.where(Job.owner_id == user.id)
+
+
 def scope_schools(stmt: sa.Select, user: User | None) -> sa.Select:
     """Limit a ``select(School)`` statement to the schools ``user`` may see: a township
     user, the township's schools; a school user, the school."""

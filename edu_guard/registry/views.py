@@ -9,18 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
-import os
 import re
-import threading
-import time
 import unicodedata
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -35,7 +30,7 @@ from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.cases.machine import OPEN, STATES
 from edu_guard.cases.models import DropoutCase, HomeVisit
-from edu_guard.db import db, utcnow
+from edu_guard.db import db
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import (
     ENROLLMENT_STATUSES,
@@ -49,7 +44,7 @@ from edu_guard.registry.models import (
     StatusChange,
     Township,
 )
-from edu_guard.registry.services import ImportFileError, import_file, rejects_workbook
+from edu_guard.registry.services import rejects_workbook
 
 bp = Blueprint("registry", __name__)
 
@@ -341,12 +336,11 @@ def child_detail(child_id: int):
 
 # --- imports --------------------------------------------------------------------
 #
-# The upload is stored under <instance>/uploads/<sha256>, then imported in a
-# background thread so that the page can show a progress bar: the thread is the
-# transaction boundary (it commits once, or rolls back) and writes its progress to a
-# small JSON file under <instance>/uploads/jobs/, which the job page polls. A file on
-# the instance folder (not memory) lets any web process of the deployment answer
-# the poll.
+# The upload is stored under <instance>/uploads/<sha256>, then imported by a queue
+# worker as a job (edu_guard.jobs): the job is the transaction boundary (it commits
+# once, or rolls back), its row is in the database and its live progress in the
+# queue's storage, so any web process of the deployment answers the job page's poll,
+# also after a restart.
 
 
 class ImportForm(FlaskForm):
@@ -367,105 +361,38 @@ class ImportForm(FlaskForm):
         self.kind.choices = choice_list((kind, cls.label) for kind, cls in importers().items())
 
 
-#: Job files (progress of finished imports) are removed after this many days; the
-#: import runs themselves are kept for good.
-JOB_FILES_KEPT_DAYS = 7
-
-
-def _uploads() -> Path:
-    return Path(current_app.instance_path) / "uploads"
-
-
-def _job_path(job_id: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
-        abort(404)
-    return _uploads() / "jobs" / f"{job_id}.json"
-
-
-def _write_job(path: Path, **state) -> None:
-    """Merge ``state`` into the job file (written whole, then renamed into place)."""
-    job = _read_job(path) or {}
-    job.update(state)
-    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_job(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _run_import(app, job_path: Path, kind: str, stored: Path, filename: str, user_id: int) -> None:
-    """Import a stored upload in its own app context and session; commit once."""
-    from edu_guard.auth.models import User
-
-    with app.app_context():
-        try:
-            result = import_file(
-                kind,
-                stored,
-                filename,
-                user=db.session.get(User, user_id),
-                progress=lambda done, total: _write_job(job_path, done=done, total=total),
-            )
-            db.session.commit()
-        except ImportFileError as exc:
-            db.session.rollback()
-            _write_job(job_path, state="failed", error=str(exc))
-        except Exception:  # noqa: BLE001 - the clerk must be told; the log has the details
-            db.session.rollback()
-            app.logger.exception("import of %s (%s) failed", filename, kind)
-            _write_job(job_path, state="failed", error="导入时发生内部错误，未导入任何数据。请联系系统管理员查看日志。")
-        else:
-            _write_job(job_path, state="done", done=result.rows, total=result.rows, run_id=result.import_run_id)
-        finally:
-            db.session.remove()
-
-
-def start_import(kind: str, upload, user) -> str:
-    """Store an uploaded file and start importing it in the background.
+def start_import(kind: str, upload, user) -> int:
+    """Store an uploaded file and queue its import as a job.
 
     :param kind: a key of :data:`edu_guard.registry.importers.IMPORTERS`.
     :param upload: the :class:`werkzeug.datastructures.FileStorage` from the form.
     :param user: who imports.
     :return: the job id, for :func:`import_job`.
     """
+    from edu_guard.jobs import services as jobs
+
     data = upload.read()
     digest = hashlib.sha256(data).hexdigest()
-    stored = _uploads() / digest
-    jobs = _uploads() / "jobs"
-    jobs.mkdir(parents=True, exist_ok=True)
-    stale = time.time() - JOB_FILES_KEPT_DAYS * 86400
-    for old in jobs.glob("*.json"):
-        if old.stat().st_mtime < stale:
-            old.unlink(missing_ok=True)
+    stored = jobs.uploads_dir() / digest
+    stored.parent.mkdir(parents=True, exist_ok=True)
     if not stored.exists():
         stored.write_bytes(data)
-    job_id = uuid.uuid4().hex
     filename = Path(upload.filename or "upload").name
-    job_path = _job_path(job_id)
-    _write_job(
-        job_path,
-        id=job_id,
-        state="running",
-        kind=kind,
-        filename=filename,
-        sha256=digest,
-        user_id=user.id,
-        started=utcnow().isoformat(),
-        done=0,
-        total=0,
-    )
-    app = current_app._get_current_object()
-    thread = threading.Thread(
-        target=_run_import, args=(app, job_path, kind, stored, filename, user.id), name=f"import-{job_id}", daemon=True
-    )
-    app.extensions.setdefault("edu_guard.import_threads", {})[job_id] = thread
-    thread.start()
-    return job_id
+    job = jobs.submit("import", {"import_kind": kind, "filename": filename, "sha256": digest}, user)
+    return job.id
+
+
+def _get_job(job_id: int):
+    """The import job ``job_id`` if the current user's area covers it, else 404."""
+    from edu_guard.auth.scoping import scope_jobs
+    from edu_guard.jobs.models import Job
+
+    job = db.session.execute(
+        scope_jobs(sa.select(Job).where(Job.id == job_id, Job.kind == "import"), current_user)
+    ).scalar_one_or_none()
+    if job is None:
+        abort(404)
+    return job
 
 
 @bp.route("/imports", methods=["GET", "POST"])
@@ -496,29 +423,42 @@ def import_page():
     )
 
 
-@bp.get("/imports/jobs/<job_id>")
+@bp.get("/imports/jobs/<int:job_id>")
 @role_required(*IMPORT_ROLES)
-def import_job(job_id: str):
-    """Show a running import's progress; when it has finished, go to its result."""
-    job = _read_job(_job_path(job_id))
-    if job is None:
-        abort(404)
+def import_job(job_id: int):
+    """Show an import job's progress; when it has finished, go to its result."""
+    from edu_guard.jobs import services as jobs
+
+    job = jobs.view(_get_job(job_id))
     if job["state"] == "done":
-        return redirect(url_for("registry.import_run", run_id=job["run_id"]))
+        return redirect(url_for("registry.import_run", run_id=job["result"]["import_run_id"]))
     return render_template("registry/import_job.html", job=job, kinds=import_kinds())
 
 
-@bp.get("/imports/jobs/<job_id>.json")
+@bp.get("/imports/jobs/<int:job_id>.json")
 @role_required(*IMPORT_ROLES)
-def import_job_state(job_id: str):
+def import_job_state(job_id: int):
     """Return a job's state for the progress bar: state, done, total, run URL, error."""
-    job = _read_job(_job_path(job_id))
-    if job is None:
-        abort(404)
+    from edu_guard.jobs import services as jobs
+
+    job = jobs.view(_get_job(job_id))
     out = {k: job.get(k) for k in ("state", "done", "total", "error")}
-    if job.get("run_id"):
-        out["url"] = url_for("registry.import_run", run_id=job["run_id"])
+    if job["state"] == "done":
+        out["url"] = url_for("registry.import_run", run_id=job["result"]["import_run_id"])
     return jsonify(out)
+
+
+@bp.post("/imports/jobs/<int:job_id>/rerun")
+@role_required(*IMPORT_ROLES)
+def import_job_rerun(job_id: int):
+    """Run a failed import job again (its stored file; nothing of the failed run was written)."""
+    from edu_guard.jobs import services as jobs
+
+    try:
+        jobs.rerun(_get_job(job_id))
+    except jobs.JobError as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("registry.import_job", job_id=job_id))
 
 
 def _get_run(run_id: int) -> ImportRun:
