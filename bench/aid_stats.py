@@ -37,7 +37,7 @@ SCHEMES = ["compulsory_living", "nutrition", "minority_allowance", "high_school_
 
 
 def make_app(folder: Path):
-    from edu_guard import create_app
+    from edu_guard.app import create_app
 
     return create_app({"SECRET_KEY": "bench", "INSTANCE_PATH": str(folder / "instance"),
                        "EDU_GUARD_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}"})

@@ -182,7 +182,7 @@ RESULT = {{"seconds": time.perf_counter() - t, "rows": rows}}
 
 FULL_IMPORT = """
 import time
-from edu_guard import create_app
+from edu_guard.app import create_app
 from edu_guard.db import db
 from edu_guard.registry.services import import_file
 app = create_app({{"SECRET_KEY": "bench", "INSTANCE_PATH": {instance!r}, "EDU_GUARD_DATABASE_URL": {url!r},

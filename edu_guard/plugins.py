@@ -11,6 +11,7 @@ formats, comparisons, blueprints, CLI commands) is collected once into
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
@@ -24,13 +25,13 @@ from marshmallow import Schema, ValidationError
 
 from edu_guard import hookspecs
 
-EXTENSION_KEY = "edu_guard.plugins"
-CONTRIB_KEY = "edu_guard.contributions"
+from edu_guard.hooks import CONTRIB_KEY, EXTENSION_KEY, NOTIFY_KEY  # noqa: E402,F401 (features read them there)
 
 #: Built-in plugins: ``(name, module)``; registered first, whatever the configuration.
 BUILTIN_PLUGINS = (
     ("national_schemes", "edu_guard.schemes.national"),
     ("comparisons", "edu_guard.comparisons.kinds"),
+    ("homebound", "edu_guard.homebound.hooks"),
 )
 
 log = logging.getLogger(__name__)
@@ -248,6 +249,7 @@ def init_app(app: Flask) -> pluggy.PluginManager:
         raise PluginLoadError(f"plugin {pm.get_name(exc.plugin)!r} implements an unknown hook: {exc}") from exc
     app.extensions[EXTENSION_KEY] = pm
     app.extensions[CONTRIB_KEY] = contrib
+    app.extensions[NOTIFY_KEY] = functools.partial(notify, pm)  # edu_guard.hooks.notify
     with app.app_context():
         _load_settings(app, pm, contrib)
         _collect(app, pm, contrib)

@@ -41,7 +41,8 @@ def database_url():
 
 def _fresh_app(folder: Path, database_url, **config):
     """Build a test app in ``folder`` on the test database, with every table created."""
-    from edu_guard import create_app
+    from edu_guard.app import create_app
+    from edu_guard.cli import register
     from edu_guard.db import db
 
     url, engine_options = database_url
@@ -57,6 +58,7 @@ def _fresh_app(folder: Path, database_url, **config):
         }
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register(app)  # ``flask edu-guard …`` on app.cli, as before
     with app.app_context():
         db.drop_all()
         db.create_all()

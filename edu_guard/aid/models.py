@@ -14,6 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
+from edu_guard.registry.models import School
 
 #: States of a list: proposed by the system and reviewed by the school → posted
 #: publicly (公示) → approved by the bureau (payments made).
@@ -202,3 +204,24 @@ class PaymentReversal(db.Model):
     reversed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="reversal")
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+def _by_paying_school(column, user):
+    if user.role == "township":
+        return column.in_(sa.select(School.id).where(School.township_id == user.township_id))
+    return column == user.school_id
+
+
+@scoping.rule(AidList)
+def _aid_list_scope(user):
+    """A township user sees the lists of the township's schools; a school user, the school's."""
+    return _by_paying_school(AidList.school_id, user)
+
+
+@scoping.rule(Payment)
+def _payment_scope(user):
+    """Payments are seen by the paying school, as the aid lists."""
+    return _by_paying_school(Payment.school_id, user)

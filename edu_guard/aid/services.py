@@ -29,6 +29,7 @@ from edu_guard.aid.models import (
 )
 from edu_guard.auth import audit
 from edu_guard.db import db, utcnow
+from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
@@ -96,9 +97,7 @@ def get_term(code: str) -> Term:
 
 def schemes() -> dict[str, AidScheme]:
     """The schemes of every enabled plugin, by code."""
-    from edu_guard.plugins import contributions
-
-    return contributions().schemes
+    return hooks.contributions().schemes
 
 
 def scheme(code: str) -> AidScheme:
@@ -483,9 +482,7 @@ def reverse(payment: Payment, reason: str, *, user=None) -> PaymentReversal:
 def notify_batch(batch: PaymentBatch, user=None) -> None:
     """Call the ``payment_batch_approved`` hook AFTER the commit; a failing notifier is
     logged and never undoes the payments."""
-    from edu_guard.plugins import manager, notify
-
-    notify(manager(), "payment_batch_approved", batch=batch, user=user)
+    hooks.notify("payment_batch_approved", batch=batch, user=user)
 
 
 def list_summary(aid_list: AidList) -> dict:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 
 from edu_guard.aid.models import Payment, PaymentReversal, Term, yuan
 from edu_guard.db import db
+from edu_guard.hooks import contributions, manager
 
 #: Fen in one 万元.
 FEN_PER_WAN = Decimal(1_000_000)
@@ -162,8 +163,6 @@ def terms_for(term_code: str | None = None, year: int | None = None) -> list[Ter
 
 
 def _order(codes) -> list[str]:
-    from edu_guard.plugins import contributions
-
     known = list(contributions().schemes)
     return sorted(codes, key=lambda c: (known.index(c) if c in known else len(known), c))
 
@@ -177,8 +176,6 @@ def report(terms: list[Term]) -> dict:
         "amount_yuan"}}, "by_stage": [{"stage", …same keys}]}], "lines": [narrative]}``;
         amounts are strings (yuan with two decimals; 万元 with two).
     """
-    from edu_guard.plugins import contributions
-
     names = {c: s.name for c, s in contributions().schemes.items()}
     ids = [t.id for t in terms]
     scheme_rows, stage_rows = figures(ids)
@@ -222,8 +219,6 @@ def narrative(s: dict) -> str:
 
 def plugin_sections(data: dict) -> list[dict]:
     """Extra sections from the plugins' ``report_sections`` hook for the aid report."""
-    from edu_guard.plugins import manager
-
     figures = {"term": data["term"], "terms": data["terms"], "schemes": data["schemes"]}
     sections = []
     for result in manager().hook.report_sections(report="aid", figures=figures):
@@ -239,8 +234,6 @@ def workbook(terms: list[Term]) -> bytes:
     """
     import openpyxl
     from openpyxl.styles import Alignment, Font
-
-    from edu_guard.plugins import contributions
 
     names = {c: s.name for c, s in contributions().schemes.items()}
     rows = figures([t.id for t in terms])[1]

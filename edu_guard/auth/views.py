@@ -47,6 +47,7 @@ from edu_guard.auth.services import (
     role_required,
 )
 from edu_guard.db import db, utcnow
+from edu_guard.paths import INITIAL_ADMIN_FILE
 
 bp = Blueprint("auth", __name__)
 
@@ -176,11 +177,14 @@ class UserForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Load the townships and schools to choose from."""
-        from edu_guard.registry.models import School, Township
-
-        townships = db.session.execute(sa.select(Township.id, Township.name).order_by(Township.name)).all()
+        # The area tables by name, as User's foreign keys name them: the registry that
+        # defines their models sits above auth (docs/architecture.md).
+        township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+        townships = db.session.execute(sa.select(township.c.id, township.c.name).order_by(township.c.name)).all()
         schools = db.session.execute(
-            sa.select(School.id, School.name, Township.name).join(Township).order_by(Township.name, School.code)
+            sa.select(school.c.id, school.c.name, township.c.name)
+            .join(township, school.c.township_id == township.c.id)
+            .order_by(township.c.name, school.c.code)
         ).all()
         self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
@@ -252,8 +256,6 @@ def change_password():
 
 def _forget_initial_admin_password(user: User) -> None:
     """Remove the login ``edu-guard init`` wrote once its user chose a new password."""
-    from edu_guard.cli import INITIAL_ADMIN_FILE
-
     creds = Path(current_app.instance_path) / INITIAL_ADMIN_FILE
     try:
         name = creds.read_text(encoding="utf-8").split()[0]

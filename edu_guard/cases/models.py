@@ -8,6 +8,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
+from edu_guard.letters.models import Letter, letter_case
 
 #: Reasons for being out of school (辍学原因).
 REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
@@ -142,3 +144,23 @@ class HomeVisit(TimestampMixin, db.Model):
 
     case: Mapped[DropoutCase | None] = relationship(back_populates="visits")
     child = relationship("Child")
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(DropoutCase)
+def _case_scope(user):
+    """A township user sees the township's cases; a school user, the school's."""
+    if user.role == "township":
+        return DropoutCase.township_id == user.township_id
+    return DropoutCase.school_id == user.school_id
+
+
+@scoping.rule(Letter)
+def _letter_scope(user):
+    """A letter is seen by a township or school user when every case it concerns is (a
+    劝返联系函 listing children of several schools is not shown to one school)."""
+    visible = sa.select(DropoutCase.id).where(_case_scope(user))
+    hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible))
+    return Letter.id.not_in(hidden)

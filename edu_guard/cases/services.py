@@ -19,6 +19,8 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
+from edu_guard import clock, hooks
+from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
@@ -38,8 +40,8 @@ def _settings() -> dict:
 
 
 def today() -> date:
-    """Return today's date (one place, so tests can set it)."""
-    return date.today()
+    """Return today's date (:func:`edu_guard.clock.today`, where tests set it)."""
+    return clock.today()
 
 
 def age_on(birth: date, on: date) -> int:
@@ -80,11 +82,9 @@ def open_case(
     ).scalar()
     if existing:
         raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")
-    from edu_guard.homebound.services import active_placement  # homebound builds on cases: import here
-
-    placed = active_placement(child, opened_on)
+    placed = counted_enrolled(opened_on, child.id).get(child.id)
     if placed is not None:
-        raise CaseError(f"{child.name} 自 {placed.starts_on} 起由{placed.school.name}送教上门，计为在读，不能作为辍学立案")
+        raise CaseError(f"{child.name} {placed.why}，计为在读，不能作为辍学立案")
     cfg = current_app.config
     age = age_on(child.birth_date, opened_on)
     enrollment = child.current_enrollment
@@ -426,6 +426,4 @@ def log_home_visit(
 def notify_transition(case: DropoutCase, event: CaseEvent, user=None) -> None:
     """Call the ``case_transitioned`` hook after the commit; a failing notifier is
     logged and never undoes the transition nor stops the other notifiers."""
-    from edu_guard.plugins import EXTENSION_KEY, notify
-
-    notify(current_app.extensions[EXTENSION_KEY], "case_transitioned", case=case, transition=event, user=user)
+    hooks.notify("case_transitioned", case=case, transition=event, user=user)

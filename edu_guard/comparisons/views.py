@@ -147,7 +147,7 @@ def export(run_id: int):
     from io import BytesIO
 
     from edu_guard.auth.services import mask_id_number
-    from edu_guard.reports.excel import comparison_workbook
+    from edu_guard.comparisons.excel import comparison_workbook  # openpyxl: loaded when needed
 
     run = _run(run_id)
     kind = kinds()[run.kind]

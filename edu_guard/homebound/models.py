@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
+from edu_guard.registry.models import Child, School
 
 #: Disability categories by the category digit of a 残疾人证号 (DOMAIN 3; GB/T 26341).
 DISABILITY_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
@@ -137,3 +139,17 @@ class HomeboundAttachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     session: Mapped[HomeboundSession] = relationship(back_populates="attachments")
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(HomeboundPlacement)
+def _placement_scope(user):
+    """A township user sees the placements delivered by the township's schools or of
+    children living there; a school user, only those its own school delivers."""
+    if user.role == "township":
+        schools = sa.select(School.id).where(School.township_id == user.township_id)
+        living = sa.select(Child.id).where(Child.township_id == user.township_id)
+        return sa.or_(HomeboundPlacement.school_id.in_(schools), HomeboundPlacement.child_id.in_(living))
+    return HomeboundPlacement.school_id == user.school_id

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard.auth import audit
-from edu_guard.auth.scoping import can_see_candidate, scope_placements
+from edu_guard.auth.scoping import COUNTY_ROLES, scope_placements
 from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
@@ -191,6 +191,22 @@ def _active_on(as_of: date):
     )
 
 
+def can_see_candidate(user, township: str | None, school_id: int | None) -> bool:
+    """Return whether ``user`` may see a 送教上门 candidate living in the township named
+    ``township`` (as the disabled persons' list names it) and enrolled at the school
+    ``school_id`` (if any): a township user, those of its township by either; a school
+    user, only those enrolled at its school."""
+    if user is None or user.role in COUNTY_ROLES:
+        return True
+    if user.role == "school":
+        return school_id is not None and school_id == user.school_id
+    if user.role == "township":
+        own = db.session.get(Township, user.township_id)
+        school = db.session.get(School, school_id) if school_id else None
+        return (own is not None and township == own.name) or (school is not None and school.township_id == user.township_id)
+    return False
+
+
 def placed_child_ids(as_of: date) -> set[int]:
     """Return the ids of children with a 送教上门 placement active on ``as_of``.
 
@@ -210,6 +226,15 @@ def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[s
             sa.select(Child.id_number).join(HomeboundPlacement, HomeboundPlacement.child_id == Child.id)
             .where(Child.id_number.in_(wanted[i:i + 500]), _active_on(as_of))).scalars())
     return out
+
+
+def active_placements(as_of: date, child_id: int | None = None) -> list[HomeboundPlacement]:
+    """Return the placements active on ``as_of`` (only ``child_id``'s when given), with
+    their schools loaded."""
+    stmt = sa.select(HomeboundPlacement).where(_active_on(as_of)).options(sa.orm.selectinload(HomeboundPlacement.school))
+    if child_id is not None:
+        stmt = stmt.where(HomeboundPlacement.child_id == child_id)
+    return list(db.session.execute(stmt).scalars())
 
 
 def active_placement(child: Child, as_of: date | None = None) -> HomeboundPlacement | None:

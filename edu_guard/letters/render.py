@@ -35,7 +35,7 @@ import jinja2
 from flask import Flask, current_app
 from markupsafe import Markup
 
-from edu_guard.app import TEMPLATE_DIR
+from edu_guard.paths import TEMPLATE_DIR
 from edu_guard.letters.fonts import LetterFonts, MissingCharacters, ensure_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.schemas import ContextError, LetterError, get_kind, validate_stored

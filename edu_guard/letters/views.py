@@ -10,8 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from edu_guard.auth.scoping import scope_cases
-from edu_guard.cases.models import DropoutCase
+from edu_guard.auth.scoping import scope
 from edu_guard.db import db
 from edu_guard.letters.models import Letter, letter_case
 
@@ -31,10 +30,8 @@ KIND_LABELS = {
 def _scoped_letters() -> sa.Select:
     """Letters the user may see: those every case of which lies in the user's scope (a
     劝返联系函 listing children of several schools is not shown to one school)."""
-    visible_cases = scope_cases(sa.select(DropoutCase.id), current_user)
-    some_visible = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.in_(visible_cases))
-    some_hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible_cases))
-    return sa.select(Letter).where(Letter.id.in_(some_visible), Letter.id.not_in(some_hidden))
+    linked = sa.select(letter_case.c.letter_id)
+    return scope(sa.select(Letter).where(Letter.id.in_(linked)), Letter, current_user)
 
 
 def _get_letter(letter_id: int) -> Letter:

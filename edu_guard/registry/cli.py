@@ -120,35 +120,3 @@ def _echo_summary(result: ImportResult) -> None:
         click.echo(
             f"  ……另有 {len(result.rejects) - SHOWN_REJECTS} 行；用 --rejects 文件.xlsx 导出全部，或 --json 查看。"
         )
-
-
-@click.command("demo")
-@requires_init
-def demo_command() -> None:
-    """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
-    脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
-    from edu_guard.aid.services import load_demo_term
-
-    try:
-        results = load_demo()
-        proposals = load_demo_term()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if proposals:
-        made = [p for p in proposals if p.proposed]
-        click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
-            f"{p.scheme_code} {p.proposed}人" for p in made))
-    if all(result is None for _, _, result in results):
-        click.echo("示例县数据已载入过，本次未做任何更改。")
-        return
-    for kind, name, result in results:
-        if result is None:
-            click.echo(f"{name}：已载入过，跳过")
-        else:
-            click.echo(
-                f"{name}（{importers()[kind].label}）：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
-                f"未变 {result.unchanged}，未导入 {len(result.rejects)}"
-            )
-    click.echo("示例县数据已载入。")

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
 
 #: Enrollment statuses (学籍状态).
 ENROLLMENT_STATUSES = ("在读", "休学", "转出", "毕业", "死亡注销")
@@ -234,3 +235,24 @@ class ImportRun(db.Model):
     rejects: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: The header of the file, in order, for the rejects workbook.
     header: Mapped[list] = mapped_column(sa.JSON, default=list)
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(Child)
+def _child_scope(user):
+    """A township user sees children living in the township or enrolled at its schools;
+    a school user, the children enrolled at the school."""
+    if user.role == "township":
+        at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == user.township_id)
+        return sa.or_(Child.township_id == user.township_id, Child.id.in_(at_school))
+    return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
+
+
+@scoping.rule(School)
+def _school_scope(user):
+    """A township user sees the township's schools; a school user, the school."""
+    if user.role == "township":
+        return School.township_id == user.township_id
+    return School.id == user.school_id

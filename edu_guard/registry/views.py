@@ -32,9 +32,9 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from edu_guard.auth.scoping import can_see_child, scope_cases, scope_children, scope_schools
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
-from edu_guard.cases.machine import OPEN, STATES
-from edu_guard.cases.models import DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
+from edu_guard import clock
+from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import (
     ENROLLMENT_STATUSES,
@@ -60,43 +60,6 @@ GRADE_ORDER = ("一年级", "二年级", "三年级", "四年级", "五年级", 
 
 
 # --- home -----------------------------------------------------------------------
-
-
-@bp.get("/")
-def index():
-    """Show the home page: children in school, open cases by step, schools, and the
-    latest imports, all within the user's scope."""
-    enrolled = db.session.execute(
-        scope_children(
-            sa.select(sa.func.count(Child.id)).where(
-                Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.status == "在读"))
-            ),
-            current_user,
-        )
-    ).scalar_one()
-    children_total = db.session.execute(scope_children(sa.select(sa.func.count(Child.id)), current_user)).scalar_one()
-    by_state = dict(
-        db.session.execute(
-            scope_cases(
-                sa.select(DropoutCase.state, sa.func.count(DropoutCase.id)).where(DropoutCase.state.in_(OPEN)),
-                current_user,
-            ).group_by(DropoutCase.state)
-        ).all()
-    )
-    steps = [{"state": name, "label": STATES[name].label, "count": by_state.get(name, 0)} for name in OPEN]
-    schools = db.session.execute(scope_schools(sa.select(sa.func.count(School.id)), current_user)).scalar_one()
-    imports = _import_runs(limit=5) if current_user.role in IMPORT_VIEW_ROLES else None
-    return render_template(
-        "registry/index.html",
-        enrolled=enrolled,
-        children_total=children_total,
-        steps=steps,
-        open_cases=sum(s["count"] for s in steps),
-        max_step=max([s["count"] for s in steps] + [1]),
-        schools=schools,
-        imports=imports,
-        import_kinds=import_kinds(),
-    )
 
 
 # --- children list --------------------------------------------------------------
@@ -240,25 +203,11 @@ def children():
         form=form,
         page=page,
         families=family_kinds([c.id_number for c in page.items]),
-        homebound=_placed_children(),
+        homebound=counted_enrolled(clock.today()),
     )
 
 
-def _placed_children() -> set[int]:
-    """Children placed 送教上门 today: they count as enrolled and are shown as such."""
-    from edu_guard.cases import services as case_services
-    from edu_guard.homebound.services import placed_child_ids  # homebound builds on the registry
-
-    return placed_child_ids(case_services.today())
-
-
 # --- child page -----------------------------------------------------------------
-
-
-def _active_placement(child: Child):
-    from edu_guard.homebound.services import active_placement
-
-    return active_placement(child)
 
 
 def get_child_or_404(child_id: int) -> Child:
@@ -267,76 +216,6 @@ def get_child_or_404(child_id: int) -> Child:
     if child is None or not can_see_child(current_user, child):
         abort(404)
     return child
-
-
-@bp.get("/children/<int:child_id>")
-def child_detail(child_id: int):
-    """Show one child: identity, guardians, enrollments and status changes, family
-    statuses, disability record, cases and home visits."""
-    child = get_child_or_404(child_id)
-    enrollments = (
-        db.session.execute(
-            sa.select(Enrollment)
-            .where(Enrollment.child_id == child.id)
-            .options(selectinload(Enrollment.school).selectinload(School.township))
-            .order_by(Enrollment.id)
-        )
-        .scalars()
-        .all()
-    )
-    changes = (
-        db.session.execute(
-            sa.select(StatusChange)
-            .where(sa.or_(StatusChange.child_id == child.id, StatusChange.id_number == child.id_number))
-            .order_by(StatusChange.changed_on, StatusChange.id)
-        )
-        .scalars()
-        .all()
-    )
-    statuses = (
-        db.session.execute(
-            sa.select(FamilyStatus)
-            .where(FamilyStatus.id_number == child.id_number)
-            .order_by(FamilyStatus.risk_removed, FamilyStatus.kind)
-        )
-        .scalars()
-        .all()
-    )
-    disability = db.session.execute(
-        sa.select(DisabilityRecord).where(DisabilityRecord.id_number == child.id_number)
-    ).scalar_one_or_none()
-    cases = (
-        db.session.execute(
-            scope_cases(sa.select(DropoutCase).where(DropoutCase.child_id == child.id), current_user).order_by(
-                DropoutCase.opened_on.desc(), DropoutCase.id.desc()
-            )
-        )
-        .scalars()
-        .all()
-    )
-    visits = (
-        db.session.execute(
-            sa.select(HomeVisit)
-            .where(HomeVisit.child_id == child.id)
-            .order_by(HomeVisit.visited_on.desc(), HomeVisit.id.desc())
-        )
-        .scalars()
-        .all()
-    )
-    return render_template(
-        "registry/child.html",
-        child=child,
-        enrollments=enrollments,
-        changes=changes,
-        statuses=statuses,
-        disability=disability,
-        cases=cases,
-        has_open_case=any(c.state != "closed" for c in cases),
-        homebound=_active_placement(child),
-        states=STATES,
-        visits=visits,
-        source_labels={cls.source: cls.label for cls in importers().values() if getattr(cls, "source", None)},
-    )
 
 
 # --- imports --------------------------------------------------------------------

@@ -14,6 +14,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from edu_guard.hookspecs import hookimpl
+from edu_guard import hooks
 from edu_guard.schemes.base import AidScheme, Candidate, Decision, Rate, TermInfo, grade_number, not_eligible
 
 D = Decimal
@@ -179,6 +180,4 @@ def plugin_settings_schema():
 @hookimpl
 def aid_schemes():
     """The six national schemes, with this county's settings."""
-    from edu_guard.plugins import contributions
-
-    return build(contributions().settings["national_schemes"])
+    return build(hooks.contributions().settings["national_schemes"])
