@@ -32,12 +32,12 @@ from edu_guard.reports.cli import report_group
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
 
 from edu_guard.paths import INITIAL_ADMIN_FILE  # noqa: E402,F401 (auth reads it there)
+from edu_guard.config import ConfigError
+from edu_guard.plugins import PluginLoadError
+from edu_guard.auth.models import User
 
 
 def _make_app():
-    from edu_guard.config import ConfigError
-    from edu_guard.plugins import PluginLoadError
-
     try:
         try:
             app = create_app()
@@ -60,9 +60,6 @@ def _make_app():
 def init_command(admin_name: str) -> None:
     """初始化实例：写配置（随机密钥）、迁移数据库、创建管理员并打印其登录信息。"""
     import flask_migrate
-
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
 
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)

@@ -7,6 +7,8 @@ import functools
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from edu_guard.auth.models import User
+from edu_guard.db import db
 
 
 def requires_init(f):
@@ -35,9 +37,6 @@ def user_by_name(username: str | None):
         return None
     import sqlalchemy as sa
 
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
-
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"没有用户 {username}")
@@ -54,7 +53,6 @@ def dump_json(obj) -> None:
 def commit_or_fail(fn, *refusals: type[Exception]):
     """Run ``fn`` (a service call), commit once and return its result; on one of the
     ``refusals`` roll back and stop the command with the refusal's message (exit 1)."""
-    from edu_guard.db import db
 
     try:
         result = fn()

@@ -26,6 +26,11 @@ from marshmallow import Schema, ValidationError
 from edu_guard import hookspecs
 
 from edu_guard.hooks import CONTRIB_KEY, EXTENSION_KEY, NOTIFY_KEY  # noqa: E402,F401 (features read them there)
+from edu_guard import __version__
+from edu_guard.schemes.base import AidScheme
+from edu_guard.letters.schemas import LETTER_KINDS, LetterKind
+from edu_guard.registry.importers import IMPORTERS, Importer
+from edu_guard.comparisons.kinds import Comparison
 
 #: Built-in plugins: ``(name, module)``; registered first, whatever the configuration.
 BUILTIN_PLUGINS = (
@@ -92,8 +97,6 @@ def _load_folder(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -
 
 
 def _register_all(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> None:
-    from edu_guard import __version__
-
     for name, module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=name)
         contrib.versions[name] = __version__
@@ -165,8 +168,6 @@ def _load_settings(app: Flask, pm: pluggy.PluginManager, contrib: Contributions)
 def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> None:
     from flask import Blueprint
 
-    from edu_guard.schemes.base import AidScheme
-
     def claim(kind: str, key: str, plugin: str) -> None:
         owner = contrib.owners.get(f"{kind}:{key}")
         if owner is not None:
@@ -185,8 +186,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
         if unknown:
             log.warning("scheme %s excludes unknown schemes %s", code, sorted(unknown))
 
-    from edu_guard.letters.schemas import LETTER_KINDS, LetterKind
-
     for key in LETTER_KINDS:
         contrib.owners[f"letter:{key}"] = "core"
     for plugin, result in answers(pm, "letter_types"):
@@ -196,8 +195,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
             claim("letter", kind.key, plugin)
             contrib.letter_kinds[kind.key] = kind
 
-    from edu_guard.registry.importers import IMPORTERS, Importer
-
     for key in IMPORTERS:
         contrib.owners[f"import:{key}"] = "core"
     for plugin, result in answers(pm, "import_formats"):
@@ -206,8 +203,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
                 raise PluginLoadError(f"plugin {plugin!r}: import_formats must return Importer subclasses")
             claim("import", fmt.kind, plugin)
             contrib.import_formats[fmt.kind] = fmt
-
-    from edu_guard.comparisons.kinds import Comparison
 
     for plugin, result in answers(pm, "comparison_kinds"):
         for kind in _as_list(plugin, "comparison_kinds", result):

@@ -12,6 +12,7 @@ import io
 from decimal import Decimal
 
 from edu_guard.aid.models import CHANNELS, PaymentBatch, yuan
+from edu_guard.aid.services import schemes
 
 HEADER = ["序号", "姓名", "身份证号码", "账号", "发放渠道", "金额（元）", "资助项目", "学校", "学期"]
 
@@ -20,8 +21,6 @@ def workbook(batch: PaymentBatch) -> bytes:
     """Return the batch's payment workbook (.xlsx bytes)."""
     import openpyxl
     from openpyxl.styles import Font
-
-    from edu_guard.aid.services import schemes
 
     names = {c: s.name for c, s in schemes().items()}
     wb = openpyxl.Workbook()

@@ -17,6 +17,8 @@ from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by
 from edu_guard.db import db
 from edu_guard.registry.models import School
 from edu_guard.schemes.base import SchemeError
+from edu_guard.aid.models import Term
+from edu_guard.aid import eligibility
 
 aid_group = click.Group("aid", help="学生资助：学期、名单、公示、审批、发放、统计、应助尽助")
 terms_group = click.Group("terms", help="学期")
@@ -69,7 +71,6 @@ def terms_add(code, start, end, school_days, name):
 @requires_init
 def terms_list(as_json):
     """列出学期。"""
-    from edu_guard.aid.models import Term
 
     rows = [{"code": t.code, "name": t.name, "start": t.start, "end": t.end, "school_days": t.school_days}
             for t in db.session.execute(sa.select(Term).order_by(Term.start)).scalars()]
@@ -101,7 +102,6 @@ def schemes_command(as_json):
 @requires_init
 def propose_command(term_code, scheme_codes, all_schemes, as_json):
     """为学期生成各校拟资助名单。"""
-    from edu_guard.aid import eligibility
 
     term = _term(term_code)
     codes = list(services.schemes()) if all_schemes else list(scheme_codes)

@@ -19,6 +19,8 @@ from edu_guard.aid import eligibility
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
 from edu_guard.schemes.base import POVERTY_KINDS
+from edu_guard.aid.services import schemes
+from edu_guard.registry.models import Child
 
 #: Kinds of finding → label.
 KINDS = {
@@ -34,8 +36,6 @@ def check(term: Term) -> list[dict]:
     :return: findings ``{"kind", "kind_label", "child_id", "name", "id_number",
         "school", "reason"}`` ordered by kind, then school and name.
     """
-    from edu_guard.aid.services import schemes
-    from edu_guard.registry.models import Child
 
     cands = eligibility.candidates(eligibility.term_info(term)).candidates
     names = {c: s.name for c, s in schemes().items()}

@@ -31,6 +31,9 @@ from edu_guard.auth import audit
 from edu_guard.db import db, utcnow
 from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
+from edu_guard.cases import services as case_services
+from edu_guard.registry.importers import bulk_insert
+from edu_guard.cases.deadlines import add_working_days
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -41,7 +44,6 @@ class AidError(ValueError):
 
 def today() -> date:
     """Today, from the one place tests set it (:func:`edu_guard.cases.services.today`)."""
-    from edu_guard.cases import services as case_services
 
     return case_services.today()
 
@@ -212,7 +214,6 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
                              created_at=now, updated_at=now))
     db.session.add_all(lists)
     db.session.flush()
-    from edu_guard.registry.importers import bulk_insert
 
     rows = []
     for aid_list in lists:
@@ -361,7 +362,6 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
 
     :raises AidError: the list is not under review or has nobody included.
     """
-    from edu_guard.cases.deadlines import add_working_days
 
     _check_state(aid_list, "proposed")
     if not any(e.included for e in aid_list.entries):

@@ -22,6 +22,7 @@ from edu_guard.registry.models import Child, School
 from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import commit_or_flash
+from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
 
@@ -229,8 +230,6 @@ def notice(list_id: int):
 def notice_pdf(list_id: int):
     """The 公示 as PDF, through the letters' renderer (fonts embedded)."""
     from markupsafe import Markup
-
-    from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
 
     aid_list = _list(list_id)
     if aid_list.posted_on is None:

@@ -22,6 +22,9 @@ from edu_guard.db import db, utcnow
 from edu_guard import clock, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
+from edu_guard.cases.deadlines import add_calendar_days
+from edu_guard.letters import services as letters
+from edu_guard.letters.schemas import LetterError
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -264,9 +267,6 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     The order prints its period counted from service; the penalty letters print the
     return date that period gave (:func:`machine.order_deadline`).
     """
-    from edu_guard.cases.deadlines import add_calendar_days
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     cfg = current_app.config
     extra: dict[str, Any] = {}
@@ -349,8 +349,6 @@ def record_service(
     :raises CaseError: the letter is not the case's, already served, or the date is
         before the letter's issue date or in the future.
     """
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     _check_version(case, expected_version)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)

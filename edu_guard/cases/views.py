@@ -19,6 +19,7 @@ from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
 
 from edu_guard.web import commit_or_flash
+from edu_guard.registry.services import add_guardian
 
 bp = Blueprint("cases", __name__)
 
@@ -231,7 +232,6 @@ def return_contact():
 @login_required
 def case_guardian(case_id: int):
     """Register a guardian of the case's child (letters to the guardian need one)."""
-    from edu_guard.registry.services import add_guardian
 
     _writer()
     case = _get_case(case_id)

@@ -20,6 +20,7 @@ from edu_guard import hooks
 from edu_guard.hookspecs import hookimpl
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, StatusChange
 from edu_guard.registry.schemas import birth_date_from_id
+from edu_guard.homebound.services import placed_id_numbers
 
 class HouseholdComparison(Comparison):
     """户籍–学籍比对: every row of the household register (户籍) against the registry."""
@@ -126,7 +127,6 @@ def homebound_placements(id_numbers: list[str], as_of=None) -> set[str]:
     The one place the comparisons and ledgers ask about placements; the rule of what
     is active is :func:`edu_guard.homebound.services.placed_id_numbers`.
     """
-    from edu_guard.homebound.services import placed_id_numbers
 
     return placed_id_numbers(id_numbers, as_of)
 

@@ -27,6 +27,7 @@ from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
+from edu_guard.auth.services import mask_id_number
 
 bp = Blueprint("comparisons", __name__)
 
@@ -146,7 +147,6 @@ def export(run_id: int):
     """The run as a workbook: counts per category, then its stored rows."""
     from io import BytesIO
 
-    from edu_guard.auth.services import mask_id_number
     from edu_guard.comparisons.excel import comparison_workbook  # openpyxl: loaded when needed
 
     run = _run(run_id)

@@ -20,6 +20,8 @@ from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement
 from edu_guard.letters.schemas import LetterError
 from edu_guard.registry.models import Child, School
+from edu_guard.letters.services import render_printable
+from edu_guard.homebound import excel
 
 bp = Blueprint("homebound", __name__, url_prefix="/homebound")
 
@@ -244,8 +246,6 @@ def attachment(attachment_id: int):
 
 
 def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
-    from edu_guard.letters.services import render_printable
-
     try:
         pdf = render_printable(kind, context, issuer={"name": placement.school.name, "code": "-"},
                                issued_on=case_services.today(), user=current_user, audited=placement)
@@ -296,7 +296,6 @@ def compliance_report():
     by_school = services.summarise(rows, "school")
     by_township = services.summarise(rows, "township")
     if request.args.get("format") == "xlsx":
-        from edu_guard.homebound import excel  # openpyxl loads only when exporting
 
         data = excel.compliance_workbook(norm, start, end, rows, by_school, by_township)
         return send_file(io.BytesIO(data), download_name=f"送教上门统计_{start}_{end}.xlsx",

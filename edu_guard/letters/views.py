@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from edu_guard.auth.scoping import scope
 from edu_guard.db import db
 from edu_guard.letters.models import Letter, letter_case
+from edu_guard.letters import services
 
 bp = Blueprint("letters", __name__)
 
@@ -82,7 +83,6 @@ def letter_pdf(letter_id: int):
 @login_required
 def print_run():
     """Print the selected letters as one PDF, each starting on a new page."""
-    from edu_guard.letters import services
 
     ids = request.form.getlist("letter_id", type=int)
     if not ids:

@@ -28,6 +28,9 @@ from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
 from edu_guard.registry.normalize import field_label
 from edu_guard.registry.schemas import RowLoader
+from edu_guard.config import as_flag
+from edu_guard.auth import audit
+from edu_guard.registry.models import Guardian
 
 #: ``progress(rows done, total rows)``; total is an upper bound until the last call.
 Progress = Callable[[int, int], None]
@@ -120,7 +123,6 @@ def import_file(
     if not data:
         raise ImportFileError(f"文件“{filename}”是空的")
     if accept_sample_check_digits is None:
-        from edu_guard.config import as_flag
 
         accept_sample_check_digits = as_flag(current_app.config.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"))
 
@@ -379,9 +381,6 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
     :raises ValueError: the name is empty.
     :return: the flushed :class:`~edu_guard.registry.models.Guardian`.
     """
-    from edu_guard.auth import audit
-    from edu_guard.db import db
-    from edu_guard.registry.models import Guardian
 
     name = (name or "").strip()
     if not name:

@@ -49,6 +49,7 @@ from edu_guard.registry.models import (
     Township,
 )
 from edu_guard.registry.services import ImportFileError, import_file, rejects_workbook
+from edu_guard.auth.models import User
 
 bp = Blueprint("registry", __name__)
 
@@ -279,7 +280,6 @@ def _read_job(path: Path) -> dict | None:
 
 def _run_import(app, job_path: Path, kind: str, stored: Path, filename: str, user_id: int) -> None:
     """Import a stored upload in its own app context and session; commit once."""
-    from edu_guard.auth.models import User
 
     with app.app_context():
         try:
@@ -449,8 +449,6 @@ def import_kinds() -> dict[str, str]:
 
 
 def _user_names(runs) -> dict[int, str]:
-    from edu_guard.auth.models import User
-
     ids = {r.user_id for r in runs if r.user_id}
     if not ids:
         return {}

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from edu_guard.cases import services as case_services
 from edu_guard.reports import ledgers, services
+from edu_guard.reports import excel
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -42,7 +43,6 @@ def periodic():
         flash(str(exc), "error")
         start = end = on
         report = services.periodic_report(start, end, by=by, user=current_user)
-    from edu_guard.reports import excel  # openpyxl: loaded when needed
 
     county = current_app.config["EDU_GUARD_COUNTY_NAME"]
     if request.args.get("format") == "xlsx":
@@ -59,7 +59,6 @@ def ledger(kind: str):
     """One of the three ledgers (适龄儿童, 疑似辍学, 辍学); ``?format=xlsx`` downloads it."""
     if kind not in ledgers.LEDGERS:
         abort(404)
-    from edu_guard.reports import excel
 
     full = current_user.sees_full_ids
     on = _day(request.args.get("date"))
