@@ -1,4 +1,4 @@
-"""Benchmark: propose every aid scheme for 100,000 children in one term (SPEC 4;
+"""Benchmark: propose every aid scheme for 100,000 children in one term (bench/README.md;
 issue 3: under 10 s), and the plugin-hook overhead against the same rules called
 directly.
 

@@ -1,4 +1,4 @@
-"""Benchmark: the aid statistics over 1,000,000 payment rows (SPEC 4; issue 3: under
+"""Benchmark: the aid statistics over 1,000,000 payment rows (bench/README.md; issue 3: under
 1 s on SQLite, with the SQL doing the grouping).
 
 Builds a SQLite database with the aid tables and 1,000,000 payments: 100,000 children,

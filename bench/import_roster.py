@@ -1,4 +1,4 @@
-"""Benchmark: import a 100,000-row roster (SPEC 4: a big county's enrolled children).
+"""Benchmark: import a 100,000-row roster (bench/README.md: a big county's enrolled children).
 
 Generates a roster workbook in the format of the sample's ``roster_2021_spring.xlsx``
 with its quirks (a title row above the header, a blank row and a 填表人 footer, birth dates as

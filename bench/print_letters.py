@@ -1,4 +1,4 @@
-"""Benchmark: print 1,000 责令限期改正通知书 in one run (SPEC 4: 1,000 letters a run).
+"""Benchmark: print 1,000 责令限期改正通知书 in one run (bench/README.md: 1,000 letters a run).
 
 Generates 1,000 order-to-correct contexts for made-up cases (one child is named 王堃:
 堃 is outside the GB2312 subset fonts and must print from the full system font), then

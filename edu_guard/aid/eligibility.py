@@ -1,7 +1,7 @@
 """Who can be proposed for aid in a term (资助对象资格): the ONE place that turns the
 registry into :class:`~edu_guard.schemes.base.Candidate` snapshots.
 
-Rules (DOMAIN.md 2, SPEC 2.3):
+Rules (docs/domain.md §2):
 - a child is a candidate of a term when one of the child's enrollments (学籍) was 在读
   during the term: its status is 在读, or the change that ended it (转出, 休学, 毕业,
   死亡注销) happened on or after the term's first day; an enrollment that ended before

@@ -1,4 +1,4 @@
-"""The 应助尽助 check (SPEC 2.3): who should have had aid and did not, and aid that
+"""The 应助尽助 check (docs/domain.md §2): who should have had aid and did not, and aid that
 should not have been paid.
 
 Three findings, each with its reason:

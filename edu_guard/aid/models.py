@@ -25,7 +25,7 @@ LIST_STATES = {"proposed": "待审核", "posted": "公示中", "approved": "已�
 CHANNELS = {"bank": "银行卡", "social_card": "社会保障卡", "in_kind": "实物（膳食）"}
 
 #: The 其中 flags a payment keeps of the child's family statuses at approval
-#: (DOMAIN.md 2 "How aid is reported"), so the statistics need no joins.
+#: (docs/domain.md §2 "How aid is reported"), so the statistics need no joins.
 FLAG_COLUMNS = ("is_poverty", "is_monitored", "is_dibao", "is_tekun", "is_orphan", "is_disabled")
 
 
@@ -140,7 +140,7 @@ class PaymentBatch(db.Model):
 class Payment(db.Model):
     """A payment (发放记录): one per child, scheme and term, enforced by the database.
 
-    The 其中 flags are the child's family statuses at approval time (DOMAIN.md 2).
+    The 其中 flags are the child's family statuses at approval time (docs/domain.md §2).
     """
 
     __tablename__ = "aid_payment"

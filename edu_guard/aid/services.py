@@ -285,7 +285,7 @@ def set_included(entry: AidListEntry, included: bool, reason: str, user=None) ->
 def _school_amount(amount, scheme_code: str, info) -> Decimal:
     """Check an amount a school enters for a child it adds: yuan with at most two
     decimals, more than zero, and no more than the scheme's highest standard for the
-    term (a school cannot pay beyond the standard; DOMAIN.md 2).
+    term (a school cannot pay beyond the standard; docs/domain.md §2).
 
     :raises AidError: naming the amount and the reason.
     """

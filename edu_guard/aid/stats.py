@@ -1,4 +1,4 @@
-"""Student-aid statistics (资助统计) in the bureau's reporting form (DOMAIN.md 2 "How aid
+"""Student-aid statistics (资助统计) in the bureau's reporting form (docs/domain.md §2 "How aid
 is reported").
 
 人次 counts payments, 人数 counts children once, amounts are summed in fen by the
@@ -23,7 +23,7 @@ from edu_guard.hooks import contributions, manager
 #: Fen in one 万元.
 FEN_PER_WAN = Decimal(1_000_000)
 
-#: The 其中 breakdowns of the tables (DOMAIN.md 2): flag column → label. 烈士子女 is not
+#: The 其中 breakdowns of the tables (docs/domain.md §2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
 BREAKDOWNS = {
     "is_poverty": "脱贫家庭（含监测对象）",

@@ -1,5 +1,5 @@
 """Sign-in, failed-login throttling, user management and the access decorators
-(SPEC 2.8).
+(docs/domain.md §6).
 
 Like every ``services`` module, the functions here add and flush but never commit:
 the view (the request boundary) commits once.

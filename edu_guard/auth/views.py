@@ -71,7 +71,7 @@ def optional_int(value) -> int | None:
 
 @bp.before_app_request
 def _guard():
-    """Send anonymous users to sign in and refuse auditors' writes (SPEC 2.8)."""
+    """Send anonymous users to sign in and refuse auditors' writes (docs/domain.md §6)."""
     endpoint = request.endpoint
     if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
         return None  # unknown URL (404/405 follows) or a stylesheet
@@ -104,7 +104,7 @@ def _csrf_error(exc: CSRFError):
 @bp.app_errorhandler(IntegrityError)
 def _conflict(exc: Exception):
     """A lost race — a form sent twice at once, or a record another user changed in
-    the meantime (the version check, SPEC 2.8): nothing of this request was saved."""
+    the meantime (the version check, docs/domain.md §6): nothing of this request was saved."""
     db.session.rollback()
     current_app.logger.info("conflict on %s: %s", request.path, exc)
     return _error_page(409, _("该记录刚被他人修改，或表单被重复提交：本次操作未保存。请刷新页面，确认后再试。"))

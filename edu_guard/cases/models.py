@@ -15,7 +15,7 @@ from edu_guard.letters.models import Letter, letter_case
 REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
 #: Where a case came from.
 SOURCES = {"manual": "手工登记", "comparison": "数据比对", "transfer": "转出未入", "absence": "学校报告缺勤"}
-#: Responsible roles (包保责任人, DOMAIN 1 "六长"), in the order they are printed.
+#: Responsible roles (包保责任人, docs/domain.md §1 "六长"), in the order they are printed.
 RESPONSIBLE_ROLES = {
     "county_leader": "县级领导",
     "township_cadre": "乡镇干部",

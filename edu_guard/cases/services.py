@@ -69,7 +69,7 @@ def open_case(
     :param assignments: responsible people ``{"role": …, "name": …, "phone": …}`` with
         roles of :data:`RESPONSIBLE_ROLES` (包保责任人).
     :raises CaseError: the child already has an open case; the reason, role or date is
-        invalid; the child is placed 送教上门 (counts as enrolled, SPEC 2.7); or the
+        invalid; the child is placed 送教上门 (counts as enrolled, docs/domain.md §3); or the
         child is not of compulsory-school age (义务教育法 Art. 11) and
         not enrolled in a compulsory stage.
     """

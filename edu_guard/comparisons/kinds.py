@@ -53,7 +53,7 @@ class HouseholdComparison(Comparison):
 
 
 class StatusComparison(Comparison):
-    """学籍变动核查: 转出 with no receiving school, 休学 past its end, 死亡注销 (DOMAIN 4).
+    """学籍变动核查: 转出 with no receiving school, 休学 past its end, 死亡注销 (docs/domain.md §4).
 
     One row per ID number with a 转出, 休学 or 死亡注销 up to the as-of date; the latest
     change decides (a later 转入 or 复学 resolves it).
@@ -134,7 +134,7 @@ def homebound_placements(id_numbers: list[str], as_of=None) -> set[str]:
 class DisabledComparison(Comparison):
     """残疾儿童与学籍比对: the disabled persons' federation's list (imported as
     :class:`~edu_guard.registry.models.DisabilityRecord`) against the registry and the
-    送教上门 placements (残疾人教育条例 2017; DOMAIN 3)."""
+    送教上门 placements (残疾人教育条例 2017; docs/domain.md §3)."""
 
     name = "disabled"
     label = "残疾儿童与学籍、送教上门比对"

@@ -1,7 +1,7 @@
 """Web pages of comparisons (数据比对): upload and run, the result by category with
 filters, bulk opening of cases, closing a suspected-dropout entry, Excel export.
 
-Comparisons are the bureau's work (SPEC 1): admins and clerks run them and open cases;
+Comparisons are the bureau's work (README.md): admins and clerks run them and open cases;
 auditors read them. Their rows span the county, so township and school users use the
 ledgers instead (scoped there).
 """

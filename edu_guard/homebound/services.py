@@ -1,5 +1,5 @@
 """Services of 送教上门 (education delivered at home): candidates, placements, plans,
-sessions, attachments and compliance figures (SPEC 2.7, DOMAIN 3).
+sessions, attachments and compliance figures (docs/domain.md §3).
 
 The only place that changes homebound data: functions add and flush, write the audit
 log, and never commit; the request or CLI boundary commits once.
@@ -50,7 +50,7 @@ class HomeboundError(ValueError):
 
 def parse_certificate(number: str | None) -> tuple[str | None, int | None]:
     """Return (category, level) from a 残疾人证号 (ID number + category digit + level
-    digit, DOMAIN 3): ``…71`` → (多重, 1).
+    digit, docs/domain.md §3): ``…71`` → (多重, 1).
 
     :param number: the 20-character certificate number, or ``None``/empty.
     :return: ``(None, None)`` when no number is given.
@@ -101,7 +101,7 @@ def _age_range() -> tuple[int, int]:
 def candidates(as_of: date | None = None, user=None) -> list[Candidate]:
     """Return the children to be considered for 送教上门 on ``as_of`` (today by default).
 
-    The one candidate rule (SPEC 2.7, DOMAIN 3): a child is a candidate when it has
+    The one candidate rule (docs/domain.md §3): a child is a candidate when it has
     no placement at all and either
 
     * is on the disabled persons' federation list as unable to attend school
@@ -211,7 +211,7 @@ def placed_child_ids(as_of: date) -> set[int]:
     """Return the ids of children with a 送教上门 placement active on ``as_of``.
 
     Such a child keeps a 学籍 at the delivering school and counts as enrolled: never a
-    suspected dropout (残疾人教育条例 2017, as DOMAIN 3 states it; SPEC 2.7).
+    suspected dropout (残疾人教育条例 2017, as docs/domain.md §3 states it; docs/domain.md §3).
     """
     return {row[0] for row in db.session.execute(sa.select(HomeboundPlacement.child_id).where(_active_on(as_of)))}
 
@@ -319,7 +319,7 @@ def place(
     guardian_phone: str | None = None,
     user=None,
 ) -> HomeboundPlacement:
-    """Place a child 送教上门 (DOMAIN 3): record the committee's assessment, the
+    """Place a child 送教上门 (docs/domain.md §3): record the committee's assessment, the
     delivering school and teachers, and make the child count as enrolled.
 
     The child is the candidate's (created from the disabled persons' list when it was

@@ -1,4 +1,4 @@
-"""Letters to PDF: Jinja2 templates → one HTML document → WeasyPrint (STYLE rule 8).
+"""Letters to PDF: Jinja2 templates → one HTML document → WeasyPrint (docs/architecture.md).
 
 This is the only module that imports WeasyPrint (lazily, so that importing the
 letters services does not slow down the app's start). It is locked down:

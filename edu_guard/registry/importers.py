@@ -5,7 +5,7 @@ The service hands an importer the loaded rows in chunks (5,000 rows for a roster
 the whole file for the small lists). Per chunk the importer loads the existing rows
 for the chunk's keys in a few queries, decides per row whether it is created,
 updated or unchanged, and writes with bulk statements; memory stays bounded however
-long the file. Nothing is committed here (STYLE rule 5): the whole file is one
+long the file. Nothing is committed here (docs/architecture.md): the whole file is one
 transaction of the caller.
 
 Rules shared by all kinds:
@@ -705,7 +705,7 @@ class RosterImporter(Importer):
 
 # --- status changes -----------------------------------------------------------------
 
-#: The enrollment status a status change leaves behind (DOMAIN 4).
+#: The enrollment status a status change leaves behind (docs/domain.md §4).
 STATUS_AFTER_CHANGE = {
     "转出": "转出",
     "休学": "休学",

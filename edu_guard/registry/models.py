@@ -147,7 +147,7 @@ class Enrollment(TimestampMixin, db.Model):
 
 class StatusChange(db.Model):
     """A status change (学籍变动): append-only history of transfers, suspensions,
-    deaths; a 转出 with no destination is a suspected dropout (DOMAIN 4)."""
+    deaths; a 转出 with no destination is a suspected dropout (docs/domain.md §4)."""
 
     __tablename__ = "status_change"
     __table_args__ = (sa.UniqueConstraint("id_number", "kind", "changed_on"),)
@@ -217,7 +217,7 @@ class DisabilityRecord(db.Model):
 
 
 class ImportRun(db.Model):
-    """One import of a file: who, when, its sha256 and the counts (SPEC 2.1)."""
+    """One import of a file: who, when, its sha256 and the counts (docs/domain.md §4)."""
 
     __tablename__ = "import_run"
 

@@ -1,10 +1,10 @@
-"""Registry services: import a file (SPEC 2.1), build the rejects workbook, load the
+"""Registry services: import a file (docs/domain.md §4), build the rejects workbook, load the
 sample county.
 
 :func:`import_file` is the one entry point of the CLI and the web UI. It reads the
 file, loads every row through the kind's schema, lets the kind's importer upsert the
 valid rows, and records an :class:`ImportRun` with the counts and the rejected rows.
-It flushes and never commits: the caller commits once, or rolls back (STYLE rule 5).
+It flushes and never commits: the caller commits once, or rolls back (docs/architecture.md).
 """
 
 from __future__ import annotations
