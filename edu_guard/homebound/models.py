@@ -1,5 +1,5 @@
 """送教上门 models: placements (安置), yearly plans (个别化教育计划), sessions (送教记录)
-and their attachments (docs/domain.md §3; docs/domain.md §3)."""
+and their attachments (docs/domain.md §3)."""
 
 from __future__ import annotations
 
