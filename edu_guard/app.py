@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFProtect
 
 from edu_guard import config as default_config
 from edu_guard import models  # noqa: F401  (register every table)
-from edu_guard import plugins
+from edu_guard import plugins, web
 from edu_guard.aid.views import bp as aid_bp
 from edu_guard.auth.models import User
 from edu_guard.auth.views import bp as auth_bp
@@ -69,7 +69,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     :raises NotInitialised: when ``require_init`` and no secret key is configured.
     """
     instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
-    app = Flask(
+    app = web.App(
         "edu_guard",
         instance_path=str(Path(instance_path).resolve()),
         instance_relative_config=True,
@@ -97,6 +97,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
+    web.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"

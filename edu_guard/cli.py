@@ -27,6 +27,7 @@ from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
 from edu_guard.registry.services import load_demo
 from edu_guard.reports.cli import report_group
+from edu_guard.transaction import finish
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
@@ -83,7 +84,7 @@ def init_command(admin_name: str) -> None:
         admin = User(username=admin_name, display_name="系统管理员", role="admin")
         admin.set_password(password)
         db.session.add(admin)
-        db.session.commit()
+        finish(ok=True)  # ``init`` runs before the instance is set up: its own unit of work
         creds.write_text(f"{admin_name}\n{password}\n", encoding="utf-8")
         creds.chmod(0o600)
     _prepare_letter_fonts()
@@ -123,13 +124,8 @@ def print_admin_login(instance: Path) -> None:
 def demo_command() -> None:
     """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
     脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
-    try:
-        results = load_demo()
-        proposals = load_demo_term()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    results = load_demo()
+    proposals = load_demo_term()
     if proposals:
         made = [p for p in proposals if p.proposed]
         click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(

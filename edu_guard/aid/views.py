@@ -21,7 +21,7 @@ from edu_guard.db import db
 from edu_guard.registry.models import Child, School
 from edu_guard.schemes.base import SchemeError
 
-from edu_guard.web import commit_or_flash
+from edu_guard.web import after_commit, run_or_flash
 from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
@@ -29,9 +29,9 @@ bp = Blueprint("aid", __name__, url_prefix="/aid")
 BUREAU = ("admin", "clerk")
 
 
-def _commit(action, success: str | None = None):
-    """Run a service call and commit once; a refusal rolls back and is flashed."""
-    return commit_or_flash(action, (services.AidError, SchemeError), success)
+def _run(action, success: str | None = None):
+    """Run a service call; a refusal rolls back and is flashed (the request boundary commits)."""
+    return run_or_flash(action, (services.AidError, SchemeError), success)
 
 
 def _term(code: str) -> Term:
@@ -76,7 +76,7 @@ def term_add():
     except ValidationError as exc:
         flash(schemas.messages(exc), "error")
         return redirect(url_for("aid.index"))
-    _commit(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
+    _run(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
             f"已新增学期 {data['code']}")
     return redirect(url_for("aid.index"))
 
@@ -93,7 +93,7 @@ def propose(code: str):
         cands = eligibility.candidates(eligibility.term_info(term))
         return [services.propose(term, c, candidates=cands) for c in codes]
 
-    results = _commit(run)
+    results = _run(run)
     if results is not None:
         names = _scheme_names()
         flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
@@ -150,7 +150,7 @@ def review(entry_id: int):
     except ValidationError as exc:
         flash(schemas.messages(exc), "error")
     else:
-        _commit(lambda: services.set_included(entry, data["included"], data["reason"], user=current_user),
+        _run(lambda: services.set_included(entry, data["included"], data["reason"], user=current_user),
                 f"已{'保留' if data['included'] else '移出'}：{entry.child.name}")
     return redirect(url_for("aid.list_detail", list_id=aid_list.id))
 
@@ -171,7 +171,7 @@ def add_entry(list_id: int):
     if child is None:
         flash("学籍库中没有该身份证号的学生", "error")
     else:
-        _commit(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
+        _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 f"已增补：{child.name}")
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
@@ -183,7 +183,7 @@ def post(list_id: int):
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    done = _commit(lambda: services.post(aid_list, user=current_user))
+    done = _run(lambda: services.post(aid_list, user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -194,9 +194,10 @@ def post(list_id: int):
 def approve(list_id: int):
     """Approve a list after its posting period; pays every included child once."""
     aid_list = _list(list_id)
-    batch = _commit(lambda: services.approve(aid_list, channel=request.form.get("channel") or "bank", user=current_user))
+    batch = _run(lambda: services.approve(aid_list, channel=request.form.get("channel") or "bank", user=current_user))
     if batch is not None:
-        services.notify_batch(batch, current_user)
+        user = current_user._get_current_object()
+        after_commit(lambda: services.notify_batch(batch, user))
         flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {yuan(sum(p.amount_fen for p in batch.payments))}元",
               "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -270,7 +271,7 @@ def reverse(payment_id: int):
     except ValidationError as exc:
         flash(schemas.messages(exc), "error")
     else:
-        _commit(lambda: services.reverse(payment, data["reason"], user=current_user), f"已冲正发放记录 {payment_id}")
+        _run(lambda: services.reverse(payment, data["reason"], user=current_user), f"已冲正发放记录 {payment_id}")
     return redirect(url_for("aid.payments", code=payment.term.code))
 
 

@@ -255,8 +255,7 @@ def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dic
 def _flush_or_stale() -> None:
     try:
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+    except StaleDataError:  # the refusal's handler rolls the session back
         raise StaleCase("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）") from None
 
 

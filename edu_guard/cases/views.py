@@ -18,7 +18,7 @@ from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
 
-from edu_guard.web import commit_or_flash
+from edu_guard.web import after_commit, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
 bp = Blueprint("cases", __name__)
@@ -29,9 +29,9 @@ def _writer() -> None:
         abort(403)
 
 
-def _commit(action, success: str | None = None):
-    """Run a service call and commit once; a refusal rolls back and is flashed."""
-    return commit_or_flash(action, (services.CaseError,), success)
+def _run(action, success: str | None = None):
+    """Run a service call; a refusal rolls back and is flashed (the request boundary commits)."""
+    return run_or_flash(action, (services.CaseError,), success)
 
 
 def _get_case(case_id: int) -> DropoutCase:
@@ -89,15 +89,11 @@ def case_new(child_id: int):
     if not typed and child.guardians:
         typed = {"name_guardian": child.guardians[0].name, "phone_guardian": child.guardians[0].phone or ""}
     if form.validate_on_submit():
-        try:
+        with refusals(services.CaseError) as outcome:
             case = services.open_case(
                 child, reason=form.reason.data, opened_on=form.opened_on.data, reason_note=form.reason_note.data,
                 assignments=form.assignments(request.form), user=current_user)
-            db.session.commit()
-        except services.CaseError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if outcome.ok:
             flash(f"已立案：{child.name}，第一步宣传教育期限 {case.deadline}", "success")
             return redirect(url_for("cases.case_detail", case_id=case.id))
     return render_template("cases/new.html", child=child, form=form, roles=RESPONSIBLE_ROLES, typed=typed)
@@ -136,16 +132,13 @@ def case_act(case_id: int):
         return redirect(url_for("cases.case_detail", case_id=case.id))
     data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data,
             "representative": form.representative.data}
-    try:
+    with refusals(services.CaseError) as outcome:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
                            data={k: v for k, v in data.items() if v not in (None, "")})
-        db.session.commit()
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        services.notify_transition(case, ev, current_user)
+    if outcome.ok:
+        user = current_user._get_current_object()
+        after_commit(lambda: services.notify_transition(case, ev, user))
         msg = f"已办理：{machine.TRANSITIONS[ev.event].label}"
         if ev.letter:
             msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
@@ -161,7 +154,7 @@ def case_visit(case_id: int):
     case = _get_case(case_id)
     form = VisitForm()
     if form.validate_on_submit():
-        _commit(lambda: services.log_home_visit(case.child, case=case, user=current_user,
+        _run(lambda: services.log_home_visit(case.child, case=case, user=current_user,
                                                 expected_version=form.version.data, **_visit_fields(form)),
                 "已登记家访")
     else:
@@ -177,7 +170,7 @@ def child_visit(child_id: int):
     child = _get_child(child_id)
     form = VisitForm()
     if form.validate_on_submit():
-        if _commit(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
+        if _run(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
             return redirect(url_for("registry.child_detail", child_id=child.id))
     return render_template("cases/visit.html", child=child, visit_form=form)
 
@@ -194,7 +187,7 @@ def case_service(case_id: int):
     case = _get_case(case_id)
     form = ServiceForm()
     if form.validate_on_submit():
-        if _commit(lambda: services.record_service(
+        if _run(lambda: services.record_service(
                 case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
                 served_to=form.served_to.data, served_by=form.served_by.data, user=current_user,
                 expected_version=form.version.data)):
@@ -216,12 +209,9 @@ def return_contact():
     except ValueError:
         flash("日期格式不对，应为 年-月-日", "error")
         return redirect(url_for("cases.case_list"))
-    try:
+    with refusals(services.CaseError) as outcome:
         events = services.issue_return_contact(cases, on=on, user=current_user)
-        db.session.commit()
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("cases.case_list"))
     letter = events[0].letter
     flash(f"已生成劝返联系函 {letter.doc_number}（{len(cases)} 名学生）", "success")
@@ -239,7 +229,6 @@ def case_guardian(case_id: int):
     if form.validate_on_submit():
         add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
                      user=current_user)
-        db.session.commit()
         flash(f"已登记监护人 {form.name.data}", "success")
     else:
         flash(form_errors(form), "error")

@@ -9,7 +9,7 @@ its reason and returns a :class:`Outcome`.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 

@@ -27,6 +27,7 @@ from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
+from edu_guard.web import refusals
 from edu_guard.auth.services import mask_id_number
 
 bp = Blueprint("comparisons", __name__)
@@ -65,14 +66,10 @@ def index():
         if form.validate_on_submit():
             upload = form.file.data
             data = upload.read() if upload else None
-            try:
+            with refusals(ComparisonError) as outcome:
                 run, _outcome = services.run_comparison(form.kind.data, as_of=form.as_of.data, data=data,
                                                         filename=upload.filename if upload else None, user=current_user)
-                db.session.commit()
-            except ComparisonError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
+            if outcome.ok:
                 flash(f"比对完成：共 {run.total} 行", "success")
                 return redirect(url_for("comparisons.run", run_id=run.id))
     page = db.paginate(sa.select(ComparisonRun).order_by(ComparisonRun.id.desc()),
@@ -108,14 +105,10 @@ def open_cases(run_id: int):
     reason = request.form.get("reason") or None
     if reason is not None and reason not in REASONS:
         reason = None
-    try:
+    with refusals(ComparisonError) as outcome:
         result = services.open_cases(run, row_ids or None, category=None if row_ids else category, reason=reason,
                                      user=current_user)
-        db.session.commit()
-    except ComparisonError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if outcome.ok:
         flash(f"新立案 {len(result['opened'])} 个；已有个案 {len(result['existing'])} 个；未立案 {len(result['refused'])} 行",
               "success")
         for _row_id, why in result["refused"][:10]:
@@ -130,14 +123,11 @@ def close_row(row_id: int):
     row = db.session.get(ComparisonRow, row_id)
     if row is None:
         abort(404)
-    try:
+    with refusals(ComparisonError, ValueError) as outcome:
         on = date.fromisoformat(request.form.get("on") or case_services.today().isoformat())
         services.close_entry(row, reason=request.form.get("reason", ""), on=on, user=current_user)
-        db.session.commit()
+    if outcome.ok:
         flash("已销号", "success")
-    except (ComparisonError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
     return redirect(request.form.get("next") or url_for("comparisons.run", run_id=row.run_id))
 
 

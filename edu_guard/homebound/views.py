@@ -14,6 +14,7 @@ from edu_guard.auth.scoping import can_see_placement
 from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.db import db
+from edu_guard.web import refusals
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound import schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
@@ -104,21 +105,19 @@ def place(key: str):
         if child is not None and child.guardians:
             form.guardian_name.data, form.guardian_phone.data = child.guardians[0].name, child.guardians[0].phone
     if form.validate_on_submit():
-        try:
+        with refusals(services.HomeboundError, sa.exc.IntegrityError, flash_it=False) as outcome:
             placement = services.place(
                 candidate=candidate, school=db.session.get(School, int(form.school.data)),
                 assessed_on=form.assessed_on.data, assessment=form.assessment.data, teachers=form.teachers.data,
                 starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 certificate_number=form.certificate_number.data, guardian_name=form.guardian_name.data,
                 guardian_phone=form.guardian_phone.data, user=current_user)
-            db.session.commit()
-        except services.HomeboundError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        except sa.exc.IntegrityError:
+            db.session.flush()
+        if isinstance(outcome.refused, services.HomeboundError):
+            flash(str(outcome.refused), "error")
+        elif outcome.refused is not None:
             # A concurrent request (a double submit) placed the child after this one's
             # check: the one-open-placement index refused the second insert.
-            db.session.rollback()
             flash(f"{candidate.name} 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", "error")
             existing = db.session.execute(
                 sa.select(HomeboundPlacement.id).join(Child, Child.id == HomeboundPlacement.child_id)
@@ -172,17 +171,13 @@ def session_add(placement_id: int):
         flash(_form_errors(form), "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     files = [(f.filename, f.read()) for f in request.files.getlist(form.attachments.name) if f and f.filename]
-    try:
+    with refusals(services.HomeboundError) as outcome:
         services.log_session(
             placement, held_on=form.held_on.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
             teachers=form.teachers.data, content_areas=form.content_areas.data, progress=form.progress.data,
             guardian_confirmed=form.guardian_confirmed.data, guardian_name=form.guardian_name.data,
             attachments=files, user=current_user)
-        db.session.commit()
-    except services.HomeboundError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if outcome.ok:
         flash(f"已登记 {form.held_on.data} 的送教记录", "success")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
@@ -197,14 +192,10 @@ def plan_save(placement_id: int):
     if not form.validate_on_submit():
         flash(_form_errors(form), "error")
     else:
-        try:
+        with refusals(services.HomeboundError) as outcome:
             services.save_plan(placement, school_year=form.school_year.data.strip(), made_on=form.made_on.data,
                                goals=services.parse_goals(form.goals.data), user=current_user)
-            db.session.commit()
-        except services.HomeboundError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if outcome.ok:
             flash("个别化教育计划已保存", "success")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
@@ -217,13 +208,9 @@ def placement_end(placement_id: int):
     placement = _get_placement(placement_id)
     form = EndForm()
     if form.validate_on_submit():
-        try:
+        with refusals(services.HomeboundError) as outcome:
             services.end_placement(placement, form.ends_on.data, user=current_user)
-            db.session.commit()
-        except services.HomeboundError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if outcome.ok:
             flash(f"送教上门已于 {form.ends_on.data} 结束", "success")
     else:
         flash(_form_errors(form), "error")
@@ -246,13 +233,10 @@ def attachment(attachment_id: int):
 
 
 def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
-    try:
+    with refusals(LetterError) as outcome:
         pdf = render_printable(kind, context, issuer={"name": placement.school.name, "code": "-"},
                                issued_on=case_services.today(), user=current_user, audited=placement)
-        db.session.commit()
-    except LetterError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
 

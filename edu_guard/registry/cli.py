@@ -12,9 +12,8 @@ from pathlib import Path
 import click
 
 from edu_guard.cli_util import requires_init, user_by_name
-from edu_guard.db import db
 from edu_guard.registry.importers import importers
-from edu_guard.registry.services import ImportFileError, ImportResult, import_file, load_demo, rejects_workbook
+from edu_guard.registry.services import ImportFileError, ImportResult, import_file, rejects_workbook
 
 #: Rejects listed in the readable summary; the rest are counted (the workbook has all).
 SHOWN_REJECTS = 50
@@ -83,15 +82,10 @@ def import_command(
         result = import_file(
             kind, path, user=user_by_name(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
         )
-        db.session.commit()
     except ImportFileError as exc:
-        db.session.rollback()
         if as_json:
             click.echo(json.dumps({"kind": kind, "error": str(exc)}, ensure_ascii=False))
         raise click.ClickException(str(exc)) from None
-    except BaseException:
-        db.session.rollback()
-        raise
     finally:
         if bar is not None:
             bar.close()

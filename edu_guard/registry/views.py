@@ -7,15 +7,9 @@ of the user's scope is answered with 404, as if it did not exist.
 
 from __future__ import annotations
 
-import hashlib
 import io
-import json
-import os
 import re
-import threading
-import time
 import unicodedata
-import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -29,26 +23,25 @@ from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from edu_guard.auth.scoping import can_see_child, scope_cases, scope_children, scope_schools
+from edu_guard.auth.scoping import can_see_child, scope_children, scope_schools
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
-from edu_guard.db import db, utcnow
+from edu_guard.db import db
 from edu_guard import clock
 from edu_guard.registry.enrolled import counted_enrolled
+from edu_guard.registry import jobs
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import (
     ENROLLMENT_STATUSES,
     FAMILY_STATUS_KINDS,
     Child,
-    DisabilityRecord,
     Enrollment,
     FamilyStatus,
     ImportRun,
     School,
-    StatusChange,
     Township,
 )
-from edu_guard.registry.services import ImportFileError, import_file, rejects_workbook
+from edu_guard.registry.services import rejects_workbook
 from edu_guard.auth.models import User
 
 bp = Blueprint("registry", __name__)
@@ -247,105 +240,6 @@ class ImportForm(FlaskForm):
         self.kind.choices = choice_list((kind, cls.label) for kind, cls in importers().items())
 
 
-#: Job files (progress of finished imports) are removed after this many days; the
-#: import runs themselves are kept for good.
-JOB_FILES_KEPT_DAYS = 7
-
-
-def _uploads() -> Path:
-    return Path(current_app.instance_path) / "uploads"
-
-
-def _job_path(job_id: str) -> Path:
-    if not re.fullmatch(r"[0-9a-f]{32}", job_id):
-        abort(404)
-    return _uploads() / "jobs" / f"{job_id}.json"
-
-
-def _write_job(path: Path, **state) -> None:
-    """Merge ``state`` into the job file (written whole, then renamed into place)."""
-    job = _read_job(path) or {}
-    job.update(state)
-    tmp = path.with_suffix(f".{threading.get_ident()}.tmp")
-    tmp.write_text(json.dumps(job, ensure_ascii=False), encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _read_job(path: Path) -> dict | None:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-
-
-def _run_import(app, job_path: Path, kind: str, stored: Path, filename: str, user_id: int) -> None:
-    """Import a stored upload in its own app context and session; commit once."""
-
-    with app.app_context():
-        try:
-            result = import_file(
-                kind,
-                stored,
-                filename,
-                user=db.session.get(User, user_id),
-                progress=lambda done, total: _write_job(job_path, done=done, total=total),
-            )
-            db.session.commit()
-        except ImportFileError as exc:
-            db.session.rollback()
-            _write_job(job_path, state="failed", error=str(exc))
-        except Exception:  # noqa: BLE001 - the clerk must be told; the log has the details
-            db.session.rollback()
-            app.logger.exception("import of %s (%s) failed", filename, kind)
-            _write_job(job_path, state="failed", error="导入时发生内部错误，未导入任何数据。请联系系统管理员查看日志。")
-        else:
-            _write_job(job_path, state="done", done=result.rows, total=result.rows, run_id=result.import_run_id)
-        finally:
-            db.session.remove()
-
-
-def start_import(kind: str, upload, user) -> str:
-    """Store an uploaded file and start importing it in the background.
-
-    :param kind: a key of :data:`edu_guard.registry.importers.IMPORTERS`.
-    :param upload: the :class:`werkzeug.datastructures.FileStorage` from the form.
-    :param user: who imports.
-    :return: the job id, for :func:`import_job`.
-    """
-    data = upload.read()
-    digest = hashlib.sha256(data).hexdigest()
-    stored = _uploads() / digest
-    jobs = _uploads() / "jobs"
-    jobs.mkdir(parents=True, exist_ok=True)
-    stale = time.time() - JOB_FILES_KEPT_DAYS * 86400
-    for old in jobs.glob("*.json"):
-        if old.stat().st_mtime < stale:
-            old.unlink(missing_ok=True)
-    if not stored.exists():
-        stored.write_bytes(data)
-    job_id = uuid.uuid4().hex
-    filename = Path(upload.filename or "upload").name
-    job_path = _job_path(job_id)
-    _write_job(
-        job_path,
-        id=job_id,
-        state="running",
-        kind=kind,
-        filename=filename,
-        sha256=digest,
-        user_id=user.id,
-        started=utcnow().isoformat(),
-        done=0,
-        total=0,
-    )
-    app = current_app._get_current_object()
-    thread = threading.Thread(
-        target=_run_import, args=(app, job_path, kind, stored, filename, user.id), name=f"import-{job_id}", daemon=True
-    )
-    app.extensions.setdefault("edu_guard.import_threads", {})[job_id] = thread
-    thread.start()
-    return job_id
-
 
 @bp.route("/imports", methods=["GET", "POST"])
 @role_required(*IMPORT_VIEW_ROLES)
@@ -357,7 +251,7 @@ def import_page():
         if current_user.role not in IMPORT_ROLES:
             abort(403)
         if form.validate_on_submit():
-            job_id = start_import(form.kind.data, form.file.data, current_user)
+            job_id = jobs.start_import(form.kind.data, form.file.data, current_user)
             return redirect(url_for("registry.import_job", job_id=job_id))
     page = db.paginate(
         sa.select(ImportRun).order_by(ImportRun.started_at.desc(), ImportRun.id.desc()),
@@ -379,7 +273,7 @@ def import_page():
 @role_required(*IMPORT_ROLES)
 def import_job(job_id: str):
     """Show a running import's progress; when it has finished, go to its result."""
-    job = _read_job(_job_path(job_id))
+    job = jobs.read_job(job_id)
     if job is None:
         abort(404)
     if job["state"] == "done":
@@ -391,7 +285,7 @@ def import_job(job_id: str):
 @role_required(*IMPORT_ROLES)
 def import_job_state(job_id: str):
     """Return a job's state for the progress bar: state, done, total, run URL, error."""
-    job = _read_job(_job_path(job_id))
+    job = jobs.read_job(job_id)
     if job is None:
         abort(404)
     out = {k: job.get(k) for k in ("state", "done", "total", "error")}
