@@ -28,6 +28,7 @@ from edu_guard.aid.models import (
     yuan,
 )
 from edu_guard.auth import audit
+from edu_guard.auth.scoping import unscoped
 from edu_guard.db import db, utcnow
 from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
@@ -121,6 +122,7 @@ def exclusive_with(code: str) -> set[str]:
     return own | {c for c, s in all_schemes.items() if code in s.excludes}
 
 
+@unscoped("exclusive schemes: one per child county-wide, whichever school pays")
 def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
     """Child id → the excluded scheme code the child is already paid or proposed in."""
     if not codes:
@@ -308,6 +310,12 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
     return value
 
 
+#: The one answer to "add this ID number" when the child is not one of the school's pupils
+#: this term — whether it exists elsewhere in the county or not at all, so a school cannot
+#: probe the registry (docs/domain.md §6).
+NOT_AT_SCHOOL = "本学期本校在读学生中没有该身份证号，不能列入本校名单"
+
+
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
     """The school adds a child the system did not propose, with a reason.
 
@@ -323,7 +331,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     cands = eligibility.candidates(info, child_ids=[child_id])
     c = cands.candidates.get(child_id)
     if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
-        raise AidError("该生本学期不在本校在读，不能列入本校名单")
+        raise AidError(NOT_AT_SCHOOL)
     if any(e.child_id == child_id for e in aid_list.entries):
         raise AidError("该生已在名单上")
     other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)

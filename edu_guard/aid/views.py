@@ -168,8 +168,8 @@ def add_entry(list_id: int):
         flash(schemas.messages(exc), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
     child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"].upper())).scalar_one_or_none()
-    if child is None:
-        flash("学籍库中没有该身份证号的学生", "error")
+    if child is None:  # no such child, or not in the user's scope: the same answer as the service's
+        flash(services.NOT_AT_SCHOOL, "error")
     else:
         _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 f"已增补：{child.name}")

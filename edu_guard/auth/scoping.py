@@ -4,19 +4,34 @@ Admins, clerks and auditors see the county; a township user sees the township; a
 user sees the school (docs/domain.md, "Who sees what").
 
 Scoping is core and knows no feature: each model that is scoped registers, next to its
-definition, the rule that limits it for a township or a school user (:func:`rule`). The
-functions below apply the registered rules; ``scope_children`` and friends are the names
-the pages use.
+definition, the rule that limits it for a township or a school user (:func:`rule`).
+
+**By default.** Inside a request, every ORM ``select`` (and ``session.get``) of a scoped
+model is limited to the signed-in user's scope: a ``do_orm_execute`` listener adds
+SQLAlchemy's ``with_loader_criteria`` for each registered rule, wherever the model
+appears (joins and subqueries included). Code that must see past the user's scope says
+so, with its reason: ``with unscoped("one open case per child, county-wide"):`` or
+``stmt.execution_options(unscoped="…")`` — typically a check that keeps the county's
+data whole (no second open case, no double payment). Commands and jobs have no signed-in
+user and see the county; they pass their ``--as`` user to the functions below.
+:func:`scope` and ``scope_children`` and friends remain for explicit use.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+import contextvars
+from contextlib import contextmanager
+from typing import Callable, Iterator
 
 import sqlalchemy as sa
+from flask import g, has_request_context
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from edu_guard.auth.models import User
 from edu_guard.db import db
+
+#: The reason the code in a ``with unscoped(reason):`` block reads past the user's scope.
+_UNSCOPED: contextvars.ContextVar[str | None] = contextvars.ContextVar("edu_guard_unscoped", default=None)
 
 #: Roles that see the whole county.
 COUNTY_ROLES = ("admin", "clerk", "auditor")
@@ -106,3 +121,44 @@ def can_see_case(user: User | None, case) -> bool:
 def can_see_placement(user: User | None, placement) -> bool:
     """Return whether ``user`` may see ``placement`` (same rule as :func:`scope_placements`)."""
     return can_see(user, placement)
+
+
+# --- scoping by default -----------------------------------------------------------
+
+
+@contextmanager
+def unscoped(reason: str) -> Iterator[None]:
+    """Read past the signed-in user's scope inside the block; ``reason`` says why (it
+    is required, so every such read explains itself)."""
+    if not reason or not reason.strip():
+        raise ValueError("unscoped() needs a reason")
+    token = _UNSCOPED.set(reason)
+    try:
+        yield
+    finally:
+        _UNSCOPED.reset(token)
+
+
+def request_user() -> User | None:
+    """Return the user signed in for the current request, once the login guard has
+    loaded it (``None`` outside a request, or before the user is known)."""
+    if not has_request_context():
+        return None
+    user = g.get("_login_user")  # set by Flask-Login when the guard first asks
+    return user if isinstance(user, User) else None
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _scope_by_default(state: ORMExecuteState) -> None:
+    """Limit every ORM read of a scoped model made for a signed-in township or school
+    user to the user's scope, unless the read is marked ``unscoped``."""
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    if state.execution_options.get("unscoped") or _UNSCOPED.get() is not None:
+        return
+    user = request_user()
+    if user is None or user.role in COUNTY_ROLES:
+        return
+    state.statement = state.statement.options(
+        *(with_loader_criteria(model, condition(model, user), include_aliases=True) for model in _RULES)
+    )

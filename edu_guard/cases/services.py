@@ -82,6 +82,7 @@ def open_case(
         raise CaseError(f"未知的来源：{source}")
     existing = db.session.execute(
         sa.select(DropoutCase.id).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
+        .execution_options(unscoped="one open case per child, county-wide")
     ).scalar()
     if existing:
         raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard.auth import audit
-from edu_guard.auth.scoping import COUNTY_ROLES, scope_placements
+from edu_guard.auth.scoping import COUNTY_ROLES, scope_placements, unscoped
 from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
@@ -98,6 +98,7 @@ def _age_range() -> tuple[int, int]:
     return int(cfg["EDU_GUARD_HOMEBOUND_MIN_AGE"]), int(cfg["EDU_GUARD_HOMEBOUND_MAX_AGE"])
 
 
+@unscoped("the disabled persons' list is county-wide; can_see_candidate limits the answer")
 def candidates(as_of: date | None = None, user=None) -> list[Candidate]:
     """Return the children to be considered for 送教上门 on ``as_of`` (today by default).
 
@@ -207,6 +208,7 @@ def can_see_candidate(user, township: str | None, school_id: int | None) -> bool
     return False
 
 
+@unscoped("a placement by any school counts as enrolled")
 def placed_child_ids(as_of: date) -> set[int]:
     """Return the ids of children with a 送教上门 placement active on ``as_of``.
 
@@ -216,6 +218,7 @@ def placed_child_ids(as_of: date) -> set[int]:
     return {row[0] for row in db.session.execute(sa.select(HomeboundPlacement.child_id).where(_active_on(as_of)))}
 
 
+@unscoped("a placement by any school counts as enrolled")
 def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[str]:
     """Return the ID numbers among ``id_numbers`` whose child has a placement active on
     ``as_of`` (today by default); for the comparisons and the ledgers."""
@@ -228,6 +231,7 @@ def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[s
     return out
 
 
+@unscoped("a placement by any school counts as enrolled")
 def active_placements(as_of: date, child_id: int | None = None) -> list[HomeboundPlacement]:
     """Return the placements active on ``as_of`` (only ``child_id``'s when given), with
     their schools loaded."""
@@ -237,6 +241,7 @@ def active_placements(as_of: date, child_id: int | None = None) -> list[Homeboun
     return list(db.session.execute(stmt).scalars())
 
 
+@unscoped("a placement by any school counts as enrolled")
 def active_placement(child: Child, as_of: date | None = None) -> HomeboundPlacement | None:
     """Return the child's placement active on ``as_of`` (today by default), if any."""
     as_of = as_of or case_services.today()
@@ -286,6 +291,7 @@ def _split_names(text: str | None, what: str) -> str:
     return "、".join(n.strip() for n in names)
 
 
+@unscoped("one placement at a time per child, county-wide")
 def overlapping_placement(child_id: int, starts_on: date, ends_on: date | None) -> HomeboundPlacement | None:
     """Return a placement of the child whose dates overlap ``[starts_on, ends_on]``
     (``ends_on`` ``None``: open-ended), or ``None``.
