@@ -40,12 +40,24 @@ COUNTY_ROLES = ("admin", "clerk", "auditor")
 _RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {}
 
 
-def rule(model: type) -> Callable:
+#: The models scoped by default inside a request (see below); the others are scoped only
+#: where the code asks (:func:`scope`).
+_DEFAULT: set[type] = set()
+
+
+def rule(model: type, *, by_default: bool = True) -> Callable:
     """Register the decorated function as ``model``'s scope rule: called with a township
-    or school user, it returns the SQL condition rows of ``model`` must meet."""
+    or school user, it returns the SQL condition rows of ``model`` must meet.
+
+    :param by_default: apply it to every read inside a request (personal data: children,
+        cases, letters …); ``False`` for reference data shown beside them (schools),
+        which is limited only where the code asks, as in a filter's choices.
+    """
 
     def register(fn: Callable[[User], sa.ColumnElement[bool]]):
         _RULES[model] = fn
+        if by_default:
+            _DEFAULT.add(model)
         return fn
 
     return register
@@ -160,5 +172,5 @@ def _scope_by_default(state: ORMExecuteState) -> None:
     if user is None or user.role in COUNTY_ROLES:
         return
     state.statement = state.statement.options(
-        *(with_loader_criteria(model, condition(model, user), include_aliases=True) for model in _RULES)
+        *(with_loader_criteria(model, condition(model, user), include_aliases=True) for model in _DEFAULT)
     )

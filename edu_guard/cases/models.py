@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.db import TimestampMixin, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.letters.models import Letter, letter_case
+from edu_guard.registry.models import Child
 
 #: Reasons for being out of school (辍学原因).
 REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
@@ -155,6 +156,13 @@ def _case_scope(user):
     if user.role == "township":
         return DropoutCase.township_id == user.township_id
     return DropoutCase.school_id == user.school_id
+
+
+@scoping.rule(HomeVisit)
+def _visit_scope(user):
+    """A home visit is seen by whoever may see its child."""
+    from_child = scoping.condition(Child, user)
+    return HomeVisit.child_id.in_(sa.select(Child.id).where(from_child))
 
 
 @scoping.rule(Letter)

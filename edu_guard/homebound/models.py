@@ -153,3 +153,11 @@ def _placement_scope(user):
         living = sa.select(Child.id).where(Child.township_id == user.township_id)
         return sa.or_(HomeboundPlacement.school_id.in_(schools), HomeboundPlacement.child_id.in_(living))
     return HomeboundPlacement.school_id == user.school_id
+
+
+@scoping.rule(HomeboundAttachment)
+def _attachment_scope(user):
+    """A session's attachment (photos, the guardian's confirmation) is seen by whoever
+    may see its placement."""
+    sessions = sa.select(HomeboundSession.id).join(HomeboundPlacement).where(_placement_scope(user))
+    return HomeboundAttachment.session_id.in_(sessions)

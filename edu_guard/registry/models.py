@@ -250,9 +250,10 @@ def _child_scope(user):
     return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
 
 
-@scoping.rule(School)
+@scoping.rule(School, by_default=False)
 def _school_scope(user):
-    """A township user sees the township's schools; a school user, the school."""
+    """A township user sees the township's schools; a school user, the school (only where
+    the code asks: a school's name is shown beside any child the user may see)."""
     if user.role == "township":
         return School.township_id == user.township_id
     return School.id == user.school_id

@@ -8,12 +8,8 @@ of the user's scope is answered with 404, as if it did not exist.
 from __future__ import annotations
 
 import io
-import re
-import unicodedata
-from collections import defaultdict
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -23,34 +19,22 @@ from sqlalchemy.orm import selectinload
 from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
-from edu_guard.auth.scoping import can_see_child, scope_children, scope_schools
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.db import db
 from edu_guard import clock
 from edu_guard.registry.enrolled import counted_enrolled
-from edu_guard.registry import jobs
+from edu_guard.registry import jobs, queries
 from edu_guard.registry.importers import importers
-from edu_guard.registry.models import (
-    ENROLLMENT_STATUSES,
-    FAMILY_STATUS_KINDS,
-    Child,
-    Enrollment,
-    FamilyStatus,
-    ImportRun,
-    School,
-    Township,
-)
+from edu_guard.registry.models import ENROLLMENT_STATUSES, FAMILY_STATUS_KINDS, Child, Enrollment, ImportRun
 from edu_guard.registry.services import rejects_workbook
-from edu_guard.auth.models import User
 
 bp = Blueprint("registry", __name__)
 
 #: Roles that import files and see the import runs (auditors read, never upload).
 IMPORT_ROLES = ("admin", "clerk")
 IMPORT_VIEW_ROLES = IMPORT_ROLES + ("auditor",)
-#: Grades in school order; others sort after them by name.
-GRADE_ORDER = ("一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "七年级", "八年级", "九年级")
 
 
 # --- home -----------------------------------------------------------------------
@@ -79,19 +63,7 @@ class ChildFilterForm(FlaskForm):
 
     def fill_choices(self, user) -> None:
         """Offer the townships, schools and grades within ``user``'s scope."""
-        schools = db.session.execute(
-            scope_schools(sa.select(School.id, School.name, School.township_id).order_by(School.code), user)
-        ).all()
-        township_stmt = sa.select(Township.id, Township.name).order_by(Township.name)
-        if user.role in ("township", "school"):
-            township_stmt = township_stmt.where(
-                Township.id.in_({s.township_id for s in schools} | {user.township_id} - {None})
-            )
-        townships = db.session.execute(township_stmt).all()
-        grades = db.session.execute(
-            sa.select(Enrollment.grade).where(Enrollment.grade.is_not(None)).distinct()
-        ).scalars()
-        grades = sorted(grades, key=lambda g: (GRADE_ORDER.index(g) if g in GRADE_ORDER else len(GRADE_ORDER), g))
+        townships, schools, grades = queries.filter_choices(user)
         self.township.choices = choice_list(((t.id, t.name) for t in townships), _l("全部"))
         self.school.choices = choice_list(((s.id, s.name) for s in schools), _l("全部"))
         self.grade.choices = choice_list(((g, g) for g in grades), _l("全部"))
@@ -107,76 +79,9 @@ class ChildFilterForm(FlaskForm):
                 field.errors = []
                 field.data = field.default
             data[name] = field.data or None
-        data["q"] = normalise_query(data["q"])
+        data["q"] = queries.normalise_query(data["q"])
         data["page"] = data["page"] or 1
         return data
-
-
-def normalise_query(text: str | None) -> str:
-    """Return search text as the registry stores it: half-width, no spaces, ``X``
-    upper-case in ID numbers (clerks type ``５３２８…`` and ``x``)."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"\s+", "", text)
-
-
-def children_query(filters: dict, user) -> sa.Select:
-    """Return ``select(Child)`` for the list: scoped to ``user`` and filtered.
-
-    :param filters: from :meth:`ChildFilterForm.cleaned`: ``q`` matches part of the
-        name, the ID number or the 全国学籍号; ``school``, ``grade`` and ``status``
-        must hold for one and the same enrollment; ``township`` is where the child
-        lives or goes to school; ``family`` is a current family status kind.
-    """
-    stmt = scope_children(sa.select(Child), user)
-    q = filters.get("q")
-    if q:
-        qu = q.upper()
-        matches = [Child.name.contains(q, autoescape=True)]
-        if re.fullmatch(r"[0-9X]{3,18}", qu):
-            matches.append(Child.id_number.contains(qu, autoescape=True))
-        if re.fullmatch(r"[A-Z]?[0-9X]{3,19}", qu):
-            matches.append(
-                Child.id.in_(
-                    sa.select(Enrollment.child_id).where(Enrollment.student_number.contains(qu, autoescape=True))
-                )
-            )
-        stmt = stmt.where(sa.or_(*matches))
-    if filters.get("township"):
-        at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == filters["township"])
-        stmt = stmt.where(sa.or_(Child.township_id == filters["township"], Child.id.in_(at_school)))
-    enrollment_conditions = []
-    if filters.get("school"):
-        enrollment_conditions.append(Enrollment.school_id == filters["school"])
-    if filters.get("grade"):
-        enrollment_conditions.append(Enrollment.grade == filters["grade"])
-    if filters.get("status"):
-        enrollment_conditions.append(Enrollment.status == filters["status"])
-    if enrollment_conditions:
-        stmt = stmt.where(Child.id.in_(sa.select(Enrollment.child_id).where(*enrollment_conditions)))
-    if filters.get("family"):
-        stmt = stmt.where(
-            Child.id_number.in_(
-                sa.select(FamilyStatus.id_number).where(
-                    FamilyStatus.kind == filters["family"], FamilyStatus.risk_removed.is_(False)
-                )
-            )
-        )
-    return stmt.order_by(Child.id)
-
-
-def family_kinds(id_numbers: list[str]) -> dict[str, list[str]]:
-    """Return the current family status kinds of each ID number (one query)."""
-    kinds: dict[str, set[str]] = defaultdict(set)
-    if id_numbers:
-        rows = db.session.execute(
-            sa.select(FamilyStatus.id_number, FamilyStatus.kind).where(
-                FamilyStatus.id_number.in_(id_numbers), FamilyStatus.risk_removed.is_(False)
-            )
-        )
-        for id_number, kind in rows:
-            kinds[id_number].add(kind)
-    order = {k: i for i, k in enumerate(FAMILY_STATUS_KINDS)}
-    return {n: sorted(ks, key=lambda k: order.get(k, 99)) for n, ks in kinds.items()}
 
 
 @bp.get("/children")
@@ -186,7 +91,7 @@ def children():
     form = ChildFilterForm(formdata=request.args)
     form.fill_choices(current_user)
     filters = form.cleaned()
-    stmt = children_query(filters, current_user).options(
+    stmt = queries.children_query(filters, current_user).options(
         selectinload(Child.enrollments).selectinload(Enrollment.school), selectinload(Child.township)
     )
     page = db.paginate(
@@ -196,7 +101,7 @@ def children():
         "registry/children.html",
         form=form,
         page=page,
-        families=family_kinds([c.id_number for c in page.items]),
+        families=queries.family_kinds([c.id_number for c in page.items]),
         homebound=counted_enrolled(clock.today()),
     )
 
@@ -254,7 +159,7 @@ def import_page():
             job_id = jobs.start_import(form.kind.data, form.file.data, current_user)
             return redirect(url_for("registry.import_job", job_id=job_id))
     page = db.paginate(
-        sa.select(ImportRun).order_by(ImportRun.started_at.desc(), ImportRun.id.desc()),
+        queries.import_runs(),
         page=request.args.get("page", 1, type=int),
         per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
         error_out=False,
@@ -263,7 +168,7 @@ def import_page():
         "registry/imports.html",
         form=form,
         page=page,
-        users=_user_names(page.items),
+        users=queries.user_names(page.items),
         kinds=import_kinds(),
         can_import=current_user.role in IMPORT_ROLES,
     )
@@ -313,7 +218,7 @@ def import_run(run_id: int):
     return render_template(
         "registry/import_run.html",
         run=run,
-        who=_user_names([run]).get(run.user_id),
+        who=queries.user_names([run]).get(run.user_id),
         kinds=import_kinds(),
         rejects=(run.rejects or [])[:REJECTS_SHOWN],
         can_download=current_user.role in IMPORT_ROLES,
@@ -340,15 +245,3 @@ def import_rejects(run_id: int):
 def import_kinds() -> dict[str, str]:
     """Return import kind → Chinese label."""
     return {kind: cls.label for kind, cls in importers().items()}
-
-
-def _user_names(runs) -> dict[int, str]:
-    ids = {r.user_id for r in runs if r.user_id}
-    if not ids:
-        return {}
-    return dict(db.session.execute(sa.select(User.id, User.display_name).where(User.id.in_(ids))).all())
-
-
-def _import_runs(limit: int) -> list[ImportRun]:
-    stmt = sa.select(ImportRun).order_by(ImportRun.started_at.desc(), ImportRun.id.desc()).limit(limit)
-    return db.session.execute(stmt).scalars().all()
