@@ -80,6 +80,11 @@ def run_or_flash(action: Callable, refusals_: tuple[type[Exception], ...], succe
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def form_errors(form) -> str:
+    """Return a Flask-WTF form's errors as one Chinese sentence: ``label：message；…``."""
+    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
+
+
 class App(Flask):
     """The Flask app with the request boundary: each view runs in one unit of work."""
 

@@ -11,9 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
-from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
+from edu_guard.aid import bank, eligibility, forms, gaps, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
@@ -21,7 +20,7 @@ from edu_guard.db import db
 from edu_guard.registry.models import Child, School
 from edu_guard.schemes.base import SchemeError
 
-from edu_guard.web import after_commit, run_or_flash
+from edu_guard.web import after_commit, form_errors, run_or_flash
 from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
@@ -71,11 +70,11 @@ def index():
 @role_required(*BUREAU)
 def term_add():
     """Add a term."""
-    try:
-        data = schemas.load(schemas.TermSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.TermForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
         return redirect(url_for("aid.index"))
+    data = form.values()
     _run(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
             f"已新增学期 {data['code']}")
     return redirect(url_for("aid.index"))
@@ -86,7 +85,9 @@ def term_add():
 def propose(code: str):
     """Propose the lists of a term for one scheme or every scheme."""
     term = _term(code)
-    wanted = request.form.get("scheme") or ""
+    form = forms.ProposeForm()
+    form.validate_on_submit()  # an unknown scheme is refused by the service, by name
+    wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
     def run():
@@ -145,13 +146,13 @@ def review(entry_id: int):
     aid_list = _list(entry.list_id)
     if not _may_review(aid_list):
         abort(403)
-    try:
-        data = schemas.load(schemas.ReviewSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.ReviewForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
     else:
-        _run(lambda: services.set_included(entry, data["included"], data["reason"], user=current_user),
-                f"已{'保留' if data['included'] else '移出'}：{entry.child.name}")
+        included, reason = form.included.data == "true", form.reason.data.strip()
+        _run(lambda: services.set_included(entry, included, reason, user=current_user),
+             f"已{'保留' if included else '移出'}：{entry.child.name}")
     return redirect(url_for("aid.list_detail", list_id=aid_list.id))
 
 
@@ -162,11 +163,11 @@ def add_entry(list_id: int):
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    try:
-        data = schemas.load(schemas.AddEntrySchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.AddEntryForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
+    data = {"id_number": form.id_number.data.strip(), "reason": form.reason.data.strip(), "amount": form.amount.data}
     child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"].upper())).scalar_one_or_none()
     if child is None:  # no such child, or not in the user's scope: the same answer as the service's
         flash(services.NOT_AT_SCHOOL, "error")
@@ -194,7 +195,10 @@ def post(list_id: int):
 def approve(list_id: int):
     """Approve a list after its posting period; pays every included child once."""
     aid_list = _list(list_id)
-    batch = _run(lambda: services.approve(aid_list, channel=request.form.get("channel") or "bank", user=current_user))
+    form = forms.ApproveForm()
+    form.validate_on_submit()
+    channel = (form.channel.data or "").strip() or "bank"
+    batch = _run(lambda: services.approve(aid_list, channel=channel, user=current_user))
     if batch is not None:
         user = current_user._get_current_object()
         after_commit(lambda: services.notify_batch(batch, user))
@@ -266,12 +270,12 @@ def payments(code: str):
 def reverse(payment_id: int):
     """Reverse a mistaken payment (冲正) with a reason."""
     payment = db.session.get(Payment, payment_id) or abort(404)
-    try:
-        data = schemas.load(schemas.ReversalSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.ReversalForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
     else:
-        _run(lambda: services.reverse(payment, data["reason"], user=current_user), f"已冲正发放记录 {payment_id}")
+        reason = form.reason.data.strip()
+        _run(lambda: services.reverse(payment, reason, user=current_user), f"已冲正发放记录 {payment_id}")
     return redirect(url_for("aid.payments", code=payment.term.code))
 
 

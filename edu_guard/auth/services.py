@@ -30,7 +30,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from edu_guard.auth.audit import record, snapshot
 from edu_guard.auth.models import ROLES, AuditLog, User
 from edu_guard.db import db, utcnow
-from edu_guard.web import SAFE_METHODS
 
 #: User columns written to the audit log (never the password hash).
 USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "active"]

@@ -91,6 +91,12 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ActiveForm(FlaskForm):
+    """Deactivate (``0``) or reactivate (``1``) a user."""
+
+    active = HiddenField(validators=[DataRequired()])
+
+
 class UserForm(FlaskForm):
     """An administrator creates or edits a user (role and area)."""
 
@@ -277,7 +283,8 @@ def user_edit(user_id: int):
 def user_set_active(user_id: int):
     """Deactivate (``active=0``) or reactivate (``active=1``) a user."""
     user = _get_user(user_id)
-    active = request.form.get("active") == "1"
+    form = ActiveForm()
+    active = form.validate_on_submit() and form.active.data == "1"
     with refusals(UserInputError) as outcome:
         services.set_active(user, active)
     if outcome.ok:

@@ -4,7 +4,6 @@ actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 from __future__ import annotations
 
 
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -12,7 +11,7 @@ from flask_login import current_user, login_required
 
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
-from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
+from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ReturnContactForm, ServiceForm, VisitForm, form_errors
 from edu_guard.cases.models import RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
@@ -202,13 +201,12 @@ def case_service(case_id: int):
 def return_contact():
     """Issue one 劝返联系函 for the selected cases (of one township)."""
     _writer()
-    ids = request.form.getlist("case_id", type=int)
-    cases = [_get_case(i) for i in ids]
-    try:
-        on = date.fromisoformat(request.form["on"]) if request.form.get("on") else None
-    except ValueError:
-        flash("日期格式不对，应为 年-月-日", "error")
+    form = ReturnContactForm()
+    if not form.validate_on_submit():
+        flash("日期格式不对，应为 年-月-日" if form.on.errors else form_errors(form), "error")
         return redirect(url_for("cases.case_list"))
+    cases = [_get_case(i) for i in form.case_id.data]
+    on = form.on.data
     with refusals(services.CaseError) as outcome:
         events = services.issue_return_contact(cases, on=on, user=current_user)
     if not outcome.ok:

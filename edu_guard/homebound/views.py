@@ -14,7 +14,7 @@ from edu_guard.auth.scoping import can_see_placement
 from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.db import db
-from edu_guard.web import refusals
+from edu_guard.web import form_errors, refusals
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound import schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
@@ -32,10 +32,6 @@ def _get_placement(placement_id: int) -> HomeboundPlacement:
     if placement is None or not can_see_placement(current_user, placement):
         abort(404)
     return placement
-
-
-def _form_errors(form) -> str:
-    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
 
 
 def _period() -> tuple[date, date, str]:
@@ -129,7 +125,7 @@ def place(key: str):
             flash(f"已安置：{placement.child.name}，由{placement.school.name}送教上门", "success")
             return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     elif request.method == "POST":
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
     return render_template("homebound/place.html", form=form, candidate=schemas.CandidateSchema().dump(candidate),
                            school_names=school_names)
 
@@ -168,7 +164,7 @@ def session_add(placement_id: int):
     _writer(placement)
     form = SessionForm()
     if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     files = [(f.filename, f.read()) for f in request.files.getlist(form.attachments.name) if f and f.filename]
     with refusals(services.HomeboundError) as outcome:
@@ -190,7 +186,7 @@ def plan_save(placement_id: int):
     _writer(placement)
     form = PlanForm()
     if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
     else:
         with refusals(services.HomeboundError) as outcome:
             services.save_plan(placement, school_year=form.school_year.data.strip(), made_on=form.made_on.data,
@@ -213,7 +209,7 @@ def placement_end(placement_id: int):
         if outcome.ok:
             flash(f"送教上门已于 {form.ends_on.data} 结束", "success")
     else:
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
 

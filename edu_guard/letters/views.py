@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from edu_guard.auth.scoping import scope
 from edu_guard.db import db
+from edu_guard.letters.forms import PrintRunForm
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.letters import services
 
@@ -84,7 +85,8 @@ def letter_pdf(letter_id: int):
 def print_run():
     """Print the selected letters as one PDF, each starting on a new page."""
 
-    ids = request.form.getlist("letter_id", type=int)
+    form = PrintRunForm()
+    ids = form.letter_id.data if form.validate_on_submit() else []
     if not ids:
         flash("请选择要打印的文书", "error")
         return redirect(url_for("letters.letter_list"))
