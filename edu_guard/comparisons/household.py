@@ -13,7 +13,6 @@ import sqlalchemy as sa
 
 from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
-from edu_guard.config import as_flag
 from edu_guard.db import db
 from edu_guard.registry import readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
@@ -31,7 +30,7 @@ _CHECK = "10X98765432"
 HOUSEHOLD_FIELDS = frozenset({"id_number", "name", "sex", "birth_date", "hukou", "guardian_name", "guardian_phone"})
 
 
-def id_number_reason(value: object, *, accept_sample: bool, today: date) -> tuple[str | None, str | None]:
+def id_number_reason(value: object, *, today: date) -> tuple[str | None, str | None]:
     """Check one ID cell as the registry import does (:class:`edu_guard.registry.schemas.IdNumber`).
 
     :return: ``(canonical ID number, None)`` or ``(None, reason)``; the reason names
@@ -46,7 +45,7 @@ def id_number_reason(value: object, *, accept_sample: bool, today: date) -> tupl
     if _SCIENTIFIC.match(code):
         return None, label + SCIENTIFIC_ID_REASON
     try:
-        return validate_id_number(code, accept_sample_check_digits=accept_sample, today=today), None
+        return validate_id_number(code, today=today), None
     except IdNumberError as exc:
         return None, f"{label}“{code}”{exc}"
 
@@ -233,7 +232,6 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     """
     if not data:
         raise ComparisonError("没有上传户籍文件，或文件是空的")
-    accept = as_flag(settings.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS", False))
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
     today = max(as_of, date.today())
@@ -248,11 +246,9 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     # upper-case X) whose check character, birth date and area code are right.
     # GB 11643's weights are 2^(17-i) mod 11, and 13 ≡ 2 (mod 11): the 17 digits read
     # as a base-13 number V give Σ digit × 2^(16-i), so the MOD 11-2 residue is 2V mod 11
-    # (and the sample files' shifted weights give 2·(V // 13) mod 11) — one integer parse
-    # instead of seventeen digit operations. V is also the key rows are matched on: it
-    # is one-to-one on 17 digits, and a valid number's check character follows from them
-    # (with the sample's check characters accepted too, two numbers differing only in
-    # it are taken for one person).
+    # — one integer parse instead of seventeen digit operations. V is also the key rows
+    # are matched on: it is one-to-one on 17 digits, and a valid number's check
+    # character follows from them.
     shaped = pl.col("id_raw").str.contains(r"^[0-9]{17}[0-9X]$").fill_null(False)
     if "numeric" in frame.columns:
         shaped = shaped & ~pl.col("numeric")
@@ -264,8 +260,6 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     )
     v, last = pl.col("v"), pl.col("last")
     check_ok = v % 11 * 2 % 11 == last
-    if accept:
-        check_ok = check_ok | (v // 13 % 11 * 2 % 11 == last)
     ok = pl.col("shaped") & check_ok & pl.col("birth").is_not_null() & (pl.col("birth") <= today)
     area = v // 13 ** 11  # the first six digits, in base 13
     areas = frame.filter(ok).select(area.alias("a"), pl.col("birth").dt.year().alias("y")).unique()
@@ -286,7 +280,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         numeric = frame.get_column("numeric").gather(slow_at).to_list() if "numeric" in frame.columns else [False] * len(raws)
         ids, keys, births, reasons = [], [], [], []
         for raw, is_numeric in zip(raws, numeric):
-            number, reason = id_number_reason(float(raw) if is_numeric else raw, accept_sample=accept, today=today)
+            number, reason = id_number_reason(float(raw) if is_numeric else raw, today=today)
             ids.append(number)
             reasons.append(reason)
             keys.append(_key(number) if number else None)
@@ -330,7 +324,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
              "old_age": rule["max_age"] + 1, "as_of": as_of.isoformat()}
     return FrameOutcome(frame, texts, params={
         "rule": {**rule, "cutoff": list(rule["cutoff"])}, "born_after": born_after.isoformat(),
-        "born_by": born_by.isoformat(), "accept_sample_check_digits": accept})
+        "born_by": born_by.isoformat()})
 
 
 def _reasons(frame: pl.DataFrame, texts: dict) -> pl.DataFrame:

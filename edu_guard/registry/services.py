@@ -80,7 +80,6 @@ def import_file(
     *,
     user=None,
     progress: Progress | None = None,
-    accept_sample_check_digits: bool | None = None,
 ) -> ImportResult:
     """Import a file of ``kind`` into the registry; flush, never commit.
 
@@ -96,9 +95,6 @@ def import_file(
     :param user: who imports (recorded on the run and the audit rows); the signed-in
         user by default, ``None`` from the CLI.
     :param progress: called with (rows done, total) while rows are read.
-    :param accept_sample_check_digits: accept the defective check digits of the 2021
-        sample county files (see :func:`edu_guard.registry.schemas.sample_check_character`);
-        default: the ``EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS`` setting (on).
     :return: the counts and the rejects.
     :raises ImportFileError: the file is unreadable, of the wrong kind, or lacks a
         required column; nothing was written (or, for a CSV found malformed further
@@ -119,11 +115,6 @@ def import_file(
         filename = filename or "upload"
     if not data:
         raise ImportFileError(f"文件“{filename}”是空的")
-    if accept_sample_check_digits is None:
-        from edu_guard.config import as_flag
-
-        accept_sample_check_digits = as_flag(current_app.config.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"))
-
     fields = importer_class.fields()
     try:
         table = readers.read_table(data, filename, fields)
@@ -142,7 +133,7 @@ def import_file(
         )
 
     header = _unique_header(table.header)
-    schema = importer_class.schema_class(accept_sample_check_digits=accept_sample_check_digits)
+    schema = importer_class.schema_class()
     loader = RowLoader(schema, memoise=fields - importer_class.unique_fields)
     column_of = {f: header[i] if i < len(header) else field_label(f) for f, i in table.columns.items()}
 
@@ -366,7 +357,7 @@ def load_demo(
         seen = db.session.execute(
             sa.select(ImportRun.id).where(ImportRun.kind == kind, ImportRun.sha256 == digest).limit(1)
         ).first()
-        result = None if seen else import_file(kind, data, name, accept_sample_check_digits=True)
+        result = None if seen else import_file(kind, data, name)
         out.append((kind, name, result))
         if progress:
             progress(name, result)
