@@ -11,7 +11,8 @@ from __future__ import annotations
 import io
 from decimal import Decimal
 
-from edu_guard.aid.models import CHANNELS, PaymentBatch, yuan
+from edu_guard import money
+from edu_guard.aid.models import CHANNELS, PaymentBatch
 
 HEADER = ["序号", "姓名", "身份证号码", "账号", "发放渠道", "金额（元）", "资助项目", "学校", "学期"]
 
@@ -36,7 +37,7 @@ def workbook(batch: PaymentBatch) -> bytes:
         if p.reversal is not None:
             continue
         n += 1
-        amount = yuan(p.amount_fen)
+        amount = money.from_fen(p.amount_fen)
         total += amount
         school = p.batch.aid_list.school.name if p.batch.aid_list else ""
         ws.append([n, p.child.name, p.child.id_number, p.account_masked or "", CHANNELS.get(p.channel, p.channel),

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from edu_guard.aid.models import Payment, PaymentReversal, Term, yuan
+from edu_guard import money
+from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
-
-#: Fen in one 万元.
-FEN_PER_WAN = Decimal(1_000_000)
 
 #: The 其中 breakdowns of the tables (DOMAIN.md 2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
@@ -31,11 +29,6 @@ BREAKDOWNS = {
     "is_orphan": "孤儿（含事实无人抚养）",
     "is_disabled": "残疾学生",
 }
-
-
-def wan(amount_fen: int, places: int = 2) -> Decimal:
-    """Return fen as 万元 rounded half up to ``places`` decimals (rounded once, here)."""
-    return (Decimal(amount_fen) / FEN_PER_WAN).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -191,10 +184,10 @@ def report(terms: list[Term]) -> dict:
         pov_n, pov_fen = f.breakdown["is_poverty"]
         return {
             "person_times": f.person_times, "persons": f.persons,
-            "amount_yuan": str(yuan(f.amount_fen)), "amount_wan": str(wan(f.amount_fen)),
-            "poverty_person_times": pov_n, "poverty_amount_yuan": str(yuan(pov_fen)),
-            "poverty_amount_wan": str(wan(pov_fen)),
-            "breakdown": {k: {"person_times": n, "amount_yuan": str(yuan(v))} for k, (n, v) in f.breakdown.items()},
+            "amount_yuan": str(money.from_fen(f.amount_fen)), "amount_wan": str(money.wan(f.amount_fen)),
+            "poverty_person_times": pov_n, "poverty_amount_yuan": str(money.from_fen(pov_fen)),
+            "poverty_amount_wan": str(money.wan(pov_fen)),
+            "breakdown": {k: {"person_times": n, "amount_yuan": str(money.from_fen(v))} for k, (n, v) in f.breakdown.items()},
         }
 
     schemes = []
@@ -267,10 +260,10 @@ def workbook(terms: list[Term]) -> bytes:
         col += 2
     order = _order({f.scheme_code for f in rows})
     for f in sorted(rows, key=lambda f: (f.stage, order.index(f.scheme_code))):
-        line = [f.stage, names.get(f.scheme_code, f.scheme_code), f.person_times, f.persons, wan(f.amount_fen, 4)]
+        line = [f.stage, names.get(f.scheme_code, f.scheme_code), f.person_times, f.persons, money.wan(f.amount_fen, 4)]
         for flag in [*BREAKDOWNS, "other"]:
             n, v = f.breakdown[flag]
-            line += [n, wan(v, 4)]
+            line += [n, money.wan(v, 4)]
         ws.append(line)
     for row in ws.iter_rows(min_row=4):
         for cell in row:
