@@ -167,14 +167,33 @@ def decode(raw: bytes) -> Text:
     return Text(text, GB18030)
 
 
-def utf8_bytes(raw: bytes) -> tuple[bytes, str]:
+#: Bytes at the top of a file :func:`utf8_bytes` looks at when the parser checks UTF-8.
+HEAD_BYTES = 256 * 1024
+
+
+def utf8_bytes(raw: bytes, *, parser_checks_utf8: bool = False) -> tuple[bytes, str]:
     """Return the file as UTF-8 bytes for byte-level parsers (polars), and its encoding.
 
-    A UTF-8 file (with or without its mark) is checked and returned as it is (no copy,
-    the mark kept, so line numbers do not move); any other is decoded and re-encoded.
+    A UTF-8 file (with or without its mark) is returned as it is (no copy, the mark
+    kept, so line numbers do not move); any other is decoded and re-encoded.
 
+    :param parser_checks_utf8: the caller's parser refuses invalid UTF-8 itself (polars'
+        strict ``encoding="utf8"``, which checks in parallel without the GIL): then a
+        file whose top (:data:`HEAD_BYTES`) is UTF-8 is returned unchecked, and when the
+        parser refuses it the caller calls :func:`decode` for the message with the line.
     :raises DecodeError: as :func:`decode`.
     """
+    if parser_checks_utf8:
+        head = raw[:HEAD_BYTES]
+        if len(raw) > HEAD_BYTES:
+            head = head[: head.rfind(b"\n") + 1]
+        if not raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and not _utf16_without_bom(raw):
+            try:
+                head.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+            else:
+                return raw, UTF8_SIG if raw.startswith(codecs.BOM_UTF8) else UTF8
     decoded = decode(raw)
     if decoded.encoding in (UTF8, UTF8_SIG):
         return raw, decoded.encoding

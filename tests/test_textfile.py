@@ -79,3 +79,19 @@ def test_utf8_bytes_keeps_a_utf8_file_and_converts_the_others():
     assert textfile.utf8_bytes(utf8) == (utf8, "utf-8-sig")
     gbk = (HEADER + ROWS[0]).encode("gb18030")
     assert textfile.utf8_bytes(gbk) == ((HEADER + ROWS[0]).encode("utf-8"), "gb18030")
+
+
+def test_utf8_bytes_leaves_the_check_to_a_strict_parser_when_asked():
+    # the top 256 KB are UTF-8: returned unchecked (polars' strict UTF-8 read refuses the rest)
+    top = (HEADER + ROWS[0] * (textfile.HEAD_BYTES // len(ROWS[0].encode()) + 1)).encode("utf-8")
+    mixed = top + ROWS[1].encode("gb18030")
+    assert textfile.utf8_bytes(mixed, parser_checks_utf8=True) == (mixed, "utf-8")
+    with pytest.raises(textfile.DecodeError) as err:
+        textfile.utf8_bytes(mixed)
+    assert err.value.line == top.count(b"\n") + 1
+    small = (HEADER + ROWS[0]).encode("utf-8") + ROWS[1].encode("gb18030")  # all of it is the top: checked here
+    with pytest.raises(textfile.DecodeError):
+        textfile.utf8_bytes(small, parser_checks_utf8=True)
+    # a GB18030 or UTF-16 file is still decoded and re-encoded
+    assert textfile.utf8_bytes(TEXT.encode("gb18030"), parser_checks_utf8=True) == (TEXT.encode("utf-8"), "gb18030")
+    assert textfile.utf8_bytes(TEXT.encode("utf-16"), parser_checks_utf8=True) == (TEXT.encode("utf-8"), "utf-16")

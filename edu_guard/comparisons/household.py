@@ -88,8 +88,8 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
 
     The header is found with :func:`edu_guard.registry.readers.read_table` (title rows,
     column aliases, encodings); for a CSV only its top is given to it, then polars
-    reads the rows. A CSV file is decoded once, whole, by
-    :func:`edu_guard.textfile.utf8_bytes` (a file mixing encodings is refused with its
+    reads the rows. A CSV file is decoded by :mod:`edu_guard.textfile` (polars checks
+    that a UTF-8 file is UTF-8 throughout; a file mixing encodings is refused with its
     line number). An Excel file's rows come through the registry reader: an ID from a
     numeric cell is kept as a number, so it is refused like in the roster import.
     """
@@ -97,7 +97,8 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     head = data
     if is_csv:
         try:
-            data, _ = textfile.utf8_bytes(data)  # the whole file checked: one encoding throughout
+            # polars checks a UTF-8 file (in parallel); any other is decoded whole here
+            data, _ = textfile.utf8_bytes(data, parser_checks_utf8=True)
         except textfile.DecodeError as exc:
             raise ComparisonError(str(exc)) from None
         head = data
@@ -116,9 +117,17 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
         try:
             frame = pl.read_csv(
                 io.BytesIO(data), has_header=False, skip_rows=table.header_row, infer_schema=False,
-                columns=order, truncate_ragged_lines=True, quote_char='"', separator=readers.separator_of(head), encoding="utf8-lossy",  # checked by textfile.utf8_bytes
+                columns=order, truncate_ragged_lines=True, quote_char='"', separator=readers.separator_of(head), encoding="utf8",
             )
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+            try:  # not UTF-8 throughout: the decoder names the line
+                textfile.decode(data)
+            except textfile.DecodeError as bad:
+                raise ComparisonError(str(bad)) from None
+            raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+        except pl.exceptions.NoDataError as exc:
             raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
         frame = frame.rename(dict(zip(frame.columns, [f"c{i}" for i in order])))
         frame = frame.with_row_index("line", offset=table.header_row + 1).select(

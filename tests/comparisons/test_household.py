@@ -137,3 +137,15 @@ def test_a_utf16_register_is_read(load, invoke, tmp_path):
     out = invoke.json("compare", "household", path, "--as-of", "2021-04-30")
     # 曹嘉 (born 2010-05-01, 10 on the day) is in no school of the registry
     assert [(r["line"], r["category"]) for r in out["rows"]] == [(2, "out_of_school")]
+
+
+def test_a_long_utf8_register_with_gb18030_rows_far_down_is_refused(load, invoke, tmp_path):
+    # past the top the decoder looks at, polars' strict UTF-8 read finds the GB18030 row
+    load("schools.csv")
+    row = "532801201005017326,曹嘉,20100501,勐旺乡\n"
+    top = "公民身份号码,姓名,出生日期,户籍地址\n" + row * 8000
+    path = tmp_path / "hukou.csv"
+    path.write_bytes(top.encode("utf-8") + "532801201003050028,玉香,20100305,勐罕镇\n".encode("gb18030"))
+    result = invoke("compare", "household", path, "--as-of", "2021-04-30")
+    assert result.exit_code != 0
+    assert f"第{8000 + 2}行不是 UTF-8 编码" in result.output
