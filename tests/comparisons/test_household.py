@@ -116,3 +116,36 @@ def test_excel_register_with_a_numeric_id_cell(load, invoke, tmp_path):
     assert rows[3]["category"] == "out_of_school" and rows[3]["name"] == "曹嘉"
     assert rows[4]["category"] == "invalid" and "数值格式" in rows[4]["reason"]
     assert rows[5]["category"] == "out_of_school" and rows[5]["id_number"] == "532801200901167337"
+
+
+def test_a_register_mixing_encodings_is_refused_with_its_line(load, invoke, tmp_path):
+    # a UTF-8 header and first row, then a row pasted from a GB18030 file: the old reader
+    # read it as garbage (lossy UTF-8) and compared it
+    load("schools.csv")
+    path = tmp_path / "hukou.csv"
+    path.write_bytes("公民身份号码,姓名,出生日期,户籍地址\n532801201005017326,曹嘉,20100501,勐旺乡\n".encode("utf-8")
+                     + "532801201003050028,玉香,20100305,勐罕镇\n".encode("gb18030"))
+    result = invoke("compare", "household", path, "--as-of", "2021-04-30")
+    assert result.exit_code != 0
+    assert "第3行不是 UTF-8 编码" in result.output and "混用" in result.output
+
+
+def test_a_utf16_register_is_read(load, invoke, tmp_path):
+    load("schools.csv")
+    path = tmp_path / "hukou.txt"
+    path.write_bytes("公民身份号码\t姓名\t出生日期\t户籍地址\n532801201005017326\t曹嘉\t20100501\t勐旺乡\n".encode("utf-16"))
+    out = invoke.json("compare", "household", path, "--as-of", "2021-04-30")
+    # 曹嘉 (born 2010-05-01, 10 on the day) is in no school of the registry
+    assert [(r["line"], r["category"]) for r in out["rows"]] == [(2, "out_of_school")]
+
+
+def test_a_long_utf8_register_with_gb18030_rows_far_down_is_refused(load, invoke, tmp_path):
+    # past the top the decoder looks at, polars' strict UTF-8 read finds the GB18030 row
+    load("schools.csv")
+    row = "532801201005017326,曹嘉,20100501,勐旺乡\n"
+    top = "公民身份号码,姓名,出生日期,户籍地址\n" + row * 8000
+    path = tmp_path / "hukou.csv"
+    path.write_bytes(top.encode("utf-8") + "532801201003050028,玉香,20100305,勐罕镇\n".encode("gb18030"))
+    result = invoke("compare", "household", path, "--as-of", "2021-04-30")
+    assert result.exit_code != 0
+    assert f"第{8000 + 2}行不是 UTF-8 编码" in result.output

@@ -46,7 +46,7 @@ def test_import_readable_summary_and_rejects_file(app, demo_dir, tmp_path):
     assert result.exit_code == 0
     assert "共 1202 行；新增 1194，更新 0，未变 0，未导入 8。" in result.output
     assert "第14行  身份证件号为数值格式" in result.output
-    assert openpyxl.load_workbook(out).active.max_row == 9
+    assert openpyxl.load_workbook(out).active.max_row == 2 + 8  # title, header, the 8 rejected rows
 
 
 def test_check_digits_are_always_strict(app, demo_dir):

@@ -345,14 +345,15 @@ def test_rejects_workbook_has_the_original_rows_and_reasons(roster, roster_facts
     book = openpyxl.load_workbook(io.BytesIO(rejects_workbook(run)))
     sheet = book.active
     rows = list(sheet.iter_rows(values_only=True))
-    assert list(rows[0]) == [*run.header, "原行号", "错误原因"]
-    assert len(rows) == 1 + 8
-    by_row = {r[-2]: r for r in rows[1:]}
+    assert rows[0][0] == "未导入的行（roster_2021_spring.xlsx，共8行）"  # the title row
+    assert list(rows[1]) == [*run.header, "原行号", "错误原因"]
+    assert len(rows) == 2 + 8
+    by_row = {r[-2]: r for r in rows[2:]}
     assert sorted(by_row) == sorted(
         roster_facts.numeric_id_rows + roster_facts.bad_check_rows + roster_facts.blank_id_rows
     )
     first = by_row[roster_facts.numeric_id_rows[0]]
-    header = list(rows[0])
+    header = list(rows[1])
     assert first[header.index("姓名")] == "郭宇轩"
     assert first[header.index("身份证件号")] == roster_facts.numeric_id_values[roster_facts.numeric_id_rows[0]]
     assert first[-1].startswith("身份证件号为数值格式")
@@ -360,7 +361,7 @@ def test_rejects_workbook_has_the_original_rows_and_reasons(roster, roster_facts
     assert bad[header.index("身份证件号")] == "532801201006238370"
     assert bad[header.index("出生日期")] == "2012-01-01"
     # the same workbook from the result object
-    assert openpyxl.load_workbook(io.BytesIO(rejects_workbook(roster))).active.max_row == 9
+    assert openpyxl.load_workbook(io.BytesIO(rejects_workbook(roster))).active.max_row == 10
 
 
 def test_malformed_csv_further_down_is_refused_and_rolled_back(school):

@@ -86,7 +86,7 @@ def test_excel_row_numbers_when_the_sheet_starts_lower_and_to_the_right():
 CSV_TEXT = "姓名,身份证号,学校名称\n岩温,532801200901142690,勐罕中心小学\n\n玉香,532801201003050028,勐罕中心小学\n"
 
 
-@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8"), ("gb18030", "gb18030")])
+@pytest.mark.parametrize(("encoding", "expected"), [("utf-8", "utf-8"), ("utf-8-sig", "utf-8-sig"), ("gb18030", "gb18030"), ("utf-16", "utf-16")])
 def test_csv_encodings_are_detected(encoding, expected):
     table = readers.read_table(CSV_TEXT.encode(encoding), "x.csv", FIELDS)
     assert table.encoding == expected
