@@ -28,9 +28,9 @@ from flask import current_app
 
 from edu_guard.auth.models import AuditLog
 from edu_guard.db import db, utcnow
-from edu_guard.registry import schemas
-from edu_guard.registry.importers.bulk import bulk_insert
-from edu_guard.registry.models import Township, Village
+from edu_guard.registry import identity, schemas
+from edu_guard.registry.importers.bulk import bulk_insert, fetch_in
+from edu_guard.registry.models import Child, Township, Village
 
 
 @dataclass(slots=True)
@@ -43,6 +43,8 @@ class LoadedRow:
     data: dict[str, Any]
     #: The row's cells as read (for the rejects report).
     cells: list
+    #: The sheet of a workbook with several tables (``None`` for one table).
+    sheet: str | None = None
 
 
 @dataclass
@@ -80,9 +82,13 @@ class Importer(ABC):
         self.county_code: str = current_app.config["EDU_GUARD_COUNTY_CODE"]
         self.now = utcnow()
         self.outcome = Outcome()
-        #: ``(row, field, reason)`` of rows refused by :meth:`apply`; the service takes them.
-        self.rejects: list[tuple[int, str, str]] = []
-        self._first_row_of: dict[Any, int] = {}
+        #: ``(sheet, row, field, reason)`` of rows refused by :meth:`apply`; the service
+        #: takes them.
+        self.rejects: list[tuple[str | None, int, str, str]] = []
+        #: ``(sheet, row, field, message)`` of rows imported with a remark; the service
+        #: takes them.
+        self.warnings: list[tuple[str | None, int, str, str]] = []
+        self._first_row_of: dict[Any, tuple[str | None, int]] = {}
 
     @classmethod
     def fields(cls) -> frozenset[str]:
@@ -93,6 +99,14 @@ class Importer(ABC):
     def adjust_errors(cls, raw: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, list[str]]:
         """Return the reasons to report for a row that failed its schema (hook)."""
         return errors
+
+    def precheck(self, data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, list[str]]:
+        """Return the reasons a row fails that the importer knows without writing (hook).
+
+        Called for every row, also one that failed its schema, so that a rejected row
+        lists every error it has; ``data`` holds the fields that loaded.
+        """
+        return {}
 
     @abstractmethod
     def apply(self, rows: list[LoadedRow]) -> None:
@@ -107,7 +121,11 @@ class Importer(ABC):
 
     def reject(self, row: LoadedRow, field_name: str, reason: str) -> None:
         """Refuse ``row``: ``reason`` follows the name of the ``field_name`` column."""
-        self.rejects.append((row.row, field_name, reason))
+        self.rejects.append((row.sheet, row.row, field_name, reason))
+
+    def warn(self, row: LoadedRow, field_name: str, message: str) -> None:
+        """Import ``row`` with a remark: ``message`` follows the name of the column."""
+        self.warnings.append((row.sheet, row.row, field_name, message))
 
     def first_occurrences(self, rows: list[LoadedRow], key, field_name: str = "id_number") -> list[LoadedRow]:
         """Return the rows whose key was not seen earlier in the file; refuse repeats."""
@@ -116,10 +134,34 @@ class Importer(ABC):
         for row in rows:
             k = key(row.data)
             if k in first:
-                self.reject(row, field_name, f"与第{first[k]}行重复（同一人在文件中出现两次）")
+                sheet, number = first[k]
+                where = f"工作表“{sheet}”第{number}行" if sheet and sheet != row.sheet else f"第{number}行"
+                self.reject(row, field_name, f"与{where}重复（同一人在文件中出现两次）")
                 continue
-            first[k] = row.row
+            first[k] = (row.sheet, row.row)
             kept.append(row)
+        return kept
+
+    def hold_back_truncated(self, rows: list[LoadedRow], known: set[str] | None = None) -> list[LoadedRow]:
+        """Return the rows whose number Excel cannot have cut; refuse the others.
+
+        A 公民身份号码 ending in ``000`` may be a number that went through a numeric
+        cell (:func:`edu_guard.registry.identity.may_be_truncated`): it is held back
+        unless the same child is already known by that number (in the registry, or
+        in ``known``).
+        """
+        suspects = {r.data["id_number"] for r in rows if identity.may_be_truncated(r.data.get("id_number") or "")}
+        if not suspects:
+            return rows
+        suspects -= set(known or ())
+        if suspects:
+            suspects -= {n for (n,) in fetch_in([Child.id_number], Child.id_number, suspects)}
+        kept = []
+        for row in rows:
+            if row.data.get("id_number") in suspects:
+                self.reject(row, "id_number", f"（{row.data['id_number']}）{identity.TRUNCATED_REASON}")
+            else:
+                kept.append(row)
         return kept
 
     def audit_rows(self, rows: list[dict]) -> None:

@@ -26,6 +26,7 @@ class DisabledImporter(Importer):
     def apply(self, rows):
         outcome = self.outcome
         rows = self.first_occurrences(rows, lambda d: d["id_number"])
+        rows = self.hold_back_truncated(rows)
         ids = [r.data["id_number"] for r in rows]
         existing = {
             r.id_number: r

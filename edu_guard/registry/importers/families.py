@@ -42,6 +42,7 @@ class FamiliesImporter(Importer):
     def apply(self, rows):
         outcome = self.outcome
         rows = self.first_occurrences(rows, lambda d: d["id_number"])
+        rows = self.hold_back_truncated(rows)
         kinds = ("脱贫户", "监测户")
         existing = {
             (s.id_number, s.kind): s

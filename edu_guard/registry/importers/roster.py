@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from edu_guard.db import db
-from edu_guard.registry import schemas
+from edu_guard.registry import identity, schemas
 from edu_guard.registry.importers.base import Importer, LoadedRow, Places, jsonable
 from edu_guard.registry.importers.bulk import CHUNK, bulk_insert, bulk_update
 from edu_guard.registry.models import Child, Enrollment, FamilyStatus, Guardian, School, StatusChange
@@ -18,6 +18,7 @@ from edu_guard.registry.models import Child, Enrollment, FamilyStatus, Guardian,
 #: Child columns a roster sets; row field → column.
 CHILD_FIELDS = {
     "name": "name",
+    "id_type": "id_type",
     "sex": "sex",
     "birth_date": "birth_date",
     "ethnicity": "ethnicity",
@@ -32,6 +33,11 @@ _ENROLLMENT_KEYS = ("id", "school_id", *ENROLLMENT_FIELDS)
 _GUARDIAN_KEYS = ("id", "name", "phone", "relation")
 _STATUS_KEYS = ("id", "kind", "category")
 _CHILD_COLUMNS = tuple(c.key for c in Child.__table__.columns)
+
+
+def _row_key(d: dict):
+    """A row's key in the file: its document number, or its 学籍号 when it has none."""
+    return d.get("id_number") or ("学籍号", d.get("student_number"))
 
 
 def child_snapshot(values: dict, now_iso: str | None = None) -> dict:
@@ -104,9 +110,34 @@ class RosterImporter(Importer):
             self.schools_by_name[name].append(school_id)
         self.places = Places(self.county_code)
 
+    def precheck(self, data, errors):
+        """Find the row's school (``data["school_id"]``): it must be in the school list."""
+        code, name = data.get("school_code"), data.get("school_name")
+        if code:
+            school_id = self.schools_by_code.get(code)
+            if school_id is None:
+                return {"school_code": [f"（{code}）不在学校名单中；请核对，或先导入学校名单"]}
+        elif name:
+            found = self.schools_by_name.get(name, ())
+            if len(found) != 1:
+                why = "不在学校名单中；请填写学校标识码，或先导入学校名单" if not found else "有重名学校；请填写学校标识码"
+                return {"school_name": [f"（{name}）{why}"]}
+            school_id = found[0]
+        else:
+            return {}
+        data["school_id"] = school_id
+        return {}
+
     def apply(self, rows):
-        rows = self.first_occurrences(rows, lambda d: d["id_number"])
+        rows = self.first_occurrences(rows, _row_key, "id_number")
+        rows = self.hold_back_truncated(rows)
         rows = self._resolve_places(rows)
+        for row in rows:
+            self._document(row)
+        without = [r for r in rows if not r.data.get("id_number")]
+        rows = [r for r in rows if r.data.get("id_number")]
+        if without:
+            self._apply_without_number(without)
         children, enrollments, guardians, statuses = self._existing([r.data["id_number"] for r in rows])
 
         batch = _Batch()
@@ -118,12 +149,14 @@ class RosterImporter(Importer):
             values = {column: d[key] for key, column in CHILD_FIELDS.items() if d.get(key) is not None}
             old = children.get(number)
             if old is None:
-                values.setdefault("sex", schemas.sex_from_id(number))
-                values.setdefault("birth_date", schemas.birth_date_from_id(number))
+                if len(number) == 18:
+                    values.setdefault("sex", identity.sex_from_number(number))
+                    values.setdefault("birth_date", identity.birth_date_from_number(number))
                 values.setdefault("is_disabled", False)
                 new_children.append(
                     {
                         "id_number": number,
+                        "id_type": identity.RESIDENT,
                         "ethnicity": None,
                         "hukou": None,
                         "township_id": None,
@@ -244,31 +277,79 @@ class RosterImporter(Importer):
         bulk_update(FamilyStatus, batch.status_updates)
         self.audit_rows(batch.audits)
 
-    def _resolve_places(self, rows: list[LoadedRow]) -> list[LoadedRow]:
-        """Set ``school_id``, ``township_id`` and ``village_id`` in each row's data;
-        refuse rows whose school is not in the school list."""
-        kept = []
+    def _document(self, row: LoadedRow) -> None:
+        """Set the row's document type from its number; note what the clerk should know:
+        a 港澳台 number typed as 居民身份证, a G-number that differs from the number
+        (both kept), a pupil with no number (to be followed up)."""
+        d = row.data
+        number = d.get("id_number")
+        if not number:
+            d["id_type"] = identity.NO_DOCUMENT
+            self.warn(row, "id_number", "为空：无证件号码，仅以全国学籍号登记，请跟进办理证件后补录")
+            return
+        kind = identity.type_of_number(number)
+        if d.get("id_type") == identity.RESIDENT and kind == identity.HMT_PERMIT:
+            self.warn(row, "id_type", f"填为居民身份证，但号码以{number[:6]}开头，已按港澳台居民居住证登记")
+        d["id_type"] = kind
+        student_number = d.get("student_number")
+        if student_number and student_number[0] == "G" and student_number[1:] != number:
+            self.warn(row, "student_number", f"（{student_number}）与身份证件号（{number}）不一致：两者均已保存，请核对学籍系统")
+
+    def _apply_without_number(self, rows: list[LoadedRow]) -> None:
+        """Register pupils with no document number by their 学籍号 (rare rows: one at a
+        time through the ORM)."""
         for row in rows:
             d = row.data
-            code, name = d.get("school_code"), d.get("school_name")
-            if code:
-                school_id = self.schools_by_code.get(code)
-                if school_id is None:
-                    self.reject(row, "school_code", f"（{code}）不在学校名单中；请核对，或先导入学校名单")
-                    continue
+            enrollment = db.session.execute(
+                sa.select(Enrollment)
+                .join(Child, Child.id == Enrollment.child_id)
+                .where(Enrollment.student_number == d["student_number"], Child.id_number.is_(None))
+            ).scalars().first()
+            values = {column: d[key] for key, column in CHILD_FIELDS.items() if d.get(key) is not None}
+            if enrollment is None:
+                child = Child(id_number=None, **{"is_disabled": False, **values})
+                db.session.add(child)
+                db.session.flush()
+                self._enrollment_orm(child, d)
+                self._guardian_orm(child, d)
+                self.audit_rows([{"action": "create", "entity": "child", "entity_id": child.id, "before": None,
+                                  "after": child_snapshot({c: getattr(child, c) for c in _CHILD_COLUMNS},
+                                                          self.now.isoformat())}])
+                self.outcome.created += 1
+                continue
+            child = enrollment.child
+            changes = _Changes()
+            for key, value in values.items():
+                if getattr(child, key) != value:
+                    changes.note(key, getattr(child, key), value)
+                    setattr(child, key, value)
+            for key in ENROLLMENT_FIELDS:
+                if d.get(key) is not None and getattr(enrollment, key) != d[key]:
+                    changes.note(f"enrollment.{key}", getattr(enrollment, key), d[key])
+                    setattr(enrollment, key, d[key])
+            if changes.after:
+                db.session.flush()
+                self.audit_rows([{"action": "update", "entity": "child", "entity_id": child.id,
+                                  "before": changes.before, "after": changes.after}])
+                self.outcome.updated += 1
             else:
-                found = self.schools_by_name.get(name, ())
-                if len(found) != 1:
-                    why = (
-                        "不在学校名单中；请填写学校标识码，或先导入学校名单"
-                        if not found
-                        else "有重名学校；请填写学校标识码"
-                    )
-                    self.reject(row, "school_name", f"（{name}）{why}")
-                    continue
-                school_id = found[0]
-            d["school_id"] = school_id
-            kept.append(row)
+                self.outcome.unchanged += 1
+
+    def _enrollment_orm(self, child: Child, d: dict) -> None:
+        values = {k: d[k] for k in ENROLLMENT_FIELDS if d.get(k) is not None}
+        db.session.add(Enrollment(child_id=child.id, school_id=d["school_id"], status="在读",
+                                  **{"boarding": False, **values}))
+
+    def _guardian_orm(self, child: Child, d: dict) -> None:
+        if d.get("guardian_name") or d.get("guardian_phone"):
+            db.session.add(Guardian(child_id=child.id, name=d.get("guardian_name"), phone=d.get("guardian_phone"),
+                                    relation=d.get("guardian_relation")))
+        db.session.flush()
+
+    def _resolve_places(self, rows: list[LoadedRow]) -> list[LoadedRow]:
+        """Set ``township_id`` and ``village_id`` in each row's data (the school was
+        found by :meth:`precheck`)."""
+        kept = list(rows)
         towns = self.places.township_ids({r.data["township"] for r in kept if r.data.get("township")})
         pairs = set()
         for row in kept:
@@ -314,16 +395,21 @@ class RosterImporter(Importer):
 
     @staticmethod
     def _guardian(batch: _Batch, child_id: int, d: dict, existing: dict, changes: _Changes | None) -> None:
-        """Add the row's guardian to the child, or update the one of that name."""
+        """Add the row's guardian to the child, or update the one of that name. A phone
+        given without a name is kept as a guardian without a name (matched by the
+        phone)."""
         name = d.get("guardian_name")
-        if not name:
+        if not name and not d.get("guardian_phone"):
             return
         values = {k: d[f"guardian_{k}"] for k in ("phone", "relation") if d.get(f"guardian_{k}") is not None}
-        old = next((g for g in existing.get(child_id, ()) if g["name"] == name), None)
+        if name:
+            old = next((g for g in existing.get(child_id, ()) if g["name"] == name), None)
+        else:
+            old = next((g for g in existing.get(child_id, ()) if g["phone"] == d["guardian_phone"]), None)
         if old is None:
             batch.new_guardians.append({"child_id": child_id, "name": name, "phone": None, "relation": None, **values})
             if changes is not None:
-                changes.note("guardian.name", None, name)
+                changes.note("guardian.name" if name else "guardian.phone", None, name or d["guardian_phone"])
             return
         diff = {k: v for k, v in values.items() if old[k] != v}
         if diff:

@@ -39,6 +39,7 @@ class StatusChangesImporter(Importer):
     def apply(self, rows):
         outcome = self.outcome
         rows = self.first_occurrences(rows, lambda d: (d["id_number"], d["change_kind"], d["changed_on"]))
+        rows = self.hold_back_truncated(rows)
         ids = [r.data["id_number"] for r in rows]
         recorded = {
             (r.id_number, r.kind, r.changed_on): r
