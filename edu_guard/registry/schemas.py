@@ -23,7 +23,6 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from edu_guard.registry import identity
 from edu_guard.registry import normalize as nz
-from edu_guard.registry.readers import ExcelError, excel_error_reason
 from edu_guard.registry.models import FAMILY_STATUS_KINDS, MONITORED_CATEGORIES, STATUS_CHANGE_KINDS
 
 #: Reason for an ID number typed into a numeric cell (follows the column's name).

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
+
 from marshmallow import ValidationError
 
 from edu_guard.auth.audit import acting_user_id
@@ -388,12 +388,14 @@ def _unique_header(header: list[str]) -> list[str]:
 
 REASON_HEADER = "错误原因"
 ROW_HEADER = "原行号"
+SHEET_HEADER = "工作表"
 
 
 def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
     """Return an .xlsx of the rejected rows: the original header plus 原行号 and 错误原因.
 
-    One line per rejected row with its original values, so the clerk fixes them and
+    One line per rejected row with its original values (and its sheet, when the file
+    had several), so the clerk fixes them and
     re-uploads. Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
     are written as ``2010-05-03`` text, which the importer reads back as dates; text
     cells are formatted as text so that a retyped ID number stays text.
@@ -406,16 +408,18 @@ def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
 
     header = list(run.header or [])
     rejects = run.rejects or []
+    sheets = any(r.get("sheet") for r in rejects)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "未导入的行"
-    sheet.append([*header, ROW_HEADER, REASON_HEADER])
+    sheet.append([*header, *([SHEET_HEADER] if sheets else []), ROW_HEADER, REASON_HEADER])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for reject in rejects:
         values = reject.get("values") or {}
-        sheet.append([values.get(name) for name in header] + [reject["row"], reject["reason"]])
-    reason_column = len(header) + 2
+        where = [reject.get("sheet")] if sheets else []
+        sheet.append([values.get(name) for name in header] + where + [reject["row"], reject["reason"]])
+    reason_column = len(header) + 2 + sheets
     fill = PatternFill("solid", fgColor="FFF2CC")
     for row in sheet.iter_rows(min_row=2, min_col=reason_column, max_col=reason_column):
         for cell in row:
