@@ -147,10 +147,16 @@ class Importer(ABC):
 
         A 公民身份号码 ending in ``000`` may be a number that went through a numeric
         cell (:func:`edu_guard.registry.identity.may_be_truncated`): it is held back
-        unless the same child is already known by that number (in the registry, or
-        in ``known``).
+        unless the same child is already known by that number: in the registry, in
+        ``known``, or by the row's own 全国学籍号 ``G`` + the number (the 学籍 system
+        keeps it as text, so it never went through a numeric cell).
         """
-        suspects = {r.data["id_number"] for r in rows if identity.may_be_truncated(r.data.get("id_number") or "")}
+        suspects = {
+            r.data["id_number"]
+            for r in rows
+            if identity.may_be_truncated(r.data.get("id_number") or "")
+            and r.data.get("student_number") != "G" + r.data["id_number"]
+        }
         if not suspects:
             return rows
         suspects -= set(known or ())
