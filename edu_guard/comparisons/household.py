@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 import sqlalchemy as sa
 
+from edu_guard import textfile
 from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
@@ -83,13 +84,22 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
 
     The header is found with :func:`edu_guard.registry.readers.read_table` (title rows,
     column aliases, encodings); for a CSV only its top is given to it, then polars
-    reads the rows. An Excel file's rows come through the registry reader: an ID from
-    a numeric cell is kept as a number, so it is refused like in the roster import.
+    reads the rows. A CSV file is decoded by :mod:`edu_guard.textfile` (polars checks
+    that a UTF-8 file is UTF-8 throughout; a file mixing encodings is refused with its
+    line number). An Excel file's rows come through the registry reader: an ID from a
+    numeric cell is kept as a number, so it is refused like in the roster import.
     """
     is_csv = filename.lower().endswith(readers.CSV_SUFFIXES)
     head = data
-    if is_csv and len(data) > _SNIFF_BYTES:
-        head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data
+    if is_csv:
+        try:
+            # polars checks a UTF-8 file (in parallel); any other is decoded whole here
+            data, _ = textfile.utf8_bytes(data, parser_checks_utf8=True)
+        except textfile.DecodeError as exc:
+            raise ComparisonError(str(exc)) from None
+        head = data
+        if len(data) > _SNIFF_BYTES:
+            head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data
     try:
         table = readers.read_table(head, filename, HOUSEHOLD_FIELDS, min_matches=2)
     except readers.ReadError as exc:
@@ -98,21 +108,22 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     cols = {key: table.columns.get(field_name) for key, field_name in (
         ("id_raw", "id_number"), ("name", "name"), ("address", "hukou"), ("guardian", "guardian_name"))}
     if table.source == "csv":
-        if table.encoding == "utf-8":
-            raw = data
-        else:
-            try:
-                raw = data.decode("gb18030").encode("utf-8")
-            except UnicodeDecodeError:
-                raise ComparisonError("无法识别 CSV 文件的编码：请另存为 UTF-8 或 GB18030（GBK）编码的 CSV") from None
         wanted = {k: i for k, i in cols.items() if i is not None}
         order = sorted(set(wanted.values()))
         try:
             frame = pl.read_csv(
-                io.BytesIO(raw), has_header=False, skip_rows=table.header_row, infer_schema=False,
-                columns=order, truncate_ragged_lines=True, quote_char='"', encoding="utf8-lossy",
+                io.BytesIO(data), has_header=False, skip_rows=table.header_row, infer_schema=False,
+                columns=order, truncate_ragged_lines=True, quote_char='"', separator=readers.separator_of(head), encoding="utf8",
             )
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+            try:  # not UTF-8 throughout: the decoder names the line
+                textfile.decode(data)
+            except textfile.DecodeError as bad:
+                raise ComparisonError(str(bad)) from None
+            raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+        except pl.exceptions.NoDataError as exc:
             raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
         frame = frame.rename(dict(zip(frame.columns, [f"c{i}" for i in order])))
         frame = frame.with_row_index("line", offset=table.header_row + 1).select(

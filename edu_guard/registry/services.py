@@ -10,7 +10,6 @@ It flushes and never commits: the caller commits once, or rolls back (STYLE rule
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-
 from marshmallow import ValidationError
 
+from edu_guard import excel
 from edu_guard.auth.audit import acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
@@ -154,7 +153,6 @@ def import_file(
         filename = filename or "upload"
     if not data:
         raise ImportFileError(f"文件“{filename}”是空的")
-
     fields = importer_class.fields()
     try:
         workbook = readers.read_workbook(data, filename, fields)
@@ -392,50 +390,32 @@ SHEET_HEADER = "工作表"
 
 
 def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
-    """Return an .xlsx of the rejected rows: the original header plus 原行号 and 错误原因.
+    """Return an .xlsx of the rejected rows: a title row, the original header plus 原行号
+    and 错误原因, one line per rejected row with its original values.
 
-    One line per rejected row with its original values (and its sheet, when the file
-    had several), so the clerk fixes them and
-    re-uploads. Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
-    are written as ``2010-05-03`` text, which the importer reads back as dates; text
-    cells are formatted as text so that a retyped ID number stays text.
+    A 工作表 column names each row's sheet when the file had several. The clerk fixes
+    the rows and re-uploads the file (the importer finds the header below the title). Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
+    are written as ``2010-05-03`` text, which the importer reads back as dates; the
+    value columns are formatted as text so that a retyped ID number stays text. Text
+    that looks like a formula stays text (:mod:`edu_guard.excel`).
 
     :param run: a recorded :class:`ImportRun` or the :class:`ImportResult` of an import.
     :return: the workbook's bytes.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     header = list(run.header or [])
     rejects = run.rejects or []
     sheets = any(r.get("sheet") for r in rejects)
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "未导入的行"
-    sheet.append([*header, *([SHEET_HEADER] if sheets else []), ROW_HEADER, REASON_HEADER])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    book = excel.Workbook()
+    columns = [*header, *([SHEET_HEADER] if sheets else []), ROW_HEADER, REASON_HEADER]
+    sheet = book.sheet("未导入的行", widths=[14] * len(header) + ([12] if sheets else []) + [8, 60])
+    sheet.title(f"未导入的行（{run.filename}，共{len(rejects)}行）", len(columns))
+    sheet.header(columns, text_columns=range(len(header)))
     for reject in rejects:
         values = reject.get("values") or {}
         where = [reject.get("sheet")] if sheets else []
-        sheet.append([values.get(name) for name in header] + where + [reject["row"], reject["reason"]])
-    reason_column = len(header) + 2 + sheets
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for row in sheet.iter_rows(min_row=2, min_col=reason_column, max_col=reason_column):
-        for cell in row:
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True)
-    sheet.column_dimensions[sheet.cell(row=1, column=reason_column).column_letter].width = 60
-    for index in range(1, len(header) + 1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = 14
-    # Text format on every value cell: what the clerk retypes there (an ID number) stays text.
-    for row in sheet.iter_rows(min_row=2, max_col=len(header)):
-        for cell in row:
-            cell.number_format = "@"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        sheet.row([values.get(name) for name in header] + where + [reject["row"], reject["reason"]])
+    sheet.highlight_column(len(columns) - 1)
+    return book.to_bytes()
 
 
 # --- sample county ------------------------------------------------------------------
@@ -475,7 +455,7 @@ def load_demo(
         seen = db.session.execute(
             sa.select(ImportRun.id).where(ImportRun.kind == kind, ImportRun.sha256 == digest).limit(1)
         ).first()
-        result = None if seen else import_file(kind, data, name, )
+        result = None if seen else import_file(kind, data, name)
         out.append((kind, name, result))
         if progress:
             progress(name, result)
