@@ -15,9 +15,8 @@ from edu_guard import textfile
 from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
-from edu_guard.registry import readers
+from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
-from edu_guard.registry import identity
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
