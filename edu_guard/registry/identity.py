@@ -201,7 +201,10 @@ def validate_foreign(number: str, today: date) -> str:
     _check_18(number, today, what="外国人永久居留身份证，MOD 11-2")
     province = number[1:3]
     if not any("province" in props for _p, props in numdb.get("cn/loc").info(province + "0000")):
-        raise IdNumberError(f"第2–3位受理地省级代码（{province}）不存在")
+        raise IdNumberError(
+            f"前6位行政区划代码（{number[:6]}）不存在（以9开头的号码也不是有效的外国人永久居留身份证号码："
+            f"第2–3位受理地省级代码{province}不存在）"
+        )
     if number[3:6] in ("000", "156"):
         raise IdNumberError(f"第4–6位国籍代码（{number[3:6]}）不是外国的国籍代码")
     return number

@@ -133,7 +133,7 @@ def test_a_register_mixing_encodings_is_refused_with_its_line(load, invoke, tmp_
 def test_a_utf16_register_is_read(load, invoke, tmp_path):
     load("schools.csv")
     path = tmp_path / "hukou.txt"
-    path.write_bytes("公民身份号码\t姓名\t出生日期\t户籍地址\n532801201005017326\t曹嘉\t20100501\t勐旺乡\n".encode("utf-16"))
+    path.write_bytes("公民身份号码\t姓名\t出生日期\t户籍地址\n532801201005017327\t曹嘉\t20100501\t勐旺乡\n".encode("utf-16"))
     out = invoke.json("compare", "household", path, "--as-of", "2021-04-30")
     # 曹嘉 (born 2010-05-01, 10 on the day) is in no school of the registry
     assert [(r["line"], r["category"]) for r in out["rows"]] == [(2, "out_of_school")]
