@@ -318,3 +318,26 @@ def case_reason(case_id: int):
                                             user=current_user, expected_version=_form_version()),
             "已更正辍学原因")
     return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.get("/cases/<int:case_id>/file.pdf")
+@login_required
+def case_file(case_id: int):
+    """一案一档: the whole case file as one PDF (register, letters with their 送达回证, 销号)."""
+    import io
+
+    from flask import send_file
+
+    from edu_guard.cases.casefile import case_file_pdf
+    from edu_guard.letters.render import LetterError
+
+    case = _get_case(case_id)
+    try:
+        pdf = case_file_pdf(case, printed_on=services.today(), full_id=current_user.sees_full_ids, user=current_user)
+        db.session.commit()
+    except LetterError as exc:
+        db.session.rollback()
+        flash(f"一案一档未能打印：{exc}", "error")
+        return redirect(url_for("cases.case_detail", case_id=case.id))
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
+                     download_name=f"一案一档-{case.child.name}-{case.id}.pdf")

@@ -95,3 +95,28 @@ def test_actions_are_judged_on_the_act_date(app_ctx, make_user, page, sign_in):
     case = db.session.get(DropoutCase, case.id)
     assert case.state == "order_to_correct"
     assert case.events[-1].acted_on == after
+
+
+def test_one_click_prints_the_whole_case_file(app_ctx, letter_font_dir, make_user, page, sign_in):
+    import io
+
+    from pypdf import PdfReader
+
+    app_ctx.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
+    child, case = _child_with_case()
+    services.log_home_visit(child, visited_on=date(2021, 3, 2), visitors="李老师", form="入户", findings="拒绝返校")
+    services.fire(case, "escalate_to_order", on=date(2021, 3, 9))
+    order = services.fire(case, "issue_order", on=date(2021, 3, 9)).letter
+    db.session.commit()
+    make_user("clerk", username="clerk")
+    sign_in(page, "clerk")
+    page.goto(f"/cases/{case.id}")
+    link = page.locator("a:has-text('打印一案一档')")
+    response = page.request.get(link.get_attribute("href"))
+    assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+    pages = [p.extract_text().replace("\n", "").replace(" ", "") for p in PdfReader(io.BytesIO(response.body())).pages]
+    text = "".join(pages)
+    assert "控辍保学个案立案登记表" in pages[0] and "拒绝返校" in text
+    assert text.index("立案登记表") < text.index(order.doc_number, text.index("家访记录")) < text.index("送达回证") \
+        < text.index("销号登记表")
+    assert "尚未销号" in pages[-1]

@@ -87,3 +87,47 @@ def test_case_page_forms_edit_people_and_reason(make_child, make_user, login, to
     resp = client.post(f"/cases/{case.id}/reason", data={"reason": "家庭困难", "version": case.version},
                        follow_redirects=True)
     assert "已更正辍学原因" in resp.text and "家庭困难" in resp.text
+
+
+def _pages(pdf: bytes) -> list[str]:
+    import io
+
+    from pypdf import PdfReader
+
+    return [p.extract_text().replace("\n", "").replace(" ", "") for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_case_file_prints_register_letters_with_slips_and_closure_in_order(letters_ready, make_child, today_is):
+    from edu_guard.cases.casefile import case_file_pdf
+
+    today_is(date(2022, 3, 1))
+    child = make_child("岩温", "532801200901142694")
+    case = services.open_case(child, reason="外出务工", opened_on=date(2021, 3, 1),
+                              assignments=[{"role": "class_teacher", "name": "李老师", "phone": "13900000000"}])
+    services.log_home_visit(child, visited_on=date(2021, 3, 2), visitors="李老师", form="入户",
+                            findings="监护人称孩子随其在昆明务工")
+    services.fire(case, "escalate_to_order", on=date(2021, 3, 9))
+    order = services.fire(case, "issue_order", on=date(2021, 3, 9)).letter
+    services.record_service(case, order.id, served_on=date(2021, 3, 10), manner="直接送达", served_to="岩温之父",
+                            served_by="刀建华")
+    services.fire(case, "return_to_school", on=date(2021, 3, 15))
+    db.session.commit()
+    # Followed up for EDU_GUARD_FOLLOW_UP_DAYS (30) days after the return, then closed.
+    services.fire(case, "close_follow_up", on=date(2021, 4, 15))
+    db.session.commit()
+
+    pages = _pages(case_file_pdf(case, printed_on=date(2022, 3, 1)))
+    joined = "".join(pages)
+    # In order: the register (with the visit and the service in the timeline), the order
+    # with its 送达回证, the closure.
+    assert "控辍保学个案立案登记表" in pages[0]
+    register = joined[:joined.index("责令限期改正通知书", joined.index("家访记录"))]
+    for expected in ("2021-00001", "岩温", "外出务工", "班主任李老师13900000000", "2021年3月2日",
+                     "监护人称孩子随其在昆明务工", "登记送达", "2021年3月10日", "复学"):
+        assert expected in register, expected
+    slip = joined.index("送达回证")
+    closure = joined.index("控辍保学个案销号登记表")
+    assert joined.index("勐罕政责改〔2021〕1号", joined.index("家访记录")) < slip < closure
+    assert "控辍保学个案销号登记表" in pages[-1]
+    for expected in ("处理结果复学（2021年3月15日）", "销号日期2021年4月15日", "2021-03-15复学"):
+        assert expected in pages[-1], expected
