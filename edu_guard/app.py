@@ -99,6 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     babel.init_app(app, locale_selector=_select_locale)
     app.after_request(_remember_language)
     app.jinja_env.globals["lang_url"] = _lang_url
+    app.jinja_env.filters["cn_date"] = _cn_date
     csrf.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -138,6 +139,15 @@ def _remember_language(response):
     if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
         response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
     return response
+
+
+def _cn_date(value) -> str:
+    """``2021年3月10日`` on pages (the letters' rule, GB/T 9704 7.3.5.1); '' for none."""
+    if not value:
+        return ""
+    from edu_guard.letters.render import chinese_date
+
+    return chinese_date(value)
 
 
 def _lang_url(lang: str) -> str:
