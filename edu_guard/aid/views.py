@@ -8,11 +8,14 @@ and reverse; auditors read. Rows are limited by :mod:`edu_guard.auth.scoping`.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from edu_guard import acts
 from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
@@ -130,10 +133,32 @@ def list_detail(list_id: int):
     """One school's list: every entry with the reason, the review, posting, approval."""
     aid_list = _list(list_id)
     entries = sorted(aid_list.entries, key=lambda e: (not e.included, e.child.name))
+    today = services.today()
+    term = aid_list.term
+    # Entered after the fact: a list of a term that has ended proposes dates in that term.
+    post_default = today if term.end >= today else term.start
+    approve_default = today
+    if aid_list.posting_ends_on is not None:
+        from edu_guard.cases.deadlines import add_working_days
+
+        approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
+    noted = aid_list.posted_on or post_default
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
-                           bureau=current_user.role in BUREAU, today=services.today())
+                           bureau=current_user.role in BUREAU, today=today, post_default=post_default,
+                           approve_default=approve_default, term_note=acts.closed_term_note(noted, today))
+
+
+def _act_date() -> date | None:
+    """The act's date posted by a form (``on``, ISO); ``None`` when absent (today)."""
+    text = (request.form.get("on") or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise services.AidError(f"日期“{text}”格式不对，应为 年-月-日") from None
 
 
 @bp.post("/entries/<int:entry_id>/review")
@@ -178,11 +203,11 @@ def add_entry(list_id: int):
 @bp.post("/lists/<int:list_id>/post")
 @login_required
 def post(list_id: int):
-    """Post the list publicly (公示) from today."""
+    """Post the list publicly (公示) from the date given (``on``; today without one)."""
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    done = _commit(lambda: services.post(aid_list, user=current_user))
+    done = _commit(lambda: services.post(aid_list, on=_act_date(), user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -191,9 +216,11 @@ def post(list_id: int):
 @bp.post("/lists/<int:list_id>/approve")
 @role_required(*BUREAU)
 def approve(list_id: int):
-    """Approve a list after its posting period; pays every included child once."""
+    """Approve a list after its posting period on the date given (``on``; today without
+    one); pays every included child once."""
     aid_list = _list(list_id)
-    batch = _commit(lambda: services.approve(aid_list, channel=request.form.get("channel") or "bank", user=current_user))
+    batch = _commit(lambda: services.approve(aid_list, on=_act_date(), channel=request.form.get("channel") or "bank",
+                                             user=current_user))
     if batch is not None:
         services.notify_batch(batch, current_user)
         flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {yuan(sum(p.amount_fen for p in batch.payments))}元",
