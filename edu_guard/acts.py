@@ -5,7 +5,8 @@ its 2021 spring term in 2026). Every form that records an act takes the act's da
 services check what is allowed against that date, and the forms help the clerk:
 
 - a date field defaults to the last act's date when the record is in the past (its last
-  act lies in a term that has ended, or more than :data:`STALE_DAYS` days ago), else today;
+  act lies in a term that has ended, or — in no recorded term — more than
+  :data:`STALE_DAYS` days ago), else today;
 - a date inside a term that has ended gets a visible note (补录), never silent acceptance.
 """
 
@@ -40,8 +41,8 @@ def default_act_date(last_act: date | None, today: date) -> date:
     if last_act is None or last_act >= today:
         return today
     term = _term_holding(last_act)
-    if term is not None and term.end < today:
-        return last_act
+    if term is not None:
+        return last_act if term.end < today else today
     return last_act if (today - last_act).days > STALE_DAYS else today
 
 
@@ -54,3 +55,15 @@ def closed_term_note(day: date | None, today: date) -> str | None:
     if term is None or term.end >= today:
         return None
     return f"{day} 属于已结束的{term.name}：按补录办理，期限和条件按该日期计算"
+
+
+def latest_term_day(today: date) -> date:
+    """The default as-of day of a check over the registry (a comparison): today while
+    the latest term recorded is running, else that term's first day (the county is
+    entering a past term; its roster describes the children as of then)."""
+    from edu_guard.aid.models import Term
+
+    term = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().first()
+    if term is None or term.end >= today or term.start > today:
+        return today
+    return term.start
