@@ -228,16 +228,25 @@ def approve(list_id: int):
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 
+def _tier_label(tier: str | None) -> str:
+    """A tier as a clerk writes it: the scheme's only rate (``default``) prints nothing."""
+    return "" if not tier or tier == "default" else tier
+
+
 def _notice_context(aid_list: AidList) -> dict:
-    """Plain data of the 公示 (names and masked IDs only)."""
+    """Plain data of the 公示 (names and masked IDs only, Chinese dates, no internal codes)."""
+    from edu_guard.letters.render import chinese_date
+
     names = _scheme_names()
     rows = [{"name": e.child.name, "id_number": mask_id_number(e.child.id_number), "stage": e.stage,
-             "tier": e.tier or "", "amount": str(money.from_fen(e.amount_fen))}
+             "tier": _tier_label(e.tier), "amount": str(money.from_fen(e.amount_fen))}
             for e in sorted(aid_list.entries, key=lambda e: e.child.name) if e.included]
+    cfg = current_app.config
     return {"school": aid_list.school.name, "scheme": names.get(aid_list.scheme_code, aid_list.scheme_code),
             "term": aid_list.term.name, "rows": rows, "total": str(services.list_summary(aid_list)["amount"]),
-            "posted_on": aid_list.posted_on, "posting_ends_on": aid_list.posting_ends_on,
-            "days": services.posting_days(), "bureau": current_app.config.get("EDU_GUARD_COUNTY_NAME", "") + "教育体育局"}
+            "posted_on": chinese_date(aid_list.posted_on), "posting_ends_on": chinese_date(aid_list.posting_ends_on),
+            "days": services.posting_days(), "bureau": cfg["EDU_GUARD_ISSUERS"]["bureau"]["name"],
+            "phone": cfg.get("EDU_GUARD_SUPERVISION_PHONE") or "", "tiers": any(r["tier"] for r in rows)}
 
 
 @bp.get("/lists/<int:list_id>/notice")
