@@ -17,6 +17,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from edu_guard.aid.cli import aid_group
 from edu_guard.aid.services import load_demo_term
 from edu_guard.app import NotInitialised, create_app, init_migrations
+from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
 from edu_guard.cli_util import requires_init
 from edu_guard.comparisons.cli import compare_group
@@ -147,6 +148,7 @@ def demo_command() -> None:
 def _add_feature_commands() -> None:
     cli.add_command(import_command)
     cli.add_command(demo_command)
+    cli.add_command(children_group)
     cli.add_command(cases_group)
     cli.add_command(plugins_command)
     cli.add_command(plugin_group)

@@ -13,9 +13,10 @@ import functools
 import click
 import sqlalchemy as sa
 
+from edu_guard import money
 from edu_guard.aid import bank, gaps, services, stats
-from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch, yuan
-from edu_guard.cli_util import dump_json, run_or_fail, requires_init, user_by_name
+from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
+from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
 from edu_guard.db import db
 from edu_guard.transaction import after_commit
 from edu_guard.registry.models import School
@@ -190,7 +191,7 @@ def approve_command(term_code, scheme_code, school, on, channel, username):
     for batch in batches:
         after_commit(functools.partial(services.notify_batch, batch, user))
         click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "
-                   f"{yuan(sum(p.amount_fen for p in batch.payments))} 元")
+                   f"{money.from_fen(sum(p.amount_fen for p in batch.payments))} 元")
 
 
 @aid_group.command("reverse")

@@ -7,6 +7,8 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
+from edu_guard.registry.identity import normalize_id
+
 _REASON = [DataRequired(message="请填写理由"), Length(max=255, message="理由不超过255字")]
 
 
@@ -43,8 +45,9 @@ class AddEntryForm(FlaskForm):
     """The school adds a child by ID number, with a reason and, when the scheme does not
     find the child eligible, an amount in yuan (Decimal, two places)."""
 
-    id_number = StringField("身份证号", validators=[DataRequired(message="请填写身份证号"),
-                                                Length(min=18, max=18, message="身份证号应为18位")])
+    id_number = StringField("身份证号", filters=[normalize_id],  # as everywhere a number is typed
+                            validators=[DataRequired(message="请填写身份证号"),
+                                                Length(min=15, max=18, message="身份证号应为15或18位")])
     reason = StringField("理由", validators=_REASON)
     amount = DecimalField("金额", places=2, validators=[Optional()])
 
@@ -65,7 +68,14 @@ class ProposeForm(FlaskForm):
     scheme = StringField("资助项目", validators=[Optional(), Length(max=64)])
 
 
-class ApproveForm(FlaskForm):
-    """The payment channel of an approval (``bank`` by default)."""
+class ActForm(FlaskForm):
+    """The date of an act on a list (公示, approval) when entered after the fact (``on``,
+    ISO; today when empty; parsed by the view so a bad date is the service's refusal)."""
+
+    on = StringField("日期", validators=[Optional(), Length(max=10)])
+
+
+class ApproveForm(ActForm):
+    """The payment channel of an approval (``bank`` by default) and its date."""
 
     channel = StringField("发放渠道", validators=[Optional(), Length(max=16)])

@@ -67,3 +67,22 @@ class ReturnContactForm(FlaskForm):
 
     case_id = SelectMultipleField("个案", coerce=int, validate_choice=False)
     on = DateField("日期", validators=[Optional()])
+
+
+class AssignmentForm(FlaskForm):
+    """Add, change or end (``end`` with ``ended_on``) a responsible person (包保责任人)."""
+
+    version = IntegerField(validators=[Optional()])
+    role = StringField("角色", validators=[Optional(), Length(max=16)])
+    name = StringField("姓名", validators=[Optional(), Length(max=64)])
+    phone = StringField("电话", validators=[Optional(), Length(max=32)])
+    end = StringField(validators=[Optional()])
+    ended_on = DateField("终止日期", validators=[Optional()])
+
+
+class ReasonForm(FlaskForm):
+    """Correct the 辍学原因 of a case (and its note)."""
+
+    version = IntegerField(validators=[Optional()])
+    reason = StringField("辍学原因", validators=[Optional(), Length(max=16)])
+    reason_note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000)])

@@ -1,6 +1,7 @@
-"""Registry commands: ``edu-guard import KIND PATH`` and ``edu-guard demo``.
+"""Registry commands: ``edu-guard import KIND PATH``.
 
-Both commit once at the end (the services only flush) and roll back on any error.
+An import is one unit of work (:func:`edu_guard.cli_util.requires_init` commits it once
+at the end, the services only flush) and is rolled back on any error.
 """
 
 from __future__ import annotations
@@ -13,7 +14,13 @@ import click
 
 from edu_guard.cli_util import requires_init, user_by_name
 from edu_guard.registry.importers import importers
-from edu_guard.registry.services import ImportFileError, ImportResult, import_file, rejects_workbook
+from edu_guard.registry.services import (
+    ImportFileError,
+    ImportResult,
+    describe_source,
+    import_file,
+    rejects_workbook,
+)
 
 #: Rejects listed in the readable summary; the rest are counted (the workbook has all).
 SHOWN_REJECTS = 50
@@ -53,12 +60,6 @@ class _Bar:
     default=None,
     help="把未导入的行写入此 Excel 文件（原表头 + 错误原因）",
 )
-@click.option(
-    "--accept-sample-check-digits/--strict-check-digits",
-    default=None,
-    help="是否同时接受县级文件常见的“移位”身份证校验位（默认按配置 EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS，开）；"
-    "--strict-check-digits 只接受 GB 11643 校验位",
-)
 @requires_init
 def import_command(
     kind: str,
@@ -66,7 +67,6 @@ def import_command(
     as_json: bool,
     username: str | None,
     rejects_path: Path | None,
-    accept_sample_check_digits: bool | None,
 ) -> None:
     """导入文件：KIND 为 schools（学校名单）、roster（学籍花名册）、status-changes（学籍变动）、
     families（脱贫户和监测对象名单）、disabled（残疾儿童名单）；PATH 为 .xlsx 或 .csv 文件。
@@ -79,9 +79,7 @@ def import_command(
     show_bar = not as_json and sys.stdout.isatty()
     bar = _Bar(f"导入 {path.name}") if show_bar else None
     try:
-        result = import_file(
-            kind, path, user=user_by_name(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
-        )
+        result = import_file(kind, path, user=user_by_name(username), progress=bar)
     except ImportFileError as exc:
         if as_json:
             click.echo(json.dumps({"kind": kind, "error": str(exc)}, ensure_ascii=False))
@@ -105,12 +103,23 @@ def _echo_summary(result: ImportResult) -> None:
         f"{label}“{result.filename}”：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
         f"未变 {result.unchanged}，未导入 {len(result.rejects)}。"
     )
+    for line in describe_source(result.source):
+        click.echo(f"  {line}")
+    if result.warnings:
+        click.echo("已导入但请核对的行：")
+        for warning in result.warnings[:SHOWN_REJECTS]:
+            click.echo(f"  {_where(warning)}  {warning['message']}")
     if not result.rejects:
         return
     click.echo("未导入的行：")
     for reject in result.rejects[:SHOWN_REJECTS]:
-        click.echo(f"  第{reject['row']}行  {reject['reason']}")
+        click.echo(f"  {_where(reject)}  {reject['reason']}")
     if len(result.rejects) > SHOWN_REJECTS:
         click.echo(
             f"  ……另有 {len(result.rejects) - SHOWN_REJECTS} 行；用 --rejects 文件.xlsx 导出全部，或 --json 查看。"
         )
+
+
+def _where(entry: dict) -> str:
+    """``第5行`` or ``工作表“三年级”第5行``."""
+    return (f"工作表“{entry['sheet']}”" if entry.get("sheet") else "") + f"第{entry['row']}行"

@@ -3,8 +3,6 @@ a child's file, the import runs. Views call these and render; they build no quer
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections import defaultdict
 
 import sqlalchemy as sa
@@ -13,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from edu_guard.auth.models import User
 from edu_guard.auth.scoping import scope_children, scope_schools
 from edu_guard.db import db
+from edu_guard.registry.search import child_condition
 from edu_guard.registry.models import (
     FAMILY_STATUS_KINDS,
     Child,
@@ -48,35 +47,19 @@ def filter_choices(user) -> tuple[list, list, list[str]]:
     return townships, schools, grades
 
 
-def normalise_query(text: str | None) -> str:
-    """Return search text as the registry stores it: half-width, no spaces, ``X``
-    upper-case in ID numbers (clerks type ``５３２８…`` and ``x``)."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"\s+", "", text)
-
-
 def children_query(filters: dict, user) -> sa.Select:
     """Return ``select(Child)`` for the list: scoped to ``user`` and filtered.
 
     :param filters: from :meth:`ChildFilterForm.cleaned`: ``q`` matches part of the
-        name, the ID number or the 全国学籍号; ``school``, ``grade`` and ``status``
+        name (with or without its 间隔号), the ID number or the 全国学籍号
+        (:func:`edu_guard.registry.search.child_condition`); ``school``, ``grade`` and ``status``
         must hold for one and the same enrollment; ``township`` is where the child
         lives or goes to school; ``family`` is a current family status kind.
     """
     stmt = scope_children(sa.select(Child), user)
     q = filters.get("q")
     if q:
-        qu = q.upper()
-        matches = [Child.name.contains(q, autoescape=True)]
-        if re.fullmatch(r"[0-9X]{3,18}", qu):
-            matches.append(Child.id_number.contains(qu, autoescape=True))
-        if re.fullmatch(r"[A-Z]?[0-9X]{3,19}", qu):
-            matches.append(
-                Child.id.in_(
-                    sa.select(Enrollment.child_id).where(Enrollment.student_number.contains(qu, autoescape=True))
-                )
-            )
-        stmt = stmt.where(sa.or_(*matches))
+        stmt = stmt.where(child_condition(q))
     if filters.get("township"):
         at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == filters["township"])
         stmt = stmt.where(sa.or_(Child.township_id == filters["township"], Child.id.in_(at_school)))

@@ -28,7 +28,8 @@ from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry import jobs, queries
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import ENROLLMENT_STATUSES, FAMILY_STATUS_KINDS, Child, Enrollment, ImportRun
-from edu_guard.registry.services import rejects_workbook
+from edu_guard.registry.search import normalise_query
+from edu_guard.registry.services import describe_source, rejects_workbook
 
 bp = Blueprint("registry", __name__)
 
@@ -79,7 +80,7 @@ class ChildFilterForm(FlaskForm):
                 field.errors = []
                 field.data = field.default
             data[name] = field.data or None
-        data["q"] = queries.normalise_query(data["q"])
+        data["q"] = normalise_query(data["q"])
         data["page"] = data["page"] or 1
         return data
 
@@ -222,6 +223,8 @@ def import_run(run_id: int):
         kinds=import_kinds(),
         rejects=(run.rejects or [])[:REJECTS_SHOWN],
         can_download=current_user.role in IMPORT_ROLES,
+        read_lines=describe_source(run.source),
+        several_sheets=len((run.source or {}).get("sheets", [])) > 1,
     )
 
 

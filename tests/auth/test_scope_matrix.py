@@ -1,6 +1,7 @@
 """Scoping by default (docs/domain.md §6), route by route and object by object.
 
-Two townships, one school each; every kind of object (child, case, home visit, letter,
+Two townships, one school each; every kind of object (child, case, responsible person,
+home visit, letter,
 aid list and entry, payment batch and payment, 送教上门 placement and attachment,
 comparison run and row, import run) exists at both schools. A school user and a
 township user of the first township open every page that names an object: their own
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 
 from edu_guard.aid.models import AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.cases import services as case_services
-from edu_guard.cases.models import HomeVisit
+from edu_guard.cases.models import CaseAssignment, HomeVisit
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement, HomeboundSession
@@ -29,7 +30,7 @@ from edu_guard.registry.models import Child, ImportRun, School, Township
 KINDS = {
     "child_id": "child", "case_id": "case", "letter_id": "letter", "list_id": "aid_list", "entry_id": "aid_entry",
     "payment_id": "payment", "batch_id": "batch", "placement_id": "placement", "attachment_id": "attachment",
-    "run_id": "run", "row_id": "comparison_row", "user_id": "user",
+    "run_id": "run", "row_id": "comparison_row", "user_id": "user", "assignment_id": "assignment",
 }
 #: Pages of the bureau (admin, clerk; auditors read): a township or school user is refused
 #: whatever the object.
@@ -54,6 +55,7 @@ def _school_objects(school: School, child: Child, term: Term, n: int) -> dict[st
     """Create one object of every kind at ``school`` for ``child``; return their ids."""
     case = case_services.open_case(child, reason="其他", opened_on=date(2021, 3, 2))
     db.session.flush()
+    assignment = CaseAssignment(case_id=case.id, role="class_teacher", name="李老师")
     visit = HomeVisit(child_id=child.id, case_id=case.id, visited_on=date(2021, 3, 3), visitors="李老师", form="入户",
                       findings="在家务农", outcome="未返校")
     letter = Letter(kind="return_contact", issuer_name="景洪市教育体育局", issuer_code="景教体函", kind_mark="函",
@@ -73,13 +75,13 @@ def _school_objects(school: School, child: Child, term: Term, n: int) -> dict[st
     run = ComparisonRun(kind="household", as_of=date(2021, 3, 1))
     row = ComparisonRow(run=run, line=n, category="out_of_school", reason="户籍在本县，无学籍")
     import_run = ImportRun(kind="roster", filename="roster.xlsx", sha256=f"{n}" * 64)
-    db.session.add_all([visit, letter, aid_list, batch, placement, run, row, import_run])
+    db.session.add_all([assignment, visit, letter, aid_list, batch, placement, run, row, import_run])
     db.session.flush()
     db.session.execute(letter_case.insert().values(letter_id=letter.id, case_id=case.id))
     db.session.commit()
     return {"child": child.id, "case": case.id, "letter": letter.id, "aid_list": aid_list.id, "aid_entry": entry.id,
             "payment": payment.id, "batch": batch.id, "placement": placement.id, "attachment": attachment.id,
-            "run": run.id, "comparison_row": row.id, "user": 1}
+            "run": run.id, "comparison_row": row.id, "user": 1, "assignment": assignment.id}
 
 
 @pytest.fixture
