@@ -433,11 +433,12 @@ def _child_data(case, *, full_id: bool = False) -> dict:
 
 
 def _guardian_data(case, kind: str) -> dict:
-    """The guardian a letter is addressed to: the first registered guardian, else the
-    guardian among the case's responsible people."""
+    """The guardian a letter is addressed to: the first registered guardian with a name,
+    else the guardian among the case's responsible people."""
     child = case.child
-    if child.guardians:
-        g = child.guardians[0]
+    named = [g for g in child.guardians if g.name]  # a roster may give a phone without a name
+    if named:
+        g = named[0]
         return {"name": g.name, "relation": g.relation, "phone": g.phone, "address": child.address}
     for a in case.assignments:
         if a.role == "guardian":
