@@ -23,6 +23,10 @@ from datetime import date, datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from flask import current_app, has_app_context
+
+from edu_guard.db import utcnow as _db_utcnow
+
 #: The default zone: 北京时间 (China Standard Time, UTC+8).
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
@@ -42,15 +46,10 @@ def _zone(name: str) -> ZoneInfo:
 def zone_name() -> str:
     """Return the county's time-zone name: the app's ``EDU_GUARD_TIMEZONE`` inside an app
     context, else the environment variable, else :data:`DEFAULT_TIMEZONE`."""
-    try:
-        from flask import current_app, has_app_context
-
-        if has_app_context():
-            name = current_app.config.get("EDU_GUARD_TIMEZONE")
-            if name:
-                return name
-    except ImportError:  # pragma: no cover - Flask is a dependency
-        pass
+    if has_app_context():
+        name = current_app.config.get("EDU_GUARD_TIMEZONE")
+        if name:
+            return name
     return os.environ.get("EDU_GUARD_TIMEZONE") or DEFAULT_TIMEZONE
 
 
@@ -64,7 +63,7 @@ def county_zone() -> ZoneInfo:
 
 def utcnow() -> datetime:
     """Return the current instant, timezone-aware UTC (what the database stores)."""
-    return datetime.now(timezone.utc)
+    return _db_utcnow()
 
 
 def now() -> datetime:

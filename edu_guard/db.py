@@ -33,10 +33,9 @@ db = SQLAlchemy(model_class=Base)
 
 
 def utcnow() -> datetime:
-    """Return the current time, timezone-aware UTC (:func:`edu_guard.clock.utcnow`)."""
-    from edu_guard import clock
-
-    return clock.utcnow()
+    """Return the current instant, timezone-aware UTC (what the database stores; the
+    county's date and time are :mod:`edu_guard.clock`'s)."""
+    return datetime.now(timezone.utc)
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -76,7 +75,7 @@ class TimestampMixin:
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - trivial
-    """Turn on WAL and foreign keys for SQLite connections.
+    """Turn on WAL and foreign keys for SQLite connections (docs/architecture.md, Data).
 
     WAL lets readers (page views, sign-in checks) go on while one writer (an import job)
     holds the write lock. The busy timeout — how long a writer waits for that lock — is

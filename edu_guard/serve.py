@@ -17,6 +17,7 @@ import sys
 import click
 from flask import current_app
 
+from edu_guard.app import create_app
 from edu_guard.cli_util import requires_init
 
 
@@ -47,8 +48,6 @@ def run_gunicorn(options: dict) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
-            from edu_guard.app import create_app
-
             return create_app()
 
     _App().run()

@@ -55,7 +55,7 @@ def write_roster(path: Path, rows: int) -> None:
 
 IMPORT = """
 import json, sys
-from edu_guard import create_app
+from edu_guard.app import create_app
 from edu_guard.db import db
 from edu_guard.registry.services import import_file
 config = json.loads(sys.argv[1])

@@ -45,7 +45,7 @@ def test_the_zone_is_a_setting(app_ctx, process_in_utc):
 
 
 def test_unknown_zone_stops_start_up(tmp_path):
-    from edu_guard import create_app
+    from edu_guard.app import create_app
 
     with pytest.raises(clock.ClockError, match="Mars/Olympus"):
         create_app({"SECRET_KEY": "k", "INSTANCE_PATH": str(tmp_path), "EDU_GUARD_TIMEZONE": "Mars/Olympus"})

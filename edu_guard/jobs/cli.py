@@ -6,6 +6,8 @@ import click
 from flask import current_app
 
 from edu_guard.cli_util import requires_init
+from edu_guard.jobs import services  # noqa: F401 (the queue's runner)
+from edu_guard.jobs.queue import run_worker
 
 
 @click.command("worker")
@@ -13,8 +15,6 @@ from edu_guard.cli_util import requires_init
 @requires_init
 def worker_command(workers: int) -> None:
     """运行任务队列的工作进程（导入等后台任务），Ctrl-C 停止。"""
-    from edu_guard.jobs.queue import run_worker
-
     app = current_app._get_current_object()
     url = app.config.get("EDU_GUARD_QUEUE_URL") or "SQLite（实例目录 queue.sqlite3）"
     click.echo(f"edu_guard 任务队列工作进程：{url}，{workers} 个线程，内存上限 "

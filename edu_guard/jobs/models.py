@@ -7,6 +7,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from edu_guard.auth import scoping
 from edu_guard.db import UTCDateTime, db, utcnow
 
 #: queued → running → done | failed (a failed job may be queued again).
@@ -46,3 +47,11 @@ class Job(db.Model):
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     owner = relationship("User")
+
+
+@scoping.rule(Job)
+def _job_scope(user):
+    """A township or school user sees the jobs submitted in their area, and their own."""
+    if user.role == "township":
+        return sa.or_(Job.owner_id == user.id, Job.township_id == user.township_id)
+    return sa.or_(Job.owner_id == user.id, Job.school_id == user.school_id)

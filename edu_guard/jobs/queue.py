@@ -10,14 +10,25 @@ process that submits it.
 
 from __future__ import annotations
 
+import resource
 from pathlib import Path
+from typing import Callable
 
 from flask import Flask, current_app
+from huey import RedisHuey, SqliteHuey
 
 from edu_guard.config import as_flag
 
 #: The app of a worker process (set by :func:`run_worker`); web processes use current_app.
 _worker_app: Flask | None = None
+#: What runs a job by its id in an app context (:func:`edu_guard.jobs.services.execute`).
+_runner: Callable[[int], None] | None = None
+
+
+def set_runner(runner: Callable[[int], None]) -> None:
+    """Name the function the queue's task runs (the jobs layer's ``execute``)."""
+    global _runner
+    _runner = runner
 
 
 def make_queue(app: Flask):
@@ -29,12 +40,8 @@ def make_queue(app: Flask):
     immediate = as_flag(app.config.get("EDU_GUARD_QUEUE_IMMEDIATE"))
     name = app.config.get("EDU_GUARD_QUEUE_NAME") or "edu_guard"
     if url.startswith(("redis://", "rediss://", "unix://")):
-        from huey import RedisHuey
-
         huey = RedisHuey(name, url=url, immediate=immediate)
     elif not url or url.startswith("sqlite:///"):
-        from huey import SqliteHuey
-
         filename = url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.sqlite3")
         huey = SqliteHuey(name, filename=filename, immediate=immediate)
     else:
@@ -52,11 +59,9 @@ def queue_of(app: Flask | None = None):
 
 
 def _run_job(job_id: int) -> None:
-    from edu_guard.jobs import services
-
     app = _worker_app or current_app._get_current_object()
-    with app.app_context():
-        services.execute(job_id)
+    with app.app_context():  # a session of its own, also in immediate mode
+        _runner(job_id)
 
 
 def enqueue(job_id: int) -> None:
@@ -69,8 +74,6 @@ def set_memory_limit(megabytes: int) -> None:
     limit), so a file that gets past the upload checks but needs more memory fails its
     job with MemoryError instead of taking the machine down."""
     if megabytes and megabytes > 0:
-        import resource
-
         limit = megabytes * 1024 * 1024
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 

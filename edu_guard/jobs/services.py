@@ -28,6 +28,7 @@ from edu_guard import clock
 from edu_guard.db import db, utcnow
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
+from edu_guard.transaction import after_commit, finish
 
 Progress = Callable[[int, int], None]
 
@@ -49,11 +50,15 @@ class JobError(ValueError):
     """A job action that is not allowed (message in Chinese, for the user)."""
 
 
-def submit(kind: str, params: dict, user) -> Job:
-    """Record a job of ``kind`` for ``user`` and queue it.
+def register(name: str, kind: JobKind) -> None:
+    """Add a kind of job (the registry registers ``import``)."""
+    KINDS[name] = kind
 
-    Commits the job row (the worker must find it), then enqueues it; in immediate mode
-    (tests) the job has run when this returns.
+
+def submit(kind: str, params: dict, user) -> Job:
+    """Record a job of ``kind`` for ``user``; it is queued once the caller's unit of
+    work commits (:func:`edu_guard.transaction.after_commit`), so a worker always finds
+    its row. In immediate mode (tests) it has run when the commit returns.
 
     :param kind: a key of :data:`KINDS`.
     :param params: JSON-able parameters of the kind.
@@ -64,16 +69,10 @@ def submit(kind: str, params: dict, user) -> Job:
     job = Job(kind=kind, params=params, owner_id=getattr(user, "id", None),
               township_id=getattr(user, "township_id", None), school_id=getattr(user, "school_id", None))
     db.session.add(job)
-    db.session.commit()
-    _enqueue(job)
+    db.session.flush()
+    job_id = job.id
+    after_commit(lambda: queue.enqueue(job_id))
     return job
-
-
-def _enqueue(job: Job) -> None:
-    queue.enqueue(job.id)
-    # In immediate mode the job ran in a session of its own: read the row afresh.
-    db.session.commit()
-    db.session.expire(job)
 
 
 def execute(job_id: int) -> None:
@@ -90,7 +89,7 @@ def execute(job_id: int) -> None:
     now = utcnow()
     job.state, job.started_at, job.heartbeat_at, job.finished_at = "running", now, now, None
     job.error, job.done, job.total, job.attempts = None, 0, 0, (job.attempts or 0) + 1
-    db.session.commit()
+    finish(ok=True)
     kind = KINDS[job.kind]
     huey = queue.queue_of()
     beat = _Heartbeat(huey, job_id, float(current_app.config["EDU_GUARD_JOB_HEARTBEAT_SECONDS"]))
@@ -100,15 +99,15 @@ def execute(job_id: int) -> None:
         job.state, job.result, job.finished_at = "done", result, utcnow()
         job.heartbeat_at = job.finished_at
         job.done, job.total = beat.done, beat.total
-        db.session.commit()
+        finish(ok=True)  # the job's writes and its "done" in one transaction
     except kind.refusals as exc:
-        db.session.rollback()
+        finish(ok=False)
         _fail(job_id, str(exc))
     except MemoryError:
-        db.session.rollback()
+        finish(ok=False)
         _fail(job_id, "任务所需内存超出工作进程的限制（EDU_GUARD_WORKER_MEMORY_LIMIT_MB），未写入任何数据。请拆分文件后重试。")
     except Exception:  # noqa: BLE001 - the user must be told; the log has the details
-        db.session.rollback()
+        finish(ok=False)
         current_app.logger.exception("job %s (%s) failed", job_id, kind.label)
         _fail(job_id, "任务执行时发生内部错误，未写入任何数据。请联系系统管理员查看日志。")
     finally:
@@ -118,7 +117,7 @@ def execute(job_id: int) -> None:
 def _fail(job_id: int, message: str) -> None:
     job = db.session.get(Job, job_id)
     job.state, job.error, job.finished_at = "failed", message, utcnow()
-    db.session.commit()
+    finish(ok=True)
 
 
 class _Heartbeat:
@@ -182,19 +181,18 @@ def view(job: Job) -> dict:
 
 
 def rerun(job: Job) -> Job:
-    """Queue a failed job again (or one whose worker stopped); commits and enqueues.
+    """Queue a failed job again (or one whose worker stopped), once the caller's unit
+    of work commits.
 
     :raises JobError: the job is done, queued, or running with a live worker.
     """
     if view(job)["state"] != "failed":
         raise JobError("只有失败的任务可以重新运行")
     job.state, job.error, job.result, job.done, job.total = "queued", None, None, 0, 0
-    db.session.commit()
-    _enqueue(job)
+    db.session.flush()
+    job_id = job.id
+    after_commit(lambda: queue.enqueue(job_id))
     return job
-
-
-# --- kinds ------------------------------------------------------------------------------
 
 
 def uploads_dir() -> Path:
@@ -202,19 +200,4 @@ def uploads_dir() -> Path:
     return Path(current_app.instance_path) / "uploads"
 
 
-def _run_import(job: Job, progress: Progress) -> dict:
-    from edu_guard.registry.services import import_file
-
-    params = job.params
-    result = import_file(params["import_kind"], uploads_dir() / params["sha256"], params["filename"],
-                         user=job.owner, progress=progress)
-    return {"import_run_id": result.import_run_id, "rows": result.rows}
-
-
-def _register_kinds() -> None:
-    from edu_guard.registry.services import ImportFileError
-
-    KINDS["import"] = JobKind("导入", _run_import, (ImportFileError,))
-
-
-_register_kinds()
+queue.set_runner(execute)

@@ -22,6 +22,7 @@ from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 from edu_guard.registry.models import Child, School, Township
 from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
+from edu_guard.transaction import finish
 
 ROOT = Path(__file__).resolve().parents[2]
 REDIS_URL = "redis://127.0.0.1:6379/5"
@@ -93,6 +94,7 @@ def test_a_job_that_runs_out_of_memory_fails_and_writes_nothing(app, client, mak
 
     monkeypatch.setitem(jobs.KINDS, "greedy", jobs.JobKind("测试", greedy))
     job = jobs.submit("greedy", {}, clerk)
+    finish(ok=True)  # the unit of work commits: the job is queued, and runs (immediate mode)
     db.session.refresh(job)
     assert job.state == "failed" and "内存" in job.error
     assert db.session.execute(sa.select(sa.func.count()).select_from(Township)).scalar() == 0
@@ -107,7 +109,7 @@ def test_memory_limit_makes_a_big_allocation_fail_in_the_worker():
 
 
 def test_jobs_are_scoped_to_the_users_area(app_ctx, make_user):
-    from edu_guard.auth.scoping import scope_jobs
+    from edu_guard.auth import scoping
 
     towns = [Township(county_code="532801", name=n) for n in ("勐罕镇", "嘎洒镇")]
     db.session.add_all(towns)
@@ -117,7 +119,7 @@ def test_jobs_are_scoped_to_the_users_area(app_ctx, make_user):
     for user in (a, b, clerk):
         db.session.add(Job(kind="import", owner_id=user.id, township_id=user.township_id, params={}))
     db.session.commit()
-    seen = lambda user: sorted(j.owner_id for j in db.session.execute(scope_jobs(sa.select(Job), user)).scalars())  # noqa: E731
+    seen = lambda user: sorted(j.owner_id for j in db.session.execute(scoping.scope(sa.select(Job), Job, user)).scalars())  # noqa: E731
     assert seen(a) == [a.id] and seen(b) == [b.id]
     assert seen(clerk) == sorted([a.id, b.id, clerk.id])
 
