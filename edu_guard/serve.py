@@ -32,6 +32,7 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, timeout: 
         "threads": threads,
         "timeout": timeout,
         "graceful_timeout": 30,
+        "control_socket_disable": True,  # not used; it would be one file in $HOME for every instance
         "accesslog": "-",
         "errorlog": "-",
         "forwarded_allow_ips": os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
