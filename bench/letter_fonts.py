@@ -55,6 +55,7 @@ def build(args) -> None:
     from edu_guard.letters import render, services
 
     work = Path(args.work)
+    (work / "instance").mkdir(parents=True, exist_ok=True)
     app = create_app(_config(work / "instance", Path(args.font_dir)))
     with app.app_context():
         db.create_all()

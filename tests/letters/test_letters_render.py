@@ -328,3 +328,50 @@ def test_long_runs_are_laid_out_in_chunks(make_case, pdf_pages, workers, monkeyp
     # Four balanced chunks (2, 2, 2, 1); with two workers they run in two processes.
     assert done == [(2, 7), (4, 7), (6, 7), (7, 7)]
     assert pools == ([] if workers == 1 else [2])
+
+
+def _dash_rows_mm(pdf: bytes, page: int, right_half: bool, folder) -> list[float]:
+    """The rows (mm from the top of the page) of the longest horizontal ink run in the
+    bottom margin of ``page``: the 一字线 of the page number, read from the pixels."""
+    import subprocess
+
+    from PIL import Image
+
+    dpi = 600
+    source = folder / "letter.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-gray", "-png", "-singlefile",
+                    str(source), str(folder / "page")], check=True)
+    image = Image.open(folder / "page.png").convert("L")
+    width, height = image.size
+    px_per_mm = dpi / 25.4
+    top = int((297 - 35) * px_per_mm)  # the bottom edge of the type area
+    pixels = image.load()
+    xs = range(width // 2, width) if right_half else range(0, width // 2)
+    runs = {}
+    for y in range(top, height):
+        best = run = 0
+        for x in xs:
+            run = run + 1 if pixels[x, y] < 128 else 0
+            best = max(best, run)
+        runs[y] = best
+    longest = max(runs.values())
+    assert longest > 2 * px_per_mm  # a dash of a 4号 character (≈ 4.9 mm) is there
+    return [y / px_per_mm for y, n in runs.items() if n >= longest * 0.9]
+
+
+def test_the_page_number_dash_is_7mm_below_the_type_area(letters_ready, tmp_path):
+    """GB/T 9704 7.5: the 一字线 of the page number lies 7 mm below the type area's
+    lower edge (the type area ends 35 mm above the bottom of the A4 page)."""
+    env = render.letters_env()
+    body = "永" * (28 * 30)  # 30 lines: two pages, numbered — 1 — (right) and — 2 — (left)
+    html = env.get_template("letters/_base.html").render(
+        fragments=[Markup(f'<section class="letter doc"><p class="flush">{body}</p></section>')],
+        doc_title="page numbers",
+        font_face_css=Markup(render.letter_fonts().font_face_css()),
+    )
+    pdf = render.html_to_pdf(html)
+    for page, right in ((1, True), (2, False)):
+        rows = _dash_rows_mm(pdf, page, right, tmp_path)
+        below = sum(rows) / len(rows) - (297 - 35)
+        assert abs(below - 7) <= 0.5, (page, below)
