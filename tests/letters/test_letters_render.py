@@ -37,6 +37,15 @@ def _order(case, issued_on=date(2021, 3, 8), deadline=date(2021, 3, 22), **extra
     )
 
 
+def _word_boxes(pdf: bytes) -> list[tuple[float, str]]:
+    """``(xMin in pt, word)`` of every word of the PDF, from ``pdftotext -bbox``."""
+    import html
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return [(float(x), html.unescape(w)) for x, w in re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', out)]
+
+
 def _pdf_fonts(pdf: bytes) -> set[str]:
     from pypdf import PdfReader
 
@@ -123,6 +132,14 @@ def test_every_kind_through_the_four_steps(make_case, pdf_text):
                    "罚款人民币200.00元及加处罚款人民币48.00元，共计人民币248.00元", "《催告书》（景教体催告〔2021〕1号）",
                    "2021年10月21日", "第五十三条、第五十四条、第五十五条", "此致景洪市人民法院", "2021年11月2日"):
         assert needle in text, needle
+    # GB/T 9704 7.3.4: with several attachments the numbers stand one under the other:
+    # "附件：1. …" then "2." … "4." under the "1.", three 3号 characters (16 pt) after "附件"
+    starts = {w[:2]: x for x, w in _word_boxes(letter_pdf(application))
+              if re.match(r"^[2-4]\.", w) or w.startswith("附件：1.")}
+    numbers = [starts[f"{n}."] for n in range(2, 5)]
+    assert abs(starts["附件"] - (28 / 25.4 * 72 + 2 * 16)) < 1, starts  # 左空二字 from the type area's edge
+    assert max(numbers) - min(numbers) < 0.5, starts
+    assert abs(numbers[0] - (starts["附件"] + 3 * 16)) < 1, starts
 
     others = [make_case(name="岩罕", guardian="玉南", sex="男"), make_case(name="王芳", guardian="王建国")]
     contact = issue_letter(
