@@ -392,3 +392,35 @@ def test_the_page_number_dash_is_7mm_below_the_type_area(letters_ready, tmp_path
         rows = _dash_rows_mm(pdf, page, right, tmp_path)
         below = sum(rows) / len(rows) - (297 - 35)
         assert abs(below - 7) <= 0.5, (page, below)
+
+
+def _closing_test_html(body_chars: int) -> str:
+    body = "永" * body_chars
+    fragment = Markup(
+        f'<section class="letter doc"><div class="body"><p>{body}</p><p>特此通知。</p></div>'
+        '<div class="signature"><div class="seal-area" style="width: 6.5em"><div class="signer">景洪市教育体育局</div>'
+        '<div class="date">2021年3月8日</div></div></div></section>')
+    return render.letters_env().get_template("letters/_base.html").render(
+        fragments=[fragment], doc_title="closing", font_face_css=Markup(render.letter_fonts().font_face_css()))
+
+
+def test_the_signature_is_brought_back_to_the_text_by_tighter_spacing(letters_ready, pdf_pages):
+    """GB/T 9704 7.3.5.1: a page holding only the closing phrase and the signature is
+    avoided by adjusting line and character spacing, when that can bring them back."""
+    from weasyprint import HTML
+
+    # 500 characters: 18 lines of 28 (the first indented two), the closing phrase on
+    # line 19 and the signature (a free line, issuer, date, a free line) do not fit in
+    # 22 lines; at 23–24 lines a page and 29 characters a line they do.
+    html = _closing_test_html(500)
+    plain = HTML(string=html, base_url=render.LETTER_TEMPLATE_DIR.as_uri() + "/",
+                 url_fetcher=render.make_url_fetcher()).render()
+    assert len(plain.pages) == 2  # the normal grid: page 2 would hold 特此通知。 and the seal alone
+    pages = [re.sub(r"—\d+—", "", p) for p in pdf_pages(render.html_to_pdf(html))]  # without the page numbers
+    assert len(pages) == 1
+    assert pages[0].endswith("特此通知。景洪市教育体育局2021年3月8日")
+    # 590 characters: even the tightest spacing leaves them on page 2, so the letter
+    # keeps the normal grid (the closing phrase stays with the seal, never 此页无正文)
+    pages = [re.sub(r"—\d+—", "", p) for p in pdf_pages(render.html_to_pdf(_closing_test_html(590)))]
+    assert len(pages) == 2 and pages[1] == "特此通知。景洪市教育体育局2021年3月8日"
+    assert pages[0].count("永") == 590  # 22 lines of the normal grid (26 + 20 × 28 + 4)
