@@ -2,8 +2,7 @@
 # Install the system packages edu_guard needs: CJK fonts for the letters (Noto CJK,
 # and the free 仿宋/宋体 faces of the Fandol family), chromium for the browser tests,
 # and Pango with HarfBuzz's subsetter for WeasyPrint. Installs with apt when missing and
-# run as root; otherwise
-# says exactly what to install and fails.
+# run as root; otherwise says exactly what to install and fails.
 set -euo pipefail
 
 missing=()
@@ -41,9 +40,10 @@ fi
 
 # GB/T 9704 sets the body of a letter in 仿宋 and titles in 小标宋. A bureau's machines
 # usually have 仿宋_GB2312 / 方正仿宋 and 方正小标宋 (commercial); the letters use them when
-# installed. The free default is FandolFang (仿宋) and FandolSong Bold (the 小标宋
-# substitute), from Debian's texlive-lang-chinese: only the font files are taken out of
-# the package (GPL v3 with the font exception), not TeX Live.
+# installed. The free 仿宋 is FandolFang (and FandolSong Bold a 小标宋 substitute), from
+# Debian's texlive-lang-chinese: only the font files are taken out of the package (GPL v3
+# with the font exception), not TeX Live. bench/letter_fonts.py prints with them; the
+# stylesheet still falls back to the Noto CJK subsets (see bench/README.md).
 FANDOL_DIR=/usr/local/share/fonts/fandol
 if ! fc-list 2>/dev/null | grep -q 'FandolFang'; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
