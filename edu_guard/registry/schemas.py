@@ -246,7 +246,7 @@ class Phone(Cell):
 
 
 class StudentNumber(Cell):
-    """全国学籍号: ``G`` + ID number, or ``L``/``J`` + 18 characters (DOMAIN 4)."""
+    """全国学籍号: ``G`` + ID number, or ``L``/``J`` + 18 characters (docs/domain.md §4)."""
 
     _PATTERN = re.compile(r"^[GLJ]\d{17}[\dX]$")
 
