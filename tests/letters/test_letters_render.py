@@ -93,7 +93,7 @@ def test_every_kind_through_the_four_steps(make_case, pdf_text):
         assert needle in text, needle
     record_service(notice, date(2021, 3, 26), "直接送达", "岩温", "张三、李四")
 
-    decision = issue_letter("penalty_decision", context_for_case("penalty_decision", case),
+    decision = issue_letter("penalty_decision", context_for_case("penalty_decision", case, statement="当事人在规定期限内未提出陈述、申辩，也未要求听证。"),
                             issuer="bureau", cases=[case], issued_on=date(2021, 4, 6))
     text = pdf_text(letter_pdf(decision))
     for needle in ("景教体罚决〔2021〕1号", "《行政处罚告知书》（景教体罚告〔2021〕1号）", "2021年3月26日",
