@@ -12,10 +12,13 @@ from flask_login import current_user, login_required
 
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
-from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
+from edu_guard.cases.forms import (ActForm, CorrectServiceForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm,
+                                   VoidLetterForm, form_errors)
 from edu_guard.cases.models import RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.letters.services import missing_penalty_settings
 from edu_guard.registry.models import Child, School, Township
 
 from edu_guard.web import commit_or_flash
@@ -65,6 +68,11 @@ def case_list():
         stmt = stmt.where(DropoutCase.school_id == args.get("school", type=int))
     if args.get("overdue"):
         stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
+    due_days = args.get("due_within", type=int)
+    if due_days is not None and due_days >= 0:
+        candidates = db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
+        ids = [c.id for c in services.due_within(candidates, due_days, services.today())]
+        stmt = stmt.where(DropoutCase.id.in_(ids or [-1]))
     if args.get("q"):
         q = args["q"].strip()
         stmt = stmt.where(sa.or_(Child.name.contains(q), Child.id_number == q.upper()))
@@ -119,6 +127,9 @@ def case_detail(case_id: int):
         first_main=first_main,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
+        correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
+        limits=services.deadline_report(case, services.today()), missing_settings=missing_penalty_settings(),
+        service_manners=SERVICE_MANNERS,
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=services.today())
 
@@ -133,12 +144,16 @@ def case_act(case_id: int):
     if not form.validate_on_submit():
         flash(form_errors(form), "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
-    data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data,
-            "representative": form.representative.data}
+    data = {k: getattr(form, k).data for k in ("fine", "placement", "school", "representative", "fine_reason",
+                                                  "content", "result", "hearing_time", "place", "host", "amount",
+                                                  "receipt", "body")}
+    data.update(hearing_on=form.hearing_on.data.isoformat() if form.hearing_on.data else None,
+                until=form.until.data.isoformat() if form.until.data else None, kind=form.pay_kind.data,
+                confirm_estimate=bool(form.confirm_estimate.data))
     try:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
-                           data={k: v for k, v in data.items() if v not in (None, "")})
+                           data={k: v for k, v in data.items() if v not in (None, "", False)})
         db.session.commit()
     except services.CaseError as exc:
         db.session.rollback()
@@ -203,6 +218,40 @@ def case_service(case_id: int):
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
+@bp.post("/cases/<int:case_id>/service/correct")
+@login_required
+def case_correct_service(case_id: int):
+    """Correct a mistyped proof of service; the old record stays in the timeline and the
+    audit log, and every later deadline follows."""
+    _writer()
+    case = _get_case(case_id)
+    form = CorrectServiceForm()
+    if form.validate_on_submit():
+        if _commit(lambda: services.correct_service(
+                case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
+                reason=form.reason.data, user=current_user, expected_version=form.version.data)):
+            flash(f"已更正送达记录；本步期限 {case.deadline or '—'}", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/letters/void")
+@login_required
+def case_void_letter(case_id: int):
+    """Void a letter (its number stays used) so it can be issued again."""
+    _writer()
+    case = _get_case(case_id)
+    form = VoidLetterForm()
+    if form.validate_on_submit():
+        if _commit(lambda: services.void_letter(case, form.letter_id.data, on=services.today(), reason=form.reason.data,
+                                                user=current_user, expected_version=form.version.data)):
+            flash("文书已作废，文号不再使用；可重新制发", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
 @bp.post("/cases/return-contact")
 @login_required
 def return_contact():
@@ -237,10 +286,15 @@ def case_guardian(case_id: int):
     case = _get_case(case_id)
     form = GuardianForm()
     if form.validate_on_submit():
-        add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
-                     user=current_user)
-        db.session.commit()
-        flash(f"已登记监护人 {form.name.data}", "success")
+        try:
+            add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
+                         address=form.address.data, id_number=form.id_number.data, user=current_user)
+        except ValueError as exc:
+            db.session.rollback()
+            flash(str(exc), "error")
+        else:
+            db.session.commit()
+            flash(f"已登记监护人 {form.name.data}", "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
