@@ -146,16 +146,6 @@ EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
 
-#: Accept, besides GB 11643 check characters, the "shifted" check character that the
-#: county files we receive carry: their generator weighted the ID digits off by one
-#: (see :func:`edu_guard.registry.schemas.sample_check_character`), so about 10 in 11
-#: of their ID numbers fail the real MOD 11-2 check although the numbers are right.
-#: On by default because every county file seen so far (edu_guard/demo/county_2021)
-#: is made that way; set it to False (``EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS=0``) for
-#: sources whose ID numbers carry correct GB 11643 check characters: then only those
-#: pass. A mistyped number still fails both checks in 9 of 11 cases.
-EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True
-
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50
 

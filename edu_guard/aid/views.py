@@ -13,8 +13,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from edu_guard import money
 from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
-from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
+from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
@@ -120,7 +121,7 @@ def lists(code: str):
             AidListEntry.list_id.in_([x.id for x in found]), AidListEntry.included.is_(True))
         .group_by(AidListEntry.list_id)).all())
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
-                           amounts={k: yuan(v) for k, v in amounts.items()}, states=LIST_STATES,
+                           amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
 
 
@@ -196,7 +197,7 @@ def approve(list_id: int):
     batch = _commit(lambda: services.approve(aid_list, channel=request.form.get("channel") or "bank", user=current_user))
     if batch is not None:
         services.notify_batch(batch, current_user)
-        flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {yuan(sum(p.amount_fen for p in batch.payments))}元",
+        flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
               "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
@@ -205,7 +206,7 @@ def _notice_context(aid_list: AidList) -> dict:
     """Plain data of the 公示 (names and masked IDs only)."""
     names = _scheme_names()
     rows = [{"name": e.child.name, "id_number": mask_id_number(e.child.id_number), "stage": e.stage,
-             "tier": e.tier or "", "amount": str(yuan(e.amount_fen))}
+             "tier": e.tier or "", "amount": str(money.from_fen(e.amount_fen))}
             for e in sorted(aid_list.entries, key=lambda e: e.child.name) if e.included]
     return {"school": aid_list.school.name, "scheme": names.get(aid_list.scheme_code, aid_list.scheme_code),
             "term": aid_list.term.name, "rows": rows, "total": str(services.list_summary(aid_list)["amount"]),

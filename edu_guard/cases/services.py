@@ -886,9 +886,7 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
             from edu_guard.registry.schemas import validate_id_number
 
             try:
-                g.id_number = validate_id_number(
-                    guardian_id_number.strip(),
-                    accept_sample_check_digits=current_app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"])
+                g.id_number = validate_id_number(guardian_id_number.strip())
             except ValueError as exc:
                 raise CaseError(f"监护人身份证号 {guardian_id_number} 无效：{exc}") from None
         audit.record("update", g, before=before, user=user)

@@ -22,13 +22,14 @@ import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
+from edu_guard import money
 from edu_guard.auth import audit
 from edu_guard.auth.services import mask_id_number  # the one masking rule (SPEC 2.8)
 from edu_guard.db import db
@@ -492,7 +493,7 @@ def late_surcharge(fine: Decimal, due_on: date, as_of: date) -> Decimal:
         return Decimal("0.00")
     fine = Decimal(fine)
     surcharge = min(fine * Decimal("0.03") * days, fine)
-    return surcharge.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return money.to_yuan(surcharge)
 
 
 def _cfg_int(key: str) -> int:

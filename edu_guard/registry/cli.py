@@ -54,12 +54,6 @@ class _Bar:
     default=None,
     help="把未导入的行写入此 Excel 文件（原表头 + 错误原因）",
 )
-@click.option(
-    "--accept-sample-check-digits/--strict-check-digits",
-    default=None,
-    help="是否同时接受县级文件常见的“移位”身份证校验位（默认按配置 EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS，开）；"
-    "--strict-check-digits 只接受 GB 11643 校验位",
-)
 @requires_init
 def import_command(
     kind: str,
@@ -67,7 +61,6 @@ def import_command(
     as_json: bool,
     username: str | None,
     rejects_path: Path | None,
-    accept_sample_check_digits: bool | None,
 ) -> None:
     """导入文件：KIND 为 schools（学校名单）、roster（学籍花名册）、status-changes（学籍变动）、
     families（脱贫户和监测对象名单）、disabled（残疾儿童名单）；PATH 为 .xlsx 或 .csv 文件。
@@ -80,9 +73,7 @@ def import_command(
     show_bar = not as_json and sys.stdout.isatty()
     bar = _Bar(f"导入 {path.name}") if show_bar else None
     try:
-        result = import_file(
-            kind, path, user=user_by_name(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
-        )
+        result = import_file(kind, path, user=user_by_name(username), progress=bar)
         db.session.commit()
     except ImportFileError as exc:
         db.session.rollback()

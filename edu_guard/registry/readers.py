@@ -1,5 +1,5 @@
-"""Read import files into rows: Excel through python-calamine, CSV in UTF-8, UTF-8
-with BOM or GB18030.
+"""Read import files into rows: Excel through python-calamine, CSV and tab-separated
+text decoded by :mod:`edu_guard.textfile` (UTF-8 with or without BOM, GB18030, UTF-16).
 
 A :class:`Table` is what the importers see: the header found below any title rows,
 the canonical fields it names, and the data rows with the row number the clerk sees
@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from edu_guard import textfile
 from edu_guard.registry.normalize import WHITESPACE, halfwidth, match_header
 
 #: How many rows at the top of a sheet may be titles before the header.
@@ -234,24 +235,23 @@ def _numbered_csv_rows(reader) -> Iterator[Row]:
         raise ReadError(f"CSV 文件格式有误（第{line}行）：{exc}") from None
 
 
-def _decode(raw: bytes) -> tuple[str, str]:
-    """Decode CSV bytes: UTF-8 (with or without BOM), else GB18030."""
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        return raw.decode("gb18030"), "gb18030"
-    except UnicodeDecodeError:
-        raise ReadError("无法识别 CSV 文件的编码：请另存为 UTF-8 或 GB18030（GBK）编码的 CSV") from None
+def separator_of(text: str | bytes) -> str:
+    """The separator of a CSV/text file from its first 4 KB: a tab when there are more
+    tabs than commas (Excel's "Unicode text"), else a comma."""
+    head = text[:4096]
+    tab, comma = ("\t", ",") if isinstance(head, str) else (b"\t", b",")
+    return "\t" if head.count(tab) > head.count(comma) else ","
 
 
 def _read_csv(raw: bytes, fields: frozenset[str], min_matches: int) -> Table:
-    text, encoding = _decode(raw)
+    try:
+        decoded = textfile.decode(raw)
+    except textfile.DecodeError as exc:
+        raise ReadError(str(exc)) from None
+    text, encoding = decoded.text, decoded.encoding
     if "\x00" in text:
         raise ReadError("文件含有二进制内容，不是 CSV 文本文件：Excel 文件请保存为 .xlsx 后上传")
-    head = text[:4096]
-    dialect = csv.excel_tab if head.count("\t") > head.count(",") else csv.excel
+    dialect = csv.excel_tab if separator_of(text) == "\t" else csv.excel
     rows = _numbered_csv_rows(csv.reader(io.StringIO(text, newline=""), dialect))
     found = _find_header(rows, fields, min_matches)
     if found is None:

@@ -44,23 +44,6 @@ class IdNumberError(ValueError):
     """An ID number is not a valid resident ID; ``str(exc)`` follows the column's name."""
 
 
-#: GB 11643 weights of digits 1–17 (2^(17-i) mod 11), kept to document the sample defect.
-_GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
-
-
-def sample_check_character(number: str) -> str:
-    """Return the check character the 2021 sample county files carry for ``number``.
-
-    The generator of those files weighted the digits off by one (digit *i* got the
-    weight of digit *i + 1*, digit 17 none), so about 10 in 11 of their ID numbers
-    fail GB 11643. This reproduces that defect so the sample can be loaded as a demo;
-    it is never used for real data (see ``accept_sample_check_digits``).
-    """
-    total = sum(int(d) * w for d, w in zip(number[:16], _GB11643_WEIGHTS[1:]))
-    return _CHECK_CHARS[total % 11]
-
-
 @functools.lru_cache(maxsize=8192)
 def _area_known(area: str, year: int) -> bool:
     """Return whether the 6-digit area code was assigned in ``year`` (stdnum's table)."""
@@ -71,7 +54,7 @@ def _area_known(area: str, year: int) -> bool:
     return True
 
 
-def validate_id_number(value: str, *, accept_sample_check_digits: bool = False, today: date | None = None) -> str:
+def validate_id_number(value: str, *, today: date | None = None) -> str:
     """Return the resident ID number in its canonical form (18 characters, upper ``X``).
 
     Checks, in order, with python-stdnum ``stdnum.cn.ric`` (GB 11643-1999): length,
@@ -79,8 +62,6 @@ def validate_id_number(value: str, *, accept_sample_check_digits: bool = False, 
     and that the area code existed in the birth year.
 
     :param value: the number as typed (already half-width); spaces are ignored.
-    :param accept_sample_check_digits: also accept the check character of the 2021
-        sample county files (:func:`sample_check_character`); demo data only.
     :param today: the date births may not be after (default: today).
     :raises IdNumberError: with a reason that follows the column's name.
     """
@@ -97,9 +78,7 @@ def validate_id_number(value: str, *, accept_sample_check_digits: bool = False, 
         raise IdNumberError(f"第7–14位的出生日期（{number[6:14]}）不存在")
     if birth > (today or date.today()):
         raise IdNumberError(f"第7–14位的出生日期（{birth.isoformat()}）晚于今天")
-    if number[17] != ric.calc_check_digit(number) and not (
-        accept_sample_check_digits and number[17] == sample_check_character(number)
-    ):
+    if number[17] != ric.calc_check_digit(number):
         raise IdNumberError("校验位错误（GB 11643），号码有误，请核对后重新录入")
     if not _area_known(number[:6], birth.year):
         raise IdNumberError(f"前6位行政区划代码（{number[:6]}）不存在")
@@ -188,8 +167,6 @@ class Code(Cell):
 
 class IdNumber(Cell):
     """A resident ID number (GB 11643), refused when it comes from a numeric cell.
-
-    Set ``accept_sample_check_digits`` on the schema to load the 2021 sample files.
     """
 
     default_error_messages = {"numeric": NUMERIC_ID_REASON, "scientific": SCIENTIFIC_ID_REASON}
@@ -204,11 +181,7 @@ class IdNumber(Cell):
             raise self.make_error("scientific")
         root = self.root
         try:
-            return validate_id_number(
-                code,
-                accept_sample_check_digits=getattr(root, "accept_sample_check_digits", False),
-                today=getattr(root, "today", None),
-            )
+            return validate_id_number(code, today=getattr(root, "today", None))
         except IdNumberError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -335,10 +308,8 @@ class RowSchema(Schema):
     #: Functions ``(data) -> {field: [reasons]}`` run once every field is valid.
     cross_checks: tuple = ()
 
-    def __init__(self, *, accept_sample_check_digits: bool = False, **kwargs):
+    def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        #: Read by :class:`IdNumber`: accept the sample files' defective check digits.
-        self.accept_sample_check_digits = accept_sample_check_digits
         #: Births after this day are impossible (read once, not per row).
         self.today = date.today()
 

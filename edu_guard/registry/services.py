@@ -10,7 +10,6 @@ It flushes and never commits: the caller commits once, or rolls back (STYLE rule
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -21,6 +20,7 @@ import sqlalchemy as sa
 from flask import current_app
 from marshmallow import ValidationError
 
+from edu_guard import excel
 from edu_guard.auth.audit import acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
@@ -80,7 +80,6 @@ def import_file(
     *,
     user=None,
     progress: Progress | None = None,
-    accept_sample_check_digits: bool | None = None,
 ) -> ImportResult:
     """Import a file of ``kind`` into the registry; flush, never commit.
 
@@ -96,9 +95,6 @@ def import_file(
     :param user: who imports (recorded on the run and the audit rows); the signed-in
         user by default, ``None`` from the CLI.
     :param progress: called with (rows done, total) while rows are read.
-    :param accept_sample_check_digits: accept the defective check digits of the 2021
-        sample county files (see :func:`edu_guard.registry.schemas.sample_check_character`);
-        default: the ``EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS`` setting (on).
     :return: the counts and the rejects.
     :raises ImportFileError: the file is unreadable, of the wrong kind, or lacks a
         required column; nothing was written (or, for a CSV found malformed further
@@ -119,11 +115,6 @@ def import_file(
         filename = filename or "upload"
     if not data:
         raise ImportFileError(f"文件“{filename}”是空的")
-    if accept_sample_check_digits is None:
-        from edu_guard.config import as_flag
-
-        accept_sample_check_digits = as_flag(current_app.config.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"))
-
     fields = importer_class.fields()
     try:
         table = readers.read_table(data, filename, fields)
@@ -142,7 +133,7 @@ def import_file(
         )
 
     header = _unique_header(table.header)
-    schema = importer_class.schema_class(accept_sample_check_digits=accept_sample_check_digits)
+    schema = importer_class.schema_class()
     loader = RowLoader(schema, memoise=fields - importer_class.unique_fields)
     column_of = {f: header[i] if i < len(header) else field_label(f) for f, i in table.columns.items()}
 
@@ -284,47 +275,30 @@ ROW_HEADER = "原行号"
 
 
 def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
-    """Return an .xlsx of the rejected rows: the original header plus 原行号 and 错误原因.
+    """Return an .xlsx of the rejected rows: a title row, the original header plus 原行号
+    and 错误原因, one line per rejected row with its original values.
 
-    One line per rejected row with its original values, so the clerk fixes them and
-    re-uploads. Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
-    are written as ``2010-05-03`` text, which the importer reads back as dates; text
-    cells are formatted as text so that a retyped ID number stays text.
+    The clerk fixes them and re-uploads the file (the importer finds the header below
+    the title). Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
+    are written as ``2010-05-03`` text, which the importer reads back as dates; the
+    value columns are formatted as text so that a retyped ID number stays text. Text
+    that looks like a formula stays text (:mod:`edu_guard.excel`).
 
     :param run: a recorded :class:`ImportRun` or the :class:`ImportResult` of an import.
     :return: the workbook's bytes.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     header = list(run.header or [])
     rejects = run.rejects or []
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "未导入的行"
-    sheet.append([*header, ROW_HEADER, REASON_HEADER])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    book = excel.Workbook()
+    columns = [*header, ROW_HEADER, REASON_HEADER]
+    sheet = book.sheet("未导入的行", widths=[14] * len(header) + [8, 60])
+    sheet.title(f"未导入的行（{run.filename}，共{len(rejects)}行）", len(columns))
+    sheet.header(columns, text_columns=range(len(header)))
     for reject in rejects:
         values = reject.get("values") or {}
-        sheet.append([values.get(name) for name in header] + [reject["row"], reject["reason"]])
-    reason_column = len(header) + 2
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for row in sheet.iter_rows(min_row=2, min_col=reason_column, max_col=reason_column):
-        for cell in row:
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True)
-    sheet.column_dimensions[sheet.cell(row=1, column=reason_column).column_letter].width = 60
-    for index in range(1, len(header) + 1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = 14
-    # Text format on every value cell: what the clerk retypes there (an ID number) stays text.
-    for row in sheet.iter_rows(min_row=2, max_col=len(header)):
-        for cell in row:
-            cell.number_format = "@"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        sheet.row([values.get(name) for name in header] + [reject["row"], reject["reason"]])
+    sheet.highlight_column(len(columns) - 1)
+    return book.to_bytes()
 
 
 # --- sample county ------------------------------------------------------------------
@@ -366,7 +340,7 @@ def load_demo(
         seen = db.session.execute(
             sa.select(ImportRun.id).where(ImportRun.kind == kind, ImportRun.sha256 == digest).limit(1)
         ).first()
-        result = None if seen else import_file(kind, data, name, accept_sample_check_digits=True)
+        result = None if seen else import_file(kind, data, name)
         out.append((kind, name, result))
         if progress:
             progress(name, result)
@@ -392,15 +366,11 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
         raise ValueError("请填写监护人姓名")
     id_number = (id_number or "").strip().upper() or None
     if id_number:
-        from flask import current_app
-        from marshmallow import ValidationError
-
         from edu_guard.registry.schemas import validate_id_number
 
         try:
-            id_number = validate_id_number(
-                id_number, accept_sample_check_digits=current_app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"])
-        except (ValidationError, ValueError) as exc:
+            id_number = validate_id_number(id_number)
+        except ValueError as exc:
             raise ValueError(f"监护人身份证号 {id_number} 无效：{exc}") from None
     guardian = Guardian(child=child, name=name, relation=(relation or "").strip() or None,
                         phone=(phone or "").strip() or None,

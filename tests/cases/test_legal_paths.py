@@ -186,7 +186,7 @@ def _subdistrict_child(make_child, township_name, school_code):
     school = School(code=school_code, name=f"{township_name}第一小学", stage="小学", township=town, county_code="532801")
     db.session.add(school)
     db.session.flush()
-    return make_child("玉罕", "53280120120523304X", school=school)
+    return make_child("玉罕", "532801201205233040", school=school)
 
 
 def test_a_subdistrict_child_is_ordered_by_the_bureau(letters_ready, make_child, today_is):
