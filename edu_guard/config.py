@@ -90,6 +90,11 @@ EDU_GUARD_FOLLOW_UP_DAYS = 30
 EDU_GUARD_PENALTY_BASIS = None
 EDU_GUARD_FINE_MIN = None
 EDU_GUARD_FINE_MAX = None
+#: 行政处罚法 Art. 60: the decision within 90 days of the penalty case's 立案 (the day
+#: step 3 began). Calendar days.
+EDU_GUARD_DECISION_DAYS = 90
+#: The case page and ``cases show`` warn of a time limit this many days ahead.
+EDU_GUARD_DEADLINE_WARN_DAYS = 10
 #: 行政处罚法 Art. 63 (一): a hearing must be offered for a 较大数额 fine; the amount
 #: (yuan) is set by the province. ``None``: a hearing is offered for every fine
 #: (offering it is never unlawful).

@@ -30,9 +30,10 @@ def make_child(app_ctx):
         child = Child(id_number=id_number, name=name, sex=sex or ("男" if int(id_number[16]) % 2 else "女"),
                       birth_date=birth or ric.get_birth_date(id_number), ethnicity="傣族", township=school.township,
                       address=address)
-        # The father's ID number: born 1 Jan 1980 in the county, a valid check character.
-        father = "53280119800101" + id_number[14:16] + "1"
-        father += ric.calc_check_digit(father)
+        # The father's ID number: born 1 Jan 1980 in 勐海县 (532822; 景洪市's 532801 dates
+        # from 1993), with its GB 11643 check character (calc_check_digit reads the first 17).
+        father = "53282219800101" + id_number[14:16] + "1"
+        father += ric.calc_check_digit(father + "0")
         child.guardians.append(Guardian(name=f"{name}之父", relation="父亲", phone="13800000000", address=address,
                                         id_number=father))
         db.session.add(child)

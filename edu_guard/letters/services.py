@@ -534,6 +534,20 @@ def _guardian_data(case, kind: str) -> dict:
     raise LetterError(f"{child.name}没有登记监护人，无法生成《{get_kind(kind).name}》")
 
 
+def _require_party(case, party: dict, kind: str, *, id_number: bool = False) -> None:
+    """The party's address (行政处罚法 Art. 59 (一); the place of service) and, for a
+    court application, ID number (行政强制法 Art. 55) must be on record.
+
+    :raises LetterError: naming what is missing and where to record it.
+    """
+    missing = [what for what, ok in (("住址", party.get("address")), ("身份证号", party.get("id_number") or not id_number))
+               if not ok]
+    if missing:
+        raise LetterError(f"监护人{party['name']}没有登记{'和'.join(missing)}，不能制发《{get_kind(kind).name}》"
+                          f"（须写明当事人的姓名、住址{'、身份证号' if id_number else ''}）：请在个案页面“登记监护人”，"
+                          f"或用 edu-guard cases guardian {getattr(case, 'id', '')} --address … --id-number … 登记")
+
+
 def _school_name(case, kind: str) -> str:
     data = _child_data(case)
     if not data["school"]:
@@ -675,6 +689,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
             }
         elif kind in ("penalty_notice", "penalty_decision", "hearing_notice"):
             rules = penalty_settings()
+            _require_party(case, guardian, kind)
             order = _ref(extra.pop("order", None), "order_to_correct", case)
             ctx = {
                 "party": guardian,
@@ -714,6 +729,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
                 )
         elif kind in ("demand", "enforcement_application"):
             penalty_settings()
+            _require_party(case, guardian, kind, id_number=kind == "enforcement_application")
             decision_arg = extra.pop("decision", None)
             decision = _ref(decision_arg, "penalty_decision", case)
             fine = extra.pop("fine", None)

@@ -94,7 +94,8 @@ def test_statement_reviewed_and_a_reduced_fine(walk):
     decision = act(case, "issue_penalty_decision", date(2021, 4, 6), fine="60", fine_reason="鉴于当事人家庭经济困难").letter
     assert decision.context["fine"] == "60.00"
     text = text_of(app, decision)
-    for expected in ("罚款人民币60.00元（大写：陆拾元整）", "拟处罚款人民币100.00元", "鉴于当事人家庭经济困难",
+    for expected in ("罚款人民币60.00元（大写：陆拾元整）",
+                     "本机关在《行政处罚告知书》中拟处罚款人民币100.00元。鉴于当事人家庭经济困难，本机关决定将罚款数额调整为人民币60.00元。",
                      "当事人于2021年3月29日提出陈述、申辩，称：家中经济困难，孩子已答应下周返校",
                      "本机关于2021年3月31日进行了复核，复核意见：家庭困难属实，部分采纳",
                      # Art. 59 (一): the party's name and address; (四) the payment channel.
@@ -431,3 +432,10 @@ def test_cli_publication_2021_gives_21_may(walk):
     data = json.loads(runner.invoke(cases_group, ["show", str(case.id), "--json"]).output)
     assert data["deadline"] == "2021-05-21"
     assert data["letters"][0]["deemed_served_on"] == "2021-05-09"
+
+
+def test_the_test_guardians_ids_are_valid(walk):
+    from edu_guard.registry.schemas import validate_id_number
+
+    app, child, case = walk
+    assert validate_id_number(child.guardians[0].id_number) == child.guardians[0].id_number

@@ -56,9 +56,9 @@ def make_case(letters_ready):
         if guardian:
             from stdnum.cn import ric
 
-            gid = f"53280119800101{n % 100:02d}1"  # a valid resident ID of the guardian
+            gid = f"53282219800101{n % 100:02d}1"  # a valid resident ID of the guardian (勐海县, 1980)
             child.guardians.append(Guardian(name=guardian, relation=relation, phone="13888880000",
-                                            address=child.address, id_number=gid + ric.calc_check_digit(gid)))
+                                            address=child.address, id_number=gid + ric.calc_check_digit(gid + "0")))
         db.session.add(child)
         db.session.add(Enrollment(child=child, school=sch, grade=grade, status="在读"))
         case = DropoutCase(
