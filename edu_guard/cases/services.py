@@ -847,8 +847,8 @@ def deadline_report(case: DropoutCase, on: date) -> dict:
 
 def due_within(cases: Iterable[DropoutCase], days: int, on: date) -> list[DropoutCase]:
     """The cases with the current step's deadline or one of the bureau's time limits
-    (:func:`machine.time_limits`) falling within ``days`` calendar days of ``on``
-    (passed ones included: they need acting on first)."""
+    (:func:`machine.time_limits`) falling from ``on`` to ``days`` calendar days later
+    (passed ones are the list's "已到期" filter)."""
     from datetime import timedelta
 
     until = on + timedelta(days=days)
@@ -857,7 +857,7 @@ def due_within(cases: Iterable[DropoutCase], days: int, on: date) -> list[Dropou
         days_due = [case.deadline] if case.deadline else []
         if case.state != "closed":
             days_due += [d.day for _, _, d in machine.time_limits(facts_for(case))]
-        if any(d <= until for d in days_due):
+        if any(on <= d <= until for d in days_due):
             out.append(case)
     return out
 
