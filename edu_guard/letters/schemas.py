@@ -213,6 +213,9 @@ class ReturnContactSchema(_ContactMixin):
     children = fields.List(fields.Nested(ChildSchema), required=True, validate=validate.Length(min=1))
     #: Reply in writing by this date.
     reply_by = fields.Date(required=True)
+    #: The bureau, not the recipient, issues the orders (a 街道办事处 has no power under
+    #: 义务教育法 Art. 58): the letter asks to be told instead of asking for an order.
+    orders_by_bureau = fields.Boolean(load_default=False)
     #: How the children were found (数据比对, 学校报告 …), printed in the first sentence.
     source = Text(load_default="控辍保学数据比对和学校核查", validate=validate.Length(max=64))
 

@@ -614,6 +614,7 @@ def _return_contact(cases, extra: dict) -> dict:
     full_ids = bool(extra.pop("full_ids", False))
     ctx = {
         "recipient": township_office(township),
+        "orders_by_bureau": order_issuer_is_bureau(township),
         "township": township.name,
         "children": [_child_data(c, full_id=full_ids) for c in cases],
         "reply_by": extra.pop("reply_by", None),

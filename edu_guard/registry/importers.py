@@ -350,6 +350,7 @@ CHILD_FIELDS = {
     "birth_date": "birth_date",
     "ethnicity": "ethnicity",
     "hukou": "hukou",
+    "address": "address",
     "township_id": "township_id",
     "village_id": "village_id",
     "disabled": "is_disabled",
@@ -649,7 +650,8 @@ class RosterImporter(Importer):
         values = {k: d[f"guardian_{k}"] for k in ("phone", "relation") if d.get(f"guardian_{k}") is not None}
         old = next((g for g in existing.get(child_id, ()) if g["name"] == name), None)
         if old is None:
-            batch.new_guardians.append({"child_id": child_id, "name": name, "phone": None, "relation": None, **values})
+            batch.new_guardians.append({"child_id": child_id, "name": name, "phone": None, "relation": None,
+                                        "address": d.get("address"), "id_number": None, **values})
             if changes is not None:
                 changes.note("guardian.name", None, name)
             return
