@@ -26,6 +26,11 @@ EDU_GUARD_ISSUERS = {
     "township": {"name": "{township}人民政府", "code": "{short}政"},
 }
 
+#: The phone printed on reports sent to superiors (联系电话 line) and the supervision
+#: phone (监督（举报）电话) printed on every 公示; empty prints a blank line to fill in.
+EDU_GUARD_REPORT_PHONE = ""
+EDU_GUARD_SUPERVISION_PHONE = ""
+
 #: Document-number kind marks by letter kind (GB/T 9704 7.2.4: 发文机关代字).
 EDU_GUARD_LETTER_KIND_MARKS = {
     "return_contact": "函",

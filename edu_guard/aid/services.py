@@ -358,8 +358,10 @@ def posting_days() -> int:
 def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     """Post the reviewed list publicly (公示) from ``on`` (today by default) for
     :func:`posting_days` working days (《学生资助资金管理办法》: at least five working days).
+    A past ``on`` (a term entered after the fact) is taken as it is.
 
-    :raises AidError: the list is not under review or has nobody included.
+    :raises AidError: the list is not under review or has nobody included; ``on`` is
+        in the future.
     """
     from edu_guard.cases.deadlines import add_working_days
 
@@ -367,6 +369,8 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     if not any(e.included for e in aid_list.entries):
         raise AidError("名单上没有拟资助的学生，无需公示")
     on = on or today()
+    if on > today():
+        raise AidError(f"公示开始日期 {on} 不能晚于今天（{today()}）")
     before = audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"])
     aid_list.state = "posted"
     aid_list.posted_on = on

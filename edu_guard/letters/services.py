@@ -361,6 +361,20 @@ def render_printable(kind: str, context: Mapping, *, issuer, issued_on: date, us
     :raises LetterError: ``kind`` is an official letter (use :func:`issue_letter`).
     :raises ContextError, MissingCharacters, FontsMissing: see :func:`issue_letter`.
     """
+    pdf = render_pdf([printable_item(kind, context, issuer=issuer, issued_on=issued_on)])
+    if audited is not None:
+        audit.record("print", audited, before=None, after={"printed": kind, "sha256": hashlib.sha256(pdf).hexdigest()},
+                     user=user)
+    return pdf
+
+
+def printable_item(kind: str, context: Mapping, *, issuer, issued_on: date) -> PrintItem:
+    """A printable that is not an official letter, ready to print with other items
+    (:func:`render_printable` prints one alone; a case file prints several with letters).
+
+    :raises LetterError: ``kind`` is an official letter.
+    :raises ContextError: the context does not fit the kind.
+    """
     spec = get_kind(kind)
     if spec.numbered:
         raise LetterError(f"《{spec.name}》是公文，须用 issue_letter 编号印发")
@@ -368,11 +382,12 @@ def render_printable(kind: str, context: Mapping, *, issuer, issued_on: date, us
     fields = dump_context(kind, load_context(kind, context))
     meta = {"kind": kind, "doc_number": None, "issuer_name": who.name, "issued_on": issued_on.isoformat(),
             "title": spec.title(fields), "recipient": spec.recipient(fields)}
-    pdf = render_pdf([PrintItem(kind, {"letter": meta, **fields}, meta["title"])])
-    if audited is not None:
-        audit.record("print", audited, before=None, after={"printed": kind, "sha256": hashlib.sha256(pdf).hexdigest()},
-                     user=user)
-    return pdf
+    return PrintItem(kind, {"letter": meta, **fields}, meta["title"])
+
+
+def letter_item(letter: Letter) -> PrintItem:
+    """A stored letter as an item of a print (with its 送达回证 when the kind has one)."""
+    return _item(letter)
 
 
 def _item(letter: Letter) -> PrintItem:
