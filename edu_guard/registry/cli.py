@@ -1,8 +1,7 @@
-"""Registry commands: ``edu-guard import KIND PATH``, ``edu-guard demo`` and
-``edu-guard children show|list``.
+"""Registry commands: ``edu-guard import KIND PATH``.
 
-The imports commit once at the end (the services only flush) and roll back on any
-error; the children commands only read, within the ``--as`` user's scope.
+An import is one unit of work (:func:`edu_guard.cli_util.requires_init` commits it once
+at the end, the services only flush) and is rolled back on any error.
 """
 
 from __future__ import annotations
@@ -12,24 +11,14 @@ import sys
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 
-from edu_guard.auth.scoping import scope_children
-from edu_guard.cases.machine import OPEN, STATES
-from edu_guard.cases.models import DropoutCase
-from edu_guard.cli_util import dump_json, requires_init, user_by_name
-from edu_guard.db import db
-from edu_guard.registry.identity import normalize_id
+from edu_guard.cli_util import requires_init, user_by_name
 from edu_guard.registry.importers import importers
-from edu_guard.registry.models import Child, Enrollment, FamilyStatus, School, Township
-from edu_guard.registry.search import number_condition
 from edu_guard.registry.services import (
     ImportFileError,
     ImportResult,
     describe_source,
     import_file,
-    load_demo,
     rejects_workbook,
 )
 
@@ -91,15 +80,10 @@ def import_command(
     bar = _Bar(f"导入 {path.name}") if show_bar else None
     try:
         result = import_file(kind, path, user=user_by_name(username), progress=bar)
-        db.session.commit()
     except ImportFileError as exc:
-        db.session.rollback()
         if as_json:
             click.echo(json.dumps({"kind": kind, "error": str(exc)}, ensure_ascii=False))
         raise click.ClickException(str(exc)) from None
-    except BaseException:
-        db.session.rollback()
-        raise
     finally:
         if bar is not None:
             bar.close()
