@@ -222,7 +222,7 @@ def serve_command(case_id, letter_id, served_on, manner, served_to, served_by, u
 def correct_service_command(case_id, letter_id, served_on, manner, reason, username):
     """更正登记有误的送达回证（原记录保留在日志中，其后各期限随之重算）。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.correct_service(case, letter_id, served_on=served_on.date(), manner=manner,
+    _run(lambda: services.correct_service(case, letter_id, served_on=served_on.date(), manner=manner,
                                                      reason=reason, user=user_by_name(username)))
     click.echo(f"已更正送达：文书 {letter_id}，{served_on.date()}；本步期限 {case.deadline or '—'}")
 
@@ -237,7 +237,7 @@ def correct_service_command(case_id, letter_id, served_on, manner, reason, usern
 def void_letter_command(case_id, letter_id, voided_on, reason, username):
     """作废一份文书（文号保留作废，不再使用），以便重新制发。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.void_letter(case, letter_id, on=voided_on.date() if voided_on else services.today(),
+    _run(lambda: services.void_letter(case, letter_id, on=voided_on.date() if voided_on else services.today(),
                                                  reason=reason, user=user_by_name(username)))
     click.echo(f"已作废文书 {letter_id}；个案 {case.id} 现处于“{machine.STATES[case.state].label}”")
 
@@ -252,6 +252,6 @@ def void_letter_command(case_id, letter_id, voided_on, reason, username):
 def guardian_command(case_id, address, id_number, child_address, username):
     """登记个案学生及其第一监护人的住址、监护人身份证号（处罚决定书、强制执行申请书所需）。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.set_addresses(case, guardian_address=address, guardian_id_number=id_number,
+    _run(lambda: services.set_addresses(case, guardian_address=address, guardian_id_number=id_number,
                                                    child_address=child_address, user=user_by_name(username)))
     click.echo(f"已登记：个案 {case.id} 的住址和身份信息")

@@ -442,3 +442,27 @@ def test_the_test_guardians_ids_are_valid(walk):
 
     app, child, case = walk
     assert validate_id_number(child.guardians[0].id_number) == child.guardians[0].id_number
+
+
+def test_cli_records_addresses_corrects_service_and_voids(walk):
+    from edu_guard.cases.cli import cases_group
+
+    app, child, case = walk
+    order = to_order(case, child)
+    serve(case, order, date(2021, 3, 10))
+    runner = app.test_cli_runner()
+    out = runner.invoke(cases_group, ["guardian", str(case.id), "--address", "景洪市勐罕镇曼远村3号",
+                                      "--id-number", "532822198001011216"])
+    assert out.exit_code == 0, out.output
+    bad = runner.invoke(cases_group, ["guardian", str(case.id), "--id-number", "532822198001011217"])
+    assert bad.exit_code == 1 and "校验位" in bad.output
+    out = runner.invoke(cases_group, ["correct-service", str(case.id), str(order.id), "--on", "2021-03-12",
+                                      "--reason", "抄录错误"])
+    assert out.exit_code == 0 and "2021-03-26" in out.output, out.output
+    out = runner.invoke(cases_group, ["void-letter", str(case.id), str(order.id), "--on", "2021-03-15",
+                                      "--reason", "监护人姓名错误"])
+    assert out.exit_code == 0, out.output
+    db.session.expire_all()
+    father = db.session.get(type(child), child.id).guardians[0]
+    assert (father.address, father.id_number) == ("景洪市勐罕镇曼远村3号", "532822198001011216")
+    assert db.session.get(Letter, order.id).voided_on == date(2021, 3, 15)
