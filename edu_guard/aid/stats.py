@@ -220,15 +220,25 @@ def narrative(s: dict) -> str:
             f"其中：脱贫家庭学生{s['poverty_person_times']}人次{s['poverty_amount_wan']}万元")
 
 
-def plugin_sections(data: dict) -> list[dict]:
-    """Extra sections from the plugins' ``report_sections`` hook for the aid report."""
-    from edu_guard.plugins import manager
+def plugin_sections(data: dict) -> tuple[list[dict], list]:
+    """Extra sections from the plugins' ``report_sections`` hook for the aid report.
+
+    A plugin whose implementation raises is left out (and logged with its traceback);
+    the other plugins' sections are still given (:func:`edu_guard.plugins.collect`).
+
+    :param data: :func:`report`'s figures.
+    :return: ``(sections, failures)``: ``[{"title", "lines"}]`` in plugin order, and a
+        :class:`edu_guard.plugins.PluginFailure` for each plugin that failed (the page
+        and the CLI name it).
+    """
+    from edu_guard.plugins import collect, manager
 
     figures = {"term": data["term"], "terms": data["terms"], "schemes": data["schemes"]}
+    results, failures = collect(manager(), "report_sections", report="aid", figures=figures)
     sections = []
-    for result in manager().hook.report_sections(report="aid", figures=figures):
+    for result in results:
         sections.extend(result or [])
-    return sections
+    return sections, failures
 
 
 def workbook(terms: list[Term]) -> bytes:

@@ -13,7 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
+from edu_guard.aid import bank, gaps, schemas, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
@@ -88,15 +88,16 @@ def propose(code: str):
     wanted = request.form.get("scheme") or ""
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, c, candidates=cands) for c in codes]
-
-    results = _commit(run)
-    if results is not None:
+    done = _commit(lambda: services.propose_all(term, codes))
+    if done is not None:
+        results, failures = done
         names = _scheme_names()
-        flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                       + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        if results:
+            flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
+                           + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        for failure in failures:
+            code = failure.hook.split(".")[0]
+            flash(f"{names.get(code, code)}未能生成名单，其他项目不受影响。{failure.message}", "error")
     return redirect(url_for("aid.lists", code=code))
 
 
@@ -315,8 +316,11 @@ def report():
     if terms is None:
         return render_template("aid/report.html", data=None, terms=all_terms, bars=[], sections=[])
     data = stats.report(terms)
+    sections, failures = stats.plugin_sections(data)
+    for failure in failures:
+        flash(f"报表中插件提供的部分未能生成：{failure.message}", "error")
     return render_template("aid/report.html", data=data, terms=all_terms, bars=_chart(data["schemes"]),
-                           sections=stats.plugin_sections(data), labels=stats.BREAKDOWNS)
+                           sections=sections, labels=stats.BREAKDOWNS)
 
 
 @bp.get("/report.xlsx")
