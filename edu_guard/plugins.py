@@ -18,7 +18,7 @@ instance folder), so a hook is called, and its results come back, in plugin orde
 Two things pluggy does not do are done by :class:`PluginManager` when a plugin is
 registered: it wraps each (non-wrapper) implementation's function so that
 
-- an implementation of a start-up hook (:data:`STARTUP_HOOKS`) that raises, or returns
+- an implementation of any other hook (the start-up hooks) that raises, or returns
   something wrong, is named: the wrapped function notes which plugin returned which
   object, and :func:`answers` looks the owner up after pluggy's call;
 - an implementation of a run-time hook (:data:`ISOLATED_HOOKS`) that raises is logged
@@ -53,11 +53,6 @@ BUILTIN_PLUGINS = (
     ("comparisons", "edu_guard.comparisons.kinds"),
 )
 
-#: Hooks called once at start-up: an implementation that raises stops start-up naming it.
-STARTUP_HOOKS = frozenset({
-    "plugin_settings_schema", "aid_schemes", "letter_types", "import_formats", "comparison_kinds",
-    "web_blueprints", "cli_commands",
-})
 #: Hooks called at run time: one implementation that raises is logged and skipped, and
 #: neither stops the others nor reaches the caller.
 ISOLATED_HOOKS = frozenset({"case_transitioned", "payment_batch_approved", "report_sections"})
@@ -166,7 +161,7 @@ class PluginManager(pluggy.PluginManager):
                     continue
                 if caller.name in ISOLATED_HOOKS:
                     impl.function = _isolated(caller.name, name, impl.function)
-                elif caller.name in STARTUP_HOOKS:
+                else:
                     impl.function = _named(caller.name, name, impl.function)
         return name
 
