@@ -35,6 +35,7 @@ run: setup
 	$(BIN)/edu-guard run --host $(HOST) --port $(PORT)
 
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 ifneq ($(strip $(PG_URL)),)
 	$(BIN)/python tools/check-db.py "$(PG_URL)"
