@@ -83,7 +83,8 @@ class PluginFailure:
         return f"插件“{self.plugin}”出错（{self.hook}）：{type(self.error).__name__}: {self.error}"
 
 
-#: During :func:`answers`: who returned which object (``id -> (object, plugin)``).
+#: During :func:`answers`: what each implementation returned, as
+#: ``{"results": {id: (object, plugin, item ids)}, "items": {id: (object, {plugins})}}``.
 _origins: ContextVar[dict | None] = ContextVar("edu_guard_plugin_origins", default=None)
 #: During :func:`notify` / :func:`collect`: the failures of isolated implementations.
 _failures: ContextVar[list | None] = ContextVar("edu_guard_plugin_failures", default=None)
@@ -93,10 +94,10 @@ def _note_origin(value, plugin: str) -> None:
     origins = _origins.get()
     if origins is None:
         return
-    origins[id(value)] = (value, plugin)
-    if isinstance(value, (list, tuple)):
-        for item in value:
-            origins[id(item)] = (item, plugin)
+    items = list(value) if isinstance(value, (list, tuple)) else []
+    origins["results"][id(value)] = (value, plugin, frozenset(id(i) for i in items))
+    for item in items:
+        origins["items"].setdefault(id(item), (item, set()))[1].add(plugin)
 
 
 def _named(hook_name: str, plugin: str, function):
@@ -250,8 +251,16 @@ def _register_all(app: Flask, pm: PluginManager, contrib: Contributions) -> None
     """Register the plugins in the reverse of plugin order: pluggy calls the last
     registered first, so hooks are called in plugin order."""
     found = _find_all(app)
+    first_name: dict[int, str] = {}
+    for name, plugin, _ in found:
+        if id(plugin) in first_name:
+            raise PluginLoadError(f"plugin {name!r} is the same object as plugin {first_name[id(plugin)]!r}")
+        first_name[id(plugin)] = name
     for name, plugin, version in reversed(found):
-        pm.register(plugin, name=name)
+        try:
+            pm.register(plugin, name=name)
+        except ValueError as exc:  # pluggy: the same object under two names
+            raise PluginLoadError(f"plugin {name!r} cannot be registered: {exc}") from exc
         contrib.versions[name] = version
     contrib.order = [name for name, _, _ in found]
 
@@ -276,7 +285,7 @@ def answers(pm: pluggy.PluginManager, hook_name: str, **kwargs) -> list[tuple[st
     :raises PluginLoadError: an implementation raised; the message names the plugin.
     """
     caller = getattr(pm.hook, hook_name)
-    origins: dict = {}
+    origins: dict = {"results": {}, "items": {}}
     token = _origins.set(origins)
     try:
         results = caller(**kwargs)
@@ -286,11 +295,27 @@ def answers(pm: pluggy.PluginManager, hook_name: str, **kwargs) -> list[tuple[st
         results = [] if results is None else [results]
     fallback = _wrappers(pm, hook_name)
 
-    def who(value) -> str:
-        found = origins.get(id(value))
-        return found[1] if found is not None and found[0] is value else fallback
+    def owner_of(result):
+        found = origins["results"].get(id(result))
+        return found if found is not None and found[0] is result else None
 
-    return [(who(r), r if not isinstance(r, (list, tuple)) else _Answer(r, who)) for r in results]
+    def answer(result):
+        origin = owner_of(result)
+        who = origin[1] if origin else fallback
+        if not isinstance(result, (list, tuple)):
+            return who, result
+
+        def item_owner(item) -> str:
+            if origin and id(item) in origin[2]:  # in the list as its implementation returned it
+                return who
+            found = origins["items"].get(id(item))  # moved into another list by a wrapper
+            if found is not None and found[0] is item and len(found[1]) == 1:
+                return next(iter(found[1]))
+            return fallback  # added by a wrapper
+
+        return who, _Answer(result, item_owner)
+
+    return [answer(r) for r in results]
 
 
 class _Answer(list):

@@ -18,7 +18,8 @@ What is here, by the hook it serves:
 - ``import_formats``: :class:`Importer`, :class:`LoadedRow`, :class:`RowSchema`,
   :class:`SchoolsImporter` (a built-in format to extend);
 - ``comparison_kinds``: :class:`Comparison`, :class:`Category`, :class:`Outcome`,
-  :class:`ComparisonError`, :func:`run_comparison`, :func:`comparison_kinds`;
+  :class:`ComparisonError`, :func:`run_comparison`, :func:`run_rows`,
+  :func:`comparison_kinds`;
 - ``web_blueprints``: :func:`role_required`;
 - reading the registry: :data:`db` (its ``db.session``), the models :class:`Child`,
   :class:`Enrollment`, :class:`School`, :class:`Township`, :class:`StatusChange`,
@@ -33,7 +34,7 @@ from edu_guard.auth.services import role_required
 from edu_guard.cases.services import today
 from edu_guard.comparisons.kinds import Category, Comparison, ComparisonError, Outcome
 from edu_guard.comparisons.kinds import kinds as comparison_kinds
-from edu_guard.comparisons.services import run_comparison
+from edu_guard.comparisons.services import run_comparison, run_rows
 from edu_guard.db import db
 from edu_guard.hookspecs import hookimpl
 from edu_guard.letters.schemas import LetterError, LetterKind
@@ -63,7 +64,7 @@ __all__ = [
     "LetterKind", "LoadedRow", "Outcome", "PluginFailure", "PluginLoadError", "Rate", "RowSchema", "SchemeError",
     "School", "SchoolsImporter", "StatusChange", "TermInfo", "Township", "comparison_kinds", "db", "grade_number",
     "hookimpl", "issue_letter", "letter_pdf", "not_eligible", "plugin_settings", "role_required", "run_comparison",
-    "schemes", "stage_of", "today",
+    "run_rows", "schemes", "stage_of", "today",
 ]
 
 
