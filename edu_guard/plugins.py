@@ -18,13 +18,21 @@ instance folder), so a hook is called, and its results come back, in plugin orde
 Two things pluggy does not do are done by :class:`PluginManager` when a plugin is
 registered: it wraps each (non-wrapper) implementation's function so that
 
-- an implementation of any other hook (the start-up hooks) that raises, or returns
-  something wrong, is named: the wrapped function notes which plugin returned which
-  object, and :func:`answers` looks the owner up after pluggy's call;
-- an implementation of a run-time hook (:data:`ISOLATED_HOOKS`) that raises is logged
-  with its traceback and answers ``None`` instead; pluggy goes on with the next
-  implementation (a raising implementation would otherwise end the whole call), and the
-  caller gets the failures from :func:`notify` / :func:`collect`.
+- an implementation of a run-time hook (:data:`ISOLATED_HOOKS`: the events and
+  ``report_sections``) that raises is logged with its traceback and answers ``None``
+  instead; pluggy leaves ``None`` out of the results and goes on with the next
+  implementation, and the caller gets the failures from :func:`notify` / :func:`collect`;
+- an implementation of any other hook (the start-up hooks) that raises is named in a
+  :class:`PluginLoadError`, and the objects it returns are noted, so that after
+  pluggy's call :func:`answers` can name the plugin of anything that fails validation.
+
+Why at registration, around each implementation: pluggy's ``_multicall`` ends a call at
+the first exception (it re-raises it through the wrappers), so a hook wrapper of our own
+around the call cannot isolate one implementation from the next, and calling each
+implementation ourselves (what this module did before) bypasses pluggy's wrappers, order
+and ``firstresult``. Wrapping the function pluggy will call keeps pluggy's whole call
+path and adds only the error handling and the bookkeeping. Hook call monitoring
+(``add_hookcall_monitoring``) sees a call, not which implementation returned what.
 """
 
 from __future__ import annotations
@@ -259,7 +267,7 @@ def _register_all(app: Flask, pm: PluginManager, contrib: Contributions) -> None
     for name, plugin, version in reversed(found):
         try:
             pm.register(plugin, name=name)
-        except ValueError as exc:  # pluggy: the same object under two names
+        except ValueError as exc:  # pluggy refuses it (e.g. a name blocked with pm.set_blocked)
             raise PluginLoadError(f"plugin {name!r} cannot be registered: {exc}") from exc
         contrib.versions[name] = version
     contrib.order = [name for name, _, _ in found]
