@@ -1,4 +1,4 @@
-"""Benchmark: the aid statistics over 1,000,000 payment rows (SPEC 4; issue 3: under
+"""Benchmark: the aid statistics over 1,000,000 payment rows (bench/README.md; issue 3: under
 1 s on SQLite, with the SQL doing the grouping).
 
 Builds a SQLite database with the aid tables and 1,000,000 payments: 100,000 children,
@@ -37,7 +37,7 @@ SCHEMES = ["compulsory_living", "nutrition", "minority_allowance", "high_school_
 
 
 def make_app(folder: Path):
-    from edu_guard import create_app
+    from edu_guard.app import create_app
 
     return create_app({"SECRET_KEY": "bench", "INSTANCE_PATH": str(folder / "instance"),
                        "EDU_GUARD_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}"})
@@ -140,10 +140,10 @@ def phase(folder: Path, name: str) -> dict:
                 g[3] += 1
                 g[4] += fen
         seconds = time.perf_counter() - t0
-        from edu_guard.aid.models import yuan
+        from edu_guard import money
 
         return {"seconds": seconds, "person_times": sum(g[0] for g in groups.values()),
-                "check": {c: [g[0], len(g[1]), str(yuan(g[2])), g[3], str(yuan(g[4]))] for c, g in groups.items()}}
+                "check": {c: [g[0], len(g[1]), str(money.from_fen(g[2])), g[3], str(money.from_fen(g[4]))] for c, g in groups.items()}}
 
 
 def measure(folder: Path, name: str) -> dict:

@@ -26,6 +26,11 @@ EDU_GUARD_ISSUERS = {
     "township": {"name": "{township}人民政府", "code": "{short}政"},
 }
 
+#: The phone printed on reports sent to superiors (联系电话 line) and the supervision
+#: phone (监督（举报）电话) printed on every 公示; empty prints a blank line to fill in.
+EDU_GUARD_REPORT_PHONE = ""
+EDU_GUARD_SUPERVISION_PHONE = ""
+
 #: Document-number kind marks by letter kind (GB/T 9704 7.2.4: 发文机关代字).
 EDU_GUARD_LETTER_KIND_MARKS = {
     "return_contact": "函",
@@ -53,17 +58,17 @@ EDU_GUARD_COMPULSORY_MAX_AGE = 15
 #: rule; "MM-DD" from the environment). See edu_guard.comparisons.rules.
 EDU_GUARD_SCHOOL_ENTRY_CUTOFF = (8, 31)
 #: Status comparison: a 转出 with no receiving school is flagged once this many
-#: calendar days have passed without the child arriving anywhere (DOMAIN 4).
+#: calendar days have passed without the child arriving anywhere (docs/domain.md §4).
 EDU_GUARD_TRANSFER_ARRIVAL_DAYS = 30
 #: Status comparison: a 休学 lasts this many calendar days (normally one school year,
-#: DOMAIN 4); past it with no 复学 the child is flagged.
+#: docs/domain.md §4); past it with no 复学 the child is flagged.
 EDU_GUARD_SUSPENSION_DAYS = 365
 
 #: Step 1 (宣传教育) lasts at least this many calendar days before the case may go to
-#: the township for an order to correct (DOMAIN 1: the school reports within 7 days).
+#: the township for an order to correct (docs/domain.md §1: the school reports within 7 days).
 EDU_GUARD_PERSUASION_DAYS = 7
 #: Step 2: the guardian must return the child within this many days of service
-#: (DOMAIN 1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
+#: (docs/domain.md §1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
 EDU_GUARD_ORDER_TO_CORRECT_DAYS = 10
 #: Step 3: the window to state a case after the notice of intended penalty
 #: (行政处罚法 Art. 44–45), and to ask for a hearing (Art. 64: 5 days). Working days.
@@ -78,7 +83,7 @@ EDU_GUARD_LAWSUIT_MONTHS = 6
 EDU_GUARD_DEMAND_DAYS = 10
 #: 行政强制法 Art. 53: apply within 3 months after the review and lawsuit periods end.
 EDU_GUARD_ENFORCEMENT_APPLY_MONTHS = 3
-#: A returned child is followed for this many days before the case closes (DOMAIN 1).
+#: A returned child is followed for this many days before the case closes (docs/domain.md §1).
 EDU_GUARD_FOLLOW_UP_DAYS = 30
 
 #: The county's penalty basis: a fine needs a provincial or local regulation
@@ -95,7 +100,7 @@ EDU_GUARD_COURT = "景洪市人民法院"
 EDU_GUARD_BUREAU_HEAD = ""
 EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 
-#: 送教上门 (DOMAIN 3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
+#: 送教上门 (docs/domain.md §3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
 #: placed (6–15; some provinces 6–16), in whole years on the placement's first day.
 EDU_GUARD_HOMEBOUND_MIN_AGE = 6
 EDU_GUARD_HOMEBOUND_MAX_AGE = 15
@@ -120,16 +125,6 @@ EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 #: Failed sign-ins allowed per account in the throttling window (seconds).
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
-
-#: Accept, besides GB 11643 check characters, the "shifted" check character that the
-#: county files we receive carry: their generator weighted the ID digits off by one
-#: (see :func:`edu_guard.registry.schemas.sample_check_character`), so about 10 in 11
-#: of their ID numbers fail the real MOD 11-2 check although the numbers are right.
-#: On by default because every county file seen so far (edu_guard/demo/county_2021)
-#: is made that way; set it to False (``EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS=0``) for
-#: sources whose ID numbers carry correct GB 11643 check characters: then only those
-#: pass. A mistyped number still fails both checks in 9 of 11 cases.
-EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True
 
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50

@@ -22,9 +22,11 @@ registered: it wraps each (non-wrapper) implementation's function so that
   ``report_sections``) that raises is logged with its traceback and answers ``None``
   instead; pluggy leaves ``None`` out of the results and goes on with the next
   implementation, and the caller gets the failures from :func:`notify` / :func:`collect`;
-- an implementation of any other hook (the start-up hooks) that raises is named in a
-  :class:`PluginLoadError`, and the objects it returns are noted, so that after
-  pluggy's call :func:`answers` can name the plugin of anything that fails validation.
+- an implementation of any other hook that raises is named: in a :class:`PluginLoadError`
+  at start-up (the contribution hooks, through :func:`answers`), in a :class:`PluginError`
+  at run time (``counted_as_enrolled``: the caller needs the answer, so the error is not
+  swallowed); and the objects it returns at start-up are noted, so that after pluggy's
+  call :func:`answers` can name the plugin of anything that fails validation.
 
 Why at registration, around each implementation: pluggy's ``_multicall`` ends a call at
 the first exception (it re-raises it through the wrappers), so a hook wrapper of our own
@@ -52,13 +54,24 @@ from marshmallow import Schema, ValidationError
 
 from edu_guard import hookspecs
 
-EXTENSION_KEY = "edu_guard.plugins"
-CONTRIB_KEY = "edu_guard.contributions"
+from edu_guard.hooks import (  # noqa: F401 (features read them there)
+    COLLECT_KEY,
+    CONTRIB_KEY,
+    EXTENSION_KEY,
+    NOTIFY_KEY,
+    PluginFailure,
+)
+from edu_guard import __version__
+from edu_guard.schemes.base import AidScheme
+from edu_guard.letters.schemas import LETTER_KINDS, LetterKind
+from edu_guard.registry.importers import IMPORTERS, Importer
+from edu_guard.comparisons.kinds import Comparison
 
 #: Built-in plugins: ``(name, module)``; first in plugin order, whatever the configuration.
 BUILTIN_PLUGINS = (
     ("national_schemes", "edu_guard.schemes.national"),
     ("comparisons", "edu_guard.comparisons.kinds"),
+    ("homebound", "edu_guard.homebound.hooks"),
 )
 
 #: Hooks called at run time: one implementation that raises is logged and skipped, and
@@ -68,27 +81,14 @@ ISOLATED_HOOKS = frozenset({"case_transitioned", "payment_batch_approved", "repo
 log = logging.getLogger(__name__)
 
 
-class PluginLoadError(RuntimeError):
+class PluginError(RuntimeError):
+    """A plugin's implementation of a run-time hook that is not isolated (such as
+    ``counted_as_enrolled``, whose answer the caller cannot do without) raised; the
+    message names the plugin, the original error is the ``__cause__``."""
+
+
+class PluginLoadError(PluginError):
     """An enabled plugin is missing, fails to import or breaks a hook contract."""
-
-
-@dataclass(frozen=True)
-class PluginFailure:
-    """A plugin's implementation that raised at run time (logged with its traceback).
-
-    :ivar plugin: the plugin's name.
-    :ivar hook: the hook (or ``"decide"`` for a scheme's decision).
-    :ivar error: the exception.
-    """
-
-    plugin: str
-    hook: str
-    error: BaseException
-
-    @property
-    def message(self) -> str:
-        """A Chinese line naming the plugin and the error, for pages and the CLI."""
-        return f"插件“{self.plugin}”出错（{self.hook}）：{type(self.error).__name__}: {self.error}"
 
 
 #: During :func:`answers`: what each implementation returned, as
@@ -115,10 +115,11 @@ def _named(hook_name: str, plugin: str, function):
     def named(*args):
         try:
             result = function(*args)
-        except PluginLoadError:
+        except PluginError:
             raise
         except Exception as exc:  # noqa: BLE001 - any error names the plugin that broke
-            raise PluginLoadError(f"plugin {plugin!r} failed in {hook_name}: {exc}") from exc
+            error = PluginLoadError if _origins.get() is not None else PluginError  # start-up, or run time
+            raise error(f"plugin {plugin!r} failed in {hook_name}: {exc}") from exc
         _note_origin(result, plugin)
         return result
 
@@ -228,8 +229,6 @@ def _load_folder(app: Flask, found: list[tuple[str, object, str]]) -> None:
 
 def _find_all(app: Flask) -> list[tuple[str, object, str]]:
     """Import every plugin: ``[(name, plugin, version)]`` in plugin order."""
-    from edu_guard import __version__
-
     found = [(name, importlib.import_module(module_name), __version__) for name, module_name in BUILTIN_PLUGINS]
     enabled = _enabled_names(app)
     if enabled:
@@ -362,8 +361,6 @@ def _load_settings(app: Flask, pm: pluggy.PluginManager, contrib: Contributions)
 def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> None:
     from flask import Blueprint
 
-    from edu_guard.schemes.base import AidScheme
-
     def claim(kind: str, key: str, plugin: str) -> None:
         owner = contrib.owners.get(f"{kind}:{key}")
         if owner is not None:
@@ -382,8 +379,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
         if unknown:
             log.warning("scheme %s excludes unknown schemes %s", code, sorted(unknown))
 
-    from edu_guard.letters.schemas import LETTER_KINDS, LetterKind
-
     for key in LETTER_KINDS:
         contrib.owners[f"letter:{key}"] = "core"
     for plugin, result in answers(pm, "letter_types"):
@@ -393,8 +388,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
             claim("letter", kind.key, plugin)
             contrib.letter_kinds[kind.key] = kind
 
-    from edu_guard.registry.importers import IMPORTERS, Importer
-
     for key in IMPORTERS:
         contrib.owners[f"import:{key}"] = "core"
     for plugin, result in answers(pm, "import_formats"):
@@ -403,8 +396,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
                 raise PluginLoadError(f"plugin {plugin!r}: import_formats must return Importer subclasses")
             claim("import", fmt.kind, plugin)
             contrib.import_formats[fmt.kind] = fmt
-
-    from edu_guard.comparisons.kinds import Comparison
 
     for plugin, result in answers(pm, "comparison_kinds"):
         for plugin, kind in _as_list(plugin, "comparison_kinds", result):
@@ -445,6 +436,8 @@ def init_app(app: Flask) -> pluggy.PluginManager:
         raise PluginLoadError(f"plugin {pm.get_name(exc.plugin)!r} implements an unknown hook: {exc}") from exc
     app.extensions[EXTENSION_KEY] = pm
     app.extensions[CONTRIB_KEY] = contrib
+    app.extensions[NOTIFY_KEY] = functools.partial(notify, pm)  # edu_guard.hooks.notify
+    app.extensions[COLLECT_KEY] = functools.partial(collect, pm)  # edu_guard.hooks.collect
     with app.app_context():
         _load_settings(app, pm, contrib)
         _collect(app, pm, contrib)

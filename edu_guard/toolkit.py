@@ -8,7 +8,7 @@ plugins to it. See ``docs/plugins.md``.
 What is here, by the hook it serves:
 
 - every hook: :data:`hookimpl`, :func:`plugin_settings`, :class:`PluginLoadError`,
-  :class:`PluginFailure`;
+  :class:`PluginError`, :class:`PluginFailure`;
 - ``aid_schemes``: :class:`AidScheme`, :class:`Candidate`, :class:`Decision`,
   :class:`Rate`, :class:`TermInfo`, :class:`SchemeError`, :func:`not_eligible`,
   :func:`grade_number`, :func:`stage_of`, :data:`STAGES`, :data:`POVERTY_KINDS`,
@@ -30,16 +30,17 @@ from __future__ import annotations
 
 from flask import current_app
 
+from edu_guard import clock
 from edu_guard.auth.services import role_required
-from edu_guard.cases.services import today
 from edu_guard.comparisons.kinds import Category, Comparison, ComparisonError, Outcome
 from edu_guard.comparisons.kinds import kinds as comparison_kinds
 from edu_guard.comparisons.services import run_comparison, run_rows
 from edu_guard.db import db
+from edu_guard.hooks import CONTRIB_KEY, PluginFailure
 from edu_guard.hookspecs import hookimpl
 from edu_guard.letters.schemas import LetterError, LetterKind
 from edu_guard.letters.services import issue_letter, letter_pdf
-from edu_guard.plugins import CONTRIB_KEY, PluginFailure, PluginLoadError
+from edu_guard.plugins import PluginError, PluginLoadError
 from edu_guard.registry.importers import Importer, LoadedRow, SchoolsImporter
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, FamilyStatus, School, StatusChange, Township
 from edu_guard.registry.schemas import RowSchema
@@ -61,7 +62,7 @@ from edu_guard.schemes.base import (
 __all__ = [
     "HARDSHIP_KINDS", "POVERTY_KINDS", "STAGES", "AidScheme", "Candidate", "Category", "Child", "Comparison",
     "ComparisonError", "Decision", "DisabilityRecord", "Enrollment", "FamilyStatus", "Importer", "LetterError",
-    "LetterKind", "LoadedRow", "Outcome", "PluginFailure", "PluginLoadError", "Rate", "RowSchema", "SchemeError",
+    "LetterKind", "LoadedRow", "Outcome", "PluginError", "PluginFailure", "PluginLoadError", "Rate", "RowSchema", "SchemeError",
     "School", "SchoolsImporter", "StatusChange", "TermInfo", "Township", "comparison_kinds", "db", "grade_number",
     "hookimpl", "issue_letter", "letter_pdf", "not_eligible", "plugin_settings", "role_required", "run_comparison",
     "run_rows", "schemes", "stage_of", "today",
@@ -80,3 +81,9 @@ def plugin_settings(name: str) -> dict:
 def schemes(app=None) -> dict[str, AidScheme]:
     """Return every enabled scheme by code (the current app's, or ``app``'s)."""
     return (app or current_app).extensions[CONTRIB_KEY].schemes
+
+
+def today():
+    """Return today's date (:class:`datetime.date`) as the product counts it (the clock
+    tests set with the ``today_is`` fixture)."""
+    return clock.today()

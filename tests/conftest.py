@@ -22,7 +22,7 @@ def make_child(app_ctx):
             db.session.flush()
         return made["school"]
 
-    def make(name="岩温", id_number="532801200901142694", school=None, birth=None, sex=None):
+    def make(name="岩温", id_number="532801200901142690", school=None, birth=None, sex=None):
         from stdnum.cn import ric
 
         school = school or default_school()
@@ -39,11 +39,11 @@ def make_child(app_ctx):
 
 @pytest.fixture
 def today_is(monkeypatch):
-    """Set the services' idea of today: ``today_is(date(2021, 3, 1))``."""
-    from edu_guard.cases import services
+    """Set the clock's idea of today: ``today_is(date(2021, 3, 1))``."""
+    from edu_guard import clock
 
     def set_today(day: date):
-        monkeypatch.setattr(services, "today", lambda: day)
+        monkeypatch.setattr(clock, "today", lambda: day)
 
     return set_today
 

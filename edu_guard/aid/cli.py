@@ -8,15 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import functools
+
 import click
 import sqlalchemy as sa
 
+from edu_guard import money
 from edu_guard.aid import bank, gaps, services, stats
-from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch, yuan
-from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
+from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
+from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
 from edu_guard.db import db
+from edu_guard.transaction import after_commit
 from edu_guard.registry.models import School
 from edu_guard.schemes.base import SchemeError
+from edu_guard.aid.models import Term
 
 aid_group = click.Group("aid", help="学生资助：学期、名单、公示、审批、发放、统计、应助尽助")
 terms_group = click.Group("terms", help="学期")
@@ -27,8 +32,8 @@ as_option = click.option("--as", "username", default=None, help="以该用户身
 
 
 def _run(fn):
-    """Run ``fn``, commit once, or roll back and report the error."""
-    return commit_or_fail(fn, services.AidError, SchemeError, ValueError)
+    """Run ``fn``, or report its refusal (nothing saved)."""
+    return run_or_fail(fn, services.AidError, SchemeError, ValueError)
 
 
 def _term(code: str):
@@ -69,7 +74,6 @@ def terms_add(code, start, end, school_days, name):
 @requires_init
 def terms_list(as_json):
     """列出学期。"""
-    from edu_guard.aid.models import Term
 
     rows = [{"code": t.code, "name": t.name, "start": t.start, "end": t.end, "school_days": t.school_days}
             for t in db.session.execute(sa.select(Term).order_by(Term.start)).scalars()]
@@ -181,9 +185,9 @@ def approve_command(term_code, scheme_code, school, on, channel, username):
     batches = _run(lambda: [services.approve(lst, on=on.date() if on else None, channel=channel, user=user)
                             for lst in lists])
     for batch in batches:
-        services.notify_batch(batch, user)
+        after_commit(functools.partial(services.notify_batch, batch, user))
         click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "
-                   f"{yuan(sum(p.amount_fen for p in batch.payments))} 元")
+                   f"{money.from_fen(sum(p.amount_fen for p in batch.payments))} 元")
 
 
 @aid_group.command("reverse")

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
+from edu_guard import money
 from edu_guard.aid import eligibility
 from edu_guard.aid.models import (
     CHANNELS,
@@ -26,13 +27,15 @@ from edu_guard.aid.models import (
     PaymentBatch,
     PaymentReversal,
     Term,
-    fen,
-    yuan,
 )
 from edu_guard.auth import audit
+from edu_guard.auth.scoping import unscoped
 from edu_guard.db import db, utcnow
-from edu_guard.plugins import PluginFailure
+from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
+from edu_guard.cases import services as case_services
+from edu_guard.registry.importers import bulk_insert
+from edu_guard.cases.deadlines import add_working_days
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -43,7 +46,6 @@ class AidError(ValueError):
 
 def today() -> date:
     """Today, from the one place tests set it (:func:`edu_guard.cases.services.today`)."""
-    from edu_guard.cases import services as case_services
 
     return case_services.today()
 
@@ -99,9 +101,7 @@ def get_term(code: str) -> Term:
 
 def schemes() -> dict[str, AidScheme]:
     """The schemes of every enabled plugin, by code."""
-    from edu_guard.plugins import contributions
-
-    return contributions().schemes
+    return hooks.contributions().schemes
 
 
 def scheme(code: str) -> AidScheme:
@@ -123,6 +123,7 @@ def exclusive_with(code: str) -> set[str]:
     return own | {c for c, s in all_schemes.items() if code in s.excludes}
 
 
+@unscoped("exclusive schemes: one per child county-wide, whichever school pays")
 def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
     """Child id → the excluded scheme code the child is already paid or proposed in."""
     if not codes:
@@ -217,7 +218,7 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
         other = taken.get(c.child_id)
         entry = {
             "child_id": c.child_id,
-            "amount_fen": fen(decision.amount),
+            "amount_fen": money.to_fen(decision.amount),
             "tier": decision.tier,
             "reason": decision.reason[:255],
             "stage": c.stage,
@@ -240,7 +241,6 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
                              created_at=now, updated_at=now))
     db.session.add_all(lists)
     db.session.flush()
-    from edu_guard.registry.importers import bulk_insert
 
     rows = []
     for aid_list in lists:
@@ -252,7 +252,7 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     return result
 
 
-def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Proposal], list[PluginFailure]]:
+def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Proposal], list[hooks.PluginFailure]]:
     """Propose the lists of ``term`` for each scheme of ``codes``, each scheme on its own:
     a scheme that fails (its plugin's ``decide`` raises, or it has no standard for the
     term) is left out with its failure, and the other schemes are still proposed. The
@@ -260,7 +260,7 @@ def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Propos
 
     :param codes: scheme codes, in the order to propose them.
     :return: ``(proposals, failures)``: a :class:`Proposal` for each scheme proposed and
-        a :class:`~edu_guard.plugins.PluginFailure` (the scheme's plugin, ``"<code>.decide"``
+        a :class:`~edu_guard.hooks.PluginFailure` (the scheme's plugin, ``"<code>.decide"``
         and the error) for each that failed; a broken plugin's error is logged with
         its traceback.
     :raises AidError: an unknown scheme code.
@@ -274,9 +274,9 @@ def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Propos
             proposals.append(propose(term, code, candidates=cands, user=user))
         except SchemeFailed as exc:
             log.error("scheme %s of plugin %s failed to decide", code, exc.scheme.plugin, exc_info=exc.error)
-            failures.append(PluginFailure(exc.scheme.plugin, f"{code}.decide", exc.error))
+            failures.append(hooks.PluginFailure(exc.scheme.plugin, f"{code}.decide", exc.error))
         except SchemeError as exc:
-            failures.append(PluginFailure(scheme(code).plugin, f"{code}.decide", exc))
+            failures.append(hooks.PluginFailure(scheme(code).plugin, f"{code}.decide", exc))
     return proposals, failures
 
 
@@ -340,7 +340,7 @@ def set_included(entry: AidListEntry, included: bool, reason: str, user=None) ->
 def _school_amount(amount, scheme_code: str, info) -> Decimal:
     """Check an amount a school enters for a child it adds: yuan with at most two
     decimals, more than zero, and no more than the scheme's highest standard for the
-    term (a school cannot pay beyond the standard; DOMAIN.md 2).
+    term (a school cannot pay beyond the standard; docs/domain.md §2).
 
     :raises AidError: naming the amount and the reason.
     """
@@ -363,6 +363,12 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
     return value
 
 
+#: The one answer to "add this ID number" when the child is not one of the school's pupils
+#: this term — whether it exists elsewhere in the county or not at all, so a school cannot
+#: probe the registry (docs/domain.md §6).
+NOT_AT_SCHOOL = "本学期本校在读学生中没有该身份证号，不能列入本校名单"
+
+
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
     """The school adds a child the system did not propose, with a reason.
 
@@ -378,7 +384,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     cands = eligibility.candidates(info, child_ids=[child_id])
     c = cands.candidates.get(child_id)
     if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
-        raise AidError("该生本学期不在本校在读，不能列入本校名单")
+        raise AidError(NOT_AT_SCHOOL)
     if any(e.child_id == child_id for e in aid_list.entries):
         raise AidError("该生已在名单上")
     other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)
@@ -392,7 +398,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     else:
         raise AidError(f"系统判定不符合（{decision.reason}）；如确需资助请填写金额")
     entry = AidListEntry(
-        child_id=child_id, amount_fen=fen(value), tier=tier, reason=(decision.reason if decision.eligible else "学校增补")[:255],
+        child_id=child_id, amount_fen=money.to_fen(value), tier=tier, reason=(decision.reason if decision.eligible else "学校增补")[:255],
         stage=c.stage, family_kinds="、".join(sorted(c.family_kinds)), disabled=c.disabled, included=True,
         added_by_school=True, review_reason=reason, reviewed_by_id=audit.acting_user_id(user), reviewed_at=utcnow(),
     )
@@ -414,15 +420,18 @@ def posting_days() -> int:
 def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     """Post the reviewed list publicly (公示) from ``on`` (today by default) for
     :func:`posting_days` working days (《学生资助资金管理办法》: at least five working days).
+    A past ``on`` (a term entered after the fact) is taken as it is.
 
-    :raises AidError: the list is not under review or has nobody included.
+    :raises AidError: the list is not under review or has nobody included; ``on`` is
+        in the future.
     """
-    from edu_guard.cases.deadlines import add_working_days
 
     _check_state(aid_list, "proposed")
     if not any(e.included for e in aid_list.entries):
         raise AidError("名单上没有拟资助的学生，无需公示")
     on = on or today()
+    if on > today():
+        raise AidError(f"公示开始日期 {on} 不能晚于今天（{today()}）")
     before = audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"])
     aid_list.state = "posted"
     aid_list.posted_on = on
@@ -538,13 +547,11 @@ def reverse(payment: Payment, reason: str, *, user=None) -> PaymentReversal:
 def notify_batch(batch: PaymentBatch, user=None) -> None:
     """Call the ``payment_batch_approved`` hook AFTER the commit; a failing notifier is
     logged and never undoes the payments."""
-    from edu_guard.plugins import manager, notify
-
-    notify(manager(), "payment_batch_approved", batch=batch, user=user)
+    hooks.notify("payment_batch_approved", batch=batch, user=user)
 
 
 def list_summary(aid_list: AidList) -> dict:
     """Counts and amount of a list: ``{"included", "removed", "amount"}`` (yuan)."""
     inc = [e for e in aid_list.entries if e.included]
-    return {"included": len(inc), "removed": len(aid_list.entries) - len(inc), "amount": yuan(sum(e.amount_fen for e in inc))}
+    return {"included": len(inc), "removed": len(aid_list.entries) - len(inc), "amount": money.from_fen(sum(e.amount_fen for e in inc))}
 

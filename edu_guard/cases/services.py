@@ -19,7 +19,12 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
+from edu_guard import clock, hooks
+from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
+from edu_guard.cases.deadlines import add_calendar_days
+from edu_guard.letters import services as letters
+from edu_guard.letters.schemas import LetterError
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -38,8 +43,8 @@ def _settings() -> dict:
 
 
 def today() -> date:
-    """Return today's date (one place, so tests can set it)."""
-    return date.today()
+    """Return today's date (:func:`edu_guard.clock.today`, where tests set it)."""
+    return clock.today()
 
 
 def age_on(birth: date, on: date) -> int:
@@ -64,7 +69,7 @@ def open_case(
     :param assignments: responsible people ``{"role": …, "name": …, "phone": …}`` with
         roles of :data:`RESPONSIBLE_ROLES` (包保责任人).
     :raises CaseError: the child already has an open case; the reason, role or date is
-        invalid; the child is placed 送教上门 (counts as enrolled, SPEC 2.7); or the
+        invalid; the child is placed 送教上门 (counts as enrolled, docs/domain.md §3); or the
         child is not of compulsory-school age (义务教育法 Art. 11) and
         not enrolled in a compulsory stage.
     """
@@ -77,14 +82,13 @@ def open_case(
         raise CaseError(f"未知的来源：{source}")
     existing = db.session.execute(
         sa.select(DropoutCase.id).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
+        .execution_options(unscoped="one open case per child, county-wide")
     ).scalar()
     if existing:
         raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")
-    from edu_guard.homebound.services import active_placement  # homebound builds on cases: import here
-
-    placed = active_placement(child, opened_on)
+    placed = counted_enrolled(opened_on, child.id).get(child.id)
     if placed is not None:
-        raise CaseError(f"{child.name} 自 {placed.starts_on} 起由{placed.school.name}送教上门，计为在读，不能作为辍学立案")
+        raise CaseError(f"{child.name} {placed.why}，计为在读，不能作为辍学立案")
     cfg = current_app.config
     age = age_on(child.birth_date, opened_on)
     enrollment = child.current_enrollment
@@ -116,6 +120,20 @@ def open_case(
                              user_id=audit.acting_user_id(user), note=reason_note))
     audit.record("create", case, user=user)
     return case
+
+
+def open_case_of(child: Child) -> DropoutCase | None:
+    """The child's case that is not closed (销号), or ``None`` (at most one: :func:`open_case`)."""
+    return db.session.execute(
+        sa.select(DropoutCase).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
+    ).scalar_one_or_none()
+
+
+def last_act_on(case: DropoutCase) -> date | None:
+    """The date of the case's latest act: an event, a home visit or a service of a letter."""
+    days = [e.acted_on for e in case.events] + [v.visited_on for v in case.visits]
+    days += [letter.served_on for letter in case.letters if letter.served_on]
+    return max(days, default=None)
 
 
 def facts_for(case: DropoutCase) -> machine.CaseFacts:
@@ -252,8 +270,7 @@ def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dic
 def _flush_or_stale() -> None:
     try:
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+    except StaleDataError:  # the refusal's handler rolls the session back
         raise StaleCase("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）") from None
 
 
@@ -264,9 +281,6 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     The order prints its period counted from service; the penalty letters print the
     return date that period gave (:func:`machine.order_deadline`).
     """
-    from edu_guard.cases.deadlines import add_calendar_days
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     cfg = current_app.config
     extra: dict[str, Any] = {}
@@ -349,8 +363,6 @@ def record_service(
     :raises CaseError: the letter is not the case's, already served, or the date is
         before the letter's issue date or in the future.
     """
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     _check_version(case, expected_version)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
@@ -389,6 +401,10 @@ def log_home_visit(
 ) -> HomeVisit:
     """Log a home visit (家访) to ``child``, on ``case`` or to a child at risk.
 
+    Without ``case``, a visit on or after the opening day of the child's open case
+    belongs to that case (logged from the child's page, it still counts for the step);
+    an earlier one stays a visit to a child at risk.
+
     :param expected_version: the case version the user saw (web forms).
     :raises StaleCase: the case changed meanwhile (e.g. the same form sent twice).
     :raises CaseError: the form is unknown, a required field is empty, the date lies in
@@ -401,6 +417,11 @@ def log_home_visit(
         raise CaseError("请填写家访人员和家访情况")
     if visited_on > today():
         raise CaseError("家访日期不能晚于今天")
+    if case is None:
+        case = open_case_of(child)
+        if case is not None and visited_on < case.opened_on:
+            case = None
+        expected_version = None
     if case is not None:
         _check_version(case, expected_version)
         if case.child_id != child.id:
@@ -426,6 +447,98 @@ def log_home_visit(
 def notify_transition(case: DropoutCase, event: CaseEvent, user=None) -> None:
     """Call the ``case_transitioned`` hook after the commit; a failing notifier is
     logged and never undoes the transition nor stops the other notifiers."""
-    from edu_guard.plugins import EXTENSION_KEY, notify
+    hooks.notify("case_transitioned", case=case, transition=event, user=user)
 
-    notify(current_app.extensions[EXTENSION_KEY], "case_transitioned", case=case, transition=event, user=user)
+
+def _editable(case: DropoutCase, expected_version: int | None) -> None:
+    _check_version(case, expected_version)
+    if case.state == "closed":
+        raise CaseError("个案已销号，不能再修改")
+
+
+def add_assignment(case: DropoutCase, *, role: str, name: str, phone: str | None = None, user=None,
+                   expected_version: int | None = None) -> CaseAssignment:
+    """Add a responsible person (包保责任人) to an open case; audited.
+
+    :param role: one of :data:`RESPONSIBLE_ROLES`.
+    :raises CaseError: unknown role, empty name, closed or stale case.
+    """
+    _editable(case, expected_version)
+    if role not in RESPONSIBLE_ROLES:
+        raise CaseError(f"未知的责任人角色：{role}")
+    if not (name or "").strip():
+        raise CaseError("请填写责任人姓名")
+    row = CaseAssignment(case=case, role=role, name=name.strip(), phone=(phone or "").strip() or None)
+    db.session.add(row)
+    case.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record("create", row, user=user)
+    return row
+
+
+def _assignment(case: DropoutCase, assignment_id: int) -> CaseAssignment:
+    row = db.session.get(CaseAssignment, assignment_id)
+    if row is None or row.case_id != case.id:
+        raise CaseError("本案无此责任人")
+    return row
+
+
+def change_assignment(case: DropoutCase, assignment_id: int, *, name: str, phone: str | None = None, user=None,
+                      expected_version: int | None = None) -> CaseAssignment:
+    """Change a responsible person's name or phone (e.g. a new 班主任); audited with the
+    values before and after.
+
+    :raises CaseError: empty name, unknown or ended person, closed or stale case.
+    """
+    _editable(case, expected_version)
+    row = _assignment(case, assignment_id)
+    if row.ended_on is not None:
+        raise CaseError(f"{row.name} 已于 {row.ended_on} 终止包保，不能修改")
+    if not (name or "").strip():
+        raise CaseError("请填写责任人姓名")
+    before = audit.snapshot(row)
+    row.name, row.phone = name.strip(), (phone or "").strip() or None
+    case.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record("update", row, before=before, user=user)
+    return row
+
+
+def end_assignment(case: DropoutCase, assignment_id: int, *, on: date, user=None,
+                   expected_version: int | None = None) -> CaseAssignment:
+    """End a responsible person's duty on ``on`` (the row stays in the case file); audited.
+
+    :raises CaseError: the date is in the future or before the case was opened, the
+        person already ended, closed or stale case.
+    """
+    _editable(case, expected_version)
+    row = _assignment(case, assignment_id)
+    if row.ended_on is not None:
+        raise CaseError(f"{row.name} 已于 {row.ended_on} 终止包保")
+    if on > today():
+        raise CaseError("终止日期不能晚于今天")
+    if on < case.opened_on:
+        raise CaseError(f"终止日期 {on} 早于立案日期 {case.opened_on}")
+    before = audit.snapshot(row)
+    row.ended_on = on
+    case.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record("update", row, before=before, user=user)
+    return row
+
+
+def correct_reason(case: DropoutCase, *, reason: str, reason_note: str | None = None, user=None,
+                   expected_version: int | None = None) -> DropoutCase:
+    """Correct the 辍学原因 (and its note) of a case, e.g. one opened in bulk from a
+    comparison; audited with the values before and after.
+
+    :raises CaseError: the reason is not one of :data:`REASONS`; closed or stale case.
+    """
+    _editable(case, expected_version)
+    if reason not in REASONS:
+        raise CaseError(f"辍学原因须为：{'、'.join(REASONS)}")
+    before = audit.snapshot(case, ["reason", "reason_note"])
+    case.reason, case.reason_note = reason, (reason_note or "").strip() or None
+    _flush_or_stale()
+    audit.record("update", case, before=before, after=audit.snapshot(case, ["reason", "reason_note"]), user=user)
+    return case

@@ -1,6 +1,7 @@
-"""Registry commands: ``edu-guard import KIND PATH`` and ``edu-guard demo``.
+"""Registry commands: ``edu-guard import KIND PATH``.
 
-Both commit once at the end (the services only flush) and roll back on any error.
+An import is one unit of work (:func:`edu_guard.cli_util.requires_init` commits it once
+at the end, the services only flush) and is rolled back on any error.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from pathlib import Path
 import click
 
 from edu_guard.cli_util import requires_init, user_by_name
-from edu_guard.db import db
 from edu_guard.registry.importers import importers
-from edu_guard.registry.services import ImportFileError, ImportResult, import_file, load_demo, rejects_workbook
+from edu_guard.registry.services import (
+    ImportFileError,
+    ImportResult,
+    describe_source,
+    import_file,
+    rejects_workbook,
+)
 
 #: Rejects listed in the readable summary; the rest are counted (the workbook has all).
 SHOWN_REJECTS = 50
@@ -54,12 +60,6 @@ class _Bar:
     default=None,
     help="把未导入的行写入此 Excel 文件（原表头 + 错误原因）",
 )
-@click.option(
-    "--accept-sample-check-digits/--strict-check-digits",
-    default=None,
-    help="是否同时接受县级文件常见的“移位”身份证校验位（默认按配置 EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS，开）；"
-    "--strict-check-digits 只接受 GB 11643 校验位",
-)
 @requires_init
 def import_command(
     kind: str,
@@ -67,7 +67,6 @@ def import_command(
     as_json: bool,
     username: str | None,
     rejects_path: Path | None,
-    accept_sample_check_digits: bool | None,
 ) -> None:
     """导入文件：KIND 为 schools（学校名单）、roster（学籍花名册）、status-changes（学籍变动）、
     families（脱贫户和监测对象名单）、disabled（残疾儿童名单）；PATH 为 .xlsx 或 .csv 文件。
@@ -80,18 +79,11 @@ def import_command(
     show_bar = not as_json and sys.stdout.isatty()
     bar = _Bar(f"导入 {path.name}") if show_bar else None
     try:
-        result = import_file(
-            kind, path, user=user_by_name(username), progress=bar, accept_sample_check_digits=accept_sample_check_digits
-        )
-        db.session.commit()
+        result = import_file(kind, path, user=user_by_name(username), progress=bar)
     except ImportFileError as exc:
-        db.session.rollback()
         if as_json:
             click.echo(json.dumps({"kind": kind, "error": str(exc)}, ensure_ascii=False))
         raise click.ClickException(str(exc)) from None
-    except BaseException:
-        db.session.rollback()
-        raise
     finally:
         if bar is not None:
             bar.close()
@@ -111,44 +103,23 @@ def _echo_summary(result: ImportResult) -> None:
         f"{label}“{result.filename}”：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
         f"未变 {result.unchanged}，未导入 {len(result.rejects)}。"
     )
+    for line in describe_source(result.source):
+        click.echo(f"  {line}")
+    if result.warnings:
+        click.echo("已导入但请核对的行：")
+        for warning in result.warnings[:SHOWN_REJECTS]:
+            click.echo(f"  {_where(warning)}  {warning['message']}")
     if not result.rejects:
         return
     click.echo("未导入的行：")
     for reject in result.rejects[:SHOWN_REJECTS]:
-        click.echo(f"  第{reject['row']}行  {reject['reason']}")
+        click.echo(f"  {_where(reject)}  {reject['reason']}")
     if len(result.rejects) > SHOWN_REJECTS:
         click.echo(
             f"  ……另有 {len(result.rejects) - SHOWN_REJECTS} 行；用 --rejects 文件.xlsx 导出全部，或 --json 查看。"
         )
 
 
-@click.command("demo")
-@requires_init
-def demo_command() -> None:
-    """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
-    脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
-    from edu_guard.aid.services import load_demo_term
-
-    try:
-        results = load_demo()
-        proposals = load_demo_term()
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    if proposals:
-        made = [p for p in proposals if p.proposed]
-        click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
-            f"{p.scheme_code} {p.proposed}人" for p in made))
-    if all(result is None for _, _, result in results):
-        click.echo("示例县数据已载入过，本次未做任何更改。")
-        return
-    for kind, name, result in results:
-        if result is None:
-            click.echo(f"{name}：已载入过，跳过")
-        else:
-            click.echo(
-                f"{name}（{importers()[kind].label}）：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
-                f"未变 {result.unchanged}，未导入 {len(result.rejects)}"
-            )
-    click.echo("示例县数据已载入。")
+def _where(entry: dict) -> str:
+    """``第5行`` or ``工作表“三年级”第5行``."""
+    return (f"工作表“{entry['sheet']}”" if entry.get("sheet") else "") + f"第{entry['row']}行"

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
 
 #: Enrollment statuses (学籍状态).
 ENROLLMENT_STATUSES = ("在读", "休学", "转出", "毕业", "死亡注销")
@@ -64,16 +65,22 @@ class School(db.Model):
 
 
 class Child(TimestampMixin, db.Model):
-    """A child (学生/适龄儿童) identified by the resident ID number (GB 11643).
+    """A child (学生/适龄儿童) identified by the number of an identity document (身份证件):
+    居民身份证 (GB 11643), 港澳台居民居住证 or 外国人永久居留身份证 (see
+    :mod:`edu_guard.registry.identity`). A pupil with no document yet (无证件) has no
+    number, is known by the 学籍号 of the enrollment, and needs follow-up.
 
-    Birth date and sex are derived from the ID number and cross-checked on import.
+    Birth date and sex are derived from the number and cross-checked on import.
     """
 
     __tablename__ = "child"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: 18-character resident ID number, upper-case ``X``.
-    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    #: The document number, normalised (18 characters, upper-case ``X``; 15 for a
+    #: 2017 永居证); ``None`` for a pupil with no document (无证件).
+    id_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    #: 证件类型: 居民身份证, 港澳台居民居住证, 外国人永久居留身份证 or 无证件.
+    id_type: Mapped[str] = mapped_column(sa.String(16), default="居民身份证", server_default="居民身份证")
     name: Mapped[str] = mapped_column(sa.String(64), index=True)
     #: 男 / 女
     sex: Mapped[str] = mapped_column(sa.String(2))
@@ -100,6 +107,11 @@ class Child(TimestampMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def needs_id_follow_up(self) -> bool:
+        """Whether the child has no document number yet (学籍号 only): to be followed up."""
+        return self.id_number is None
+
+    @property
     def current_enrollment(self) -> Enrollment | None:
         """The latest enrollment, or ``None`` if the child was never enrolled."""
         return self.enrollments[-1] if self.enrollments else None
@@ -112,7 +124,8 @@ class Guardian(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
+    #: ``None`` when a roster gives the guardian's phone without a name.
+    name: Mapped[str | None] = mapped_column(sa.String(64))
     relation: Mapped[str | None] = mapped_column(sa.String(16))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
 
@@ -146,7 +159,7 @@ class Enrollment(TimestampMixin, db.Model):
 
 class StatusChange(db.Model):
     """A status change (学籍变动): append-only history of transfers, suspensions,
-    deaths; a 转出 with no destination is a suspected dropout (DOMAIN 4)."""
+    deaths; a 转出 with no destination is a suspected dropout (docs/domain.md §4)."""
 
     __tablename__ = "status_change"
     __table_args__ = (sa.UniqueConstraint("id_number", "kind", "changed_on"),)
@@ -216,7 +229,7 @@ class DisabilityRecord(db.Model):
 
 
 class ImportRun(db.Model):
-    """One import of a file: who, when, its sha256 and the counts (SPEC 2.1)."""
+    """One import of a file: who, when, its sha256 and the counts (docs/domain.md §4)."""
 
     __tablename__ = "import_run"
 
@@ -234,3 +247,30 @@ class ImportRun(db.Model):
     rejects: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: The header of the file, in order, for the rejects workbook.
     header: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: What was read: ``{"sheets": [{"name", "header_row", "rows"}], "skipped":
+    #: [{"name", "reason"}], "encoding", "date1904", "unused_columns": […]}``.
+    source: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: Rows imported with a remark: ``[{"row", "sheet", "column", "message"}]``.
+    warnings: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(Child)
+def _child_scope(user):
+    """A township user sees children living in the township or enrolled at its schools;
+    a school user, the children enrolled at the school."""
+    if user.role == "township":
+        at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == user.township_id)
+        return sa.or_(Child.township_id == user.township_id, Child.id.in_(at_school))
+    return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
+
+
+@scoping.rule(School, by_default=False)
+def _school_scope(user):
+    """A township user sees the township's schools; a school user, the school (only where
+    the code asks: a school's name is shown beside any child the user may see)."""
+    if user.role == "township":
+        return School.township_id == user.township_id
+    return School.id == user.school_id

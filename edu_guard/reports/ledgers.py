@@ -1,4 +1,4 @@
-"""The three ledgers of dropout control (控辍保学台账, 教基厅函〔2024〕15号; DOMAIN 1):
+"""The three ledgers of dropout control (控辍保学台账, 教基厅函〔2024〕15号; docs/domain.md §1):
 
 - 适龄儿童台账 (school-age children): the registry's children of compulsory-school age;
   an entry is closed when the child's 学籍 ends (毕业, 转出, 死亡注销), with that
@@ -28,8 +28,9 @@ from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry.models import Child
+from edu_guard.i18n import N_
 
-LEDGERS = {"school_age": "适龄儿童台账", "suspected": "疑似辍学台账", "dropouts": "辍学台账"}
+LEDGERS = {"school_age": N_("适龄儿童台账"), "suspected": N_("疑似辍学台账"), "dropouts": N_("辍学台账")}
 #: The 学籍 changes that close a school-age entry.
 _ENDING = ("毕业", "转出", "死亡注销")
 
@@ -91,7 +92,7 @@ def suspected_ledger(user=None, unmasked: bool = False) -> list[dict]:
 
 
 def dropout_ledger(user=None, unmasked: bool = False) -> list[dict]:
-    """One entry per case (DOMAIN 1 ledger row: name, sex, ID, school and grade, month
+    """One entry per case (docs/domain.md §1 ledger row: name, sex, ID, school and grade, month
     of leaving, guardian and phone, address, 户籍, reason, help given, step, 销号) with
     its 劝返 log ``visits``: ``[{"attempt", "date", "persons", "form", "result"}]``."""
     stmt = scope_cases(

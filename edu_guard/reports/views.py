@@ -12,6 +12,8 @@ from flask_login import current_user, login_required
 
 from edu_guard.cases import services as case_services
 from edu_guard.reports import ledgers, services
+from edu_guard.reports import excel
+from edu_guard.cases.services import today
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -23,6 +25,12 @@ def _day(value: str | None) -> date:
     except ValueError:
         flash(f"日期“{value}”格式不对，应为 YYYY-MM-DD；已按今天统计", "error")
         return case_services.today()
+
+
+def cases_today():
+    """The county's today (the cases' clock)."""
+
+    return today()
 
 
 @bp.get("/reports")
@@ -42,7 +50,6 @@ def periodic():
         flash(str(exc), "error")
         start = end = on
         report = services.periodic_report(start, end, by=by, user=current_user)
-    from edu_guard.reports import excel  # openpyxl: loaded when needed
 
     county = current_app.config["EDU_GUARD_COUNTY_NAME"]
     if request.args.get("format") == "xlsx":
@@ -50,7 +57,7 @@ def periodic():
                          download_name=f"控辍保学{services.PERIODS.get(period, '统计表')}_{start}_{end}.xlsx")
     return render_template("reports/periodic.html", report=report, period=period, by=by, on=on, periods=services.PERIODS,
                            columns=services.COLUMNS, county=county, printing=bool(request.args.get("print")),
-                           ledgers=ledgers.LEDGERS)
+                           ledgers=ledgers.LEDGERS, today=cases_today())
 
 
 @bp.get("/reports/ledgers/<kind>")
@@ -59,7 +66,6 @@ def ledger(kind: str):
     """One of the three ledgers (适龄儿童, 疑似辍学, 辍学); ``?format=xlsx`` downloads it."""
     if kind not in ledgers.LEDGERS:
         abort(404)
-    from edu_guard.reports import excel
 
     full = current_user.sees_full_ids
     on = _day(request.args.get("date"))

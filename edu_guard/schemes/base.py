@@ -4,7 +4,7 @@ A scheme is a plain object returned by the :func:`edu_guard.hookspecs.aid_scheme
 Core never asks where a scheme comes from: the national schemes of
 :mod:`edu_guard.schemes.national` are built-in plugins, local ones (雨露计划, 营养改善计划,
 较少民族学生生活补助) live in ``plugins/``. Amounts are ``Decimal`` yuan; a scheme's
-standard is looked up by the date the term starts (DOMAIN.md 2: "every amount is looked up
+standard is looked up by the date the term starts (docs/domain.md §2: "every amount is looked up
 by the date (term) it applies to").
 """
 
@@ -15,9 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
+from edu_guard import money
+
 #: Family statuses that make a pupil 家庭经济困难 for the national schemes: 脱贫户,
 #: 防止返贫监测对象 (监测户, risk not removed), 低保, 特困, 孤儿 and 事实无人抚养, and
-#: disability (教育部等《关于进一步加强学生资助工作的意见》; DOMAIN.md 2).
+#: disability (教育部等《关于进一步加强学生资助工作的意见》; docs/domain.md §2).
 HARDSHIP_KINDS = frozenset({"脱贫户", "监测户", "低保", "特困", "孤儿", "事实无人抚养", "残疾"})
 
 #: Statuses counted in the "其中：脱贫家庭学生" line (脱贫户 including monitored households).
@@ -163,15 +165,15 @@ class AidScheme:
     def term_amount(self, per_unit: Decimal, term: TermInfo) -> Decimal:
         """Turn an amount in the scheme's unit into yuan for one term.
 
-        A yearly standard pays half each term (DOMAIN.md 2); a per-school-day standard is
-        multiplied by the term's school days.
+        A yearly standard pays half each term (docs/domain.md §2); a per-school-day standard is
+        multiplied by the term's school days. Rounded half up to the fen (:mod:`edu_guard.money`).
         """
         per_unit = Decimal(per_unit)
         if self.unit == "year":
-            return (per_unit / 2).quantize(Decimal("0.01"))
+            return money.to_yuan(per_unit / 2)
         if self.unit == "school_day":
-            return (per_unit * term.school_days).quantize(Decimal("0.01"))
-        return per_unit.quantize(Decimal("0.01"))
+            return money.to_yuan(per_unit * term.school_days)
+        return money.to_yuan(per_unit)
 
     def amount(self, key: str, term: TermInfo) -> Decimal:
         """Yuan for one term at the standard ``key`` of the rate in force.

@@ -43,7 +43,7 @@ def _load_county(demo_dir):
 
     for kind, name in (("schools", "schools.csv"), ("roster", "roster_2021_spring.xlsx"),
                        ("families", "monitoring_households_2021.xlsx")):
-        import_file(kind, demo_dir / name, accept_sample_check_digits=True)
+        import_file(kind, demo_dir / name)
         db.session.commit()
 
 
