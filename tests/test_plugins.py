@@ -506,3 +506,24 @@ def test_a_letter_kind_or_import_kind_of_core_cannot_be_taken(plugin_app):
         plugin_app([("letters", sp.LetterPlugin()), ("p", _returning("letter_types", [sp.letter_kind()])())])
     with pytest.raises(PluginLoadError, match=r"plugin 'p': letter 'order_to_correct' is already provided by plugin 'core'"):
         plugin_app([("p", _returning("letter_types", [replace(sp.letter_kind(), key="order_to_correct")])())])
+
+
+def test_a_run_time_hook_that_is_not_isolated_names_the_plugin_that_raised(app_ctx):
+    from datetime import date
+
+    from edu_guard.plugins import PluginError, manager
+
+    class Broken:
+        @hookimpl
+        def counted_as_enrolled(self, on, child_id):
+            raise LookupError("送教名单不可用")
+
+    pm = manager()
+    pm.register(Broken(), name="broken_enrolled")
+    try:
+        with pytest.raises(PluginError, match=r"plugin 'broken_enrolled' failed in counted_as_enrolled: 送教名单不可用") as caught:
+            pm.hook.counted_as_enrolled(on=date(2021, 3, 1), child_id=None)
+    finally:
+        pm.unregister(name="broken_enrolled")
+    assert not isinstance(caught.value, PluginLoadError)  # a run-time error, not a start-up one
+    assert isinstance(caught.value.__cause__, LookupError)
