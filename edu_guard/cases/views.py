@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 from edu_guard import acts
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
+from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
 from edu_guard.cases.forms import (
     ActForm,
@@ -28,8 +29,7 @@ from edu_guard.cases.forms import (
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
-from edu_guard.registry.models import Child, School, Township
-from edu_guard.registry.search import name_condition, number_condition
+from edu_guard.registry.models import Child
 
 from edu_guard.letters.render import LetterError
 from edu_guard.web import after_commit, refusals, run_or_flash
@@ -68,25 +68,12 @@ def _get_child(child_id: int) -> Child:
 def case_list():
     """List cases with filters: step/state, township, school, overdue, name; paged."""
     args = request.args
-    stmt = scope_cases(sa.select(DropoutCase).join(Child), current_user)
     state = args.get("state") or "open"
-    if state == "open":
-        stmt = stmt.where(DropoutCase.state != "closed")
-    elif state in machine.STATES:
-        stmt = stmt.where(DropoutCase.state == state)
-    if args.get("township", type=int):
-        stmt = stmt.where(DropoutCase.township_id == args.get("township", type=int))
-    if args.get("school", type=int):
-        stmt = stmt.where(DropoutCase.school_id == args.get("school", type=int))
-    if args.get("overdue"):
-        stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
-    if args.get("q"):
-        q = args["q"]
-        stmt = stmt.where(sa.or_(name_condition(Child.name, q), number_condition(Child.id_number, q, exact=True)))
-    page = db.paginate(stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id),
-                       per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
-    townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()
-    schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
+    overdue_on = services.today() if args.get("overdue") else None
+    stmt = case_queries.case_list(current_user, state=state, township_id=args.get("township", type=int),
+                                  school_id=args.get("school", type=int), overdue_on=overdue_on, text=args.get("q"))
+    page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
+    townships, schools = case_queries.areas()
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
                            schools=schools, mask_id=mask_id, today=services.today(),
                            base_args={k: v for k, v in args.items() if k != "page"})
