@@ -208,6 +208,22 @@ def county(app_ctx):
     return app_ctx
 
 
+@pytest.fixture(scope="session")
+def letter_font_dir():
+    """The letters' subset fonts, built once per machine (about a minute per face the
+    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``: set
+    ``app.config["EDU_GUARD_LETTER_FONT_DIR"]`` to it before printing a letter."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from edu_guard.letters.fonts import ensure_fonts
+
+    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
+    ensure_fonts(path)
+    return path
+
+
 # --- browser tests ------------------------------------------------------------------
 # The app served on a random localhost port, driven by Playwright in Debian's
 # ``chromium`` (``/usr/bin/chromium``, installed by ``tools/system-packages.sh``;

@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
-from edu_guard.aid import bank, eligibility, forms, gaps, queries, services, stats
+from edu_guard.aid import bank, forms, gaps, queries, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
@@ -92,15 +92,16 @@ def propose(code: str):
     wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, c, candidates=cands) for c in codes]
-
-    results = _run(run)
-    if results is not None:
+    done = _run(lambda: services.propose_all(term, codes))
+    if done is not None:
+        results, failures = done
         names = _scheme_names()
-        flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                       + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        if results:
+            flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
+                           + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        for failure in failures:
+            scheme_code = failure.hook.split(".")[0]
+            flash(f"{names.get(scheme_code, scheme_code)}未能生成名单，其他项目不受影响。{failure.message}", "error")
     return redirect(url_for("aid.lists", code=code))
 
 
@@ -338,8 +339,11 @@ def report():
     if terms is None:
         return render_template("aid/report.html", data=None, terms=all_terms, bars=[], sections=[])
     data = stats.report(terms)
+    sections, failures = stats.plugin_sections(data)
+    for failure in failures:
+        flash(f"报表中插件提供的部分未能生成：{failure.message}", "error")
     return render_template("aid/report.html", data=data, terms=all_terms, bars=_chart(data["schemes"]),
-                           sections=stats.plugin_sections(data), labels=stats.BREAKDOWNS)
+                           sections=sections, labels=stats.BREAKDOWNS)
 
 
 @bp.get("/report.xlsx")
