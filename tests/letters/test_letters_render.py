@@ -424,3 +424,18 @@ def test_the_signature_is_brought_back_to_the_text_by_tighter_spacing(letters_re
     pages = [re.sub(r"—\d+—", "", p) for p in pdf_pages(render.html_to_pdf(_closing_test_html(590)))]
     assert len(pages) == 2 and pages[1] == "特此通知。景洪市教育体育局2021年3月8日"
     assert pages[0].count("永") == 590  # 22 lines of the normal grid (26 + 20 × 28 + 4)
+
+
+def test_every_font_of_a_letter_is_embedded(make_case):
+    """Read back with poppler's pdffonts: every font the letter uses is embedded (and
+    subset), so it prints the same on a machine without the fonts."""
+    import subprocess
+
+    pdf = letter_pdf(_order(make_case(name="王堃")))  # 堃: from the full system font
+    out = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert rows, out
+    # columns: name, type (1–3 words), encoding, emb, sub, uni, object ID (two numbers): emb and sub are 5th and 4th from the end
+    assert all(r[-5] == "yes" and r[-4] == "yes" for r in rows), out
+    names = {r[0].split("+", 1)[-1] for r in rows}
+    assert any(n.startswith("Noto-Serif-CJK-SC") for n in names) and any(n.startswith("EduGuard-") for n in names), names
