@@ -314,10 +314,16 @@ def reverse(payment_id: int):
 @bp.get("/batches/<int:batch_id>/bank.xlsx")
 @role_required(*BUREAU)
 def bank_workbook(batch_id: int):
-    """The bank's payment workbook of a batch (full ID numbers: bureau only)."""
+    """The bank's 代发 file of a batch (full account numbers: bureau only); a batch with
+    pupils lacking a payee account is refused, naming them."""
     batch = db.session.get(PaymentBatch, batch_id) or abort(404)
-    return Response(bank.workbook(batch),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    try:
+        data = bank.workbook(batch, unit=current_app.config["EDU_GUARD_ISSUERS"]["bureau"]["name"],
+                             preparer=current_user.display_name, made_on=services.today())
+    except bank.BankFileError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("aid.payments", code=batch.term.code))
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=bank-batch-{batch_id}.xlsx"})
 
 
@@ -374,3 +380,43 @@ def gaps_page():
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
     return render_template("aid/gaps.html", terms=all_terms, code=code, found=found, kinds=gaps.KINDS)
+
+
+@bp.app_template_global()
+def payee_account(child: Child):
+    """The child's payee account or ``None`` (for the child's page)."""
+    from edu_guard.aid.accounts import accounts_of
+
+    return accounts_of([child.id]).get(child.id)
+
+
+@bp.app_template_global()
+def mask_account(number: str | None) -> str:
+    """An account number masked for pages (``6217****1234``)."""
+    from edu_guard.aid.accounts import mask_account as mask
+
+    return mask(number)
+
+
+@bp.app_context_processor
+def _account_kinds() -> dict:
+    from edu_guard.aid.models import ACCOUNT_KINDS
+
+    return {"account_kinds": ACCOUNT_KINDS}
+
+
+@bp.post("/children/<int:child_id>/account")
+@role_required("admin", "clerk", "school")
+def child_account(child_id: int):
+    """Record or replace the child's payee account (school users: their own pupils)."""
+    from edu_guard.aid.accounts import AccountError, set_account
+    from edu_guard.auth.scoping import can_see_child
+
+    child = db.session.get(Child, child_id)
+    if child is None or not can_see_child(current_user, child):
+        abort(404)
+    f = request.form
+    commit_or_flash(lambda: set_account(child, holder_name=f.get("holder_name", ""), holder_id_number=f.get("holder_id_number", ""),
+                                    bank=f.get("bank", ""), number=f.get("number", ""), kind=f.get("kind", "一卡通"),
+                                        user=current_user), (AccountError,), "已保存收款账户")
+    return redirect(url_for("registry.child_detail", child_id=child.id) + "#account")

@@ -1000,6 +1000,10 @@ IMPORTERS: dict[str, type[Importer]] = {
     cls.kind: cls
     for cls in (SchoolsImporter, RosterImporter, StatusChangesImporter, FamiliesImporter, DisabledImporter)
 }
+# The payee accounts' workbook is aid's (it imports Importer from here, hence the late import).
+from edu_guard.aid.account_import import AccountsImporter  # noqa: E402
+
+IMPORTERS[AccountsImporter.kind] = AccountsImporter
 
 
 def importers() -> dict[str, type[Importer]]:
