@@ -22,6 +22,7 @@ from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School
+from edu_guard.registry.search import name_condition
 from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import commit_or_flash
@@ -191,7 +192,7 @@ def add_entry(list_id: int):
     except ValidationError as exc:
         flash(schemas.messages(exc), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
-    child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"].upper())).scalar_one_or_none()
+    child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"])).scalar_one_or_none()
     if child is None:
         flash("学籍库中没有该身份证号的学生", "error")
     else:
@@ -289,7 +290,7 @@ def payments(code: str):
     if request.args.get("scheme"):
         stmt = stmt.where(Payment.scheme_code == request.args["scheme"])
     if request.args.get("q"):
-        stmt = stmt.where(Child.name.contains(request.args["q"].strip()))
+        stmt = stmt.where(name_condition(Child.name, request.args["q"]))
     page = db.paginate(stmt.order_by(Payment.id), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
                                  .order_by(PaymentBatch.id)).scalars().all()

@@ -18,6 +18,7 @@ from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
+from edu_guard.registry.search import name_condition, number_condition
 
 from edu_guard.web import commit_or_flash
 
@@ -67,8 +68,8 @@ def case_list():
     if args.get("overdue"):
         stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
     if args.get("q"):
-        q = args["q"].strip()
-        stmt = stmt.where(sa.or_(Child.name.contains(q), Child.id_number == q.upper()))
+        q = args["q"]
+        stmt = stmt.where(sa.or_(name_condition(Child.name, q), number_condition(Child.id_number, q, exact=True)))
     page = db.paginate(stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id),
                        per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()

@@ -15,29 +15,25 @@ from edu_guard import textfile
 from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
-from edu_guard.registry import readers
+from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell
-from edu_guard.registry.schemas import (
-    _SCIENTIFIC,
-    NUMERIC_ID_REASON,
-    SCIENTIFIC_ID_REASON,
-    IdNumberError,
-    _area_known,
-    validate_id_number,
-)
+from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
 _CHECK = "10X98765432"
 HOUSEHOLD_FIELDS = frozenset({"id_number", "name", "sex", "birth_date", "hukou", "guardian_name", "guardian_phone"})
 
 
 def id_number_reason(value: object, *, today: date) -> tuple[str | None, str | None]:
-    """Check one ID cell as the registry import does (:class:`edu_guard.registry.schemas.IdNumber`).
+    """Check one ID cell as the registry import does (:class:`edu_guard.registry.schemas.IdNumber`,
+    with the rules of :mod:`edu_guard.registry.identity`: document types, area codes).
 
     :return: ``(canonical ID number, None)`` or ``(None, reason)``; the reason names
         the column (公民身份号码).
     """
     label = "公民身份号码"
+    if isinstance(value, readers.ExcelError):
+        return None, label + readers.excel_error_reason(value)
     if is_number_cell(value):
         return None, label + NUMERIC_ID_REASON
     code = clean_code(value)
@@ -46,8 +42,8 @@ def id_number_reason(value: object, *, today: date) -> tuple[str | None, str | N
     if _SCIENTIFIC.match(code):
         return None, label + SCIENTIFIC_ID_REASON
     try:
-        return validate_id_number(code, today=today), None
-    except IdNumberError as exc:
+        return identity.validate_document(code, today=today)[1], None
+    except identity.IdNumberError as exc:
         return None, f"{label}“{code}”{exc}"
 
 
@@ -157,6 +153,12 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
                         schema={"line": pl.Int64, **{k: pl.String for k in cols}, "numeric": pl.Boolean})
 
 
+def _as_cell(raw: str | None) -> object:
+    """A text cell as the importers see it: an Excel error written into a CSV
+    (``#N/A``, ``#REF!`` …) is an error cell."""
+    return readers.ExcelError(raw) if raw in readers.EXCEL_ERROR_CODES else raw
+
+
 #: Check character → its residue (the position in "10X98765432").
 _RESIDUE_OF = {c: i for i, c in enumerate(_CHECK)}
 
@@ -259,7 +261,8 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     # as a base-13 number V give Σ digit × 2^(16-i), so the MOD 11-2 residue is 2V mod 11
     # — one integer parse instead of seventeen digit operations. V is also the key rows
     # are matched on: it is one-to-one on 17 digits, and a valid number's check
-    # character follows from them.
+    # character follows from them. Area codes are checked once per distinct code with
+    # the registry's rule (identity.area_code_existed).
     shaped = pl.col("id_raw").str.contains(r"^[0-9]{17}[0-9X]$").fill_null(False)
     if "numeric" in frame.columns:
         shaped = shaped & ~pl.col("numeric")
@@ -273,10 +276,10 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     check_ok = v % 11 * 2 % 11 == last
     ok = pl.col("shaped") & check_ok & pl.col("birth").is_not_null() & (pl.col("birth") <= today)
     area = v // 13 ** 11  # the first six digits, in base 13
-    areas = frame.filter(ok).select(area.alias("a"), pl.col("birth").dt.year().alias("y")).unique()
-    bad_areas = [(a, y) for a, y in areas.iter_rows() if not _area_known(_decimal_digits(a, 6), y)]
-    if bad_areas:
-        ok = ok & ~(area * 10000 + pl.col("birth").dt.year()).is_in([a * 10000 + y for a, y in bad_areas])
+    areas = frame.filter(ok).select(area.alias("a")).unique().get_column("a").to_list()
+    bad_areas = [a for a in areas if not identity.area_code_existed(_decimal_digits(a, 6))]
+    if bad_areas:  # (a 永居证 number starting with 9 is among them: the slow path checks it)
+        ok = ok & ~area.is_in(bad_areas)
     frame = frame.with_columns(
         pl.when(ok).then(pl.col("id_raw")).alias("id"),
         pl.when(ok).then(v).alias("key"),
@@ -291,11 +294,11 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         numeric = frame.get_column("numeric").gather(slow_at).to_list() if "numeric" in frame.columns else [False] * len(raws)
         ids, keys, births, reasons = [], [], [], []
         for raw, is_numeric in zip(raws, numeric):
-            number, reason = id_number_reason(float(raw) if is_numeric else raw, today=today)
+            number, reason = id_number_reason(float(raw) if is_numeric else _as_cell(raw), today=today)
             ids.append(number)
             reasons.append(reason)
-            keys.append(_key(number) if number else None)
-            births.append(date(int(number[6:10]), int(number[10:12]), int(number[12:14])) if number else None)
+            keys.append(_key(number) if number and len(number) == 18 else None)
+            births.append(identity.birth_date_from_number(number) if number else None)
         frame = frame.with_columns(
             frame.get_column("id").scatter(slow_at, pl.Series(ids, dtype=pl.String)),
             frame.get_column("key").scatter(slow_at, pl.Series(keys, dtype=pl.Int64)),
@@ -314,6 +317,18 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
             pl.coalesce("invalid", "dup").alias("invalid")).drop("dup")
 
     frame = frame.join(registry, on="key", how="left", maintain_order="left")
+    # A number ending in 000 may have been cut by Excel: held back unless the registry
+    # knows the child by it (identity.may_be_truncated, the importers' rule).
+    truncated = (
+        pl.col("id").str.ends_with("000").fill_null(False) & (pl.col("id").str.len_chars() == 18)
+        & pl.col("status").is_null() & pl.col("invalid").is_null()
+    )
+    frame = frame.with_columns(
+        pl.when(truncated)
+        .then(pl.format("公民身份号码“{}”{}", pl.col("id"), pl.lit(identity.TRUNCATED_REASON)))
+        .otherwise(pl.col("invalid"))
+        .alias("invalid")
+    )
     if changes.height:
         frame = frame.join(changes, on="key", how="left", maintain_order="left")
     else:

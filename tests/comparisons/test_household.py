@@ -123,7 +123,7 @@ def test_a_register_mixing_encodings_is_refused_with_its_line(load, invoke, tmp_
     # read it as garbage (lossy UTF-8) and compared it
     load("schools.csv")
     path = tmp_path / "hukou.csv"
-    path.write_bytes("公民身份号码,姓名,出生日期,户籍地址\n532801201005017326,曹嘉,20100501,勐旺乡\n".encode("utf-8")
+    path.write_bytes("公民身份号码,姓名,出生日期,户籍地址\n532801201005017327,曹嘉,20100501,勐旺乡\n".encode("utf-8")
                      + "532801201003050028,玉香,20100305,勐罕镇\n".encode("gb18030"))
     result = invoke("compare", "household", path, "--as-of", "2021-04-30")
     assert result.exit_code != 0
@@ -133,7 +133,7 @@ def test_a_register_mixing_encodings_is_refused_with_its_line(load, invoke, tmp_
 def test_a_utf16_register_is_read(load, invoke, tmp_path):
     load("schools.csv")
     path = tmp_path / "hukou.txt"
-    path.write_bytes("公民身份号码\t姓名\t出生日期\t户籍地址\n532801201005017326\t曹嘉\t20100501\t勐旺乡\n".encode("utf-16"))
+    path.write_bytes("公民身份号码\t姓名\t出生日期\t户籍地址\n532801201005017327\t曹嘉\t20100501\t勐旺乡\n".encode("utf-16"))
     out = invoke.json("compare", "household", path, "--as-of", "2021-04-30")
     # 曹嘉 (born 2010-05-01, 10 on the day) is in no school of the registry
     assert [(r["line"], r["category"]) for r in out["rows"]] == [(2, "out_of_school")]
@@ -142,7 +142,7 @@ def test_a_utf16_register_is_read(load, invoke, tmp_path):
 def test_a_long_utf8_register_with_gb18030_rows_far_down_is_refused(load, invoke, tmp_path):
     # past the top the decoder looks at, polars' strict UTF-8 read finds the GB18030 row
     load("schools.csv")
-    row = "532801201005017326,曹嘉,20100501,勐旺乡\n"
+    row = "532801201005017327,曹嘉,20100501,勐旺乡\n"
     top = "公民身份号码,姓名,出生日期,户籍地址\n" + row * 8000
     path = tmp_path / "hukou.csv"
     path.write_bytes(top.encode("utf-8") + "532801201003050028,玉香,20100305,勐罕镇\n".encode("gb18030"))

@@ -21,7 +21,8 @@ def test_import_json_prints_one_object(app, demo_dir, roster_facts):
     )
     assert result.exit_code == 0
     out = json.loads(result.stdout)
-    assert set(out) == {"kind", "rows", "created", "updated", "unchanged", "rejected"}
+    assert set(out) == {"kind", "rows", "created", "updated", "unchanged", "rejected", "warnings", "read"}
+    assert out["read"]["sheets"] == [{"name": "花名册", "header_row": 2, "rows": 1202}]
     assert (out["kind"], out["rows"], out["created"], out["updated"], out["unchanged"]) == ("roster", 1202, 1194, 0, 0)
     assert [r["row"] for r in out["rejected"]] == sorted(
         roster_facts.numeric_id_rows + roster_facts.bad_check_rows + roster_facts.blank_id_rows

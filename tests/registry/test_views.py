@@ -317,6 +317,7 @@ def test_import_roster_and_see_the_rejects(app, client, import_clerk, demo_dir):
     assert "roster_2021_spring.xlsx" in page
     counts = dict(re.findall(r"<span>(\S+) <b[^>]*>(\d+)</b></span>", page))
     assert counts == {"数据行": "1202", "新增": "1194", "更新": "0", "未变": "0", "未导入": "8"}
+    assert "读取工作表“花名册”：表头在第2行，数据 1202 行" in page  # which sheet and header row were read
     rows = re.findall(r'<tr><td class="num">(\d+)</td><td class="nowrap">([^<]*)</td><td>([^<]+)</td></tr>', page)
     assert len(rows) == 8 and all(column and reason for _, column, reason in rows)
     assert db.session.query(Child).count() == 1194
@@ -326,10 +327,10 @@ def test_import_roster_and_see_the_rejects(app, client, import_clerk, demo_dir):
     assert workbook.status_code == 200
     assert "attachment" in workbook.headers["Content-Disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.data)).active
-    header = [c.value for c in sheet[1]]
+    header = [c.value for c in sheet[2]]  # below the title row
     assert header[-1] == "错误原因" and "身份证件号" in header
-    assert sheet.max_row == 1 + 8
-    assert sorted(sheet.cell(row=r, column=len(header) - 1).value for r in range(2, 10)) == sorted(
+    assert sheet.max_row == 2 + 8
+    assert sorted(sheet.cell(row=r, column=len(header) - 1).value for r in range(3, 11)) == sorted(
         int(r[0]) for r in rows
     )
 

@@ -1,4 +1,4 @@
-"""The clerk's workbook of payee accounts (资助收款账户导入, ``edu-guard import accounts``):
+"""The payee-accounts importer (资助收款账户, ``edu-guard import accounts``): the clerk's workbook,
 one row per pupil — 学生身份证号 (and name), 户名, 户名身份证号, 开户行, 账号, 账户类型 —
 checked as :func:`edu_guard.aid.accounts.clean_number` says; refused rows name their row,
 column and reason. Registered in :data:`edu_guard.registry.importers.IMPORTERS`.
@@ -9,7 +9,8 @@ from __future__ import annotations
 from edu_guard.aid.accounts import AccountError, _snapshot, accounts_of, clean_number
 from edu_guard.aid.models import ACCOUNT_KINDS, PayeeAccount
 from edu_guard.db import db
-from edu_guard.registry.importers import Importer, fetch_in
+from edu_guard.registry.importers.base import Importer
+from edu_guard.registry.importers.bulk import fetch_in
 from edu_guard.registry.models import Child
 from edu_guard.registry.schemas import Choice, IdNumber, Name, RowSchema, Text
 
