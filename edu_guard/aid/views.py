@@ -21,6 +21,7 @@ from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, P
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
+from edu_guard.lists import pupil_key, xlsx_response
 from edu_guard.registry.models import Child, School
 from edu_guard.registry.search import name_condition
 from edu_guard.schemes.base import SchemeError
@@ -115,6 +116,7 @@ def lists(code: str):
     if scheme:
         stmt = stmt.where(AidList.scheme_code == scheme)
     found = db.session.execute(stmt.order_by(AidList.scheme_code, School.code)).scalars().all()
+    names_ = _scheme_names()
     counts = dict(db.session.execute(
         sa.select(AidListEntry.list_id, sa.func.count()).where(AidListEntry.list_id.in_([x.id for x in found]),
                                                                AidListEntry.included.is_(True))
@@ -123,6 +125,15 @@ def lists(code: str):
         sa.select(AidListEntry.list_id, sa.func.sum(AidListEntry.amount_fen)).where(
             AidListEntry.list_id.in_([x.id for x in found]), AidListEntry.included.is_(True))
         .group_by(AidListEntry.list_id)).all())
+    if request.args.get("format") == "xlsx":
+        rows = [[i, names_.get(x.scheme_code, x.scheme_code), x.school.township.name if x.school.township else "",
+                 x.school.name, LIST_STATES.get(x.state, x.state), counts.get(x.id, 0),
+                 money.from_fen(amounts.get(x.id) or 0), x.posted_on, x.posting_ends_on]
+                for i, x in enumerate(found, start=1)]
+        return xlsx_response(f"{term.name}资助名单", f"{term.name}资助名单汇总", [
+            "序号", "资助项目", "乡镇", "学校", "状态", "拟资助人数", "金额（元）", "公示开始", "公示结束"], rows,
+            totals=["合计", "", "", f"{len(found)}份", "", sum(counts.get(x.id, 0) for x in found),
+                    money.from_fen(sum(amounts.get(x.id) or 0 for x in found))])
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
                            amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
@@ -133,7 +144,18 @@ def lists(code: str):
 def list_detail(list_id: int):
     """One school's list: every entry with the reason, the review, posting, approval."""
     aid_list = _list(list_id)
-    entries = sorted(aid_list.entries, key=lambda e: (not e.included, e.child.name))
+    entries = sorted(aid_list.entries, key=lambda e: (not e.included, _pupil_key(e.child, aid_list.school)))
+    if request.args.get("format") == "xlsx":
+        scheme = _scheme_names().get(aid_list.scheme_code, aid_list.scheme_code)
+        rows = [[i, e.child.name, mask_id_number(e.child.id_number), e.stage, e.child.current_enrollment.grade
+                 if e.child.current_enrollment else "", e.family_kinds or "", _tier_label(e.tier),
+                 money.from_fen(e.amount_fen) if e.included else None, e.reason or "",
+                 "拟资助" if e.included else f"移出：{e.review_reason or ''}"] for i, e in enumerate(entries, start=1)]
+        summary = services.list_summary(aid_list)
+        return xlsx_response(f"{aid_list.school.name}{scheme}名单", f"{aid_list.term.name}{aid_list.school.name}{scheme}名单",
+                             ["序号", "姓名", "身份证号", "学段", "年级", "家庭类型", "档次", "金额（元）", "理由", "审核"], rows,
+                             totals=["合计", f"{summary['included']}人", "", "", "", "", "", summary["amount"]],
+                             text_columns=[2])
     today = services.today()
     term = aid_list.term
     # Entered after the fact: a list of a term that has ended proposes dates in that term.
@@ -291,11 +313,41 @@ def payments(code: str):
         stmt = stmt.where(Payment.scheme_code == request.args["scheme"])
     if request.args.get("q"):
         stmt = stmt.where(name_condition(Child.name, request.args["q"]))
+    if request.args.get("format") == "xlsx":
+        return _payments_xlsx(term, stmt)
     page = db.paginate(stmt.order_by(Payment.id), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
                                  .order_by(PaymentBatch.id)).scalars().all()
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
                            bureau=current_user.role in BUREAU, channels=CHANNELS)
+
+
+def _pupil_key(child: Child, school: School | None) -> tuple:
+    e = child.current_enrollment
+    return pupil_key(school.township.name if school and school.township else "", school.code if school else "",
+                     e.grade if e else "", e.class_name if e else "", child.name)
+
+
+def _payments_xlsx(term: Term, stmt):
+    """The term's payments with the page's filters as a workbook (masked IDs and
+    accounts), in the clerk's order, with the 合计 row (reversed payments not summed)."""
+    names = _scheme_names()
+    found = db.session.execute(stmt).scalars().all()
+    schools = {s.id: s for s in db.session.execute(sa.select(School)).scalars()}
+    found.sort(key=lambda p: _pupil_key(p.child, schools.get(p.school_id)))
+    rows, total_fen, n = [], 0, 0
+    for i, p in enumerate(found, start=1):
+        school = schools.get(p.school_id)
+        if p.reversal is None:
+            total_fen += p.amount_fen
+            n += 1
+        rows.append([i, p.child.name, mask_id_number(p.child.id_number), school.township.name if school and school.township else "",
+                     school.name if school else "", names.get(p.scheme_code, p.scheme_code), p.stage, p.amount,
+                     CHANNELS.get(p.channel, p.channel), p.account_masked or "", p.paid_on,
+                     f"已冲正：{p.reversal.reason}" if p.reversal else ""])
+    header = ["序号", "姓名", "身份证号", "乡镇", "学校", "资助项目", "学段", "金额（元）", "渠道", "账号", "发放日期", "冲正"]
+    return xlsx_response(f"{term.name}发放记录", f"{term.name}学生资助发放记录", header, rows,
+                         totals=["合计", f"{n}人次", "", "", "", "", "", money.from_fen(total_fen)], text_columns=[2, 9])
 
 
 @bp.post("/payments/<int:payment_id>/reverse")
@@ -380,6 +432,13 @@ def gaps_page():
     all_terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
+    if code and request.args.get("format") == "xlsx":
+        rows = [[i, g.get("kind_label", ""), g["name"], mask_id_number(g["id_number"]), g.get("school") or "", g["reason"]]
+                for i, g in enumerate(found, start=1)]
+        term = _term(code)
+        return xlsx_response(f"{term.name}应助尽助核查", f"{term.name}应助尽助核查（{len(found)}人）",
+                             ["序号", "类别", "姓名", "身份证号", "学校", "原因"], rows,
+                             totals=["合计", "", f"{len(found)}人"], text_columns=[3])
     return render_template("aid/gaps.html", terms=all_terms, code=code, found=found, kinds=gaps.KINDS)
 
 

@@ -29,11 +29,12 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from edu_guard.auth.scoping import can_see_child, scope_cases, scope_children, scope_schools
-from edu_guard.auth.services import role_required
+from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.cases.machine import OPEN, STATES
 from edu_guard.cases.models import DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
+from edu_guard.lists import GRADE_ORDER, grade_rank, xlsx_response
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import (
     ENROLLMENT_STATUSES,
@@ -56,7 +57,7 @@ bp = Blueprint("registry", __name__)
 IMPORT_ROLES = ("admin", "clerk")
 IMPORT_VIEW_ROLES = IMPORT_ROLES + ("auditor",)
 #: Grades in school order; others sort after them by name.
-GRADE_ORDER = ("一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "七年级", "八年级", "九年级")
+
 
 
 # --- home -----------------------------------------------------------------------
@@ -188,7 +189,16 @@ def children_query(filters: dict, user) -> sa.Select:
                 )
             )
         )
-    return stmt.order_by(Child.id)
+    # The clerk's order (township → school (by 学校标识码) → grade → class → name) by the
+    # latest enrollment; children without one last (NULLs sort alike on every database).
+    latest = sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid")).group_by(Enrollment.child_id).subquery()
+    shown = sa.orm.aliased(Enrollment)
+    school = sa.orm.aliased(School)
+    town = sa.orm.aliased(Township)
+    stmt = (stmt.outerjoin(latest, latest.c.child_id == Child.id).outerjoin(shown, shown.id == latest.c.eid)
+            .outerjoin(school, school.id == shown.school_id).outerjoin(town, town.id == school.township_id))
+    return stmt.order_by(town.name.is_(None), town.name, school.code.is_(None), school.code, grade_rank(shown.grade),
+                         shown.class_name, Child.name, Child.id)
 
 
 def family_kinds(id_numbers: list[str]) -> dict[str, list[str]]:
@@ -216,6 +226,8 @@ def children():
     stmt = children_query(filters, current_user).options(
         selectinload(Child.enrollments).selectinload(Enrollment.school), selectinload(Child.township)
     )
+    if request.args.get("format") == "xlsx":
+        return _roster_xlsx(stmt)
     page = db.paginate(
         stmt, page=filters["page"], per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False, count=True
     )
@@ -226,6 +238,26 @@ def children():
         families=family_kinds([c.id_number for c in page.items]),
         homebound=_placed_children(),
     )
+
+
+def _roster_xlsx(stmt):
+    """The roster with the page's filters as a workbook (full ID numbers only for users
+    who see them on pages)."""
+    kids = db.session.execute(stmt).scalars().all()
+    kinds = family_kinds([c.id_number for c in kids])
+    full = current_user.sees_full_ids
+    rows = []
+    for n, c in enumerate(kids, start=1):
+        e = c.current_enrollment
+        school = e.school if e else None
+        rows.append([n, c.name, c.id_number if full else mask_id_number(c.id_number), c.sex, c.birth_date,
+                     school.township.name if school and school.township else "", school.name if school else "",
+                     e.grade if e else "", e.class_name if e else "", e.status if e else "无学籍",
+                     "、".join(kinds.get(c.id_number, []))])
+    header = ["序号", "姓名", "身份证号", "性别", "出生日期", "学校所在乡镇", "学校", "年级", "班级", "学籍状态", "家庭类型"]
+    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
+    return xlsx_response(f"学生名册_{len(rows)}人", f"{county}学生名册（{len(rows)}人）", header, rows,
+                         totals=["合计", f"{len(rows)}人"], text_columns=[2])
 
 
 def _placed_children() -> set[int]:
