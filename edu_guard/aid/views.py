@@ -68,7 +68,17 @@ def index():
     """Schemes and terms; the bureau adds terms and proposes lists here."""
     terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
     declared = [s.declaration() for s in services.schemes().values()]
-    return render_template("aid/index.html", terms=terms, schemes=declared, bureau=current_user.role in BUREAU)
+    return render_template("aid/index.html", terms=terms, schemes=declared, bureau=current_user.role in BUREAU,
+                           scheme_names=_scheme_names())
+
+
+@bp.get("/plugins")
+@role_required("admin")
+def plugins_page():
+    """The schemes' codes and the plugins that provide them (administrators: the codes
+    are for the command line and configuration, never shown to clerks)."""
+    declared = [s.declaration() for s in services.schemes().values()]
+    return render_template("aid/plugins.html", schemes=declared)
 
 
 @bp.post("/terms")
