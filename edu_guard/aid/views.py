@@ -176,11 +176,15 @@ def list_detail(list_id: int):
 
         approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
     noted = aid_list.posted_on or post_default
+    from edu_guard.aid.consistency import flags
+
+    cross = flags(aid_list, _scheme_names())
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
                            bureau=current_user.role in BUREAU, today=today, post_default=post_default,
-                           approve_default=approve_default, term_note=acts.closed_term_note(noted, today))
+                           approve_default=approve_default, term_note=acts.closed_term_note(noted, today),
+                           cross=cross)
 
 
 def _act_date() -> date | None:
