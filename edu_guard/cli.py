@@ -14,25 +14,40 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
+from edu_guard.aid.cli import aid_group
+from edu_guard.aid.services import load_demo_term
 from edu_guard.app import NotInitialised, create_app, init_migrations
+from edu_guard.cases.children_cli import children_group
+from edu_guard.cases.cli import cases_group
+from edu_guard.cli_util import requires_init
+from edu_guard.comparisons.cli import compare_group
+from edu_guard.db import db
+from edu_guard.homebound.cli import homebound_group
+from edu_guard.plugin_cli import plugin_group, plugins_command
+from edu_guard.registry.cli import import_command
+from edu_guard.registry.importers import importers
+from edu_guard.registry.services import load_demo
+from edu_guard.reports.cli import report_group
+from edu_guard.transaction import finish
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
 
-INITIAL_ADMIN_FILE = "initial_admin.txt"
+from edu_guard.paths import INITIAL_ADMIN_FILE  # noqa: E402,F401 (auth reads it there)
+from edu_guard.config import ConfigError
+from edu_guard.plugins import PluginLoadError
+from edu_guard.auth.models import User
 
 
 def _make_app():
-    from edu_guard.config import ConfigError
-    from edu_guard.plugins import PluginLoadError
-
     try:
         try:
-            return create_app()
+            app = create_app()
         except NotInitialised:
             app = create_app({"SECRET_KEY": "uninitialised"}, require_init=True)
             app.config["EDU_GUARD_UNINITIALISED"] = True
-            return app
+        register(app)
+        return app
     except PluginLoadError as exc:  # a clear line for the clerk, not a traceback
         click.echo(f"edu_guard 无法启动（插件错误）：{exc}", err=True)
         sys.exit(1)
@@ -47,9 +62,6 @@ def _make_app():
 def init_command(admin_name: str) -> None:
     """初始化实例：写配置（随机密钥）、迁移数据库、创建管理员并打印其登录信息。"""
     import flask_migrate
-
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
 
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
@@ -73,7 +85,7 @@ def init_command(admin_name: str) -> None:
         admin = User(username=admin_name, display_name="系统管理员", role="admin")
         admin.set_password(password)
         db.session.add(admin)
-        db.session.commit()
+        finish(ok=True)  # ``init`` runs before the instance is set up: its own unit of work
         creds.write_text(f"{admin_name}\n{password}\n", encoding="utf-8")
         creds.chmod(0o600)
     _prepare_letter_fonts()
@@ -108,20 +120,36 @@ def print_admin_login(instance: Path) -> None:
         click.echo(f"（首次登录后请修改密码；此信息保存在 {creds}，改密码后即删除）")
 
 
-def _add_feature_commands() -> None:
-    from edu_guard.aid.cli import aid_group
-    from edu_guard.cases.cli import cases_group
-    from edu_guard.homebound.cli import homebound_group
-    from edu_guard.comparisons.cli import compare_group
-    from edu_guard.reports.cli import report_group
-    from edu_guard.registry.cli import children_group, demo_command, import_command
+@click.command("demo")
+@requires_init
+def demo_command() -> None:
+    """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
+    脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
+    results = load_demo()
+    proposals = load_demo_term()
+    if proposals:
+        made = [p for p in proposals if p.proposed]
+        click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
+            f"{p.scheme_code} {p.proposed}人" for p in made))
+    if all(result is None for _, _, result in results):
+        click.echo("示例县数据已载入过，本次未做任何更改。")
+        return
+    for kind, name, result in results:
+        if result is None:
+            click.echo(f"{name}：已载入过，跳过")
+        else:
+            click.echo(
+                f"{name}（{importers()[kind].label}）：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
+                f"未变 {result.unchanged}，未导入 {len(result.rejects)}"
+            )
+    click.echo("示例县数据已载入。")
 
+
+def _add_feature_commands() -> None:
     cli.add_command(import_command)
     cli.add_command(demo_command)
     cli.add_command(children_group)
     cli.add_command(cases_group)
-    from edu_guard.plugin_cli import plugin_group, plugins_command
-
     cli.add_command(plugins_command)
     cli.add_command(plugin_group)
     cli.add_command(homebound_group)
@@ -157,13 +185,9 @@ for _name, _cmd in cli.commands.items():
 
 
 def register(app) -> None:
-    """Attach the group to ``app.cli`` (``flask edu-guard …``), and the plugins'
-    ``cli_commands`` to this app's own commands (``edu-guard <command>``)."""
-    from edu_guard.plugins import contributions
-
+    """Attach the group to ``app.cli`` (``flask edu-guard …``); the plugins' commands are
+    added by :func:`edu_guard.app.create_app`."""
     app.cli.add_command(cli)
-    for command in contributions(app).cli_commands:
-        app.cli.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,16 +1,25 @@
-"""Helpers shared by every command module."""
+"""Helpers shared by every command module, and the commands' unit of work."""
 
 from __future__ import annotations
 
 import functools
+import json
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import with_appcontext
 
+from edu_guard.auth.models import User
+from edu_guard.db import db
+from edu_guard.transaction import finish
+
 
 def requires_init(f):
-    """Refuse to run a command on an instance that ``edu-guard init`` has not set up."""
+    """Refuse to run a command on an instance that ``edu-guard init`` has not set up, and
+    run it as one unit of work: its changes are committed once when it returns, rolled
+    back if it fails (:func:`edu_guard.transaction.finish`). Commands never commit by
+    hand."""
 
     @functools.wraps(f)
     @with_appcontext
@@ -20,7 +29,13 @@ def requires_init(f):
                 f"实例未初始化（{current_app.instance_path}）。请先运行：edu-guard init\n"
                 "(instance not initialised: run `edu-guard init` first)"
             )
-        return f(*args, **kwargs)
+        try:
+            result = f(*args, **kwargs)
+        except BaseException:
+            finish(ok=False)
+            raise
+        finish(ok=True)
+        return result
 
     return wrapper
 
@@ -33,11 +48,6 @@ def user_by_name(username: str | None):
     """
     if not username:
         return None
-    import sqlalchemy as sa
-
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
-
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"没有用户 {username}")
@@ -46,20 +56,14 @@ def user_by_name(username: str | None):
 
 def dump_json(obj) -> None:
     """Print ``obj`` as indented JSON, Chinese as is; dates and Decimals as strings."""
-    import json
-
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def commit_or_fail(fn, *refusals: type[Exception]):
-    """Run ``fn`` (a service call), commit once and return its result; on one of the
-    ``refusals`` roll back and stop the command with the refusal's message (exit 1)."""
-    from edu_guard.db import db
-
+def run_or_fail(fn, *refusals: type[Exception]):
+    """Run ``fn`` (a service call) and return its result; on one of the ``refusals``
+    stop the command with the refusal's message (exit 1), nothing saved (the command's
+    unit of work rolls back)."""
     try:
-        result = fn()
-        db.session.commit()
-        return result
+        return fn()
     except refusals as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from None

@@ -60,17 +60,17 @@ EDU_GUARD_COMPULSORY_MAX_AGE = 15
 #: rule; "MM-DD" from the environment). See edu_guard.comparisons.rules.
 EDU_GUARD_SCHOOL_ENTRY_CUTOFF = (8, 31)
 #: Status comparison: a 转出 with no receiving school is flagged once this many
-#: calendar days have passed without the child arriving anywhere (DOMAIN 4).
+#: calendar days have passed without the child arriving anywhere (docs/domain.md §4).
 EDU_GUARD_TRANSFER_ARRIVAL_DAYS = 30
 #: Status comparison: a 休学 lasts this many calendar days (normally one school year,
-#: DOMAIN 4); past it with no 复学 the child is flagged.
+#: docs/domain.md §4); past it with no 复学 the child is flagged.
 EDU_GUARD_SUSPENSION_DAYS = 365
 
 #: Step 1 (宣传教育) lasts at least this many calendar days before the case may go to
-#: the township for an order to correct (DOMAIN 1: the school reports within 7 days).
+#: the township for an order to correct (docs/domain.md §1: the school reports within 7 days).
 EDU_GUARD_PERSUASION_DAYS = 7
 #: Step 2: the guardian must return the child within this many days of service
-#: (DOMAIN 1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
+#: (docs/domain.md §1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
 EDU_GUARD_ORDER_TO_CORRECT_DAYS = 10
 #: Step 3: the window to state a case after the notice of intended penalty
 #: (行政处罚法 Art. 44–45), and to ask for a hearing (Art. 64: 5 days). Working days.
@@ -85,7 +85,7 @@ EDU_GUARD_LAWSUIT_MONTHS = 6
 EDU_GUARD_DEMAND_DAYS = 10
 #: 行政强制法 Art. 53: apply within 3 months after the review and lawsuit periods end.
 EDU_GUARD_ENFORCEMENT_APPLY_MONTHS = 3
-#: A returned child is followed for this many days before the case closes (DOMAIN 1).
+#: A returned child is followed for this many days before the case closes (docs/domain.md §1).
 EDU_GUARD_FOLLOW_UP_DAYS = 30
 
 #: The county's penalty basis: a fine needs a provincial or local regulation
@@ -102,7 +102,7 @@ EDU_GUARD_COURT = "景洪市人民法院"
 EDU_GUARD_BUREAU_HEAD = ""
 EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 
-#: 送教上门 (DOMAIN 3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
+#: 送教上门 (docs/domain.md §3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
 #: placed (6–15; some provinces 6–16), in whole years on the placement's first day.
 EDU_GUARD_HOMEBOUND_MIN_AGE = 6
 EDU_GUARD_HOMEBOUND_MAX_AGE = 15

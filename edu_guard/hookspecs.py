@@ -16,6 +16,24 @@ hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
+# --- facts the lower layers ask of the features ------------------------------------
+
+
+@hookspec
+def counted_as_enrolled(on, child_id):
+    """Return the children who count as enrolled on ``on`` although the school roll
+    alone does not say so (a feature above the registry knows why: 送教上门 is one).
+
+    The registry's pages and the opening of a dropout case ask this hook, so they need
+    not import the feature (docs/architecture.md, "Hooks and events").
+
+    :param on: the day (:class:`datetime.date`).
+    :param child_id: only this child's answer, or ``None`` for every child.
+    :return: a list of :class:`edu_guard.registry.enrolled.CountedEnrolled`; the lists of
+        all plugins are merged (the first answer for a child wins).
+    """
+
+
 # --- events -----------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from edu_guard.cli_util import dump_json
+from edu_guard.plugins import BUILTIN_PLUGINS, contributions, manager
 
 
 
@@ -20,7 +21,6 @@ def describe_plugins(app) -> list[dict]:
         "name"}], "letter_kinds": [...], "import_formats": [...], "commands": [...]}]``
         in registration order.
     """
-    from edu_guard.plugins import BUILTIN_PLUGINS, contributions, manager
 
     pm, contrib = manager(app), contributions(app)
     builtin = {name for name, _ in BUILTIN_PLUGINS}

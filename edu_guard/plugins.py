@@ -11,6 +11,7 @@ formats, comparisons, blueprints, CLI commands) is collected once into
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import logging
@@ -24,13 +25,18 @@ from marshmallow import Schema, ValidationError
 
 from edu_guard import hookspecs
 
-EXTENSION_KEY = "edu_guard.plugins"
-CONTRIB_KEY = "edu_guard.contributions"
+from edu_guard.hooks import CONTRIB_KEY, EXTENSION_KEY, NOTIFY_KEY  # noqa: E402,F401 (features read them there)
+from edu_guard import __version__
+from edu_guard.schemes.base import AidScheme
+from edu_guard.letters.schemas import LETTER_KINDS, LetterKind
+from edu_guard.registry.importers import IMPORTERS, Importer
+from edu_guard.comparisons.kinds import Comparison
 
 #: Built-in plugins: ``(name, module)``; registered first, whatever the configuration.
 BUILTIN_PLUGINS = (
     ("national_schemes", "edu_guard.schemes.national"),
     ("comparisons", "edu_guard.comparisons.kinds"),
+    ("homebound", "edu_guard.homebound.hooks"),
 )
 
 log = logging.getLogger(__name__)
@@ -91,8 +97,6 @@ def _load_folder(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -
 
 
 def _register_all(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> None:
-    from edu_guard import __version__
-
     for name, module_name in BUILTIN_PLUGINS:
         pm.register(importlib.import_module(module_name), name=name)
         contrib.versions[name] = __version__
@@ -164,8 +168,6 @@ def _load_settings(app: Flask, pm: pluggy.PluginManager, contrib: Contributions)
 def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> None:
     from flask import Blueprint
 
-    from edu_guard.schemes.base import AidScheme
-
     def claim(kind: str, key: str, plugin: str) -> None:
         owner = contrib.owners.get(f"{kind}:{key}")
         if owner is not None:
@@ -184,8 +186,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
         if unknown:
             log.warning("scheme %s excludes unknown schemes %s", code, sorted(unknown))
 
-    from edu_guard.letters.schemas import LETTER_KINDS, LetterKind
-
     for key in LETTER_KINDS:
         contrib.owners[f"letter:{key}"] = "core"
     for plugin, result in answers(pm, "letter_types"):
@@ -195,8 +195,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
             claim("letter", kind.key, plugin)
             contrib.letter_kinds[kind.key] = kind
 
-    from edu_guard.registry.importers import IMPORTERS, Importer
-
     for key in IMPORTERS:
         contrib.owners[f"import:{key}"] = "core"
     for plugin, result in answers(pm, "import_formats"):
@@ -205,8 +203,6 @@ def _collect(app: Flask, pm: pluggy.PluginManager, contrib: Contributions) -> No
                 raise PluginLoadError(f"plugin {plugin!r}: import_formats must return Importer subclasses")
             claim("import", fmt.kind, plugin)
             contrib.import_formats[fmt.kind] = fmt
-
-    from edu_guard.comparisons.kinds import Comparison
 
     for plugin, result in answers(pm, "comparison_kinds"):
         for kind in _as_list(plugin, "comparison_kinds", result):
@@ -248,6 +244,7 @@ def init_app(app: Flask) -> pluggy.PluginManager:
         raise PluginLoadError(f"plugin {pm.get_name(exc.plugin)!r} implements an unknown hook: {exc}") from exc
     app.extensions[EXTENSION_KEY] = pm
     app.extensions[CONTRIB_KEY] = contrib
+    app.extensions[NOTIFY_KEY] = functools.partial(notify, pm)  # edu_guard.hooks.notify
     with app.app_context():
         _load_settings(app, pm, contrib)
         _collect(app, pm, contrib)

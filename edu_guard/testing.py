@@ -13,6 +13,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from edu_guard.app import create_app
+from edu_guard.cli import register
+from edu_guard.db import db
+from edu_guard.auth.models import User
+from edu_guard.schemes.base import TermInfo
+from edu_guard.schemes.base import Candidate
+from edu_guard.registry.services import load_demo
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
 
@@ -42,8 +49,6 @@ def database_url():
 
 def _fresh_app(folder: Path, database_url, **config):
     """Build a test app in ``folder`` on the test database, with every table created."""
-    from edu_guard import create_app
-    from edu_guard.db import db
 
     url, engine_options = database_url
     app = create_app(
@@ -58,6 +63,7 @@ def _fresh_app(folder: Path, database_url, **config):
         }
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register(app)  # ``flask edu-guard …`` on app.cli, as before
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -65,8 +71,6 @@ def _fresh_app(folder: Path, database_url, **config):
 
 
 def _drop(app) -> None:
-    from edu_guard.db import db
-
     with app.app_context():
         db.session.remove()
         db.drop_all()
@@ -104,8 +108,6 @@ def demo_dir() -> Path:
 def make_user(app_ctx):
     """Factory: ``make_user(role="clerk", username=None, password="pw", township=None,
     school=None)`` → a committed :class:`edu_guard.auth.models.User`."""
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
 
     counter = iter(range(1, 10_000))
 
@@ -161,8 +163,6 @@ def aid_term():
     (a :class:`edu_guard.schemes.base.TermInfo`)."""
     from datetime import date
 
-    from edu_guard.schemes.base import TermInfo
-
     return TermInfo("2021-spring", "2021年春季学期", date(2021, 3, 1), date(2021, 7, 9), 90)
 
 
@@ -170,7 +170,6 @@ def aid_term():
 def make_candidate():
     """Factory: ``make_candidate(**fields)`` → a :class:`edu_guard.schemes.base.Candidate`
     (default: a day pupil of 勐罕中心小学, 小学 三年级, 傣族, no family status)."""
-    from edu_guard.schemes.base import Candidate
 
     def make(**fields):
         values = {
@@ -189,8 +188,6 @@ def make_candidate():
 def county(app_ctx):
     """The sample county (schools, roster, 勐罕镇 CSV, status changes, families, disabled)
     loaded into the app's database; returns the app."""
-    from edu_guard.db import db
-    from edu_guard.registry.services import load_demo
 
     load_demo()
     db.session.commit()

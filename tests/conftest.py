@@ -39,11 +39,11 @@ def make_child(app_ctx):
 
 @pytest.fixture
 def today_is(monkeypatch):
-    """Set the services' idea of today: ``today_is(date(2021, 3, 1))``."""
-    from edu_guard.cases import services
+    """Set the clock's idea of today: ``today_is(date(2021, 3, 1))``."""
+    from edu_guard import clock
 
     def set_today(day: date):
-        monkeypatch.setattr(services, "today", lambda: day)
+        monkeypatch.setattr(clock, "today", lambda: day)
 
     return set_today
 

@@ -4,7 +4,8 @@ from datetime import date
 
 import pytest
 
-from edu_guard import create_app, hookimpl
+from edu_guard import hookimpl
+from edu_guard.app import create_app
 from edu_guard.plugins import EXTENSION_KEY, PluginLoadError
 
 

@@ -8,16 +8,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import functools
+
 import click
 import sqlalchemy as sa
 
 from edu_guard import money
 from edu_guard.aid import bank, gaps, services, stats
 from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
-from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
+from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
 from edu_guard.db import db
+from edu_guard.transaction import after_commit
 from edu_guard.registry.models import School
 from edu_guard.schemes.base import SchemeError
+from edu_guard.aid.models import Term
+from edu_guard.aid import eligibility
 
 aid_group = click.Group("aid", help="学生资助：学期、名单、公示、审批、发放、统计、应助尽助")
 terms_group = click.Group("terms", help="学期")
@@ -28,8 +33,8 @@ as_option = click.option("--as", "username", default=None, help="以该用户身
 
 
 def _run(fn):
-    """Run ``fn``, commit once, or roll back and report the error."""
-    return commit_or_fail(fn, services.AidError, SchemeError, ValueError)
+    """Run ``fn``, or report its refusal (nothing saved)."""
+    return run_or_fail(fn, services.AidError, SchemeError, ValueError)
 
 
 def _term(code: str):
@@ -70,7 +75,6 @@ def terms_add(code, start, end, school_days, name):
 @requires_init
 def terms_list(as_json):
     """列出学期。"""
-    from edu_guard.aid.models import Term
 
     rows = [{"code": t.code, "name": t.name, "start": t.start, "end": t.end, "school_days": t.school_days}
             for t in db.session.execute(sa.select(Term).order_by(Term.start)).scalars()]
@@ -102,7 +106,6 @@ def schemes_command(as_json):
 @requires_init
 def propose_command(term_code, scheme_codes, all_schemes, as_json):
     """为学期生成各校拟资助名单。"""
-    from edu_guard.aid import eligibility
 
     term = _term(term_code)
     codes = list(services.schemes()) if all_schemes else list(scheme_codes)
@@ -186,7 +189,7 @@ def approve_command(term_code, scheme_code, school, on, channel, username):
     batches = _run(lambda: [services.approve(lst, on=on.date() if on else None, channel=channel, user=user)
                             for lst in lists])
     for batch in batches:
-        services.notify_batch(batch, user)
+        after_commit(functools.partial(services.notify_batch, batch, user))
         click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "
                    f"{money.from_fen(sum(p.amount_fen for p in batch.payments))} 元")
 

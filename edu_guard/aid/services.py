@@ -28,8 +28,13 @@ from edu_guard.aid.models import (
     Term,
 )
 from edu_guard.auth import audit
+from edu_guard.auth.scoping import unscoped
 from edu_guard.db import db, utcnow
+from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
+from edu_guard.cases import services as case_services
+from edu_guard.registry.importers import bulk_insert
+from edu_guard.cases.deadlines import add_working_days
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -40,7 +45,6 @@ class AidError(ValueError):
 
 def today() -> date:
     """Today, from the one place tests set it (:func:`edu_guard.cases.services.today`)."""
-    from edu_guard.cases import services as case_services
 
     return case_services.today()
 
@@ -96,9 +100,7 @@ def get_term(code: str) -> Term:
 
 def schemes() -> dict[str, AidScheme]:
     """The schemes of every enabled plugin, by code."""
-    from edu_guard.plugins import contributions
-
-    return contributions().schemes
+    return hooks.contributions().schemes
 
 
 def scheme(code: str) -> AidScheme:
@@ -120,6 +122,7 @@ def exclusive_with(code: str) -> set[str]:
     return own | {c for c, s in all_schemes.items() if code in s.excludes}
 
 
+@unscoped("exclusive schemes: one per child county-wide, whichever school pays")
 def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
     """Child id → the excluded scheme code the child is already paid or proposed in."""
     if not codes:
@@ -213,7 +216,6 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
                              created_at=now, updated_at=now))
     db.session.add_all(lists)
     db.session.flush()
-    from edu_guard.registry.importers import bulk_insert
 
     rows = []
     for aid_list in lists:
@@ -285,7 +287,7 @@ def set_included(entry: AidListEntry, included: bool, reason: str, user=None) ->
 def _school_amount(amount, scheme_code: str, info) -> Decimal:
     """Check an amount a school enters for a child it adds: yuan with at most two
     decimals, more than zero, and no more than the scheme's highest standard for the
-    term (a school cannot pay beyond the standard; DOMAIN.md 2).
+    term (a school cannot pay beyond the standard; docs/domain.md §2).
 
     :raises AidError: naming the amount and the reason.
     """
@@ -308,6 +310,12 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
     return value
 
 
+#: The one answer to "add this ID number" when the child is not one of the school's pupils
+#: this term — whether it exists elsewhere in the county or not at all, so a school cannot
+#: probe the registry (docs/domain.md §6).
+NOT_AT_SCHOOL = "本学期本校在读学生中没有该身份证号，不能列入本校名单"
+
+
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
     """The school adds a child the system did not propose, with a reason.
 
@@ -323,7 +331,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     cands = eligibility.candidates(info, child_ids=[child_id])
     c = cands.candidates.get(child_id)
     if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
-        raise AidError("该生本学期不在本校在读，不能列入本校名单")
+        raise AidError(NOT_AT_SCHOOL)
     if any(e.child_id == child_id for e in aid_list.entries):
         raise AidError("该生已在名单上")
     other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)
@@ -364,7 +372,6 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     :raises AidError: the list is not under review or has nobody included; ``on`` is
         in the future.
     """
-    from edu_guard.cases.deadlines import add_working_days
 
     _check_state(aid_list, "proposed")
     if not any(e.included for e in aid_list.entries):
@@ -489,9 +496,7 @@ def reverse(payment: Payment, reason: str, *, user=None) -> PaymentReversal:
 def notify_batch(batch: PaymentBatch, user=None) -> None:
     """Call the ``payment_batch_approved`` hook AFTER the commit; a failing notifier is
     logged and never undoes the payments."""
-    from edu_guard.plugins import manager, notify
-
-    notify(manager(), "payment_batch_approved", batch=batch, user=user)
+    hooks.notify("payment_batch_approved", batch=batch, user=user)
 
 
 def list_summary(aid_list: AidList) -> dict:

@@ -13,10 +13,9 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from edu_guard import acts, money
-from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
+from edu_guard.aid import bank, eligibility, forms, gaps, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
@@ -26,16 +25,19 @@ from edu_guard.registry.models import Child, School
 from edu_guard.registry.search import name_condition
 from edu_guard.schemes.base import SchemeError
 
-from edu_guard.web import commit_or_flash
+from edu_guard.web import after_commit, form_errors, run_or_flash
+from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
+from edu_guard.cases.deadlines import add_working_days
+from edu_guard.letters.render import chinese_date
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
 
 BUREAU = ("admin", "clerk")
 
 
-def _commit(action, success: str | None = None):
-    """Run a service call and commit once; a refusal rolls back and is flashed."""
-    return commit_or_flash(action, (services.AidError, SchemeError), success)
+def _run(action, success: str | None = None):
+    """Run a service call; a refusal rolls back and is flashed (the request boundary commits)."""
+    return run_or_flash(action, (services.AidError, SchemeError), success)
 
 
 def _term(code: str) -> Term:
@@ -85,12 +87,12 @@ def plugins_page():
 @role_required(*BUREAU)
 def term_add():
     """Add a term."""
-    try:
-        data = schemas.load(schemas.TermSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.TermForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
         return redirect(url_for("aid.index"))
-    _commit(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
+    data = form.values()
+    _run(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
             f"已新增学期 {data['code']}")
     return redirect(url_for("aid.index"))
 
@@ -100,14 +102,16 @@ def term_add():
 def propose(code: str):
     """Propose the lists of a term for one scheme or every scheme."""
     term = _term(code)
-    wanted = request.form.get("scheme") or ""
+    form = forms.ProposeForm()
+    form.validate_on_submit()  # an unknown scheme is refused by the service, by name
+    wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
     def run():
         cands = eligibility.candidates(eligibility.term_info(term))
         return [services.propose(term, c, candidates=cands) for c in codes]
 
-    results = _commit(run)
+    results = _run(run)
     if results is not None:
         names = _scheme_names()
         flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
@@ -172,7 +176,6 @@ def list_detail(list_id: int):
     post_default = today if term.end >= today else term.start
     approve_default = today
     if aid_list.posting_ends_on is not None:
-        from edu_guard.cases.deadlines import add_working_days
 
         approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
     noted = aid_list.posted_on or post_default
@@ -187,9 +190,12 @@ def list_detail(list_id: int):
                            cross=cross)
 
 
-def _act_date() -> date | None:
-    """The act's date posted by a form (``on``, ISO); ``None`` when absent (today)."""
-    text = (request.form.get("on") or "").strip()
+def _act_date(form) -> date | None:
+    """The act's date posted by ``form`` (its ``on``, ISO); ``None`` when absent (today).
+
+    :raises AidError: not a date (a refusal, flashed).
+    """
+    text = (form.on.data or "").strip()
     if not text:
         return None
     try:
@@ -206,13 +212,13 @@ def review(entry_id: int):
     aid_list = _list(entry.list_id)
     if not _may_review(aid_list):
         abort(403)
-    try:
-        data = schemas.load(schemas.ReviewSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.ReviewForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
     else:
-        _commit(lambda: services.set_included(entry, data["included"], data["reason"], user=current_user),
-                f"已{'保留' if data['included'] else '移出'}：{entry.child.name}")
+        included, reason = form.included.data == "true", form.reason.data.strip()
+        _run(lambda: services.set_included(entry, included, reason, user=current_user),
+             f"已{'保留' if included else '移出'}：{entry.child.name}")
     return redirect(url_for("aid.list_detail", list_id=aid_list.id))
 
 
@@ -223,16 +229,16 @@ def add_entry(list_id: int):
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    try:
-        data = schemas.load(schemas.AddEntrySchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.AddEntryForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
+    data = {"id_number": form.id_number.data, "reason": form.reason.data.strip(), "amount": form.amount.data}
     child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"])).scalar_one_or_none()
-    if child is None:
-        flash("学籍库中没有该身份证号的学生", "error")
+    if child is None:  # no such child, or not in the user's scope: the same answer as the service's
+        flash(services.NOT_AT_SCHOOL, "error")
     else:
-        _commit(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
+        _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 f"已增补：{child.name}")
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
@@ -244,7 +250,9 @@ def post(list_id: int):
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    done = _commit(lambda: services.post(aid_list, on=_act_date(), user=current_user))
+    form = forms.ActForm()
+    form.validate_on_submit()
+    done = _run(lambda: services.post(aid_list, on=_act_date(form), user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -256,10 +264,13 @@ def approve(list_id: int):
     """Approve a list after its posting period on the date given (``on``; today without
     one); pays every included child once."""
     aid_list = _list(list_id)
-    batch = _commit(lambda: services.approve(aid_list, on=_act_date(), channel=request.form.get("channel") or "bank",
-                                             user=current_user))
+    form = forms.ApproveForm()
+    form.validate_on_submit()
+    channel = (form.channel.data or "").strip() or "bank"
+    batch = _run(lambda: services.approve(aid_list, on=_act_date(form), channel=channel, user=current_user))
     if batch is not None:
-        services.notify_batch(batch, current_user)
+        user = current_user._get_current_object()
+        after_commit(lambda: services.notify_batch(batch, user))
         flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
               "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -272,7 +283,6 @@ def _tier_label(tier: str | None) -> str:
 
 def _notice_context(aid_list: AidList) -> dict:
     """Plain data of the 公示 (names and masked IDs only, Chinese dates, no internal codes)."""
-    from edu_guard.letters.render import chinese_date
 
     names = _scheme_names()
     rows = [{"name": e.child.name, "id_number": mask_id_number(e.child.id_number), "stage": e.stage,
@@ -302,8 +312,6 @@ def notice(list_id: int):
 def notice_pdf(list_id: int):
     """The 公示 as PDF, through the letters' renderer (fonts embedded)."""
     from markupsafe import Markup
-
-    from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
 
     aid_list = _list(list_id)
     if aid_list.posted_on is None:
@@ -369,12 +377,12 @@ def _payments_xlsx(term: Term, stmt):
 def reverse(payment_id: int):
     """Reverse a mistaken payment (冲正) with a reason."""
     payment = db.session.get(Payment, payment_id) or abort(404)
-    try:
-        data = schemas.load(schemas.ReversalSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.ReversalForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
     else:
-        _commit(lambda: services.reverse(payment, data["reason"], user=current_user), f"已冲正发放记录 {payment_id}")
+        reason = form.reason.data.strip()
+        _run(lambda: services.reverse(payment, reason, user=current_user), f"已冲正发放记录 {payment_id}")
     return redirect(url_for("aid.payments", code=payment.term.code))
 
 

@@ -1,10 +1,7 @@
 """Sign-in, sign-out, own password, and user management (blueprint ``auth``).
 
-The blueprint also installs, app-wide, the two access guards of
-:mod:`edu_guard.auth.services` (sign-in required; auditors change nothing), the error
-pages, and the template helpers every page uses: the ``mask_id`` filter, and the
-``get_locale`` and ``has_endpoint`` globals (a nav link to a feature that is not
-installed is left out).
+The login guard, the error pages and the template helpers every page uses are
+:mod:`edu_guard.web`'s.
 """
 
 from __future__ import annotations
@@ -13,9 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from flask import (
     Blueprint,
     abort,
@@ -26,20 +21,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from edu_guard.auth import services
 from edu_guard.auth.models import ROLES, User
 from edu_guard.auth.services import (
-    SAFE_METHODS,
     LoginFailed,
     UserInputError,
     auditor_allowed,
@@ -47,6 +38,8 @@ from edu_guard.auth.services import (
     role_required,
 )
 from edu_guard.db import db, utcnow
+from edu_guard.paths import INITIAL_ADMIN_FILE
+from edu_guard.web import after_commit, refusals
 
 bp = Blueprint("auth", __name__)
 
@@ -65,76 +58,10 @@ def optional_int(value) -> int | None:
     return int(value)
 
 
-# --- app-wide guards, error pages and template helpers ----------------------------
-
-
-@bp.before_app_request
-def _guard():
-    """Send anonymous users to sign in and refuse auditors' writes (SPEC 2.8)."""
-    endpoint = request.endpoint
-    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
-        return None  # unknown URL (404/405 follows) or a stylesheet
-    view = current_app.view_functions.get(endpoint)
-    if getattr(view, "public", False):
-        return None
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if request.method not in SAFE_METHODS and not current_user.can_write and not getattr(view, "auditor_allowed", False):
-        abort(403)
-    return None
-
-
-_ERROR_MESSAGES = {
-    400: _l("请求无效。"),
-    403: _l("您的角色无权进行此操作。"),
-    404: _l("页面不存在，或不在您的数据权限范围内。"),
-    405: _l("不支持此操作。"),
-    413: _l("上传的文件太大。"),
-    500: _l("服务器内部错误，本次操作未保存。请稍后再试；如反复出现，请联系管理员。"),
-}
-
-
-@bp.app_errorhandler(CSRFError)
-def _csrf_error(exc: CSRFError):
-    return _error_page(400, _("页面已过期或来源无效，请返回上一页刷新后重试。"))
-
-
-@bp.app_errorhandler(StaleDataError)
-@bp.app_errorhandler(IntegrityError)
-def _conflict(exc: Exception):
-    """A lost race — a form sent twice at once, or a record another user changed in
-    the meantime (the version check, SPEC 2.8): nothing of this request was saved."""
-    db.session.rollback()
-    current_app.logger.info("conflict on %s: %s", request.path, exc)
-    return _error_page(409, _("该记录刚被他人修改，或表单被重复提交：本次操作未保存。请刷新页面，确认后再试。"))
-
-
-@bp.app_errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    if exc.code is None or exc.code < 400 or request.path.startswith("/api/"):
-        return exc
-    if exc.code >= 500:  # the failed request's transaction must not break the error page
-        db.session.rollback()
-    return _error_page(exc.code, _ERROR_MESSAGES.get(exc.code, exc.description))
-
-
-def _error_page(code: int, message):
-    return render_template("auth/error.html", code=code, message=message), code
-
-
 @bp.app_template_filter("mask_id")
 def _mask_id_filter(value: str | None) -> str:
     """``{{ child.id_number | mask_id }}`` → ``532801********0798``."""
     return services.mask_id_number(value)
-
-
-bp.add_app_template_global(get_locale, "get_locale")
-
-
-@bp.app_template_global("has_endpoint")
-def has_endpoint(name: str) -> bool:
-    """Return whether the app has a view called ``name`` (e.g. ``cases.case_detail``)."""
-    return name in current_app.view_functions
 
 
 # --- forms ----------------------------------------------------------------------
@@ -164,6 +91,12 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ActiveForm(FlaskForm):
+    """Deactivate (``0``) or reactivate (``1``) a user."""
+
+    active = HiddenField(validators=[DataRequired()])
+
+
 class UserForm(FlaskForm):
     """An administrator creates or edits a user (role and area)."""
 
@@ -176,11 +109,14 @@ class UserForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Load the townships and schools to choose from."""
-        from edu_guard.registry.models import School, Township
-
-        townships = db.session.execute(sa.select(Township.id, Township.name).order_by(Township.name)).all()
+        # The area tables by name, as User's foreign keys name them: the registry that
+        # defines their models sits above auth (docs/architecture.md).
+        township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+        townships = db.session.execute(sa.select(township.c.id, township.c.name).order_by(township.c.name)).all()
         schools = db.session.execute(
-            sa.select(School.id, School.name, Township.name).join(Township).order_by(Township.name, School.code)
+            sa.select(school.c.id, school.c.name, township.c.name)
+            .join(township, school.c.township_id == township.c.id)
+            .order_by(township.c.name, school.c.code)
         ).all()
         self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
@@ -214,11 +150,9 @@ def login():
         try:
             user = services.authenticate(form.username.data, form.password.data)
         except LoginFailed as exc:
-            db.session.commit()  # keep the failure: it counts towards the lock
-            flash(str(exc), "error")
+            flash(str(exc), "error")  # the failure is kept (the boundary commits it): it counts towards the lock
         else:
             login_user(user)
-            db.session.commit()
             return redirect(_safe_next(form.next.data) or _home())
     return render_template("auth/login.html", form=form)
 
@@ -238,13 +172,13 @@ def change_password():
     """Let the signed-in user change their own password."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(UserInputError, flash_it=False) as outcome:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except UserInputError as exc:
-            getattr(form, exc.field).errors.append(str(exc))
+        if not outcome.ok:
+            getattr(form, outcome.refused.field).errors.append(str(outcome.refused))
         else:
-            db.session.commit()
-            _forget_initial_admin_password(current_user)
+            user = current_user._get_current_object()
+            after_commit(lambda: _forget_initial_admin_password(user))
             flash(_("密码已修改。"), "success")
             return redirect(_home())
     return render_template("auth/password.html", form=form)
@@ -252,8 +186,6 @@ def change_password():
 
 def _forget_initial_admin_password(user: User) -> None:
     """Remove the login ``edu-guard init`` wrote once its user chose a new password."""
-    from edu_guard.cli import INITIAL_ADMIN_FILE
-
     creds = Path(current_app.instance_path) / INITIAL_ADMIN_FILE
     try:
         name = creds.read_text(encoding="utf-8").split()[0]
@@ -310,12 +242,11 @@ def user_new():
     form.password.validators = [DataRequired(), Length(min=services.MIN_PASSWORD_LENGTH)]
     form.password.flags.required = True
     if form.validate_on_submit():
-        try:
+        with refusals(UserInputError, flash_it=False) as outcome:
             user = services.create_user(_user_data(form))
-        except UserInputError as exc:
-            _attach_error(form, exc)
+        if not outcome.ok:
+            _attach_error(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("已创建用户 %(name)s。", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     return render_template("auth/user_form.html", form=form, user=None)
@@ -337,12 +268,11 @@ def user_edit(user_id: int):
     form.fill_choices()
     form.username.data = user.username  # not editable: it is how people sign in
     if form.validate_on_submit():
-        try:
+        with refusals(UserInputError, flash_it=False) as outcome:
             services.update_user(user, _user_data(form))
-        except UserInputError as exc:
-            _attach_error(form, exc)
+        if not outcome.ok:
+            _attach_error(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("已保存用户 %(name)s。", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     return render_template("auth/user_form.html", form=form, user=user)
@@ -353,12 +283,10 @@ def user_edit(user_id: int):
 def user_set_active(user_id: int):
     """Deactivate (``active=0``) or reactivate (``active=1``) a user."""
     user = _get_user(user_id)
-    active = request.form.get("active") == "1"
-    try:
+    form = ActiveForm()
+    active = form.validate_on_submit() and form.active.data == "1"
+    with refusals(UserInputError) as outcome:
         services.set_active(user, active)
-    except UserInputError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(_("已启用用户 %(name)s。", name=user.username) if active else _("已停用用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("auth.user_list"))

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
-from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
+from edu_guard.cli_util import dump_json, run_or_fail, requires_init, user_by_name
 from edu_guard.db import db
+from edu_guard.transaction import after_commit
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.models import Child
@@ -34,8 +35,8 @@ def _case(case_id: int) -> DropoutCase:
     return case
 
 
-def _commit_or_fail(fn):
-    return commit_or_fail(fn, services.CaseError)
+def _run(fn):
+    return run_or_fail(fn, services.CaseError)
 
 
 @cases_group.command("list")
@@ -115,7 +116,7 @@ def open_command(id_number, reason, opened_on, note, responsible, username):
             raise click.BadParameter(f"“{item}”应写成 ROLE=姓名[:电话]，如 class_teacher=李老师:13900000000",
                                      param_hint="--responsible")
         assignments.append({"role": role.strip(), "name": name.strip(), "phone": phone.strip() or None})
-    case = _commit_or_fail(lambda: services.open_case(
+    case = _run(lambda: services.open_case(
         child, reason=reason, opened_on=opened_on.date() if opened_on else None, reason_note=note,
         assignments=assignments, user=user_by_name(username)))
     click.echo(f"已立案：个案 {case.id}，{child.name}，期限 {case.deadline}")
@@ -134,7 +135,7 @@ def open_command(id_number, reason, opened_on, note, responsible, username):
 def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_action, username):
     """登记个案的一次家访。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.log_home_visit(
+    _run(lambda: services.log_home_visit(
         case.child, case=case, visited_on=visited_on.date(), visitors=visitors, form=form, findings=findings,
         outcome=outcome, next_action=next_action, user=user_by_name(username)))
     click.echo(f"已登记家访：个案 {case.id}，{visited_on.date()}")
@@ -156,9 +157,9 @@ def act_command(case_id, event, acted_on, note, fine, placement, school, represe
     case = _case(case_id)
     given = {"fine": fine, "placement": placement, "school": school, "representative": representative}
     data = {k: v for k, v in given.items() if v}
-    ev = _commit_or_fail(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
+    ev = _run(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
                                                data=data, user=user_by_name(username)))
-    services.notify_transition(case, ev)
+    after_commit(lambda: services.notify_transition(case, ev))
     msg = f"个案 {case.id}：{machine.TRANSITIONS[event].label} → {machine.STATES[case.state].label}"
     if ev.letter:
         pdf = Path(current_app.instance_path) / ev.letter.pdf_path
@@ -178,6 +179,6 @@ def act_command(case_id, event, acted_on, note, fine, placement, school, represe
 def serve_command(case_id, letter_id, served_on, manner, served_to, served_by, username):
     """登记文书的送达回证（期限自送达次日起算）。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.record_service(case, letter_id, served_on=served_on.date(), manner=manner,
+    _run(lambda: services.record_service(case, letter_id, served_on=served_on.date(), manner=manner,
                                                     served_to=served_to, served_by=served_by, user=user_by_name(username)))
     click.echo(f"已登记送达：文书 {letter_id}，{served_on.date()} {manner}；本步期限 {case.deadline or '—'}")

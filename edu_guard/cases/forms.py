@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
 from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.web import form_errors  # noqa: F401 (the case views' name)
 
 
 class OpenCaseForm(FlaskForm):
@@ -36,11 +37,6 @@ class ActForm(FlaskForm):
     representative = StringField("法定代表人（局长）", validators=[Optional(), Length(max=64)])
 
 
-def form_errors(form: FlaskForm) -> str:
-    """Return a form's errors as one Chinese sentence: ``label：message；…``."""
-    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
-
-
 class VisitForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
     visited_on = DateField("家访日期", default=date.today, validators=[DataRequired()])
@@ -64,3 +60,29 @@ class GuardianForm(FlaskForm):
     name = StringField("监护人姓名", validators=[DataRequired(), Length(max=64)])
     relation = StringField("与学生关系", validators=[Optional(), Length(max=16)])
     phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+
+
+class ReturnContactForm(FlaskForm):
+    """The cases one 劝返联系函 is issued for, and its date (today when empty)."""
+
+    case_id = SelectMultipleField("个案", coerce=int, validate_choice=False)
+    on = DateField("日期", validators=[Optional()])
+
+
+class AssignmentForm(FlaskForm):
+    """Add, change or end (``end`` with ``ended_on``) a responsible person (包保责任人)."""
+
+    version = IntegerField(validators=[Optional()])
+    role = StringField("角色", validators=[Optional(), Length(max=16)])
+    name = StringField("姓名", validators=[Optional(), Length(max=64)])
+    phone = StringField("电话", validators=[Optional(), Length(max=32)])
+    end = StringField(validators=[Optional()])
+    ended_on = DateField("终止日期", validators=[Optional()])
+
+
+class ReasonForm(FlaskForm):
+    """Correct the 辍学原因 of a case (and its note)."""
+
+    version = IntegerField(validators=[Optional()])
+    reason = StringField("辍学原因", validators=[Optional(), Length(max=16)])
+    reason_note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000)])

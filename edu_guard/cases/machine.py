@@ -5,7 +5,7 @@ States, events, guards and the legal source of each rule are in the tables below
 cannot escalate before the current step's deadline has passed, and every refusal says
 why.
 
-Steps (DOMAIN 1, a Yunnan practice now common elsewhere):
+Steps (docs/domain.md §1, a Yunnan practice now common elsewhere):
 
 1. 宣传教育 (``persuasion``): the school and village persuade the family; home visits.
    Source: 义务教育法 Art. 13 (county and township organise enrolment and prevent
@@ -60,7 +60,7 @@ OUT_OF_SCHOOL = ("persuasion", "order_to_correct", "penalty", "enforcement")
 #: The states of an open case.
 OPEN = OUT_OF_SCHOOL + ("following_up",)
 
-#: Placements (安置方式) that close a case (DOMAIN 3).
+#: Placements (安置方式) that close a case (docs/domain.md §3).
 PLACEMENTS = ("随班就读", "送教上门", "特殊教育学校", "职业学校")
 
 BUREAU = ("admin", "clerk")
@@ -107,7 +107,7 @@ def _cfg(facts: CaseFacts, key: str, default):
 
 
 def persuasion_deadline(facts: CaseFacts) -> Deadline:
-    """Step 1 ends ``EDU_GUARD_PERSUASION_DAYS`` calendar days after it began (DOMAIN 1:
+    """Step 1 ends ``EDU_GUARD_PERSUASION_DAYS`` calendar days after it began (docs/domain.md §1:
     the school reports within 7 days)."""
     return period(facts.step_started_on, int(_cfg(facts, "EDU_GUARD_PERSUASION_DAYS", 7)), "days")
 
@@ -164,7 +164,7 @@ def application_last_day(facts: CaseFacts) -> Deadline | None:
 
 
 def follow_up_deadline(facts: CaseFacts) -> Deadline | None:
-    """A returned child is followed ``EDU_GUARD_FOLLOW_UP_DAYS`` days (DOMAIN 1)."""
+    """A returned child is followed ``EDU_GUARD_FOLLOW_UP_DAYS`` days (docs/domain.md §1)."""
     if facts.outcome_on is None:
         return None
     return period(facts.outcome_on, int(_cfg(facts, "EDU_GUARD_FOLLOW_UP_DAYS", 30)), "days")
@@ -200,7 +200,7 @@ def _passed(deadline: Deadline | None, on: date, what: str) -> str | None:
 
 
 def g_home_visit(f: CaseFacts, on: date) -> str | None:
-    """Step 1 needs at least one home visit on the case (DOMAIN 1: 家访、劝返记录)."""
+    """Step 1 needs at least one home visit on the case (docs/domain.md §1: 家访、劝返记录)."""
     return None if f.home_visits > 0 else "尚无家访（劝返）记录，请先登记家访"
 
 

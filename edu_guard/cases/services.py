@@ -19,7 +19,12 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
+from edu_guard import clock, hooks
+from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
+from edu_guard.cases.deadlines import add_calendar_days
+from edu_guard.letters import services as letters
+from edu_guard.letters.schemas import LetterError
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -38,8 +43,8 @@ def _settings() -> dict:
 
 
 def today() -> date:
-    """Return today's date (one place, so tests can set it)."""
-    return date.today()
+    """Return today's date (:func:`edu_guard.clock.today`, where tests set it)."""
+    return clock.today()
 
 
 def age_on(birth: date, on: date) -> int:
@@ -64,7 +69,7 @@ def open_case(
     :param assignments: responsible people ``{"role": …, "name": …, "phone": …}`` with
         roles of :data:`RESPONSIBLE_ROLES` (包保责任人).
     :raises CaseError: the child already has an open case; the reason, role or date is
-        invalid; the child is placed 送教上门 (counts as enrolled, SPEC 2.7); or the
+        invalid; the child is placed 送教上门 (counts as enrolled, docs/domain.md §3); or the
         child is not of compulsory-school age (义务教育法 Art. 11) and
         not enrolled in a compulsory stage.
     """
@@ -77,14 +82,13 @@ def open_case(
         raise CaseError(f"未知的来源：{source}")
     existing = db.session.execute(
         sa.select(DropoutCase.id).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
+        .execution_options(unscoped="one open case per child, county-wide")
     ).scalar()
     if existing:
         raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")
-    from edu_guard.homebound.services import active_placement  # homebound builds on cases: import here
-
-    placed = active_placement(child, opened_on)
+    placed = counted_enrolled(opened_on, child.id).get(child.id)
     if placed is not None:
-        raise CaseError(f"{child.name} 自 {placed.starts_on} 起由{placed.school.name}送教上门，计为在读，不能作为辍学立案")
+        raise CaseError(f"{child.name} {placed.why}，计为在读，不能作为辍学立案")
     cfg = current_app.config
     age = age_on(child.birth_date, opened_on)
     enrollment = child.current_enrollment
@@ -266,8 +270,7 @@ def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dic
 def _flush_or_stale() -> None:
     try:
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+    except StaleDataError:  # the refusal's handler rolls the session back
         raise StaleCase("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）") from None
 
 
@@ -278,9 +281,6 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     The order prints its period counted from service; the penalty letters print the
     return date that period gave (:func:`machine.order_deadline`).
     """
-    from edu_guard.cases.deadlines import add_calendar_days
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     cfg = current_app.config
     extra: dict[str, Any] = {}
@@ -363,8 +363,6 @@ def record_service(
     :raises CaseError: the letter is not the case's, already served, or the date is
         before the letter's issue date or in the future.
     """
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     _check_version(case, expected_version)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
@@ -449,9 +447,7 @@ def log_home_visit(
 def notify_transition(case: DropoutCase, event: CaseEvent, user=None) -> None:
     """Call the ``case_transitioned`` hook after the commit; a failing notifier is
     logged and never undoes the transition nor stops the other notifiers."""
-    from edu_guard.plugins import EXTENSION_KEY, notify
-
-    notify(current_app.extensions[EXTENSION_KEY], "case_transitioned", case=case, transition=event, user=user)
+    hooks.notify("case_transitioned", case=case, transition=event, user=user)
 
 
 def _editable(case: DropoutCase, expected_version: int | None) -> None:

@@ -24,6 +24,7 @@ from edu_guard.registry.importers import bulk_insert
 from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 from edu_guard.registry.search import name_condition, number_condition
+from edu_guard.registry.services import add_guardian
 
 
 def _blank(data: bytes) -> bool:
@@ -120,7 +121,6 @@ def _child_for(row: ComparisonRow, user) -> Child:
     db.session.flush()
     audit.record("create", child, user=user)
     if data.get("guardian"):
-        from edu_guard.registry.services import add_guardian
 
         add_guardian(child, name=data["guardian"], user=user)
     return child

@@ -1,4 +1,4 @@
-"""Letters to PDF: Jinja2 templates → one HTML document → WeasyPrint (STYLE rule 8).
+"""Letters to PDF: Jinja2 templates → one HTML document → WeasyPrint (docs/architecture.md).
 
 This is the only module that imports WeasyPrint (lazily, so that importing the
 letters services does not slow down the app's start). It is locked down:
@@ -35,7 +35,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from edu_guard import money
-from edu_guard.app import TEMPLATE_DIR
+from edu_guard.paths import TEMPLATE_DIR
 from edu_guard.letters.fonts import LetterFonts, MissingCharacters, ensure_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.schemas import ContextError, LetterError, get_kind, validate_stored

@@ -1,4 +1,4 @@
-"""The letter kinds and the marshmallow schemas of their contexts (STYLE rule 7).
+"""The letter kinds and the marshmallow schemas of their contexts (docs/architecture.md).
 
 A letter's template gets only plain data: the context is *loaded* with the kind's
 schema (which checks that every field the template uses is there and well-formed) and
@@ -320,7 +320,7 @@ class HomeboundChildSchema(Schema):
 class HomeboundAgreementSchema(Schema):
     """送教上门安置记录及服务协议书: the placement decision (the expert committee's
     assessment, disability, delivering school, teachers, dates) and the agreement the
-    school and the guardian sign (残疾人教育条例 2017; DOMAIN 3)."""
+    school and the guardian sign (残疾人教育条例 2017; docs/domain.md §3)."""
 
     child = fields.Nested(HomeboundChildSchema, required=True)
     school = _req(128)

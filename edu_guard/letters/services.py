@@ -1,6 +1,6 @@
 """Issue, print and serve letters (公文); build their contexts from a dropout case.
 
-The only place that changes letters (STYLE rule 5): it adds and flushes, writes an
+The only place that changes letters (docs/architecture.md): it adds and flushes, writes an
 audit row, and never commits: the request or CLI boundary commits once, so a letter,
 its document number and its audit row are stored together or not at all.
 
@@ -31,7 +31,7 @@ from flask import current_app
 
 from edu_guard import money
 from edu_guard.auth import audit
-from edu_guard.auth.services import mask_id_number  # the one masking rule (SPEC 2.8)
+from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
 from edu_guard.db import db
 from edu_guard.letters import numbering
 from edu_guard.letters.models import SERVICE_MANNERS, Letter
@@ -433,11 +433,12 @@ def _child_data(case, *, full_id: bool = False) -> dict:
 
 
 def _guardian_data(case, kind: str) -> dict:
-    """The guardian a letter is addressed to: the first registered guardian, else the
-    guardian among the case's responsible people."""
+    """The guardian a letter is addressed to: the first registered guardian with a name,
+    else the guardian among the case's responsible people."""
     child = case.child
-    if child.guardians:
-        g = child.guardians[0]
+    named = [g for g in child.guardians if g.name]  # a roster may give a phone without a name
+    if named:
+        g = named[0]
         return {"name": g.name, "relation": g.relation, "phone": g.phone, "address": child.address}
     for a in case.assignments:
         if a.role == "guardian":

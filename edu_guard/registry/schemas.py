@@ -246,11 +246,13 @@ class Phone(Cell):
 
 
 class StudentNumber(Cell):
-    """全国学籍号: ``G`` + ID number, or ``L``/``J`` + 18 characters (DOMAIN 4)."""
+    """全国学籍号: ``G`` + ID number, or ``L``/``J`` + 18 characters (docs/domain.md §4)."""
 
     _PATTERN = re.compile(r"^[GLJ]\d{17}[\dX]$")
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if nz.is_number_cell(value) and nz.integer_digits(value) > 15:
+            raise ValidationError(NUMERIC_CODE_REASON)
         text = nz.clean_code(value)
         if text is not None and not self._PATTERN.match(text):
             raise ValidationError(f"“{nz.clean_text(value)}”格式不正确（应为 G、L 或 J 加18位）")

@@ -1,10 +1,10 @@
-"""Registry services: import a file (SPEC 2.1), build the rejects workbook, load the
+"""Registry services: import a file (docs/domain.md §4), build the rejects workbook, load the
 sample county.
 
 :func:`import_file` is the one entry point of the CLI and the web UI. It reads the
 file, loads every row through the kind's schema, lets the kind's importer upsert the
 valid rows, and records an :class:`ImportRun` with the counts and the rejected rows.
-It flushes and never commits: the caller commits once, or rolls back (STYLE rule 5).
+It flushes and never commits: the caller commits once, or rolls back (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
 from edu_guard.registry.normalize import field_label
 from edu_guard.registry.schemas import RowLoader
+from edu_guard.auth import audit
+from edu_guard.registry.models import Guardian
 
 #: ``progress(rows done, total rows)``; total is an upper bound until the last call.
 Progress = Callable[[int, int], None]
@@ -475,9 +477,6 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
     :raises ValueError: the name is empty.
     :return: the flushed :class:`~edu_guard.registry.models.Guardian`.
     """
-    from edu_guard.auth import audit
-    from edu_guard.db import db
-    from edu_guard.registry.models import Guardian
 
     name = (name or "").strip()
     if not name:

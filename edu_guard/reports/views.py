@@ -12,6 +12,8 @@ from flask_login import current_user, login_required
 
 from edu_guard.cases import services as case_services
 from edu_guard.reports import ledgers, services
+from edu_guard.reports import excel
+from edu_guard.cases.services import today
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -27,7 +29,6 @@ def _day(value: str | None) -> date:
 
 def cases_today():
     """The county's today (the cases' clock)."""
-    from edu_guard.cases.services import today
 
     return today()
 
@@ -49,7 +50,6 @@ def periodic():
         flash(str(exc), "error")
         start = end = on
         report = services.periodic_report(start, end, by=by, user=current_user)
-    from edu_guard.reports import excel  # openpyxl: loaded when needed
 
     county = current_app.config["EDU_GUARD_COUNTY_NAME"]
     if request.args.get("format") == "xlsx":
@@ -66,7 +66,6 @@ def ledger(kind: str):
     """One of the three ledgers (适龄儿童, 疑似辍学, 辍学); ``?format=xlsx`` downloads it."""
     if kind not in ledgers.LEDGERS:
         abort(404)
-    from edu_guard.reports import excel
 
     full = current_user.sees_full_ids
     on = _day(request.args.get("date"))

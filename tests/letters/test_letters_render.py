@@ -1,5 +1,5 @@
 """Rendering: what the PDFs say, their layout, the locked-down fetcher, escaping and
-fonts (SPEC 2.6, DOMAIN 5, STYLE rule 8)."""
+fonts (docs/domain.md §5, docs/architecture.md)."""
 
 from __future__ import annotations
 

@@ -123,3 +123,19 @@ def test_names_get_one_dot_on_import():
 
     for typed in ("玉香·岩罕", "玉香•岩罕", "玉香・岩罕", "玉香．岩罕", "玉香‧岩罕", "玉香 · 岩罕", "玉香.岩罕"):
         assert clean_person_name(typed) == "玉香\u00b7岩罕"
+
+
+def test_child_page_of_a_pupil_without_a_document_and_a_nameless_guardian(county, client, make_user, login):
+    from datetime import date
+
+    pupil = Child(id_number=None, id_type="无证件", name="无证生", sex="男", birth_date=date(2012, 2, 2))
+    pupil.guardians.append(Guardian(name=None, phone="13900003333"))
+    db.session.add(pupil)
+    db.session.add(Enrollment(child=pupil, school=county["s1"], student_number="J532801201202020011", status="在读"))
+    db.session.commit()
+    login(make_user("clerk"))
+    page = client.get(f"/children/{pupil.id}").text
+    assert "无证件（仅有学籍号），请跟进办理" in page
+    assert "（未填姓名）" in page and "13900003333" in page
+    listing = client.get("/children", query_string={"q": "j532801201202020011"}).text
+    assert "无证生" in listing
