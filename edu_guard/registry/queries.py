@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from edu_guard.auth.models import User
 from edu_guard.auth.scoping import scope_children, scope_schools
 from edu_guard.db import db
+from edu_guard.lists import GRADE_ORDER, grade_rank
 from edu_guard.registry.search import child_condition
 from edu_guard.registry.models import (
     FAMILY_STATUS_KINDS,
@@ -24,8 +25,6 @@ from edu_guard.registry.models import (
     Township,
 )
 
-#: Grades in school order; others sort after them by name.
-from edu_guard.lists import GRADE_ORDER, grade_rank  # noqa: E402  (one grade order for every list)
 
 
 def filter_choices(user) -> tuple[list, list, list[str]]:
