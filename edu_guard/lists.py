@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import sqlalchemy as sa
 from flask import Response
+
+from edu_guard import excel
 
 #: Grades in school order (小学 一至六年级, 初中 七至九年级, 高中 高一至高三); other
 #: spellings sort after them by their text.
@@ -43,10 +46,6 @@ def xlsx_response(filename: str, title: str, header: Sequence[str], rows: Iterab
 
     :param filename: the file's name, without ``.xlsx``.
     """
-    from urllib.parse import quote
-
-    from edu_guard import excel
-
     data = excel.table(title, header, rows, totals=totals, text_columns=text_columns)
     return Response(data, mimetype=XLSX, headers={
         "Content-Disposition": f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename + '.xlsx')}"})

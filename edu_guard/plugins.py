@@ -37,6 +37,7 @@ BUILTIN_PLUGINS = (
     ("national_schemes", "edu_guard.schemes.national"),
     ("comparisons", "edu_guard.comparisons.kinds"),
     ("homebound", "edu_guard.homebound.hooks"),
+    ("aid", "edu_guard.aid.hooks"),
 )
 
 log = logging.getLogger(__name__)

@@ -1,7 +1,7 @@
 """Payee accounts (资助收款账户): recorded by hand on the child's page or imported from a
 clerk's workbook (``edu-guard import accounts``), checked, masked on every page, and
 given in full only to the bank's 代发 file (:mod:`edu_guard.aid.bank`). The workbook's
-importer is :mod:`edu_guard.registry.importers.accounts`.
+importer is :mod:`edu_guard.aid.account_import`.
 
 Checks on an account number: digits only (spaces and dashes typed between groups are
 dropped), 10 to 30 of them; a bank card (银行卡) or the financial account of a social

@@ -19,6 +19,8 @@ from datetime import date
 from edu_guard import excel, money
 from edu_guard.aid.accounts import accounts_of
 from edu_guard.aid.models import PaymentBatch
+from edu_guard.aid.services import schemes
+from edu_guard.letters.render import chinese_date
 
 HEADER = ["序号", "户名", "账号", "金额（元）", "身份证号", "备注"]
 #: Channels paid into an account (the rest, 实物, are not in the bank's file).
@@ -38,9 +40,6 @@ def workbook(batch: PaymentBatch, *, unit: str, preparer: str, made_on: date) ->
     :raises BankFileError: some pupil paid into an account has none recorded (all named),
         or the batch has nothing to pay into accounts.
     """
-    from edu_guard.aid.services import schemes
-    from edu_guard.letters.render import chinese_date
-
     names = {c: s.name for c, s in schemes().items()}
     payments = [p for p in batch.payments if p.reversal is None and p.channel in ACCOUNT_CHANNELS]
     if not payments:

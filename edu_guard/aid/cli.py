@@ -11,9 +11,10 @@ from pathlib import Path
 import functools
 
 import click
+from flask import current_app
 import sqlalchemy as sa
 
-from edu_guard import money
+from edu_guard import clock, money
 from edu_guard.aid import bank, gaps, services, stats
 from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
 from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
@@ -262,16 +263,12 @@ def gaps_command(term_code, as_json):
 @requires_init
 def export_batch_command(batch_id, out_path, preparer):
     """导出发放批次的银行代发文件（Excel：户名、账号、金额、身份证号、备注，合计及大写）。"""
-    from flask import current_app
-
-    from edu_guard.cases.services import today
-
     batch = db.session.get(PaymentBatch, batch_id)
     if batch is None:
         raise click.ClickException(f"没有编号为 {batch_id} 的发放批次")
     try:
         data = bank.workbook(batch, unit=current_app.config["EDU_GUARD_ISSUERS"]["bureau"]["name"],
-                             preparer=preparer, made_on=today())
+                             preparer=preparer, made_on=clock.today())
     except bank.BankFileError as exc:
         raise click.ClickException(str(exc)) from None
     out_path.write_bytes(data)

@@ -17,7 +17,9 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from edu_guard.aid.models import AidList, AidListEntry
+from edu_guard import clock
 from edu_guard.db import db
+from edu_guard.registry.enrolled import counted_enrolled
 
 #: Words of a removal reason that make it apply to every list of the term.
 ALL_LISTS_WORDS = ("转出", "转学", "死亡", "去世", "注销")
@@ -48,15 +50,16 @@ def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str
         if applies_to_all(reason):
             out.setdefault(child_id, []).append(
                 f"已从“{scheme_names.get(scheme, scheme)}”名单移出（{reason}），请核对是否仍应列入本名单")
-    from edu_guard.homebound.models import HomeboundPlacement  # homebound builds on the registry
-
+    # Placements come through the registry's ``counted_as_enrolled`` hook (aid does not
+    # import homebound): a placement active on the term's first day, on the day the list
+    # was posted or on the term's last day so far is seen.
     term = aid_list.term
-    placed = db.session.execute(
-        sa.select(HomeboundPlacement).where(
-            HomeboundPlacement.child_id.in_(ids), HomeboundPlacement.starts_on <= term.end,
-            sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= term.start))
-    ).scalars()
-    for p in placed:
-        out.setdefault(p.child_id, []).append(
-            f"本学期送教上门（{p.school.name}，自{p.starts_on}起）：计为在读，但不在校就餐、住宿，请核对")
+    days = {term.start, min(term.end, clock.today())} | ({aid_list.posted_on} if aid_list.posted_on else set())
+    wanted = set(ids)
+    seen: set[int] = set()
+    for day in sorted(days):
+        for child_id, why in counted_enrolled(day).items():
+            if child_id in wanted and child_id not in seen and why.label == "送教上门":
+                seen.add(child_id)
+                out.setdefault(child_id, []).append(f"本学期{why.why}：计为在读，但不在校就餐、住宿，请核对")
     return out

@@ -15,9 +15,9 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
-from edu_guard.aid import bank, eligibility, forms, gaps, services, stats
-from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
-from edu_guard.auth.scoping import scope_aid_lists, scope_payments
+from edu_guard.aid import accounts, bank, consistency, eligibility, forms, gaps, services, stats
+from edu_guard.aid.models import ACCOUNT_KINDS, CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
+from edu_guard.auth.scoping import can_see_child, scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
 from edu_guard.lists import pupil_key, xlsx_response
@@ -179,9 +179,7 @@ def list_detail(list_id: int):
 
         approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
     noted = aid_list.posted_on or post_default
-    from edu_guard.aid.consistency import flags
-
-    cross = flags(aid_list, _scheme_names())
+    cross = consistency.flags(aid_list, _scheme_names())
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
@@ -467,23 +465,17 @@ def gaps_page():
 @bp.app_template_global()
 def payee_account(child: Child):
     """The child's payee account or ``None`` (for the child's page)."""
-    from edu_guard.aid.accounts import accounts_of
-
-    return accounts_of([child.id]).get(child.id)
+    return accounts.accounts_of([child.id]).get(child.id)
 
 
 @bp.app_template_global()
 def mask_account(number: str | None) -> str:
     """An account number masked for pages (``6217****1234``)."""
-    from edu_guard.aid.accounts import mask_account as mask
-
-    return mask(number)
+    return accounts.mask_account(number)
 
 
 @bp.app_context_processor
 def _account_kinds() -> dict:
-    from edu_guard.aid.models import ACCOUNT_KINDS
-
     return {"account_kinds": ACCOUNT_KINDS}
 
 
@@ -491,14 +483,11 @@ def _account_kinds() -> dict:
 @role_required("admin", "clerk", "school")
 def child_account(child_id: int):
     """Record or replace the child's payee account (school users: their own pupils)."""
-    from edu_guard.aid.accounts import AccountError, set_account
-    from edu_guard.auth.scoping import can_see_child
-
     child = db.session.get(Child, child_id)
     if child is None or not can_see_child(current_user, child):
         abort(404)
     f = request.form
-    commit_or_flash(lambda: set_account(child, holder_name=f.get("holder_name", ""), holder_id_number=f.get("holder_id_number", ""),
-                                    bank=f.get("bank", ""), number=f.get("number", ""), kind=f.get("kind", "一卡通"),
-                                        user=current_user), (AccountError,), "已保存收款账户")
+    run_or_flash(lambda: accounts.set_account(
+        child, holder_name=f.get("holder_name", ""), holder_id_number=f.get("holder_id_number", ""), bank=f.get("bank", ""),
+        number=f.get("number", ""), kind=f.get("kind", "一卡通"), user=current_user), (accounts.AccountError,), "已保存收款账户")
     return redirect(url_for("registry.child_detail", child_id=child.id) + "#account")

@@ -32,6 +32,7 @@ from edu_guard.registry.models import Child, School, Township
 from edu_guard.registry.search import name_condition, number_condition
 
 from edu_guard.letters.render import LetterError
+from edu_guard.lists import pupil_key, xlsx_response
 from edu_guard.web import after_commit, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
@@ -96,8 +97,6 @@ def case_list():
 
 def _case_list_xlsx(stmt):
     """The case list with the page's filters as a workbook, in the clerk's order."""
-    from edu_guard.lists import pupil_key, xlsx_response
-
     found = db.session.execute(stmt).scalars().all()
     def key(c):
         e = c.child.current_enrollment

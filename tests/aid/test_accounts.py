@@ -124,3 +124,14 @@ def test_accounts_workbook_import(make_child, app_ctx, tmp_path):
         (4, "学生身份证号"): "学生身份证号不在学籍名册中：请先导入该生的学籍",
         (5, "账号"): "账号“4111111111111112”校验位不符（银行卡卡号的 Luhn 校验未通过），请核对是否抄错",
     }
+
+
+def test_account_recorded_on_the_childs_page_and_shown_masked(make_child, make_user, login):
+    kid = make_child("岩温", _valid_id("53280120090114269"))
+    client = login(make_user("clerk"))
+    form = {"holder_name": "岩温之父", "holder_id_number": _holder_id(), "bank": "景洪农商行", "kind": "银行卡",
+            "number": "4111111111111112"}
+    refused = client.post(f"/aid/children/{kid.id}/account", data=form, follow_redirects=True).text
+    assert "校验位不符" in refused and db.session.execute(sa.select(PayeeAccount)).first() is None
+    saved = client.post(f"/aid/children/{kid.id}/account", data=dict(form, number=CARD), follow_redirects=True).text
+    assert "已保存收款账户" in saved and "4111****1111" in saved and CARD not in saved

@@ -34,7 +34,7 @@ def test_removal_for_all_and_placement_are_flagged_on_other_lists(county, spring
     page = client.get(f"/aid/lists/{living.id}").text
     assert "2 名学生在本学期其他名单或送教上门中有需核对的情况" in page
     assert "已从“农村义务教育学生营养改善计划膳食补助”名单移出（已转出至勐海县），请核对是否仍应列入本名单" in page
-    assert f"本学期送教上门（{living.school.name}，自2021-03-08起）" in page
+    assert f"本学期自 2021-03-08 起由{living.school.name}送教上门：计为在读" in page
     assert "本人申请不参加" not in page  # not a reason for every list
 
 

@@ -5,7 +5,6 @@ number). :mod:`.base` holds what they share, :mod:`.bulk` the bulk writers.
 
 from __future__ import annotations
 
-from edu_guard.registry.importers.accounts import AccountsImporter
 from edu_guard.registry.importers.base import Importer, LoadedRow, Outcome, Places, jsonable
 from edu_guard.registry.importers.bulk import CHUNK, bulk_insert, bulk_update, fetch_in
 from edu_guard.registry.importers.disabled import DisabledImporter
@@ -15,7 +14,7 @@ from edu_guard.registry.importers.schools import SchoolsImporter
 from edu_guard.registry.importers.status_changes import STATUS_AFTER_CHANGE, StatusChangesImporter
 
 __all__ = [
-    "AccountsImporter", "CHUNK", "IMPORTERS", "STATUS_AFTER_CHANGE", "DisabledImporter", "FamiliesImporter", "Importer", "LoadedRow",
+    "CHUNK", "IMPORTERS", "STATUS_AFTER_CHANGE", "DisabledImporter", "FamiliesImporter", "Importer", "LoadedRow",
     "Outcome", "Places", "RosterImporter", "SchoolsImporter", "StatusChangesImporter", "bulk_insert", "bulk_update",
     "child_snapshot", "fetch_in", "importers", "jsonable",
 ]
@@ -23,8 +22,7 @@ __all__ = [
 #: The importers by KIND.
 IMPORTERS: dict[str, type[Importer]] = {
     cls.kind: cls
-    for cls in (SchoolsImporter, RosterImporter, StatusChangesImporter, FamiliesImporter, DisabledImporter,
-                AccountsImporter)
+    for cls in (SchoolsImporter, RosterImporter, StatusChangesImporter, FamiliesImporter, DisabledImporter)
 }
 
 

@@ -1,7 +1,8 @@
 """The payee-accounts importer (资助收款账户, ``edu-guard import accounts``): the clerk's workbook,
 one row per pupil — 学生身份证号 (and name), 户名, 户名身份证号, 开户行, 账号, 账户类型 —
 checked as :func:`edu_guard.aid.accounts.clean_number` says; refused rows name their row,
-column and reason. Registered in :data:`edu_guard.registry.importers.IMPORTERS`.
+column and reason. Aid contributes it as a built-in plugin's ``import_formats``
+(:mod:`edu_guard.aid.hooks`): the registry imports no feature.
 """
 
 from __future__ import annotations
