@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException
 from edu_guard.db import db
 from edu_guard.transaction import after_commit, discard, finish  # noqa: F401 (after_commit: the views' name)
 
+
 @dataclass
 class Outcome:
     """What :func:`refusals` saw: ``refused`` is the service's error, or ``None``."""
@@ -45,8 +46,9 @@ class Outcome:
 
 @contextmanager
 def refusals(*errors: type[Exception], flash_it: bool = True) -> Iterator[Outcome]:
-    """Catch a service's refusal (one of ``errors``): roll back what the refused call
-    wrote, so nothing is half-written, and flash its (Chinese) message.
+    """Catch a service's refusal (one of ``errors``): roll back the request's unsaved
+    work (the refused call's included), so nothing is half-written, and flash the
+    refusal's (Chinese) message. A view makes one service call per request.
 
     ``with refusals(CaseError) as outcome: case = services.open_case(…)``, then
     ``if outcome.ok: …``.

@@ -10,19 +10,18 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
-from edu_guard.aid import accounts, bank, consistency, eligibility, forms, gaps, services, stats
+from edu_guard.aid import accounts, bank, consistency, forms, gaps, queries, services, stats
 from edu_guard.aid.models import ACCOUNT_KINDS, CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
-from edu_guard.auth.scoping import can_see_child, scope_aid_lists, scope_payments
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
 from edu_guard.lists import pupil_key, xlsx_response
+from edu_guard.registry import queries as registry_queries
 from edu_guard.registry.models import Child, School
-from edu_guard.registry.search import name_condition
 from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import after_commit, form_errors, run_or_flash
@@ -41,15 +40,14 @@ def _run(action, success: str | None = None):
 
 
 def _term(code: str) -> Term:
-    term = db.session.execute(sa.select(Term).where(Term.code == code)).scalar_one_or_none()
+    term = queries.term_by_code(code)
     if term is None:
         abort(404)
     return term
 
 
 def _list(list_id: int) -> AidList:
-    found = db.session.execute(scope_aid_lists(sa.select(AidList).where(AidList.id == list_id), current_user))
-    aid_list = found.scalar_one_or_none()
+    aid_list = queries.aid_list(list_id, current_user)
     if aid_list is None:
         abort(404)
     return aid_list
@@ -68,7 +66,7 @@ def _scheme_names() -> dict[str, str]:
 @login_required
 def index():
     """Schemes and terms; the bureau adds terms and proposes lists here."""
-    terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+    terms = queries.terms()
     declared = [s.declaration() for s in services.schemes().values()]
     return render_template("aid/index.html", terms=terms, schemes=declared, bureau=current_user.role in BUREAU,
                            scheme_names=_scheme_names())
@@ -107,15 +105,16 @@ def propose(code: str):
     wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, c, candidates=cands) for c in codes]
-
-    results = _run(run)
-    if results is not None:
+    done = _run(lambda: services.propose_all(term, codes))
+    if done is not None:
+        results, failures = done
         names = _scheme_names()
-        flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                       + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        if results:
+            flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
+                           + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        for failure in failures:
+            scheme_code = failure.hook.split(".")[0]
+            flash(f"{names.get(scheme_code, scheme_code)}未能生成名单，其他项目不受影响。{failure.message}", "error")
     return redirect(url_for("aid.lists", code=code))
 
 
@@ -124,22 +123,10 @@ def propose(code: str):
 def lists(code: str):
     """The lists of a term the user may see, with their state and totals."""
     term = _term(code)
-    stmt = scope_aid_lists(sa.select(AidList).join(School, School.id == AidList.school_id)
-                           .where(AidList.term_id == term.id), current_user)
     scheme = request.args.get("scheme")
-    if scheme:
-        stmt = stmt.where(AidList.scheme_code == scheme)
-    found = db.session.execute(stmt.order_by(AidList.scheme_code, School.code)).scalars().all()
-    names_ = _scheme_names()
-    counts = dict(db.session.execute(
-        sa.select(AidListEntry.list_id, sa.func.count()).where(AidListEntry.list_id.in_([x.id for x in found]),
-                                                               AidListEntry.included.is_(True))
-        .group_by(AidListEntry.list_id)).all())
-    amounts = dict(db.session.execute(
-        sa.select(AidListEntry.list_id, sa.func.sum(AidListEntry.amount_fen)).where(
-            AidListEntry.list_id.in_([x.id for x in found]), AidListEntry.included.is_(True))
-        .group_by(AidListEntry.list_id)).all())
+    found, counts, amounts = queries.term_lists(term, current_user, scheme)
     if request.args.get("format") == "xlsx":
+        names_ = _scheme_names()
         rows = [[i, names_.get(x.scheme_code, x.scheme_code), x.school.township.name if x.school.township else "",
                  x.school.name, LIST_STATES.get(x.state, x.state), counts.get(x.id, 0),
                  money.from_fen(amounts.get(x.id) or 0), x.posted_on, x.posting_ends_on]
@@ -232,7 +219,7 @@ def add_entry(list_id: int):
         flash(form_errors(form), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
     data = {"id_number": form.id_number.data, "reason": form.reason.data.strip(), "amount": form.amount.data}
-    child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"])).scalar_one_or_none()
+    child = registry_queries.child_by_id_number(data["id_number"])
     if child is None:  # no such child, or not in the user's scope: the same answer as the service's
         flash(services.NOT_AT_SCHOOL, "error")
     else:
@@ -327,17 +314,11 @@ def notice_pdf(list_id: int):
 def payments(code: str):
     """Payments of a term the user may see (masked IDs), paged; reversals shown."""
     term = _term(code)
-    stmt = scope_payments(sa.select(Payment).join(Child, Child.id == Payment.child_id)
-                          .where(Payment.term_id == term.id), current_user)
-    if request.args.get("scheme"):
-        stmt = stmt.where(Payment.scheme_code == request.args["scheme"])
-    if request.args.get("q"):
-        stmt = stmt.where(name_condition(Child.name, request.args["q"]))
+    stmt = queries.term_payments(term, current_user, request.args.get("scheme"), request.args.get("q"))
     if request.args.get("format") == "xlsx":
         return _payments_xlsx(term, stmt)
-    page = db.paginate(stmt.order_by(Payment.id), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
-    batches = db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
-                                 .order_by(PaymentBatch.id)).scalars().all()
+    page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
+    batches = queries.term_batches(term)
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
                            bureau=current_user.role in BUREAU, channels=CHANNELS)
 
@@ -353,7 +334,7 @@ def _payments_xlsx(term: Term, stmt):
     accounts), in the clerk's order, with the 合计 row (reversed payments not summed)."""
     names = _scheme_names()
     found = db.session.execute(stmt).scalars().all()
-    schools = {s.id: s for s in db.session.execute(sa.select(School)).scalars()}
+    schools = {i: db.session.get(School, i) for i in {p.school_id for p in found if p.school_id}}
     found.sort(key=lambda p: _pupil_key(p.child, schools.get(p.school_id)))
     rows, total_fen, n = [], 0, 0
     for i, p in enumerate(found, start=1):
@@ -403,7 +384,7 @@ def bank_workbook(batch_id: int):
 def _report_terms():
     code, year = request.args.get("term") or None, request.args.get("year", type=int)
     if code is None and year is None:
-        latest = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().first()
+        latest = next(iter(queries.terms()), None)
         if latest is None:
             return None
         code = latest.code
@@ -426,12 +407,15 @@ def _chart(schemes_data: list[dict]) -> list[dict]:
 def report():
     """The report of a term or year: the narrative lines, the table by stage and a chart."""
     terms = _report_terms()
-    all_terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+    all_terms = queries.terms()
     if terms is None:
         return render_template("aid/report.html", data=None, terms=all_terms, bars=[], sections=[])
     data = stats.report(terms)
+    sections, failures = stats.plugin_sections(data)
+    for failure in failures:
+        flash(f"报表中插件提供的部分未能生成：{failure.message}", "error")
     return render_template("aid/report.html", data=data, terms=all_terms, bars=_chart(data["schemes"]),
-                           sections=stats.plugin_sections(data), labels=stats.BREAKDOWNS)
+                           sections=sections, labels=stats.BREAKDOWNS)
 
 
 @bp.get("/report.xlsx")
@@ -449,7 +433,7 @@ def report_xlsx():
 @role_required("admin", "clerk", "auditor")
 def gaps_page():
     """The 应助尽助 check of a term."""
-    all_terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+    all_terms = queries.terms()
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
     if code and request.args.get("format") == "xlsx":

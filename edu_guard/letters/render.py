@@ -124,7 +124,18 @@ def em_width(text: str) -> float:
     return round(width, 2)
 
 
+def served_when(ref) -> str:
+    """How a letter cites the service of an earlier document (a DocRef mapping): its
+    date, or for 公告送达 the publication date and the day it was deemed served
+    (民事诉讼法 Art. 92 of 2017 / Art. 95 of 2021)."""
+    served = chinese_date(ref.get("served_on"))
+    if ref.get("service_manner") == "公告送达" and ref.get("deemed_on"):
+        return f"{served}以公告方式（于{chinese_date(ref['deemed_on'])}视为送达）"
+    return served
+
+
 FILTERS = {
+    "served_when": served_when,
     "cn_date": chinese_date,
     "em_width": em_width,
     "cn_num": chinese_number,

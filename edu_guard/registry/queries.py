@@ -152,3 +152,9 @@ def import_runs(limit: int | None = None) -> sa.Select:
     """Return ``select(ImportRun)``, newest first (the first ``limit`` when given)."""
     stmt = sa.select(ImportRun).order_by(ImportRun.started_at.desc(), ImportRun.id.desc())
     return stmt if limit is None else stmt.limit(limit)
+
+
+def child_by_id_number(id_number: str) -> Child | None:
+    """Return the child with the (normalised) ID number ``id_number``, or ``None``;
+    inside a request, only a child in the user's scope (docs/architecture.md, Scoping)."""
+    return db.session.execute(sa.select(Child).where(Child.id_number == id_number)).scalar_one_or_none()

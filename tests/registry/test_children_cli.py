@@ -111,11 +111,16 @@ def test_number_search_normalises_as_the_importers(county):
         assert db.session.execute(sa.select(Child.name).where(child_condition(q))).scalars().all() == ["玉香·岩罕"]
 
 
-def test_aid_addition_form_normalises_the_number():
-    from edu_guard.aid.schemas import AddEntrySchema
+def test_aid_addition_form_normalises_the_number(app):
+    from werkzeug.datastructures import MultiDict
+
+    from edu_guard.aid.forms import AddEntryForm
 
     typed = fullwidth(YANWEN[:9]) + "  " + YANWEN[9:]
-    assert AddEntrySchema().load({"id_number": typed, "reason": "新转入"})["id_number"] == YANWEN
+    with app.test_request_context("/", method="POST"):
+        form = AddEntryForm(formdata=MultiDict({"id_number": typed, "reason": "新转入"}))
+        assert form.validate(), form.errors
+        assert form.id_number.data == YANWEN
 
 
 def test_names_get_one_dot_on_import():
