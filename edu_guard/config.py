@@ -17,6 +17,8 @@ EDU_GUARD_DATABASE_URL = None
 #: The county this deployment serves (6-digit division code, GB/T 2260) and its name.
 EDU_GUARD_COUNTY_CODE = "532801"
 EDU_GUARD_COUNTY_NAME = "景洪市"
+#: The province (printed when a norm cites its provincial document).
+EDU_GUARD_PROVINCE = "云南省"
 
 #: Issuers of official letters, by key: full name (printed above the red rule and the
 #: date) and the short code of document numbers (``景教体函〔2021〕11号``).
@@ -135,8 +137,9 @@ EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 EDU_GUARD_HOMEBOUND_MIN_AGE = 6
 EDU_GUARD_HOMEBOUND_MAX_AGE = 15
 #: The frequency norm sessions are checked against: a key of EDU_GUARD_HOMEBOUND_NORMS.
-#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule.
-EDU_GUARD_HOMEBOUND_NORM = "shandong_henan"
+#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule. The sample
+#: county (云南省) uses the county-set monthly norm: no Yunnan provincial figure is cited.
+EDU_GUARD_HOMEBOUND_NORM = "local_monthly"
 #: Extra or overriding norm presets, key → {"label", "visits", "per" ("week"/"month"),
 #: "periods_per_visit", "periods_per_year" (or None)}; merged over the built-in ones.
 EDU_GUARD_HOMEBOUND_NORMS = {}
