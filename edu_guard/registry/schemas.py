@@ -159,7 +159,7 @@ class IdNumber(Cell):
         except IdNumberError:
             declared = None  # the 证件类型 column reports it
         try:
-            return identity.validate_document(code, declared, today=getattr(self.root, "today", None))[1]
+            return identity.validate_document(code, declared, today=getattr(self, "today", None))[1]
         except IdNumberError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -184,7 +184,7 @@ class ClerkDate(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_date(value, date1904=getattr(self.root, "date1904", False))
+            return nz.parse_date(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -195,7 +195,7 @@ class YearMonth(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_year_month(value, date1904=getattr(self.root, "date1904", False))
+            return nz.parse_year_month(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -321,6 +321,8 @@ class RowSchema(Schema):
         self.date1904 = date1904
         #: Births after this day are impossible (read once, not per row).
         self.today = clock.today()
+        for bound in self.load_fields.values():  # given to the fields once (``root`` is slow per cell)
+            bound.date1904, bound.today = self.date1904, self.today
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def run_cross_checks(self, data, original_data, **kwargs):
@@ -423,6 +425,9 @@ class RosterRowSchema(RowSchema):
     class_name = Name(max_length=16)
     boarding = YesNo(yes=nz.BOARDING_YES, no=nz.BOARDING_NO, words="住校/走读或是/否")
     hukou = Text(max_length=128)
+    #: 家庭住址: the child's and (for a new guardian) the guardian's address, printed as
+    #: the party's address on the penalty letters (行政处罚法 Art. 59 (一)).
+    address = Text(max_length=255)
     township = Name(max_length=64)
     village = Name(max_length=64)
     family_type = FamilyTypes()
