@@ -37,7 +37,7 @@ run: setup
 	@echo " edu_guard: http://$(HOST):$(PORT)/"
 	@$(BIN)/edu-guard show-admin
 	@echo "=================================================================="
-	$(BIN)/edu-guard run --host $(HOST) --port $(PORT)
+	$(BIN)/edu-guard serve --with-worker --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/lint-imports

@@ -24,6 +24,10 @@ fi
 if [ ! -x /usr/bin/chromium ]; then
   missing+=(chromium)
 fi
+# The job queue's Redis storage is tested against a local Redis (tests/jobs, tests/test_multiprocess.py).
+if ! command -v redis-server >/dev/null 2>&1; then
+  missing+=(redis-server)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   :
 elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
