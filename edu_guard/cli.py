@@ -120,11 +120,45 @@ def print_admin_login(instance: Path) -> None:
         click.echo(f"（首次登录后请修改密码；此信息保存在 {creds}，改密码后即删除）")
 
 
+#: The demo county's penalty settings: a SAMPLE, labelled as such in the basis printed
+#: on its letters, so the demo walks all four steps. A real county sets its own (there
+#: is no default: edu_guard.config).
+DEMO_PENALTY_SETTINGS = {
+    "EDU_GUARD_PENALTY_BASIS": "《云南省义务教育条例》第四十二条（示例依据，须按本县适用法规核实）",
+    "EDU_GUARD_FINE_MIN": "50",
+    "EDU_GUARD_FINE_MAX": "500",
+    "EDU_GUARD_FINE_PAYMENT_ACCOUNT": {"bank": "示例银行景洪支行", "account_name": "示例非税收入专户",
+                                       "account_number": "0000000000000000"},
+    "EDU_GUARD_BUREAU_CONTACT": {"person": "示例联系人", "phone": "0691-0000000", "address": "景洪市示例路1号"},
+    # The demo county's two ethnic townships: their codes are configured, not derived.
+    "EDU_GUARD_TOWNSHIPS": {"景哈哈尼族乡": {"name": "景哈哈尼族乡人民政府", "code": "景哈政"},
+                            "基诺山基诺族乡": {"name": "基诺山基诺族乡人民政府", "code": "基诺山政"}},
+}
+
+
+def _demo_penalty_settings() -> None:
+    """Write the demo's sample penalty settings into the instance config (once, under a
+    comment saying they are a sample) for the ones the county has not set."""
+    todo = {k: v for k, v in DEMO_PENALTY_SETTINGS.items() if current_app.config.get(k) in (None, "", {})}
+    if not todo:
+        return
+    path = Path(current_app.instance_path) / "config.py"
+    lines = ["", "# --- 示例（edu-guard demo 写入）：处罚依据、罚款幅度、缴款账户和联系人均为演示用的示例，",
+             "# --- 正式使用前必须改为本县适用的地方性法规条款、罚款幅度和财政非税收入账户。"]
+    for key, value in todo.items():
+        lines.append(f"{key} = {value!r}")
+        current_app.config[key] = value
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    click.echo(f"已在 {path} 写入示例处罚设置（标明为示例，正式使用前须修改）")
+
+
 @click.command("demo")
 @requires_init
 def demo_command() -> None:
     """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
-    脱贫户和监测对象、残疾儿童。已载入过的文件跳过，再次运行不做任何更改。"""
+    脱贫户和监测对象、残疾儿童，并写入标明为示例的处罚设置。已载入过的文件跳过，再次运行不做任何更改。"""
+    _demo_penalty_settings()
     results = load_demo()
     proposals = load_demo_term()
     if proposals:

@@ -17,6 +17,8 @@ EDU_GUARD_DATABASE_URL = None
 #: The county this deployment serves (6-digit division code, GB/T 2260) and its name.
 EDU_GUARD_COUNTY_CODE = "532801"
 EDU_GUARD_COUNTY_NAME = "景洪市"
+#: The province (printed when a norm cites its provincial document).
+EDU_GUARD_PROVINCE = "云南省"
 
 #: Issuers of official letters, by key: full name (printed above the red rule and the
 #: date) and the short code of document numbers (``景教体函〔2021〕11号``).
@@ -36,6 +38,7 @@ EDU_GUARD_LETTER_KIND_MARKS = {
     "return_contact": "函",
     "order_to_correct": "责改",
     "penalty_notice": "罚告",
+    "hearing_notice": "听通",
     "penalty_decision": "罚决",
     "demand": "催告",
     "enforcement_application": "强执申",
@@ -87,11 +90,40 @@ EDU_GUARD_ENFORCEMENT_APPLY_MONTHS = 3
 EDU_GUARD_FOLLOW_UP_DAYS = 30
 
 #: The county's penalty basis: a fine needs a provincial or local regulation
-#: (义务教育法 Art. 58 sets none). Fine range in yuan, as strings for Decimal.
-#: (uncertain) The default article is an example: each county must set its own.
-EDU_GUARD_PENALTY_BASIS = "《云南省义务教育条例》第四十二条"
-EDU_GUARD_FINE_MIN = "50"
-EDU_GUARD_FINE_MAX = "500"
+#: (义务教育法 Art. 58 sets none), so there is NO default: until a county sets the
+#: regulation and article (e.g. "《××省义务教育条例》第××条") and the fine range in
+#: yuan (strings for Decimal), every penalty letter is refused naming these settings
+#: and the case pages warn. ``edu-guard demo`` writes a sample, labelled as such.
+EDU_GUARD_PENALTY_BASIS = None
+EDU_GUARD_FINE_MIN = None
+EDU_GUARD_FINE_MAX = None
+#: 行政处罚法 Art. 60: the decision within 90 days of the penalty case's 立案 (the day
+#: step 3 began). Calendar days.
+EDU_GUARD_DECISION_DAYS = 90
+#: The case page and ``cases show`` warn of a time limit this many days ahead.
+EDU_GUARD_DEADLINE_WARN_DAYS = 10
+#: 行政处罚法 Art. 63 (一): a hearing must be offered for a 较大数额 fine; the amount
+#: (yuan) is set by the province. ``None``: a hearing is offered for every fine
+#: (offering it is never unlawful).
+EDU_GUARD_HEARING_FINE_THRESHOLD = None
+#: The bureau's contact printed on the penalty and enforcement letters (行政处罚法
+#: Art. 44: where to state a case; 行政强制法 Art. 35): {"person", "phone", "address"}.
+EDU_GUARD_BUREAU_CONTACT = {}
+#: Where a fine is paid (行政处罚法 Art. 59 (四), 67: 罚缴分离, a designated bank):
+#: {"bank", "account_name", "account_number"}; no default — the decision and the
+#: demand are refused until it is set.
+EDU_GUARD_FINE_PAYMENT_ACCOUNT = {}
+#: Per-township issuers (乡镇/街道): name → {"issuer": "township" | "bureau",
+#: "name": printed issuer, "code": document-number code, "office": the body working
+#: letters go to}. Defaults: a 乡/镇 → "<name>人民政府", code "<short>政"; a 街道 →
+#: orders and penalties by the bureau (义务教育法 Art. 58 names only 乡镇人民政府 and
+#: the county education department), working letters to "<name>办事处". An ethnic
+#: township's code (民族乡: 景哈哈尼族乡 …) must be configured, never derived.
+EDU_GUARD_TOWNSHIPS = {}
+#: Official holiday arrangements a county loads for years chinese-calendar does not
+#: cover: {"2027": {"holidays": ["2027-01-01", …], "workdays": ["2027-02-14", …]}}
+#: (the State Council's notice). Until then dates in that year are estimates (估算).
+EDU_GUARD_HOLIDAY_ARRANGEMENTS = {}
 #: The court an enforcement application goes to, and the review authority named in a
 #: penalty decision.
 EDU_GUARD_COURT = "景洪市人民法院"
@@ -105,8 +137,9 @@ EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 EDU_GUARD_HOMEBOUND_MIN_AGE = 6
 EDU_GUARD_HOMEBOUND_MAX_AGE = 15
 #: The frequency norm sessions are checked against: a key of EDU_GUARD_HOMEBOUND_NORMS.
-#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule.
-EDU_GUARD_HOMEBOUND_NORM = "shandong_henan"
+#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule. The sample
+#: county (云南省) uses the county-set monthly norm: no Yunnan provincial figure is cited.
+EDU_GUARD_HOMEBOUND_NORM = "local_monthly"
 #: Extra or overriding norm presets, key → {"label", "visits", "per" ("week"/"month"),
 #: "periods_per_visit", "periods_per_year" (or None)}; merged over the built-in ones.
 EDU_GUARD_HOMEBOUND_NORMS = {}

@@ -47,6 +47,17 @@ def database_url():
     engine.dispose()
 
 
+#: The sample penalty basis, fine range, payment account and contact the tests use.
+TEST_PENALTY_SETTINGS = {
+    "EDU_GUARD_PENALTY_BASIS": "《云南省义务教育条例》第四十二条",
+    "EDU_GUARD_FINE_MIN": "50",
+    "EDU_GUARD_FINE_MAX": "500",
+    "EDU_GUARD_FINE_PAYMENT_ACCOUNT": {"bank": "中国农业银行景洪市分行", "account_name": "景洪市财政局非税收入专户",
+                                       "account_number": "24500101040000001"},
+    "EDU_GUARD_BUREAU_CONTACT": {"person": "李明", "phone": "0691-2120000", "address": "景洪市宣慰大道1号"},
+}
+
+
 def _fresh_app(folder: Path, database_url, **config):
     """Build a test app in ``folder`` on the test database, with every table created."""
 
@@ -59,6 +70,9 @@ def _fresh_app(folder: Path, database_url, **config):
             "INSTANCE_PATH": str(folder / "instance"),
             "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{folder / 'test.sqlite3'}",
             "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
+            # The county's penalty settings have no default (edu_guard.config); tests
+            # use a sample set, as the demo does. Tests of the refusal unset them.
+            **TEST_PENALTY_SETTINGS,
             **config,
         }
     )
@@ -192,6 +206,22 @@ def county(app_ctx):
     load_demo()
     db.session.commit()
     return app_ctx
+
+
+@pytest.fixture(scope="session")
+def letter_font_dir():
+    """The letters' subset fonts, built once per machine (about a minute per face the
+    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``: set
+    ``app.config["EDU_GUARD_LETTER_FONT_DIR"]`` to it before printing a letter."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from edu_guard.letters.fonts import ensure_fonts
+
+    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
+    ensure_fonts(path)
+    return path
 
 
 # --- browser tests ------------------------------------------------------------------

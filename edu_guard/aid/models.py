@@ -196,3 +196,31 @@ def _aid_list_scope(user):
 def _payment_scope(user):
     """Payments are seen by the paying school, as the aid lists."""
     return _by_paying_school(Payment.school_id, user)
+
+
+#: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
+#: guardian's 惠民惠农"一卡通" (an account number that need not be a card) or a bank card.
+ACCOUNT_KINDS = ("一卡通", "银行卡", "社会保障卡")
+
+
+class PayeeAccount(TimestampMixin, db.Model):
+    """The account a child's aid is paid into (收款账户): the holder (户名, usually the
+    guardian) with the holder's ID number, the bank (开户行) and the full account number.
+
+    The full number appears only in the bank's 代发 file; pages show it masked
+    (:func:`edu_guard.aid.accounts.mask_account`). One current account per child.
+    """
+
+    __tablename__ = "aid_payee_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), unique=True)
+    holder_name: Mapped[str] = mapped_column(sa.String(64))
+    holder_id_number: Mapped[str] = mapped_column(sa.String(18))
+    bank: Mapped[str] = mapped_column(sa.String(64))
+    #: Digits only, 10–30 of them.
+    number: Mapped[str] = mapped_column(sa.String(32))
+    #: One of ACCOUNT_KINDS.
+    kind: Mapped[str] = mapped_column(sa.String(8), default="一卡通")
+
+    child: Mapped["Child"] = relationship()  # noqa: F821

@@ -18,20 +18,25 @@ from edu_guard.cases.casefile import case_file_pdf
 from edu_guard.cases.forms import (
     ActForm,
     AssignmentForm,
+    CorrectServiceForm,
     GuardianForm,
     OpenCaseForm,
     ReasonForm,
     ReturnContactForm,
     ServiceForm,
     VisitForm,
+    VoidLetterForm,
     form_errors,
 )
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.letters.services import missing_penalty_settings
 from edu_guard.registry.models import Child
 
 from edu_guard.letters.render import LetterError
+from edu_guard.lists import pupil_key, xlsx_response
 from edu_guard.web import after_commit, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
@@ -72,11 +77,41 @@ def case_list():
     overdue_on = services.today() if args.get("overdue") else None
     stmt = case_queries.case_list(current_user, state=state, township_id=args.get("township", type=int),
                                   school_id=args.get("school", type=int), overdue_on=overdue_on, text=args.get("q"))
+    due_days = args.get("due_within", type=int)
+    if due_days is not None and due_days >= 0:
+        # The bureau's own time limits are worked out per case (machine.time_limits).
+        candidates = db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
+        ids = [c.id for c in services.due_within(candidates, due_days, services.today())]
+        stmt = stmt.where(DropoutCase.id.in_(ids or [-1]))
+    if args.get("format") == "xlsx":
+        return _case_list_xlsx(stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships, schools = case_queries.areas()
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
                            schools=schools, mask_id=mask_id, today=services.today(),
                            base_args={k: v for k, v in args.items() if k != "page"})
+
+
+def _case_list_xlsx(stmt):
+    """The case list with the page's filters as a workbook, in the clerk's order."""
+    found = db.session.execute(stmt).scalars().all()
+    def key(c):
+        e = c.child.current_enrollment
+        return pupil_key(c.township.name if c.township else "", c.school.code if c.school else "",
+                         e.grade if e else "", e.class_name if e else "", c.child.name)
+    full = current_user.sees_full_ids
+    rows = []
+    for n, c in enumerate(sorted(found, key=key), start=1):
+        e = c.child.current_enrollment
+        rows.append([n, c.id, c.child.name, c.child.id_number if full else mask_id(c.child.id_number),
+                     c.township.name if c.township else "", c.school.name if c.school else "",
+                     e.grade if e else "", e.class_name if e else "", c.reason, machine.STATES[c.state].label,
+                     c.opened_on, c.deadline, c.closed_on])
+    header = ["序号", "个案编号", "姓名", "身份证号", "乡镇", "学校", "年级", "班级", "辍学原因", "当前步骤", "立案日期",
+              "本步期限", "销号日期"]
+    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
+    return xlsx_response(f"控辍保学个案_{len(rows)}件", f"{county}控辍保学个案（{len(rows)}件）", header, rows,
+                         totals=["合计", f"{len(rows)}件"], text_columns=[3])
 
 
 @bp.route("/children/<int:child_id>/cases/new", methods=["GET", "POST"])
@@ -122,6 +157,9 @@ def case_detail(case_id: int):
         first_main=first_main,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
+        correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
+        limits=services.deadline_report(case, services.today()), missing_settings=missing_penalty_settings(),
+        service_manners=SERVICE_MANNERS,
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=today, reasons=REASONS, visitor_names=_visitor_names(case), act_day=act_day,
         act_default=act_default, act_note=acts.closed_term_note(act_day, today))
@@ -141,12 +179,16 @@ def case_act(case_id: int):
     if not form.validate_on_submit():
         flash(form_errors(form), "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
-    data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data,
-            "representative": form.representative.data}
+    data = {k: getattr(form, k).data for k in ("fine", "placement", "school", "representative", "fine_reason",
+                                                  "content", "result", "hearing_time", "place", "host", "amount",
+                                                  "receipt", "body")}
+    data.update(hearing_on=form.hearing_on.data.isoformat() if form.hearing_on.data else None,
+                until=form.until.data.isoformat() if form.until.data else None, kind=form.pay_kind.data,
+                confirm_estimate=bool(form.confirm_estimate.data))
     with refusals(services.CaseError) as outcome:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
-                           data={k: v for k, v in data.items() if v not in (None, "")})
+                           data={k: v for k, v in data.items() if v not in (None, "", False)})
     if outcome.ok:
         user = current_user._get_current_object()
         after_commit(lambda: services.notify_transition(case, ev, user))
@@ -218,6 +260,40 @@ def case_service(case_id: int):
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
+@bp.post("/cases/<int:case_id>/service/correct")
+@login_required
+def case_correct_service(case_id: int):
+    """Correct a mistyped proof of service; the old record stays in the timeline and the
+    audit log, and every later deadline follows."""
+    _writer()
+    case = _get_case(case_id)
+    form = CorrectServiceForm()
+    if form.validate_on_submit():
+        if _run(lambda: services.correct_service(
+                case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
+                reason=form.reason.data, user=current_user, expected_version=form.version.data)):
+            flash(f"已更正送达记录；本步期限 {case.deadline or '—'}", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/letters/void")
+@login_required
+def case_void_letter(case_id: int):
+    """Void a letter (its number stays used) so it can be issued again."""
+    _writer()
+    case = _get_case(case_id)
+    form = VoidLetterForm()
+    if form.validate_on_submit():
+        if _run(lambda: services.void_letter(case, form.letter_id.data, on=services.today(), reason=form.reason.data,
+                                                user=current_user, expected_version=form.version.data)):
+            flash("文书已作废，文号不再使用；可重新制发", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
 @bp.post("/cases/return-contact")
 @login_required
 def return_contact():
@@ -247,9 +323,10 @@ def case_guardian(case_id: int):
     case = _get_case(case_id)
     form = GuardianForm()
     if form.validate_on_submit():
-        add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
-                     user=current_user)
-        flash(f"已登记监护人 {form.name.data}", "success")
+        with refusals(ValueError):
+            add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
+                         address=form.address.data, id_number=form.id_number.data, user=current_user)
+            flash(f"已登记监护人 {form.name.data}", "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))

@@ -99,10 +99,17 @@ def _child_for(row: ComparisonRow, user) -> Child:
     """The registry's child of ``row``, created from the row when the register names a
     child the registry does not know (the usual case of an unenrolled child)."""
     child = db.session.execute(sa.select(Child).where(Child.id_number == row.id_number)).scalar_one_or_none()
-    if child is not None:
-        return child
     data = row.data or {}
     address = data.get("address") or ""
+    if child is not None:
+        # The register's 户籍住址 fills an address the registry lacks (the letters'
+        # place of service and the party's address).
+        if address and not child.address:
+            child.address = address
+        for guardian in child.guardians:
+            if address and not guardian.address:
+                guardian.address = address
+        return child
     township = next((t for t in db.session.execute(sa.select(Township)).scalars() if t.name in address), None)
     village = None
     if township is not None:

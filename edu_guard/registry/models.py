@@ -128,6 +128,11 @@ class Guardian(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(64))
     relation: Mapped[str | None] = mapped_column(sa.String(16))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
+    #: 住址 (the household register's 户籍住址 by default); the party's address in the
+    #: penalty letters (行政处罚法 Art. 59 (一)).
+    address: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Resident ID number: identifies the respondent of a court application.
+    id_number: Mapped[str | None] = mapped_column(sa.String(18))
 
     child: Mapped[Child] = relationship(back_populates="guardians")
 

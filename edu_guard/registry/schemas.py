@@ -424,6 +424,9 @@ class RosterRowSchema(RowSchema):
     class_name = Name(max_length=16)
     boarding = YesNo(yes=nz.BOARDING_YES, no=nz.BOARDING_NO, words="住校/走读或是/否")
     hukou = Text(max_length=128)
+    #: 家庭住址: the child's and (for a new guardian) the guardian's address, printed as
+    #: the party's address on the penalty letters (行政处罚法 Art. 59 (一)).
+    address = Text(max_length=255)
     township = Name(max_length=64)
     village = Name(max_length=64)
     family_type = FamilyTypes()

@@ -326,7 +326,14 @@ def _import_rows(
         for f, reasons in importer.precheck(data or {}, errors).items():
             if f not in errors:
                 errors[f] = reasons
-        if errors:
+        skipped = importer.skip_reason(errors) if errors else None
+        if skipped is not None:  # a row the file holds by design: a remark, not an error
+            column = column_of.get(skipped[0], field_label(skipped[0]))
+            remark = {"row": number, "column": column, "message": skipped[1], "skipped": True}
+            if sheet is not None:
+                remark["sheet"] = sheet
+            state.warnings.append(remark)
+        elif errors:
             reasons = [
                 (column_of.get(f, field_label(f)), message)
                 for f in sorted(errors, key=lambda f: field_order.get(f, len(field_order)))
@@ -464,8 +471,12 @@ def load_demo(
     return out
 
 
-def add_guardian(child, *, name: str, relation: str | None = None, phone: str | None = None, user=None):
+def add_guardian(child, *, name: str, relation: str | None = None, phone: str | None = None,
+                 address: str | None = None, id_number: str | None = None, user=None):
     """Register a guardian (监护人) of ``child`` by hand, with an audit row.
+
+    :param address: 住址 (by default the child's, e.g. the register's 户籍住址).
+    :param id_number: the guardian's resident ID number (checked with python-stdnum).
 
     :raises ValueError: the name is empty.
     :return: the flushed :class:`~edu_guard.registry.models.Guardian`.
@@ -474,8 +485,17 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
     name = (name or "").strip()
     if not name:
         raise ValueError("请填写监护人姓名")
+    id_number = (id_number or "").strip().upper() or None
+    if id_number:
+        from edu_guard.registry.schemas import validate_id_number
+
+        try:
+            id_number = validate_id_number(id_number)
+        except ValueError as exc:
+            raise ValueError(f"监护人身份证号 {id_number} 无效：{exc}") from None
     guardian = Guardian(child=child, name=name, relation=(relation or "").strip() or None,
-                        phone=(phone or "").strip() or None)
+                        phone=(phone or "").strip() or None,
+                        address=(address or "").strip() or getattr(child, "address", None) or None, id_number=id_number)
     db.session.add(guardian)
     db.session.flush()
     audit.record("create", guardian, user=user)
