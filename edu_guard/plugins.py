@@ -72,6 +72,7 @@ BUILTIN_PLUGINS = (
     ("national_schemes", "edu_guard.schemes.national"),
     ("comparisons", "edu_guard.comparisons.kinds"),
     ("homebound", "edu_guard.homebound.hooks"),
+    ("aid", "edu_guard.aid.hooks"),
 )
 
 #: Hooks called at run time: one implementation that raises is logged and skipped, and

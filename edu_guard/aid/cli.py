@@ -11,9 +11,10 @@ from pathlib import Path
 import functools
 
 import click
+from flask import current_app
 import sqlalchemy as sa
 
-from edu_guard import money
+from edu_guard import clock, money
 from edu_guard.aid import bank, gaps, services, stats
 from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
 from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
@@ -257,13 +258,19 @@ def gaps_command(term_code, as_json):
 @aid_group.command("export-batch")
 @click.argument("batch_id", type=int)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出 .xlsx")
+@click.option("--preparer", default="", help="制表人（印在代发文件上）")
 @requires_init
-def export_batch_command(batch_id, out_path):
-    """导出发放批次的银行代发文件（Excel）。"""
+def export_batch_command(batch_id, out_path, preparer):
+    """导出发放批次的银行代发文件（Excel：户名、账号、金额、身份证号、备注，合计及大写）。"""
     batch = db.session.get(PaymentBatch, batch_id)
     if batch is None:
         raise click.ClickException(f"没有编号为 {batch_id} 的发放批次")
-    out_path.write_bytes(bank.workbook(batch))
-    paid = [p for p in batch.payments if p.reversal is None]
-    reversed_ = len(batch.payments) - len(paid)
+    try:
+        data = bank.workbook(batch, unit=current_app.config["EDU_GUARD_ISSUERS"]["bureau"]["name"],
+                             preparer=preparer, made_on=clock.today())
+    except bank.BankFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    out_path.write_bytes(data)
+    paid = [p for p in batch.payments if p.reversal is None and p.channel in bank.ACCOUNT_CHANNELS]
+    reversed_ = sum(p.reversal is not None for p in batch.payments)
     click.echo(f"已导出 {len(paid)} 笔：{out_path}" + (f"（另有 {reversed_} 笔已冲正，未列入）" if reversed_ else ""))

@@ -18,6 +18,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from edu_guard import money
 from edu_guard.aid import eligibility
+from edu_guard.aid.accounts import accounts_of, mask_account
 from edu_guard.aid.models import (
     CHANNELS,
     LIST_STATES,
@@ -478,6 +479,7 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
     db.session.add(batch)
     db.session.flush()
     taken = _paid_in(aid_list.term_id, exclusive_with(aid_list.scheme_code))
+    accounts = accounts_of(e.child_id for e in aid_list.entries if e.included)
     rows = []
     for e in aid_list.entries:
         if not e.included or e.child_id in taken:
@@ -486,7 +488,8 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
         rows.append({
             "child_id": e.child_id, "scheme_code": aid_list.scheme_code, "term_id": aid_list.term_id,
             "school_id": aid_list.school_id, "stage": e.stage, "amount_fen": e.amount_fen, "tier": e.tier,
-            "channel": channel, "account_masked": None, "batch_id": batch.id, "paid_on": on,
+            "channel": channel, "batch_id": batch.id, "paid_on": on,
+            "account_masked": mask_account(accounts[e.child_id].number) if e.child_id in accounts else None,
             "is_poverty": bool(kinds & POVERTY_KINDS), "is_monitored": "监测户" in kinds,
             "is_dibao": "低保" in kinds, "is_tekun": "特困" in kinds,
             "is_orphan": bool(kinds & {"孤儿", "事实无人抚养"}), "is_disabled": bool(e.disabled),
