@@ -159,10 +159,40 @@ EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
 
+#: SQLite only: how long (seconds) a write waits for the write lock another writer
+#: holds (an import job writes its file in one transaction) before the request is
+#: answered "系统繁忙，请稍后重试" (503). Reads never wait (WAL). Keep it below the web
+#: server's worker timeout (docs/deploy.md).
+EDU_GUARD_SQLITE_BUSY_TIMEOUT = 30
+
+#: The job queue (edu_guard.jobs, Huey): empty for the embedded SQLite storage in the
+#: instance folder (queue.sqlite3; one machine), or ``redis://host:6379/0`` (several
+#: web and worker machines). ``EDU_GUARD_QUEUE_IMMEDIATE`` runs each job at once in the
+#: process that submits it (tests; no worker needed).
+EDU_GUARD_QUEUE_URL = ""
+EDU_GUARD_QUEUE_NAME = "edu_guard"
+EDU_GUARD_QUEUE_IMMEDIATE = False
+#: A queue worker's address-space limit (RLIMIT_AS, MB; 0 = none): a file that passes
+#: the upload checks but needs more memory fails its job, not the machine. The
+#: 100,000-row roster import peaks near 300 MB, the household comparison near 750 MB
+#: (bench/README.md); the address space is larger than the memory used (thread stacks,
+#: allocator arenas), hence the margin.
+EDU_GUARD_WORKER_MEMORY_LIMIT_MB = 4096
+#: A running job's worker beats every HEARTBEAT seconds; without a beat for STALE
+#: seconds the job is shown failed (its worker died) and may be run again.
+EDU_GUARD_JOB_HEARTBEAT_SECONDS = 5
+EDU_GUARD_JOB_STALE_SECONDS = 60
+
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50
 
+#: The county's time zone (IANA name): its "today" for deadlines, form defaults,
+#: guards and reports, and the zone timestamps are shown in (:mod:`edu_guard.clock`).
+#: China keeps one civil time, 北京时间 (UTC+8), whatever the server's zone is.
+EDU_GUARD_TIMEZONE = "Asia/Shanghai"
+
 BABEL_DEFAULT_LOCALE = "zh"
+#: Flask-Babel's zone follows EDU_GUARD_TIMEZONE (set in create_app).
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 MAX_CONTENT_LENGTH = 50 * 1024 * 1024

@@ -70,6 +70,7 @@ def _fresh_app(folder: Path, database_url, **config):
             "INSTANCE_PATH": str(folder / "instance"),
             "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{folder / 'test.sqlite3'}",
             "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
+            "EDU_GUARD_QUEUE_IMMEDIATE": True,  # jobs run at once in the test's process
             # The county's penalty settings have no default (edu_guard.config); tests
             # use a sample set, as the demo does. Tests of the refusal unset them.
             **TEST_PENALTY_SETTINGS,

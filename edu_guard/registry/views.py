@@ -22,15 +22,17 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.auth.views import choice_list, optional_int
-from edu_guard.db import db
 from edu_guard.lists import xlsx_response
 from edu_guard import clock
+from edu_guard.db import db
+from edu_guard.jobs.services import JobError, rerun
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry import jobs, queries
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import ENROLLMENT_STATUSES, FAMILY_STATUS_KINDS, Child, Enrollment, ImportRun
 from edu_guard.registry.search import normalise_query
 from edu_guard.registry.services import describe_source, rejects_workbook
+from edu_guard.web import refusals
 
 bp = Blueprint("registry", __name__)
 
@@ -198,29 +200,41 @@ def import_page():
     )
 
 
-@bp.get("/imports/jobs/<job_id>")
+@bp.get("/imports/jobs/<int:job_id>")
 @role_required(*IMPORT_ROLES)
-def import_job(job_id: str):
-    """Show a running import's progress; when it has finished, go to its result."""
+def import_job(job_id: int):
+    """Show an import job's progress; when it has finished, go to its result."""
     job = jobs.read_job(job_id)
     if job is None:
         abort(404)
     if job["state"] == "done":
-        return redirect(url_for("registry.import_run", run_id=job["run_id"]))
+        return redirect(url_for("registry.import_run", run_id=job["result"]["import_run_id"]))
     return render_template("registry/import_job.html", job=job, kinds=import_kinds())
 
 
-@bp.get("/imports/jobs/<job_id>.json")
+@bp.get("/imports/jobs/<int:job_id>.json")
 @role_required(*IMPORT_ROLES)
-def import_job_state(job_id: str):
+def import_job_state(job_id: int):
     """Return a job's state for the progress bar: state, done, total, run URL, error."""
     job = jobs.read_job(job_id)
     if job is None:
         abort(404)
     out = {k: job.get(k) for k in ("state", "done", "total", "error")}
-    if job.get("run_id"):
-        out["url"] = url_for("registry.import_run", run_id=job["run_id"])
+    if job["state"] == "done":
+        out["url"] = url_for("registry.import_run", run_id=job["result"]["import_run_id"])
     return jsonify(out)
+
+
+@bp.post("/imports/jobs/<int:job_id>/rerun")
+@role_required(*IMPORT_ROLES)
+def import_job_rerun(job_id: int):
+    """Run a failed import job again (its stored file; nothing of the failed run was written)."""
+    job = jobs.get_job(job_id)
+    if job is None:
+        abort(404)
+    with refusals(JobError):
+        rerun(job)
+    return redirect(url_for("registry.import_job", job_id=job_id))
 
 
 def _get_run(run_id: int) -> ImportRun:
