@@ -2,7 +2,7 @@
 (tests/plugins/outside_comparison): a registry-only comparison with a category that is
 only counted and one from which cases may be opened."""
 
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -34,9 +34,9 @@ def test_flags_a_suspension_of_a_year_or_more(plugin_app):
         assert list(kinds)[-1] == "long_suspension" and kinds["long_suspension"].label == "休学超期核查"
         town = Township(county_code="532801", name="勐罕镇")
         school = School(code="2153280177", name="勐罕中心小学", stage="小学", township=town, county_code="532801")
-        _pupil(school, "532801201001010011", "玉香", "休学", datetime(2020, 4, 30))   # exactly a year before
-        _pupil(school, "532801201001020022", "岩温", "休学", datetime(2020, 5, 1))    # a day short of a year
-        _pupil(school, "532801201001030033", "玉罕", "在读", datetime(2019, 9, 1))    # not on 休学
+        _pupil(school, "532801201001010011", "玉香", "休学", datetime(2020, 4, 30, tzinfo=timezone.utc))   # exactly a year before
+        _pupil(school, "532801201001020022", "岩温", "休学", datetime(2020, 5, 1, tzinfo=timezone.utc))    # a day short of a year
+        _pupil(school, "532801201001030033", "玉罕", "在读", datetime(2019, 9, 1, tzinfo=timezone.utc))    # not on 休学
         db.session.commit()
         run, outcome = run_comparison("long_suspension", as_of=date(2021, 4, 30))
         db.session.commit()
