@@ -32,6 +32,7 @@ from flask import current_app
 from edu_guard import money
 from edu_guard.auth import audit
 from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
+from edu_guard.cases.deadlines import effective_service
 from edu_guard.db import db
 from edu_guard.letters import numbering
 from edu_guard.letters.models import SERVICE_MANNERS, Letter
@@ -590,8 +591,6 @@ def _ref(ref, kind: str, case) -> dict:
         return dict(ref)
     if ref.served_on is None:
         raise LetterError(f"《{ref.title}》（{ref.doc_number}）尚未登记送达，不能进入下一步")
-    from edu_guard.cases.deadlines import effective_service
-
     deemed = effective_service(ref.served_on, ref.service_manner).day
     return {
         "title": ref.title,

@@ -63,8 +63,6 @@ def letter_list():
 @login_required
 def letter_detail(letter_id: int):
     """One letter: number, recipient, cases, service."""
-    from edu_guard.cases.models import CaseEvent
-
     letter = _get_letter(letter_id)
     # Dates printed on it that rest on an estimated holiday calendar (估算), as noted when issued.
     estimated = [d for data in db.session.execute(sa.select(CaseEvent.data).where(CaseEvent.letter_id == letter.id))
