@@ -14,10 +14,15 @@ PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml $(wildcard plugins/*/pyproject.toml)
+# The exact, hashed versions of requirements.lock first, then the project and the
+# plugins without dependencies; `pip check` fails when pyproject.toml asks for something
+# the lock lacks (re-lock: docs/architecture.md, "Dependencies").
+$(VENV)/.installed: $(BIN)/python pyproject.toml requirements.lock $(wildcard plugins/*/pyproject.toml)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
-	@for p in plugins/*/pyproject.toml; do [ -f "$$p" ] && $(BIN)/python -m pip install --quiet -e "$$(dirname $$p)" || true; done
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	@for p in plugins/*/pyproject.toml; do [ -f "$$p" ] && $(BIN)/python -m pip install --quiet --no-deps -e "$$(dirname $$p)" || true; done
+	$(BIN)/python -m pip check
 	touch $@
 
 system-packages:
@@ -32,7 +37,7 @@ run: setup
 	@echo " edu_guard: http://$(HOST):$(PORT)/"
 	@$(BIN)/edu-guard show-admin
 	@echo "=================================================================="
-	$(BIN)/edu-guard run --host $(HOST) --port $(PORT)
+	$(BIN)/edu-guard serve --with-worker --host $(HOST) --port $(PORT)
 
 test: setup
 	$(BIN)/lint-imports

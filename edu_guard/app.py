@@ -11,6 +11,7 @@ from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
+from edu_guard import clock
 from edu_guard import config as default_config
 from edu_guard import models  # noqa: F401  (register every table)
 from edu_guard import plugins, web
@@ -20,7 +21,7 @@ from edu_guard.auth.views import bp as auth_bp
 from edu_guard.cases import pages  # noqa: F401  (the home and child pages, on the registry blueprint)
 from edu_guard.cases.views import bp as cases_bp
 from edu_guard.comparisons.views import bp as comparisons_bp
-from edu_guard.db import db
+from edu_guard.db import busy_timeout_seconds, db
 from edu_guard.homebound.views import bp as homebound_bp
 from edu_guard.letters.views import bp as letters_bp
 from edu_guard.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATE_DIR  # noqa: F401 (re-exported)
@@ -89,11 +90,16 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
                 f"实例未初始化：{app.instance_path} 中没有 config.py。请先运行 `edu-guard init`。"
                 f" (instance not initialised: run `edu-guard init`)"
             )
+    app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["EDU_GUARD_TIMEZONE"]
+    with app.app_context():
+        clock.county_zone()  # an unknown zone stops start-up with its name (ClockError)
+    app.jinja_env.filters["county_time"] = clock.format_local
     url = app.config.get("EDU_GUARD_DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'edu_guard.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if url.startswith("sqlite"):
-        app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
+        connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {})
+        connect_args.setdefault("timeout", busy_timeout_seconds(app))
 
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)

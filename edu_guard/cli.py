@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import click
+import sqlalchemy as sa
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
@@ -19,16 +20,21 @@ from edu_guard.aid.services import load_demo_term
 from edu_guard.app import NotInitialised, create_app, init_migrations
 from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
-from edu_guard.cli_util import requires_init
+from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.comparisons.cli import compare_group
-from edu_guard.db import db
+from edu_guard.db import db, is_busy
 from edu_guard.homebound.cli import homebound_group
+from edu_guard.jobs.cli import worker_command
 from edu_guard.plugin_cli import plugin_group, plugins_command
 from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
 from edu_guard.registry.services import load_demo
 from edu_guard.reports.cli import report_group
+from edu_guard.serve import serve_command
 from edu_guard.transaction import finish
+
+#: Exit status of a command refused because the database stayed busy (EX_TEMPFAIL).
+BUSY_EXIT_STATUS = 75
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
@@ -190,6 +196,8 @@ def _add_feature_commands() -> None:
     cli.add_command(compare_group)
     cli.add_command(report_group)
     cli.add_command(aid_group)
+    cli.add_command(worker_command)
+    cli.add_command(serve_command)
 
 
 _add_feature_commands()
@@ -197,6 +205,22 @@ _add_feature_commands()
 
 class _Main(FlaskGroup):
     """``edu-guard``: the commands of :data:`cli` at top level, plus Flask's ``run``."""
+
+    def invoke(self, ctx):
+        """Run the command; a database kept locked by another writer (an import job)
+        ends it with "系统繁忙，请稍后重试" (JSON with ``--json``) and exit status 75
+        (EX_TEMPFAIL), not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except sa.exc.OperationalError as exc:
+            if not is_busy(exc):
+                raise
+            message = "系统繁忙，请稍后重试。（其他任务正在写入数据库，本次操作未保存）"
+            if "--json" in sys.argv[1:] or "--json" in [*getattr(ctx, "_protected_args", []), *ctx.args]:
+                dump_json({"error": "busy", "message": message})
+            else:
+                click.echo(message, err=True)
+            ctx.exit(BUSY_EXIT_STATUS)
 
     def list_commands(self, ctx):
         # The same commands also hang under ``flask edu-guard``; do not list them twice.

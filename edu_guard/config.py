@@ -17,6 +17,8 @@ EDU_GUARD_DATABASE_URL = None
 #: The county this deployment serves (6-digit division code, GB/T 2260) and its name.
 EDU_GUARD_COUNTY_CODE = "532801"
 EDU_GUARD_COUNTY_NAME = "景洪市"
+#: The province (printed when a norm cites its provincial document).
+EDU_GUARD_PROVINCE = "云南省"
 
 #: Issuers of official letters, by key: full name (printed above the red rule and the
 #: date) and the short code of document numbers (``景教体函〔2021〕11号``).
@@ -135,8 +137,9 @@ EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 EDU_GUARD_HOMEBOUND_MIN_AGE = 6
 EDU_GUARD_HOMEBOUND_MAX_AGE = 15
 #: The frequency norm sessions are checked against: a key of EDU_GUARD_HOMEBOUND_NORMS.
-#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule.
-EDU_GUARD_HOMEBOUND_NORM = "shandong_henan"
+#: See :mod:`edu_guard.homebound.compliance` for the presets and the rule. The sample
+#: county (云南省) uses the county-set monthly norm: no Yunnan provincial figure is cited.
+EDU_GUARD_HOMEBOUND_NORM = "local_monthly"
 #: Extra or overriding norm presets, key → {"label", "visits", "per" ("week"/"month"),
 #: "periods_per_visit", "periods_per_year" (or None)}; merged over the built-in ones.
 EDU_GUARD_HOMEBOUND_NORMS = {}
@@ -156,10 +159,40 @@ EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
 
+#: SQLite only: how long (seconds) a write waits for the write lock another writer
+#: holds (an import job writes its file in one transaction) before the request is
+#: answered "系统繁忙，请稍后重试" (503). Reads never wait (WAL). Keep it below the web
+#: server's worker timeout (docs/deploy.md).
+EDU_GUARD_SQLITE_BUSY_TIMEOUT = 30
+
+#: The job queue (edu_guard.jobs, Huey): empty for the embedded SQLite storage in the
+#: instance folder (queue.sqlite3; one machine), or ``redis://host:6379/0`` (several
+#: web and worker machines). ``EDU_GUARD_QUEUE_IMMEDIATE`` runs each job at once in the
+#: process that submits it (tests; no worker needed).
+EDU_GUARD_QUEUE_URL = ""
+EDU_GUARD_QUEUE_NAME = "edu_guard"
+EDU_GUARD_QUEUE_IMMEDIATE = False
+#: A queue worker's address-space limit (RLIMIT_AS, MB; 0 = none): a file that passes
+#: the upload checks but needs more memory fails its job, not the machine. The
+#: 100,000-row roster import peaks near 300 MB, the household comparison near 750 MB
+#: (bench/README.md); the address space is larger than the memory used (thread stacks,
+#: allocator arenas), hence the margin.
+EDU_GUARD_WORKER_MEMORY_LIMIT_MB = 4096
+#: A running job's worker beats every HEARTBEAT seconds; without a beat for STALE
+#: seconds the job is shown failed (its worker died) and may be run again.
+EDU_GUARD_JOB_HEARTBEAT_SECONDS = 5
+EDU_GUARD_JOB_STALE_SECONDS = 60
+
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50
 
+#: The county's time zone (IANA name): its "today" for deadlines, form defaults,
+#: guards and reports, and the zone timestamps are shown in (:mod:`edu_guard.clock`).
+#: China keeps one civil time, 北京时间 (UTC+8), whatever the server's zone is.
+EDU_GUARD_TIMEZONE = "Asia/Shanghai"
+
 BABEL_DEFAULT_LOCALE = "zh"
+#: Flask-Babel's zone follows EDU_GUARD_TIMEZONE (set in create_app).
 BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
 SQLALCHEMY_TRACK_MODIFICATIONS = False
 MAX_CONTENT_LENGTH = 50 * 1024 * 1024

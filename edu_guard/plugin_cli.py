@@ -19,13 +19,15 @@ def describe_plugins(app) -> list[dict]:
 
     :return: ``[{"name", "version", "builtin", "hooks": [...], "schemes": [{"code",
         "name"}], "letter_kinds": [...], "import_formats": [...], "commands": [...]}]``
-        in registration order.
+        in plugin order (the order the hooks are called in).
     """
 
     pm, contrib = manager(app), contributions(app)
     builtin = {name for name, _ in BUILTIN_PLUGINS}
     out = []
-    for name, plugin in pm.list_name_plugin():
+    names = contrib.order + [n for n, _ in pm.list_name_plugin() if n not in contrib.order]
+    for name in names:
+        plugin = pm.get_plugin(name)
         owned = [k for k, owner in contrib.owners.items() if owner == name]
 
         def of(kind: str) -> list[str]:

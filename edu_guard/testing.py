@@ -70,6 +70,7 @@ def _fresh_app(folder: Path, database_url, **config):
             "INSTANCE_PATH": str(folder / "instance"),
             "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{folder / 'test.sqlite3'}",
             "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
+            "EDU_GUARD_QUEUE_IMMEDIATE": True,  # jobs run at once in the test's process
             # The county's penalty settings have no default (edu_guard.config); tests
             # use a sample set, as the demo does. Tests of the refusal unset them.
             **TEST_PENALTY_SETTINGS,
@@ -206,6 +207,22 @@ def county(app_ctx):
     load_demo()
     db.session.commit()
     return app_ctx
+
+
+@pytest.fixture(scope="session")
+def letter_font_dir():
+    """The letters' subset fonts, built once per machine (about a minute per face the
+    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``: set
+    ``app.config["EDU_GUARD_LETTER_FONT_DIR"]`` to it before printing a letter."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from edu_guard.letters.fonts import ensure_fonts
+
+    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
+    ensure_fonts(path)
+    return path
 
 
 # --- browser tests ------------------------------------------------------------------

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 #: Encodings :func:`decode` names in :attr:`Text.encoding`.
@@ -99,8 +100,8 @@ def _utf8_lines_in_gb18030(raw: bytes) -> int | None:
 
     lines = pl.read_csv(raw, has_header=False, separator="\x1f", quote_char=None, encoding="utf8-lossy",
                         new_columns=["line"], infer_schema=False, truncate_ragged_lines=True)["line"]
-    suspect = ~lines.str.contains("\ufffd", literal=True) & lines.str.contains(_UTF8_HAN_RUN.pattern)
-    if not suspect.any():
+    clean = lines.filter(~lines.str.contains("\ufffd", literal=True))  # few in a GB18030 file
+    if clean.is_empty() or not clean.str.contains(_UTF8_HAN_RUN.pattern).any():
         return None
     for number, line in enumerate(raw.split(b"\n"), start=1):
         if line.isascii():
@@ -152,15 +153,19 @@ def decode(raw: bytes) -> Text:
     # The lines before are valid UTF-8; a lead byte ≥ 0xE0 there is UTF-8 Chinese text.
     if raw[:line_start].translate(None, _BELOW_E0):
         raise DecodeError(f"第{line}行不是 UTF-8 编码，而前面各行是 UTF-8：文件混用了多种编码。{_ADVICE}", line)
-    try:
-        text = raw.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        bad_line = _line_of(raw, exc.start)
-        if _is_utf8_line(raw, exc.start):
-            raise DecodeError(f"第{bad_line}行是 UTF-8 编码，而前面各行是 GB18030/GBK：文件混用了多种编码。{_ADVICE}",
+    # The search for UTF-8 lines (polars, without the GIL) runs beside Python's decoding.
+    with ThreadPoolExecutor(1) as pool:
+        search = pool.submit(_utf8_lines_in_gb18030, raw[line_start:])
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError as exc:
+            bad_line = _line_of(raw, exc.start)
+            if _is_utf8_line(raw, exc.start):
+                raise DecodeError(f"第{bad_line}行是 UTF-8 编码，而前面各行是 GB18030/GBK：文件混用了多种编码。{_ADVICE}",
+                                  bad_line) from None
+            raise DecodeError(f"无法识别文件的编码（第{bad_line}行既不是 UTF-8 也不是 GB18030/GBK）：{_ADVICE}",
                               bad_line) from None
-        raise DecodeError(f"无法识别文件的编码（第{bad_line}行既不是 UTF-8 也不是 GB18030/GBK）：{_ADVICE}", bad_line) from None
-    utf8_line = _utf8_lines_in_gb18030(raw[line_start:])
+        utf8_line = search.result()
     if utf8_line is not None:
         utf8_line += line - 1
         raise DecodeError(f"第{utf8_line}行是 UTF-8 编码，而前面各行是 GB18030/GBK：文件混用了多种编码。{_ADVICE}", utf8_line)

@@ -2,56 +2,42 @@
 
 A request (:class:`edu_guard.web.App`), a command (:func:`edu_guard.cli_util.requires_init`)
 and a background job (:mod:`edu_guard.registry.jobs`) each end with :func:`finish`:
-commit once if it succeeded and changed something, roll back otherwise. Services only
-add, change and flush; they never commit.
+commit once if it succeeded, roll back otherwise. Services only add, change and flush
+(or write in bulk on the session's connection); they never commit.
 """
 
 from __future__ import annotations
 
 from typing import Callable
 
-import sqlalchemy as sa
 from flask import g, has_app_context
-from sqlalchemy.orm import Session
 
 from edu_guard.db import db
 
-_CHANGED = "edu_guard.changed"
-
-
-@sa.event.listens_for(Session, "after_flush")
-def _mark_changed(session, flush_context) -> None:
-    session.info[_CHANGED] = True
-
 
 def has_changes() -> bool:
-    """Return whether the current session holds changes not yet committed (pending
-    objects, or rows already flushed in this transaction)."""
+    """Return whether the current session has work to commit: pending objects, or a
+    transaction begun (flushed rows, bulk writes on its connection, or reads)."""
     session = db.session()
-    return bool(session.new or session.dirty or session.deleted or session.info.get(_CHANGED))
-
-
-def _forget_changes() -> None:
-    db.session().info.pop(_CHANGED, None)
+    return bool(session.new or session.dirty or session.deleted or session.in_transaction())
 
 
 def discard() -> None:
     """Roll back the unit of work's changes (a refused service call)."""
     db.session.rollback()
-    _forget_changes()
 
 
 def finish(ok: bool) -> None:
-    """End the unit of work: commit it when ``ok`` and it changed something, then run
-    the :func:`after_commit` callbacks; otherwise roll it back. A failing commit is
-    rolled back and re-raised.
+    """End the unit of work: commit it when ``ok`` (a transaction that only read commits
+    nothing), then run the :func:`after_commit` callbacks; otherwise roll it back. A
+    failing commit (a lost race: a stale version, a unique constraint) is rolled back
+    and re-raised.
 
     This is the one place a request, a command or a job commits.
     """
     callbacks = g.pop("edu_guard_after_commit", []) if has_app_context() else []
     if not ok:
         db.session.rollback()
-        _forget_changes()
         return
     if has_changes():
         try:
@@ -59,8 +45,6 @@ def finish(ok: bool) -> None:
         except BaseException:
             db.session.rollback()
             raise
-        finally:
-            _forget_changes()
     for callback in callbacks:
         callback()
 

@@ -18,17 +18,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from flask import Flask, abort, current_app, flash, render_template, request
+from flask import Flask, abort, current_app, flash, jsonify, render_template, request
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
-from edu_guard.db import db
+from edu_guard.db import db, is_busy
 from edu_guard.transaction import after_commit, discard, finish  # noqa: F401 (after_commit: the views' name)
 
 
@@ -142,6 +142,31 @@ def _conflict(exc: Exception):
     return _error_page(409, _("该记录刚被他人修改，或表单被重复提交：本次操作未保存。请刷新页面，确认后再试。"))
 
 
+#: The answer to a write that met another writer's lock (SQLite's busy timeout ran out,
+#: or PostgreSQL's lock_timeout): nothing was saved, and trying again later works.
+BUSY_MESSAGE = _l("系统繁忙，请稍后重试。（其他任务正在写入数据库，本次操作未保存）")
+#: Seconds a client is told to wait before trying again (the ``Retry-After`` header).
+BUSY_RETRY_AFTER = 10
+
+
+def _busy(exc: OperationalError):
+    """A database kept locked by another writer (an import job) is answered 503
+    "系统繁忙，请稍后重试" — a page, or JSON for API and JSON requests — never a 500.
+    Any other database error stays a 500."""
+    db.session.rollback()
+    if not is_busy(exc):
+        raise exc
+    current_app.logger.warning("database busy on %s: %s", request.path, exc)
+    message = str(BUSY_MESSAGE)
+    if request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json":
+        response = jsonify({"error": "busy", "message": message})
+        response.status_code = 503
+    else:
+        response = current_app.make_response(_error_page(503, message))
+    response.headers["Retry-After"] = str(BUSY_RETRY_AFTER)
+    return response
+
+
 def _http_error(exc: HTTPException):
     if exc.code is None or exc.code < 400 or request.path.startswith("/api/"):
         return exc
@@ -168,5 +193,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(StaleDataError, _conflict)
     app.register_error_handler(IntegrityError, _conflict)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _busy)
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(has_endpoint, "has_endpoint")

@@ -72,19 +72,6 @@ def login(client):
     return sign_in
 
 
-@pytest.fixture(scope="session")
-def letter_font_dir():
-    """The letters' subset fonts, built once per machine (about a minute per face the
-    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from edu_guard.letters.fonts import ensure_fonts
-
-    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
-    ensure_fonts(path)
-    return path
 
 
 @pytest.fixture

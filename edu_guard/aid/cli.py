@@ -11,9 +11,10 @@ from pathlib import Path
 import functools
 
 import click
+from flask import current_app
 import sqlalchemy as sa
 
-from edu_guard import money
+from edu_guard import clock, money
 from edu_guard.aid import bank, gaps, services, stats
 from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
 from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
@@ -22,7 +23,6 @@ from edu_guard.transaction import after_commit
 from edu_guard.registry.models import School
 from edu_guard.schemes.base import SchemeError
 from edu_guard.aid.models import Term
-from edu_guard.aid import eligibility
 
 aid_group = click.Group("aid", help="学生资助：学期、名单、公示、审批、发放、统计、应助尽助")
 terms_group = click.Group("terms", help="学期")
@@ -105,29 +105,26 @@ def schemes_command(as_json):
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @requires_init
 def propose_command(term_code, scheme_codes, all_schemes, as_json):
-    """为学期生成各校拟资助名单。"""
-
+    """为学期生成各校拟资助名单。某个项目出错（如插件故障）时，其他项目照常生成，出错的项目及插件列在最后，退出码为 1。"""
     term = _term(term_code)
     codes = list(services.schemes()) if all_schemes else list(scheme_codes)
     if not codes:
         raise click.ClickException("请用 --scheme 指定资助项目，或用 --all")
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, code, candidates=cands) for code in codes]
-
-    results = _run(run)
+    results, failures = _run(lambda: services.propose_all(term, codes))
     rows = [{"scheme": r.scheme_code, "lists": r.lists, "proposed": r.proposed, "refused": r.refused,
              "amount_yuan": str(r.amount), "skipped_schools": r.skipped_schools} for r in results]
     if as_json:
         dump_json(rows)
-        return
-    for r in rows:
+    for r in [] if as_json else rows:
         click.echo(f"{r['scheme']}: {r['lists']} 份名单，拟资助 {r['proposed']} 人，金额 {r['amount_yuan']} 元"
                    + (f"，互斥未列入 {r['refused']} 人" if r["refused"] else "")
                    + (f"；已有名单未重新生成：{'、'.join(r['skipped_schools'])}" if r["skipped_schools"] else "")
                    + ("（本学期没有在读学生符合本项目的学段和条件，未生成名单）"
                       if not r["lists"] and not r["skipped_schools"] else ""))
+    if failures:
+        raise click.ClickException("以下项目未能生成名单（其他项目已生成）：\n"
+                                   + "\n".join(f"{f.hook.split('.')[0]}: {f.message}" for f in failures))
 
 
 @aid_group.command("lists")
@@ -222,7 +219,10 @@ def report_command(term_code, year, as_json, xlsx_path):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     data = stats.report(terms)
-    data["sections"] = stats.plugin_sections(data)
+    data["sections"], failures = stats.plugin_sections(data)
+    data["section_errors"] = [{"plugin": f.plugin, "error": f"{type(f.error).__name__}: {f.error}"} for f in failures]
+    for failure in failures:
+        click.echo(f"报表中插件提供的部分未能生成：{failure.message}", err=True)
     if xlsx_path:
         xlsx_path.write_bytes(stats.workbook(terms))
     if as_json:
@@ -258,13 +258,19 @@ def gaps_command(term_code, as_json):
 @aid_group.command("export-batch")
 @click.argument("batch_id", type=int)
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True, help="输出 .xlsx")
+@click.option("--preparer", default="", help="制表人（印在代发文件上）")
 @requires_init
-def export_batch_command(batch_id, out_path):
-    """导出发放批次的银行代发文件（Excel）。"""
+def export_batch_command(batch_id, out_path, preparer):
+    """导出发放批次的银行代发文件（Excel：户名、账号、金额、身份证号、备注，合计及大写）。"""
     batch = db.session.get(PaymentBatch, batch_id)
     if batch is None:
         raise click.ClickException(f"没有编号为 {batch_id} 的发放批次")
-    out_path.write_bytes(bank.workbook(batch))
-    paid = [p for p in batch.payments if p.reversal is None]
-    reversed_ = len(batch.payments) - len(paid)
+    try:
+        data = bank.workbook(batch, unit=current_app.config["EDU_GUARD_ISSUERS"]["bureau"]["name"],
+                             preparer=preparer, made_on=clock.today())
+    except bank.BankFileError as exc:
+        raise click.ClickException(str(exc)) from None
+    out_path.write_bytes(data)
+    paid = [p for p in batch.payments if p.reversal is None and p.channel in bank.ACCOUNT_CHANNELS]
+    reversed_ = sum(p.reversal is not None for p in batch.payments)
     click.echo(f"已导出 {len(paid)} 笔：{out_path}" + (f"（另有 {reversed_} 笔已冲正，未列入）" if reversed_ else ""))

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard import money
-from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.registry.models import School
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
@@ -48,7 +48,7 @@ class AidList(TimestampMixin, db.Model):
     posted_on: Mapped[date | None] = mapped_column(sa.Date)
     #: Last day of the posting period (公示期); approval only after it.
     posting_ends_on: Mapped[date | None] = mapped_column(sa.Date)
-    approved_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     version: Mapped[int] = mapped_column(default=1)
 
@@ -84,7 +84,7 @@ class AidListEntry(db.Model):
     added_by_school: Mapped[bool] = mapped_column(default=False)
     review_reason: Mapped[str | None] = mapped_column(sa.String(255))
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    reviewed_at: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     aid_list: Mapped[AidList] = relationship(back_populates="entries")
     child: Mapped["Child"] = relationship()  # noqa: F821
@@ -101,7 +101,7 @@ class PaymentBatch(db.Model):
     list_id: Mapped[int | None] = mapped_column(sa.ForeignKey("aid_list.id"), index=True)
     paid_on: Mapped[date] = mapped_column(sa.Date)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     term: Mapped[Term] = relationship()
     aid_list: Mapped[AidList | None] = relationship()
@@ -172,7 +172,7 @@ class PaymentReversal(db.Model):
     payment_id: Mapped[int] = mapped_column(sa.ForeignKey("aid_payment.id"), unique=True)
     reason: Mapped[str] = mapped_column(sa.String(255))
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    reversed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    reversed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="reversal")
 
@@ -196,3 +196,31 @@ def _aid_list_scope(user):
 def _payment_scope(user):
     """Payments are seen by the paying school, as the aid lists."""
     return _by_paying_school(Payment.school_id, user)
+
+
+#: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
+#: guardian's 惠民惠农"一卡通" (an account number that need not be a card) or a bank card.
+ACCOUNT_KINDS = ("一卡通", "银行卡", "社会保障卡")
+
+
+class PayeeAccount(TimestampMixin, db.Model):
+    """The account a child's aid is paid into (收款账户): the holder (户名, usually the
+    guardian) with the holder's ID number, the bank (开户行) and the full account number.
+
+    The full number appears only in the bank's 代发 file; pages show it masked
+    (:func:`edu_guard.aid.accounts.mask_account`). One current account per child.
+    """
+
+    __tablename__ = "aid_payee_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), unique=True)
+    holder_name: Mapped[str] = mapped_column(sa.String(64))
+    holder_id_number: Mapped[str] = mapped_column(sa.String(18))
+    bank: Mapped[str] = mapped_column(sa.String(64))
+    #: Digits only, 10–30 of them.
+    number: Mapped[str] = mapped_column(sa.String(32))
+    #: One of ACCOUNT_KINDS.
+    kind: Mapped[str] = mapped_column(sa.String(8), default="一卡通")
+
+    child: Mapped["Child"] = relationship()  # noqa: F821

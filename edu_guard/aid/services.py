@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import logging
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
 from edu_guard import money
 from edu_guard.aid import eligibility
+from edu_guard.aid.accounts import accounts_of, mask_account
 from edu_guard.aid.models import (
     CHANNELS,
     LIST_STATES,
@@ -143,6 +146,23 @@ def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
 # --- proposing ----------------------------------------------------------------------
 
 
+log = logging.getLogger(__name__)
+
+
+class SchemeFailed(Exception):
+    """A scheme's ``decide`` raised something other than :class:`SchemeError` (a broken
+    plugin); raised by :func:`propose` before anything is written, with the original
+    exception as ``__cause__``.
+
+    :ivar scheme: the :class:`AidScheme` whose decision failed.
+    """
+
+    def __init__(self, scheme: AidScheme, error: BaseException) -> None:
+        super().__init__(f"{scheme.name}（{scheme.code}）：{type(error).__name__}: {error}")
+        self.scheme = scheme
+        self.error = error
+
+
 @dataclass
 class Proposal:
     """What :func:`propose` did: lists created, children proposed and refused."""
@@ -167,6 +187,8 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     :return: a :class:`Proposal`.
     :raises AidError: unknown scheme.
     :raises SchemeError: the scheme has no standard for the term.
+    :raises SchemeFailed: the scheme's ``decide`` raised anything else (nothing is
+        written for the scheme).
     """
     sch = scheme(scheme_code)
     info = eligibility.term_info(term)
@@ -182,7 +204,12 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     result = Proposal(scheme_code)
     skipped = set()
     for c in cands.candidates.values():
-        decision = sch.decide(c, info)
+        try:
+            decision = sch.decide(c, info)
+        except SchemeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken plugin's scheme, named by the caller
+            raise SchemeFailed(sch, exc) from exc
         if not decision.eligible:
             continue
         school_id = cands.school_ids[c.school_code]
@@ -224,6 +251,34 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     result.lists = len(lists)
     result.skipped_schools = sorted(skipped)
     return result
+
+
+def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Proposal], list[hooks.PluginFailure]]:
+    """Propose the lists of ``term`` for each scheme of ``codes``, each scheme on its own:
+    a scheme that fails (its plugin's ``decide`` raises, or it has no standard for the
+    term) is left out with its failure, and the other schemes are still proposed. The
+    candidates are read once. Flushes, never commits.
+
+    :param codes: scheme codes, in the order to propose them.
+    :return: ``(proposals, failures)``: a :class:`Proposal` for each scheme proposed and
+        a :class:`~edu_guard.hooks.PluginFailure` (the scheme's plugin, ``"<code>.decide"``
+        and the error) for each that failed; a broken plugin's error is logged with
+        its traceback.
+    :raises AidError: an unknown scheme code.
+    """
+    for code in codes:
+        scheme(code)
+    cands = eligibility.candidates(eligibility.term_info(term))
+    proposals, failures = [], []
+    for code in codes:
+        try:
+            proposals.append(propose(term, code, candidates=cands, user=user))
+        except SchemeFailed as exc:
+            log.error("scheme %s of plugin %s failed to decide", code, exc.scheme.plugin, exc_info=exc.error)
+            failures.append(hooks.PluginFailure(exc.scheme.plugin, f"{code}.decide", exc.error))
+        except SchemeError as exc:
+            failures.append(hooks.PluginFailure(scheme(code).plugin, f"{code}.decide", exc))
+    return proposals, failures
 
 
 # --- review by the school -----------------------------------------------------------
@@ -424,6 +479,7 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
     db.session.add(batch)
     db.session.flush()
     taken = _paid_in(aid_list.term_id, exclusive_with(aid_list.scheme_code))
+    accounts = accounts_of(e.child_id for e in aid_list.entries if e.included)
     rows = []
     for e in aid_list.entries:
         if not e.included or e.child_id in taken:
@@ -432,7 +488,8 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
         rows.append({
             "child_id": e.child_id, "scheme_code": aid_list.scheme_code, "term_id": aid_list.term_id,
             "school_id": aid_list.school_id, "stage": e.stage, "amount_fen": e.amount_fen, "tier": e.tier,
-            "channel": channel, "account_masked": None, "batch_id": batch.id, "paid_on": on,
+            "channel": channel, "batch_id": batch.id, "paid_on": on,
+            "account_masked": mask_account(accounts[e.child_id].number) if e.child_id in accounts else None,
             "is_poverty": bool(kinds & POVERTY_KINDS), "is_monitored": "监测户" in kinds,
             "is_dibao": "低保" in kinds, "is_tekun": "特困" in kinds,
             "is_orphan": bool(kinds & {"孤儿", "事实无人抚养"}), "is_disabled": bool(e.disabled),

@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased
 from edu_guard import excel, money
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
-from edu_guard.hooks import contributions, manager
+from edu_guard.hooks import collect, contributions
 
 #: The 其中 breakdowns of the tables (docs/domain.md §2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
@@ -208,13 +208,23 @@ def narrative(s: dict) -> str:
             f"其中：脱贫家庭学生{s['poverty_person_times']}人次{s['poverty_amount_wan']}万元")
 
 
-def plugin_sections(data: dict) -> list[dict]:
-    """Extra sections from the plugins' ``report_sections`` hook for the aid report."""
+def plugin_sections(data: dict) -> tuple[list[dict], list]:
+    """Extra sections from the plugins' ``report_sections`` hook for the aid report.
+
+    A plugin whose implementation raises is left out (and logged with its traceback);
+    the other plugins' sections are still given (:func:`edu_guard.hooks.collect`).
+
+    :param data: :func:`report`'s figures.
+    :return: ``(sections, failures)``: ``[{"title", "lines"}]`` in plugin order, and a
+        :class:`edu_guard.hooks.PluginFailure` for each plugin that failed (the page
+        and the CLI name it).
+    """
     figures = {"term": data["term"], "terms": data["terms"], "schemes": data["schemes"]}
+    results, failures = collect("report_sections", report="aid", figures=figures)
     sections = []
-    for result in manager().hook.report_sections(report="aid", figures=figures):
+    for result in results:
         sections.extend(result or [])
-    return sections
+    return sections, failures
 
 
 def workbook(terms: list[Term]) -> bytes:

@@ -14,11 +14,14 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
-from edu_guard.aid import bank, eligibility, forms, gaps, queries, services, stats
-from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
+from edu_guard.aid import accounts, bank, consistency, forms, gaps, queries, services, stats
+from edu_guard.aid.models import ACCOUNT_KINDS, CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
+from edu_guard.lists import pupil_key, xlsx_response
 from edu_guard.registry import queries as registry_queries
+from edu_guard.registry.models import Child, School
 from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import after_commit, form_errors, run_or_flash
@@ -65,7 +68,17 @@ def index():
     """Schemes and terms; the bureau adds terms and proposes lists here."""
     terms = queries.terms()
     declared = [s.declaration() for s in services.schemes().values()]
-    return render_template("aid/index.html", terms=terms, schemes=declared, bureau=current_user.role in BUREAU)
+    return render_template("aid/index.html", terms=terms, schemes=declared, bureau=current_user.role in BUREAU,
+                           scheme_names=_scheme_names())
+
+
+@bp.get("/plugins")
+@role_required("admin")
+def plugins_page():
+    """The schemes' codes and the plugins that provide them (administrators: the codes
+    are for the command line and configuration, never shown to clerks)."""
+    declared = [s.declaration() for s in services.schemes().values()]
+    return render_template("aid/plugins.html", schemes=declared)
 
 
 @bp.post("/terms")
@@ -92,15 +105,16 @@ def propose(code: str):
     wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, c, candidates=cands) for c in codes]
-
-    results = _run(run)
-    if results is not None:
+    done = _run(lambda: services.propose_all(term, codes))
+    if done is not None:
+        results, failures = done
         names = _scheme_names()
-        flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                       + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        if results:
+            flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
+                           + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        for failure in failures:
+            scheme_code = failure.hook.split(".")[0]
+            flash(f"{names.get(scheme_code, scheme_code)}未能生成名单，其他项目不受影响。{failure.message}", "error")
     return redirect(url_for("aid.lists", code=code))
 
 
@@ -111,6 +125,16 @@ def lists(code: str):
     term = _term(code)
     scheme = request.args.get("scheme")
     found, counts, amounts = queries.term_lists(term, current_user, scheme)
+    if request.args.get("format") == "xlsx":
+        names_ = _scheme_names()
+        rows = [[i, names_.get(x.scheme_code, x.scheme_code), x.school.township.name if x.school.township else "",
+                 x.school.name, LIST_STATES.get(x.state, x.state), counts.get(x.id, 0),
+                 money.from_fen(amounts.get(x.id) or 0), x.posted_on, x.posting_ends_on]
+                for i, x in enumerate(found, start=1)]
+        return xlsx_response(f"{term.name}资助名单", f"{term.name}资助名单汇总", [
+            "序号", "资助项目", "乡镇", "学校", "状态", "拟资助人数", "金额（元）", "公示开始", "公示结束"], rows,
+            totals=["合计", "", "", f"{len(found)}份", "", sum(counts.get(x.id, 0) for x in found),
+                    money.from_fen(sum(amounts.get(x.id) or 0 for x in found))])
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
                            amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
@@ -121,7 +145,18 @@ def lists(code: str):
 def list_detail(list_id: int):
     """One school's list: every entry with the reason, the review, posting, approval."""
     aid_list = _list(list_id)
-    entries = sorted(aid_list.entries, key=lambda e: (not e.included, e.child.name))
+    entries = sorted(aid_list.entries, key=lambda e: (not e.included, _pupil_key(e.child, aid_list.school)))
+    if request.args.get("format") == "xlsx":
+        scheme = _scheme_names().get(aid_list.scheme_code, aid_list.scheme_code)
+        rows = [[i, e.child.name, mask_id_number(e.child.id_number), e.stage, e.child.current_enrollment.grade
+                 if e.child.current_enrollment else "", e.family_kinds or "", _tier_label(e.tier),
+                 money.from_fen(e.amount_fen) if e.included else None, e.reason or "",
+                 "拟资助" if e.included else f"移出：{e.review_reason or ''}"] for i, e in enumerate(entries, start=1)]
+        summary = services.list_summary(aid_list)
+        return xlsx_response(f"{aid_list.school.name}{scheme}名单", f"{aid_list.term.name}{aid_list.school.name}{scheme}名单",
+                             ["序号", "姓名", "身份证号", "学段", "年级", "家庭类型", "档次", "金额（元）", "理由", "审核"], rows,
+                             totals=["合计", f"{summary['included']}人", "", "", "", "", "", summary["amount"]],
+                             text_columns=[2])
     today = services.today()
     term = aid_list.term
     # Entered after the fact: a list of a term that has ended proposes dates in that term.
@@ -131,11 +166,13 @@ def list_detail(list_id: int):
 
         approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
     noted = aid_list.posted_on or post_default
+    cross = consistency.flags(aid_list, _scheme_names())
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
                            bureau=current_user.role in BUREAU, today=today, post_default=post_default,
-                           approve_default=approve_default, term_note=acts.closed_term_note(noted, today))
+                           approve_default=approve_default, term_note=acts.closed_term_note(noted, today),
+                           cross=cross)
 
 
 def _act_date(form) -> date | None:
@@ -278,10 +315,40 @@ def payments(code: str):
     """Payments of a term the user may see (masked IDs), paged; reversals shown."""
     term = _term(code)
     stmt = queries.term_payments(term, current_user, request.args.get("scheme"), request.args.get("q"))
+    if request.args.get("format") == "xlsx":
+        return _payments_xlsx(term, stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = queries.term_batches(term)
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
                            bureau=current_user.role in BUREAU, channels=CHANNELS)
+
+
+def _pupil_key(child: Child, school: School | None) -> tuple:
+    e = child.current_enrollment
+    return pupil_key(school.township.name if school and school.township else "", school.code if school else "",
+                     e.grade if e else "", e.class_name if e else "", child.name)
+
+
+def _payments_xlsx(term: Term, stmt):
+    """The term's payments with the page's filters as a workbook (masked IDs and
+    accounts), in the clerk's order, with the 合计 row (reversed payments not summed)."""
+    names = _scheme_names()
+    found = db.session.execute(stmt).scalars().all()
+    schools = {i: db.session.get(School, i) for i in {p.school_id for p in found if p.school_id}}
+    found.sort(key=lambda p: _pupil_key(p.child, schools.get(p.school_id)))
+    rows, total_fen, n = [], 0, 0
+    for i, p in enumerate(found, start=1):
+        school = schools.get(p.school_id)
+        if p.reversal is None:
+            total_fen += p.amount_fen
+            n += 1
+        rows.append([i, p.child.name, mask_id_number(p.child.id_number), school.township.name if school and school.township else "",
+                     school.name if school else "", names.get(p.scheme_code, p.scheme_code), p.stage, p.amount,
+                     CHANNELS.get(p.channel, p.channel), p.account_masked or "", p.paid_on,
+                     f"已冲正：{p.reversal.reason}" if p.reversal else ""])
+    header = ["序号", "姓名", "身份证号", "乡镇", "学校", "资助项目", "学段", "金额（元）", "渠道", "账号", "发放日期", "冲正"]
+    return xlsx_response(f"{term.name}发放记录", f"{term.name}学生资助发放记录", header, rows,
+                         totals=["合计", f"{n}人次", "", "", "", "", "", money.from_fen(total_fen)], text_columns=[2, 9])
 
 
 @bp.post("/payments/<int:payment_id>/reverse")
@@ -301,10 +368,16 @@ def reverse(payment_id: int):
 @bp.get("/batches/<int:batch_id>/bank.xlsx")
 @role_required(*BUREAU)
 def bank_workbook(batch_id: int):
-    """The bank's payment workbook of a batch (full ID numbers: bureau only)."""
+    """The bank's 代发 file of a batch (full account numbers: bureau only); a batch with
+    pupils lacking a payee account is refused, naming them."""
     batch = db.session.get(PaymentBatch, batch_id) or abort(404)
-    return Response(bank.workbook(batch),
-                    mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    try:
+        data = bank.workbook(batch, unit=current_app.config["EDU_GUARD_ISSUERS"]["bureau"]["name"],
+                             preparer=current_user.display_name, made_on=services.today())
+    except bank.BankFileError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("aid.payments", code=batch.term.code))
+    return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=bank-batch-{batch_id}.xlsx"})
 
 
@@ -338,8 +411,11 @@ def report():
     if terms is None:
         return render_template("aid/report.html", data=None, terms=all_terms, bars=[], sections=[])
     data = stats.report(terms)
+    sections, failures = stats.plugin_sections(data)
+    for failure in failures:
+        flash(f"报表中插件提供的部分未能生成：{failure.message}", "error")
     return render_template("aid/report.html", data=data, terms=all_terms, bars=_chart(data["schemes"]),
-                           sections=stats.plugin_sections(data), labels=stats.BREAKDOWNS)
+                           sections=sections, labels=stats.BREAKDOWNS)
 
 
 @bp.get("/report.xlsx")
@@ -360,4 +436,42 @@ def gaps_page():
     all_terms = queries.terms()
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
+    if code and request.args.get("format") == "xlsx":
+        rows = [[i, g.get("kind_label", ""), g["name"], mask_id_number(g["id_number"]), g.get("school") or "", g["reason"]]
+                for i, g in enumerate(found, start=1)]
+        term = _term(code)
+        return xlsx_response(f"{term.name}应助尽助核查", f"{term.name}应助尽助核查（{len(found)}人）",
+                             ["序号", "类别", "姓名", "身份证号", "学校", "原因"], rows,
+                             totals=["合计", "", f"{len(found)}人"], text_columns=[3])
     return render_template("aid/gaps.html", terms=all_terms, code=code, found=found, kinds=gaps.KINDS)
+
+
+@bp.app_template_global()
+def payee_account(child: Child):
+    """The child's payee account or ``None`` (for the child's page)."""
+    return accounts.accounts_of([child.id]).get(child.id)
+
+
+@bp.app_template_global()
+def mask_account(number: str | None) -> str:
+    """An account number masked for pages (``6217****1234``)."""
+    return accounts.mask_account(number)
+
+
+@bp.app_context_processor
+def _account_kinds() -> dict:
+    return {"account_kinds": ACCOUNT_KINDS}
+
+
+@bp.post("/children/<int:child_id>/account")
+@role_required("admin", "clerk", "school")
+def child_account(child_id: int):
+    """Record or replace the child's payee account (school users: their own pupils)."""
+    child = db.session.get(Child, child_id)
+    if child is None or not can_see_child(current_user, child):
+        abort(404)
+    f = request.form
+    run_or_flash(lambda: accounts.set_account(
+        child, holder_name=f.get("holder_name", ""), holder_id_number=f.get("holder_id_number", ""), bank=f.get("bank", ""),
+        number=f.get("number", ""), kind=f.get("kind", "一卡通"), user=current_user), (accounts.AccountError,), "已保存收款账户")
+    return redirect(url_for("registry.child_detail", child_id=child.id) + "#account")

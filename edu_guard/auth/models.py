@@ -9,7 +9,7 @@ from flask_login import UserMixin
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from edu_guard.db import db, utcnow
+from edu_guard.db import UTCDateTime, db, utcnow
 from edu_guard.i18n import N_
 
 #: Roles of README.md: key → Chinese label.
@@ -37,7 +37,7 @@ class User(UserMixin, db.Model):
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     township = relationship("Township")
     school = relationship("School")
@@ -81,7 +81,7 @@ class AuditLog(db.Model):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     #: create / update / delete / transition / print / import / login …
     action: Mapped[str] = mapped_column(sa.String(32))

@@ -29,7 +29,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from edu_guard.auth.audit import record, snapshot
 from edu_guard.auth.models import ROLES, AuditLog, User
-from edu_guard.db import db, utcnow
+from edu_guard.db import db, utcnow, write_or_defer
 
 #: User columns written to the audit log (never the password hash).
 USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "active"]
@@ -162,7 +162,7 @@ def _login_rows(action: str, username: str):
     )
 
 
-def lock_expiry(username: str, now: datetime | None = None) -> datetime | None:
+def lock_expiry(username: str, now: datetime | None = None, *, failing_now: bool = False) -> datetime | None:
     """Return when the sign-in lock on ``username`` ends, or ``None`` if not locked.
 
     The failures are the ``login_failed`` rows of the audit log since the last
@@ -173,6 +173,8 @@ def lock_expiry(username: str, now: datetime | None = None) -> datetime | None:
 
     :param username: as typed on the sign-in form (stripped).
     :param now: the current time (UTC); :func:`edu_guard.db.utcnow` by default.
+    :param failing_now: count a failure at ``now`` that is not written yet (the attempt
+        being refused; its row may be deferred while an import holds the database).
     """
     now = now or utcnow()
     max_failures = int(current_app.config["EDU_GUARD_LOGIN_MAX_FAILURES"])
@@ -184,32 +186,46 @@ def lock_expiry(username: str, now: datetime | None = None) -> datetime | None:
     if last_success is not None:
         stmt = stmt.where(AuditLog.at > last_success)
     recent = db.session.execute(stmt.order_by(AuditLog.at.desc()).limit(max_failures)).scalars().all()
+    if failing_now:
+        recent = [now, *recent][:max_failures]
     if len(recent) < max_failures:
         return None
     until = aware(recent[-1]) + window
     return until if until > now else None
 
 
-def _log_attempt(action: str, username: str, user: User | None, now: datetime) -> None:
-    db.session.add(
-        AuditLog(
-            at=now,
-            user_id=user.id if user and action == "login" else None,
-            action=action,
-            entity="user",
-            entity_id=user.id if user else None,
-            before=None,
-            after={"username": username},
-        )
-    )
-    db.session.flush()
+def _record_attempt(action: str, username: str, user: User | None, now: datetime,
+                    user_values: dict | None = None) -> None:
+    """Write a sign-in attempt to the audit log (and ``user_values`` onto the user's
+    row) outside the request's transaction, without waiting for the write lock
+    (:func:`edu_guard.db.write_or_defer`): a sign-in never waits for an import."""
+    row = {
+        "at": now,
+        "user_id": user.id if user and action == "login" else None,
+        "action": action,
+        "entity": "user",
+        "entity_id": user.id if user else None,
+        "before": None,
+        "after": {"username": username},
+    }
+    user_id = user.id if user else None
+
+    def work(conn: sa.Connection) -> None:
+        conn.execute(sa.insert(AuditLog), [row])
+        if user_id is not None and user_values:
+            conn.execute(sa.update(User).where(User.id == user_id).values(**user_values))
+
+    write_or_defer(work)
 
 
 def authenticate(username: str, password: str, now: datetime | None = None) -> User:
     """Check a sign-in attempt and record it in the audit log.
 
-    A failure is recorded (``login_failed``) and must be committed by the caller even
-    though the sign-in fails. Attempts made while locked are refused without checking
+    Every attempt is recorded (``login`` / ``login_failed``) by this function in a
+    short transaction of its own, never in the caller's session, and without waiting
+    for the write lock: while an import holds SQLite's lock the row is written by a
+    background thread once it is free (:func:`edu_guard.db.write_or_defer`), so a
+    sign-in only reads. Attempts made while locked are refused without checking
     the password and are not counted.
 
     :param username: as typed (surrounding spaces are ignored).
@@ -231,20 +247,17 @@ def authenticate(username: str, password: str, now: datetime | None = None) -> U
     else:
         ok = user.check_password(password or "")
     if not ok:
-        _log_attempt("login_failed", username, user, now)
-        until = lock_expiry(username, now)
-        if user is not None:
-            # Shown in the user list; the audit log stays the source of truth.
-            user.locked_until = until
-            user.failed_logins = (user.failed_logins or 0) + 1
+        until = lock_expiry(username, now, failing_now=True)
+        # The user's columns are shown in the user list; the audit log stays the source of truth.
+        _record_attempt("login_failed", username, user, now,
+                        {"locked_until": until, "failed_logins": User.failed_logins + 1})
         if until is not None:
             raise AccountLocked(until, now)
         raise LoginFailed(str(_l("用户名或密码错误。")))
     if not user.active:
         raise LoginFailed(str(_l("该账户已停用，请联系系统管理员。")))
-    user.failed_logins = 0
-    user.locked_until = None
-    _log_attempt("login", username, user, now)
+    reset = {"failed_logins": 0, "locked_until": None} if user.failed_logins or user.locked_until else None
+    _record_attempt("login", username, user, now, reset)
     return user
 
 

@@ -12,6 +12,7 @@ import click
 from flask import current_app
 import sqlalchemy as sa
 
+from edu_guard import clock
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema

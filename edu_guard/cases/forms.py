@@ -2,22 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
+from edu_guard import clock
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.web import form_errors  # noqa: F401 (the case views' name)
 
 
+def _today():
+    """The county's today (:func:`edu_guard.clock.today`), looked up when a form is built."""
+    return clock.today()
+
+
 class OpenCaseForm(FlaskForm):
     reason = SelectField("辍学原因", choices=list(REASONS), validators=[DataRequired()])
-    opened_on = DateField("发现日期", default=date.today, validators=[DataRequired()])
+    opened_on = DateField("发现日期", default=_today, validators=[DataRequired()])
     reason_note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000)])
 
     def assignments(self, formdata) -> list[dict]:
@@ -30,7 +34,7 @@ class OpenCaseForm(FlaskForm):
 class ActForm(FlaskForm):
     event = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[DataRequired()])
-    on = DateField("办理日期", default=date.today, validators=[DataRequired()])
+    on = DateField("办理日期", default=_today, validators=[DataRequired()])
     note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])
     fine = StringField("拟罚款（元）", validators=[Optional(), Length(max=16)])
     placement = SelectField("安置方式", choices=["", *machine.PLACEMENTS], validators=[Optional()])
@@ -53,7 +57,7 @@ class ActForm(FlaskForm):
 
 class VisitForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
-    visited_on = DateField("家访日期", default=date.today, validators=[DataRequired()])
+    visited_on = DateField("家访日期", default=_today, validators=[DataRequired()])
     visitors = StringField("家访人员", validators=[DataRequired(), Length(max=255)])
     form = SelectField("形式", choices=list(VISIT_FORMS))
     findings = TextAreaField("家访情况", validators=[DataRequired(), Length(max=4000)])
@@ -64,7 +68,7 @@ class VisitForm(FlaskForm):
 class ServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
-    served_on = DateField("送达日期", default=date.today, validators=[DataRequired()])
+    served_on = DateField("送达日期", default=_today, validators=[DataRequired()])
     manner = SelectField("送达方式", choices=list(SERVICE_MANNERS))
     served_to = StringField("受送达人", validators=[DataRequired(), Length(max=64)])
     served_by = StringField("送达人", validators=[DataRequired(), Length(max=128)])

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import Child
@@ -119,7 +119,7 @@ class CaseEvent(db.Model):
     to_state: Mapped[str] = mapped_column(sa.String(24))
     #: The date the act took place (may be earlier than it was recorded).
     acted_on: Mapped[date] = mapped_column(sa.Date)
-    recorded_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     note: Mapped[str | None] = mapped_column(sa.Text)
     letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"))

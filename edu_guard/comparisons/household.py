@@ -11,6 +11,7 @@ from datetime import date
 import polars as pl
 import sqlalchemy as sa
 
+from edu_guard import clock
 from edu_guard import textfile
 from edu_guard.comparisons.base import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
@@ -247,7 +248,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         raise ComparisonError("没有上传户籍文件，或文件是空的")
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
-    today = max(as_of, date.today())
+    today = max(as_of, clock.today())
     # The registry is read from the database while another thread parses the file:
     # polars' CSV reader and SQLite both release the GIL, so the two overlap.
     with ThreadPoolExecutor(max_workers=1) as pool:

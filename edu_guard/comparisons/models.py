@@ -13,7 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import db, utcnow
+from edu_guard.db import UTCDateTime, db, utcnow
 
 
 class ComparisonRun(db.Model):
@@ -34,7 +34,7 @@ class ComparisonRun(db.Model):
     counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     total: Mapped[int] = mapped_column(default=0)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Seconds the comparison took.
     seconds: Mapped[float] = mapped_column(default=0.0)
 

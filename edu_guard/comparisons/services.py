@@ -14,6 +14,7 @@ from datetime import date
 import sqlalchemy as sa
 from flask import current_app
 
+from edu_guard import clock
 from edu_guard.auth import audit
 from edu_guard.cases import services as case_services
 from edu_guard.cases.models import DropoutCase
@@ -40,7 +41,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     stored categories (one bulk insert); flush, never commit.
 
     :param kind: a key of :func:`edu_guard.comparisons.kinds.kinds`.
-    :param as_of: the date compared for: today (:func:`edu_guard.cases.services.today`)
+    :param as_of: the date compared for: today (:func:`edu_guard.clock.today`)
         or earlier — the registry holds no facts of a later day.
     :param data: the input file's bytes, for kinds that take a file.
     :return: the run and the outcome (every row, for the caller to print).
@@ -54,7 +55,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         raise ComparisonError(f"{comparison.label}需要上传文件")
     if comparison.needs_file and _blank(data):
         raise ComparisonError(f"文件“{filename or '上传的文件'}”没有内容（空文件）：请上传{comparison.label}所用的名单")
-    today = case_services.today()
+    today = clock.today()
     if as_of > today:
         raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
     settings = {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
@@ -159,7 +160,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
         raise ComparisonError("请选择要立案的行")
     rows = db.session.execute(stmt).scalars().all()
     result: dict[str, list] = {"opened": [], "existing": [], "refused": []}
-    on = case_services.today()
+    on = clock.today()
     # The case dates from the day the comparison found the child out of school (its
     # as-of date), so the age rule is applied on the same day as in the comparison.
     found_on = min(run.as_of, on)
@@ -216,11 +217,11 @@ def close_entry(row: ComparisonRow, *, reason: str, on: date | None = None, user
 
     :raises ComparisonError: no reason, a date in the future, or already closed.
     """
-    on = on or case_services.today()
+    on = on or clock.today()
     reason = (reason or "").strip()
     if not reason:
         raise ComparisonError("请填写销号原因")
-    if on > case_services.today():
+    if on > clock.today():
         raise ComparisonError("销号日期不能晚于今天")
     if row.closed_on is not None:
         raise ComparisonError(f"该条目已于 {row.closed_on} 销号")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from edu_guard.cases import services as case_services
+from edu_guard import clock
 from edu_guard.cli_util import dump_json, requires_init, user_by_name
 from edu_guard.homebound import schemas, services
 
@@ -21,7 +21,7 @@ as_option = click.option("--as", "username", default=None, help="按该用户的
 @requires_init
 def list_placements(show_all, as_json, username):
     """列出送教上门安置。"""
-    placed = services.placements(user_by_name(username), active_on=None if show_all else case_services.today())
+    placed = services.placements(user_by_name(username), active_on=None if show_all else clock.today())
     data = schemas.PlacementSchema(many=True).dump(placed)
     if as_json:
         dump_json(data)

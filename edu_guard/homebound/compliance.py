@@ -5,10 +5,17 @@ Presets (docs/domain.md §3; a county picks one with ``EDU_GUARD_HOMEBOUND_NORM`
 its own in ``EDU_GUARD_HOMEBOUND_NORMS``):
 
 * ``shandong_henan`` — 2 visits a week × 3 class periods (课时) a visit, at least 216
-  periods a school year (2 × 3 × 36 teaching weeks); the Shandong and Henan
-  provincial 送教上门 norms as docs/domain.md §3 states them.
-* ``local_monthly`` — 2 visits a month × 2 periods: the lower local norms ("2–3
-  visits a month", docs/domain.md §3).
+  periods a school year (2 × 3 × 36 teaching weeks): the norm the Shandong and Henan
+  provincial 送教上门 documents state (``provinces``; docs/domain.md §3).
+* ``local_monthly`` — 2 visits a month × 2 periods: a county's own setting at the lower
+  end of local practice ("2–3 visits a month", docs/domain.md §3); no provincial document is cited for it.
+  The sample county (景洪市, 云南省) uses it: we know of no Yunnan provincial figure to
+  cite, so it is printed as the county's setting.
+
+A printable cites a norm by its content; it names a province only when the county's
+province (``EDU_GUARD_PROVINCE``) is one whose document states the norm, and otherwise
+calls it the county's setting (:func:`cited`) — a Yunnan county never prints
+"山东/河南".
 
 Class periods are counted from each session's start and end times: a session gives
 its *whole* class periods, ``minutes // EDU_GUARD_HOMEBOUND_PERIOD_MINUTES`` (40 by
@@ -43,19 +50,23 @@ class Norm:
     """
 
     key: str
+    #: The norm's content in words (no province: see :func:`cited`).
     label: str
     visits: int
     per: str
     periods_per_visit: int
     periods_per_year: int | None = None
+    #: Provinces whose 送教上门 documents state this norm.
+    provinces: tuple[str, ...] = ()
 
 
 #: The built-in presets (docs/domain.md §3).
 PRESETS: dict[str, Norm] = {
     n.key: n
     for n in (
-        Norm("shandong_henan", "山东/河南：每周2次、每次3课时，每学年不少于216课时", 2, "week", 3, 216),
-        Norm("local_monthly", "地方标准：每月2次、每次2课时", 2, "month", 2, None),
+        Norm("shandong_henan", "每周送教2次、每次3课时，每学年不少于216课时", 2, "week", 3, 216,
+             provinces=("山东省", "河南省")),
+        Norm("local_monthly", "每月送教2次、每次2课时", 2, "month", 2, None),
     )
 }
 
@@ -89,12 +100,21 @@ def norms(config: Mapping) -> dict[str, Norm]:
     return out
 
 
+def cited(norm: Norm, config: Mapping) -> str:
+    """The norm as a printable cites it: ``云南省送教上门标准：…`` when the county's
+    province (``EDU_GUARD_PROVINCE``) states it, else ``景洪市设定的送教标准：…``."""
+    province = config.get("EDU_GUARD_PROVINCE") or ""
+    if province and province in norm.provinces:
+        return f"{province}送教上门标准：{norm.label}"
+    return f"{config.get('EDU_GUARD_COUNTY_NAME') or '本县'}设定的送教标准：{norm.label}"
+
+
 def configured_norm(config: Mapping, key: str | None = None) -> Norm:
     """Return the norm ``key``, by default ``EDU_GUARD_HOMEBOUND_NORM``.
 
     :raises NormError: no such preset.
     """
-    key = key or config.get("EDU_GUARD_HOMEBOUND_NORM") or "shandong_henan"
+    key = key or config.get("EDU_GUARD_HOMEBOUND_NORM") or "local_monthly"
     available = norms(config)
     if key not in available:
         raise NormError(f"没有名为 {key} 的送教频次标准（可用：{', '.join(available)}）")

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
+from edu_guard import clock
 from edu_guard.homebound.models import CONTENT_AREAS
+
+
+def _today():
+    """The county's today (:func:`edu_guard.clock.today`), looked up when a form is built."""
+    return clock.today()
 
 
 class PlaceForm(FlaskForm):
@@ -27,13 +31,13 @@ class PlaceForm(FlaskForm):
 
 class PlanForm(FlaskForm):
     school_year = StringField("学年（如 2020-2021）", validators=[DataRequired(), Length(max=9)])
-    made_on = DateField("制定日期", default=date.today, validators=[DataRequired()])
+    made_on = DateField("制定日期", default=_today, validators=[DataRequired()])
     goals = TextAreaField("目标（每行一条：领域：目标）", validators=[DataRequired(), Length(max=8000)],
                           description="领域：" + "、".join(CONTENT_AREAS))
 
 
 class SessionForm(FlaskForm):
-    held_on = DateField("送教日期", default=date.today, validators=[DataRequired()])
+    held_on = DateField("送教日期", default=_today, validators=[DataRequired()])
     starts_at = TimeField("开始时间", validators=[DataRequired()])
     ends_at = TimeField("结束时间", validators=[DataRequired()])
     teachers = StringField("送教教师", validators=[DataRequired(), Length(max=255)])
@@ -45,4 +49,4 @@ class SessionForm(FlaskForm):
 
 
 class EndForm(FlaskForm):
-    ends_on = DateField("结束日期", default=date.today, validators=[DataRequired()])
+    ends_on = DateField("结束日期", default=_today, validators=[DataRequired()])

@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.registry.models import Child, School
 
@@ -115,7 +115,7 @@ class HomeboundSession(db.Model):
     guardian_confirmed: Mapped[bool] = mapped_column(default=False)
     guardian_name: Mapped[str | None] = mapped_column(sa.String(64))
     recorded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     placement: Mapped[HomeboundPlacement] = relationship(back_populates="sessions")
     attachments: Mapped[list[HomeboundAttachment]] = relationship(
@@ -136,7 +136,7 @@ class HomeboundAttachment(db.Model):
     content_type: Mapped[str] = mapped_column(sa.String(32))
     size: Mapped[int] = mapped_column()
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     session: Mapped[HomeboundSession] = relationship(back_populates="attachments")
 

@@ -99,7 +99,7 @@ def agreement_context(placement) -> dict:
         "ends_on": placement.ends_on,
         "guardian": placement.guardian_name,
         "guardian_phone": placement.guardian_phone,
-        "norm": norm.label,
+        "norm": rules.cited(norm, current_app.config),
     }
 
 
@@ -127,7 +127,7 @@ def log_context(placement, start: date, end: date, term: str, figures: rules.Chi
         "start": start,
         "end": end,
         "sessions": rows,
-        "norm": rules.configured_norm(current_app.config).label,
+        "norm": rules.cited(rules.configured_norm(current_app.config), current_app.config),
         "visits": figures.visits,
         "periods": figures.periods,
         "expected_visits": figures.expected_visits,

@@ -33,6 +33,7 @@ from edu_guard.homebound.models import (
     HomeboundPlan,
     HomeboundSession,
 )
+from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School, Township, Village
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 from edu_guard.registry.services import add_guardian
@@ -59,7 +60,7 @@ def parse_certificate(number: str | None) -> tuple[str | None, int | None]:
     """
     if not number:
         return None, None
-    number = number.strip().upper()
+    number = normalize_id(number)
     if len(number) != 20 or number[18] not in DISABILITY_CATEGORIES or number[19] not in "1234":
         raise HomeboundError(f"残疾人证号 {number} 应为身份证号加残疾类别（1–7）和等级（1–4）两位数字，共20位")
     return DISABILITY_CATEGORIES[number[18]], int(number[19])
@@ -436,7 +437,7 @@ def _disability(child: Child, record: DisabilityRecord | None,
     :raises HomeboundError: the number is not the child's (its first 18 characters are
         the ID number) or is malformed.
     """
-    certificate_number = (certificate_number or "").strip().upper() or (record.certificate_number if record else None)
+    certificate_number = normalize_id(certificate_number) or (record.certificate_number if record else None)
     category, level = parse_certificate(certificate_number)
     if certificate_number and certificate_number[:18] != child.id_number:
         raise HomeboundError(f"残疾人证号 {certificate_number} 的前18位与身份证号 {child.id_number} 不符")

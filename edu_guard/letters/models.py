@@ -7,7 +7,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import db, utcnow
+from edu_guard.db import UTCDateTime, db, utcnow
 
 #: Manners of service (送达方式, 民事诉讼法 Ch. 7 as applied by 行政处罚法 Art. 61).
 SERVICE_MANNERS = ("直接送达", "留置送达", "邮寄送达", "委托送达", "电子送达", "公告送达")
@@ -64,7 +64,7 @@ class Letter(db.Model):
     #: Path of the PDF relative to the instance folder, and its sha256.
     pdf_path: Mapped[str | None] = mapped_column(sa.String(255))
     sha256: Mapped[str | None] = mapped_column(sa.String(64))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     #: Proof of service (送达回证): when, how, to whom, by whom.
     served_on: Mapped[date | None] = mapped_column(sa.Date)

@@ -35,10 +35,11 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from edu_guard import money
-from edu_guard.paths import TEMPLATE_DIR
+from edu_guard.letters import pagination
 from edu_guard.letters.fonts import LetterFonts, MissingCharacters, ensure_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.schemas import ContextError, LetterError, get_kind, validate_stored
+from edu_guard.paths import TEMPLATE_DIR
 
 #: The letters' templates and stylesheet; the URL fetcher serves files from here.
 LETTER_TEMPLATE_DIR = TEMPLATE_DIR / "letters"
@@ -315,7 +316,8 @@ def _write_pdf(html: str, fetcher) -> tuple[bytes, list[str]]:
     """Lay out and write one HTML document; return the PDF and any boxed characters."""
     from weasyprint import HTML
 
-    document = HTML(string=html, base_url=LETTER_TEMPLATE_DIR.as_uri() + "/", url_fetcher=fetcher).render()
+    base_url = LETTER_TEMPLATE_DIR.as_uri() + "/"
+    document = pagination.lay_out(html, lambda h: HTML(string=h, base_url=base_url, url_fetcher=fetcher).render())
     pdf = document.write_pdf()
     missing = sorted({chr(cp) for font in document.fonts.values() for cp in font.missing})
     return pdf, missing

@@ -21,14 +21,14 @@ import os
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
 
+from edu_guard import clock
 from edu_guard import money
 from edu_guard.auth import audit
 from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
@@ -434,8 +434,8 @@ SERVICE_FIELDS = ["served_on", "service_manner", "served_to", "served_by"]
 
 
 def local_today() -> date:
-    """Return today's date in the deployment's time zone (``BABEL_DEFAULT_TIMEZONE``)."""
-    return datetime.now(ZoneInfo(current_app.config.get("BABEL_DEFAULT_TIMEZONE") or "Asia/Shanghai")).date()
+    """Return the county's today (:func:`edu_guard.clock.today`)."""
+    return clock.today()
 
 
 def record_service(

@@ -33,6 +33,8 @@ from stdnum import numdb
 from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
+from edu_guard import clock
+
 #: Document types (证件类型).
 RESIDENT = "居民身份证"
 HMT_PERMIT = "港澳台居民居住证"
@@ -223,7 +225,7 @@ def validate_document(number: str, declared: str | None = None, *, today: date |
     :return: ``(document type, number, note or None)``.
     :raises IdNumberError: with a reason that follows the column's name.
     """
-    today = today or date.today()
+    today = today or clock.today()
     if declared == NO_DOCUMENT:
         raise IdNumberError("证件类型为“无证件”时证件号码应为空")
     kind = type_of_number(number)

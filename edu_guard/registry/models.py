@@ -8,7 +8,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 
 #: Enrollment statuses (学籍状态).
@@ -181,7 +181,7 @@ class StatusChange(db.Model):
     to_school: Mapped[str | None] = mapped_column(sa.String(128))
     reason: Mapped[str | None] = mapped_column(sa.String(255))
     import_run_id: Mapped[int | None] = mapped_column(sa.ForeignKey("import_run.id"))
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     child: Mapped[Child | None] = relationship(back_populates="status_changes")
 
@@ -243,7 +243,7 @@ class ImportRun(db.Model):
     filename: Mapped[str] = mapped_column(sa.String(255))
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    started_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     rows: Mapped[int] = mapped_column(default=0)
     created: Mapped[int] = mapped_column(default=0)
     updated: Mapped[int] = mapped_column(default=0)

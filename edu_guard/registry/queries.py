@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from edu_guard.auth.models import User
 from edu_guard.auth.scoping import scope_children, scope_schools
 from edu_guard.db import db
+from edu_guard.lists import GRADE_ORDER, grade_rank
 from edu_guard.registry.search import child_condition
 from edu_guard.registry.models import (
     FAMILY_STATUS_KINDS,
@@ -24,8 +25,6 @@ from edu_guard.registry.models import (
     Township,
 )
 
-#: Grades in school order; others sort after them by name.
-GRADE_ORDER = ("一年级", "二年级", "三年级", "四年级", "五年级", "六年级", "七年级", "八年级", "九年级")
 
 
 def filter_choices(user) -> tuple[list, list, list[str]]:
@@ -80,7 +79,16 @@ def children_query(filters: dict, user) -> sa.Select:
                 )
             )
         )
-    return stmt.order_by(Child.id)
+    # The clerk's order (township → school (by 学校标识码) → grade → class → name) by the
+    # latest enrollment; children without one last (NULLs sort alike on every database).
+    latest = sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid")).group_by(Enrollment.child_id).subquery()
+    shown = sa.orm.aliased(Enrollment)
+    school = sa.orm.aliased(School)
+    town = sa.orm.aliased(Township)
+    stmt = (stmt.outerjoin(latest, latest.c.child_id == Child.id).outerjoin(shown, shown.id == latest.c.eid)
+            .outerjoin(school, school.id == shown.school_id).outerjoin(town, town.id == school.township_id))
+    return stmt.order_by(town.name.is_(None), town.name, school.code.is_(None), school.code, grade_rank(shown.grade),
+                         shown.class_name, Child.name, Child.id)
 
 
 def family_kinds(id_numbers: list[str]) -> dict[str, list[str]]:

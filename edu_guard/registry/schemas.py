@@ -21,6 +21,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
+from edu_guard import clock
 from edu_guard.registry import identity
 from edu_guard.registry import normalize as nz
 from edu_guard.registry.models import FAMILY_STATUS_KINDS, MONITORED_CATEGORIES, STATUS_CHANGE_KINDS
@@ -49,7 +50,7 @@ def validate_id_number(value: str, *, today: date | None = None) -> str:
     :param today: births after this day are impossible (default: today).
     :raises IdNumberError: with a reason that follows the column's name.
     """
-    return identity.validate_resident(identity.normalize_id(value), today or date.today())
+    return identity.validate_resident(identity.normalize_id(value), today or clock.today())
 
 
 def sex_from_id(number: str) -> str:
@@ -158,7 +159,7 @@ class IdNumber(Cell):
         except IdNumberError:
             declared = None  # the 证件类型 column reports it
         try:
-            return identity.validate_document(code, declared, today=getattr(self.root, "today", None))[1]
+            return identity.validate_document(code, declared, today=getattr(self, "today", None))[1]
         except IdNumberError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -183,7 +184,7 @@ class ClerkDate(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_date(value, date1904=getattr(self.root, "date1904", False))
+            return nz.parse_date(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -194,7 +195,7 @@ class YearMonth(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_year_month(value, date1904=getattr(self.root, "date1904", False))
+            return nz.parse_year_month(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -319,7 +320,9 @@ class RowSchema(Schema):
         #: Read by :class:`ClerkDate`: the workbook counts serial numbers from 1904.
         self.date1904 = date1904
         #: Births after this day are impossible (read once, not per row).
-        self.today = date.today()
+        self.today = clock.today()
+        for bound in self.load_fields.values():  # given to the fields once (``root`` is slow per cell)
+            bound.date1904, bound.today = self.date1904, self.today
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def run_cross_checks(self, data, original_data, **kwargs):

@@ -326,7 +326,14 @@ def _import_rows(
         for f, reasons in importer.precheck(data or {}, errors).items():
             if f not in errors:
                 errors[f] = reasons
-        if errors:
+        skipped = importer.skip_reason(errors) if errors else None
+        if skipped is not None:  # a row the file holds by design: a remark, not an error
+            column = column_of.get(skipped[0], field_label(skipped[0]))
+            remark = {"row": number, "column": column, "message": skipped[1], "skipped": True}
+            if sheet is not None:
+                remark["sheet"] = sheet
+            state.warnings.append(remark)
+        elif errors:
             reasons = [
                 (column_of.get(f, field_label(f)), message)
                 for f in sorted(errors, key=lambda f: field_order.get(f, len(field_order)))

@@ -12,7 +12,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
-from edu_guard.db import db, utcnow
+from edu_guard.db import UTCDateTime, db, utcnow
 
 
 class Term(db.Model):
@@ -28,7 +28,7 @@ class Term(db.Model):
     start: Mapped[date] = mapped_column(sa.Date)
     end: Mapped[date] = mapped_column(sa.Date)
     school_days: Mapped[int] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     @property
     def year(self) -> int:

@@ -20,16 +20,19 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from edu_guard.auth.scoping import can_see_child
-from edu_guard.auth.services import role_required
+from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.auth.views import choice_list, optional_int
-from edu_guard.db import db
+from edu_guard.lists import xlsx_response
 from edu_guard import clock
+from edu_guard.db import db
+from edu_guard.jobs.services import JobError, rerun
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry import jobs, queries
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import ENROLLMENT_STATUSES, FAMILY_STATUS_KINDS, Child, Enrollment, ImportRun
 from edu_guard.registry.search import normalise_query
 from edu_guard.registry.services import describe_source, rejects_workbook
+from edu_guard.web import refusals
 
 bp = Blueprint("registry", __name__)
 
@@ -95,6 +98,8 @@ def children():
     stmt = queries.children_query(filters, current_user).options(
         selectinload(Child.enrollments).selectinload(Enrollment.school), selectinload(Child.township)
     )
+    if request.args.get("format") == "xlsx":
+        return _roster_xlsx(stmt)
     page = db.paginate(
         stmt, page=filters["page"], per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False, count=True
     )
@@ -105,6 +110,26 @@ def children():
         families=queries.family_kinds([c.id_number for c in page.items]),
         homebound=counted_enrolled(clock.today()),
     )
+
+
+def _roster_xlsx(stmt):
+    """The roster with the page's filters as a workbook, in the clerk's order (full ID
+    numbers only for users who see them on pages)."""
+    kids = db.session.execute(stmt).scalars().all()
+    kinds = queries.family_kinds([c.id_number for c in kids])
+    full = current_user.sees_full_ids
+    rows = []
+    for n, c in enumerate(kids, start=1):
+        e = c.current_enrollment
+        school = e.school if e else None
+        rows.append([n, c.name, c.id_number if full else mask_id_number(c.id_number), c.sex, c.birth_date,
+                     school.township.name if school and school.township else "", school.name if school else "",
+                     e.grade if e else "", e.class_name if e else "", e.status if e else "无学籍",
+                     "、".join(kinds.get(c.id_number, []))])
+    header = ["序号", "姓名", "身份证号", "性别", "出生日期", "学校所在乡镇", "学校", "年级", "班级", "学籍状态", "家庭类型"]
+    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
+    return xlsx_response(f"学生名册_{len(rows)}人", f"{county}学生名册（{len(rows)}人）", header, rows,
+                         totals=["合计", f"{len(rows)}人"], text_columns=[2])
 
 
 # --- child page -----------------------------------------------------------------
@@ -175,29 +200,41 @@ def import_page():
     )
 
 
-@bp.get("/imports/jobs/<job_id>")
+@bp.get("/imports/jobs/<int:job_id>")
 @role_required(*IMPORT_ROLES)
-def import_job(job_id: str):
-    """Show a running import's progress; when it has finished, go to its result."""
+def import_job(job_id: int):
+    """Show an import job's progress; when it has finished, go to its result."""
     job = jobs.read_job(job_id)
     if job is None:
         abort(404)
     if job["state"] == "done":
-        return redirect(url_for("registry.import_run", run_id=job["run_id"]))
+        return redirect(url_for("registry.import_run", run_id=job["result"]["import_run_id"]))
     return render_template("registry/import_job.html", job=job, kinds=import_kinds())
 
 
-@bp.get("/imports/jobs/<job_id>.json")
+@bp.get("/imports/jobs/<int:job_id>.json")
 @role_required(*IMPORT_ROLES)
-def import_job_state(job_id: str):
+def import_job_state(job_id: int):
     """Return a job's state for the progress bar: state, done, total, run URL, error."""
     job = jobs.read_job(job_id)
     if job is None:
         abort(404)
     out = {k: job.get(k) for k in ("state", "done", "total", "error")}
-    if job.get("run_id"):
-        out["url"] = url_for("registry.import_run", run_id=job["run_id"])
+    if job["state"] == "done":
+        out["url"] = url_for("registry.import_run", run_id=job["result"]["import_run_id"])
     return jsonify(out)
+
+
+@bp.post("/imports/jobs/<int:job_id>/rerun")
+@role_required(*IMPORT_ROLES)
+def import_job_rerun(job_id: int):
+    """Run a failed import job again (its stored file; nothing of the failed run was written)."""
+    job = jobs.get_job(job_id)
+    if job is None:
+        abort(404)
+    with refusals(JobError):
+        rerun(job)
+    return redirect(url_for("registry.import_job", job_id=job_id))
 
 
 def _get_run(run_id: int) -> ImportRun:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import click
 from flask import current_app
 
+from edu_guard import clock
 from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.reports import ledgers, services
 from edu_guard.reports import excel
@@ -32,7 +32,7 @@ def dropout_report(period, on, start, end, by, xlsx, as_json):
             raise click.UsageError("--from 与 --to 须同时给出")
         start, end, period = start.date(), end.date(), None
     else:
-        start, end = services.period_bounds(period, on.date() if on else date.today())
+        start, end = services.period_bounds(period, on.date() if on else clock.today())
     try:
         report = services.periodic_report(start, end, by=by)
     except services.ReportError as exc:
@@ -60,7 +60,7 @@ def ledger(kind, on, xlsx):
     """导出台账：school_age 适龄儿童、suspected 疑似辍学、dropouts 辍学（含劝返记录）。"""
 
     if kind == "school_age":
-        rows = ledgers.school_age_ledger(on.date() if on else date.today(), current_app.config, unmasked=True)
+        rows = ledgers.school_age_ledger(on.date() if on else clock.today(), current_app.config, unmasked=True)
     elif kind == "suspected":
         rows = ledgers.suspected_ledger(unmasked=True)
     else:

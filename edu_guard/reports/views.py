@@ -10,7 +10,7 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
 from flask_login import current_user, login_required
 
-from edu_guard.cases import services as case_services
+from edu_guard import clock
 from edu_guard.reports import ledgers, services
 from edu_guard.reports import excel
 from edu_guard.cases.services import today
@@ -21,10 +21,10 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def _day(value: str | None) -> date:
     try:
-        return date.fromisoformat(value) if value else case_services.today()
+        return date.fromisoformat(value) if value else clock.today()
     except ValueError:
         flash(f"日期“{value}”格式不对，应为 YYYY-MM-DD；已按今天统计", "error")
-        return case_services.today()
+        return clock.today()
 
 
 def cases_today():
@@ -90,5 +90,5 @@ def ledger(kind: str):
 @login_required
 def dashboard():
     """Open cases by step and township, and the weekly trend over the term."""
-    data = services.dashboard(current_user, today=case_services.today())
+    data = services.dashboard(current_user, today=clock.today())
     return render_template("reports/dashboard.html", data=data)

@@ -50,15 +50,39 @@ def test_term_propose_post_approve_report_gaps(app, county, pupils, tmp_path):
     found = json.loads(invoke(app, "aid", "gaps", "--term", "2021-spring", "--json").output)
     assert found == []  # every poverty pupil was paid
     bank = tmp_path / "bank.xlsx"
-    assert invoke(app, "aid", "export-batch", "1", "--out", str(bank)).exit_code == 0
-    ws = openpyxl.load_workbook(io.BytesIO(bank.read_bytes())).active
-    last = [c.value for c in ws[ws.max_row]]
-    assert last[0] == "合计"
+    with app.app_context():
+        from edu_guard.aid.models import PaymentBatch
+        from edu_guard.db import db
+
+        paid = sorted((p.child.id_number, p.child.name) for p in db.session.get(PaymentBatch, 1).payments)
+    refused = invoke(app, "aid", "export-batch", "1", "--out", str(bank))
+    assert refused.exit_code == 1 and f"以下{len(paid)}名学生没有登记收款账户" in refused.output
+    assert all(name in refused.output for _, name in paid)
+    # The clerk's account workbook, one row per paid pupil (a 一卡通 account each).
+    from tests.aid.test_accounts import _holder_id
+
+    book = openpyxl.Workbook()
+    book.active.append(["学生姓名", "学生身份证号", "户名", "户名身份证号", "开户行", "账号", "账户类型"])
+    numbers = {}
+    for n, (id_number, name) in enumerate(paid, start=1):
+        numbers[id_number] = f"5305016151360{n:07d}"
+        book.active.append([name, id_number, f"{name}家长", _holder_id(), "景洪农村商业银行", numbers[id_number], "一卡通"])
+    book.save(tmp_path / "accounts.xlsx")
+    imported = invoke(app, "import", "accounts", str(tmp_path / "accounts.xlsx"))
+    assert imported.exit_code == 0, imported.output
+    assert invoke(app, "aid", "export-batch", "1", "--out", str(bank), "--preparer", "王芳").exit_code == 0
+    rows = [[c.value for c in row] for row in openpyxl.load_workbook(io.BytesIO(bank.read_bytes())).active.iter_rows()]
+    header = rows.index(["序号", "户名", "账号", "金额（元）", "身份证号", "备注"])
+    body = rows[header + 1:header + 1 + len(paid)]
+    assert sorted(r[2] for r in body) == sorted(numbers.values())  # the full numbers, as text
+    total = rows[header + 1 + len(paid)]
+    assert total[:2] == ["合计", f"{len(paid)}笔"]
     with app.app_context():
         from edu_guard.aid.models import PaymentBatch
         from edu_guard.db import db
 
         batch = db.session.get(PaymentBatch, 1)
-        assert D(str(last[5])) == sum(p.amount for p in batch.payments)
-        assert ws.max_row == 2 + len(batch.payments) + 1
+        assert D(str(total[3])) == sum(p.amount for p in batch.payments)
         assert batch.paid_on == date(2021, 3, 18)
+    assert rows[header + 2 + len(paid)][0].startswith("合计金额（大写）：人民币")
+    assert rows[header + 3 + len(paid)][0] == "制表人：王芳"

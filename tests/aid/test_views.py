@@ -58,6 +58,16 @@ def test_clerk_and_school_walk_a_list_to_payment(county, make_user, login, today
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Payment)) == len(shown)
     payments = client.get("/aid/terms/2021-spring/payments").text
     assert "银行代发文件" in payments
+    refused = client.get("/aid/batches/1/bank.xlsx", follow_redirects=True).text
+    paid_names = sorted({e.child.name for e in shown})
+    assert f"以下{len(paid_names)}名学生没有登记收款账户" in refused and paid_names[0] in refused
+    from tests.aid.test_accounts import CARD, _holder_id
+    from edu_guard.aid.accounts import set_account
+
+    for e in shown:
+        set_account(e.child, holder_name=f"{e.child.name}之母", holder_id_number=_holder_id(), bank="景洪农商行",
+                    number=CARD, kind="银行卡")
+    db.session.commit()
     xlsx = client.get("/aid/batches/1/bank.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
     report = client.get("/aid/report?term=2021-spring").text

@@ -44,10 +44,10 @@ OWN_PAGES = {
     "registry.child_detail", "cases.case_detail", "cases.case_new", "cases.child_visit", "aid.list_detail",
     "homebound.placement_detail", "letters.letter_detail",
 }
-#: Routes naming an object by a non-numeric key, checked elsewhere: the import job (its
-#: id is a random 128-bit key, bureau-only), the 送教上门 candidate key (checked by
+#: Routes naming an object checked elsewhere: the import job (bureau-only routes; the job
+#: rows have their own scope rule, tests/jobs), the 送教上门 candidate key (checked by
 #: can_see_candidate, tests/homebound), terms and ledgers (county-wide lists, scoped rows).
-OTHER_KEYS = {"registry.import_job", "registry.import_job_state", "homebound.place", "aid.lists", "aid.payments",
+OTHER_KEYS = {"registry.import_job", "registry.import_job_state", "registry.import_job_rerun", "homebound.place", "aid.lists", "aid.payments",
               "aid.propose", "reports.ledger", "static"}
 
 

@@ -75,3 +75,10 @@ def make_placement(app_ctx, make_child, today_is):
         return placement
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def weekly_norm(app):
+    """These tests work the weekly norm (2 visits × 3 periods a week); the sample
+    county's default is the county-set monthly one (test_compliance checks it)."""
+    app.config["EDU_GUARD_HOMEBOUND_NORM"] = "shandong_henan"

@@ -124,7 +124,7 @@ def test_a_term_of_sessions_gives_the_figures_worked_out_by_hand(app_ctx, two_sc
                              content_areas=["生活自理"], progress="会自己穿衣", guardian_confirmed=True, guardian_name="岩父")
     db.session.commit()
 
-    norm, rows = services.compliance(date(2021, 3, 1), date(2021, 6, 30))
+    norm, rows = services.compliance(date(2021, 3, 1), date(2021, 6, 30), norm_key="shandong_henan")
     assert norm.key == "shandong_henan"
     got = {r.name: r.figures for r in rows}
     fa, fb = got["邹天"], got["岩坎"]
@@ -151,3 +151,18 @@ def test_a_term_of_sessions_gives_the_figures_worked_out_by_hand(app_ctx, two_sc
     # A period after B ended leaves B out.
     _, rows = services.compliance(date(2021, 6, 1), date(2021, 6, 30))
     assert [r.name for r in rows] == ["邹天"]
+
+
+def test_printables_cite_the_norm_by_content_and_the_configured_province():
+    """A Yunnan county never prints another province's name: the weekly norm is the
+    county's setting there, Shandong's document in Shandong; the sample county's
+    default is the county-set monthly norm."""
+    weekly = rules.PRESETS["shandong_henan"]
+    yunnan = {"EDU_GUARD_PROVINCE": "云南省", "EDU_GUARD_COUNTY_NAME": "景洪市"}
+    assert rules.cited(weekly, yunnan) == "景洪市设定的送教标准：每周送教2次、每次3课时，每学年不少于216课时"
+    assert rules.cited(weekly, {"EDU_GUARD_PROVINCE": "山东省", "EDU_GUARD_COUNTY_NAME": "兰陵县"}) == \
+        "山东省送教上门标准：每周送教2次、每次3课时，每学年不少于216课时"
+    assert all("山东" not in n.label and "河南" not in n.label for n in rules.PRESETS.values())
+    from edu_guard import config
+
+    assert rules.configured_norm({"EDU_GUARD_HOMEBOUND_NORM": config.EDU_GUARD_HOMEBOUND_NORM}).key == "local_monthly"

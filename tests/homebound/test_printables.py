@@ -40,7 +40,7 @@ def test_agreement_prints_without_a_document_number(placement, make_user, login)
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     text = _text(resp.data)
     for expected in ("送教上门安置记录及服务协议书", "邹天", "53280120130112148142", "肢体残疾二级", "勐罕中心小学",
-                     "李老师、王老师", "每周2次、每次3课时", "残疾人教育条例", "乙方（监护人）", "监护人签字"):
+                     "李老师、王老师", "景洪市设定的送教标准：每周送教2次、每次3课时", "残疾人教育条例", "乙方（监护人）", "监护人签字"):
         assert expected in text, expected
     assert "〔2021〕" not in text  # no 发文字号
     assert db.session.execute(sa.select(sa.func.count(Letter.id))).scalar() == 0

@@ -37,6 +37,15 @@ def _order(case, issued_on=date(2021, 3, 8), deadline=date(2021, 3, 22), **extra
     )
 
 
+def _word_boxes(pdf: bytes) -> list[tuple[float, str]]:
+    """``(xMin in pt, word)`` of every word of the PDF, from ``pdftotext -bbox``."""
+    import html
+    import subprocess
+
+    out = subprocess.run(["pdftotext", "-bbox", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    return [(float(x), html.unescape(w)) for x, w in re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', out)]
+
+
 def _pdf_fonts(pdf: bytes) -> set[str]:
     from pypdf import PdfReader
 
@@ -123,6 +132,14 @@ def test_every_kind_through_the_four_steps(make_case, pdf_text):
                    "罚款人民币200.00元及加处罚款人民币48.00元，共计人民币248.00元", "《催告书》（景教体催告〔2021〕1号）",
                    "2021年10月21日", "第五十三条、第五十四条、第五十五条", "此致景洪市人民法院", "2021年11月2日"):
         assert needle in text, needle
+    # GB/T 9704 7.3.4: with several attachments the numbers stand one under the other:
+    # "附件：1. …" then "2." … "4." under the "1.", three 3号 characters (16 pt) after "附件"
+    starts = {w[:2]: x for x, w in _word_boxes(letter_pdf(application))
+              if re.match(r"^[2-4]\.", w) or w.startswith("附件：1.")}
+    numbers = [starts[f"{n}."] for n in range(2, 5)]
+    assert abs(starts["附件"] - (28 / 25.4 * 72 + 2 * 16)) < 1, starts  # 左空二字 from the type area's edge
+    assert max(numbers) - min(numbers) < 0.5, starts
+    assert abs(numbers[0] - (starts["附件"] + 3 * 16)) < 1, starts
 
     others = [make_case(name="岩罕", guardian="玉南", sex="男"), make_case(name="王芳", guardian="王建国")]
     contact = issue_letter(
@@ -328,3 +345,97 @@ def test_long_runs_are_laid_out_in_chunks(make_case, pdf_pages, workers, monkeyp
     # Four balanced chunks (2, 2, 2, 1); with two workers they run in two processes.
     assert done == [(2, 7), (4, 7), (6, 7), (7, 7)]
     assert pools == ([] if workers == 1 else [2])
+
+
+def _dash_rows_mm(pdf: bytes, page: int, right_half: bool, folder) -> list[float]:
+    """The rows (mm from the top of the page) of the longest horizontal ink run in the
+    bottom margin of ``page``: the 一字线 of the page number, read from the pixels."""
+    import subprocess
+
+    from PIL import Image
+
+    dpi = 600
+    source = folder / "letter.pdf"
+    source.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-gray", "-png", "-singlefile",
+                    str(source), str(folder / "page")], check=True)
+    image = Image.open(folder / "page.png").convert("L")
+    width, height = image.size
+    px_per_mm = dpi / 25.4
+    top = int((297 - 35) * px_per_mm)  # the bottom edge of the type area
+    pixels = image.load()
+    xs = range(width // 2, width) if right_half else range(0, width // 2)
+    runs = {}
+    for y in range(top, height):
+        best = run = 0
+        for x in xs:
+            run = run + 1 if pixels[x, y] < 128 else 0
+            best = max(best, run)
+        runs[y] = best
+    longest = max(runs.values())
+    assert longest > 2 * px_per_mm  # a dash of a 4号 character (≈ 4.9 mm) is there
+    return [y / px_per_mm for y, n in runs.items() if n >= longest * 0.9]
+
+
+def test_the_page_number_dash_is_7mm_below_the_type_area(letters_ready, tmp_path):
+    """GB/T 9704 7.5: the 一字线 of the page number lies 7 mm below the type area's
+    lower edge (the type area ends 35 mm above the bottom of the A4 page)."""
+    env = render.letters_env()
+    body = "永" * (28 * 30)  # 30 lines: two pages, numbered — 1 — (right) and — 2 — (left)
+    html = env.get_template("letters/_base.html").render(
+        fragments=[Markup(f'<section class="letter doc"><p class="flush">{body}</p></section>')],
+        doc_title="page numbers",
+        font_face_css=Markup(render.letter_fonts().font_face_css()),
+    )
+    pdf = render.html_to_pdf(html)
+    for page, right in ((1, True), (2, False)):
+        rows = _dash_rows_mm(pdf, page, right, tmp_path)
+        below = sum(rows) / len(rows) - (297 - 35)
+        assert abs(below - 7) <= 0.5, (page, below)
+
+
+def _closing_test_html(body_chars: int) -> str:
+    body = "永" * body_chars
+    fragment = Markup(
+        f'<section class="letter doc"><div class="body"><p>{body}</p><p>特此通知。</p></div>'
+        '<div class="signature"><div class="seal-area" style="width: 6.5em"><div class="signer">景洪市教育体育局</div>'
+        '<div class="date">2021年3月8日</div></div></div></section>')
+    return render.letters_env().get_template("letters/_base.html").render(
+        fragments=[fragment], doc_title="closing", font_face_css=Markup(render.letter_fonts().font_face_css()))
+
+
+def test_the_signature_is_brought_back_to_the_text_by_tighter_spacing(letters_ready, pdf_pages):
+    """GB/T 9704 7.3.5.1: a page holding only the closing phrase and the signature is
+    avoided by adjusting line and character spacing, when that can bring them back."""
+    from weasyprint import HTML
+
+    # 500 characters: 18 lines of 28 (the first indented two), the closing phrase on
+    # line 19 and the signature (a free line, issuer, date, a free line) do not fit in
+    # 22 lines; at 23–24 lines a page and 29 characters a line they do.
+    html = _closing_test_html(500)
+    plain = HTML(string=html, base_url=render.LETTER_TEMPLATE_DIR.as_uri() + "/",
+                 url_fetcher=render.make_url_fetcher()).render()
+    assert len(plain.pages) == 2  # the normal grid: page 2 would hold 特此通知。 and the seal alone
+    pages = [re.sub(r"—\d+—", "", p) for p in pdf_pages(render.html_to_pdf(html))]  # without the page numbers
+    assert len(pages) == 1
+    assert pages[0].endswith("特此通知。景洪市教育体育局2021年3月8日")
+    # 590 characters: even the tightest spacing leaves them on page 2, so the letter
+    # keeps the normal grid (the closing phrase stays with the seal, never 此页无正文)
+    pages = [re.sub(r"—\d+—", "", p) for p in pdf_pages(render.html_to_pdf(_closing_test_html(590)))]
+    assert len(pages) == 2 and pages[1] == "特此通知。景洪市教育体育局2021年3月8日"
+    assert pages[0].count("永") == 590  # 22 lines of the normal grid (26 + 20 × 28 + 4)
+
+
+def test_every_font_of_a_letter_is_embedded(make_case):
+    """Read back with poppler's pdffonts: every font the letter uses is embedded (and
+    subset), so it prints the same on a machine without the fonts."""
+    import subprocess
+
+    pdf = letter_pdf(_order(make_case(name="王堃")))  # 堃: from the full system font
+    out = subprocess.run(["pdffonts", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
+    rows = [line.split() for line in out.splitlines()[2:] if line.strip()]
+    assert rows, out
+    # columns: name, type (1–3 words), encoding, emb, sub, uni, object ID (two numbers): emb and sub are 5th and 4th from the end
+    assert all(r[-5] == "yes" and r[-4] == "yes" for r in rows), out
+    names = {r[0].split("+", 1)[-1] for r in rows}
+    assert any(n.startswith("Noto-Serif-CJK-SC") for n in names) and any(n.startswith("EduGuard-") for n in names), names

@@ -12,6 +12,7 @@ from flask import current_app
 
 from edu_guard.auth.models import AuditLog
 from edu_guard.db import db
+from edu_guard import clock
 from edu_guard.letters.models import Letter
 from edu_guard.letters.schemas import ContextError, LetterError
 from edu_guard.letters.services import (
@@ -21,7 +22,6 @@ from edu_guard.letters.services import (
     context_for_case,
     issue_letter,
     issuer_for,
-    local_today,
     record_service,
     township_issuer,
 )
@@ -121,7 +121,7 @@ def test_record_service_fills_the_slip_fields_and_audits(make_case, make_user):
 )
 def test_record_service_refuses(make_case, served_on, manner, to, by, message):
     letter = _order(make_case())
-    served_on = served_on or local_today() + timedelta(days=1)
+    served_on = served_on or clock.today() + timedelta(days=1)
     with pytest.raises(ServiceError, match=message):
         record_service(letter, served_on, manner, to, by)
     assert letter.served_on is None

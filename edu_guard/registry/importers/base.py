@@ -100,6 +100,13 @@ class Importer(ABC):
         """Return the reasons to report for a row that failed its schema (hook)."""
         return errors
 
+    @classmethod
+    def skip_reason(cls, errors: dict[str, list[str]]) -> tuple[str, str] | None:
+        """``(field, remark)`` when a row that failed its schema is one the file holds
+        by design and is skipped, not refused (hook; e.g. a household head's row
+        without an ID number); ``None`` to refuse it as usual."""
+        return None
+
     def precheck(self, data: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, list[str]]:
         """Return the reasons a row fails that the importer knows without writing (hook).
 

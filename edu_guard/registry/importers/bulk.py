@@ -25,34 +25,21 @@ def fetch_in(columns: list, key_column, keys, *where) -> list[sa.Row]:
 
 
 def bulk_insert(model, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into the model's table: one executemany.
+    """Insert ``rows`` (dicts with the same keys) into the model's table at once.
 
-    SQLAlchemy's executemany builds and type-processes a parameter dict per row in
-    Python, which at 100,000 rows costs more than the database's own work. Here the
-    INSERT is compiled once by SQLAlchemy for the connection's dialect and each
-    column's bind processor (the one SQLAlchemy would apply) runs once per distinct
-    value, so a timestamp shared by every row is formatted once.
+    Through SQLAlchemy's public Core API only: one ``Connection.execute(insert(table),
+    rows)`` (an executemany; SQLAlchemy applies each column's type processing), so any
+    SQLAlchemy 2.x runs it. On PostgreSQL with psycopg 3 the rows are loaded with
+    ``COPY … FROM STDIN`` instead, PostgreSQL's own bulk path (psycopg's public API).
     """
     if not rows:
         return
     table = model.__table__
-    keys = list(rows[0])
     connection = db.session.connection()
-    dialect = connection.dialect
-    if dialect.name == "postgresql" and dialect.driver == "psycopg":
-        _copy(connection, table, keys, rows)
+    if connection.dialect.name == "postgresql" and connection.dialect.driver == "psycopg":
+        _copy(connection, table, list(rows[0]), rows)
         return
-    compiled = sa.insert(table).compile(dialect=dialect, column_keys=keys, for_executemany=True)
-    names = list(compiled.positiontup) if compiled.positional else list(compiled.binds)
-    if sorted(names) != sorted(keys):  # an unusual statement: let SQLAlchemy do it all
-        db.session.execute(sa.insert(table), rows)
-        return
-    columns = [_processed(table.c[name].type, dialect, [row[name] for row in rows]) for name in names]
-    if compiled.positional:
-        params: list = list(zip(*columns))
-    else:
-        params = [dict(zip(names, values)) for values in zip(*columns)]
-    connection.exec_driver_sql(str(compiled), params)
+    connection.execute(sa.insert(table), rows)
 
 
 def _copy(connection, table: sa.Table, keys: list[str], rows: list[dict]) -> None:
@@ -60,11 +47,14 @@ def _copy(connection, table: sa.Table, keys: list[str], rows: list[dict]) -> Non
     the connection's transaction: PostgreSQL's own bulk path."""
     import json
 
-    preparer = connection.dialect.identifier_preparer
-    columns = ", ".join(preparer.quote(k) for k in keys)
+    from psycopg import sql
+
     json_keys = {k for k in keys if isinstance(table.c[k].type, sa.JSON)}
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(*([table.schema] if table.schema else []), table.name),
+        sql.SQL(", ").join(sql.Identifier(k) for k in keys))
     driver = connection.connection.driver_connection
-    with driver.cursor() as cursor, cursor.copy(f"COPY {preparer.format_table(table)} ({columns}) FROM STDIN") as copy:
+    with driver.cursor() as cursor, cursor.copy(statement) as copy:
         if json_keys:
             for row in rows:
                 copy.write_row(
@@ -76,24 +66,6 @@ def _copy(connection, table: sa.Table, keys: list[str], rows: list[dict]) -> Non
         else:
             for row in rows:
                 copy.write_row([row[k] for k in keys])
-
-
-def _processed(type_, dialect, values: list) -> list:
-    """Return ``values`` through the type's bind processor, computed once per value."""
-    process = type_.dialect_impl(dialect).bind_processor(dialect)
-    if process is None:
-        return values
-    seen: dict = {}
-    out = []
-    for value in values:
-        try:
-            done = seen[value]
-        except KeyError:
-            done = seen[value] = process(value)
-        except TypeError:  # unhashable (JSON data)
-            done = process(value)
-        out.append(done)
-    return out
 
 
 def bulk_update(model, rows: list[dict], bump_version: bool = False) -> None:

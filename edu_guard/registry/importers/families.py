@@ -18,9 +18,9 @@ class FamiliesImporter(Importer):
     脱贫户 stays one whatever that column says (the list marks every 脱贫户 是).
 
     Household heads are listed without an ID number; since statuses are keyed by ID
-    number, their rows are refused with a reason saying so (the children of the
-    household come on their own rows). A person no longer on the list keeps the
-    status recorded earlier.
+    number, their rows are skipped with a remark (not refused: the file holds them by
+    design; the children of the household come on their own rows). A person no longer
+    on the list keeps the status recorded earlier.
     """
 
     kind = "families"
@@ -38,6 +38,14 @@ class FamiliesImporter(Importer):
         if errors.get("id_number") == ["不能为空"] and (relation == "户主" or (head and head == name)):
             errors = dict(errors, id_number=[schemas.HEAD_WITHOUT_ID_REASON])
         return errors
+
+    @classmethod
+    def skip_reason(cls, errors):
+        """A household head's row (only the ID number missing, by design) is skipped
+        with a remark: the household's children come on their own rows."""
+        if errors == {"id_number": [schemas.HEAD_WITHOUT_ID_REASON]}:
+            return "id_number", "户主行，已跳过（家庭类型按成员的身份证件号登记，户主行无证件号码，不需导入）"
+        return None
 
     def apply(self, rows):
         outcome = self.outcome

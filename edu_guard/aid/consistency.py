@@ -1,0 +1,65 @@
+"""Consistency between a term's lists (名单间一致性核对): what one list learned about a
+child that the other lists of the same term must not silently ignore.
+
+- A child removed from one scheme's list for a reason that applies to every list — the
+  child has left the school (转出, 转学) or died (死亡, 去世, 注销) — is flagged on the
+  other lists of the term where it is still included.
+- A child placed 送教上门 during the term is flagged on its lists: it counts as
+  enrolled at the delivering school but neither eats nor boards there, which matters
+  to the meal and boarding schemes.
+
+The flags are notes for the school and the bureau to check; nothing is removed
+automatically (the review with its reason stays a person's act).
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from edu_guard.aid.models import AidList, AidListEntry
+from edu_guard import clock
+from edu_guard.db import db
+from edu_guard.registry.enrolled import counted_enrolled
+
+#: Words of a removal reason that make it apply to every list of the term.
+ALL_LISTS_WORDS = ("转出", "转学", "死亡", "去世", "注销")
+
+
+def applies_to_all(reason: str | None) -> bool:
+    """Whether a removal ``reason`` applies to every list (see :data:`ALL_LISTS_WORDS`)."""
+    return any(word in (reason or "") for word in ALL_LISTS_WORDS)
+
+
+def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str]]:
+    """Notes for the children still included on ``aid_list``, by child id.
+
+    :param scheme_names: scheme code → Chinese name (for the notes).
+    :return: ``{child_id: ["已从…名单移出（已转出），请核对", "送教上门（…）…"]}``.
+    """
+    ids = [e.child_id for e in aid_list.entries if e.included]
+    out: dict[int, list[str]] = {}
+    if not ids:
+        return out
+    removed = db.session.execute(
+        sa.select(AidListEntry.child_id, AidListEntry.review_reason, AidList.scheme_code)
+        .join(AidList, AidList.id == AidListEntry.list_id)
+        .where(AidList.term_id == aid_list.term_id, AidList.id != aid_list.id, AidListEntry.child_id.in_(ids),
+               AidListEntry.included.is_(False))
+    ).all()
+    for child_id, reason, scheme in removed:
+        if applies_to_all(reason):
+            out.setdefault(child_id, []).append(
+                f"已从“{scheme_names.get(scheme, scheme)}”名单移出（{reason}），请核对是否仍应列入本名单")
+    # Placements come through the registry's ``counted_as_enrolled`` hook (aid does not
+    # import homebound): a placement active on the term's first day, on the day the list
+    # was posted or on the term's last day so far is seen.
+    term = aid_list.term
+    days = {term.start, min(term.end, clock.today())} | ({aid_list.posted_on} if aid_list.posted_on else set())
+    wanted = set(ids)
+    seen: set[int] = set()
+    for day in sorted(days):
+        for child_id, why in counted_enrolled(day).items():
+            if child_id in wanted and child_id not in seen and why.label == "送教上门":
+                seen.add(child_id)
+                out.setdefault(child_id, []).append(f"本学期{why.why}：计为在读，但不在校就餐、住宿，请核对")
+    return out

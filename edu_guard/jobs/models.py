@@ -1,0 +1,57 @@
+"""The job row (后台任务): who asked, for which area, what, and how it went."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from edu_guard.auth import scoping
+from edu_guard.db import UTCDateTime, db, utcnow
+
+#: queued → running → done | failed (a failed job may be queued again).
+STATES = {"queued": "排队中", "running": "运行中", "done": "已完成", "failed": "失败"}
+
+
+class Job(db.Model):
+    """A job (后台任务) submitted by a user and run by a queue worker.
+
+    ``params`` are what the job needs (JSON: the stored upload's sha256, the file name,
+    the kind of import); ``result`` what it produced (e.g. the import run's id). The row
+    is written when the job is submitted, when it starts and when it ends — the end in
+    the same transaction as the job's own writes, so a job is "done" exactly when its
+    data is there. Live progress and the worker's heartbeat are kept in the queue's
+    storage (:func:`edu_guard.jobs.services.progress_of`), since on SQLite a running
+    import holds the database's write lock until it commits.
+    """
+
+    __tablename__ = "job"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(32))
+    owner_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"), index=True)
+    #: The owner's area when submitted (数据权限): who else may see the job.
+    township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"))
+    school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
+    state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
+    params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
+    result: Mapped[dict | None] = mapped_column(sa.JSON)
+    error: Mapped[str | None] = mapped_column(sa.Text)
+    done: Mapped[int] = mapped_column(default=0)
+    total: Mapped[int] = mapped_column(default=0)
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    owner = relationship("User")
+
+
+@scoping.rule(Job)
+def _job_scope(user):
+    """A township or school user sees the jobs submitted in their area, and their own."""
+    if user.role == "township":
+        return sa.or_(Job.owner_id == user.id, Job.township_id == user.township_id)
+    return sa.or_(Job.owner_id == user.id, Job.school_id == user.school_id)

@@ -1,0 +1,238 @@
+"""Jobs on a real queue: a web import runs as a job; a worker process (Huey on its
+SQLite storage, and on Redis) runs it; a killed worker's job is shown failed, left
+nothing written, and runs again; a clerk sees only the jobs of their area."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from edu_guard.db import db, utcnow
+from edu_guard.jobs import services as jobs
+from edu_guard.jobs.models import Job
+from edu_guard.registry.models import Child, School, Township
+from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
+from edu_guard.transaction import finish
+
+ROOT = Path(__file__).resolve().parents[2]
+REDIS_URL = "redis://127.0.0.1:6379/5"
+
+
+def post_import(client, kind: str, name: str, data: bytes) -> int:
+    response = client.post("/imports", data={"kind": kind, "file": (io.BytesIO(data), name)},
+                           content_type="multipart/form-data")
+    assert response.status_code == 302, response.text
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def sign_in(app, user_id: int):
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"] = str(user_id)
+        session["_fresh"] = True
+    return client
+
+
+def wait_for(client, job_id: int, states=("done", "failed"), timeout: float = 240) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        state = client.get(f"/imports/jobs/{job_id}.json").get_json()
+        if state["state"] in states:
+            return state
+        assert time.monotonic() < deadline, state
+        time.sleep(0.2)
+
+
+def test_stale_job_is_shown_failed_and_runs_again(app, client, make_user, login):
+    clerk = make_user("clerk")
+    login(clerk)
+    uploads = jobs.uploads_dir()
+    uploads.mkdir(parents=True)
+    data = (DEMO_DIR / "schools.csv").read_bytes()
+    import hashlib
+
+    digest = hashlib.sha256(data).hexdigest()
+    (uploads / digest).write_bytes(data)
+    stale = app.config["EDU_GUARD_JOB_STALE_SECONDS"]
+    beat = utcnow() - timedelta(seconds=stale + 5)
+    job = Job(kind="import", owner_id=clerk.id, state="running", started_at=beat, heartbeat_at=beat,
+              params={"import_kind": "schools", "filename": "schools.csv", "sha256": digest})
+    db.session.add(job)
+    db.session.commit()
+    state = client.get(f"/imports/jobs/{job.id}.json").get_json()
+    assert state["state"] == "failed" and "工作进程已停止" in state["error"] and "可重新运行" in state["error"]
+    page = client.get(f"/imports/jobs/{job.id}").text
+    assert "重新运行" in page
+    response = client.post(f"/imports/jobs/{job.id}/rerun")
+    assert response.status_code == 302
+    state = client.get(f"/imports/jobs/{job.id}.json").get_json()
+    assert state["state"] == "done"
+    rows = len((DEMO_DIR / "schools.csv").read_text(encoding="utf-8-sig").strip().splitlines()) - 1
+    assert db.session.execute(sa.select(sa.func.count()).select_from(School)).scalar() == rows
+    db.session.refresh(job)
+    assert job.attempts == 1 and job.result["rows"] == rows
+
+
+def test_a_job_that_runs_out_of_memory_fails_and_writes_nothing(app, client, make_user, login, monkeypatch):
+    clerk = make_user("clerk")
+    login(clerk)
+
+    def greedy(job, progress):
+        db.session.add(Township(county_code="532801", name="不应写入的乡镇"))
+        db.session.flush()
+        raise MemoryError
+
+    monkeypatch.setitem(jobs.KINDS, "greedy", jobs.JobKind("测试", greedy))
+    job = jobs.submit("greedy", {}, clerk)
+    finish(ok=True)  # the unit of work commits: the job is queued, and runs (immediate mode)
+    db.session.refresh(job)
+    assert job.state == "failed" and "内存" in job.error
+    assert db.session.execute(sa.select(sa.func.count()).select_from(Township)).scalar() == 0
+
+
+def test_memory_limit_makes_a_big_allocation_fail_in_the_worker():
+    code = ("from edu_guard.jobs.queue import set_memory_limit\n"
+            "set_memory_limit(1024)\n"
+            "try:\n    bytearray(2 * 1024 ** 3)\nexcept MemoryError:\n    print('MemoryError')\n")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert run.stdout.strip() == "MemoryError", run.stderr
+
+
+def test_jobs_are_scoped_to_the_users_area(app_ctx, make_user):
+    from edu_guard.auth import scoping
+
+    towns = [Township(county_code="532801", name=n) for n in ("勐罕镇", "嘎洒镇")]
+    db.session.add_all(towns)
+    db.session.commit()
+    a, b = (make_user("township", township=t) for t in towns)
+    clerk = make_user("clerk")
+    for user in (a, b, clerk):
+        db.session.add(Job(kind="import", owner_id=user.id, township_id=user.township_id, params={}))
+    db.session.commit()
+    seen = lambda user: sorted(j.owner_id for j in db.session.execute(scoping.scope(sa.select(Job), Job, user)).scalars())  # noqa: E731
+    assert seen(a) == [a.id] and seen(b) == [b.id]
+    assert seen(clerk) == sorted([a.id, b.id, clerk.id])
+
+
+# --- a real worker process ----------------------------------------------------------
+
+
+def start_worker(app) -> subprocess.Popen:
+    """``edu-guard worker`` on the test app's instance, database and queue."""
+    instance = Path(app.instance_path)
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    lines = [
+        "SECRET_KEY = 'test-secret'",
+        f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
+        f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
+        f"EDU_GUARD_QUEUE_URL = {app.config['EDU_GUARD_QUEUE_URL']!r}",
+        f"EDU_GUARD_QUEUE_NAME = {app.config['EDU_GUARD_QUEUE_NAME']!r}",
+        "EDU_GUARD_JOB_HEARTBEAT_SECONDS = 1",
+    ]
+    (instance / "config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
+    env.pop("EDU_GUARD_TEST_DATABASE_URL", None)
+    with open(instance.parent / f"worker-{time.monotonic_ns()}.log", "w") as log:  # the worker's output, if it fails
+        return subprocess.Popen([str(Path(sys.executable).parent / "edu-guard"), "worker"], env=env, cwd=ROOT,
+                                stdout=log, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen, sig=signal.SIGINT) -> str:
+    if proc.poll() is None:
+        os.killpg(proc.pid, sig)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    return proc.returncode
+
+
+@pytest.fixture
+def worker_app(tmp_path, database_url, request):
+    queue_url = request.param
+    app = _fresh_app(tmp_path, database_url, EDU_GUARD_QUEUE_IMMEDIATE=False, EDU_GUARD_QUEUE_URL=queue_url,
+                     EDU_GUARD_QUEUE_NAME=f"edu_guard_test_{uuid.uuid4().hex[:8]}", EDU_GUARD_JOB_STALE_SECONDS=3,
+                     EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS=True)
+    yield app
+    with app.app_context():
+        from edu_guard.jobs.queue import queue_of
+
+        queue_of().flush()
+    _drop(app)
+
+
+# Werkzeug's test client spools a request body over 500 kB to a temporary file it never
+# closes (werkzeug/test.py, stream_encode_multipart): the 20,000-row upload trips it.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("worker_app", ["", REDIS_URL], ids=["sqlite-queue", "redis-queue"], indirect=True)
+def test_worker_process_runs_web_imports_and_a_killed_one_leaves_nothing(worker_app, tmp_path):
+    from edu_guard.auth.models import User
+
+    app = worker_app
+    with app.app_context():
+        clerk = User(username="clerk", display_name="办事员", role="clerk")
+        clerk.set_password("pw")
+        db.session.add(clerk)
+        db.session.commit()
+        clerk_id = clerk.id
+    client = sign_in(app, clerk_id)  # requests outside an app context: each has its own session, as in production
+
+    def children() -> int:
+        with app.app_context():
+            return db.session.execute(sa.select(sa.func.count()).select_from(Child)).scalar()
+
+    schools_job = post_import(client, "schools", "schools.csv", (DEMO_DIR / "schools.csv").read_bytes())
+    queued = client.get(f"/imports/jobs/{schools_job}.json").get_json()
+    assert queued["state"] == "queued"  # no worker yet: the web process did not run it
+
+    worker = start_worker(app)
+    try:
+        assert wait_for(client, schools_job)["state"] == "done"
+        roster = (DEMO_DIR / "roster_2021_spring.xlsx").read_bytes()
+        roster_job = post_import(client, "roster", "roster_2021_spring.xlsx", roster)
+        state = wait_for(client, roster_job)
+        assert state["state"] == "done" and state["done"] == state["total"] == 1202
+        assert children() == 1194
+    finally:
+        stop(worker)
+
+    # A worker killed in the middle of an import: the job is shown failed, nothing written.
+    sys.path.insert(0, str(ROOT / "bench"))
+    import import_roster as bench
+
+    big = tmp_path / "big.xlsx"
+    bench.generate(big, 20_000)
+    big_job = post_import(client, "roster", "big.xlsx", big.read_bytes())
+    worker = start_worker(app)
+    try:
+        wait_for(client, big_job, states=("running",))
+        deadline = time.monotonic() + 240
+        while not client.get(f"/imports/jobs/{big_job}.json").get_json()["done"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    finally:
+        stop(worker, signal.SIGKILL)
+    state = wait_for(client, big_job, states=("failed",), timeout=60)
+    assert "工作进程已停止" in state["error"]
+    assert children() == 1194  # nothing half-written
+    assert client.post(f"/imports/jobs/{big_job}/rerun").status_code == 302
+    worker = start_worker(app)
+    try:
+        state = wait_for(client, big_job, timeout=400)
+        assert state["state"] == "done", state
+        with app.app_context():
+            job = db.session.get(Job, big_job)
+            assert job.attempts == 2 and job.result["rows"] == 20_000
+    finally:
+        stop(worker)

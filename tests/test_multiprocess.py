@@ -1,0 +1,173 @@
+"""The multi-process set-up, as a bureau or a province runs it: two web servers
+(``edu-guard serve``, gunicorn) and one queue worker (``edu-guard worker``) on the test
+database with the Redis queue. An import is submitted through web server A, run by the
+worker, and its result is read from web server B. Bounded in time; everything started
+is stopped."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+
+from edu_guard.db import db
+from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
+
+REDIS_URL = "redis://127.0.0.1:6379/5"
+BIN = Path(sys.executable).parent / "edu-guard"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+class Browser:
+    """A cookie-keeping HTTP client that does not follow redirects."""
+
+    def __init__(self):
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect)
+
+    def open(self, url: str, data: bytes | None = None, headers: dict | None = None):
+        request = urllib.request.Request(url, data=data, headers=headers or {})
+        try:
+            with self.opener.open(request, timeout=30) as response:
+                return response.status, dict(response.headers), response.read().decode("utf-8")
+        except urllib.error.HTTPError as exc:
+            return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
+
+    def csrf(self, url: str) -> str:
+        status, _, page = self.open(url)
+        assert status == 200, (url, status)
+        return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+    def post_form(self, url: str, fields: dict):
+        data = urllib.parse.urlencode(fields).encode()
+        return self.open(url, data, {"Content-Type": "application/x-www-form-urlencoded"})
+
+    def post_file(self, url: str, fields: dict, name: str, content: bytes):
+        boundary = uuid.uuid4().hex
+        parts = [f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode() for k, v in fields.items()]
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{name}"\r\n'
+                     "Content-Type: application/octet-stream\r\n\r\n".encode() + content + b"\r\n")
+        body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+        return self.open(url, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture
+def deployment(tmp_path, database_url):
+    app = _fresh_app(tmp_path, database_url, EDU_GUARD_QUEUE_IMMEDIATE=False, EDU_GUARD_QUEUE_URL=REDIS_URL,
+                     EDU_GUARD_QUEUE_NAME=f"edu_guard_mp_{uuid.uuid4().hex[:8]}")
+    with app.app_context():
+        from edu_guard.auth.models import User
+
+        clerk = User(username="clerk", display_name="办事员", role="clerk")
+        clerk.set_password("clerk-password")
+        db.session.add(clerk)
+        db.session.commit()
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    instance = Path(app.instance_path)
+    (instance / "config.py").write_text("\n".join([
+        "SECRET_KEY = 'multi-process-test'",
+        f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
+        f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
+        f"EDU_GUARD_QUEUE_URL = {REDIS_URL!r}",
+        f"EDU_GUARD_QUEUE_NAME = {app.config['EDU_GUARD_QUEUE_NAME']!r}",
+        "EDU_GUARD_JOB_HEARTBEAT_SECONDS = 1",
+    ]) + "\n", encoding="utf-8")
+    env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
+    env.pop("EDU_GUARD_TEST_DATABASE_URL", None)
+    ports = [free_port(), free_port()]
+    procs = []
+    try:
+        for port in ports:
+            with open(tmp_path / f"web-{port}.log", "w") as log:
+                procs.append(subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
+                                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+        with open(tmp_path / "worker.log", "w") as log:
+            procs.append(subprocess.Popen([str(BIN), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+        deadline = time.monotonic() + 90
+        for port in ports:
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/login", timeout=5) as response:
+                        if response.status == 200:
+                            break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, (tmp_path / f"web-{port}.log").read_text()
+                time.sleep(0.3)
+        yield [f"http://127.0.0.1:{port}" for port in ports]
+    finally:
+        for proc in procs:
+            stop(proc)
+        with app.app_context():
+            from edu_guard.jobs.queue import queue_of
+
+            queue_of().flush()
+        _drop(app)
+
+
+def test_an_import_submitted_to_one_web_server_is_run_by_the_worker_and_seen_from_the_other(deployment):
+    a, b = deployment
+    browser = Browser()
+    token = browser.csrf(f"{a}/login")
+    status, headers, _ = browser.post_form(f"{a}/login", {"csrf_token": token, "username": "clerk",
+                                                          "password": "clerk-password"})
+    assert status == 302 and headers["Location"] == "/"
+    token = browser.csrf(f"{a}/imports")
+    status, headers, page = browser.post_file(f"{a}/imports", {"csrf_token": token, "kind": "schools"}, "schools.csv",
+                                              (DEMO_DIR / "schools.csv").read_bytes())
+    assert status == 302, page
+    job_path = headers["Location"]
+    assert re.fullmatch(r"/imports/jobs/\d+", job_path)
+
+    # Server B (another process, same session cookie) follows the job the worker runs.
+    import json
+
+    deadline = time.monotonic() + 120
+    while True:
+        status, _, body = browser.open(f"{b}{job_path}.json")
+        assert status == 200, body
+        state = json.loads(body)
+        if state["state"] in ("done", "failed"):
+            break
+        assert time.monotonic() < deadline, state
+        time.sleep(0.3)
+    assert state["state"] == "done", state
+    rows = len((DEMO_DIR / "schools.csv").read_text(encoding="utf-8-sig").strip().splitlines()) - 1
+    assert state["done"] == state["total"] == rows
+    status, headers, _ = browser.open(f"{b}{job_path}")
+    assert status == 302 and headers["Location"] == state["url"]
+    status, _, page = browser.open(f"{b}{state['url']}")
+    assert status == 200 and "schools.csv" in page
