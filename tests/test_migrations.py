@@ -41,3 +41,15 @@ def test_alembic_is_loaded_only_for_migration_commands(tmp_path):
     )
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert run.stdout.strip() == "ok", run.stderr
+
+
+def test_the_migrations_are_one_chain(app):
+    """Branches merged side by side must not leave two heads: `edu-guard db upgrade`
+    on an existing county would stop with "Multiple head revisions"."""
+    from alembic.script import ScriptDirectory
+
+    with app.app_context():
+        config = init_migrations(app).migrate.get_config(init_migrations(app).directory)
+        script = ScriptDirectory.from_config(config)
+    assert len(script.get_heads()) == 1, script.get_heads()
+    assert len(script.get_bases()) == 1

@@ -2,7 +2,7 @@
 progress, result, error and timestamps that every web process sees.
 
 Revision ID: b7c1e2d3f4a5
-Revises: b7c1e0a4d2f9
+Revises: c3d8f5e2a7b1
 Create Date: 2026-11-30 21:40:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7c1e2d3f4a5'
-down_revision = 'b7c1e0a4d2f9'
+down_revision = 'c3d8f5e2a7b1'
 branch_labels = None
 depends_on = None
 

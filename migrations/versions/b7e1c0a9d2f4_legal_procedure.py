@@ -3,7 +3,7 @@ enforcement letters, 行政处罚法 Art. 59 (一), 行政强制法 Art. 55), an
 (a voided letter keeps its number; it is never reused).
 
 Revision ID: b7e1c0a9d2f4
-Revises: c3d8f5e2a7b1
+Revises: b7c1e0a4d2f9
 Create Date: 2026-11-30 20:50:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7e1c0a9d2f4'
-down_revision = 'c3d8f5e2a7b1'
+down_revision = 'b7c1e0a4d2f9'
 branch_labels = None
 depends_on = None
 

@@ -2,7 +2,7 @@
 账号, 账户类型), one per child; the bank's 代发 file takes the full number from it.
 
 Revision ID: c3d8f5e2a7b1
-Revises: b7c1e2d3f4a5
+Revises: b7e1c0a9d2f4
 Create Date: 2026-11-30 21:05:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d8f5e2a7b1'
-down_revision = 'b7c1e2d3f4a5'
+down_revision = 'b7e1c0a9d2f4'
 branch_labels = None
 depends_on = None
 
