@@ -22,12 +22,17 @@ from edu_guard.db import db, utcnow
 from edu_guard import clock, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
-from edu_guard.cases.deadlines import add_calendar_days, add_working_days, effective_service
+from edu_guard.deadlines import add_calendar_days, add_working_days, effective_service
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.render import chinese_date
 from edu_guard.registry.schemas import validate_id_number
 from edu_guard.letters import services as letters
 from edu_guard.letters.schemas import LetterError
+from edu_guard.deadlines import effective_service
+from edu_guard.deadlines import add_working_days
+from edu_guard.letters.render import chinese_date
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.registry.schemas import validate_id_number
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -158,8 +163,9 @@ def last_act_on(case: DropoutCase) -> date | None:
 def facts_for(case: DropoutCase) -> machine.CaseFacts:
     """Build the machine's view of ``case`` from the database: the current cycle's
     letters not voided (each served on its effective day: 公告送达 counts from the
-    deemed day, :func:`~edu_guard.cases.deadlines.effective_service`) and the recorded
+    deemed day, :func:`~edu_guard.deadlines.effective_service`) and the recorded
     acts of the cycle."""
+
     letters = {}
     for letter in live_letters(case):
         served = effective_service(letter.served_on, letter.service_manner).day if letter.served_on else None
@@ -293,6 +299,7 @@ def _amount(value, what: str = "金额") -> Decimal:
 
 def _fine(value) -> Decimal:
     """A fine in the county's range (the county's regulation, 行政处罚法 Art. 4)."""
+
     try:
         rules = letters.penalty_settings()
     except LetterError as exc:
@@ -328,6 +335,7 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
 
     :raises CaseError: naming the missing or wrong item.
     """
+
     event = t.event
     if event == "issue_penalty_notice":
         data["fine"] = str(_fine(data.get("fine")))
@@ -432,6 +440,7 @@ def _flush_or_stale() -> None:
 
 
 def _cn(day) -> str:
+
     return chinese_date(day)
 
 
@@ -591,6 +600,7 @@ def _hearing_offered_for(fine: Decimal) -> bool:
 def _served_order(case: DropoutCase) -> dict:
     """The case's served order (of the current cycle) as the penalty letters cite it,
     with the return date counted from its (effective) service."""
+
     letter = max((l for l in live_letters(case) if l.kind == "order_to_correct"), key=lambda l: l.id)
     deadline = machine.order_deadline(facts_for(case))
     deemed = effective_service(letter.served_on, letter.service_manner).day
@@ -659,6 +669,7 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     :raises CaseError: no reason, a letter not served or not the case's, a date before
         the letter's or in the future, or an unknown manner.
     """
+
     _check_version(case, expected_version)
     reason = (reason or "").strip()
     if not reason:
@@ -892,6 +903,7 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
         if guardian_address:
             g.address = guardian_address.strip()
         if guardian_id_number:
+
             try:
                 g.id_number = validate_id_number(guardian_id_number.strip())
             except ValueError as exc:

@@ -32,7 +32,6 @@ from edu_guard import clock
 from edu_guard import money
 from edu_guard.auth import audit
 from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
-from edu_guard.cases.deadlines import effective_service
 from edu_guard.db import db
 from edu_guard.letters import numbering
 from edu_guard.letters.models import SERVICE_MANNERS, Letter
@@ -44,6 +43,7 @@ from edu_guard.letters.schemas import (
     get_kind,
     load_context,
 )
+from edu_guard.deadlines import effective_service
 
 
 class ServiceError(LetterError):
@@ -591,6 +591,7 @@ def _ref(ref, kind: str, case) -> dict:
         return dict(ref)
     if ref.served_on is None:
         raise LetterError(f"《{ref.title}》（{ref.doc_number}）尚未登记送达，不能进入下一步")
+
     deemed = effective_service(ref.served_on, ref.service_manner).day
     return {
         "title": ref.title,

@@ -29,6 +29,7 @@ from edu_guard.registry.normalize import field_label
 from edu_guard.registry.schemas import RowLoader, validate_id_number
 from edu_guard.auth import audit
 from edu_guard.registry.models import Guardian
+from edu_guard.registry.schemas import validate_id_number
 
 #: ``progress(rows done, total rows)``; total is an upper bound until the last call.
 Progress = Callable[[int, int], None]
@@ -487,6 +488,7 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
         raise ValueError("请填写监护人姓名")
     id_number = (id_number or "").strip().upper() or None
     if id_number:
+
         try:
             id_number = validate_id_number(id_number)
         except ValueError as exc:
