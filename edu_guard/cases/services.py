@@ -22,7 +22,10 @@ from edu_guard.db import db, utcnow
 from edu_guard import clock, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
-from edu_guard.deadlines import add_calendar_days
+from edu_guard.deadlines import add_calendar_days, add_working_days, effective_service
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.letters.render import chinese_date
+from edu_guard.registry.schemas import validate_id_number
 from edu_guard.letters import services as letters
 from edu_guard.letters.schemas import LetterError
 from edu_guard.deadlines import effective_service

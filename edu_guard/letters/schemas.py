@@ -235,6 +235,8 @@ class OrderToCorrectSchema(_ContactMixin):
     deadline = fields.Date(load_default=None, allow_none=True)
     #: Persuasion visits already made (家访、劝返 person-times), printed when > 0.
     visits = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    #: Persuasion by phone, WeChat or video (not in person), printed as such.
+    contacts = fields.Integer(load_default=0, validate=validate.Range(min=0))
     #: The county education authority that imposes a penalty if the order is ignored.
     authority = _req(128)
     #: The county's penalty basis; when the county has set none the letter only says

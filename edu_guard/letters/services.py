@@ -698,7 +698,10 @@ def context_for_case(kind: str, case, **extra) -> dict:
                 "child": child,
                 "school": _school_name(case, kind),
                 "deadline": extra.pop("deadline", None),
-                "visits": extra.pop("visits", len(getattr(case, "visits", []) or [])),
+                # "上门劝返" counts only visits made in person (入户); calls and messages
+                # are said as such, so the letter states what happened.
+                "visits": extra.pop("visits", sum(1 for v in getattr(case, "visits", []) or [] if v.form == "入户")),
+                "contacts": extra.pop("contacts", sum(1 for v in getattr(case, "visits", []) or [] if v.form != "入户")),
                 "authority": bureau,
                 "penalty_basis": cfg.get("EDU_GUARD_PENALTY_BASIS") or None,
                 **remedies,

@@ -26,7 +26,7 @@ from edu_guard.registry import readers
 from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
 from edu_guard.registry.normalize import field_label
-from edu_guard.registry.schemas import RowLoader
+from edu_guard.registry.schemas import RowLoader, validate_id_number
 from edu_guard.auth import audit
 from edu_guard.registry.models import Guardian
 from edu_guard.registry.schemas import validate_id_number

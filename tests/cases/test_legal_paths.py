@@ -466,3 +466,12 @@ def test_cli_records_addresses_corrects_service_and_voids(walk):
     father = db.session.get(type(child), child.id).guardians[0]
     assert (father.address, father.id_number) == ("景洪市勐罕镇曼远村3号", "532822198001011216")
     assert db.session.get(Letter, order.id).voided_on == date(2021, 3, 15)
+
+
+def test_the_order_counts_only_visits_in_person_as_上门(walk):
+    app, child, case = walk
+    services.log_home_visit(child, case=case, visited_on=date(2021, 3, 3), visitors="李老师", form="电话", findings="未接")
+    db.session.commit()
+    order = to_order(case, child)  # one visit 入户 (1 March), one by phone (3 March)
+    text = text_of(app, order)
+    assert "已先后1次上门劝返，并1次通过电话、微信等方式劝返，至今仍未返校" in text

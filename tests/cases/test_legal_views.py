@@ -1,6 +1,7 @@
 """The legal procedure on the case page: statements, the decided fine, service
 corrections, time limits, the 估算 mark, the settings warning and the due-within filter."""
 
+import re
 from datetime import date
 
 import sqlalchemy as sa
@@ -95,5 +96,18 @@ def test_estimated_deadline_is_marked_on_the_page(letters_ready, make_child, mak
     order = services.fire(case, "issue_order", on=date(2026, 12, 21)).letter
     services.record_service(case, order.id, served_on=date(2026, 12, 24), manner="直接送达", served_to="x", served_by="y")
     db.session.commit()
-    page = login(make_user("clerk")).get(f"/cases/{case.id}").text
+    client = login(make_user("clerk"))
+    page = client.get(f"/cases/{case.id}").text
     assert "2027-01-08" in page and "估算" in page and "调休工作日未计入" in page
+    # A letter printing that date is issued only when confirmed, and its page says 估算.
+    today_is(date(2027, 1, 11))
+    monkeypatch.setattr(letter_services, "local_today", lambda: date(2027, 1, 11))
+    services.fire(case, "escalate_to_penalty", on=date(2027, 1, 11))
+    db.session.commit()
+    resp = _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100")
+    assert "本文书的期限按估算的节假日安排计算（责令改正期限 2027-01-08（估算））" in resp.text
+    resp = _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100", confirm_estimate="y")
+    assert "已办理" in resp.text, re.findall(r"flash[^>]*>([^<]*)", resp.text)
+    notice = next(l for l in case.letters if l.kind == "penalty_notice")
+    letter_page = client.get(f"/letters/{notice.id}").text
+    assert "估算" in letter_page and "责令改正期限 2027-01-08（估算）" in letter_page
