@@ -44,7 +44,7 @@ class UTCDateTime(sa.types.TypeDecorator):
     PostgreSQL's ``timestamptz`` does this itself; SQLite has no time-zone type and
     SQLAlchemy returns its values naive, so the value is converted to UTC before it is
     written and given ``tzinfo=UTC`` when read. A naive value written by code is
-    refused (it would be ambiguous): use :func:`utcnow` or an aware datetime.
+    taken as UTC (what the column has always held); prefer :func:`utcnow`.
     """
 
     impl = sa.DateTime(timezone=True)
@@ -53,8 +53,8 @@ class UTCDateTime(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         if value is None:
             return None
-        if value.tzinfo is None:
-            raise ValueError(f"naive datetime {value!r} written to a UTC column; use an aware datetime")
+        if value.tzinfo is None:  # a naive value is taken as UTC, as the column has always held
+            value = value.replace(tzinfo=timezone.utc)
         value = value.astimezone(timezone.utc)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 

@@ -20,6 +20,7 @@ from edu_guard.auth.models import User
 from edu_guard.schemes.base import TermInfo
 from edu_guard.schemes.base import Candidate
 from edu_guard.registry.services import load_demo
+from edu_guard.letters.fonts import ensure_fonts
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
 
@@ -218,7 +219,6 @@ def letter_font_dir():
     import tempfile
     from pathlib import Path
 
-    from edu_guard.letters.fonts import ensure_fonts
 
     path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
     ensure_fonts(path)

@@ -36,7 +36,7 @@ from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
 from edu_guard.cases import services as case_services
 from edu_guard.registry.importers import bulk_insert
-from edu_guard.cases.deadlines import add_working_days
+from edu_guard.deadlines import add_working_days
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 

@@ -26,7 +26,7 @@ from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import after_commit, form_errors, run_or_flash
 from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
-from edu_guard.cases.deadlines import add_working_days
+from edu_guard.deadlines import add_working_days
 from edu_guard.letters.render import chinese_date
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")

@@ -40,7 +40,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Mapping
 
-from edu_guard.cases.deadlines import Deadline, period
+from edu_guard.deadlines import Deadline, period
 from edu_guard.i18n import N_
 
 

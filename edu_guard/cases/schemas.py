@@ -6,6 +6,7 @@ from marshmallow import Schema, fields
 
 from edu_guard.auth.services import mask_id_number as mask_id
 from edu_guard.cases import machine
+from edu_guard.deadlines import effective_service
 
 
 class AssignmentSchema(Schema):
@@ -51,7 +52,6 @@ class LetterRefSchema(Schema):
     sha256 = fields.String(allow_none=True)
 
     def get_deemed(self, letter):
-        from edu_guard.cases.deadlines import effective_service
 
         return effective_service(letter.served_on, letter.service_manner).day.isoformat() if letter.served_on else None
 

@@ -22,9 +22,14 @@ from edu_guard.db import db, utcnow
 from edu_guard import clock, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
-from edu_guard.cases.deadlines import add_calendar_days
+from edu_guard.deadlines import add_calendar_days
 from edu_guard.letters import services as letters
 from edu_guard.letters.schemas import LetterError
+from edu_guard.deadlines import effective_service
+from edu_guard.deadlines import add_working_days
+from edu_guard.letters.render import chinese_date
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.registry.schemas import validate_id_number
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -155,9 +160,8 @@ def last_act_on(case: DropoutCase) -> date | None:
 def facts_for(case: DropoutCase) -> machine.CaseFacts:
     """Build the machine's view of ``case`` from the database: the current cycle's
     letters not voided (each served on its effective day: 公告送达 counts from the
-    deemed day, :func:`~edu_guard.cases.deadlines.effective_service`) and the recorded
+    deemed day, :func:`~edu_guard.deadlines.effective_service`) and the recorded
     acts of the cycle."""
-    from edu_guard.cases.deadlines import effective_service
 
     letters = {}
     for letter in live_letters(case):
@@ -292,8 +296,6 @@ def _amount(value, what: str = "金额") -> Decimal:
 
 def _fine(value) -> Decimal:
     """A fine in the county's range (the county's regulation, 行政处罚法 Art. 4)."""
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     try:
         rules = letters.penalty_settings()
@@ -330,7 +332,6 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
 
     :raises CaseError: naming the missing or wrong item.
     """
-    from edu_guard.cases.deadlines import add_working_days
 
     event = t.event
     if event == "issue_penalty_notice":
@@ -436,7 +437,6 @@ def _flush_or_stale() -> None:
 
 
 def _cn(day) -> str:
-    from edu_guard.letters.render import chinese_date
 
     return chinese_date(day)
 
@@ -597,7 +597,6 @@ def _hearing_offered_for(fine: Decimal) -> bool:
 def _served_order(case: DropoutCase) -> dict:
     """The case's served order (of the current cycle) as the penalty letters cite it,
     with the return date counted from its (effective) service."""
-    from edu_guard.cases.deadlines import effective_service
 
     letter = max((l for l in live_letters(case) if l.kind == "order_to_correct"), key=lambda l: l.id)
     deadline = machine.order_deadline(facts_for(case))
@@ -667,7 +666,6 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     :raises CaseError: no reason, a letter not served or not the case's, a date before
         the letter's or in the future, or an unknown manner.
     """
-    from edu_guard.letters.models import SERVICE_MANNERS
 
     _check_version(case, expected_version)
     reason = (reason or "").strip()
@@ -902,7 +900,6 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
         if guardian_address:
             g.address = guardian_address.strip()
         if guardian_id_number:
-            from edu_guard.registry.schemas import validate_id_number
 
             try:
                 g.id_number = validate_id_number(guardian_id_number.strip())

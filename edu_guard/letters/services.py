@@ -43,6 +43,7 @@ from edu_guard.letters.schemas import (
     get_kind,
     load_context,
 )
+from edu_guard.deadlines import effective_service
 
 
 class ServiceError(LetterError):
@@ -590,7 +591,6 @@ def _ref(ref, kind: str, case) -> dict:
         return dict(ref)
     if ref.served_on is None:
         raise LetterError(f"《{ref.title}》（{ref.doc_number}）尚未登记送达，不能进入下一步")
-    from edu_guard.cases.deadlines import effective_service
 
     deemed = effective_service(ref.served_on, ref.service_manner).day
     return {

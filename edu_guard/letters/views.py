@@ -63,11 +63,12 @@ def letter_list():
 @login_required
 def letter_detail(letter_id: int):
     """One letter: number, recipient, cases, service."""
-    from edu_guard.cases.models import CaseEvent
-
     letter = _get_letter(letter_id)
-    # Dates printed on it that rest on an estimated holiday calendar (估算), as noted when issued.
-    estimated = [d for data in db.session.execute(sa.select(CaseEvent.data).where(CaseEvent.letter_id == letter.id))
+    # Dates printed on it that rest on an estimated holiday calendar (估算), as noted when
+    # issued on the case event that made it. The case events' table by name, as its
+    # foreign key to the letter names it: the cases sit above the letters.
+    event = db.metadata.tables["case_event"]
+    estimated = [d for data in db.session.execute(sa.select(event.c.data).where(event.c.letter_id == letter.id))
                  .scalars() if data for d in (data.get("estimated") or [])]
     return render_template("letters/detail.html", letter=letter, kinds=KIND_LABELS, estimated=sorted(set(estimated)))
 

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from edu_guard.cases.deadlines import add_calendar_days, add_months, add_working_days, is_working_day
+from edu_guard.deadlines import add_calendar_days, add_months, add_working_days, is_working_day
 
 
 def test_working_days_skip_national_day_and_count_makeup_saturday():
