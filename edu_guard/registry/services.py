@@ -23,13 +23,13 @@ from edu_guard import excel
 from edu_guard.auth.audit import acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
+from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
 from edu_guard.registry.normalize import field_label
 from edu_guard.registry.schemas import RowLoader, validate_id_number
 from edu_guard.auth import audit
 from edu_guard.registry.models import Guardian
-from edu_guard.registry.schemas import validate_id_number
 
 #: ``progress(rows done, total rows)``; total is an upper bound until the last call.
 Progress = Callable[[int, int], None]
@@ -486,9 +486,8 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
     name = (name or "").strip()
     if not name:
         raise ValueError("请填写监护人姓名")
-    id_number = (id_number or "").strip().upper() or None
+    id_number = normalize_id(id_number) or None
     if id_number:
-
         try:
             id_number = validate_id_number(id_number)
         except ValueError as exc:
