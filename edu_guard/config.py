@@ -232,3 +232,25 @@ EDU_GUARD_PLUGIN_SETTINGS: dict = {}
 #: Working days a list is posted publicly (公示) before the bureau may approve it
 #: (at least five working days: 财政部 教育部《学生资助资金管理办法》财教〔2021〕310号).
 EDU_GUARD_AID_POSTING_DAYS = 5
+
+# --- uploads (edu_guard.uploads; the reasoning in docs/security.md) ----------------------
+
+#: Most rows a sheet or CSV may have (declared or used): a county's household register
+#: (户籍名单) has up to a million people; Excel itself stops at 1,048,576.
+EDU_GUARD_UPLOAD_MAX_ROWS = 1_048_576
+#: Most columns a sheet may use or declare: rosters have 20–60 columns; a sheet
+#: reaching column XFD (16,384) is a stray cell, not data.
+EDU_GUARD_UPLOAD_MAX_COLUMNS = 256
+#: Most cells of a workbook, counting empty styled ones, and the largest used range
+#: (rows × columns) of one sheet: a 100,000-pupil roster of 25 columns is 2.5 million,
+#: a million-person register of 7 columns 7 million; the reader lays the used range
+#: out densely (about 60 bytes a cell measured), so this bounds its memory.
+EDU_GUARD_UPLOAD_MAX_CELLS = 8_000_000
+#: Most bytes a workbook may inflate to (all its parts), and the largest CSV: the
+#: 100,000-row roster inflates to about 160 MB, the 7-million-cell register to 400 MB.
+EDU_GUARD_UPLOAD_MAX_UNCOMPRESSED = 512 * 1024 * 1024
+#: Highest compression ratio of a workbook part over 1 MB: real sheets compress 5–20
+#: times; a zip bomb or a sheet of millions of empty styled cells, hundreds of times.
+EDU_GUARD_UPLOAD_MAX_RATIO = 100
+#: Most parts (files) in a workbook's zip: an .xlsx has 10–30, a few hundred with images.
+EDU_GUARD_UPLOAD_MAX_PARTS = 1000

@@ -91,6 +91,13 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     a numeric cell is kept as a number, so it is refused like in the roster import.
     """
     is_csv = filename.lower().endswith(readers.CSV_SUFFIXES)
+    if is_csv:  # polars reads the whole file below; read_table sees only its top
+        from edu_guard.uploads import UploadRefused, check_upload
+
+        try:
+            check_upload(data, filename)
+        except UploadRefused as exc:
+            raise ComparisonError(str(exc)) from None
     head = data
     if is_csv and len(data) > _SNIFF_BYTES:
         head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data

@@ -39,7 +39,7 @@ class CompareForm(FlaskForm):
 
     kind = SelectField(_l("比对类型"), validators=[DataRequired()])
     as_of = DateField(_l("比对基准日"), validators=[DataRequired()])
-    file = FileField(_l("户籍名单文件"), validators=[FileAllowed(["xlsx", "xls", "csv", "txt"], _l("只能上传 Excel 或 CSV 文件。"))],
+    file = FileField(_l("户籍名单文件"), validators=[FileAllowed(["xlsx", "csv", "txt"], _l("只能上传 Excel 或 CSV 文件。"))],
                      description=_l("户籍与学籍比对需上传公安户籍名单（Excel 或 CSV）；其他比对直接比对系统内数据。"))
 
 

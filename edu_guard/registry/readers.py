@@ -42,7 +42,9 @@ FOOTER_MARKERS = (
 #: These end the data only when followed by a colon (a child may be named 注…).
 FOOTER_NOTES = ("备注", "说明", "注")
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+#: Excel files read; other spreadsheet formats (.xls, .xlsb, .ods) cannot be checked
+#: before parsing and are refused by :func:`edu_guard.uploads.check_upload`.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt")
 
 #: (row number as the clerk sees it, cell values)
@@ -87,8 +89,16 @@ def read_table(data: bytes | str | Path, filename: str, fields: frozenset[str], 
         :data:`edu_guard.registry.normalize.COLUMN_ALIASES`).
     :param min_matches: how many known column names make a row the header.
     :raises ReadError: when the file is not an Excel or CSV file, cannot be decoded or
-        holds no row that looks like a header.
+        holds no row that looks like a header, or is refused by
+        :func:`edu_guard.uploads.check_upload` (too many cells, rows or columns, too
+        large inflated: the reader never lays out such a sheet).
     """
+    from edu_guard.uploads import UploadRefused, check_upload
+
+    try:
+        check_upload(data, filename)
+    except UploadRefused as exc:
+        raise ReadError(str(exc)) from None
     suffix = Path(filename).suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(data, fields, min_matches)

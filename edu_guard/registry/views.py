@@ -20,7 +20,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -357,7 +357,7 @@ class ImportForm(FlaskForm):
         _l("文件"),
         validators=[
             FileRequired(_l("请选择要导入的文件。")),
-            FileAllowed(["xlsx", "xlsm", "xls", "csv", "txt"], _l("只能导入 Excel（.xlsx）或 CSV 文件。")),
+            FileAllowed(["xlsx", "xlsm", "csv", "txt"], _l("只能导入 Excel（.xlsx）或 CSV 文件。")),
         ],
         description=_l("Excel（.xlsx）或 CSV（UTF-8 或 GB18030 编码）；标题行、表尾签名行可保留。"),
     )
@@ -478,8 +478,17 @@ def import_page():
         if current_user.role not in IMPORT_ROLES:
             abort(403)
         if form.validate_on_submit():
-            job_id = start_import(form.kind.data, form.file.data, current_user)
-            return redirect(url_for("registry.import_job", job_id=job_id))
+            from edu_guard.uploads import UploadRefused, check_upload
+
+            upload = form.file.data
+            try:  # refused before it is stored or parsed (edu_guard.uploads)
+                check_upload(upload.stream.read(), upload.filename or "upload")
+            except UploadRefused as exc:
+                flash(str(exc), "error")
+            else:
+                upload.stream.seek(0)
+                job_id = start_import(form.kind.data, upload, current_user)
+                return redirect(url_for("registry.import_job", job_id=job_id))
     page = db.paginate(
         sa.select(ImportRun).order_by(ImportRun.started_at.desc(), ImportRun.id.desc()),
         page=request.args.get("page", 1, type=int),
