@@ -50,7 +50,13 @@ def init_migrations(app: Flask):
 
 
 class NotInitialised(RuntimeError):
-    """The instance folder has no config yet: run ``edu-guard init``."""
+    """The instance folder has no config yet, or its secret key is missing or too
+    short to be unguessable: run ``edu-guard init``."""
+
+
+#: Shortest secret key accepted outside tests (``edu-guard init`` writes 64 hex
+#: digits, 256 bits); a shorter one may be guessed, and with it every session forged.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def default_instance_path() -> str:
@@ -80,20 +86,21 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     app.config.from_object(default_config)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(default_config.env_overrides())
+    if app.config.get("EDU_GUARD_SECRET_KEY"):  # the environment's key wins over the file's
+        app.config["SECRET_KEY"] = app.config["EDU_GUARD_SECRET_KEY"]
     if test_config:
         app.config.update(test_config)
 
-    if not app.config.get("SECRET_KEY"):
-        if require_init:
-            raise NotInitialised(
-                f"实例未初始化：{app.instance_path} 中没有 config.py。请先运行 `edu-guard init`。"
-                f" (instance not initialised: run `edu-guard init`)"
-            )
+    if require_init:
+        _require_secret_key(app, given_by_code="SECRET_KEY" in (test_config or {}))
     url = app.config.get("EDU_GUARD_DATABASE_URL") or f"sqlite:///{Path(app.instance_path) / 'edu_guard.sqlite3'}"
     app.config["SQLALCHEMY_DATABASE_URI"] = url
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if url.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
+        from edu_guard.db import private_sqlite_file
+
+        private_sqlite_file(url)
 
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -111,6 +118,31 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
 
     register_cli(app)
     return app
+
+
+def _require_secret_key(app: Flask, given_by_code: bool) -> None:
+    """Refuse to build an app whose sessions could be forged.
+
+    The key must be set (by ``edu-guard init`` in ``<instance>/config.py``, or in
+    ``EDU_GUARD_SECRET_KEY``) and, unless it is given by code (tests, benchmarks) or
+    the app is TESTING, at least :data:`MIN_SECRET_KEY_LENGTH` characters long.
+
+    :raises NotInitialised: with the Chinese message saying how to fix it.
+    """
+    key = app.config.get("SECRET_KEY")
+    how = (
+        f"请运行 `edu-guard init`（在 {app.instance_path}/config.py 中生成随机密钥），"
+        f"或在环境变量 EDU_GUARD_SECRET_KEY 中设置至少 {MIN_SECRET_KEY_LENGTH} 个字符的随机密钥"
+        f"（例如 python -c 'import secrets; print(secrets.token_hex(32))' 的输出）。"
+    )
+    if not key:
+        raise NotInitialised(f"实例未初始化：没有会话密钥（SECRET_KEY）。{how} (instance not initialised: run `edu-guard init`)")
+    if given_by_code or app.config.get("TESTING"):
+        return
+    if len(str(key)) < MIN_SECRET_KEY_LENGTH or str(key) == "uninitialised":
+        raise NotInitialised(
+            f"会话密钥（SECRET_KEY）太短，可被猜出，系统拒绝启动。{how} (secret key too short: run `edu-guard init`)"
+        )
 
 
 def _select_locale() -> str:

@@ -6,6 +6,7 @@ Every bulk job has a command here. Feature packages keep their commands in their
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -14,7 +15,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
-from edu_guard.app import NotInitialised, create_app, init_migrations
+from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
@@ -26,13 +27,12 @@ def _make_app():
     from edu_guard.config import ConfigError
     from edu_guard.plugins import PluginLoadError
 
+    from flask.cli import NoAppException
+
     try:
-        try:
-            return create_app()
-        except NotInitialised:
-            app = create_app({"SECRET_KEY": "uninitialised"}, require_init=True)
-            app.config["EDU_GUARD_UNINITIALISED"] = True
-            return app
+        return create_app()
+    except NotInitialised as exc:  # no key, no fallback: every command but init stops
+        raise NoAppException(str(exc)) from None
     except PluginLoadError as exc:  # a clear line for the clerk, not a traceback
         click.echo(f"edu_guard 无法启动（插件错误）：{exc}", err=True)
         sys.exit(1)
@@ -41,28 +41,39 @@ def _make_app():
         sys.exit(1)
 
 
-@cli.command("init")
+@cli.command("init", with_appcontext=False)
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="管理员用户名")
-@with_appcontext
-def init_command(admin_name: str) -> None:
+@click.pass_context
+def init_command(ctx: click.Context, admin_name: str) -> None:
     """初始化实例：写配置（随机密钥）、迁移数据库、创建管理员并打印其登录信息。"""
+    from flask.cli import ScriptInfo
+
+    instance = Path(default_instance_path()).resolve()
+    instance.mkdir(parents=True, exist_ok=True)
+    instance.chmod(0o700)
+    config_file = instance / "config.py"
+    if not config_file.exists():
+        fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(
+                "# edu_guard instance configuration, written by `edu-guard init`.\n"
+                "# See instance/config.example.py in the source tree for every setting.\n"
+                f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            )
+        click.echo(f"已写入配置 {config_file}")
+    app = current_app._get_current_object() if current_app else ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        _init_instance(instance, admin_name)
+
+
+def _init_instance(instance: Path, admin_name: str) -> None:
+    """Migrate the database, create the admin (who must change the printed password
+    at the first sign-in) and build the letters' fonts; print the admin login."""
     import flask_migrate
 
     from edu_guard.auth.models import User
     from edu_guard.db import db
 
-    instance = Path(current_app.instance_path)
-    instance.mkdir(parents=True, exist_ok=True)
-    config_file = instance / "config.py"
-    if not config_file.exists():
-        config_file.write_text(
-            "# edu_guard instance configuration, written by `edu-guard init`.\n"
-            "# See instance/config.example.py in the source tree for every setting.\n"
-            f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
-            encoding="utf-8",
-        )
-        config_file.chmod(0o600)
-        click.echo(f"已写入配置 {config_file}")
     flask_migrate.upgrade(directory=init_migrations(current_app).directory)
     click.echo(f"数据库已迁移：{db.engine.url.render_as_string(hide_password=True)}")
 

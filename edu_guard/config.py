@@ -162,8 +162,9 @@ class ConfigError(ValueError):
 def env_overrides(environ: os._Environ | dict | None = None) -> dict:
     """Return the ``EDU_GUARD_*`` settings found in the environment.
 
-    ``SECRET_KEY`` is not read from the environment here; it lives in the instance
-    config written by ``edu-guard init``.
+    ``SECRET_KEY`` lives in the instance config written by ``edu-guard init``; an
+    ``EDU_GUARD_SECRET_KEY`` variable, returned here like the others, replaces it
+    (:func:`edu_guard.app.create_app`).
 
     A value is read as the type of the key's default here: JSON for a dict
     (``EDU_GUARD_PLUGIN_SETTINGS='{"yulu": {"per_term": "1500"}}'``), a JSON list or

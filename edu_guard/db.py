@@ -3,7 +3,9 @@ Flask-SQLAlchemy extension (unbound; attached in :func:`edu_guard.app.create_app
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -49,3 +51,25 @@ def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - 
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file of ``url`` readable by its owner only (0600)
+    before SQLite opens it, or narrow an existing one to 0600; SQLite gives its WAL
+    and shared-memory files the database file's mode. Other URLs are left alone.
+
+    The file holds every child's ID number and family situation (docs/security.md).
+    """
+    if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
+        return
+    path = Path(sa.engine.make_url(url).database or "")
+    if not path.name or str(path) == ":memory:":
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.chmod(0o600)
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:  # a read-only or foreign file: SQLite reports what matters
+        pass
