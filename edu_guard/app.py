@@ -180,7 +180,18 @@ def _register_blueprints(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
+def _load_user(session_id: str):
+    """Return the user of a session id ``"<id>:<token>"`` (:meth:`User.get_id`), or
+    ``None`` when the token is no longer the user's (signed out, password changed or
+    reset) or the id is of the old, token-less form."""
+    import hmac
+
     from edu_guard.auth.models import User
 
-    return db.session.get(User, int(user_id))
+    user_id, _, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.session_token or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -21,6 +22,11 @@ ROLES = {
 }
 
 
+def new_session_token() -> str:
+    """Return a random session token (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     """A user of the system with a role; township and school users have an area."""
 
@@ -37,6 +43,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    #: Part of every session of this user (see :meth:`get_id`); a new one ends them
+    #: all: on sign-out, a password change or reset, deactivation.
+    session_token: Mapped[str | None] = mapped_column(sa.String(64), default=lambda: new_session_token())
+    #: The password was set by someone else (``edu-guard init``, an administrator):
+    #: every page sends the user to change it first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     township = relationship("Township")
     school = relationship("School")
@@ -44,6 +56,16 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password`` (werkzeug's scrypt)."""
         self.password_hash = generate_password_hash(password)
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie carries
+        """Return ``"<id>:<session token>"``: a cookie outlives neither a new token
+        (:meth:`end_sessions`) nor the user."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Give the user a new session token: every session signed in before (on any
+        browser, and any copied cookie) stops working at its next request."""
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         """Return whether ``password`` matches the stored hash."""

@@ -34,7 +34,13 @@ from edu_guard.db import db, utcnow
 #: User columns written to the audit log (never the password hash).
 USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "active"]
 #: Shortest password accepted (characters).
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+#: Longest password accepted (characters): bounds the hashing and strength checks.
+MAX_PASSWORD_LENGTH = 128
+#: Lowest zxcvbn score accepted (0–4; 3: "safely unguessable" against an online
+#: attack and slows an offline one; it refuses 1111111111, 1234567890, qwertyuiop,
+#: the username with digits, dictionary words with common substitutions).
+MIN_PASSWORD_SCORE = 3
 #: Request methods that change nothing (RFC 9110 9.2.1).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -263,23 +269,60 @@ class UserInputError(ValueError):
         self.field = field
 
 
-def _check_new_password(password: str, field: str = "password") -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def check_password_strength(password: str, user_inputs: tuple[str, ...] = (), field: str = "password") -> None:
+    """Refuse a password that is short or easy to guess.
+
+    The rule: :data:`MIN_PASSWORD_LENGTH` to :data:`MAX_PASSWORD_LENGTH` characters,
+    and a zxcvbn score of at least :data:`MIN_PASSWORD_SCORE` (zxcvbn estimates the
+    guesses an attacker needs, knowing common passwords, keyboard runs, repeats,
+    sequences, dates, and here ``user_inputs``: the username and name).
+
+    :raises UserInputError: naming ``field``, with the reason in Chinese.
+    """
+    from zxcvbn import zxcvbn
+
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise UserInputError(_l("密码至少需要 %(min)d 个字符。", min=MIN_PASSWORD_LENGTH), field)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserInputError(_l("密码最多 %(max)d 个字符。", max=MAX_PASSWORD_LENGTH), field)
+    inputs = [i for i in user_inputs if i]
+    if any(i.lower() in password.lower() for i in inputs if len(i) >= 3):
+        raise UserInputError(_l("密码不能包含用户名或姓名。"), field)
+    if zxcvbn(password, user_inputs=inputs)["score"] < MIN_PASSWORD_SCORE:
+        raise UserInputError(
+            _l("密码太容易被猜到（如重复字符、连续数字或字母、键盘顺序、常见密码或单词）。请使用更长、无规律的密码，例如几个不相关的词加数字和符号。"),
+            field,
+        )
+
+
+def _check_new_password(password: str, field: str = "password", user_inputs: tuple[str, ...] = ()) -> None:
+    check_password_strength(password, user_inputs, field)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change ``user``'s own password after checking the current one.
+    """Change ``user``'s own password after checking the current one; every session
+    of the user ends (the caller signs the current one in again).
 
-    :raises UserInputError: the current password is wrong or the new one too short.
+    :raises UserInputError: the current password is wrong, or the new one is weak
+        (:func:`check_password_strength`) or the same.
     """
     if not user.check_password(current_password or ""):
         raise UserInputError(_l("当前密码不正确。"), "current_password")
-    _check_new_password(new_password, "new_password")
+    _check_new_password(new_password, "new_password", (user.username, user.display_name))
     if user.check_password(new_password):
         raise UserInputError(_l("新密码不能与当前密码相同。"), "new_password")
     user.set_password(new_password)
+    user.must_change_password = False
+    user.end_sessions()
     record("password", user, after={"password": "changed"}, user=user)
+
+
+def sign_out(user: User) -> None:
+    """End every session of ``user`` (the sign-out button): a copied cookie of any of
+    them no longer signs anyone in."""
+    user.end_sessions()
+    record("logout", user, after={"username": user.username}, user=user)
 
 
 def _area(data: Mapping[str, Any]) -> tuple[int | None, int | None]:
@@ -317,7 +360,7 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         raise UserInputError(_l("请填写用户名。"), "username")
     if db.session.execute(sa.select(User.id).where(User.username == username)).first():
         raise UserInputError(_l("用户名“%(name)s”已被使用。", name=username), "username")
-    _check_new_password(data.get("password") or "")
+    _check_new_password(data.get("password") or "", user_inputs=(username, (data.get("display_name") or "").strip()))
     township_id, school_id = _area(data)
     user = User(
         username=username,
@@ -326,6 +369,8 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         township_id=township_id,
         school_id=school_id,
         active=True,
+        # the administrator chose it: the user picks their own at the first sign-in
+        must_change_password=True,
     )
     user.set_password(data["password"])
     db.session.add(user)
@@ -345,7 +390,7 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     township_id, school_id = _area(data)
     new_password = data.get("password") or ""
     if new_password:
-        _check_new_password(new_password)
+        _check_new_password(new_password, user_inputs=(user.username, user.display_name))
     user.display_name = (data.get("display_name") or "").strip() or user.username
     user.role = data["role"]
     user.township_id = township_id
@@ -353,6 +398,8 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     after = snapshot_user(user)
     if new_password:
         user.set_password(new_password)
+        user.must_change_password = True  # the user picks their own at the next sign-in
+        user.end_sessions()  # whoever knew the old password is signed out
         # A reset also lifts a sign-in lock: the administrator has spoken to the user.
         user.failed_logins = 0
         user.locked_until = None
@@ -374,6 +421,8 @@ def set_active(user: User, active: bool, by: User | None = None) -> User:
         return user
     before = snapshot_user(user)
     user.active = active
+    if not active:
+        user.end_sessions()
     record("update", user, before=before, after=snapshot_user(user), user=by)
     return user
 

@@ -79,9 +79,16 @@ def _guard():
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        flash(_("请先修改密码：当前密码由他人设置（初始密码或管理员重置的密码），修改后才能使用系统。"), "warning")
+        return redirect(url_for("auth.change_password"))
     if request.method not in SAFE_METHODS and not current_user.can_write and not getattr(view, "auditor_allowed", False):
         abort(403)
     return None
+
+
+#: What a user whose password must be changed may still reach.
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
 
 
 _ERROR_MESSAGES = {
@@ -226,7 +233,10 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @auditor_allowed
 def logout():
-    """Sign out and return to the sign-in page."""
+    """Sign out — ending every session of the user, copied cookies included — and
+    return to the sign-in page."""
+    services.sign_out(current_user)
+    db.session.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.login"))
@@ -244,10 +254,12 @@ def change_password():
             getattr(form, exc.field).errors.append(str(exc))
         else:
             db.session.commit()
+            # the change ended every session of the user; this one goes on
+            login_user(current_user._get_current_object())
             _forget_initial_admin_password(current_user)
-            flash(_("密码已修改。"), "success")
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(_home())
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, min_length=services.MIN_PASSWORD_LENGTH)
 
 
 def _forget_initial_admin_password(user: User) -> None:
