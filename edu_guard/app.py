@@ -106,6 +106,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     babel.init_app(app, locale_selector=_select_locale)
     csrf.init_app(app)
     login_manager.init_app(app)
+    from edu_guard.auth import throttle
+
+    throttle.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
 

@@ -80,13 +80,15 @@ def _init_instance(instance: Path, admin_name: str) -> None:
     creds = instance / INITIAL_ADMIN_FILE
     admin = db.session.execute(db.select(User).where(User.username == admin_name)).scalar_one_or_none()
     if admin is None:
-        password = secrets.token_urlsafe(9)
-        admin = User(username=admin_name, display_name="系统管理员", role="admin")
+        password = secrets.token_urlsafe(12)
+        # printed on the console and kept in a file: changed at the first sign-in
+        admin = User(username=admin_name, display_name="系统管理员", role="admin", must_change_password=True)
         admin.set_password(password)
         db.session.add(admin)
         db.session.commit()
-        creds.write_text(f"{admin_name}\n{password}\n", encoding="utf-8")
-        creds.chmod(0o600)
+        fd = os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{admin_name}\n{password}\n")
     _prepare_letter_fonts()
     print_admin_login(instance)
 
@@ -116,7 +118,7 @@ def print_admin_login(instance: Path) -> None:
     if creds.exists():
         name, password = creds.read_text(encoding="utf-8").split()[:2]
         click.echo(f"管理员账号 admin login: {name}  密码 password: {password}")
-        click.echo(f"（首次登录后请修改密码；此信息保存在 {creds}，改密码后即删除）")
+        click.echo(f"（首次登录时系统会要求修改此密码；此信息保存在 {creds}，改密码后即删除）")
 
 
 def _add_feature_commands() -> None:

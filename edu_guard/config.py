@@ -117,9 +117,21 @@ EDU_GUARD_HOMEBOUND_BREAKS = []
 #: are JPEG, PNG and PDF, recognised by their content.
 EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
-#: Failed sign-ins allowed per account in the throttling window (seconds).
+#: Sign-in attempts allowed per client address and account together in the
+#: throttling window (seconds); a success clears the count (edu_guard.auth.throttle).
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
+#: Sign-in form submissions allowed per client address, whatever the account (a
+#: Flask-Limiter limit string): bounds the password hashing one machine can cause.
+EDU_GUARD_LOGIN_ADDRESS_LIMIT = "60 per minute"
+#: Where the sign-in counters live (a ``limits`` storage URL such as
+#: ``redis://127.0.0.1:6379/3``). ``None``: the Redis of EDU_GUARD_QUEUE_URL when that
+#: names one, else the application's database, which every web process shares.
+EDU_GUARD_RATELIMIT_STORAGE_URL = None
+#: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
+#: trusted (werkzeug ProxyFix): 0 when the app is reached directly, 1 behind one nginx.
+#: The client address of the sign-in throttle and the HTTPS detection depend on it.
+EDU_GUARD_TRUSTED_PROXIES = 0
 
 #: Accept, besides GB 11643 check characters, the "shifted" check character that the
 #: county files we receive carry: their generator weighted the ID digits off by one

@@ -91,6 +91,18 @@ class User(UserMixin, db.Model):
         return self.role in ("admin", "clerk", "township", "school")
 
 
+class RateLimitCounter(db.Model):
+    """One counter of the sign-in throttle's database storage
+    (:class:`edu_guard.auth.throttle.DatabaseStorage`): a key, its count and when its
+    window ends (seconds since the epoch)."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[float] = mapped_column(sa.Float, index=True)
+
+
 class AuditLog(db.Model):
     """One change to a child, case, visit, letter or payment: who, when, before, after.
 
@@ -110,6 +122,32 @@ class AuditLog(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
 
     user = relationship("User")
+
+
+#: The database's own refusal of UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the
+#: audit log, by dialect: created with the table (tests, ``create_all``) and by the
+#: migration ``c3a1e5f7b9d2`` (deployments). See docs/security.md, "Audit log".
+AUDIT_APPEND_ONLY_SQL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege'; END $$",
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
+
+
+for _dialect, _statements in AUDIT_APPEND_ONLY_SQL.items():
+    for _sql in _statements:
+        sa.event.listen(AuditLog.__table__, "after_create", sa.DDL(_sql).execute_if(dialect=_dialect))
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -161,43 +161,7 @@ def _dummy_hash() -> str:
     return generate_password_hash("edu-guard-dummy-password")
 
 
-def _login_rows(action: str, username: str):
-    return sa.select(AuditLog.at).where(
-        AuditLog.action == action,
-        AuditLog.entity == "user",
-        AuditLog.after["username"].as_string() == username,
-    )
-
-
-def lock_expiry(username: str, now: datetime | None = None) -> datetime | None:
-    """Return when the sign-in lock on ``username`` ends, or ``None`` if not locked.
-
-    The failures are the ``login_failed`` rows of the audit log since the last
-    successful sign-in. An account is locked while ``EDU_GUARD_LOGIN_MAX_FAILURES`` of
-    them fall within the last ``EDU_GUARD_LOGIN_WINDOW`` seconds; the lock ends when
-    the oldest of those leaves the window. Unknown usernames are counted the same way,
-    so a lock says nothing about whether an account exists.
-
-    :param username: as typed on the sign-in form (stripped).
-    :param now: the current time (UTC); :func:`edu_guard.db.utcnow` by default.
-    """
-    now = now or utcnow()
-    max_failures = int(current_app.config["EDU_GUARD_LOGIN_MAX_FAILURES"])
-    window = timedelta(seconds=int(current_app.config["EDU_GUARD_LOGIN_WINDOW"]))
-    last_success = db.session.execute(
-        _login_rows("login", username).order_by(AuditLog.at.desc()).limit(1)
-    ).scalar()
-    stmt = _login_rows("login_failed", username).where(AuditLog.at > now - window)
-    if last_success is not None:
-        stmt = stmt.where(AuditLog.at > last_success)
-    recent = db.session.execute(stmt.order_by(AuditLog.at.desc()).limit(max_failures)).scalars().all()
-    if len(recent) < max_failures:
-        return None
-    until = aware(recent[-1]) + window
-    return until if until > now else None
-
-
-def _log_attempt(action: str, username: str, user: User | None, now: datetime) -> None:
+def _log_attempt(action: str, username: str, user: User | None, now: datetime, address: str) -> None:
     db.session.add(
         AuditLog(
             at=now,
@@ -206,53 +170,94 @@ def _log_attempt(action: str, username: str, user: User | None, now: datetime) -
             entity="user",
             entity_id=user.id if user else None,
             before=None,
-            after={"username": username},
+            after={"username": username, "address": address},
         )
     )
     db.session.flush()
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+def authenticate(username: str, password: str, address: str = "-", now: datetime | None = None) -> User:
     """Check a sign-in attempt and record it in the audit log.
 
-    A failure is recorded (``login_failed``) and must be committed by the caller even
-    though the sign-in fails. Attempts made while locked are refused without checking
-    the password and are not counted.
+    The attempt is first counted against ``(address, username)``
+    (:func:`edu_guard.auth.throttle.take_attempt`, atomic): past
+    ``EDU_GUARD_LOGIN_MAX_FAILURES`` attempts within ``EDU_GUARD_LOGIN_WINDOW``
+    seconds, it is refused *without checking the password*; from another address
+    the account stays open. A success clears the count. Unknown usernames are counted
+    the same way, so a lock says nothing about whether an account exists.
+
+    A failure is recorded (``login_failed``, with the address) and must be committed
+    by the caller even though the sign-in fails.
 
     :param username: as typed (surrounding spaces are ignored).
     :param password: as typed.
-    :param now: the current time (UTC), for tests.
+    :param address: the client's address (:func:`edu_guard.auth.throttle.client_address`).
+    :param now: the current time (UTC), for the audit rows and messages.
     :return: the user, who may now be signed in with :func:`flask_login.login_user`.
-    :raises AccountLocked: too many recent failures for this username.
+    :raises AccountLocked: too many recent attempts for this username from this address.
     :raises LoginFailed: wrong username or password, or the account is deactivated.
     """
+    from edu_guard.auth import throttle
+
     now = now or utcnow()
-    username = (username or "").strip()
-    until = lock_expiry(username, now)
-    if until is not None:
-        raise AccountLocked(until, now)
+    username = (username or "").strip()[:64]
+    # Counted first, on a connection of its own: before this session writes anything
+    # (on SQLite a session holding the write lock would make the counter wait).
+    allowed = throttle.take_attempt(address, username)
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if not allowed:
+        until = throttle.lock_ends(address, username)
+        if user is not None:
+            user.locked_until = until
+        raise AccountLocked(until, now)
     if user is None:
         check_password_hash(_dummy_hash(), password or "")
         ok = False
     else:
         ok = user.check_password(password or "")
     if not ok:
-        _log_attempt("login_failed", username, user, now)
-        until = lock_expiry(username, now)
+        _log_attempt("login_failed", username, user, now, address)
+        locked = throttle.remaining(address, username) == 0
+        until = throttle.lock_ends(address, username) if locked else None
         if user is not None:
-            # Shown in the user list; the audit log stays the source of truth.
-            user.locked_until = until
+            # Shown in the user list with the unlock button; the audit log has each attempt.
             user.failed_logins = (user.failed_logins or 0) + 1
+            if until is not None:
+                user.locked_until = until
         if until is not None:
             raise AccountLocked(until, now)
         raise LoginFailed(str(_l("用户名或密码错误。")))
+    throttle.clear(address, username)
     if not user.active:
         raise LoginFailed(str(_l("该账户已停用，请联系系统管理员。")))
     user.failed_logins = 0
     user.locked_until = None
-    _log_attempt("login", username, user, now)
+    _log_attempt("login", username, user, now, address)
     return user
+
+
+def unlock(user: User, by: User | None = None) -> None:
+    """Lift the sign-in lock of ``user`` from every address (the users page): the
+    counters of the addresses that failed within the window are cleared.
+
+    :param by: the administrator acting (the signed-in user by default).
+    """
+    from edu_guard.auth import throttle
+
+    window = timedelta(seconds=int(current_app.config["EDU_GUARD_LOGIN_WINDOW"]))
+    addresses = db.session.execute(
+        sa.select(AuditLog.after["address"].as_string()).where(
+            AuditLog.action == "login_failed",
+            AuditLog.entity == "user",
+            AuditLog.after["username"].as_string() == user.username,
+            AuditLog.at > utcnow() - 2 * window,
+        ).distinct()
+    ).scalars().all()
+    for address in {a for a in addresses if a} | {"-"}:
+        throttle.clear(address, user.username)
+    user.failed_logins = 0
+    user.locked_until = None
+    record("unlock", user, after={"username": user.username, "addresses": sorted(a for a in addresses if a)}, user=by)
 
 
 # --- passwords and users --------------------------------------------------------

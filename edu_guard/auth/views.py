@@ -36,7 +36,7 @@ from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from edu_guard.auth import services
+from edu_guard.auth import services, throttle
 from edu_guard.auth.models import ROLES, User
 from edu_guard.auth.services import (
     SAFE_METHODS,
@@ -97,6 +97,7 @@ _ERROR_MESSAGES = {
     404: _l("页面不存在，或不在您的数据权限范围内。"),
     405: _l("不支持此操作。"),
     413: _l("上传的文件太大。"),
+    429: _l("尝试过于频繁，请稍后再试。"),
     500: _l("服务器内部错误，本次操作未保存。请稍后再试；如反复出现，请联系管理员。"),
 }
 
@@ -193,12 +194,23 @@ class UserForm(FlaskForm):
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site (no open redirect), else None."""
-    if not target:
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path of this app (no open redirect), else None.
+
+    The one check every ``next`` parameter goes through. Accepted: an absolute path
+    (``/cases/3?page=2``) under the app's root; refused: anything with a scheme or
+    host, protocol-relative ``//host``, backslashes (browsers read ``/\\host`` as
+    ``//host``), control characters and whitespace.
+    """
+    if not target or len(target) > 2000:
+        return None
+    if any(ch in target for ch in "\\") or any(ord(ch) < 33 or ord(ch) == 127 for ch in target):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    root = request.script_root or ""
+    if root and not (target == root or target.startswith(root + "/")):
         return None
     return target
 
@@ -212,21 +224,27 @@ def _home() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@throttle.limiter.limit(throttle.address_limit, methods=["POST"])
 def login():
-    """Show the sign-in form; sign the user in and go to the page they asked for."""
+    """Show the sign-in form; sign the user in and go to the page they asked for.
+
+    Attempts are throttled per address and account (:mod:`edu_guard.auth.throttle`);
+    a user whose password was set by someone else goes to change it first."""
     if current_user.is_authenticated:
         return redirect(_home())
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data)
+            user = services.authenticate(form.username.data, form.password.data, throttle.client_address())
         except LoginFailed as exc:
             db.session.commit()  # keep the failure: it counts towards the lock
             flash(str(exc), "error")
         else:
             login_user(user)
             db.session.commit()
-            return redirect(_safe_next(form.next.data) or _home())
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            return redirect(safe_next(form.next.data) or _home())
     return render_template("auth/login.html", form=form)
 
 
@@ -358,6 +376,17 @@ def user_edit(user_id: int):
             flash(_("已保存用户 %(name)s。", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     return render_template("auth/user_form.html", form=form, user=user)
+
+
+@bp.post("/users/<int:user_id>/unlock")
+@role_required("admin")
+def user_unlock(user_id: int):
+    """Lift a user's sign-in lock from every address."""
+    user = _get_user(user_id)
+    services.unlock(user)
+    db.session.commit()
+    flash(_("已解除用户 %(name)s 的登录锁定。", name=user.username), "success")
+    return redirect(url_for("auth.user_list"))
 
 
 @bp.route("/users/<int:user_id>/active", methods=["POST"])

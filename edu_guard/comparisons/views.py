@@ -20,7 +20,7 @@ from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired
 
 from edu_guard.auth.services import role_required
-from edu_guard.auth.views import choice_list
+from edu_guard.auth.views import choice_list, safe_next
 from edu_guard.cases import services as case_services
 from edu_guard.cases.models import REASONS
 from edu_guard.comparisons import services
@@ -137,7 +137,7 @@ def close_row(row_id: int):
     except (ComparisonError, ValueError) as exc:
         db.session.rollback()
         flash(str(exc), "error")
-    return redirect(request.form.get("next") or url_for("comparisons.run", run_id=row.run_id))
+    return redirect(safe_next(request.form.get("next")) or url_for("comparisons.run", run_id=row.run_id))
 
 
 @bp.get("/comparisons/<int:run_id>.xlsx")
