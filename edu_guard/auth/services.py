@@ -201,12 +201,12 @@ def authenticate(username: str, password: str, address: str = "-", now: datetime
 
     now = now or utcnow()
     username = (username or "").strip()[:64]
-    # Counted first, on a connection of its own: before this session writes anything
-    # (on SQLite a session holding the write lock would make the counter wait).
-    allowed = throttle.take_attempt(address, username)
+    # Counted first, on connections of its own, before this session uses the database
+    # (see throttle.take_attempt).
+    attempt = throttle.take_attempt(address, username)
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
-    if not allowed:
-        until = throttle.lock_ends(address, username)
+    if not attempt.allowed:
+        until = attempt.resets_at
         if user is not None:
             user.locked_until = until
         raise AccountLocked(until, now)
@@ -217,8 +217,7 @@ def authenticate(username: str, password: str, address: str = "-", now: datetime
         ok = user.check_password(password or "")
     if not ok:
         _log_attempt("login_failed", username, user, now, address)
-        locked = throttle.remaining(address, username) == 0
-        until = throttle.lock_ends(address, username) if locked else None
+        until = attempt.resets_at if attempt.remaining == 0 else None
         if user is not None:
             # Shown in the user list with the unlock button; the audit log has each attempt.
             user.failed_logins = (user.failed_logins or 0) + 1

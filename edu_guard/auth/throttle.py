@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import random
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 import sqlalchemy as sa
@@ -79,16 +80,30 @@ def _item() -> RateLimitItemPerSecond:
     return RateLimitItemPerSecond(int(config["EDU_GUARD_LOGIN_MAX_FAILURES"]), int(config["EDU_GUARD_LOGIN_WINDOW"]))
 
 
-def take_attempt(address: str, username: str) -> bool:
-    """Count one sign-in attempt of ``username`` from ``address``; return whether it
-    may be checked (False: the limit is reached, refuse without checking)."""
-    return limiter.limiter.hit(_item(), "login", address, username)
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of counting one sign-in attempt."""
+
+    #: Whether the password may be checked (False: the limit was already reached).
+    allowed: bool
+    #: Attempts left in the window after this one (0: a failure now locks).
+    remaining: int
+    #: When the window ends (UTC).
+    resets_at: datetime
 
 
-def lock_ends(address: str, username: str) -> datetime:
-    """When the current counting window of ``(address, username)`` ends (UTC)."""
-    stats = limiter.limiter.get_window_stats(_item(), "login", address, username)
-    return datetime.fromtimestamp(stats.reset_time, timezone.utc)
+def take_attempt(address: str, username: str) -> Attempt:
+    """Count one sign-in attempt of ``username`` from ``address`` (atomically) and
+    return whether it may be checked, what is left and when the window ends.
+
+    Called before the request's database session is used: the counters are read and
+    written on connections of their own, so a request never holds two connections at
+    once (with 40 parallel sign-ins, the pool would otherwise run dry).
+    """
+    item = _item()
+    allowed = limiter.limiter.hit(item, "login", address, username)
+    stats = limiter.limiter.get_window_stats(item, "login", address, username)
+    return Attempt(allowed, stats.remaining, datetime.fromtimestamp(stats.reset_time, timezone.utc))
 
 
 def remaining(address: str, username: str) -> int:
@@ -97,8 +112,16 @@ def remaining(address: str, username: str) -> int:
 
 
 def clear(address: str, username: str) -> None:
-    """Forget the attempts of ``(address, username)`` (after a success, or unlocking)."""
-    limiter.limiter.clear(_item(), "login", address, username)
+    """Forget the attempts of ``(address, username)`` (after a success, or unlocking).
+
+    With the database storage the row is deleted in the request's own transaction
+    (committed with the sign-in or the unlock); other storages are cleared at once.
+    """
+    if isinstance(limiter.storage, DatabaseStorage):
+        key = _item().key_for("login", address, username)
+        db.session.execute(sa.delete(RateLimitCounter).where(RateLimitCounter.key == key))
+    else:
+        limiter.limiter.clear(_item(), "login", address, username)
 
 
 #: The clock of :class:`DatabaseStorage` (seconds since the epoch); tests move it.
