@@ -140,10 +140,10 @@ def phase(folder: Path, name: str) -> dict:
                 g[3] += 1
                 g[4] += fen
         seconds = time.perf_counter() - t0
-        from edu_guard.aid.models import yuan
+        from edu_guard import money
 
         return {"seconds": seconds, "person_times": sum(g[0] for g in groups.values()),
-                "check": {c: [g[0], len(g[1]), str(yuan(g[2])), g[3], str(yuan(g[4]))] for c, g in groups.items()}}
+                "check": {c: [g[0], len(g[1]), str(money.from_fen(g[2])), g[3], str(money.from_fen(g[4]))] for c, g in groups.items()}}
 
 
 def measure(folder: Path, name: str) -> dict:

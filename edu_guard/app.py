@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping
 
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, url_for
 from flask_babel import Babel
 from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
@@ -104,6 +104,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
 
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    app.after_request(_remember_language)
+    app.jinja_env.globals["lang_url"] = _lang_url
+    app.jinja_env.filters["cn_date"] = _cn_date
     csrf.init_app(app)
     login_manager.init_app(app)
     from edu_guard.auth import throttle
@@ -148,14 +151,47 @@ def _require_secret_key(app: Flask, given_by_code: bool) -> None:
         )
 
 
+#: The interface languages; Chinese is the default (the catalogue is English).
+LANGUAGES = ("zh", "en")
+#: The cookie keeping the language chosen with the header's switch (a year).
+LANG_COOKIE = "edu_guard_lang"
+
+
 def _select_locale() -> str:
-    """Chinese by default; ``?lang=en`` or the browser may ask for English."""
+    """The interface language: ``?lang=`` (the header's switch, kept in a cookie), else
+    the cookie, else the browser's Accept-Language, else Chinese."""
     if not has_request_context():  # CLI, services called in tests: the default locale
         return "zh"
+    for lang in (request.args.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if lang in LANGUAGES:
+            return lang
+    return request.accept_languages.best_match(LANGUAGES, default="zh") or "zh"
+
+
+def _remember_language(response):
+    """Keep a language chosen with ``?lang=`` in a cookie, so every later page has it."""
     lang = request.args.get("lang")
-    if lang in ("zh", "en"):
-        return lang
-    return "zh"
+    if lang in LANGUAGES and request.cookies.get(LANG_COOKIE) != lang:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    return response
+
+
+def _cn_date(value) -> str:
+    """``2021年3月10日`` on pages (the letters' rule, GB/T 9704 7.3.5.1); '' for none."""
+    if not value:
+        return ""
+    from edu_guard.letters.render import chinese_date
+
+    return chinese_date(value)
+
+
+def _lang_url(lang: str) -> str:
+    """The current page's URL with ``lang`` set (the header's language switch)."""
+    args = request.args.to_dict()
+    args["lang"] = lang
+    if request.endpoint and request.url_rule is not None and "GET" in (request.url_rule.methods or ()):
+        return url_for(request.endpoint, **(request.view_args or {}), **args)
+    return url_for("registry.index", lang=lang)
 
 
 def _register_blueprints(app: Flask) -> None:

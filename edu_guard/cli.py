@@ -127,10 +127,11 @@ def _add_feature_commands() -> None:
     from edu_guard.homebound.cli import homebound_group
     from edu_guard.comparisons.cli import compare_group
     from edu_guard.reports.cli import report_group
-    from edu_guard.registry.cli import demo_command, import_command
+    from edu_guard.registry.cli import children_group, demo_command, import_command
 
     cli.add_command(import_command)
     cli.add_command(demo_command)
+    cli.add_command(children_group)
     cli.add_command(cases_group)
     from edu_guard.plugin_cli import plugin_group, plugins_command
 

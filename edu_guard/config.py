@@ -26,6 +26,11 @@ EDU_GUARD_ISSUERS = {
     "township": {"name": "{township}人民政府", "code": "{short}政"},
 }
 
+#: The phone printed on reports sent to superiors (联系电话 line) and the supervision
+#: phone (监督（举报）电话) printed on every 公示; empty prints a blank line to fill in.
+EDU_GUARD_REPORT_PHONE = ""
+EDU_GUARD_SUPERVISION_PHONE = ""
+
 #: Document-number kind marks by letter kind (GB/T 9704 7.2.4: 发文机关代字).
 EDU_GUARD_LETTER_KIND_MARKS = {
     "return_contact": "函",
@@ -132,16 +137,6 @@ EDU_GUARD_RATELIMIT_STORAGE_URL = None
 #: trusted (werkzeug ProxyFix): 0 when the app is reached directly, 1 behind one nginx.
 #: The client address of the sign-in throttle and the HTTPS detection depend on it.
 EDU_GUARD_TRUSTED_PROXIES = 0
-
-#: Accept, besides GB 11643 check characters, the "shifted" check character that the
-#: county files we receive carry: their generator weighted the ID digits off by one
-#: (see :func:`edu_guard.registry.schemas.sample_check_character`), so about 10 in 11
-#: of their ID numbers fail the real MOD 11-2 check although the numbers are right.
-#: On by default because every county file seen so far (edu_guard/demo/county_2021)
-#: is made that way; set it to False (``EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS=0``) for
-#: sources whose ID numbers carry correct GB 11643 check characters: then only those
-#: pass. A mistyped number still fails both checks in 9 of 11 cases.
-EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True
 
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50

@@ -22,7 +22,7 @@ def make_child(app_ctx):
             db.session.flush()
         return made["school"]
 
-    def make(name="岩温", id_number="532801200901142694", school=None, birth=None, sex=None):
+    def make(name="岩温", id_number="532801200901142690", school=None, birth=None, sex=None):
         from stdnum.cn import ric
 
         school = school or default_school()

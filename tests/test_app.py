@@ -38,7 +38,7 @@ def test_env_values_are_read_as_their_settings_types(tmp_path, monkeypatch):
         "EDU_GUARD_PLUGIN_SETTINGS": '{"yulu": {"per_term": "1750"}}',
         "EDU_GUARD_PLUGINS": "yulu, nutrition",
         "EDU_GUARD_ORDER_TO_CORRECT_DAYS": "12",
-        "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS": "off",
+        "EDU_GUARD_HOMEBOUND_BREAKS": '[["2021-01-25", "2021-02-28"]]',
         "EDU_GUARD_COUNTY_NAME": "乙县",
         "PATH": "/bin",
     }
@@ -46,7 +46,7 @@ def test_env_values_are_read_as_their_settings_types(tmp_path, monkeypatch):
         "EDU_GUARD_PLUGIN_SETTINGS": {"yulu": {"per_term": "1750"}},
         "EDU_GUARD_PLUGINS": ["yulu", "nutrition"],
         "EDU_GUARD_ORDER_TO_CORRECT_DAYS": 12,
-        "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS": False,
+        "EDU_GUARD_HOMEBOUND_BREAKS": [["2021-01-25", "2021-02-28"]],
         "EDU_GUARD_COUNTY_NAME": "乙县",
     }
     with pytest.raises(ConfigError, match="EDU_GUARD_PLUGIN_SETTINGS"):

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Install the system packages edu_guard needs: CJK fonts for the letters (Noto CJK)
-# and Pango with HarfBuzz's subsetter for WeasyPrint. Installs with apt when missing and run as root; otherwise
+# Install the system packages edu_guard needs: CJK fonts for the letters (Noto CJK),
+# chromium for the browser tests, and Pango with HarfBuzz's subsetter for WeasyPrint. Installs with apt when missing and run as root; otherwise
 # says exactly what to install and fails.
 set -euo pipefail
 
@@ -19,6 +19,10 @@ fi
 if ! command -v pdftotext >/dev/null 2>&1; then
   missing+=(poppler-utils)
 fi
+# The browser tests drive Debian's chromium through Playwright (never Playwright's downloads).
+if [ ! -x /usr/bin/chromium ]; then
+  missing+=(chromium)
+fi
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -29,7 +33,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   fc-cache -f >/dev/null 2>&1 || true
 else
-  echo "edu_guard needs these system packages for printing letters: ${missing[*]}" >&2
+  echo "edu_guard needs these system packages (letters, browser tests): ${missing[*]}" >&2
   echo "Install them as root, e.g.:  sudo apt-get install ${missing[*]}" >&2
   exit 1
 fi

@@ -11,8 +11,9 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 
+from edu_guard import money
 from edu_guard.aid import bank, gaps, services, stats
-from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch, yuan
+from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
 from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
 from edu_guard.db import db
 from edu_guard.registry.models import School
@@ -187,7 +188,7 @@ def approve_command(term_code, scheme_code, school, on, channel, username):
     for batch in batches:
         services.notify_batch(batch, user)
         click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "
-                   f"{yuan(sum(p.amount_fen for p in batch.payments))} 元")
+                   f"{money.from_fen(sum(p.amount_fen for p in batch.payments))} 元")
 
 
 @aid_group.command("reverse")

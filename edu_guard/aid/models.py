@@ -2,17 +2,18 @@
 entries, payment batches (发放批次), payments (发放记录) and reversals (冲正).
 
 Money is stored as integer fen (分) and handled as ``Decimal`` yuan in code; the two
-are converted only by :func:`fen` and :func:`yuan`.
+are converted only by :func:`edu_guard.money.to_fen` and :func:`edu_guard.money.from_fen`.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from edu_guard import money
 from edu_guard.db import TimestampMixin, db, utcnow
 
 #: States of a list: proposed by the system and reviewed by the school → posted
@@ -25,16 +26,6 @@ CHANNELS = {"bank": "银行卡", "social_card": "社会保障卡", "in_kind": "�
 #: The 其中 flags a payment keeps of the child's family statuses at approval
 #: (DOMAIN.md 2 "How aid is reported"), so the statistics need no joins.
 FLAG_COLUMNS = ("is_poverty", "is_monitored", "is_dibao", "is_tekun", "is_orphan", "is_disabled")
-
-
-def fen(amount: Decimal | str | int) -> int:
-    """Return ``amount`` yuan as integer fen, rounded half up to the fen."""
-    return int((Decimal(amount) * 100).quantize(Decimal("1"), rounding=ROUND_HALF_UP))
-
-
-def yuan(amount_fen: int | None) -> Decimal:
-    """Return integer fen as ``Decimal`` yuan with two decimals."""
-    return (Decimal(amount_fen or 0) / 100).quantize(Decimal("0.01"))
 
 
 class Term(db.Model):
@@ -186,7 +177,7 @@ class Payment(db.Model):
     @property
     def amount(self) -> Decimal:
         """The amount in yuan."""
-        return yuan(self.amount_fen)
+        return money.from_fen(self.amount_fen)
 
 
 class PaymentReversal(db.Model):

@@ -3,7 +3,9 @@ addition, a reversal."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from edu_guard.registry.identity import normalize_id
 
 REASON = fields.String(required=True, validate=validate.Length(min=1, max=255),
                        error_messages={"required": "请填写理由"})
@@ -36,8 +38,15 @@ class AddEntrySchema(Schema):
     """The school adds a child by ID number, with a reason and, when the scheme does not
     find the child eligible, an amount in yuan."""
 
-    id_number = fields.String(required=True, validate=validate.Length(equal=18))
+    id_number = fields.String(required=True, validate=validate.Length(min=15, max=18))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=255))
+
+    @pre_load
+    def normalise_number(self, data, **kwargs):
+        """Normalise the typed number as everywhere (:func:`edu_guard.registry.identity.normalize_id`)."""
+        if isinstance(data.get("id_number"), str):
+            data = dict(data, id_number=normalize_id(data["id_number"]))
+        return data
     amount = fields.Decimal(load_default=None, allow_none=True, places=2, as_string=False,
                             validate=validate.Range(min=0, min_inclusive=False))
 

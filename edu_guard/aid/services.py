@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
 
+from edu_guard import money
 from edu_guard.aid import eligibility
 from edu_guard.aid.models import (
     CHANNELS,
@@ -24,8 +25,6 @@ from edu_guard.aid.models import (
     PaymentBatch,
     PaymentReversal,
     Term,
-    fen,
-    yuan,
 )
 from edu_guard.auth import audit
 from edu_guard.db import db, utcnow
@@ -190,7 +189,7 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
         other = taken.get(c.child_id)
         entry = {
             "child_id": c.child_id,
-            "amount_fen": fen(decision.amount),
+            "amount_fen": money.to_fen(decision.amount),
             "tier": decision.tier,
             "reason": decision.reason[:255],
             "stage": c.stage,
@@ -337,7 +336,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     else:
         raise AidError(f"系统判定不符合（{decision.reason}）；如确需资助请填写金额")
     entry = AidListEntry(
-        child_id=child_id, amount_fen=fen(value), tier=tier, reason=(decision.reason if decision.eligible else "学校增补")[:255],
+        child_id=child_id, amount_fen=money.to_fen(value), tier=tier, reason=(decision.reason if decision.eligible else "学校增补")[:255],
         stage=c.stage, family_kinds="、".join(sorted(c.family_kinds)), disabled=c.disabled, included=True,
         added_by_school=True, review_reason=reason, reviewed_by_id=audit.acting_user_id(user), reviewed_at=utcnow(),
     )
@@ -359,8 +358,10 @@ def posting_days() -> int:
 def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     """Post the reviewed list publicly (公示) from ``on`` (today by default) for
     :func:`posting_days` working days (《学生资助资金管理办法》: at least five working days).
+    A past ``on`` (a term entered after the fact) is taken as it is.
 
-    :raises AidError: the list is not under review or has nobody included.
+    :raises AidError: the list is not under review or has nobody included; ``on`` is
+        in the future.
     """
     from edu_guard.cases.deadlines import add_working_days
 
@@ -368,6 +369,8 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     if not any(e.included for e in aid_list.entries):
         raise AidError("名单上没有拟资助的学生，无需公示")
     on = on or today()
+    if on > today():
+        raise AidError(f"公示开始日期 {on} 不能晚于今天（{today()}）")
     before = audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"])
     aid_list.state = "posted"
     aid_list.posted_on = on
@@ -491,5 +494,5 @@ def notify_batch(batch: PaymentBatch, user=None) -> None:
 def list_summary(aid_list: AidList) -> dict:
     """Counts and amount of a list: ``{"included", "removed", "amount"}`` (yuan)."""
     inc = [e for e in aid_list.entries if e.included]
-    return {"included": len(inc), "removed": len(aid_list.entries) - len(inc), "amount": yuan(sum(e.amount_fen for e in inc))}
+    return {"included": len(inc), "removed": len(aid_list.entries) - len(inc), "amount": money.from_fen(sum(e.amount_fen for e in inc))}
 

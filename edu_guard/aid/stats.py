@@ -9,18 +9,14 @@ the Excel table (exact to the yuan).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from edu_guard.aid.models import Payment, PaymentReversal, Term, yuan
+from edu_guard import excel, money
+from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
-
-#: Fen in one 万元.
-FEN_PER_WAN = Decimal(1_000_000)
 
 #: The 其中 breakdowns of the tables (DOMAIN.md 2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
@@ -31,11 +27,6 @@ BREAKDOWNS = {
     "is_orphan": "孤儿（含事实无人抚养）",
     "is_disabled": "残疾学生",
 }
-
-
-def wan(amount_fen: int, places: int = 2) -> Decimal:
-    """Return fen as 万元 rounded half up to ``places`` decimals (rounded once, here)."""
-    return (Decimal(amount_fen) / FEN_PER_WAN).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
 
 
 @dataclass
@@ -191,10 +182,10 @@ def report(terms: list[Term]) -> dict:
         pov_n, pov_fen = f.breakdown["is_poverty"]
         return {
             "person_times": f.person_times, "persons": f.persons,
-            "amount_yuan": str(yuan(f.amount_fen)), "amount_wan": str(wan(f.amount_fen)),
-            "poverty_person_times": pov_n, "poverty_amount_yuan": str(yuan(pov_fen)),
-            "poverty_amount_wan": str(wan(pov_fen)),
-            "breakdown": {k: {"person_times": n, "amount_yuan": str(yuan(v))} for k, (n, v) in f.breakdown.items()},
+            "amount_yuan": str(money.from_fen(f.amount_fen)), "amount_wan": str(money.wan(f.amount_fen)),
+            "poverty_person_times": pov_n, "poverty_amount_yuan": str(money.from_fen(pov_fen)),
+            "poverty_amount_wan": str(money.wan(pov_fen)),
+            "breakdown": {k: {"person_times": n, "amount_yuan": str(money.from_fen(v))} for k, (n, v) in f.breakdown.items()},
         }
 
     schemes = []
@@ -233,49 +224,38 @@ def plugin_sections(data: dict) -> list[dict]:
 
 def workbook(terms: list[Term]) -> bytes:
     """The Excel table (资助发放统计表) by stage and scheme: 人次, 人数, 万元 (four
-    decimals) and the 其中 columns (人次, 万元) of :data:`BREAKDOWNS` and 其他.
+    decimals) and the 其中 columns (人次, 万元) of :data:`BREAKDOWNS` and 其他, then the
+    合计 row (人次 and 万元 of the whole table, summed in fen and rounded once; 人数 is
+    left empty there, as one child may have aid from several schemes).
 
-    :return: the .xlsx file as bytes.
+    :return: the .xlsx file as bytes (through :mod:`edu_guard.excel`).
     """
-    import openpyxl
-    from openpyxl.styles import Alignment, Font
-
     from edu_guard.plugins import contributions
 
     names = {c: s.name for c, s in contributions().schemes.items()}
     rows = figures([t.id for t in terms])[1]
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "资助发放统计"
-    title = f"{'、'.join(t.name for t in terms)}学生资助发放统计表（金额单位：万元）"
     groups = [*BREAKDOWNS.values(), "其他"]
-    width = 6 + 2 * len(groups)
-    ws.append([title])
-    ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A1"].alignment = Alignment(horizontal="center")
     head = ["学段", "资助项目", "人次", "人数", "金额"]
     sub = ["", "", "", "", ""]
     for g in groups:
         head += [f"其中：{g}", ""]
         sub += ["人次", "金额"]
-    ws.append(head)
-    ws.append(sub)
-    col = 6
-    for _ in groups:
-        ws.merge_cells(start_row=2, start_column=col, end_row=2, end_column=col + 1)
-        col += 2
+    book = excel.Workbook()
+    sheet = book.sheet("资助发放统计")
+    sheet.title(f"{'、'.join(t.name for t in terms)}学生资助发放统计表（金额单位：万元）", len(head))
+    sheet.header(head).header(sub)
+    for col in range(6, len(head), 2):
+        sheet.merge(2, col, col + 1)
+    flags = [*BREAKDOWNS, "other"]
     order = _order({f.scheme_code for f in rows})
     for f in sorted(rows, key=lambda f: (f.stage, order.index(f.scheme_code))):
-        line = [f.stage, names.get(f.scheme_code, f.scheme_code), f.person_times, f.persons, wan(f.amount_fen, 4)]
-        for flag in [*BREAKDOWNS, "other"]:
+        line = [f.stage, names.get(f.scheme_code, f.scheme_code), f.person_times, f.persons, money.wan(f.amount_fen, 4)]
+        for flag in flags:
             n, v = f.breakdown[flag]
-            line += [n, wan(v, 4)]
-        ws.append(line)
-    for row in ws.iter_rows(min_row=4):
-        for cell in row:
-            if isinstance(cell.value, Decimal):
-                cell.number_format = "0.0000"
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+            line += [n, money.wan(v, 4)]
+        sheet.row(line)
+    total = ["合计", "", sum(f.person_times for f in rows), None, money.wan(sum(f.amount_fen for f in rows), 4)]
+    for flag in flags:
+        total += [sum(f.breakdown[flag][0] for f in rows), money.wan(sum(f.breakdown[flag][1] for f in rows), 4)]
+    sheet.total(total)
+    return book.to_bytes()

@@ -8,17 +8,21 @@ and reverse; auditors read. Rows are limited by :mod:`edu_guard.auth.scoping`.
 
 from __future__ import annotations
 
+from datetime import date
+
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from edu_guard import acts, money
 from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
-from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term, yuan
+from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School
+from edu_guard.registry.search import name_condition
 from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import commit_or_flash
@@ -120,7 +124,7 @@ def lists(code: str):
             AidListEntry.list_id.in_([x.id for x in found]), AidListEntry.included.is_(True))
         .group_by(AidListEntry.list_id)).all())
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
-                           amounts={k: yuan(v) for k, v in amounts.items()}, states=LIST_STATES,
+                           amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
 
 
@@ -130,10 +134,32 @@ def list_detail(list_id: int):
     """One school's list: every entry with the reason, the review, posting, approval."""
     aid_list = _list(list_id)
     entries = sorted(aid_list.entries, key=lambda e: (not e.included, e.child.name))
+    today = services.today()
+    term = aid_list.term
+    # Entered after the fact: a list of a term that has ended proposes dates in that term.
+    post_default = today if term.end >= today else term.start
+    approve_default = today
+    if aid_list.posting_ends_on is not None:
+        from edu_guard.cases.deadlines import add_working_days
+
+        approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
+    noted = aid_list.posted_on or post_default
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
-                           bureau=current_user.role in BUREAU, today=services.today())
+                           bureau=current_user.role in BUREAU, today=today, post_default=post_default,
+                           approve_default=approve_default, term_note=acts.closed_term_note(noted, today))
+
+
+def _act_date() -> date | None:
+    """The act's date posted by a form (``on``, ISO); ``None`` when absent (today)."""
+    text = (request.form.get("on") or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise services.AidError(f"日期“{text}”格式不对，应为 年-月-日") from None
 
 
 @bp.post("/entries/<int:entry_id>/review")
@@ -166,7 +192,7 @@ def add_entry(list_id: int):
     except ValidationError as exc:
         flash(schemas.messages(exc), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
-    child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"].upper())).scalar_one_or_none()
+    child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"])).scalar_one_or_none()
     if child is None:
         flash("学籍库中没有该身份证号的学生", "error")
     else:
@@ -178,11 +204,11 @@ def add_entry(list_id: int):
 @bp.post("/lists/<int:list_id>/post")
 @login_required
 def post(list_id: int):
-    """Post the list publicly (公示) from today."""
+    """Post the list publicly (公示) from the date given (``on``; today without one)."""
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    done = _commit(lambda: services.post(aid_list, user=current_user))
+    done = _commit(lambda: services.post(aid_list, on=_act_date(), user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -191,26 +217,37 @@ def post(list_id: int):
 @bp.post("/lists/<int:list_id>/approve")
 @role_required(*BUREAU)
 def approve(list_id: int):
-    """Approve a list after its posting period; pays every included child once."""
+    """Approve a list after its posting period on the date given (``on``; today without
+    one); pays every included child once."""
     aid_list = _list(list_id)
-    batch = _commit(lambda: services.approve(aid_list, channel=request.form.get("channel") or "bank", user=current_user))
+    batch = _commit(lambda: services.approve(aid_list, on=_act_date(), channel=request.form.get("channel") or "bank",
+                                             user=current_user))
     if batch is not None:
         services.notify_batch(batch, current_user)
-        flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {yuan(sum(p.amount_fen for p in batch.payments))}元",
+        flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
               "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 
+def _tier_label(tier: str | None) -> str:
+    """A tier as a clerk writes it: the scheme's only rate (``default``) prints nothing."""
+    return "" if not tier or tier == "default" else tier
+
+
 def _notice_context(aid_list: AidList) -> dict:
-    """Plain data of the 公示 (names and masked IDs only)."""
+    """Plain data of the 公示 (names and masked IDs only, Chinese dates, no internal codes)."""
+    from edu_guard.letters.render import chinese_date
+
     names = _scheme_names()
     rows = [{"name": e.child.name, "id_number": mask_id_number(e.child.id_number), "stage": e.stage,
-             "tier": e.tier or "", "amount": str(yuan(e.amount_fen))}
+             "tier": _tier_label(e.tier), "amount": str(money.from_fen(e.amount_fen))}
             for e in sorted(aid_list.entries, key=lambda e: e.child.name) if e.included]
+    cfg = current_app.config
     return {"school": aid_list.school.name, "scheme": names.get(aid_list.scheme_code, aid_list.scheme_code),
             "term": aid_list.term.name, "rows": rows, "total": str(services.list_summary(aid_list)["amount"]),
-            "posted_on": aid_list.posted_on, "posting_ends_on": aid_list.posting_ends_on,
-            "days": services.posting_days(), "bureau": current_app.config.get("EDU_GUARD_COUNTY_NAME", "") + "教育体育局"}
+            "posted_on": chinese_date(aid_list.posted_on), "posting_ends_on": chinese_date(aid_list.posting_ends_on),
+            "days": services.posting_days(), "bureau": cfg["EDU_GUARD_ISSUERS"]["bureau"]["name"],
+            "phone": cfg.get("EDU_GUARD_SUPERVISION_PHONE") or "", "tiers": any(r["tier"] for r in rows)}
 
 
 @bp.get("/lists/<int:list_id>/notice")
@@ -253,7 +290,7 @@ def payments(code: str):
     if request.args.get("scheme"):
         stmt = stmt.where(Payment.scheme_code == request.args["scheme"])
     if request.args.get("q"):
-        stmt = stmt.where(Child.name.contains(request.args["q"].strip()))
+        stmt = stmt.where(name_condition(Child.name, request.args["q"]))
     page = db.paginate(stmt.order_by(Payment.id), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
                                  .order_by(PaymentBatch.id)).scalars().all()

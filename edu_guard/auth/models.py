@@ -11,14 +11,15 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from edu_guard.db import db, utcnow
+from edu_guard.i18n import N_
 
 #: Roles of SPEC 1: key → Chinese label.
 ROLES = {
-    "admin": "局管理员",
-    "clerk": "局业务人员",
-    "township": "乡镇人员",
-    "school": "学校人员",
-    "auditor": "审计/督查",
+    "admin": N_("局管理员"),
+    "clerk": N_("局业务人员"),
+    "township": N_("乡镇人员"),
+    "school": N_("学校人员"),
+    "auditor": N_("审计/督查"),
 }
 
 
@@ -78,7 +79,9 @@ class User(UserMixin, db.Model):
     @property
     def role_label(self) -> str:
         """The role's Chinese label."""
-        return ROLES.get(self.role, self.role)
+        from flask_babel import gettext
+
+        return gettext(ROLES[self.role]) if self.role in ROLES else self.role
 
     @property
     def can_write(self) -> bool:

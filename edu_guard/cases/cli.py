@@ -18,6 +18,7 @@ from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
 from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
 from edu_guard.db import db
 from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.models import Child
 
 cases_group = click.Group("cases", help="控辍保学个案：列表、查看、立案、办理")
@@ -103,7 +104,7 @@ def show_case(case_id, as_json):
 @requires_init
 def open_command(id_number, reason, opened_on, note, responsible, username):
     """为身份证号 ID_NUMBER 的学生立案（第一步：宣传教育）。"""
-    child = db.session.execute(sa.select(Child).where(Child.id_number == id_number.strip().upper())).scalar_one_or_none()
+    child = db.session.execute(sa.select(Child).where(Child.id_number == normalize_id(id_number))).scalar_one_or_none()
     if child is None:
         raise click.ClickException(f"学籍库中没有身份证号 {id_number} 的学生；请先导入或登记")
     assignments = []

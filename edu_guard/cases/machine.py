@@ -32,6 +32,7 @@ from decimal import Decimal
 from typing import Callable, Mapping
 
 from edu_guard.cases.deadlines import Deadline, period
+from edu_guard.i18n import N_
 
 
 @dataclass(frozen=True)
@@ -46,12 +47,12 @@ class State:
 STATES: dict[str, State] = {
     s.name: s
     for s in (
-        State("persuasion", 1, "第一步 宣传教育（劝返）"),
-        State("order_to_correct", 2, "第二步 责令改正"),
-        State("penalty", 3, "第三步 行政处罚"),
-        State("enforcement", 4, "第四步 申请强制执行"),
-        State("following_up", None, "已复学，跟踪中"),
-        State("closed", None, "已销号"),
+        State("persuasion", 1, N_("第一步 宣传教育（劝返）")),
+        State("order_to_correct", 2, N_("第二步 责令改正")),
+        State("penalty", 3, N_("第三步 行政处罚")),
+        State("enforcement", 4, N_("第四步 申请强制执行")),
+        State("following_up", None, N_("已复学，跟踪中")),
+        State("closed", None, N_("已销号")),
     )
 }
 #: The states in which the child is still out of school.
@@ -285,47 +286,47 @@ RESUMED = "<resumed>"
 TRANSITIONS: dict[str, Transition] = {
     t.event: t
     for t in (
-        Transition("issue_return_contact", "制发劝返联系函", ("persuasion", "order_to_correct"), None, BUREAU,
+        Transition("issue_return_contact", N_("制发劝返联系函"), ("persuasion", "order_to_correct"), None, BUREAU,
                    letter="return_contact", basis="义务教育法第十三条"),
-        Transition("escalate_to_order", "转入第二步：责令改正", ("persuasion",), "order_to_correct", BUREAU_AND_TOWNSHIP,
+        Transition("escalate_to_order", N_("转入第二步：责令改正"), ("persuasion",), "order_to_correct", BUREAU_AND_TOWNSHIP,
                    (g_home_visit, g_persuasion_over), basis="义务教育法第五十八条"),
-        Transition("issue_order", "制发责令限期改正通知书", ("order_to_correct",), None, BUREAU_AND_TOWNSHIP,
+        Transition("issue_order", N_("制发责令限期改正通知书"), ("order_to_correct",), None, BUREAU_AND_TOWNSHIP,
                    (_g_not_issued("order_to_correct", "责令限期改正通知书"),), letter="order_to_correct",
                    basis="义务教育法第五十八条"),
-        Transition("escalate_to_penalty", "转入第三步：行政处罚", ("order_to_correct",), "penalty", BUREAU,
+        Transition("escalate_to_penalty", N_("转入第三步：行政处罚"), ("order_to_correct",), "penalty", BUREAU,
                    (_g_served("order_to_correct", "责令限期改正通知书"), g_order_period_over),
                    basis="义务教育法第五十八条；地方性法规"),
-        Transition("issue_penalty_notice", "制发行政处罚告知书", ("penalty",), None, BUREAU,
+        Transition("issue_penalty_notice", N_("制发行政处罚告知书"), ("penalty",), None, BUREAU,
                    (_g_not_issued("penalty_notice", "行政处罚告知书"),), letter="penalty_notice",
                    basis="行政处罚法第四十四条、第四十五条、第六十三条"),
-        Transition("issue_penalty_decision", "制发行政处罚决定书", ("penalty",), None, BUREAU,
+        Transition("issue_penalty_decision", N_("制发行政处罚决定书"), ("penalty",), None, BUREAU,
                    (_g_served("penalty_notice", "行政处罚告知书"), _g_not_issued("penalty_decision", "行政处罚决定书"),
                     g_statement_over), letter="penalty_decision", basis="行政处罚法第五十九条、第六十一条"),
-        Transition("escalate_to_enforcement", "转入第四步：申请强制执行", ("penalty",), "enforcement", BUREAU,
+        Transition("escalate_to_enforcement", N_("转入第四步：申请强制执行"), ("penalty",), "enforcement", BUREAU,
                    (_g_served("penalty_decision", "行政处罚决定书"), g_remedy_over),
                    basis="行政强制法第五十三条"),
-        Transition("issue_demand", "制发催告书", ("enforcement",), None, BUREAU,
+        Transition("issue_demand", N_("制发催告书"), ("enforcement",), None, BUREAU,
                    (_g_not_issued("demand", "催告书"),), letter="demand", basis="行政强制法第三十五条、第五十四条"),
-        Transition("apply_to_court", "制发强制执行申请书", ("enforcement",), None, BUREAU,
+        Transition("apply_to_court", N_("制发强制执行申请书"), ("enforcement",), None, BUREAU,
                    (_g_served("demand", "催告书"), _g_not_issued("enforcement_application", "强制执行申请书"),
                     g_demand_over, g_within_application_period),
                    letter="enforcement_application", basis="行政强制法第五十三条、第五十四条、第五十五条"),
-        Transition("return_to_school", "已复学", OUT_OF_SCHOOL, "following_up", EVERYONE_WHO_WRITES,
+        Transition("return_to_school", N_("已复学"), OUT_OF_SCHOOL, "following_up", EVERYONE_WHO_WRITES,
                    basis="控辍保学工作要求：复学后跟踪"),
-        Transition("drop_out_again", "复学后再次辍学", ("following_up",), RESUMED, EVERYONE_WHO_WRITES),
-        Transition("close_follow_up", "跟踪期满销号", ("following_up",), "closed", BUREAU_AND_TOWNSHIP,
+        Transition("drop_out_again", N_("复学后再次辍学"), ("following_up",), RESUMED, EVERYONE_WHO_WRITES),
+        Transition("close_follow_up", N_("跟踪期满销号"), ("following_up",), "closed", BUREAU_AND_TOWNSHIP,
                    (g_follow_up_over,), basis="教基厅函〔2024〕15号：台账销号"),
-        Transition("place", "安置销号", OPEN, "closed", BUREAU, basis="残疾人教育条例"),
-        Transition("verify_elsewhere", "核实异地就读销号", OPEN, "closed", BUREAU_AND_TOWNSHIP),
-        Transition("approve_suspension", "批准休学销号", OPEN, "closed", BUREAU_AND_TOWNSHIP, basis="义务教育法第十一条"),
-        Transition("record_death", "死亡销号", OPEN, "closed", BUREAU_AND_TOWNSHIP),
+        Transition("place", N_("安置销号"), OPEN, "closed", BUREAU, basis="残疾人教育条例"),
+        Transition("verify_elsewhere", N_("核实异地就读销号"), OPEN, "closed", BUREAU_AND_TOWNSHIP),
+        Transition("approve_suspension", N_("批准休学销号"), OPEN, "closed", BUREAU_AND_TOWNSHIP, basis="义务教育法第十一条"),
+        Transition("record_death", N_("死亡销号"), OPEN, "closed", BUREAU_AND_TOWNSHIP),
     )
 }
 
 
 #: Labels of every event on a case's timeline: the transitions plus the acts recorded
 #: outside the machine (opening, proof of service).
-EVENT_LABELS = {"open": "立案", "record_service": "登记送达", **{e: t.label for e, t in TRANSITIONS.items()}}
+EVENT_LABELS = {"open": N_("立案"), "record_service": N_("登记送达"), **{e: t.label for e, t in TRANSITIONS.items()}}
 
 
 def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transition:

@@ -84,7 +84,11 @@ sa.Index(
 
 
 class CaseAssignment(db.Model):
-    """A responsible person on a case (包保责任人: person, role, phone)."""
+    """A responsible person on a case (包保责任人: person, role, phone).
+
+    ``ended_on`` is set when the person stops being responsible (moved, replaced); the
+    row stays in the case file, the visit form no longer offers the name.
+    """
 
     __tablename__ = "case_assignment"
 
@@ -94,6 +98,7 @@ class CaseAssignment(db.Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     name: Mapped[str] = mapped_column(sa.String(64))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
+    ended_on: Mapped[date | None] = mapped_column(sa.Date)
 
     case: Mapped[DropoutCase] = relationship(back_populates="assignments")
 

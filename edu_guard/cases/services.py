@@ -118,6 +118,20 @@ def open_case(
     return case
 
 
+def open_case_of(child: Child) -> DropoutCase | None:
+    """The child's case that is not closed (销号), or ``None`` (at most one: :func:`open_case`)."""
+    return db.session.execute(
+        sa.select(DropoutCase).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
+    ).scalar_one_or_none()
+
+
+def last_act_on(case: DropoutCase) -> date | None:
+    """The date of the case's latest act: an event, a home visit or a service of a letter."""
+    days = [e.acted_on for e in case.events] + [v.visited_on for v in case.visits]
+    days += [letter.served_on for letter in case.letters if letter.served_on]
+    return max(days, default=None)
+
+
 def facts_for(case: DropoutCase) -> machine.CaseFacts:
     """Build the machine's view of ``case`` from the database."""
     letters = {}
@@ -389,6 +403,10 @@ def log_home_visit(
 ) -> HomeVisit:
     """Log a home visit (家访) to ``child``, on ``case`` or to a child at risk.
 
+    Without ``case``, a visit on or after the opening day of the child's open case
+    belongs to that case (logged from the child's page, it still counts for the step);
+    an earlier one stays a visit to a child at risk.
+
     :param expected_version: the case version the user saw (web forms).
     :raises StaleCase: the case changed meanwhile (e.g. the same form sent twice).
     :raises CaseError: the form is unknown, a required field is empty, the date lies in
@@ -401,6 +419,11 @@ def log_home_visit(
         raise CaseError("请填写家访人员和家访情况")
     if visited_on > today():
         raise CaseError("家访日期不能晚于今天")
+    if case is None:
+        case = open_case_of(child)
+        if case is not None and visited_on < case.opened_on:
+            case = None
+        expected_version = None
     if case is not None:
         _check_version(case, expected_version)
         if case.child_id != child.id:
@@ -429,3 +452,97 @@ def notify_transition(case: DropoutCase, event: CaseEvent, user=None) -> None:
     from edu_guard.plugins import EXTENSION_KEY, notify
 
     notify(current_app.extensions[EXTENSION_KEY], "case_transitioned", case=case, transition=event, user=user)
+
+
+def _editable(case: DropoutCase, expected_version: int | None) -> None:
+    _check_version(case, expected_version)
+    if case.state == "closed":
+        raise CaseError("个案已销号，不能再修改")
+
+
+def add_assignment(case: DropoutCase, *, role: str, name: str, phone: str | None = None, user=None,
+                   expected_version: int | None = None) -> CaseAssignment:
+    """Add a responsible person (包保责任人) to an open case; audited.
+
+    :param role: one of :data:`RESPONSIBLE_ROLES`.
+    :raises CaseError: unknown role, empty name, closed or stale case.
+    """
+    _editable(case, expected_version)
+    if role not in RESPONSIBLE_ROLES:
+        raise CaseError(f"未知的责任人角色：{role}")
+    if not (name or "").strip():
+        raise CaseError("请填写责任人姓名")
+    row = CaseAssignment(case=case, role=role, name=name.strip(), phone=(phone or "").strip() or None)
+    db.session.add(row)
+    case.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record("create", row, user=user)
+    return row
+
+
+def _assignment(case: DropoutCase, assignment_id: int) -> CaseAssignment:
+    row = db.session.get(CaseAssignment, assignment_id)
+    if row is None or row.case_id != case.id:
+        raise CaseError("本案无此责任人")
+    return row
+
+
+def change_assignment(case: DropoutCase, assignment_id: int, *, name: str, phone: str | None = None, user=None,
+                      expected_version: int | None = None) -> CaseAssignment:
+    """Change a responsible person's name or phone (e.g. a new 班主任); audited with the
+    values before and after.
+
+    :raises CaseError: empty name, unknown or ended person, closed or stale case.
+    """
+    _editable(case, expected_version)
+    row = _assignment(case, assignment_id)
+    if row.ended_on is not None:
+        raise CaseError(f"{row.name} 已于 {row.ended_on} 终止包保，不能修改")
+    if not (name or "").strip():
+        raise CaseError("请填写责任人姓名")
+    before = audit.snapshot(row)
+    row.name, row.phone = name.strip(), (phone or "").strip() or None
+    case.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record("update", row, before=before, user=user)
+    return row
+
+
+def end_assignment(case: DropoutCase, assignment_id: int, *, on: date, user=None,
+                   expected_version: int | None = None) -> CaseAssignment:
+    """End a responsible person's duty on ``on`` (the row stays in the case file); audited.
+
+    :raises CaseError: the date is in the future or before the case was opened, the
+        person already ended, closed or stale case.
+    """
+    _editable(case, expected_version)
+    row = _assignment(case, assignment_id)
+    if row.ended_on is not None:
+        raise CaseError(f"{row.name} 已于 {row.ended_on} 终止包保")
+    if on > today():
+        raise CaseError("终止日期不能晚于今天")
+    if on < case.opened_on:
+        raise CaseError(f"终止日期 {on} 早于立案日期 {case.opened_on}")
+    before = audit.snapshot(row)
+    row.ended_on = on
+    case.updated_at = utcnow()
+    _flush_or_stale()
+    audit.record("update", row, before=before, user=user)
+    return row
+
+
+def correct_reason(case: DropoutCase, *, reason: str, reason_note: str | None = None, user=None,
+                   expected_version: int | None = None) -> DropoutCase:
+    """Correct the 辍学原因 (and its note) of a case, e.g. one opened in bulk from a
+    comparison; audited with the values before and after.
+
+    :raises CaseError: the reason is not one of :data:`REASONS`; closed or stale case.
+    """
+    _editable(case, expected_version)
+    if reason not in REASONS:
+        raise CaseError(f"辍学原因须为：{'、'.join(REASONS)}")
+    before = audit.snapshot(case, ["reason", "reason_note"])
+    case.reason, case.reason_note = reason, (reason_note or "").strip() or None
+    _flush_or_stale()
+    audit.record("update", case, before=before, after=audit.snapshot(case, ["reason", "reason_note"]), user=user)
+    return case

@@ -10,13 +10,15 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from edu_guard import acts
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
 from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
-from edu_guard.cases.models import RESPONSIBLE_ROLES, DropoutCase
+from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
+from edu_guard.registry.search import name_condition, number_condition
 
 from edu_guard.web import commit_or_flash
 
@@ -66,8 +68,8 @@ def case_list():
     if args.get("overdue"):
         stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
     if args.get("q"):
-        q = args["q"].strip()
-        stmt = stmt.where(sa.or_(Child.name.contains(q), Child.id_number == q.upper()))
+        q = args["q"]
+        stmt = stmt.where(sa.or_(name_condition(Child.name, q), number_condition(Child.id_number, q, exact=True)))
     page = db.paginate(stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id),
                        per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()
@@ -110,7 +112,12 @@ def case_detail(case_id: int):
     case = _get_case(case_id)
     facts = services.facts_for(case)
     role = current_user.role if current_user.can_write else None
-    actions = machine.allowed(facts, role, services.today()) if current_user.can_write else []
+    today = services.today()
+    act_default = acts.default_act_date(services.last_act_on(case), today)
+    act_day = request.args.get("on", type=_iso_day) or act_default
+    act_day = min(act_day, today)
+    # What is allowed is evaluated on the act's date (entered after the fact), not today.
+    actions = machine.allowed(facts, role, act_day) if current_user.can_write else []
     deadline = machine.current_deadline(facts)
     # The step's main act (escalate, issue the step's letter) is shown open.
     first_main = next((t.event for t, why in actions if why is None and t.event != "issue_return_contact"), None)
@@ -120,7 +127,12 @@ def case_detail(case_id: int):
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
-        today=services.today())
+        today=today, reasons=REASONS, visitor_names=_visitor_names(case), act_day=act_day,
+        act_default=act_default, act_note=acts.closed_term_note(act_day, today))
+
+
+def _iso_day(text: str) -> date:
+    return date.fromisoformat(text)
 
 
 @bp.post("/cases/<int:case_id>/act")
@@ -171,14 +183,24 @@ def case_visit(case_id: int):
 @bp.route("/children/<int:child_id>/visits", methods=["GET", "POST"])
 @login_required
 def child_visit(child_id: int):
-    """Log a home visit to a child at risk who has no case."""
+    """Log a home visit from the child's page: on the child's open case if there is one
+    (from its opening day), otherwise to a child at risk."""
     _writer()
     child = _get_child(child_id)
+    case = services.open_case_of(child)
     form = VisitForm()
     if form.validate_on_submit():
         if _commit(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
             return redirect(url_for("registry.child_detail", child_id=child.id))
-    return render_template("cases/visit.html", child=child, visit_form=form)
+    return render_template("cases/visit.html", child=child, visit_form=form, case=case,
+                           visitor_names=_visitor_names(case))
+
+
+def _visitor_names(case: DropoutCase | None) -> list[str]:
+    """The case's current responsible people, offered as visitors (包保责任人 visit)."""
+    if case is None:
+        return []
+    return [a.name for a in case.assignments if a.ended_on is None]
 
 
 def _visit_fields(form: VisitForm) -> dict:
@@ -244,3 +266,79 @@ def case_guardian(case_id: int):
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+def _form_version() -> int | None:
+    return request.form.get("version", type=int)
+
+
+@bp.post("/cases/<int:case_id>/assignments")
+@login_required
+def case_assignment_add(case_id: int):
+    """Add a responsible person (包保责任人) on the case page."""
+    _writer()
+    case = _get_case(case_id)
+    f = request.form
+    _commit(lambda: services.add_assignment(case, role=f.get("role", ""), name=f.get("name", ""),
+                                            phone=f.get("phone"), user=current_user,
+                                            expected_version=_form_version()),
+            "已添加包保责任人")
+    return redirect(url_for("cases.case_detail", case_id=case.id) + "#people")
+
+
+@bp.post("/cases/<int:case_id>/assignments/<int:assignment_id>")
+@login_required
+def case_assignment_edit(case_id: int, assignment_id: int):
+    """Change (name, phone) or end (``end`` with a date) a responsible person."""
+    _writer()
+    case = _get_case(case_id)
+    f = request.form
+    if f.get("end"):
+        try:
+            on = date.fromisoformat(f.get("ended_on", ""))
+        except ValueError:
+            flash("请填写终止日期（年-月-日）", "error")
+        else:
+            _commit(lambda: services.end_assignment(case, assignment_id, on=on, user=current_user,
+                                                    expected_version=_form_version()), "已终止包保")
+    else:
+        _commit(lambda: services.change_assignment(case, assignment_id, name=f.get("name", ""), phone=f.get("phone"),
+                                                   user=current_user, expected_version=_form_version()),
+                "已修改包保责任人")
+    return redirect(url_for("cases.case_detail", case_id=case.id) + "#people")
+
+
+@bp.post("/cases/<int:case_id>/reason")
+@login_required
+def case_reason(case_id: int):
+    """Correct the 辍学原因 of the case."""
+    _writer()
+    case = _get_case(case_id)
+    f = request.form
+    _commit(lambda: services.correct_reason(case, reason=f.get("reason", ""), reason_note=f.get("reason_note"),
+                                            user=current_user, expected_version=_form_version()),
+            "已更正辍学原因")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.get("/cases/<int:case_id>/file.pdf")
+@login_required
+def case_file(case_id: int):
+    """一案一档: the whole case file as one PDF (register, letters with their 送达回证, 销号)."""
+    import io
+
+    from flask import send_file
+
+    from edu_guard.cases.casefile import case_file_pdf
+    from edu_guard.letters.render import LetterError
+
+    case = _get_case(case_id)
+    try:
+        pdf = case_file_pdf(case, printed_on=services.today(), full_id=current_user.sees_full_ids, user=current_user)
+        db.session.commit()
+    except LetterError as exc:
+        db.session.rollback()
+        flash(f"一案一档未能打印：{exc}", "error")
+        return redirect(url_for("cases.case_detail", case_id=case.id))
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
+                     download_name=f"一案一档-{case.child.name}-{case.id}.pdf")

@@ -11,33 +11,29 @@ from datetime import date
 import polars as pl
 import sqlalchemy as sa
 
+from edu_guard import textfile
 from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
-from edu_guard.config import as_flag
 from edu_guard.db import db
-from edu_guard.registry import readers
+from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell
-from edu_guard.registry.schemas import (
-    _SCIENTIFIC,
-    NUMERIC_ID_REASON,
-    SCIENTIFIC_ID_REASON,
-    IdNumberError,
-    _area_known,
-    validate_id_number,
-)
+from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
 _CHECK = "10X98765432"
 HOUSEHOLD_FIELDS = frozenset({"id_number", "name", "sex", "birth_date", "hukou", "guardian_name", "guardian_phone"})
 
 
-def id_number_reason(value: object, *, accept_sample: bool, today: date) -> tuple[str | None, str | None]:
-    """Check one ID cell as the registry import does (:class:`edu_guard.registry.schemas.IdNumber`).
+def id_number_reason(value: object, *, today: date) -> tuple[str | None, str | None]:
+    """Check one ID cell as the registry import does (:class:`edu_guard.registry.schemas.IdNumber`,
+    with the rules of :mod:`edu_guard.registry.identity`: document types, area codes).
 
     :return: ``(canonical ID number, None)`` or ``(None, reason)``; the reason names
         the column (公民身份号码).
     """
     label = "公民身份号码"
+    if isinstance(value, readers.ExcelError):
+        return None, label + readers.excel_error_reason(value)
     if is_number_cell(value):
         return None, label + NUMERIC_ID_REASON
     code = clean_code(value)
@@ -46,8 +42,8 @@ def id_number_reason(value: object, *, accept_sample: bool, today: date) -> tupl
     if _SCIENTIFIC.match(code):
         return None, label + SCIENTIFIC_ID_REASON
     try:
-        return validate_id_number(code, accept_sample_check_digits=accept_sample, today=today), None
-    except IdNumberError as exc:
+        return identity.validate_document(code, today=today)[1], None
+    except identity.IdNumberError as exc:
         return None, f"{label}“{code}”{exc}"
 
 
@@ -87,8 +83,10 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
 
     The header is found with :func:`edu_guard.registry.readers.read_table` (title rows,
     column aliases, encodings); for a CSV only its top is given to it, then polars
-    reads the rows. An Excel file's rows come through the registry reader: an ID from
-    a numeric cell is kept as a number, so it is refused like in the roster import.
+    reads the rows. A CSV file is decoded by :mod:`edu_guard.textfile` (polars checks
+    that a UTF-8 file is UTF-8 throughout; a file mixing encodings is refused with its
+    line number). An Excel file's rows come through the registry reader: an ID from a
+    numeric cell is kept as a number, so it is refused like in the roster import.
     """
     is_csv = filename.lower().endswith(readers.CSV_SUFFIXES)
     if is_csv:  # polars reads the whole file below; read_table sees only its top
@@ -99,8 +97,15 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
         except UploadRefused as exc:
             raise ComparisonError(str(exc)) from None
     head = data
-    if is_csv and len(data) > _SNIFF_BYTES:
-        head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data
+    if is_csv:
+        try:
+            # polars checks a UTF-8 file (in parallel); any other is decoded whole here
+            data, _ = textfile.utf8_bytes(data, parser_checks_utf8=True)
+        except textfile.DecodeError as exc:
+            raise ComparisonError(str(exc)) from None
+        head = data
+        if len(data) > _SNIFF_BYTES:
+            head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data
     try:
         table = readers.read_table(head, filename, HOUSEHOLD_FIELDS, min_matches=2)
     except readers.ReadError as exc:
@@ -109,21 +114,22 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     cols = {key: table.columns.get(field_name) for key, field_name in (
         ("id_raw", "id_number"), ("name", "name"), ("address", "hukou"), ("guardian", "guardian_name"))}
     if table.source == "csv":
-        if table.encoding == "utf-8":
-            raw = data
-        else:
-            try:
-                raw = data.decode("gb18030").encode("utf-8")
-            except UnicodeDecodeError:
-                raise ComparisonError("无法识别 CSV 文件的编码：请另存为 UTF-8 或 GB18030（GBK）编码的 CSV") from None
         wanted = {k: i for k, i in cols.items() if i is not None}
         order = sorted(set(wanted.values()))
         try:
             frame = pl.read_csv(
-                io.BytesIO(raw), has_header=False, skip_rows=table.header_row, infer_schema=False,
-                columns=order, truncate_ragged_lines=True, quote_char='"', encoding="utf8-lossy",
+                io.BytesIO(data), has_header=False, skip_rows=table.header_row, infer_schema=False,
+                columns=order, truncate_ragged_lines=True, quote_char='"', separator=readers.separator_of(head), encoding="utf8",
             )
-        except (pl.exceptions.ComputeError, pl.exceptions.NoDataError) as exc:
+        except pl.exceptions.ComputeError as exc:
+            if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
+                raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+            try:  # not UTF-8 throughout: the decoder names the line
+                textfile.decode(data)
+            except textfile.DecodeError as bad:
+                raise ComparisonError(str(bad)) from None
+            raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+        except pl.exceptions.NoDataError as exc:
             raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
         frame = frame.rename(dict(zip(frame.columns, [f"c{i}" for i in order])))
         frame = frame.with_row_index("line", offset=table.header_row + 1).select(
@@ -152,6 +158,12 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
             values[key].append(cell)
     return pl.DataFrame({"line": lines, **values, "numeric": numeric},
                         schema={"line": pl.Int64, **{k: pl.String for k in cols}, "numeric": pl.Boolean})
+
+
+def _as_cell(raw: str | None) -> object:
+    """A text cell as the importers see it: an Excel error written into a CSV
+    (``#N/A``, ``#REF!`` …) is an error cell."""
+    return readers.ExcelError(raw) if raw in readers.EXCEL_ERROR_CODES else raw
 
 
 #: Check character → its residue (the position in "10X98765432").
@@ -240,7 +252,6 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     """
     if not data:
         raise ComparisonError("没有上传户籍文件，或文件是空的")
-    accept = as_flag(settings.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS", False))
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
     today = max(as_of, date.today())
@@ -255,11 +266,10 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     # upper-case X) whose check character, birth date and area code are right.
     # GB 11643's weights are 2^(17-i) mod 11, and 13 ≡ 2 (mod 11): the 17 digits read
     # as a base-13 number V give Σ digit × 2^(16-i), so the MOD 11-2 residue is 2V mod 11
-    # (and the sample files' shifted weights give 2·(V // 13) mod 11) — one integer parse
-    # instead of seventeen digit operations. V is also the key rows are matched on: it
-    # is one-to-one on 17 digits, and a valid number's check character follows from them
-    # (with the sample's check characters accepted too, two numbers differing only in
-    # it are taken for one person).
+    # — one integer parse instead of seventeen digit operations. V is also the key rows
+    # are matched on: it is one-to-one on 17 digits, and a valid number's check
+    # character follows from them. Area codes are checked once per distinct code with
+    # the registry's rule (identity.area_code_existed).
     shaped = pl.col("id_raw").str.contains(r"^[0-9]{17}[0-9X]$").fill_null(False)
     if "numeric" in frame.columns:
         shaped = shaped & ~pl.col("numeric")
@@ -271,14 +281,12 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     )
     v, last = pl.col("v"), pl.col("last")
     check_ok = v % 11 * 2 % 11 == last
-    if accept:
-        check_ok = check_ok | (v // 13 % 11 * 2 % 11 == last)
     ok = pl.col("shaped") & check_ok & pl.col("birth").is_not_null() & (pl.col("birth") <= today)
     area = v // 13 ** 11  # the first six digits, in base 13
-    areas = frame.filter(ok).select(area.alias("a"), pl.col("birth").dt.year().alias("y")).unique()
-    bad_areas = [(a, y) for a, y in areas.iter_rows() if not _area_known(_decimal_digits(a, 6), y)]
-    if bad_areas:
-        ok = ok & ~(area * 10000 + pl.col("birth").dt.year()).is_in([a * 10000 + y for a, y in bad_areas])
+    areas = frame.filter(ok).select(area.alias("a")).unique().get_column("a").to_list()
+    bad_areas = [a for a in areas if not identity.area_code_existed(_decimal_digits(a, 6))]
+    if bad_areas:  # (a 永居证 number starting with 9 is among them: the slow path checks it)
+        ok = ok & ~area.is_in(bad_areas)
     frame = frame.with_columns(
         pl.when(ok).then(pl.col("id_raw")).alias("id"),
         pl.when(ok).then(v).alias("key"),
@@ -293,11 +301,11 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         numeric = frame.get_column("numeric").gather(slow_at).to_list() if "numeric" in frame.columns else [False] * len(raws)
         ids, keys, births, reasons = [], [], [], []
         for raw, is_numeric in zip(raws, numeric):
-            number, reason = id_number_reason(float(raw) if is_numeric else raw, accept_sample=accept, today=today)
+            number, reason = id_number_reason(float(raw) if is_numeric else _as_cell(raw), today=today)
             ids.append(number)
             reasons.append(reason)
-            keys.append(_key(number) if number else None)
-            births.append(date(int(number[6:10]), int(number[10:12]), int(number[12:14])) if number else None)
+            keys.append(_key(number) if number and len(number) == 18 else None)
+            births.append(identity.birth_date_from_number(number) if number else None)
         frame = frame.with_columns(
             frame.get_column("id").scatter(slow_at, pl.Series(ids, dtype=pl.String)),
             frame.get_column("key").scatter(slow_at, pl.Series(keys, dtype=pl.Int64)),
@@ -316,6 +324,18 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
             pl.coalesce("invalid", "dup").alias("invalid")).drop("dup")
 
     frame = frame.join(registry, on="key", how="left", maintain_order="left")
+    # A number ending in 000 may have been cut by Excel: held back unless the registry
+    # knows the child by it (identity.may_be_truncated, the importers' rule).
+    truncated = (
+        pl.col("id").str.ends_with("000").fill_null(False) & (pl.col("id").str.len_chars() == 18)
+        & pl.col("status").is_null() & pl.col("invalid").is_null()
+    )
+    frame = frame.with_columns(
+        pl.when(truncated)
+        .then(pl.format("公民身份号码“{}”{}", pl.col("id"), pl.lit(identity.TRUNCATED_REASON)))
+        .otherwise(pl.col("invalid"))
+        .alias("invalid")
+    )
     if changes.height:
         frame = frame.join(changes, on="key", how="left", maintain_order="left")
     else:
@@ -337,7 +357,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
              "old_age": rule["max_age"] + 1, "as_of": as_of.isoformat()}
     return FrameOutcome(frame, texts, params={
         "rule": {**rule, "cutoff": list(rule["cutoff"])}, "born_after": born_after.isoformat(),
-        "born_by": born_by.isoformat(), "accept_sample_check_digits": accept})
+        "born_by": born_by.isoformat()})
 
 
 def _reasons(frame: pl.DataFrame, texts: dict) -> pl.DataFrame:

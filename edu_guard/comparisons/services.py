@@ -23,6 +23,7 @@ from edu_guard.db import db
 from edu_guard.registry.importers import bulk_insert
 from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
+from edu_guard.registry.search import name_condition, number_condition
 
 
 def _blank(data: bytes) -> bool:
@@ -89,8 +90,7 @@ def run_rows(run: ComparisonRun, category: str | None = None, search: str | None
     if category:
         stmt = stmt.where(ComparisonRow.category == category)
     if search:
-        like = f"%{search.strip()}%"
-        stmt = stmt.where(sa.or_(ComparisonRow.name.like(like), ComparisonRow.id_number.like(like)))
+        stmt = stmt.where(sa.or_(name_condition(ComparisonRow.name, search), number_condition(ComparisonRow.id_number, search)))
     return stmt
 
 

@@ -19,6 +19,7 @@ from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, SelectField
 from wtforms.validators import DataRequired
 
+from edu_guard import acts
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, safe_next
 from edu_guard.cases import services as case_services
@@ -57,7 +58,7 @@ def index():
     form = CompareForm()
     form.kind.choices = choice_list((k, c.label) for k, c in kinds().items())
     if request.method == "GET":
-        form.as_of.data = case_services.today()
+        form.as_of.data = acts.latest_term_day(case_services.today())
     if request.method == "POST":
         if current_user.role not in RUN_ROLES:
             abort(403)

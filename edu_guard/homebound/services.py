@@ -421,6 +421,11 @@ def school_year_of(day: date) -> str:
     return f"{first}-{first + 1}"
 
 
+def latest_session_day() -> date | None:
+    """The day of the latest 送教 session recorded in the county (``None``: none yet)."""
+    return db.session.execute(sa.select(sa.func.max(HomeboundSession.held_on))).scalar()
+
+
 def term_of(day: date) -> tuple[date, date, str]:
     """Return the school term containing ``day`` as (first day, last day, label): the
     first term 1 September – 31 January, the second 1 February – 31 July (August

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
+from edu_guard import acts
 from edu_guard.auth.scoping import can_see_placement
 from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
@@ -35,12 +36,15 @@ def _form_errors(form) -> str:
     return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
 
 
-def _period() -> tuple[date, date, str]:
-    """The period of the query string (``from``, ``to``), by default the current term."""
-    first, last, label = services.term_of(case_services.today())
+def _period(last_act: date | None = None) -> tuple[date, date, str]:
+    """The period of the query string (``from``, ``to``); by default the term holding
+    the record's time: the current term, or — for a record entered after the fact (its
+    last session lies in the past, see :mod:`edu_guard.acts`) — the term of that session."""
+    today = case_services.today()
+    first, last, label = services.term_of(acts.default_act_date(last_act, today))
     try:
         start = date.fromisoformat(request.args["from"]) if request.args.get("from") else first
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else min(last, case_services.today())
+        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else min(last, today)
     except ValueError:
         abort(400, description="日期应写作 YYYY-MM-DD")
     if request.args.get("from") or request.args.get("to"):
@@ -138,20 +142,27 @@ def place(key: str):
 def placement_detail(placement_id: int):
     """A child's file: placement, plans, sessions, the term's compliance, printables."""
     placement = _get_placement(placement_id)
-    start, end, label = _period()
+    last_act = _last_act(placement)
+    start, end, label = _period(last_act)
     try:
         norm, row = services.placement_compliance(placement, start, end)
     except services.HomeboundError as exc:
         abort(400, description=str(exc))
     today = case_services.today()
-    session_form = SessionForm(teachers=placement.teachers, guardian_name=placement.guardian_name, held_on=today)
-    plan_form = PlanForm(school_year=services.school_year_of(today), made_on=today)
+    act_day = acts.default_act_date(last_act, today)  # entered after the fact: the record's own time
+    session_form = SessionForm(teachers=placement.teachers, guardian_name=placement.guardian_name, held_on=act_day)
+    plan_form = PlanForm(school_year=services.school_year_of(act_day), made_on=act_day)
     minutes = int(current_app.config["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"])
     periods = {s.id: rules.session_periods(s.starts_at, s.ends_at, minutes) for s in placement.sessions}
     return render_template(
         "homebound/detail.html", p=placement, row=row, norm=norm, start=start, end=end, label=label,
-        session_form=session_form, plan_form=plan_form, end_form=EndForm(ends_on=today), periods=periods,
+        session_form=session_form, plan_form=plan_form, end_form=EndForm(ends_on=act_day), periods=periods,
         can_write=current_user.can_write and current_user.role != "township")
+
+
+def _last_act(placement: HomeboundPlacement) -> date:
+    """The placement's latest session, else its first day (for the default period)."""
+    return max((s.held_on for s in placement.sessions), default=placement.starts_on)
 
 
 def _writer(placement: HomeboundPlacement) -> None:
@@ -271,7 +282,7 @@ def agreement_pdf(placement_id: int):
 def log_pdf(placement_id: int):
     """The child's session log for a term (``from``/``to``; the current term by default)."""
     placement = _get_placement(placement_id)
-    start, end, label = _period()
+    start, end, label = _period(_last_act(placement))
     try:
         _, row = services.placement_compliance(placement, start, end)
     except services.HomeboundError as exc:
@@ -288,7 +299,7 @@ def log_pdf(placement_id: int):
 def compliance_report():
     """Compliance per child, school and township for a period (the current term by
     default), with who is behind and by how much; ``?format=xlsx`` exports it."""
-    start, end, label = _period()
+    start, end, label = _period(services.latest_session_day())
     try:
         norm, rows = services.compliance(start, end, current_user)
     except services.HomeboundError as exc:

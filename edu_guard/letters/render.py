@@ -27,7 +27,6 @@ from concurrent.futures import ProcessPoolExecutor
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from urllib.request import url2pathname
 
@@ -35,6 +34,7 @@ import jinja2
 from flask import Flask, current_app
 from markupsafe import Markup
 
+from edu_guard import money
 from edu_guard.app import TEMPLATE_DIR
 from edu_guard.letters.fonts import LetterFonts, MissingCharacters, ensure_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
@@ -104,80 +104,6 @@ def chinese_number(value: int | str) -> str:
     return out
 
 
-def _as_yuan(value: Decimal | str | int) -> Decimal:
-    try:
-        return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-    except InvalidOperation:
-        raise ValueError(f"not an amount of yuan: {value!r}") from None
-
-
-def yuan(value: Decimal | str | int) -> str:
-    """Return an amount of yuan with two decimals: ``Decimal("500")`` → ``500.00``."""
-    return f"{_as_yuan(value):.2f}"
-
-
-_RMB_DIGITS = "零壹贰叁肆伍陆柒捌玖"
-_RMB_UNITS = ("", "拾", "佰", "仟")
-_RMB_GROUPS = ("", "万", "亿", "万亿")
-
-
-def rmb_upper(value: Decimal | str | int) -> str:
-    """Return an amount of yuan in capital numerals (大写金额): 500 → ``伍佰元整``,
-    1050.5 → ``壹仟零伍拾元伍角``.
-
-    :param value: yuan (rounded half up to the fen).
-    :raises ValueError: for a negative amount or one of 10¹⁶ yuan or more.
-    """
-    amount = _as_yuan(value)
-    if amount < 0 or amount >= Decimal(10) ** 16:
-        raise ValueError(f"amount out of range: {amount}")
-    fen_total = int(amount * 100)
-    yuan_part, fen_part = divmod(fen_total, 100)
-    jiao, fen = divmod(fen_part, 10)
-    out = ""
-    if yuan_part:
-        digits = str(yuan_part)
-        groups = []
-        while digits:
-            groups.insert(0, digits[-4:])
-            digits = digits[:-4]
-        zero_pending = False
-        for gi, group in enumerate(groups):
-            group_value = int(group)
-            unit_of_group = _RMB_GROUPS[len(groups) - 1 - gi]
-            if group_value == 0:
-                zero_pending = bool(out)
-                continue
-            group = group.rjust(4, "0")
-            if out and (zero_pending or group[0] == "0"):
-                out += "零"
-            zero_pending = False
-            text = ""
-            pending_zero = False
-            started = False
-            for pos, ch in enumerate(group):
-                d = int(ch)
-                if d == 0:
-                    pending_zero = started
-                    continue
-                if pending_zero:
-                    text += "零"
-                    pending_zero = False
-                text += _RMB_DIGITS[d] + _RMB_UNITS[3 - pos]
-                started = True
-            out += text + unit_of_group
-        out += "元"
-    if not jiao and not fen:
-        return (out or "零元") + "整"
-    if jiao:
-        out += _RMB_DIGITS[jiao] + "角"
-    elif out:
-        out += "零"
-    if fen:
-        out += _RMB_DIGITS[fen] + "分"
-    return out
-
-
 def you_of(township: str) -> str:
     """Return how a letter addresses a township: 嘎洒镇 → 你镇, 勐养乡 → 你乡, 允景洪街道 → 你街道."""
     for suffix in ("街道办事处", "街道", "镇", "乡"):
@@ -202,8 +128,8 @@ FILTERS = {
     "cn_date": chinese_date,
     "em_width": em_width,
     "cn_num": chinese_number,
-    "yuan": yuan,
-    "rmb_upper": rmb_upper,
+    "yuan": money.yuan_text,
+    "rmb_upper": money.capital,
     "you_of": you_of,
 }
 

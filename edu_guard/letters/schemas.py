@@ -367,6 +367,49 @@ class HomeboundLogSchema(Schema):
     expected_periods = fields.Integer(required=True)
 
 
+class CaseFileRowSchema(Schema):
+    """One dated row of a case file: an act of the timeline or a home visit."""
+
+    on = fields.Date(required=True)
+    what = _req(255)
+    detail = _opt(4000)
+    who = _opt(255)
+
+
+class CaseRegisterSchema(Schema):
+    """控辍保学个案立案登记表: the first pages of a case file (一案一档): the child, the
+    guardians, the case as opened, the responsible people, the timeline and every home
+    visit. Not a 公文: no document number."""
+
+    case_number = _req(32)
+    child = fields.Nested(ChildSchema, required=True)
+    township = _opt(64)
+    guardians = fields.List(Text(validate=validate.Length(max=255)), required=True)
+    reason = _req(16)
+    reason_note = _opt(2000)
+    source = _req(16)
+    opened_on = fields.Date(required=True)
+    state = _req(64)
+    people = fields.List(Text(validate=validate.Length(max=255)), required=True)
+    timeline = fields.List(fields.Nested(CaseFileRowSchema), required=True)
+    visits = fields.List(fields.Nested(CaseFileRowSchema), required=True)
+    letters = fields.List(Text(validate=validate.Length(max=255)), required=True)
+
+
+class CaseClosureSchema(Schema):
+    """控辍保学个案销号登记表: the last page of a case file: the outcome and the 销号
+    (or, for a case still open, the state it is in on the day printed)."""
+
+    case_number = _req(32)
+    child_name = _req(64)
+    closed = fields.Boolean(required=True)
+    state = _req(64)
+    outcome = _opt(16)
+    outcome_on = fields.Date(load_default=None, allow_none=True)
+    closed_on = fields.Date(load_default=None, allow_none=True)
+    closed_reason = _opt(2000)
+
+
 @dataclass(frozen=True)
 class LetterKind:
     """One kind of letter.
@@ -446,6 +489,14 @@ LETTER_KINDS: dict[str, LetterKind] = {
         LetterKind(
             "homebound_agreement", "送教上门安置记录及服务协议书", HomeboundAgreementSchema, False, False,
             lambda c: c["guardian"] or c["child"]["name"], _fixed("送教上门安置记录及服务协议书"), numbered=False,
+        ),
+        LetterKind(
+            "case_register", "控辍保学个案立案登记表", CaseRegisterSchema, False, False,
+            lambda c: c["child"]["name"], _fixed("控辍保学个案立案登记表"), numbered=False,
+        ),
+        LetterKind(
+            "case_closure", "控辍保学个案销号登记表", CaseClosureSchema, False, False,
+            lambda c: c["child_name"], _fixed("控辍保学个案销号登记表"), numbered=False,
         ),
         LetterKind(
             "homebound_log", "送教上门记录表", HomeboundLogSchema, False, False,

@@ -64,16 +64,22 @@ class School(db.Model):
 
 
 class Child(TimestampMixin, db.Model):
-    """A child (学生/适龄儿童) identified by the resident ID number (GB 11643).
+    """A child (学生/适龄儿童) identified by the number of an identity document (身份证件):
+    居民身份证 (GB 11643), 港澳台居民居住证 or 外国人永久居留身份证 (see
+    :mod:`edu_guard.registry.identity`). A pupil with no document yet (无证件) has no
+    number, is known by the 学籍号 of the enrollment, and needs follow-up.
 
-    Birth date and sex are derived from the ID number and cross-checked on import.
+    Birth date and sex are derived from the number and cross-checked on import.
     """
 
     __tablename__ = "child"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: 18-character resident ID number, upper-case ``X``.
-    id_number: Mapped[str] = mapped_column(sa.String(18), unique=True)
+    #: The document number, normalised (18 characters, upper-case ``X``; 15 for a
+    #: 2017 永居证); ``None`` for a pupil with no document (无证件).
+    id_number: Mapped[str | None] = mapped_column(sa.String(18), unique=True)
+    #: 证件类型: 居民身份证, 港澳台居民居住证, 外国人永久居留身份证 or 无证件.
+    id_type: Mapped[str] = mapped_column(sa.String(16), default="居民身份证", server_default="居民身份证")
     name: Mapped[str] = mapped_column(sa.String(64), index=True)
     #: 男 / 女
     sex: Mapped[str] = mapped_column(sa.String(2))
@@ -100,6 +106,11 @@ class Child(TimestampMixin, db.Model):
     __mapper_args__ = {"version_id_col": version}
 
     @property
+    def needs_id_follow_up(self) -> bool:
+        """Whether the child has no document number yet (学籍号 only): to be followed up."""
+        return self.id_number is None
+
+    @property
     def current_enrollment(self) -> Enrollment | None:
         """The latest enrollment, or ``None`` if the child was never enrolled."""
         return self.enrollments[-1] if self.enrollments else None
@@ -112,7 +123,8 @@ class Guardian(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
-    name: Mapped[str] = mapped_column(sa.String(64))
+    #: ``None`` when a roster gives the guardian's phone without a name.
+    name: Mapped[str | None] = mapped_column(sa.String(64))
     relation: Mapped[str | None] = mapped_column(sa.String(16))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
 
@@ -234,3 +246,8 @@ class ImportRun(db.Model):
     rejects: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: The header of the file, in order, for the rejects workbook.
     header: Mapped[list] = mapped_column(sa.JSON, default=list)
+    #: What was read: ``{"sheets": [{"name", "header_row", "rows"}], "skipped":
+    #: [{"name", "reason"}], "encoding", "date1904", "unused_columns": […]}``.
+    source: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: Rows imported with a remark: ``[{"row", "sheet", "column", "message"}]``.
+    warnings: Mapped[list | None] = mapped_column(sa.JSON, default=list)

@@ -17,9 +17,13 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from edu_guard.registry.identity import normalize_id
+
 #: Excel's 1900 date system: day 0 of the serial numbers, right from 1900-03-01 on
 #: (Excel counts a 1900-02-29 that never was; no birth date is that old).
 _EXCEL_EPOCH = date(1899, 12, 30)
+#: Excel's 1904 date system (a workbook setting, once the Mac default): day 0.
+_EXCEL_EPOCH_1904 = date(1904, 1, 1)
 #: Whitespace, including the zero-width characters that copy-paste brings along.
 WHITESPACE = re.compile(r"[\s\u200b\u200c\u200d\ufeff]+")
 #: Characters that make a text cell need cleaning: whitespace, full-width forms.
@@ -71,6 +75,16 @@ def is_number_cell(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+def integer_digits(value: int | float) -> int:
+    """Return how many digits the whole-number part of a numeric cell has.
+
+    Excel keeps 15 significant digits: a number with more digits than that (an ID
+    number, a 户编号, an account number typed into a numeric cell) has lost its last
+    ones.
+    """
+    return len(str(int(abs(value))))
+
+
 def clean_text(value: object) -> str | None:
     """Return a cell as trimmed text with half-width letters and digits, or ``None``
     when blank (see :func:`halfwidth_text`).
@@ -95,8 +109,25 @@ def clean_text(value: object) -> str | None:
     return text or None
 
 
+#: The 间隔号 of names of the 少数民族 and foreign names (玉香·岩罕) and the look-alikes
+#: clerks type for it: · (U+00B7, GB 18030's 间隔号), • ・ ･ ‧ ∙ ⋅ ． and the full stop.
+NAME_DOT = "\u00b7"
+_NAME_DOTS = re.compile("[\u00b7\u2022\u30fb\uff65\u2027\u2219\u22c5\uff0e.]")
+
+
+def canonical_dots(text: str) -> str:
+    """Return a name with every 间隔号 look-alike as the one 间隔号 ``·`` (U+00B7)."""
+    return _NAME_DOTS.sub(NAME_DOT, text)
+
+
+def name_key(text: str) -> str:
+    """Return the form of a name used to search: no spaces and no 间隔号, so that
+    玉香岩罕 finds 玉香·岩罕."""
+    return _NAME_DOTS.sub("", WHITESPACE.sub("", text))
+
+
 def clean_name(value: object) -> str | None:
-    """Return a person's name without any whitespace (``"岩 罕 "`` → ``"岩罕"``).
+    """Return a name without any whitespace (``"岩 罕 "`` → ``"岩罕"``).
 
     Chinese names never contain spaces; a space in a typed name is a typing slip that
     would stop the name from matching other lists.
@@ -109,27 +140,38 @@ def clean_name(value: object) -> str | None:
     return WHITESPACE.sub("", text) or None
 
 
+def clean_person_name(value: object) -> str | None:
+    """Return a person's name as :func:`clean_name` does, with the one 间隔号
+    (``玉香•岩罕`` → ``玉香·岩罕``, see :func:`canonical_dots`)."""
+    name = clean_name(value)
+    if name is None or not _NAME_DOTS.search(name):
+        return name
+    return canonical_dots(name)
+
+
 def clean_code(value: object) -> str | None:
     """Return an identifier (ID number, 学籍号, certificate number) compacted and upper-case.
 
-    Removes every space, makes digits half-width and ``x`` → ``X`` (GB 11643 writes
-    the check value 10 as upper-case ``X``).
+    The text of the cell through :func:`edu_guard.registry.identity.normalize_id`
+    (NFKC, every space removed, ``x`` → ``X``): the one normalisation of typed numbers.
     """
     if isinstance(value, str) and value.isascii() and value.isalnum():  # the usual case
         return value.upper()
     text = clean_text(value)
     if text is None:
         return None
-    return WHITESPACE.sub("", halfwidth(text)).upper() or None
+    return normalize_id(text) or None
 
 
-def parse_date(value: object) -> date | None:
+def parse_date(value: object, *, date1904: bool = False) -> date | None:
     """Return the date a clerk typed, or ``None`` for a blank cell.
 
     Accepts real Excel dates and datetimes, Excel serial numbers, and the text forms
     ``2010.05.03``, ``20100503``, ``2010/5/3``, ``2010-05-03``, ``2010年5月3日``
     (full-width digits too).
 
+    :param date1904: the workbook counts serial numbers from 1904-01-01 (Excel's 1904
+        date system) instead of 1899-12-30.
     :raises NormalizeError: for an unreadable form or a date that does not exist
         (``2011-02-30``).
     """
@@ -144,7 +186,7 @@ def parse_date(value: object) -> date | None:
         if number.is_integer() and 19000101 <= number <= 21001231:
             return _ymd(str(int(number)), *_split_compact(str(int(number))))
         if 1 <= number < 2958466:  # Excel's last date is 9999-12-31
-            return _EXCEL_EPOCH + timedelta(days=int(number))
+            return (_EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH) + timedelta(days=int(number))
         raise NormalizeError(f"“{clean_text(value)}”不是日期")
     text = halfwidth(str(value)).strip()
     if not text:
@@ -153,6 +195,37 @@ def parse_date(value: object) -> date | None:
     if match is None:
         raise NormalizeError(f"“{text}”不是可识别的日期格式（应为 2010-05-03、2010.05.03、20100503 或 2010年5月3日）")
     return _ymd(text, *match.groups()[:3])
+
+
+_YEAR_MONTH = re.compile(r"^(\d{4})\s*(?:[-./年]\s*(\d{1,2})\s*月?|(\d{2}))$")
+
+
+def parse_year_month(value: object, *, date1904: bool = False) -> tuple[int, int] | date | None:
+    """Return what a clerk typed under 出生年月: ``(year, month)`` for a year-month
+    (``2010.01``, ``2010-01``, ``201001``, ``2010年1月``, a number ``2010.01``), a
+    ``date`` for a full date (:func:`parse_date`), ``None`` for a blank cell.
+
+    :raises NormalizeError: for an unreadable form or a month that does not exist.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, (date, datetime)):
+        return value.date() if isinstance(value, datetime) else value
+    if is_number_cell(value) and 1900 <= float(value) < 2101 and not float(value).is_integer():
+        text = f"{float(value):.2f}"  # a number 2010.01 (2010.1 reads October, as Excel shows 2010.10)
+    elif is_number_cell(value) and 190001 <= float(value) <= 210012:
+        text = str(int(float(value)))
+    elif is_number_cell(value):
+        return parse_date(value, date1904=date1904)
+    else:
+        text = halfwidth(str(value)).strip()
+    match = _YEAR_MONTH.match(text)
+    if match is None:
+        return parse_date(value, date1904=date1904)
+    year, month = int(match.group(1)), int(match.group(2) or match.group(3))
+    if not 1 <= month <= 12:
+        raise NormalizeError(f"“{text}”不是有效的年月（月份应为1–12）")
+    return year, month
 
 
 def _split_compact(text: str) -> tuple[str, str, str]:
@@ -205,7 +278,8 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # persons
     "name": ("姓名", "学生姓名", "儿童姓名", "成员姓名", "家庭成员姓名"),
     "sex": ("性别",),
-    "birth_date": ("出生日期", "出生年月日", "出生年月", "生日"),
+    "birth_date": ("出生日期", "出生年月日", "生日"),
+    "birth_month": ("出生年月",),
     "ethnicity": ("民族",),
     "id_type": ("身份证件类型", "证件类型"),
     "id_number": (

@@ -9,21 +9,19 @@ Cells keep their spreadsheet type up to here: the :class:`IdNumber` field refuse
 ID number that comes from a numeric cell, whatever its digits (Excel keeps 15
 significant digits, so the last ones are already lost).
 
-Resident ID numbers follow GB 11643-1999 and are checked with python-stdnum
-(``stdnum.cn.ric``): 18 characters, birth date, check character (MOD 11-2), area code.
+Document numbers (居民身份证, 港澳台居民居住证, 外国人永久居留身份证) are checked by
+:mod:`edu_guard.registry.identity`, the one place of those rules.
 """
 
 from __future__ import annotations
 
-import functools
 import re
 from datetime import date
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validates_schema
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError as StdnumError
 
+from edu_guard.registry import identity
 from edu_guard.registry import normalize as nz
 from edu_guard.registry.models import FAMILY_STATUS_KINDS, MONITORED_CATEGORIES, STATUS_CHANGE_KINDS
 
@@ -32,100 +30,41 @@ NUMERIC_ID_REASON = "为数值格式，末几位已丢失，无法信任；请�
 #: Reason for an ID number shown in scientific notation in a CSV (saved from a numeric cell).
 SCIENTIFIC_ID_REASON = "为科学计数法（如 5.32801E+17），是从数值格式单元格导出的，末几位已丢失；请在 Excel 中将该列设置为文本格式、重新录入后再导出"
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d+$")
+#: The same for a long code column (户编号, 学籍号, 残疾人证号, account numbers).
+SCIENTIFIC_CODE_REASON = "为科学计数法，是从数值格式单元格导出的，末几位已丢失；请将该列设置为文本格式、重新录入后再导出"
 
 #: 学段 (school stages) accepted in the school list.
 STAGES = ("学前", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "特殊教育")
 
 
-# --- resident ID numbers (GB 11643) -------------------------------------------------
+# --- identity documents (the rules are in edu_guard.registry.identity) ---------------
+
+IdNumberError = identity.IdNumberError
 
 
-class IdNumberError(ValueError):
-    """An ID number is not a valid resident ID; ``str(exc)`` follows the column's name."""
+def validate_id_number(value: str, *, today: date | None = None) -> str:
+    """Return a 公民身份号码 (居民身份证 or 港澳台居民居住证) in its canonical form.
 
-
-#: GB 11643 weights of digits 1–17 (2^(17-i) mod 11), kept to document the sample defect.
-_GB11643_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-_CHECK_CHARS = "10X98765432"
-
-
-def sample_check_character(number: str) -> str:
-    """Return the check character the 2021 sample county files carry for ``number``.
-
-    The generator of those files weighted the digits off by one (digit *i* got the
-    weight of digit *i + 1*, digit 17 none), so about 10 in 11 of their ID numbers
-    fail GB 11643. This reproduces that defect so the sample can be loaded as a demo;
-    it is never used for real data (see ``accept_sample_check_digits``).
-    """
-    total = sum(int(d) * w for d, w in zip(number[:16], _GB11643_WEIGHTS[1:]))
-    return _CHECK_CHARS[total % 11]
-
-
-@functools.lru_cache(maxsize=8192)
-def _area_known(area: str, year: int) -> bool:
-    """Return whether the 6-digit area code was assigned in ``year`` (stdnum's table)."""
-    try:
-        ric.get_birth_place(f"{area}{year:04d}01010000")
-    except StdnumError:
-        return False
-    return True
-
-
-def validate_id_number(value: str, *, accept_sample_check_digits: bool = False, today: date | None = None) -> str:
-    """Return the resident ID number in its canonical form (18 characters, upper ``X``).
-
-    Checks, in order, with python-stdnum ``stdnum.cn.ric`` (GB 11643-1999): length,
-    digits, birth date (a real date, not in the future), check character (MOD 11-2),
-    and that the area code existed in the birth year.
-
-    :param value: the number as typed (already half-width); spaces are ignored.
-    :param accept_sample_check_digits: also accept the check character of the 2021
-        sample county files (:func:`sample_check_character`); demo data only.
-    :param today: the date births may not be after (default: today).
+    :param value: the number as typed; normalised with :func:`identity.normalize_id`.
+    :param today: births after this day are impossible (default: today).
     :raises IdNumberError: with a reason that follows the column's name.
     """
-    # ric.compact is slow (a generic character filter): skip it for the usual clean form.
-    number = value.upper() if len(value) == 18 and value.isascii() and value.isalnum() else ric.compact(value)
-    if len(number) == 15 and number.isdigit():
-        raise IdNumberError("为旧版15位号码；请改为现行18位居民身份证号码")
-    if len(number) != 18:
-        raise IdNumberError(f"应为18位（现为{len(number)}位）")
-    if not number[:17].isdigit() or number[17] not in "0123456789X":
-        raise IdNumberError("含有数字和末位X以外的字符")
-    birth = _birth_date(number[6:14])
-    if birth is None:
-        raise IdNumberError(f"第7–14位的出生日期（{number[6:14]}）不存在")
-    if birth > (today or date.today()):
-        raise IdNumberError(f"第7–14位的出生日期（{birth.isoformat()}）晚于今天")
-    if number[17] != ric.calc_check_digit(number) and not (
-        accept_sample_check_digits and number[17] == sample_check_character(number)
-    ):
-        raise IdNumberError("校验位错误（GB 11643），号码有误，请核对后重新录入")
-    if not _area_known(number[:6], birth.year):
-        raise IdNumberError(f"前6位行政区划代码（{number[:6]}）不存在")
-    return number
-
-
-@functools.lru_cache(maxsize=65536)
-def _birth_date(digits: str) -> date | None:
-    """Return the date of the 8 birth-date digits (via ``ric.get_birth_date``), or ``None``."""
-    try:
-        return ric.get_birth_date(f"000000{digits}0000")
-    except StdnumError:
-        return None
+    return identity.validate_resident(identity.normalize_id(value), today or date.today())
 
 
 def sex_from_id(number: str) -> str:
     """Return 男 or 女 from the 17th digit of an ID number (GB 11643: odd for men)."""
-    return "男" if int(number[16]) % 2 else "女"
+    return identity.sex_from_number(number)
 
 
 def birth_date_from_id(number: str) -> date:
-    """Return the birth date encoded in a valid ID number (digits 7–14, with
-    ``ric.get_birth_date``)."""
-    birth = _birth_date(number[6:14])
+    """Return the birth date encoded in a valid 18-character number (digits 7–14).
+
+    :raises IdNumberError: when the number carries no birth date that exists.
+    """
+    birth = identity.birth_date_from_number(number)
     if birth is None:
-        raise IdNumberError(f"第7–14位的出生日期（{number[6:14]}）不存在")
+        raise IdNumberError(f"号码（{number}）中没有可用的出生日期")
     return birth
 
 
@@ -170,6 +109,13 @@ class Name(Cell):
         return self._check_length(nz.clean_name(value))
 
 
+class PersonName(Name):
+    """A person's name: as :class:`Name`, with every 间隔号 look-alike as ``·``."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        return self._check_length(nz.clean_person_name(value))
+
+
 class Code(Cell):
     """An identifier: compacted, upper-case; optionally a fixed number of digits."""
 
@@ -180,16 +126,21 @@ class Code(Cell):
         self.digits = digits
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if nz.is_number_cell(value) and nz.integer_digits(value) > 15:
+            raise ValidationError(NUMERIC_CODE_REASON)
         code = nz.clean_code(value)
+        if code is not None and _SCIENTIFIC.match(code) and int(code.split("E")[1]) >= 15:
+            raise ValidationError(SCIENTIFIC_CODE_REASON)
         if code is not None and self.digits is not None and not (len(code) == self.digits and code.isdigit()):
             raise self.make_error("digits", digits=self.digits, value=code)
         return self._check_length(code)
 
 
 class IdNumber(Cell):
-    """A resident ID number (GB 11643), refused when it comes from a numeric cell.
+    """A document number (身份证件号), refused when it comes from a numeric cell.
 
-    Set ``accept_sample_check_digits`` on the schema to load the 2021 sample files.
+    The 证件类型 of the row (its ``id_type`` cell), when given, is checked against the
+    number's form (:func:`edu_guard.registry.identity.validate_document`).
     """
 
     default_error_messages = {"numeric": NUMERIC_ID_REASON, "scientific": SCIENTIFIC_ID_REASON}
@@ -197,20 +148,34 @@ class IdNumber(Cell):
     def _deserialize(self, value, attr, data, **kwargs):
         if nz.is_number_cell(value):
             raise self.make_error("numeric")
-        code = nz.clean_code(value)
-        if code is None:
+        code = identity.normalize_id(nz.clean_text(value))
+        if not code:
             raise self.make_error("required")
         if _SCIENTIFIC.match(code):
             raise self.make_error("scientific")
-        root = self.root
         try:
-            return validate_id_number(
-                code,
-                accept_sample_check_digits=getattr(root, "accept_sample_check_digits", False),
-                today=getattr(root, "today", None),
-            )
+            declared = identity.document_type(data.get("id_type")) if data else None
+        except IdNumberError:
+            declared = None  # the 证件类型 column reports it
+        try:
+            return identity.validate_document(code, declared, today=getattr(self.root, "today", None))[1]
         except IdNumberError as exc:
             raise ValidationError(str(exc)) from None
+
+
+class DocumentType(Cell):
+    """证件类型: one of :data:`edu_guard.registry.identity.DOCUMENT_TYPES` (or a usual
+    other name of one)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return identity.document_type(nz.clean_text(value))
+        except IdNumberError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+#: Reason for a long code (户编号, 残疾人证号, account number …) typed into a numeric cell.
+NUMERIC_CODE_REASON = "为超过15位的数值，Excel 只保留15位有效数字，末几位已丢失；请将该列设置为文本格式后重新录入"
 
 
 class ClerkDate(Cell):
@@ -218,7 +183,18 @@ class ClerkDate(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_date(value)
+            return nz.parse_date(value, date1904=getattr(self.root, "date1904", False))
+        except nz.NormalizeError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class YearMonth(Cell):
+    """出生年月: a year and month (``2010.01``, ``2010-01``, ``201001``, ``2010年1月``) →
+    ``(year, month)``, or a full date (see :func:`edu_guard.registry.normalize.parse_year_month`)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return nz.parse_year_month(value, date1904=getattr(self.root, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -332,23 +308,26 @@ class RowSchema(Schema):
     returns ``{field: [reason, …]}``.
     """
 
-    #: Functions ``(data) -> {field: [reasons]}`` run once every field is valid.
+    #: Functions ``(data, raw) -> {field: [reasons]}`` run on the fields that loaded
+    #: (``raw``: the row's cells by field).
     cross_checks: tuple = ()
 
-    def __init__(self, *, accept_sample_check_digits: bool = False, **kwargs):
+    def __init__(self, *, date1904: bool = False, **kwargs):
         super().__init__(**kwargs)
-        #: Read by :class:`IdNumber`: accept the sample files' defective check digits.
-        self.accept_sample_check_digits = accept_sample_check_digits
+        #: Read by :class:`ClerkDate`: the workbook counts serial numbers from 1904.
+        self.date1904 = date1904
         #: Births after this day are impossible (read once, not per row).
         self.today = date.today()
 
-    @validates_schema
-    def run_cross_checks(self, data, **kwargs):
-        """Run :attr:`cross_checks` (skipped by marshmallow when a field failed)."""
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def run_cross_checks(self, data, original_data, **kwargs):
+        """Run :attr:`cross_checks` on the fields that loaded, also when others failed
+        (a rejected row lists every error it has)."""
         errors: dict[str, list[str]] = {}
         for check in self.cross_checks:
-            for key, reasons in check(data).items():
-                errors.setdefault(key, []).extend(reasons)
+            for key, reasons in check(data, original_data).items():
+                if key in data or key not in original_data:  # a field that failed has said why
+                    errors.setdefault(key, []).extend(reasons)
         if errors:
             raise ValidationError(errors)
 
@@ -365,46 +344,75 @@ class SchoolRowSchema(RowSchema):
     county_code = Code(digits=6)
 
 
-def roster_cross_check(data: dict) -> dict[str, list[str]]:
-    """Return the disagreements between a loaded roster row and its ID number.
+def roster_cross_check(data: dict, raw: dict) -> dict[str, list[str]]:
+    """Return the disagreements between a loaded roster row and its document number.
+
+    Birth date (or 出生年月) and sex must agree with the number; a row without a
+    number must be a pupil with no document (证件类型 无证件, or an ``L``/``J`` 学籍号)
+    and then needs its own sex, birth date and 学籍号. A ``G`` 学籍号 that differs from
+    the number is not an error here (the importer keeps both with a warning).
 
     :return: field → reasons; empty when the row agrees with itself.
     """
     number = data.get("id_number")
     errors: dict[str, list[str]] = {}
-    if not number:
-        return errors
-    birth = data.get("birth_date")
-    if birth is not None and birth != birth_date_from_id(number):
-        errors["birth_date"] = [
-            f"（{birth.isoformat()}）与身份证件号中的出生日期（{birth_date_from_id(number).isoformat()}）不一致"
-        ]
-    sex = data.get("sex")
-    if sex is not None and sex != sex_from_id(number):
-        errors["sex"] = [f"（{sex}）与身份证件号第17位所示性别（{sex_from_id(number)}）不一致"]
-    student_number = data.get("student_number")
-    if student_number and student_number[0] == "G" and student_number[1:] != number:
-        errors["student_number"] = ["（G字头正式学籍号）与身份证件号不一致"]
     if not data.get("school_code") and not data.get("school_name"):
         errors["school_name"] = ["不能为空（学校标识码和学校名称至少填一项）"]
+    if not number:
+        if raw.get("id_number") is not None:  # given but invalid: the field said why
+            return errors
+        student_number = data.get("student_number")
+        declared = data.get("id_type")
+        no_document = declared == identity.NO_DOCUMENT or (
+            declared is None and student_number is not None and student_number[0] in "LJ"
+        )
+        if not no_document:
+            errors["id_number"] = [
+                "不能为空" if declared else "不能为空（无证件的学生请在证件类型填“无证件”，或填写L、J字头的临时学籍号）"
+            ]
+            return errors
+        if not student_number:
+            errors["student_number"] = ["不能为空（无证件号码的学生以全国学籍号登记）"]
+        if no_document:
+            for key, label in (("sex", "性别"), ("birth_date", "出生日期")):
+                if not data.get(key):
+                    errors.setdefault(key, []).append(f"不能为空（无证件号码时，{label}无法从号码得出）")
+        return errors
+    birth = identity.birth_date_from_number(number)
+    given = data.get("birth_date")
+    if birth is None:  # a 2017 永居证: 6-digit birth date, so the columns are needed
+        for key in ("sex", "birth_date"):
+            if not data.get(key):
+                errors.setdefault(key, []).append("不能为空（2017版外国人永久居留身份证号码不含完整出生日期和性别）")
+        return errors
+    if given is not None and given != birth:
+        errors["birth_date"] = [f"（{given.isoformat()}）与身份证件号中的出生日期（{birth.isoformat()}）不一致"]
+    month = data.get("birth_month")
+    if isinstance(month, tuple) and month != (birth.year, birth.month):
+        errors["birth_month"] = [f"（{month[0]}年{month[1]}月）与身份证件号中的出生年月（{birth.year}年{birth.month}月）不一致"]
+    elif isinstance(month, date) and (month.year, month.month) != (birth.year, birth.month):
+        errors["birth_month"] = [f"（{month.isoformat()}）与身份证件号中的出生年月（{birth.year}年{birth.month}月）不一致"]
+    sex = data.get("sex")
+    if sex is not None and sex != identity.sex_from_number(number):
+        errors["sex"] = [f"（{sex}）与身份证件号第17位所示性别（{identity.sex_from_number(number)}）不一致"]
     return errors
 
 
 class RosterRowSchema(RowSchema):
     """A row of a 学籍花名册 (roster): the child, the guardian and the enrollment.
 
-    Birth date and sex, when given, must agree with the ID number (GB 11643: digits
-    7–14 and the parity of digit 17); when blank they are taken from it.
+    Birth date (or 出生年月) and sex, when given, must agree with the document number
+    (digits 7–14 and the parity of digit 17); when blank they are taken from it. A
+    pupil with no document is registered by the 学籍号 (see :func:`roster_cross_check`).
     """
 
-    name = Name(required=True, max_length=64)
+    name = PersonName(required=True, max_length=64)
     sex = Choice(("男", "女"), aliases={"男性": "男", "女性": "女", "M": "男", "F": "女"})
     birth_date = ClerkDate()
+    birth_month = YearMonth()
     ethnicity = Name(max_length=16)
-    id_type = Choice(
-        ("居民身份证",), aliases={"身份证": "居民身份证", "居民身份证号": "居民身份证", "身份证号": "居民身份证"}
-    )
-    id_number = IdNumber(required=True)
+    id_type = DocumentType()
+    id_number = IdNumber()
     student_number = StudentNumber()
     school_code = Code(digits=10)
     school_name = Name(max_length=128)
@@ -416,7 +424,7 @@ class RosterRowSchema(RowSchema):
     village = Name(max_length=64)
     family_type = FamilyTypes()
     disabled = YesNo()
-    guardian_name = Name(max_length=64)
+    guardian_name = PersonName(max_length=64)
     guardian_phone = Phone()
     guardian_relation = Name(max_length=16)
 
@@ -431,7 +439,7 @@ class StatusChangeRowSchema(RowSchema):
     """A row of the 学籍变动 list: 转出, 休学, 复学, 死亡注销 … with its date."""
 
     id_number = IdNumber(required=True)
-    name = Name(required=True, max_length=64)
+    name = PersonName(required=True, max_length=64)
     change_kind = Choice(STATUS_CHANGE_KINDS, required=True, aliases=CHANGE_KIND_ALIASES)
     changed_on = ClerkDate(required=True)
     from_school = Name(max_length=128)
@@ -447,8 +455,8 @@ class FamilyRowSchema(RowSchema):
     """
 
     household_code = Code(max_length=32)
-    head_name = Name(max_length=64)
-    name = Name(required=True, max_length=64)
+    head_name = PersonName(max_length=64)
+    name = PersonName(required=True, max_length=64)
     relation_to_head = Name(max_length=16)
     id_number = IdNumber(required=True)
     category = Choice(
@@ -483,7 +491,7 @@ def parse_certificate(cert: str) -> tuple[str, int] | None:
     return category, int(level)
 
 
-def disability_cross_check(data: dict) -> dict[str, list[str]]:
+def disability_cross_check(data: dict, raw: dict) -> dict[str, list[str]]:
     """Return the disagreements between a disability row and its certificate number.
 
     :return: field → reasons; empty when the row agrees with itself.
@@ -517,7 +525,7 @@ class DisabilityRowSchema(RowSchema):
     level are taken from it and must agree with the 残疾类别/残疾等级 columns.
     """
 
-    name = Name(required=True, max_length=64)
+    name = PersonName(required=True, max_length=64)
     id_number = IdNumber(required=True)
     certificate_number = Code(required=True, max_length=20)
     disability_category = Name(max_length=8)
@@ -540,7 +548,7 @@ class RowLoader:
     fields in ``memoise`` (grades, schools, villages repeat thousands of times) and
     skips marshmallow's per-call set-up. Supports what the row schemas use: fields
     with ``required``/``load_default`` and the schema's :attr:`RowSchema.cross_checks`
-    (run only when every field is valid, like ``validates_schema``).
+    (run on the fields that loaded, also when others failed).
 
     :param schema: a :class:`RowSchema` instance.
     :param memoise: names of the fields whose results are cached by value.
@@ -591,9 +599,9 @@ class RowLoader:
         for name in self.required:
             if name not in raw:
                 errors[name] = [fields_[name].error_messages["required"]]
-        if not errors:
-            for check in self.cross_checks:
-                for key, reasons in check(data).items():
+        for check in self.cross_checks:
+            for key, reasons in check(data, raw).items():
+                if key not in errors:  # a field that failed has said why
                     errors.setdefault(key, []).extend(reasons)
         if errors:
             raise ValidationError(errors, data=data)

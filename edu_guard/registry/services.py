@@ -10,7 +10,6 @@ It flushes and never commits: the caller commits once, or rolls back (STYLE rule
 from __future__ import annotations
 
 import hashlib
-import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -18,9 +17,9 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from flask import current_app
 from marshmallow import ValidationError
 
+from edu_guard import excel
 from edu_guard.auth.audit import acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
@@ -55,11 +54,17 @@ class ImportResult:
     created: int
     updated: int
     unchanged: int
-    #: ``{"row", "column", "reason", "values"}`` per refused row, in row order.
+    #: ``{"row", "sheet", "column", "reason", "values"}`` per refused row, in row order
+    #: (``sheet`` only when the file has several tables).
     rejects: list[dict] = field(default_factory=list)
-    #: The file's header, in order.
+    #: The file's header, in order (of every sheet read, the names in order met).
     header: list[str] = field(default_factory=list)
     import_run_id: int | None = None
+    #: What was read: sheets (name, header row, rows), sheets skipped with why, the
+    #: encoding of a CSV, the date system, columns not imported.
+    source: dict = field(default_factory=dict)
+    #: ``{"row", "sheet", "column", "message"}`` of rows imported with a remark.
+    warnings: list[dict] = field(default_factory=list)
 
     def summary(self) -> dict:
         """Return the result as the JSON the CLI prints (rejects without their values)."""
@@ -69,8 +74,39 @@ class ImportResult:
             "created": self.created,
             "updated": self.updated,
             "unchanged": self.unchanged,
-            "rejected": [{"row": r["row"], "column": r["column"], "reason": r["reason"]} for r in self.rejects],
+            "rejected": [
+                {k: r[k] for k in ("row", "sheet", "column", "reason") if k in r} for r in self.rejects
+            ],
+            "warnings": self.warnings,
+            "read": self.source,
         }
+
+
+def describe_source(source: dict | None) -> list[str]:
+    """Return the lines that tell the clerk what was read (Chinese): which sheet, which
+    header row and which encoding, the sheets skipped with why and the columns not
+    imported.
+
+    :param source: :attr:`ImportResult.source` or :attr:`ImportRun.source`.
+    """
+    if not source:
+        return []
+    lines = []
+    for sheet in source.get("sheets", []):
+        where = f"工作表“{sheet['name']}”" if sheet.get("name") else "文件"
+        lines.append(f"读取{where}：表头在第{sheet['header_row']}行，数据 {sheet['rows']} 行")
+    if source.get("encoding"):
+        lines.append(f"CSV 编码：{ENCODING_LABELS.get(source['encoding'], source['encoding'])}")
+    if source.get("date1904"):
+        lines.append("工作簿使用 1904 日期系统，日期序号按此换算")
+    for skipped in source.get("skipped", []):
+        lines.append(f"未导入工作表“{skipped['name']}”：{skipped['reason']}")
+    if source.get("unused_columns"):
+        lines.append("未导入的列：" + "、".join(source["unused_columns"]))
+    return lines
+
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "gb18030": "GB18030（GBK）", "utf-16": "UTF-16"}
 
 
 def import_file(
@@ -80,13 +116,13 @@ def import_file(
     *,
     user=None,
     progress: Progress | None = None,
-    accept_sample_check_digits: bool | None = None,
 ) -> ImportResult:
     """Import a file of ``kind`` into the registry; flush, never commit.
 
-    Valid rows are upserted by ID number (by 学校标识码 for schools); rejected rows are
-    reported with their row number, the file's column name and a Chinese reason. An
-    :class:`ImportRun` records the file (name, sha256), the user and the counts.
+    Valid rows are upserted by document number (by 学校标识码 for schools); rejected
+    rows are reported with their row number (and sheet), the file's column name and
+    every reason the row has, in Chinese. An :class:`ImportRun` records the file
+    (name, sha256), the user, the counts and what was read.
 
     :param kind: one of :data:`edu_guard.registry.importers.IMPORTERS` (``schools``,
         ``roster``, ``status-changes``, ``families``, ``disabled``).
@@ -96,13 +132,11 @@ def import_file(
     :param user: who imports (recorded on the run and the audit rows); the signed-in
         user by default, ``None`` from the CLI.
     :param progress: called with (rows done, total) while rows are read.
-    :param accept_sample_check_digits: accept the defective check digits of the 2021
-        sample county files (see :func:`edu_guard.registry.schemas.sample_check_character`);
-        default: the ``EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS`` setting (on).
-    :return: the counts and the rejects.
-    :raises ImportFileError: the file is unreadable, of the wrong kind, or lacks a
-        required column; nothing was written (or, for a CSV found malformed further
-        down, the caller must roll back what was flushed, as the CLI and web views do).
+    :return: the counts, the rejects and the warnings.
+    :raises ImportFileError: the file is unreadable, of the wrong kind, or a sheet
+        lacks a required column; nothing was written (or, for a CSV found malformed
+        further down, the caller must roll back what was flushed, as the CLI and web
+        views do).
     """
     if kind not in importers():
         raise ImportFileError(f"未知的导入类型“{kind}”（可选：{'、'.join(importers())}）")
@@ -119,14 +153,9 @@ def import_file(
         filename = filename or "upload"
     if not data:
         raise ImportFileError(f"文件“{filename}”是空的")
-    if accept_sample_check_digits is None:
-        from edu_guard.config import as_flag
-
-        accept_sample_check_digits = as_flag(current_app.config.get("EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"))
-
     fields = importer_class.fields()
     try:
-        table = readers.read_table(data, filename, fields)
+        workbook = readers.read_workbook(data, filename, fields)
     except readers.HeaderNotFound as exc:
         expected = "、".join("或".join(field_label(f) for f in group) for group in importer_class.required_columns)
         raise ImportFileError(
@@ -134,17 +163,20 @@ def import_file(
         ) from None
     except readers.ReadError as exc:
         raise ImportFileError(f"{importer_class.label}“{filename}”无法导入：{exc}") from None
-    missing = [group for group in importer_class.required_columns if not any(f in table.columns for f in group)]
-    if missing:
-        names = "、".join("或".join(field_label(f) for f in group) for group in missing)
-        raise ImportFileError(
-            f"{importer_class.label}“{filename}”缺少必需的列：{names}（第{table.header_row}行的表头中没有找到）；未导入任何数据"
-        )
+    for table in workbook.tables:
+        missing = [g for g in importer_class.required_columns if not any(f in table.columns for f in g)]
+        if missing:
+            names = "、".join("或".join(field_label(f) for f in group) for group in missing)
+            where = f"工作表“{table.sheet}”" if table.sheet and len(workbook.tables) > 1 else ""
+            raise ImportFileError(
+                f"{importer_class.label}“{filename}”{where}缺少必需的列：{names}"
+                f"（第{table.header_row}行的表头中没有找到）；未导入任何数据"
+            )
 
-    header = _unique_header(table.header)
-    schema = importer_class.schema_class(accept_sample_check_digits=accept_sample_check_digits)
+    headers = [_unique_header(table.header) for table in workbook.tables]
+    header = list(dict.fromkeys(name for names in headers for name in names))
+    schema = importer_class.schema_class(date1904=workbook.date1904)
     loader = RowLoader(schema, memoise=fields - importer_class.unique_fields)
-    column_of = {f: header[i] if i < len(header) else field_label(f) for f, i in table.columns.items()}
 
     run = ImportRun(
         kind=kind,
@@ -157,19 +189,39 @@ def import_file(
     db.session.flush()
     del data
     importer: Importer = importer_class(user_id=run.user_id, import_run_id=run.id)
+    several = len(workbook.tables) > 1
+    state = _Progress(progress, sum(t.total for t in workbook.tables))
+    rejects: list[dict] = []
+    sheets = []
     try:
-        rejects, rows_read = _import_rows(table, header, loader, importer, column_of, progress)
+        for table, names in zip(workbook.tables, headers):
+            before = state.done
+            sheet = table.sheet if several else None
+            rejects += _import_rows(table, names, loader, importer, sheet, state)
+            sheets.append({"name": table.sheet, "header_row": table.header_row, "rows": state.done - before})
+        rejects += _flush(importer, state)
     except readers.ReadError as exc:  # a malformed CSV record further down: the caller rolls back
         raise ImportFileError(f"{importer_class.label}“{filename}”无法导入：{exc}；未导入任何数据") from None
     outcome = importer.finish()
-    rejects.sort(key=lambda r: r["row"])
-    run.rows = rows_read
+    rejects.sort(key=lambda r: (r.get("sheet") or "", r["row"]) if several else r["row"])
+    unused = [
+        (f"{t.sheet}：{c}" if several else c) for t in workbook.tables for c in t.unused
+    ]
+    run.source = {
+        "sheets": sheets,
+        "skipped": [{"name": n, "reason": r} for n, r in workbook.skipped],
+        "encoding": workbook.encoding,
+        "date1904": workbook.date1904,
+        "unused_columns": unused,
+    }
+    run.warnings = sorted(state.warnings, key=lambda w: (w.get("sheet") or "", w["row"]))
+    run.rows = state.done
     run.created, run.updated, run.unchanged = outcome.created, outcome.updated, outcome.unchanged
     run.rejects = rejects
     db.session.flush()
     db.session.expire_all()
     if progress:
-        progress(rows_read, rows_read)
+        progress(state.done, state.done)
     return ImportResult(
         kind=kind,
         filename=run.filename,
@@ -181,7 +233,50 @@ def import_file(
         rejects=rejects,
         header=header,
         import_run_id=run.id,
+        source=run.source,
+        warnings=run.warnings,
     )
+
+
+class _Progress:
+    """The rows read so far, the pending chunk and the progress callback of one import."""
+
+    def __init__(self, callback: Progress | None, total: int) -> None:
+        self.callback = callback
+        self.total = total
+        self.done = 0
+        self.chunk: list[LoadedRow] = []
+        self.warnings: list[dict] = []
+        #: (sheet, row) → (cells, header names) of the rows in the pending chunk.
+        self.cells: dict[tuple[str | None, int], tuple[list, list[str], dict[str, str]]] = {}
+
+    def report(self) -> None:
+        if self.callback:
+            self.callback(self.done, max(self.total, self.done))
+
+
+def _flush(importer: Importer, state: _Progress) -> list[dict]:
+    """Hand the pending chunk to the importer; return the rows it refused (its
+    warnings go to ``state.warnings``)."""
+    rejects = []
+    importer.apply(state.chunk)
+    for sheet, row, field_name, reason in importer.rejects:
+        cells, names, column_of = state.cells[(sheet, row)]
+        column = column_of.get(field_name, field_label(field_name))
+        rejects.append(_reject(row, sheet, [(column, reason)], cells, names))
+    importer.rejects.clear()
+    for sheet, row, field_name, message in importer.warnings:
+        known = state.cells.get((sheet, row))
+        column = (known[2] if known else {}).get(field_name, field_label(field_name))
+        warning = {"row": row, "column": column, "message": f"{column}{message}"}
+        if sheet is not None:
+            warning["sheet"] = sheet
+        state.warnings.append(warning)
+    importer.warnings.clear()
+    state.chunk.clear()
+    state.cells.clear()
+    state.report()
+    return rejects
 
 
 def _import_rows(
@@ -189,74 +284,84 @@ def _import_rows(
     header: list[str],
     loader: RowLoader,
     importer: Importer,
-    column_of: dict[str, str],
-    progress: Progress | None,
-) -> tuple[list[dict], int]:
-    """Load every data row through the schema and hand the valid ones to the importer
-    in chunks; return the rejects and the number of rows read."""
+    sheet: str | None,
+    state: _Progress,
+) -> list[dict]:
+    """Load every data row of a table through the schema and hand the valid ones to the
+    importer in chunks; return the rows refused.
+
+    An Excel error cell (``#N/A``, ``#REF!`` …) in a column the importer reads is
+    reported as such, never read as empty; a row lists every reason it has.
+    """
     columns = list(table.columns.items())
     field_order = {f: i for f, i in columns}
+    column_of = {f: header[i] if i < len(header) else field_label(f) for f, i in columns}
     chunk_size = importer.chunk_size
-    chunk: list[LoadedRow] = []
     rejects: list[dict] = []
-    done = 0
-
-    def write_chunk() -> None:
-        importer.apply(chunk)
-        if importer.rejects:
-            cells_of = {r.row: r.cells for r in chunk}
-            for row, field_name, reason in importer.rejects:
-                rejects.append(
-                    _reject(row, [(column_of.get(field_name, field_label(field_name)), reason)], cells_of[row], header)
-                )
-            importer.rejects.clear()
-        chunk.clear()
-        if progress:
-            progress(done, max(table.total, done))
 
     for number, cells in table.rows:
         raw = {}
+        excel_errors = {}
         for f, i in columns:
             value = cells[i]
             if value is None or (value.__class__ is str and (not value or value.isspace())):
                 continue
+            if value.__class__ is readers.ExcelError or (
+                value.__class__ is str and value[0] == "#" and value in readers.EXCEL_ERROR_CODES
+            ):
+                excel_errors[f] = [readers.excel_error_reason(readers.ExcelError(str(value)))]
+                continue
             raw[f] = value
+        errors: dict[str, list[str]] = {}
+        data: dict | None = None
         try:
             data = loader.load(raw)
         except ValidationError as exc:
             errors = importer.adjust_errors(raw, exc.normalized_messages())
+            data = exc.data if isinstance(exc.data, dict) else {}
+        if excel_errors:
+            errors = {**errors, **excel_errors}
+        for f, reasons in importer.precheck(data or {}, errors).items():
+            if f not in errors:
+                errors[f] = reasons
+        if errors:
             reasons = [
                 (column_of.get(f, field_label(f)), message)
                 for f in sorted(errors, key=lambda f: field_order.get(f, len(field_order)))
                 for message in errors[f]
             ]
-            rejects.append(_reject(number, reasons, cells, header))
+            rejects.append(_reject(number, sheet, reasons, cells, header))
         else:
-            chunk.append(LoadedRow(number, data, cells))
-        done += 1
-        if chunk_size and len(chunk) >= chunk_size:
-            write_chunk()
-        elif progress and done % PROGRESS_EVERY == 0:
-            progress(done, max(table.total, done))
-    write_chunk()
-    return rejects, done
+            state.chunk.append(LoadedRow(number, data, cells, sheet))
+            state.cells[(sheet, number)] = (cells, header, column_of)
+        state.done += 1
+        if chunk_size and len(state.chunk) >= chunk_size:
+            rejects += _flush(importer, state)
+        elif state.done % PROGRESS_EVERY == 0:
+            state.report()
+    return rejects
 
 
-def _reject(row: int, reasons: list[tuple[str, str]], cells: list, header: list[str]) -> dict:
+def _reject(row: int, sheet: str | None, reasons: list[tuple[str, str]], cells: list, header: list[str]) -> dict:
     """Return the reject entry of a row: columns, reasons and the original values."""
     columns = list(dict.fromkeys(column for column, _ in reasons))
-    return {
+    entry = {
         "row": row,
         "column": "、".join(columns),
         "reason": "；".join(f"{column}{message}" for column, message in reasons),
         "values": {name: _cell_json(cells[i]) if i < len(cells) else None for i, name in enumerate(header)},
     }
+    if sheet is not None:
+        entry["sheet"] = sheet
+    return entry
 
 
 def _cell_json(value: Any) -> Any:
     """Return a cell value as JSON-ready data (dates as ISO text, numbers kept)."""
     if isinstance(value, (date, datetime)):
         return value.isoformat()
+    if isinstance(value, readers.ExcelError):
+        return value.code
     if value is None or isinstance(value, (str, bool, int, float)):
         return value
     return str(value)
@@ -281,50 +386,36 @@ def _unique_header(header: list[str]) -> list[str]:
 
 REASON_HEADER = "错误原因"
 ROW_HEADER = "原行号"
+SHEET_HEADER = "工作表"
 
 
 def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
-    """Return an .xlsx of the rejected rows: the original header plus 原行号 and 错误原因.
+    """Return an .xlsx of the rejected rows: a title row, the original header plus 原行号
+    and 错误原因, one line per rejected row with its original values.
 
-    One line per rejected row with its original values, so the clerk fixes them and
-    re-uploads. Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
-    are written as ``2010-05-03`` text, which the importer reads back as dates; text
-    cells are formatted as text so that a retyped ID number stays text.
+    A 工作表 column names each row's sheet when the file had several. The clerk fixes
+    the rows and re-uploads the file (the importer finds the header below the title). Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
+    are written as ``2010-05-03`` text, which the importer reads back as dates; the
+    value columns are formatted as text so that a retyped ID number stays text. Text
+    that looks like a formula stays text (:mod:`edu_guard.excel`).
 
     :param run: a recorded :class:`ImportRun` or the :class:`ImportResult` of an import.
     :return: the workbook's bytes.
     """
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Font, PatternFill
-
     header = list(run.header or [])
     rejects = run.rejects or []
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "未导入的行"
-    sheet.append([*header, ROW_HEADER, REASON_HEADER])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
+    sheets = any(r.get("sheet") for r in rejects)
+    book = excel.Workbook()
+    columns = [*header, *([SHEET_HEADER] if sheets else []), ROW_HEADER, REASON_HEADER]
+    sheet = book.sheet("未导入的行", widths=[14] * len(header) + ([12] if sheets else []) + [8, 60])
+    sheet.title(f"未导入的行（{run.filename}，共{len(rejects)}行）", len(columns))
+    sheet.header(columns, text_columns=range(len(header)))
     for reject in rejects:
         values = reject.get("values") or {}
-        sheet.append([values.get(name) for name in header] + [reject["row"], reject["reason"]])
-    reason_column = len(header) + 2
-    fill = PatternFill("solid", fgColor="FFF2CC")
-    for row in sheet.iter_rows(min_row=2, min_col=reason_column, max_col=reason_column):
-        for cell in row:
-            cell.fill = fill
-            cell.alignment = Alignment(wrap_text=True)
-    sheet.column_dimensions[sheet.cell(row=1, column=reason_column).column_letter].width = 60
-    for index in range(1, len(header) + 1):
-        sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = 14
-    # Text format on every value cell: what the clerk retypes there (an ID number) stays text.
-    for row in sheet.iter_rows(min_row=2, max_col=len(header)):
-        for cell in row:
-            cell.number_format = "@"
-    sheet.freeze_panes = "A2"
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+        where = [reject.get("sheet")] if sheets else []
+        sheet.row([values.get(name) for name in header] + where + [reject["row"], reject["reason"]])
+    sheet.highlight_column(len(columns) - 1)
+    return book.to_bytes()
 
 
 # --- sample county ------------------------------------------------------------------
@@ -351,9 +442,7 @@ def load_demo(
     """Import the sample county once; flush, never commit.
 
     A file whose sha256 already has an import run of its kind is skipped, so a second
-    call changes nothing. The sample's ID numbers carry check digits made with an
-    off-by-one weighting (a defect of the sample generator), so they are accepted
-    here; real imports check GB 11643 strictly.
+    call changes nothing.
 
     :param progress: called with (file name, result or ``None`` when skipped).
     :return: ``(kind, file name, result or None)`` per file, in load order.
@@ -366,7 +455,7 @@ def load_demo(
         seen = db.session.execute(
             sa.select(ImportRun.id).where(ImportRun.kind == kind, ImportRun.sha256 == digest).limit(1)
         ).first()
-        result = None if seen else import_file(kind, data, name, accept_sample_check_digits=True)
+        result = None if seen else import_file(kind, data, name)
         out.append((kind, name, result))
         if progress:
             progress(name, result)

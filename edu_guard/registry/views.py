@@ -14,7 +14,6 @@ import os
 import re
 import threading
 import time
-import unicodedata
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -48,7 +47,8 @@ from edu_guard.registry.models import (
     StatusChange,
     Township,
 )
-from edu_guard.registry.services import ImportFileError, import_file, rejects_workbook
+from edu_guard.registry.search import child_condition, normalise_query
+from edu_guard.registry.services import ImportFileError, describe_source, import_file, rejects_workbook
 
 bp = Blueprint("registry", __name__)
 
@@ -155,35 +155,19 @@ class ChildFilterForm(FlaskForm):
         return data
 
 
-def normalise_query(text: str | None) -> str:
-    """Return search text as the registry stores it: half-width, no spaces, ``X``
-    upper-case in ID numbers (clerks type ``５３２８…`` and ``x``)."""
-    text = unicodedata.normalize("NFKC", text or "")
-    return re.sub(r"\s+", "", text)
-
-
 def children_query(filters: dict, user) -> sa.Select:
     """Return ``select(Child)`` for the list: scoped to ``user`` and filtered.
 
     :param filters: from :meth:`ChildFilterForm.cleaned`: ``q`` matches part of the
-        name, the ID number or the 全国学籍号; ``school``, ``grade`` and ``status``
+        name (with or without its 间隔号), the ID number or the 全国学籍号
+        (:func:`edu_guard.registry.search.child_condition`); ``school``, ``grade`` and ``status``
         must hold for one and the same enrollment; ``township`` is where the child
         lives or goes to school; ``family`` is a current family status kind.
     """
     stmt = scope_children(sa.select(Child), user)
     q = filters.get("q")
     if q:
-        qu = q.upper()
-        matches = [Child.name.contains(q, autoescape=True)]
-        if re.fullmatch(r"[0-9X]{3,18}", qu):
-            matches.append(Child.id_number.contains(qu, autoescape=True))
-        if re.fullmatch(r"[A-Z]?[0-9X]{3,19}", qu):
-            matches.append(
-                Child.id.in_(
-                    sa.select(Enrollment.child_id).where(Enrollment.student_number.contains(qu, autoescape=True))
-                )
-            )
-        stmt = stmt.where(sa.or_(*matches))
+        stmt = stmt.where(child_condition(q))
     if filters.get("township"):
         at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == filters["township"])
         stmt = stmt.where(sa.or_(Child.township_id == filters["township"], Child.id.in_(at_school)))
@@ -553,6 +537,8 @@ def import_run(run_id: int):
         kinds=import_kinds(),
         rejects=(run.rejects or [])[:REJECTS_SHOWN],
         can_download=current_user.role in IMPORT_ROLES,
+        read_lines=describe_source(run.source),
+        several_sheets=len((run.source or {}).get("sheets", [])) > 1,
     )
 
 

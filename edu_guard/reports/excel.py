@@ -1,13 +1,11 @@
-"""Excel exports (openpyxl) of the periodic reports, the ledgers and comparison runs."""
+"""Excel exports of the periodic reports, the ledgers and comparison runs (through
+:mod:`edu_guard.excel`)."""
 
 from __future__ import annotations
 
-import io
 from collections.abc import Iterable
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font
-
+from edu_guard import excel
 from edu_guard.reports.services import COLUMNS, PERIODS
 
 LEDGER_COLUMNS = {
@@ -23,65 +21,50 @@ LEDGER_COLUMNS = {
 }
 
 
-def _save(workbook: Workbook) -> bytes:
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
-
-
-def _title(sheet, text: str, width: int) -> None:
-    sheet.append([text])
-    sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=max(1, width))
-    sheet["A1"].font = Font(bold=True, size=14)
-    sheet["A1"].alignment = Alignment(horizontal="center")
-
-
 def report_workbook(report: dict, county: str, period: str | None = None) -> bytes:
     """Return the periodic report as an .xlsx workbook: a title row, the header, one
-    row per township or school, the total."""
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = PERIODS.get(period or "", "报表")
+    row per township or school, the 合计 row."""
     group = "乡镇" if report["by"] == "township" else "学校"
     header = [group, *COLUMNS.values()]
-    _title(sheet, f"{county}控辍保学{PERIODS.get(period or '', '统计表')}（{report['start']}至{report['end']}）", len(header))
-    sheet.append(header)
-    for row in [*report["rows"], report["total"]]:
-        sheet.append([row["name"], *(row[k] for k in COLUMNS)])
-    sheet.column_dimensions["A"].width = 22
-    return _save(workbook)
+    book = excel.Workbook()
+    sheet = book.sheet(PERIODS.get(period or "", "报表"))
+    sheet.title(f"{county}控辍保学{PERIODS.get(period or '', '统计表')}（{report['start']}至{report['end']}）", len(header))
+    sheet.header(header)
+    sheet.rows([row["name"], *(row[k] for k in COLUMNS)] for row in report["rows"])
+    total = report["total"]
+    sheet.total([total["name"], *(total[k] for k in COLUMNS)])
+    return book.to_bytes()
 
 
 def ledger_workbook(kind: str, rows: list[dict], title: str) -> bytes:
-    """Return a ledger as .xlsx; the dropouts ledger gets a second sheet, the 劝返 log."""
+    """Return a ledger as .xlsx (title row, header, one row per entry; ID numbers as
+    text); the dropouts ledger gets a second sheet, the 劝返 log."""
     columns = LEDGER_COLUMNS[kind]
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = title[:31]
-    _title(sheet, title, len(columns))
-    sheet.append(list(columns.values()))
-    for row in rows:
-        sheet.append([row.get(k) for k in columns])
+    book = excel.Workbook()
+    sheet = book.sheet(title)
+    sheet.title(title, len(columns)).header(list(columns.values()), text_columns=[list(columns).index("id_number")])
+    sheet.rows([row.get(k) for k in columns] for row in rows)
     if kind == "dropouts":
-        log = workbook.create_sheet("劝返记录")
-        log.append(["个案编号", "姓名", "劝返次数", "日期", "劝返人员", "方式", "结果"])
-        for row in rows:
-            for v in row["visits"]:
-                log.append([row["case_id"], row["name"], v["attempt"], v["date"], v["persons"], v["form"], v["result"]])
-    return _save(workbook)
+        log_header = ["个案编号", "姓名", "劝返次数", "日期", "劝返人员", "方式", "结果"]
+        log = book.sheet("劝返记录").title(f"{title}：劝返记录", len(log_header)).header(log_header)
+        log.rows([row["case_id"], row["name"], v["attempt"], v["date"], v["persons"], v["form"], v["result"]]
+                 for row in rows for v in row["visits"])
+    return book.to_bytes()
+
+
+#: Column widths of a comparison run's rows (streamed: they cannot be measured).
+_DETAIL_WIDTHS = (8, 22, 12, 14, 50, 10, 12, 30)
 
 
 def comparison_workbook(title: str, counts: dict[str, tuple[str, int]], rows: Iterable[dict]) -> bytes:
-    """Return a comparison run as .xlsx: the counts per category, then the stored rows."""
-    workbook = Workbook(write_only=True)
-    summary = workbook.create_sheet("汇总")
-    summary.append([title])
-    summary.append(["类别", "人数"])
-    for label, n in counts.values():
-        summary.append([label, n])
-    detail = workbook.create_sheet("明细")
-    detail.append(["行号", "身份证件号", "姓名", "类别", "原因", "个案编号", "销号日期", "销号原因"])
-    for r in rows:
-        detail.append([r["line"], r["id_number"], r["name"], r["category"], r["reason"], r.get("case_id"),
-                       r.get("closed_on") or "", r.get("closed_reason") or ""])
-    return _save(workbook)
+    """Return a comparison run as .xlsx: the counts per category with their 合计, then
+    the stored rows (streamed: a run can hold many thousand)."""
+    book = excel.Workbook(streaming=True)
+    summary = book.sheet("汇总", widths=(30, 12)).title(title, 2).header(["类别", "人数"])
+    summary.rows([label, n] for label, n in counts.values())
+    summary.total(["合计", sum(n for _, n in counts.values())])
+    header = ["行号", "身份证件号", "姓名", "类别", "原因", "个案编号", "销号日期", "销号原因"]
+    detail = book.sheet("明细", widths=_DETAIL_WIDTHS).title(f"{title}：明细", len(header)).header(header, text_columns=[1])
+    detail.rows([r["line"], r["id_number"], r["name"], r["category"], r["reason"], r.get("case_id"),
+                 r.get("closed_on") or "", r.get("closed_reason") or ""] for r in rows)
+    return book.to_bytes()

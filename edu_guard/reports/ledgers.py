@@ -28,8 +28,9 @@ from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry.models import Child
+from edu_guard.i18n import N_
 
-LEDGERS = {"school_age": "适龄儿童台账", "suspected": "疑似辍学台账", "dropouts": "辍学台账"}
+LEDGERS = {"school_age": N_("适龄儿童台账"), "suspected": N_("疑似辍学台账"), "dropouts": N_("辍学台账")}
 #: The 学籍 changes that close a school-age entry.
 _ENDING = ("毕业", "转出", "死亡注销")
 

@@ -22,25 +22,26 @@ from edu_guard.cases.models import CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import School, Township
+from edu_guard.i18n import N_
 
 #: Report periods and their labels.
-PERIODS = {"day": "日报", "week": "周报", "month": "月报"}
+PERIODS = {"day": N_("日报"), "week": N_("周报"), "month": N_("月报")}
 #: Columns of a report row, in order, with their labels.
 COLUMNS = {
-    "open_at_start": "期初在册",
-    "new": "本期新增",
-    "closed": "本期销号",
-    "open_at_end": "期末在册",
-    "returned": "本期复学",
-    "placed": "本期安置",
-    "still_out": "期末仍未返校",
-    "step1": "第一步 宣传教育",
-    "step2": "第二步 责令改正",
-    "step3": "第三步 行政处罚",
-    "step4": "第四步 申请强制执行",
-    "following_up": "复学跟踪中",
-    "home_visits": "家访（人次）",
-    "letters": "制发文书（份）",
+    "open_at_start": N_("期初在册"),
+    "new": N_("本期新增"),
+    "closed": N_("本期销号"),
+    "open_at_end": N_("期末在册"),
+    "returned": N_("本期复学"),
+    "placed": N_("本期安置"),
+    "still_out": N_("期末仍未返校"),
+    "step1": N_("第一步 宣传教育"),
+    "step2": N_("第二步 责令改正"),
+    "step3": N_("第三步 行政处罚"),
+    "step4": N_("第四步 申请强制执行"),
+    "following_up": N_("复学跟踪中"),
+    "home_visits": N_("家访（人次）"),
+    "letters": N_("制发文书（份）"),
 }
 _STEP_COLUMN = {"persuasion": "step1", "order_to_correct": "step2", "penalty": "step3", "enforcement": "step4",
                 "following_up": "following_up"}
@@ -123,12 +124,32 @@ def _histories(by: str, user) -> list[CaseHistory]:
     return out
 
 
+def _units(by: str, user) -> list[str]:
+    """The names of the townships (``by="township"``) or schools in ``user``'s area: a
+    report lists each of them, with zeros when it has no case (superiors read the
+    absence of a row as a township that did not report)."""
+    if by == "township":
+        stmt = sa.select(Township.name)
+        if user is not None and getattr(user, "township_id", None):
+            stmt = stmt.where(Township.id == user.township_id)
+        elif user is not None and getattr(user, "school_id", None):
+            stmt = stmt.join(School, School.township_id == Township.id).where(School.id == user.school_id)
+    else:
+        stmt = sa.select(School.name)
+        if user is not None and getattr(user, "school_id", None):
+            stmt = stmt.where(School.id == user.school_id)
+        elif user is not None and getattr(user, "township_id", None):
+            stmt = stmt.where(School.township_id == user.township_id)
+    return list(db.session.execute(stmt).scalars())
+
+
 def periodic_report(start: date, end: date, *, by: str = "township", user=None) -> dict:
     """Return the report of the cases ``user`` may see for the days ``start``–``end``.
 
     :param by: ``township`` or ``school``: one row per township (乡镇) or school.
     :return: ``{"start", "end", "by", "columns": {key: label}, "rows": [{"name", key:
-        int…}], "total": {key: int…}}``; rows sorted by name. ``home_visits`` counts
+        int…}], "total": {key: int…}}``; rows sorted by name, one for every township
+        (school) of the user's area even when it has no case. ``home_visits`` counts
         visits (人次) in the period, ``letters`` the letters issued in it naming a case
         of the row (a letter naming cases of two rows counts in both, once in total).
     :raises ReportError: ``start`` after ``end`` or an unknown grouping.
@@ -142,6 +163,9 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
 
     def row(key: str) -> dict:
         return rows.setdefault(key, {"name": key, **dict.fromkeys(COLUMNS, 0)})
+
+    for key in _units(by, user):  # every township (school) the user answers for, even with no case
+        row(key)
 
     for h in histories:
         key_of_case[h.id] = h.key

@@ -25,6 +25,13 @@ def _day(value: str | None) -> date:
         return case_services.today()
 
 
+def cases_today():
+    """The county's today (the cases' clock)."""
+    from edu_guard.cases.services import today
+
+    return today()
+
+
 @bp.get("/reports")
 @login_required
 def periodic():
@@ -50,7 +57,7 @@ def periodic():
                          download_name=f"控辍保学{services.PERIODS.get(period, '统计表')}_{start}_{end}.xlsx")
     return render_template("reports/periodic.html", report=report, period=period, by=by, on=on, periods=services.PERIODS,
                            columns=services.COLUMNS, county=county, printing=bool(request.args.get("print")),
-                           ledgers=ledgers.LEDGERS)
+                           ledgers=ledgers.LEDGERS, today=cases_today())
 
 
 @bp.get("/reports/ledgers/<kind>")

@@ -15,6 +15,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Mapping
 
+from edu_guard import money
+
 #: Family statuses that make a pupil 家庭经济困难 for the national schemes: 脱贫户,
 #: 防止返贫监测对象 (监测户, risk not removed), 低保, 特困, 孤儿 and 事实无人抚养, and
 #: disability (教育部等《关于进一步加强学生资助工作的意见》; DOMAIN.md 2).
@@ -164,14 +166,14 @@ class AidScheme:
         """Turn an amount in the scheme's unit into yuan for one term.
 
         A yearly standard pays half each term (DOMAIN.md 2); a per-school-day standard is
-        multiplied by the term's school days.
+        multiplied by the term's school days. Rounded half up to the fen (:mod:`edu_guard.money`).
         """
         per_unit = Decimal(per_unit)
         if self.unit == "year":
-            return (per_unit / 2).quantize(Decimal("0.01"))
+            return money.to_yuan(per_unit / 2)
         if self.unit == "school_day":
-            return (per_unit * term.school_days).quantize(Decimal("0.01"))
-        return per_unit.quantize(Decimal("0.01"))
+            return money.to_yuan(per_unit * term.school_days)
+        return money.to_yuan(per_unit)
 
     def amount(self, key: str, term: TermInfo) -> Decimal:
         """Yuan for one term at the standard ``key`` of the rate in force.

@@ -44,11 +44,11 @@ WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 CHECK = "10X98765432"
 
 
-def sample_check(number: str) -> str:
-    """The check character the sample files' generator wrote (weights shifted by one)."""
+def gb11643_check(number: str) -> str:
+    """The GB 11643 (MOD 11-2) check character of the first 17 digits ("" if not digits)."""
     if len(number) != 18 or not number[:17].isdigit():
         return ""
-    return CHECK[sum(int(d) * w for d, w in zip(number[:16], WEIGHTS[1:])) % 11]
+    return CHECK[sum(int(d) * w for d, w in zip(number[:17], WEIGHTS)) % 11]
 
 
 def read_pupils(demo_dir: Path) -> dict[str, Pupil]:
@@ -72,7 +72,7 @@ def read_pupils(demo_dir: Path) -> dict[str, Pupil]:
             break
         id_cell = row[col["身份证件号"]]
         id_number = _norm_id(id_cell.value if id_cell.data_type != "n" else "")
-        if not id_number or sample_check(id_number) != id_number[-1] or not values[col["姓名"]]:
+        if not id_number or gb11643_check(id_number) != id_number[-1] or not values[col["姓名"]]:
             continue
         kinds = frozenset(k for k in (values[col["家庭类型"]] or "").split("、") if k)
         code = str(values[col["学校标识码"]]).strip()
@@ -84,7 +84,7 @@ def read_pupils(demo_dir: Path) -> dict[str, Pupil]:
     with open(demo_dir / "roster_2021_spring_menghan.csv", encoding="gb18030", newline="") as fh:
         for row in csv.DictReader(fh):
             id_number = _norm_id(row["身份证号"])
-            if id_number in pupils or sample_check(id_number) != id_number[-1]:
+            if id_number in pupils or gb11643_check(id_number) != id_number[-1]:
                 continue
             code = codes[row["学校名称"]]
             kinds = frozenset(k for k in (row["家庭类型"] or "").split("、") if k)
@@ -120,7 +120,7 @@ def county(app_ctx, demo_dir):
 
     for kind, name in (("schools", "schools.csv"), ("roster", "roster_2021_spring.xlsx"),
                        ("roster", "roster_2021_spring_menghan.csv"), ("families", "monitoring_households_2021.xlsx")):
-        import_file(kind, demo_dir / name, accept_sample_check_digits=True)
+        import_file(kind, demo_dir / name)
         db.session.commit()
     return app_ctx
 

@@ -44,7 +44,8 @@ def test_clerk_and_school_walk_a_list_to_payment(county, make_user, login, today
     assert "已公示：2021-03-10 至 2021-03-17" in resp.text
     notice = client.get(f"/aid/lists/{mine.id}/notice").text
     shown = [e for e in mine.entries if e.included]
-    assert f"拟对以下{len(shown)}名学生" in notice and "2021-03-10至2021-03-17" in notice
+    assert f"拟对以下{len(shown)}名学生" in notice and "2021年3月10日至2021年3月17日" in notice
+    assert "监督（举报）电话" in notice and "学校盖章" in notice and "default" not in notice
     assert shown[0].child.id_number not in notice  # masked
     assert shown[0].child.id_number[:6] + "********" + shown[0].child.id_number[-4:] in notice
 
@@ -113,6 +114,11 @@ def test_notice_pdf_through_the_letters_renderer(county, spring, make_user, logi
     first = sorted(e.child.name for e in lst.entries if e.included)[0]
     assert "拟资助学生名单公示" in text and first in text
     assert lst.entries[0].child.id_number not in text
+    # Chinese dates (posted Wed 10 March; five working days end Wed 17 March), the
+    # supervision phone line, the seal's space, no internal codes.
+    assert "公示期为2021年3月10日至2021年3月17日" in text
+    assert "监督（举报）电话" in text and "学校盖章" in text
+    assert "default" not in text and "compulsory_living" not in text
 
 
 def test_payments_page_is_scoped(county, spring, make_user, login, client, today_is):

@@ -18,13 +18,13 @@ CHECK = "10X98765432"
 AS_OF = date(2021, 4, 30)
 
 
-def sample_check(number: str) -> str:
-    """The check character the sample generator wrote (weights shifted by one)."""
-    return CHECK[sum(int(d) * w for d, w in zip(number[:16], WEIGHTS[1:])) % 11]
+def gb11643_check(number: str) -> str:
+    """The GB 11643 (MOD 11-2) check character of the first 17 digits."""
+    return CHECK[sum(int(d) * w for d, w in zip(number[:17], WEIGHTS)) % 11]
 
 
 def roster_ids(path: Path) -> set[str]:
-    """ID numbers the roster import accepts: text cells with the sample check digit."""
+    """ID numbers the roster import accepts: text cells with a GB 11643 check character."""
     sheet = openpyxl.load_workbook(path).active
     header_row = next(r for r in range(1, 20) if "身份证件号" in [c.value for c in sheet[r]])
     col = [c.value for c in sheet[header_row]].index("身份证件号")
@@ -37,7 +37,7 @@ def roster_ids(path: Path) -> set[str]:
         if cell.data_type == "n" or not cell.value:
             continue
         text = unicodedata.normalize("NFKC", cell.value).strip().upper()
-        if len(text) == 18 and sample_check(text) == text[-1]:
+        if len(text) == 18 and gb11643_check(text) == text[-1]:
             ids.add(text)
     return ids
 
@@ -65,7 +65,7 @@ def expected_household(demo_dir: Path, with_menghan: bool, as_of: date = AS_OF) 
         number = r["公民身份号码"].strip().upper()
         birth = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
         sixteenth = date(birth.year + 16, birth.month, birth.day)
-        if sample_check(number) != number[-1]:
+        if gb11643_check(number) != number[-1]:
             out[number] = "invalid"
         elif number in dead:
             out[number] = "deceased"
@@ -94,7 +94,7 @@ def load(app, demo_dir):
     def run(*names):
         with app.app_context():
             for name in names:
-                import_file(kinds[name], demo_dir / name, accept_sample_check_digits=True)
+                import_file(kinds[name], demo_dir / name)
             db.session.commit()
 
     return run

@@ -37,7 +37,7 @@ def test_opening_twice_opens_each_child_once(app, invoke, household_run):
         assert {c.opened_on for c in db.session.execute(sa.select(DropoutCase)).scalars()} == {date(2021, 4, 30)}
         assert all("户籍与学籍比对" in c.reason_note for c in cases)
         # children not in the registry were registered from the register's row
-        child = db.session.execute(sa.select(Child).where(Child.id_number == "532801200804131979")).scalar_one()
+        child = db.session.execute(sa.select(Child).where(Child.id_number == "532801200804131973")).scalar_one()
         assert child.name == "岩帕" and child.township is not None and child.township.name == "勐养镇"
         assert child.guardians and child.guardians[0].name
         rows = db.session.execute(sa.select(ComparisonRow).where(ComparisonRow.category == "out_of_school")).scalars().all()

@@ -47,7 +47,7 @@ def test_disabled_children(load, invoke, demo_dir):
     # a year later 玉应 (born 2006-03-19) has turned 16: no longer a candidate
     later = invoke.json("compare", "disabled", "--as-of", "2022-04-30")
     aged = {r["id_number"] for r in later["rows"] if r["category"] == "out_of_age"}
-    assert "532801200603193587" in aged and "532801200603193587" in cannot
+    assert "532801200603193588" in aged and "532801200603193588" in cannot
     assert {r["id_number"] for r in later["rows"] if r["category"] == "needs_placement"} == cannot - aged
 
 

@@ -34,8 +34,9 @@ def test_clerk_uploads_runs_filters_opens_and_exports(app_ctx, load, make_user, 
     assert db.session.execute(sa.select(sa.func.count(DropoutCase.id))).scalar() == len(flagged)
 
     book = openpyxl.load_workbook(io.BytesIO(client.get(f"/comparisons/{run.id}.xlsx").data))
-    assert book["汇总"].max_row == 2 + 7
-    assert book["明细"].max_row == 1 + sum(n for c, n in run.counts.items() if c in ("out_of_school", "transferred", "deceased", "invalid"))
+    assert book["汇总"].max_row == 2 + 7 + 1  # title, header, 7 categories, 合计
+    assert [c.value for c in book["汇总"][book["汇总"].max_row]] == ["合计", sum(run.counts.values())]
+    assert book["明细"].max_row == 2 + sum(n for c, n in run.counts.items() if c in ("out_of_school", "transferred", "deceased", "invalid"))
 
 
 def test_auditor_reads_but_cannot_run_and_school_user_is_refused(app_ctx, load, make_user, login):

@@ -67,7 +67,7 @@ def make_placement(app_ctx, make_child, today_is):
 
     today_is(date(2021, 7, 31))
 
-    def make(school, starts_on: date, ends_on: date | None = None, name="邹天", id_number="532801201301121481"):
+    def make(school, starts_on: date, ends_on: date | None = None, name="邹天", id_number="532801201301121487"):
         child = make_child(name=name, id_number=id_number, school=school)
         placement = services.place(child=child, school=school, assessed_on=starts_on, assessment="不能到校就读，建议送教上门",
                                    teachers="李老师、王老师", starts_on=starts_on, ends_on=ends_on)

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 
 from edu_guard.letters.numbering import format_number
-from edu_guard.letters.render import chinese_date, chinese_number, em_width, rmb_upper, you_of, yuan
+from edu_guard.letters.render import chinese_date, chinese_number, em_width, you_of
 from edu_guard.letters.services import late_surcharge, mask_id_number, township_short_name
 
 
@@ -34,39 +34,6 @@ def test_chinese_number(n, expected):
 def test_chinese_number_range():
     with pytest.raises(ValueError):
         chinese_number(1000)
-
-
-@pytest.mark.parametrize(
-    "amount, expected",
-    [
-        ("0", "零元整"),
-        ("10", "壹拾元整"),
-        ("12", "壹拾贰元整"),
-        ("200", "贰佰元整"),
-        ("500.00", "伍佰元整"),
-        ("1005", "壹仟零伍元整"),
-        ("1050.5", "壹仟零伍拾元伍角"),
-        ("1000.05", "壹仟元零伍分"),
-        ("0.05", "伍分"),
-        ("12.34", "壹拾贰元叁角肆分"),
-        ("10010", "壹万零壹拾元整"),
-        ("100000", "壹拾万元整"),
-        ("100010000", "壹亿零壹万元整"),
-        ("100000000", "壹亿元整"),
-    ],
-)
-def test_rmb_upper(amount, expected):
-    assert rmb_upper(Decimal(amount)) == expected
-
-
-def test_rmb_upper_rejects_negative():
-    with pytest.raises(ValueError):
-        rmb_upper(Decimal("-1"))
-
-
-def test_yuan_two_places_half_up():
-    assert yuan(Decimal("500")) == "500.00"
-    assert yuan("12.345") == "12.35"
 
 
 def test_format_number():

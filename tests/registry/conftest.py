@@ -22,11 +22,6 @@ def gb11643_check(number: str) -> str:
     return CHECK[sum(int(d) * w for d, w in zip(number[:17], WEIGHTS)) % 11]
 
 
-def sample_check(number: str) -> str:
-    """The check character the sample generator wrote: weights shifted by one."""
-    return CHECK[sum(int(d) * w for d, w in zip(number[:16], WEIGHTS[1:])) % 11]
-
-
 def valid_id(first17: str) -> str:
     """Complete 17 digits into a GB 11643-valid ID number."""
     return first17 + gb11643_check(first17)
@@ -41,7 +36,6 @@ class RosterFacts:
     numeric_id_rows: list[int]
     bad_check_rows: list[int]
     blank_id_rows: list[int]
-    strict_bad_rows: list[int]
     text_ids: dict[str, int]
     numeric_id_values: dict[int, float]
     names: dict[str, str]
@@ -55,7 +49,7 @@ def read_roster_facts(path: Path) -> RosterFacts:
     header_row = next(r for r in range(1, 20) if "身份证件号" in [c.value for c in sheet[r]])
     header = [c.value for c in sheet[header_row]]
     id_col, name_col = header.index("身份证件号"), header.index("姓名")
-    facts = RosterFacts(header_row, [], [], [], [], [], {}, {}, {}, {})
+    facts = RosterFacts(header_row, [], [], [], [], {}, {}, {}, {})
     family_col, disabled_col = header.index("家庭类型"), header.index("是否残疾")
     for row in sheet.iter_rows(min_row=header_row + 1):
         values = [c.value for c in row]
@@ -77,10 +71,8 @@ def read_roster_facts(path: Path) -> RosterFacts:
             continue
         facts.text_ids[text] = number
         facts.names[text] = "".join((values[name_col] or "").split())
-        if sample_check(text) != text[-1]:
-            facts.bad_check_rows.append(number)
         if gb11643_check(text) != text[-1]:
-            facts.strict_bad_rows.append(number)
+            facts.bad_check_rows.append(number)
     return facts
 
 
@@ -145,13 +137,11 @@ def school(app_ctx):
 
 @pytest.fixture
 def import_sample(app_ctx, demo_dir):
-    """``import_sample(kind, file name)`` → the result, with the sample's check digits
-    accepted (see edu_guard.registry.schemas.sample_check_character); committed."""
+    """``import_sample(kind, file name)`` → the result; committed."""
     from edu_guard.db import db
     from edu_guard.registry.services import import_file
 
     def run(kind: str, name: str, **kwargs):
-        kwargs.setdefault("accept_sample_check_digits", True)
         result = import_file(kind, demo_dir / name, **kwargs)
         db.session.commit()
         return result

@@ -17,11 +17,12 @@ def invoke(app, *args):
 def test_import_json_prints_one_object(app, demo_dir, roster_facts):
     assert invoke(app, "import", "schools", str(demo_dir / "schools.csv"), "--json").exit_code == 0
     result = invoke(
-        app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json", "--accept-sample-check-digits"
+        app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json"
     )
     assert result.exit_code == 0
     out = json.loads(result.stdout)
-    assert set(out) == {"kind", "rows", "created", "updated", "unchanged", "rejected"}
+    assert set(out) == {"kind", "rows", "created", "updated", "unchanged", "rejected", "warnings", "read"}
+    assert out["read"]["sheets"] == [{"name": "花名册", "header_row": 2, "rows": 1202}]
     assert (out["kind"], out["rows"], out["created"], out["updated"], out["unchanged"]) == ("roster", 1202, 1194, 0, 0)
     assert [r["row"] for r in out["rejected"]] == sorted(
         roster_facts.numeric_id_rows + roster_facts.bad_check_rows + roster_facts.blank_id_rows
@@ -40,28 +41,23 @@ def test_import_readable_summary_and_rejects_file(app, demo_dir, tmp_path):
         "import",
         "roster",
         str(demo_dir / "roster_2021_spring.xlsx"),
-        "--accept-sample-check-digits",
         "--rejects",
         str(out),
     )
     assert result.exit_code == 0
     assert "共 1202 行；新增 1194，更新 0，未变 0，未导入 8。" in result.output
     assert "第14行  身份证件号为数值格式" in result.output
-    assert openpyxl.load_workbook(out).active.max_row == 9
+    assert openpyxl.load_workbook(out).active.max_row == 2 + 8  # title, header, the 8 rejected rows
 
 
-def test_import_strict_check_digits_by_setting_or_flag(app, demo_dir, monkeypatch):
-    assert app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"] is True  # the county files' kind
+def test_check_digits_are_always_strict(app, demo_dir):
+    """GB 11643 is the only check-character rule: no setting or flag loosens it."""
+    assert "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS" not in app.config
     invoke(app, "import", "schools", str(demo_dir / "schools.csv"))
-    app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"] = "0"  # as the environment gives it
-    out = json.loads(invoke(app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json").stdout)
-    assert out["created"] == 120
-    app.config["EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS"] = "1"
-    out = json.loads(invoke(app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json").stdout)
-    assert (out["created"], out["unchanged"]) == (1074, 120)
-    out = json.loads(invoke(app, "import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--json",
-                            "--strict-check-digits").stdout)
-    assert (out["created"], out["unchanged"], len(out["rejected"])) == (0, 120, 1082)
+    result = app.test_cli_runner().invoke(
+        cli, ["import", "roster", str(demo_dir / "roster_2021_spring.xlsx"), "--strict-check-digits"]
+    )
+    assert result.exit_code == 2 and "--strict-check-digits" in result.output
 
 
 def test_import_unreadable_file_exits_non_zero_and_writes_nothing(app, tmp_path):

@@ -88,14 +88,14 @@ def test_status_changes_set_the_enrollment_status(changes, demo_dir):
 def test_status_changes_reimport_and_append_only(changes, import_sample, demo_dir):
     again = import_sample("status-changes", "status_changes_2021.csv")
     assert (again.created, again.updated, again.unchanged, again.rejects) == (0, 0, 17, [])
-    text = "身份证件号,姓名,变动类型,变动日期,原学校,去向学校,变动原因\n532801201004061871,魏涵涵,死亡注销,2021-04-02,嘎洒中心小学,,车祸\n"
-    result = import_file("status-changes", text.encode(), "fix.csv", accept_sample_check_digits=True)
+    text = "身份证件号,姓名,变动类型,变动日期,原学校,去向学校,变动原因\n532801201004061879,魏涵涵,死亡注销,2021-04-02,嘎洒中心小学,,车祸\n"
+    result = import_file("status-changes", text.encode(), "fix.csv")
     assert result.created == 0
     assert result.rejects[0]["row"] == 2
     assert "只追加不修改" in result.rejects[0]["reason"]
     assert (
         db.session.execute(
-            sa.select(StatusChange.reason).where(StatusChange.id_number == "532801201004061871")
+            sa.select(StatusChange.reason).where(StatusChange.id_number == "532801201004061879")
         ).scalar_one()
         == "溺水"
     )
@@ -137,7 +137,7 @@ def test_families(sample_county, import_sample, demo_dir):
     }
     monitored = db.session.execute(
         sa.select(FamilyStatus).where(
-            FamilyStatus.id_number == "532822201002236560", FamilyStatus.source == "monitoring_households"
+            FamilyStatus.id_number == "532822201002236569", FamilyStatus.source == "monitoring_households"
         )
     ).scalar_one()
     assert (
@@ -167,10 +167,10 @@ def test_disabled(sample_county, import_sample, demo_dir):
     assert {d.id_number for d in homebound} == {r["身份证号"] for r in rows if r["能否到校就读"] == "否"}
     assert len(homebound) == 7
     record = db.session.execute(
-        sa.select(DisabilityRecord).where(DisabilityRecord.id_number == "53280120100524688X")
+        sa.select(DisabilityRecord).where(DisabilityRecord.id_number == "532801201005246883")
     ).scalar_one()
     assert (record.certificate_number, record.category, record.level, record.village) == (
-        "53280120100524688X71",
+        "53280120100524688371",
         "多重",
         1,
         "曼景兰社区",

@@ -135,7 +135,7 @@ def test_dropout_ledger_with_persuasion_log(app, histories, tmp_path):
     book = openpyxl.load_workbook(out)
     ledger, log = book["辍学台账"], book["劝返记录"]
     assert ledger.max_row == 2 + 120
-    assert log.max_row == 1 + sum(len(h[5].visits) for h in histories)
+    assert log.max_row == 2 + sum(len(h[5].visits) for h in histories)  # title, header, one row per visit
     closed = [h for h in histories if h[3]]
     header = [c.value for c in ledger[2]]
     closed_col = header.index("销号日期")

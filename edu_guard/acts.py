@@ -1,0 +1,69 @@
+"""Dates of acts entered after the fact (补录): one rule for every page that records an act.
+
+A county often enters acts weeks or terms after they happened (the sample county enters
+its 2021 spring term in 2026). Every form that records an act takes the act's date, the
+services check what is allowed against that date, and the forms help the clerk:
+
+- a date field defaults to the last act's date when the record is in the past (its last
+  act lies in a term that has ended, or — in no recorded term — more than
+  :data:`STALE_DAYS` days ago), else today;
+- a date inside a term that has ended gets a visible note (补录), never silent acceptance.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from edu_guard.db import db
+
+#: A record whose last act is older than this many days is treated as being entered
+#: after the fact even when no term is imported (about half a month of school).
+STALE_DAYS = 15
+
+
+def _term_holding(day: date):
+    from edu_guard.aid.models import Term  # terms live with aid; imported lazily (no cycle)
+
+    return db.session.execute(
+        sa.select(Term).where(Term.start <= day, Term.end >= day).order_by(Term.start)
+    ).scalars().first()
+
+
+def default_act_date(last_act: date | None, today: date) -> date:
+    """The date a form should propose for the next act.
+
+    :param last_act: the date of the record's latest act (``None``: nothing recorded yet).
+    :param today: the county's today.
+    :return: ``last_act`` when the record is in the past (see the module), else ``today``.
+    """
+    if last_act is None or last_act >= today:
+        return today
+    term = _term_holding(last_act)
+    if term is not None:
+        return last_act if term.end < today else today
+    return last_act if (today - last_act).days > STALE_DAYS else today
+
+
+def closed_term_note(day: date | None, today: date) -> str | None:
+    """A note for a date that falls in a term that has ended, e.g.
+    ``"2021-03-10 属于已结束的2021年春季学期：按补录办理，期限和条件按该日期计算"``; ``None`` otherwise."""
+    if day is None:
+        return None
+    term = _term_holding(day)
+    if term is None or term.end >= today:
+        return None
+    return f"{day} 属于已结束的{term.name}：按补录办理，期限和条件按该日期计算"
+
+
+def latest_term_day(today: date) -> date:
+    """The default as-of day of a check over the registry (a comparison): today while
+    the latest term recorded is running, else that term's first day (the county is
+    entering a past term; its roster describes the children as of then)."""
+    from edu_guard.aid.models import Term
+
+    term = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().first()
+    if term is None or term.end >= today or term.start > today:
+        return today
+    return term.start
