@@ -19,6 +19,7 @@ from edu_guard import acts, money
 from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
+from edu_guard.auth.audit import full_number_access
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School
@@ -317,7 +318,9 @@ def reverse(payment_id: int):
 def bank_workbook(batch_id: int):
     """The bank's payment workbook of a batch (full ID numbers: bureau only)."""
     batch = db.session.get(PaymentBatch, batch_id) or abort(404)
-    return Response(bank.workbook(batch),
+    data = bank.workbook(batch)
+    full_number_access("download_full", "payment_batch", batch.id, {"file": "bank.xlsx"})
+    return Response(data,
                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=bank-batch-{batch_id}.xlsx"})
 

@@ -110,9 +110,11 @@ def write_required(view: Callable) -> Callable:
 def mask_id_number(value: str | None) -> str:
     """Mask a resident ID number, or a 全国学籍号 built on one, for lists and auditors.
 
-    The last four characters and the division code stay readable; eight characters in
-    the middle (the birth date) are starred: ``532801********0798``; a 学籍号
-    ``G532801…`` keeps its letter too. Short values are starred but for the ends.
+    The last four characters and the division code stay readable; the characters in
+    between (the birth date and sequence) are starred: ``532801********0798``; a 学籍号
+    ``G532801…`` keeps its letter too; a 20-digit 残疾人证号 shows the same six and
+    four. Short values are starred but for the ends. A page showing a masked number
+    shows at most the birth year beside it (docs/security.md).
 
     :param value: the number as stored; ``None`` or empty gives ``""``.
     """
@@ -120,7 +122,10 @@ def mask_id_number(value: str | None) -> str:
         return ""
     n = len(value)
     if n >= 15:
-        return value[: n - 12] + "*" * 8 + value[-4:]
+        # the division code (and a 学籍号's letter) and the last four stay; the birth
+        # date and whatever follows it (a 残疾人证号's 20 digits) are starred
+        keep = 7 if value[0].isalpha() else 6
+        return value[:keep] + "*" * (n - keep - 4) + value[-4:]
     if n > 4:
         return value[:1] + "*" * (n - 3) + value[-2:]
     return "*" * n

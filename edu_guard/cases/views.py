@@ -16,6 +16,7 @@ from edu_guard.cases import machine, services
 from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
+from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
 from edu_guard.registry.search import name_condition, number_condition
@@ -110,6 +111,7 @@ def case_detail(case_id: int):
     """The case page: state, deadline, responsible people, timeline, letters, visits,
     and the actions allowed now with the reason for those that are not."""
     case = _get_case(case_id)
+    full_number_access("view_full", "dropout_case", case.id)
     facts = services.facts_for(case)
     role = current_user.role if current_user.can_write else None
     today = services.today()

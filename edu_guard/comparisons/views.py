@@ -27,6 +27,7 @@ from edu_guard.cases.models import REASONS
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
+from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
 
 bp = Blueprint("comparisons", __name__)
@@ -159,5 +160,6 @@ def export(run_id: int):
             for r in db.session.execute(services.run_rows(run)).scalars())
     counts = {c: (cat.label, run.counts.get(c, 0)) for c, cat in kind.categories.items()}
     data = comparison_workbook(f"{kind.label}（截至{run.as_of}，比对记录{run.id}）", counts, rows)
+    full_number_access("download_full", "comparison_run", run.id, {"file": "export.xlsx"})
     return send_file(BytesIO(data), as_attachment=True, download_name=f"比对{run.id}_{run.kind}_{run.as_of}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -33,6 +33,7 @@ from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.cases.machine import OPEN, STATES
 from edu_guard.cases.models import DropoutCase, HomeVisit
+from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db, utcnow
 from edu_guard.registry.importers import importers
 from edu_guard.registry.models import (
@@ -258,6 +259,7 @@ def child_detail(child_id: int):
     """Show one child: identity, guardians, enrollments and status changes, family
     statuses, disability record, cases and home visits."""
     child = get_child_or_404(child_id)
+    full_number_access("view_full", "child", child.id)
     enrollments = (
         db.session.execute(
             sa.select(Enrollment)
@@ -551,6 +553,7 @@ def import_rejects(run_id: int):
     """
     run = _get_run(run_id)
     stem = Path(run.filename).stem
+    full_number_access("download_full", "import_run", run.id, {"file": "rejects.xlsx"})
     return send_file(
         io.BytesIO(rejects_workbook(run)),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

@@ -12,6 +12,7 @@ from flask_login import current_user, login_required
 
 from edu_guard.cases import services as case_services
 from edu_guard.reports import ledgers, services
+from edu_guard.auth.audit import full_number_access
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -77,6 +78,7 @@ def ledger(kind: str):
     else:
         rows = ledgers.dropout_ledger(current_user, unmasked=full)
     if request.args.get("format") == "xlsx":
+        full_number_access("download_full", "ledger", None, {"ledger": kind, "rows": len(rows)})
         return send_file(BytesIO(excel.ledger_workbook(kind, rows, ledgers.LEDGERS[kind])), as_attachment=True,
                          mimetype=XLSX, download_name=f"{ledgers.LEDGERS[kind]}.xlsx")
     per_page = current_app.config["EDU_GUARD_PAGE_SIZE"]
