@@ -102,6 +102,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
 
         private_sqlite_file(url)
 
+    _secure_http(app)
+    from edu_guard import logs
+
+    logs.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     app.after_request(_remember_language)
@@ -124,6 +128,46 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
 
     register_cli(app)
     return app
+
+
+def _secure_http(app: Flask) -> None:
+    """The HTTP side of security (docs/security.md): trusted proxies (ProxyFix), the
+    session cookie (``SameSite=Lax``, ``HttpOnly``, ``Secure`` over HTTPS) and the
+    response headers through Flask-Talisman: no framing (``X-Frame-Options: DENY``
+    and CSP ``frame-ancestors 'none'``), ``nosniff``, ``Referrer-Policy:
+    same-origin``, HSTS over HTTPS.
+
+    The CSP restricts framing, ``<base>``, form targets and plugins only: the pages'
+    small inline scripts would need nonces before scripts can be restricted too.
+    """
+    from flask_talisman import Talisman
+
+    from edu_guard.config import as_flag
+
+    proxies = int(app.config.get("EDU_GUARD_TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+    https = as_flag(app.config.get("EDU_GUARD_HTTPS"))
+    Talisman(
+        app,
+        force_https=False,  # the proxy (or the admin) decides; tests and `make run` use http
+        strict_transport_security=https,
+        session_cookie_secure=https,
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        content_security_policy={
+            "frame-ancestors": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "object-src": "'none'",
+        },
+    )
+    app.config["REMEMBER_COOKIE_SECURE"] = https
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
 
 
 def _require_secret_key(app: Flask, given_by_code: bool) -> None:

@@ -105,6 +105,23 @@ def _prepare_letter_fonts() -> None:
         click.echo(f"注意：{exc}", err=True)
 
 
+@cli.command("purge-uploads")
+@click.option("--days", type=int, default=None, help="保留天数（默认 EDU_GUARD_UPLOAD_KEEP_DAYS，90 天）")
+@click.option("--dry-run", is_flag=True, help="只列出将删除的文件")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def purge_uploads_command(days, dry_run: bool, as_json: bool) -> None:
+    """删除超过保留期的导入原始文件（导入记录、计数和未导入的行仍保留在数据库中）。"""
+    from edu_guard.cli_util import dump_json
+    from edu_guard.uploads import purge_uploads
+
+    purged = purge_uploads(keep_days=days, dry_run=dry_run)
+    if as_json:
+        dump_json({"dry_run": dry_run, "files": purged})
+        return
+    verb = "将删除" if dry_run else "已删除"
+    click.echo(f"{verb} {len(purged)} 个原始文件，共 {sum(p['bytes'] for p in purged)} 字节")
+
+
 @cli.command("show-admin")
 @with_appcontext
 def show_admin_command() -> None:

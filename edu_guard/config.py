@@ -241,6 +241,18 @@ EDU_GUARD_PLUGIN_SETTINGS: dict = {}
 #: (at least five working days: 财政部 教育部《学生资助资金管理办法》财教〔2021〕310号).
 EDU_GUARD_AID_POSTING_DAYS = 5
 
+# --- HTTP and logs (edu_guard.app, edu_guard.logs; docs/security.md) -------------------
+
+#: The app is served over HTTPS (directly or behind a proxy that terminates it): the
+#: session cookie is then sent only over HTTPS (``Secure``) and browsers are told to
+#: keep to HTTPS (HSTS). Off for ``make run`` on http://127.0.0.1.
+EDU_GUARD_HTTPS = False
+#: The log file; ``None``: ``<instance>/logs/edu_guard.log``; ``""``: none (stderr only).
+EDU_GUARD_LOG_FILE = None
+#: Size at which the log file is rotated, and how many old files are kept.
+EDU_GUARD_LOG_MAX_BYTES = 10 * 1024 * 1024
+EDU_GUARD_LOG_BACKUPS = 10
+
 # --- uploads (edu_guard.uploads; the reasoning in docs/security.md) ----------------------
 
 #: Most rows a sheet or CSV may have (declared or used): a county's household register
@@ -260,5 +272,8 @@ EDU_GUARD_UPLOAD_MAX_UNCOMPRESSED = 512 * 1024 * 1024
 #: Highest compression ratio of a workbook part over 1 MB: real sheets compress 5–20
 #: times; a zip bomb or a sheet of millions of empty styled cells, hundreds of times.
 EDU_GUARD_UPLOAD_MAX_RATIO = 100
+#: Days a raw import file is kept after its last import (``edu-guard purge-uploads``
+#: deletes older ones; the import's counts and rejects stay in the database).
+EDU_GUARD_UPLOAD_KEEP_DAYS = 90
 #: Most parts (files) in a workbook's zip: an .xlsx has 10–30, a few hundred with images.
 EDU_GUARD_UPLOAD_MAX_PARTS = 1000

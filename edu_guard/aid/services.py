@@ -315,6 +315,12 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
     return value
 
 
+#: The one answer to "add this ID number to the list" when the child is unknown, out of
+#: the user's scope or not at the list's school: the page must not tell which (a
+#: school user could otherwise probe the county's register for an ID number).
+NOT_AT_SCHOOL = "本学期本校在读学生中没有该身份证号，不能列入本校名单"
+
+
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
     """The school adds a child the system did not propose, with a reason.
 
@@ -330,7 +336,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     cands = eligibility.candidates(info, child_ids=[child_id])
     c = cands.candidates.get(child_id)
     if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
-        raise AidError("该生本学期不在本校在读，不能列入本校名单")
+        raise AidError(NOT_AT_SCHOOL)
     if any(e.child_id == child_id for e in aid_list.entries):
         raise AidError("该生已在名单上")
     other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)

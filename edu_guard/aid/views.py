@@ -20,6 +20,7 @@ from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.audit import full_number_access
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School
@@ -194,8 +195,8 @@ def add_entry(list_id: int):
         flash(schemas.messages(exc), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
     child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"])).scalar_one_or_none()
-    if child is None:
-        flash("学籍库中没有该身份证号的学生", "error")
+    if child is None or not can_see_child(current_user, child):
+        flash(services.NOT_AT_SCHOOL, "error")  # the same answer as a child of another school
     else:
         _commit(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 f"已增补：{child.name}")

@@ -508,7 +508,9 @@ def add_attachment(session: HomeboundSession, filename: str, data: bytes, user=N
     digest = hashlib.sha256(data).hexdigest()
     path = attachment_path(digest)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        from edu_guard.uploads import private_folder
+
+        private_folder(path.parent)  # photos and signed pages of children: 0700
         fd, tmp = tempfile.mkstemp(prefix=".att-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:

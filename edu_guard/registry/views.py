@@ -359,7 +359,9 @@ JOB_FILES_KEPT_DAYS = 7
 
 
 def _uploads() -> Path:
-    return Path(current_app.instance_path) / "uploads"
+    from edu_guard.uploads import uploads_folder
+
+    return uploads_folder()
 
 
 def _job_path(job_id: str) -> Path:
@@ -429,7 +431,9 @@ def start_import(kind: str, upload, user) -> str:
         if old.stat().st_mtime < stale:
             old.unlink(missing_ok=True)
     if not stored.exists():
-        stored.write_bytes(data)
+        fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
     job_id = uuid.uuid4().hex
     filename = Path(upload.filename or "upload").name
     job_path = _job_path(job_id)

@@ -177,3 +177,35 @@ def test_comparison_refuses_a_bomb_as_household_register(app, make_user, login):
     )
     assert resp.status_code == 200
     assert "压缩比异常" in resp.get_data(as_text=True)
+
+
+def test_uploads_folder_is_private_and_old_raw_files_are_purged(app_ctx):
+    """Stored uploads live in a 0700 folder; `edu-guard purge-uploads` deletes those
+    whose last import is older than EDU_GUARD_UPLOAD_KEEP_DAYS (90), keeps the rest
+    and every import run."""
+    import hashlib
+    from datetime import datetime, timedelta, timezone
+    from edu_guard.db import db
+    from edu_guard.registry.models import ImportRun
+    from edu_guard.uploads import purge_uploads, uploads_folder
+
+    folder = uploads_folder()
+    assert folder.stat().st_mode & 0o777 == 0o700
+    now = datetime(2021, 9, 1, tzinfo=timezone.utc)
+    files = {}
+    for name, age in (("old", 91), ("recent", 89), ("reimported", 200)):
+        data = name.encode()
+        digest = hashlib.sha256(data).hexdigest()
+        (folder / digest).write_bytes(data)
+        files[name] = digest
+        db.session.add(ImportRun(kind="roster", filename=f"{name}.csv", sha256=digest, started_at=now - timedelta(days=age)))
+    # the same file imported again 10 days ago: kept
+    db.session.add(ImportRun(kind="roster", filename="again.csv", sha256=files["reimported"], started_at=now - timedelta(days=10)))
+    db.session.commit()
+    (folder / "jobs").mkdir()
+    assert [p["sha256"] for p in purge_uploads(now=now, dry_run=True)] == [files["old"]]
+    assert (folder / files["old"]).exists()
+    purged = purge_uploads(now=now)
+    assert [p["sha256"] for p in purged] == [files["old"]]
+    assert sorted(p.name for p in folder.iterdir()) == sorted([files["recent"], files["reimported"], "jobs"])
+    assert db.session.query(ImportRun).count() == 4
