@@ -63,9 +63,19 @@ def storage_uri(config) -> str:
     return f"{DB_SCHEME}://"
 
 
+def namespace(config) -> str:
+    """A prefix of every counter key naming the deployment (a hash of its database
+    URL), so that deployments or test runs sharing one Redis never count together."""
+    import hashlib
+
+    url = str(config.get("SQLALCHEMY_DATABASE_URI") or config.get("EDU_GUARD_DATABASE_URL") or "")
+    return "eg" + hashlib.sha256(url.encode()).hexdigest()[:10]
+
+
 def init_app(app: Flask) -> None:
     """Bind :data:`limiter` to ``app`` with the storage of :func:`storage_uri`."""
     app.config["RATELIMIT_STORAGE_URI"] = storage_uri(app.config)
+    app.config.setdefault("RATELIMIT_KEY_PREFIX", namespace(app.config))
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
 
@@ -92,6 +102,10 @@ class Attempt:
     resets_at: datetime
 
 
+def _keys(address: str, username: str) -> tuple[str, ...]:
+    return "login", namespace(current_app.config), address, username
+
+
 def take_attempt(address: str, username: str) -> Attempt:
     """Count one sign-in attempt of ``username`` from ``address`` (atomically) and
     return whether it may be checked, what is left and when the window ends.
@@ -100,15 +114,15 @@ def take_attempt(address: str, username: str) -> Attempt:
     written on connections of their own, so a request never holds two connections at
     once (with 40 parallel sign-ins, the pool would otherwise run dry).
     """
-    item = _item()
-    allowed = limiter.limiter.hit(item, "login", address, username)
-    stats = limiter.limiter.get_window_stats(item, "login", address, username)
+    item, keys = _item(), _keys(address, username)
+    allowed = limiter.limiter.hit(item, *keys)
+    stats = limiter.limiter.get_window_stats(item, *keys)
     return Attempt(allowed, stats.remaining, datetime.fromtimestamp(stats.reset_time, timezone.utc))
 
 
 def remaining(address: str, username: str) -> int:
     """How many more attempts ``(address, username)`` has in the current window."""
-    return limiter.limiter.get_window_stats(_item(), "login", address, username).remaining
+    return limiter.limiter.get_window_stats(_item(), *_keys(address, username)).remaining
 
 
 def clear(address: str, username: str) -> None:
@@ -118,10 +132,10 @@ def clear(address: str, username: str) -> None:
     (committed with the sign-in or the unlock); other storages are cleared at once.
     """
     if isinstance(limiter.storage, DatabaseStorage):
-        key = _item().key_for("login", address, username)
+        key = _item().key_for(*_keys(address, username))
         db.session.execute(sa.delete(RateLimitCounter).where(RateLimitCounter.key == key))
     else:
-        limiter.limiter.clear(_item(), "login", address, username)
+        limiter.limiter.clear(_item(), *_keys(address, username))
 
 
 #: The clock of :class:`DatabaseStorage` (seconds since the epoch); tests move it.
