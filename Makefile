@@ -1,6 +1,6 @@
 # edu_guard: the two commands of the README.
 #   make run   set up everything, load the sample county, serve on 127.0.0.1:5000
-#   make test  set up everything, run the suite on SQLite and on PostgreSQL
+#   make test  set up everything, check the layers (import-linter), run the suite on SQLite and on PostgreSQL
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -35,6 +35,7 @@ run: setup
 	$(BIN)/edu-guard run --host $(HOST) --port $(PORT)
 
 test: setup
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 ifneq ($(strip $(PG_URL)),)
 	$(BIN)/python tools/check-db.py "$(PG_URL)"

@@ -1,4 +1,4 @@
-"""Benchmark: propose every aid scheme for 100,000 children in one term (SPEC 4;
+"""Benchmark: propose every aid scheme for 100,000 children in one term (bench/README.md;
 issue 3: under 10 s), and the plugin-hook overhead against the same rules called
 directly.
 
@@ -44,7 +44,7 @@ WEIGHTS = [2 ** (17 - i) % 11 for i in range(17)]
 
 
 def make_app(folder: Path, db_name: str = "bench.sqlite3"):
-    from edu_guard import create_app
+    from edu_guard.app import create_app
 
     return create_app({"SECRET_KEY": "bench", "INSTANCE_PATH": str(folder / "instance"),
                        "EDU_GUARD_DATABASE_URL": f"sqlite:///{folder / db_name}"})

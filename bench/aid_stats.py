@@ -1,4 +1,4 @@
-"""Benchmark: the aid statistics over 1,000,000 payment rows (SPEC 4; issue 3: under
+"""Benchmark: the aid statistics over 1,000,000 payment rows (bench/README.md; issue 3: under
 1 s on SQLite, with the SQL doing the grouping).
 
 Builds a SQLite database with the aid tables and 1,000,000 payments: 100,000 children,
@@ -37,7 +37,7 @@ SCHEMES = ["compulsory_living", "nutrition", "minority_allowance", "high_school_
 
 
 def make_app(folder: Path):
-    from edu_guard import create_app
+    from edu_guard.app import create_app
 
     return create_app({"SECRET_KEY": "bench", "INSTANCE_PATH": str(folder / "instance"),
                        "EDU_GUARD_DATABASE_URL": f"sqlite:///{folder / 'bench.sqlite3'}"})

@@ -1,4 +1,4 @@
-"""Benchmark: the household-register comparison (户籍–学籍比对) at province size (SPEC 4).
+"""Benchmark: the household-register comparison (户籍–学籍比对) at province size (bench/README.md).
 
 Generates, in one run:
 

@@ -39,7 +39,7 @@ WINTER = (date(2021, 1, 30), date(2021, 2, 28))
 
 
 def _app(instance: Path):
-    from edu_guard import create_app
+    from edu_guard.app import create_app
 
     return create_app({
         "TESTING": True, "SECRET_KEY": "bench", "INSTANCE_PATH": str(instance),

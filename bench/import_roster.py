@@ -1,4 +1,4 @@
-"""Benchmark: import a 100,000-row roster (SPEC 4: a big county's enrolled children).
+"""Benchmark: import a 100,000-row roster (bench/README.md: a big county's enrolled children).
 
 Generates a roster workbook in the format of the sample's ``roster_2021_spring.xlsx``
 with its quirks (a title row above the header, a blank row and a 填表人 footer, birth dates as
@@ -182,7 +182,7 @@ RESULT = {{"seconds": time.perf_counter() - t, "rows": rows}}
 
 FULL_IMPORT = """
 import time
-from edu_guard import create_app
+from edu_guard.app import create_app
 from edu_guard.db import db
 from edu_guard.registry.services import import_file
 app = create_app({{"SECRET_KEY": "bench", "INSTANCE_PATH": {instance!r}, "EDU_GUARD_DATABASE_URL": {url!r},

@@ -1,4 +1,4 @@
-"""Benchmark: print 1,000 责令限期改正通知书 in one run (SPEC 4: 1,000 letters a run).
+"""Benchmark: print 1,000 责令限期改正通知书 in one run (bench/README.md: 1,000 letters a run).
 
 Generates 1,000 order-to-correct contexts for made-up cases (one child is named 王堃:
 堃 is outside the GB2312 subset fonts and must print from the full system font), then
@@ -118,7 +118,7 @@ def cpu_s() -> float:
 
 def phase_setup(args) -> dict:
     """Create the database, build the fonts, number and store the letters."""
-    from edu_guard import create_app
+    from edu_guard.app import create_app
     from edu_guard.db import db
     from edu_guard.letters import render, services
 
@@ -167,7 +167,7 @@ def phase_baseline(args) -> dict:
 
 def phase_print_run(args) -> dict:
     """``print_run`` of the stored letters (validation, templates, fonts, fetcher)."""
-    from edu_guard import create_app
+    from edu_guard.app import create_app
     from edu_guard.db import db
     from edu_guard.letters import services
     from edu_guard.letters.models import Letter
@@ -190,7 +190,7 @@ def phase_print_run(args) -> dict:
 
 def phase_single(args) -> dict:
     """One letter issued end to end (number, render, store), after a warm-up letter."""
-    from edu_guard import create_app
+    from edu_guard.app import create_app
     from edu_guard.db import db
     from edu_guard.letters import services
 

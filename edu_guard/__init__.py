@@ -9,7 +9,8 @@ from edu_guard import messages as _messages  # noqa: E402
 
 _messages.install()
 
-from edu_guard.app import create_app  # noqa: E402
 from edu_guard.hookspecs import hookimpl  # noqa: E402
 
-__all__ = ["__version__", "create_app", "hookimpl"]
+# The app factory is ``edu_guard.app.create_app``: importing the package (or
+# ``edu_guard.hookspecs``, as a plugin does) must not build the whole app's import graph.
+__all__ = ["__version__", "hookimpl"]

@@ -17,6 +17,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from edu_guard.db import db
+from edu_guard.registry.terms import Term
 
 #: A record whose last act is older than this many days is treated as being entered
 #: after the fact even when no term is imported (about half a month of school).
@@ -24,7 +25,6 @@ STALE_DAYS = 15
 
 
 def _term_holding(day: date):
-    from edu_guard.aid.models import Term  # terms live with aid; imported lazily (no cycle)
 
     return db.session.execute(
         sa.select(Term).where(Term.start <= day, Term.end >= day).order_by(Term.start)
@@ -61,7 +61,6 @@ def latest_term_day(today: date) -> date:
     """The default as-of day of a check over the registry (a comparison): today while
     the latest term recorded is running, else that term's first day (the county is
     entering a past term; its roster describes the children as of then)."""
-    from edu_guard.aid.models import Term
 
     term = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().first()
     if term is None or term.end >= today or term.start > today:

@@ -12,21 +12,21 @@ from flask_login import LoginManager
 from flask_wtf.csrf import CSRFProtect
 
 from edu_guard import config as default_config
+from edu_guard import models  # noqa: F401  (register every table)
+from edu_guard import plugins, web
+from edu_guard.aid.views import bp as aid_bp
+from edu_guard.auth.models import User
+from edu_guard.auth.views import bp as auth_bp
+from edu_guard.cases import pages  # noqa: F401  (the home and child pages, on the registry blueprint)
+from edu_guard.cases.views import bp as cases_bp
+from edu_guard.comparisons.views import bp as comparisons_bp
 from edu_guard.db import db
-
-PACKAGE_DIR = Path(__file__).resolve().parent
-
-
-def _shipped(name: str) -> Path:
-    """The top-level folder ``name`` of the source tree, or its copy inside the
-    installed package (a wheel puts templates/ and migrations/ under edu_guard/)."""
-    source = PACKAGE_DIR.parent / name
-    return source if source.is_dir() else PACKAGE_DIR / name
-
-
-#: The top-level templates/ and migrations/.
-TEMPLATE_DIR = _shipped("templates")
-MIGRATIONS_DIR = _shipped("migrations")
+from edu_guard.homebound.views import bp as homebound_bp
+from edu_guard.letters.views import bp as letters_bp
+from edu_guard.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATE_DIR  # noqa: F401 (re-exported)
+from edu_guard.registry.views import bp as registry_bp
+from edu_guard.reports.views import bp as reports_bp
+from edu_guard.letters.render import chinese_date
 
 babel = Babel()
 login_manager = LoginManager()
@@ -76,7 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     :raises NotInitialised: when ``require_init`` and no secret key is configured.
     """
     instance_path = (test_config or {}).get("INSTANCE_PATH") or default_instance_path()
-    app = Flask(
+    app = web.App(
         "edu_guard",
         instance_path=str(Path(instance_path).resolve()),
         instance_relative_config=True,
@@ -112,6 +112,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     app.jinja_env.globals["lang_url"] = _lang_url
     app.jinja_env.filters["cn_date"] = _cn_date
     csrf.init_app(app)
+    web.init_app(app)
     login_manager.init_app(app)
     from edu_guard.auth import throttle
 
@@ -119,14 +120,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
 
-    from edu_guard import models  # noqa: F401  (register every table)
-    from edu_guard import plugins
-
     plugins.init_app(app)
     _register_blueprints(app)
-    from edu_guard.cli import register as register_cli
-
-    register_cli(app)
+    for command in plugins.contributions(app).cli_commands:  # ``edu-guard <command>``
+        app.cli.add_command(command)
     return app
 
 
@@ -224,7 +221,6 @@ def _cn_date(value) -> str:
     """``2021年3月10日`` on pages (the letters' rule, GB/T 9704 7.3.5.1); '' for none."""
     if not value:
         return ""
-    from edu_guard.letters.render import chinese_date
 
     return chinese_date(value)
 
@@ -239,20 +235,9 @@ def _lang_url(lang: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from edu_guard.aid.views import bp as aid_bp
-    from edu_guard.auth.views import bp as auth_bp
-    from edu_guard.cases.views import bp as cases_bp
-    from edu_guard.homebound.views import bp as homebound_bp
-    from edu_guard.comparisons.views import bp as comparisons_bp
-    from edu_guard.letters.views import bp as letters_bp
-    from edu_guard.registry.views import bp as registry_bp
-    from edu_guard.reports.views import bp as reports_bp
-
     for bp in (auth_bp, registry_bp, cases_bp, letters_bp, aid_bp, homebound_bp, comparisons_bp, reports_bp):
         app.register_blueprint(bp)
-    from edu_guard.plugins import contributions
-
-    contrib = contributions(app)
+    contrib = plugins.contributions(app)
     for bp in contrib.blueprints:  # plugins' pages, behind the same login guard
         app.register_blueprint(bp)
     dirs = [kind.template_dir for kind in contrib.letter_kinds.values() if kind.template_dir]

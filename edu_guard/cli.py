@@ -15,24 +15,41 @@ import click
 from flask import current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
+from edu_guard.aid.cli import aid_group
+from edu_guard.aid.services import load_demo_term
 from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
+from edu_guard.cases.children_cli import children_group
+from edu_guard.cases.cli import cases_group
+from edu_guard.cli_util import requires_init
+from edu_guard.comparisons.cli import compare_group
+from edu_guard.db import db
+from edu_guard.homebound.cli import homebound_group
+from edu_guard.plugin_cli import plugin_group, plugins_command
+from edu_guard.registry.cli import import_command
+from edu_guard.registry.importers import importers
+from edu_guard.registry.services import load_demo
+from edu_guard.reports.cli import report_group
+from edu_guard.transaction import finish
 
 #: The command group: ``flask edu-guard …`` and the console script ``edu-guard``.
 cli = AppGroup("edu-guard", help="edu_guard 控辍保学与学生资助管理系统")
 
-INITIAL_ADMIN_FILE = "initial_admin.txt"
+from edu_guard.paths import INITIAL_ADMIN_FILE  # noqa: E402,F401 (auth reads it there)
+from edu_guard.config import ConfigError
+from edu_guard.plugins import PluginLoadError
+from edu_guard.auth.models import User
 
 
 def _make_app():
-    from edu_guard.config import ConfigError
-    from edu_guard.plugins import PluginLoadError
-
     from flask.cli import NoAppException
 
     try:
-        return create_app()
-    except NotInitialised as exc:  # no key, no fallback: every command but init stops
-        raise NoAppException(str(exc)) from None
+        try:
+            app = create_app()
+        except NotInitialised as exc:  # no key, no fallback: every command but init stops
+            raise NoAppException(str(exc)) from None
+        register(app)
+        return app
     except PluginLoadError as exc:  # a clear line for the clerk, not a traceback
         click.echo(f"edu_guard 无法启动（插件错误）：{exc}", err=True)
         sys.exit(1)
@@ -71,9 +88,6 @@ def _init_instance(instance: Path, admin_name: str) -> None:
     at the first sign-in) and build the letters' fonts; print the admin login."""
     import flask_migrate
 
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
-
     flask_migrate.upgrade(directory=init_migrations(current_app).directory)
     click.echo(f"数据库已迁移：{db.engine.url.render_as_string(hide_password=True)}")
 
@@ -85,7 +99,7 @@ def _init_instance(instance: Path, admin_name: str) -> None:
         admin = User(username=admin_name, display_name="系统管理员", role="admin", must_change_password=True)
         admin.set_password(password)
         db.session.add(admin)
-        db.session.commit()
+        finish(ok=True)  # ``init`` runs before the instance is set up: its own unit of work
         fd = os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(f"{admin_name}\n{password}\n")
@@ -138,20 +152,70 @@ def print_admin_login(instance: Path) -> None:
         click.echo(f"（首次登录时系统会要求修改此密码；此信息保存在 {creds}，改密码后即删除）")
 
 
-def _add_feature_commands() -> None:
-    from edu_guard.aid.cli import aid_group
-    from edu_guard.cases.cli import cases_group
-    from edu_guard.homebound.cli import homebound_group
-    from edu_guard.comparisons.cli import compare_group
-    from edu_guard.reports.cli import report_group
-    from edu_guard.registry.cli import children_group, demo_command, import_command
+#: The demo county's penalty settings: a SAMPLE, labelled as such in the basis printed
+#: on its letters, so the demo walks all four steps. A real county sets its own (there
+#: is no default: edu_guard.config).
+DEMO_PENALTY_SETTINGS = {
+    "EDU_GUARD_PENALTY_BASIS": "《云南省义务教育条例》第四十二条（示例依据，须按本县适用法规核实）",
+    "EDU_GUARD_FINE_MIN": "50",
+    "EDU_GUARD_FINE_MAX": "500",
+    "EDU_GUARD_FINE_PAYMENT_ACCOUNT": {"bank": "示例银行景洪支行", "account_name": "示例非税收入专户",
+                                       "account_number": "0000000000000000"},
+    "EDU_GUARD_BUREAU_CONTACT": {"person": "示例联系人", "phone": "0691-0000000", "address": "景洪市示例路1号"},
+    # The demo county's two ethnic townships: their codes are configured, not derived.
+    "EDU_GUARD_TOWNSHIPS": {"景哈哈尼族乡": {"name": "景哈哈尼族乡人民政府", "code": "景哈政"},
+                            "基诺山基诺族乡": {"name": "基诺山基诺族乡人民政府", "code": "基诺山政"}},
+}
 
+
+def _demo_penalty_settings() -> None:
+    """Write the demo's sample penalty settings into the instance config (once, under a
+    comment saying they are a sample) for the ones the county has not set."""
+    todo = {k: v for k, v in DEMO_PENALTY_SETTINGS.items() if current_app.config.get(k) in (None, "", {})}
+    if not todo:
+        return
+    path = Path(current_app.instance_path) / "config.py"
+    lines = ["", "# --- 示例（edu-guard demo 写入）：处罚依据、罚款幅度、缴款账户和联系人均为演示用的示例，",
+             "# --- 正式使用前必须改为本县适用的地方性法规条款、罚款幅度和财政非税收入账户。"]
+    for key, value in todo.items():
+        lines.append(f"{key} = {value!r}")
+        current_app.config[key] = value
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    click.echo(f"已在 {path} 写入示例处罚设置（标明为示例，正式使用前须修改）")
+
+
+@click.command("demo")
+@requires_init
+def demo_command() -> None:
+    """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
+    脱贫户和监测对象、残疾儿童，并写入标明为示例的处罚设置。已载入过的文件跳过，再次运行不做任何更改。"""
+    _demo_penalty_settings()
+    results = load_demo()
+    proposals = load_demo_term()
+    if proposals:
+        made = [p for p in proposals if p.proposed]
+        click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
+            f"{p.scheme_code} {p.proposed}人" for p in made))
+    if all(result is None for _, _, result in results):
+        click.echo("示例县数据已载入过，本次未做任何更改。")
+        return
+    for kind, name, result in results:
+        if result is None:
+            click.echo(f"{name}：已载入过，跳过")
+        else:
+            click.echo(
+                f"{name}（{importers()[kind].label}）：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
+                f"未变 {result.unchanged}，未导入 {len(result.rejects)}"
+            )
+    click.echo("示例县数据已载入。")
+
+
+def _add_feature_commands() -> None:
     cli.add_command(import_command)
     cli.add_command(demo_command)
     cli.add_command(children_group)
     cli.add_command(cases_group)
-    from edu_guard.plugin_cli import plugin_group, plugins_command
-
     cli.add_command(plugins_command)
     cli.add_command(plugin_group)
     cli.add_command(homebound_group)
@@ -187,13 +251,9 @@ for _name, _cmd in cli.commands.items():
 
 
 def register(app) -> None:
-    """Attach the group to ``app.cli`` (``flask edu-guard …``), and the plugins'
-    ``cli_commands`` to this app's own commands (``edu-guard <command>``)."""
-    from edu_guard.plugins import contributions
-
+    """Attach the group to ``app.cli`` (``flask edu-guard …``); the plugins' commands are
+    added by :func:`edu_guard.app.create_app`."""
     app.cli.add_command(cli)
-    for command in contributions(app).cli_commands:
-        app.cli.add_command(command)
 
 
 if __name__ == "__main__":  # pragma: no cover

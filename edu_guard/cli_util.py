@@ -1,22 +1,37 @@
-"""Helpers shared by every command module."""
+"""Helpers shared by every command module, and the commands' unit of work."""
 
 from __future__ import annotations
 
 import functools
+import json
 
 import click
+import sqlalchemy as sa
 from flask.cli import with_appcontext
+
+from edu_guard.auth.models import User
+from edu_guard.db import db
+from edu_guard.transaction import finish
 
 
 def requires_init(f):
-    """Run the command in the app's context. An instance that ``edu-guard init`` has
-    not set up (no secret key) never gets that far: loading the app refuses with the
-    message of :class:`edu_guard.app.NotInitialised` (see ``edu_guard.cli._make_app``)."""
+    """Run the command in the app's context as one unit of work: its changes are
+    committed once when it returns, rolled back if it fails
+    (:func:`edu_guard.transaction.finish`). Commands never commit by hand. An instance
+    that ``edu-guard init`` has not set up (no secret key) never gets that far: loading
+    the app refuses with the message of :class:`edu_guard.app.NotInitialised` (see
+    ``edu_guard.cli._make_app``)."""
 
     @functools.wraps(f)
     @with_appcontext
     def wrapper(*args, **kwargs):
-        return f(*args, **kwargs)
+        try:
+            result = f(*args, **kwargs)
+        except BaseException:
+            finish(ok=False)
+            raise
+        finish(ok=True)
+        return result
 
     return wrapper
 
@@ -29,11 +44,6 @@ def user_by_name(username: str | None):
     """
     if not username:
         return None
-    import sqlalchemy as sa
-
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
-
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
     if user is None:
         raise click.ClickException(f"没有用户 {username}")
@@ -42,20 +52,14 @@ def user_by_name(username: str | None):
 
 def dump_json(obj) -> None:
     """Print ``obj`` as indented JSON, Chinese as is; dates and Decimals as strings."""
-    import json
-
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def commit_or_fail(fn, *refusals: type[Exception]):
-    """Run ``fn`` (a service call), commit once and return its result; on one of the
-    ``refusals`` roll back and stop the command with the refusal's message (exit 1)."""
-    from edu_guard.db import db
-
+def run_or_fail(fn, *refusals: type[Exception]):
+    """Run ``fn`` (a service call) and return its result; on one of the ``refusals``
+    stop the command with the refusal's message (exit 1), nothing saved (the command's
+    unit of work rolls back)."""
     try:
-        result = fn()
-        db.session.commit()
-        return result
+        return fn()
     except refusals as exc:
-        db.session.rollback()
         raise click.ClickException(str(exc)) from None

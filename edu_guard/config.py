@@ -36,6 +36,7 @@ EDU_GUARD_LETTER_KIND_MARKS = {
     "return_contact": "函",
     "order_to_correct": "责改",
     "penalty_notice": "罚告",
+    "hearing_notice": "听通",
     "penalty_decision": "罚决",
     "demand": "催告",
     "enforcement_application": "强执申",
@@ -58,17 +59,17 @@ EDU_GUARD_COMPULSORY_MAX_AGE = 15
 #: rule; "MM-DD" from the environment). See edu_guard.comparisons.rules.
 EDU_GUARD_SCHOOL_ENTRY_CUTOFF = (8, 31)
 #: Status comparison: a 转出 with no receiving school is flagged once this many
-#: calendar days have passed without the child arriving anywhere (DOMAIN 4).
+#: calendar days have passed without the child arriving anywhere (docs/domain.md §4).
 EDU_GUARD_TRANSFER_ARRIVAL_DAYS = 30
 #: Status comparison: a 休学 lasts this many calendar days (normally one school year,
-#: DOMAIN 4); past it with no 复学 the child is flagged.
+#: docs/domain.md §4); past it with no 复学 the child is flagged.
 EDU_GUARD_SUSPENSION_DAYS = 365
 
 #: Step 1 (宣传教育) lasts at least this many calendar days before the case may go to
-#: the township for an order to correct (DOMAIN 1: the school reports within 7 days).
+#: the township for an order to correct (docs/domain.md §1: the school reports within 7 days).
 EDU_GUARD_PERSUASION_DAYS = 7
 #: Step 2: the guardian must return the child within this many days of service
-#: (DOMAIN 1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
+#: (docs/domain.md §1, seen 6–12; 义务教育法 Art. 58 "责令限期改正"). Working days.
 EDU_GUARD_ORDER_TO_CORRECT_DAYS = 10
 #: Step 3: the window to state a case after the notice of intended penalty
 #: (行政处罚法 Art. 44–45), and to ask for a hearing (Art. 64: 5 days). Working days.
@@ -83,15 +84,44 @@ EDU_GUARD_LAWSUIT_MONTHS = 6
 EDU_GUARD_DEMAND_DAYS = 10
 #: 行政强制法 Art. 53: apply within 3 months after the review and lawsuit periods end.
 EDU_GUARD_ENFORCEMENT_APPLY_MONTHS = 3
-#: A returned child is followed for this many days before the case closes (DOMAIN 1).
+#: A returned child is followed for this many days before the case closes (docs/domain.md §1).
 EDU_GUARD_FOLLOW_UP_DAYS = 30
 
 #: The county's penalty basis: a fine needs a provincial or local regulation
-#: (义务教育法 Art. 58 sets none). Fine range in yuan, as strings for Decimal.
-#: (uncertain) The default article is an example: each county must set its own.
-EDU_GUARD_PENALTY_BASIS = "《云南省义务教育条例》第四十二条"
-EDU_GUARD_FINE_MIN = "50"
-EDU_GUARD_FINE_MAX = "500"
+#: (义务教育法 Art. 58 sets none), so there is NO default: until a county sets the
+#: regulation and article (e.g. "《××省义务教育条例》第××条") and the fine range in
+#: yuan (strings for Decimal), every penalty letter is refused naming these settings
+#: and the case pages warn. ``edu-guard demo`` writes a sample, labelled as such.
+EDU_GUARD_PENALTY_BASIS = None
+EDU_GUARD_FINE_MIN = None
+EDU_GUARD_FINE_MAX = None
+#: 行政处罚法 Art. 60: the decision within 90 days of the penalty case's 立案 (the day
+#: step 3 began). Calendar days.
+EDU_GUARD_DECISION_DAYS = 90
+#: The case page and ``cases show`` warn of a time limit this many days ahead.
+EDU_GUARD_DEADLINE_WARN_DAYS = 10
+#: 行政处罚法 Art. 63 (一): a hearing must be offered for a 较大数额 fine; the amount
+#: (yuan) is set by the province. ``None``: a hearing is offered for every fine
+#: (offering it is never unlawful).
+EDU_GUARD_HEARING_FINE_THRESHOLD = None
+#: The bureau's contact printed on the penalty and enforcement letters (行政处罚法
+#: Art. 44: where to state a case; 行政强制法 Art. 35): {"person", "phone", "address"}.
+EDU_GUARD_BUREAU_CONTACT = {}
+#: Where a fine is paid (行政处罚法 Art. 59 (四), 67: 罚缴分离, a designated bank):
+#: {"bank", "account_name", "account_number"}; no default — the decision and the
+#: demand are refused until it is set.
+EDU_GUARD_FINE_PAYMENT_ACCOUNT = {}
+#: Per-township issuers (乡镇/街道): name → {"issuer": "township" | "bureau",
+#: "name": printed issuer, "code": document-number code, "office": the body working
+#: letters go to}. Defaults: a 乡/镇 → "<name>人民政府", code "<short>政"; a 街道 →
+#: orders and penalties by the bureau (义务教育法 Art. 58 names only 乡镇人民政府 and
+#: the county education department), working letters to "<name>办事处". An ethnic
+#: township's code (民族乡: 景哈哈尼族乡 …) must be configured, never derived.
+EDU_GUARD_TOWNSHIPS = {}
+#: Official holiday arrangements a county loads for years chinese-calendar does not
+#: cover: {"2027": {"holidays": ["2027-01-01", …], "workdays": ["2027-02-14", …]}}
+#: (the State Council's notice). Until then dates in that year are estimates (估算).
+EDU_GUARD_HOLIDAY_ARRANGEMENTS = {}
 #: The court an enforcement application goes to, and the review authority named in a
 #: penalty decision.
 EDU_GUARD_COURT = "景洪市人民法院"
@@ -100,7 +130,7 @@ EDU_GUARD_COURT = "景洪市人民法院"
 EDU_GUARD_BUREAU_HEAD = ""
 EDU_GUARD_REVIEW_AUTHORITY = "景洪市人民政府"
 
-#: 送教上门 (DOMAIN 3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
+#: 送教上门 (docs/domain.md §3; 残疾人教育条例 2017 Art. 18): the age range of children who may be
 #: placed (6–15; some provinces 6–16), in whole years on the placement's first day.
 EDU_GUARD_HOMEBOUND_MIN_AGE = 6
 EDU_GUARD_HOMEBOUND_MAX_AGE = 15

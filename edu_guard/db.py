@@ -43,7 +43,7 @@ class TimestampMixin:
 
 @sa.event.listens_for(sa.engine.Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):  # pragma: no cover - trivial
-    """Turn on WAL, a busy timeout and foreign keys for SQLite connections (SPEC 3)."""
+    """Turn on WAL, a busy timeout and foreign keys for SQLite connections (docs/architecture.md, Data)."""
     module = type(dbapi_connection).__module__
     if module.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()

@@ -1,7 +1,10 @@
 """Hook specifications of edu_guard (pluggy project ``edu_guard``).
 
-Every hook a plugin may implement is specified here, grouped by kind. Call hooks with
-keyword arguments through ``current_app.extensions["edu_guard.plugins"].hook``.
+Every hook a plugin may implement is specified here, grouped by kind. Core calls them
+through pluggy (``pm.hook.<name>(...)``, see :mod:`edu_guard.plugins`), in plugin order,
+with wrappers, ``tryfirst``/``trylast`` and ``firstresult`` as pluggy documents. Plugins
+import what they need, ``hookimpl`` included, from :mod:`edu_guard.toolkit`. This module
+imports nothing of the app.
 """
 
 from __future__ import annotations
@@ -12,8 +15,26 @@ PROJECT = "edu_guard"
 
 #: Marker for hook specifications.
 hookspec = pluggy.HookspecMarker(PROJECT)
-#: Marker for hook implementations; plugins use ``@edu_guard.hookimpl``.
+#: Marker for hook implementations; plugins use ``edu_guard.toolkit.hookimpl``.
 hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+# --- facts the lower layers ask of the features ------------------------------------
+
+
+@hookspec
+def counted_as_enrolled(on, child_id):
+    """Return the children who count as enrolled on ``on`` although the school roll
+    alone does not say so (a feature above the registry knows why: 送教上门 is one).
+
+    The registry's pages and the opening of a dropout case ask this hook, so they need
+    not import the feature (docs/architecture.md, "Hooks and events").
+
+    :param on: the day (:class:`datetime.date`).
+    :param child_id: only this child's answer, or ``None`` for every child.
+    :return: a list of :class:`edu_guard.registry.enrolled.CountedEnrolled`; the lists of
+        all plugins are merged (the first answer for a child wins).
+    """
 
 
 # --- events -----------------------------------------------------------------------
@@ -24,7 +45,8 @@ def case_transitioned(case, transition, user) -> None:
     """Called after a dropout case's transition has been committed.
 
     A notifier that fails cannot undo the transition: the transition is already in the
-    database when this hook runs; errors are logged and swallowed by the caller.
+    database when this hook runs; its error is logged with the traceback, and the other
+    notifiers are still called.
 
     :param case: the :class:`edu_guard.cases.models.DropoutCase` after the change.
     :param transition: the :class:`edu_guard.cases.models.CaseEvent` just recorded.
@@ -38,7 +60,8 @@ def payment_batch_approved(batch, user) -> None:
     """Called after an aid list's approval and its payment batch have been committed.
 
     The payments are already in the database: a notifier that fails (an SMS gateway, a
-    provincial system) is logged and cannot undo them.
+    provincial system) is logged and cannot undo them; the other notifiers are still
+    called.
 
     :param batch: the :class:`edu_guard.aid.models.PaymentBatch` just approved, with its
         ``payments``.
@@ -57,7 +80,7 @@ def aid_schemes() -> list:
     Called once when the app starts, inside an app context, after the plugins' settings
     were validated (read them with :func:`edu_guard.toolkit.plugin_settings`).
 
-    :return: a list of :class:`edu_guard.schemes.base.AidScheme`; the lists of all plugins
+    :return: a list of :class:`edu_guard.toolkit.AidScheme`; the lists of all plugins
         are concatenated. Two schemes with one ``code`` stop start-up naming both plugins.
     """
 
@@ -66,7 +89,7 @@ def aid_schemes() -> list:
 def letter_types() -> list:
     """Return the kinds of letter this plugin prints.
 
-    :return: a list of :class:`edu_guard.letters.schemas.LetterKind`, each with a
+    :return: a list of :class:`edu_guard.toolkit.LetterKind` instances, each with a
         ``template_dir`` holding ``<key>.html`` (extending ``letters/_letter.html``); the
         lists are concatenated. A key already taken stops start-up.
     """
@@ -76,7 +99,7 @@ def letter_types() -> list:
 def import_formats() -> list:
     """Return import formats (a kind of file a clerk can import).
 
-    :return: a list of :class:`edu_guard.registry.importers.Importer` subclasses, each
+    :return: a list of :class:`edu_guard.toolkit.Importer` subclasses, each
         with its own ``kind`` and ``label``; the lists are concatenated. A kind already
         taken stops start-up.
     """
@@ -86,7 +109,7 @@ def import_formats() -> list:
 def comparison_kinds() -> list:
     """Return comparisons (数据比对) this plugin adds.
 
-    :return: a list of :class:`edu_guard.comparisons.kinds.Comparison` instances (a
+    :return: a list of :class:`edu_guard.toolkit.Comparison` instances (a
         ``name``, ``label``, ``categories`` and ``run``); concatenated, the built-in
         household, status and disabled comparisons first. A name already taken stops
         start-up.
@@ -101,7 +124,9 @@ def report_sections(report: str, figures: dict) -> list:
     :param figures: the report's figures as plain data (for ``"aid"``: ``{"term": code,
         "schemes": [{"code", "name", "person_times", "persons", "amount_yuan", ...}]}``).
     :return: a list of ``{"title": str, "lines": [str, ...]}``; the lists of all plugins
-        are concatenated in plugin order and printed after the core's lines.
+        are concatenated in plugin order and printed after the core's lines. An
+        implementation that raises is logged and left out; the page and the command
+        name its plugin, and the other sections are printed.
     """
 
 

@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 
 from edu_guard.cli_util import dump_json
+from edu_guard.plugins import BUILTIN_PLUGINS, contributions, manager
 
 
 
@@ -18,14 +19,15 @@ def describe_plugins(app) -> list[dict]:
 
     :return: ``[{"name", "version", "builtin", "hooks": [...], "schemes": [{"code",
         "name"}], "letter_kinds": [...], "import_formats": [...], "commands": [...]}]``
-        in registration order.
+        in plugin order (the order the hooks are called in).
     """
-    from edu_guard.plugins import BUILTIN_PLUGINS, contributions, manager
 
     pm, contrib = manager(app), contributions(app)
     builtin = {name for name, _ in BUILTIN_PLUGINS}
     out = []
-    for name, plugin in pm.list_name_plugin():
+    names = contrib.order + [n for n, _ in pm.list_name_plugin() if n not in contrib.order]
+    for name in names:
+        plugin = pm.get_plugin(name)
         owned = [k for k, owner in contrib.owners.items() if owner == name]
 
         def of(kind: str) -> list[str]:

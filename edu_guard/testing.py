@@ -13,6 +13,13 @@ import uuid
 from pathlib import Path
 
 import pytest
+from edu_guard.app import create_app
+from edu_guard.cli import register
+from edu_guard.db import db
+from edu_guard.auth.models import User
+from edu_guard.schemes.base import TermInfo
+from edu_guard.schemes.base import Candidate
+from edu_guard.registry.services import load_demo
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
 
@@ -40,10 +47,19 @@ def database_url():
     engine.dispose()
 
 
+#: The sample penalty basis, fine range, payment account and contact the tests use.
+TEST_PENALTY_SETTINGS = {
+    "EDU_GUARD_PENALTY_BASIS": "《云南省义务教育条例》第四十二条",
+    "EDU_GUARD_FINE_MIN": "50",
+    "EDU_GUARD_FINE_MAX": "500",
+    "EDU_GUARD_FINE_PAYMENT_ACCOUNT": {"bank": "中国农业银行景洪市分行", "account_name": "景洪市财政局非税收入专户",
+                                       "account_number": "24500101040000001"},
+    "EDU_GUARD_BUREAU_CONTACT": {"person": "李明", "phone": "0691-2120000", "address": "景洪市宣慰大道1号"},
+}
+
+
 def _fresh_app(folder: Path, database_url, **config):
     """Build a test app in ``folder`` on the test database, with every table created."""
-    from edu_guard import create_app
-    from edu_guard.db import db
 
     url, engine_options = database_url
     app = create_app(
@@ -54,10 +70,14 @@ def _fresh_app(folder: Path, database_url, **config):
             "INSTANCE_PATH": str(folder / "instance"),
             "EDU_GUARD_DATABASE_URL": url or f"sqlite:///{folder / 'test.sqlite3'}",
             "SQLALCHEMY_ENGINE_OPTIONS": dict(engine_options),
+            # The county's penalty settings have no default (edu_guard.config); tests
+            # use a sample set, as the demo does. Tests of the refusal unset them.
+            **TEST_PENALTY_SETTINGS,
             **config,
         }
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register(app)  # ``flask edu-guard …`` on app.cli, as before
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -65,8 +85,6 @@ def _fresh_app(folder: Path, database_url, **config):
 
 
 def _drop(app) -> None:
-    from edu_guard.db import db
-
     with app.app_context():
         db.session.remove()
         db.drop_all()
@@ -104,8 +122,6 @@ def demo_dir() -> Path:
 def make_user(app_ctx):
     """Factory: ``make_user(role="clerk", username=None, password="pw", township=None,
     school=None)`` → a committed :class:`edu_guard.auth.models.User`."""
-    from edu_guard.auth.models import User
-    from edu_guard.db import db
 
     counter = iter(range(1, 10_000))
 
@@ -161,8 +177,6 @@ def aid_term():
     (a :class:`edu_guard.schemes.base.TermInfo`)."""
     from datetime import date
 
-    from edu_guard.schemes.base import TermInfo
-
     return TermInfo("2021-spring", "2021年春季学期", date(2021, 3, 1), date(2021, 7, 9), 90)
 
 
@@ -170,7 +184,6 @@ def aid_term():
 def make_candidate():
     """Factory: ``make_candidate(**fields)`` → a :class:`edu_guard.schemes.base.Candidate`
     (default: a day pupil of 勐罕中心小学, 小学 三年级, 傣族, no family status)."""
-    from edu_guard.schemes.base import Candidate
 
     def make(**fields):
         values = {
@@ -189,12 +202,26 @@ def make_candidate():
 def county(app_ctx):
     """The sample county (schools, roster, 勐罕镇 CSV, status changes, families, disabled)
     loaded into the app's database; returns the app."""
-    from edu_guard.db import db
-    from edu_guard.registry.services import load_demo
 
     load_demo()
     db.session.commit()
     return app_ctx
+
+
+@pytest.fixture(scope="session")
+def letter_font_dir():
+    """The letters' subset fonts, built once per machine (about a minute per face the
+    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``: set
+    ``app.config["EDU_GUARD_LETTER_FONT_DIR"]`` to it before printing a letter."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from edu_guard.letters.fonts import ensure_fonts
+
+    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
+    ensure_fonts(path)
+    return path
 
 
 # --- browser tests ------------------------------------------------------------------

@@ -20,10 +20,23 @@
 # EDU_GUARD_ORDER_TO_CORRECT_DAYS = 10
 # EDU_GUARD_FOLLOW_UP_DAYS = 30
 
-# The penalty basis is the province's or the county's regulation.
-# EDU_GUARD_PENALTY_BASIS = "《云南省义务教育条例》第四十二条"
+# The penalty basis is the province's or the county's regulation. NO default: until
+# these are set every penalty letter is refused (the values below are only the form).
+# EDU_GUARD_PENALTY_BASIS = "《××省义务教育条例》第××条"
 # EDU_GUARD_FINE_MIN = "50"
 # EDU_GUARD_FINE_MAX = "500"
+# Where fines are paid (printed on the decision and the 催告书) and the bureau's contact.
+# EDU_GUARD_FINE_PAYMENT_ACCOUNT = {"bank": "××银行××支行", "account_name": "××市财政局非税收入专户", "account_number": "…"}
+# EDU_GUARD_BUREAU_CONTACT = {"person": "…", "phone": "0691-…", "address": "…"}
+# 较大数额: a hearing is offered for fines at or above this (yuan); unset: always.
+# EDU_GUARD_HEARING_FINE_THRESHOLD = "1000"
+# Townships whose issuer or code is not the default (乡/镇 → 人民政府, <short>政;
+# 街道 → the bureau issues orders, letters go to the 街道办事处); ethnic townships' codes.
+# EDU_GUARD_TOWNSHIPS = {"景哈哈尼族乡": {"name": "景哈哈尼族乡人民政府", "code": "景哈政"},
+#                        "允景洪街道": {"issuer": "bureau", "office": "允景洪街道办事处"}}
+# A year's official holiday arrangement (the State Council's notice) for years the
+# chinese-calendar package does not cover yet; until loaded, dates are estimates (估算).
+# EDU_GUARD_HOLIDAY_ARRANGEMENTS = {"2027": {"holidays": ["2027-01-01", "…"], "workdays": ["…"]}}
 
 # 送教上门: the age range, the frequency norm (shandong_henan or local_monthly, or one
 # of your own) and the school holidays not counted when checking it.

@@ -22,13 +22,20 @@ def make_child(app_ctx):
             db.session.flush()
         return made["school"]
 
-    def make(name="岩温", id_number="532801200901142690", school=None, birth=None, sex=None):
+    def make(name="岩温", id_number="532801200901142690", school=None, birth=None, sex=None,
+             address="景洪市勐罕镇曼听村委会曼听村12号"):
         from stdnum.cn import ric
 
         school = school or default_school()
         child = Child(id_number=id_number, name=name, sex=sex or ("男" if int(id_number[16]) % 2 else "女"),
-                      birth_date=birth or ric.get_birth_date(id_number), ethnicity="傣族", township=school.township)
-        child.guardians.append(Guardian(name=f"{name}之父", relation="父亲", phone="13800000000"))
+                      birth_date=birth or ric.get_birth_date(id_number), ethnicity="傣族", township=school.township,
+                      address=address)
+        # The father's ID number: born 1 Jan 1980 in 勐海县 (532822; 景洪市's 532801 dates
+        # from 1993), with its GB 11643 check character (calc_check_digit reads the first 17).
+        father = "53282219800101" + id_number[14:16] + "1"
+        father += ric.calc_check_digit(father + "0")
+        child.guardians.append(Guardian(name=f"{name}之父", relation="父亲", phone="13800000000", address=address,
+                                        id_number=father))
         db.session.add(child)
         db.session.add(Enrollment(child=child, school=school, grade="六年级", class_name="1班", status="在读"))
         db.session.commit()
@@ -39,11 +46,11 @@ def make_child(app_ctx):
 
 @pytest.fixture
 def today_is(monkeypatch):
-    """Set the services' idea of today: ``today_is(date(2021, 3, 1))``."""
-    from edu_guard.cases import services
+    """Set the clock's idea of today: ``today_is(date(2021, 3, 1))``."""
+    from edu_guard import clock
 
     def set_today(day: date):
-        monkeypatch.setattr(services, "today", lambda: day)
+        monkeypatch.setattr(clock, "today", lambda: day)
 
     return set_today
 
@@ -65,19 +72,6 @@ def login(client):
     return sign_in
 
 
-@pytest.fixture(scope="session")
-def letter_font_dir():
-    """The letters' subset fonts, built once per machine (about a minute per face the
-    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-    from edu_guard.letters.fonts import ensure_fonts
-
-    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
-    ensure_fonts(path)
-    return path
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 import pytest
 
-from edu_guard import create_app
+from edu_guard.app import create_app
 from edu_guard.app import NotInitialised
 from edu_guard.db import db
 

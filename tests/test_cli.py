@@ -32,7 +32,7 @@ def test_commands_refuse_before_init_then_init_sets_up(tmp_path, monkeypatch, le
     listed = runner.invoke(main, ["cases", "list", "--json"])
     assert listed.exit_code == 0 and listed.output.strip() == "[]"
 
-    from edu_guard import create_app
+    from edu_guard.app import create_app
     from edu_guard.auth.models import User
     from edu_guard.db import db
 

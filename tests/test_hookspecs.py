@@ -1,4 +1,4 @@
-"""Every hook is documented and exercised by a test (STYLE rule 9)."""
+"""Every hook is documented and exercised by a test (docs/architecture.md)."""
 
 import inspect
 from pathlib import Path

@@ -30,7 +30,7 @@ def test_alembic_is_loaded_only_for_migration_commands(tmp_path):
 
     code = (
         "import sys\n"
-        "from edu_guard import create_app\n"
+        "from edu_guard.app import create_app\n"
         f"app = create_app({{'SECRET_KEY': 'k', 'INSTANCE_PATH': {str(tmp_path)!r}}})\n"
         "assert 'alembic' not in sys.modules and 'flask_migrate' not in sys.modules\n"
         "from click.testing import CliRunner\n"

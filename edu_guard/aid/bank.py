@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from edu_guard import excel, money
 from edu_guard.aid.models import CHANNELS, PaymentBatch
+from edu_guard.aid.services import schemes
 
 HEADER = ["序号", "姓名", "身份证号码", "账号", "发放渠道", "金额（元）", "资助项目", "学校", "学期"]
 
@@ -17,7 +18,6 @@ HEADER = ["序号", "姓名", "身份证号码", "账号", "发放渠道", "金�
 def workbook(batch: PaymentBatch) -> bytes:
     """Return the batch's payment workbook (.xlsx bytes, through :mod:`edu_guard.excel`):
     a title row, the header, one row per payment not reversed, the 合计 row."""
-    from edu_guard.aid.services import schemes
 
     names = {c: s.name for c, s in schemes().items()}
     book = excel.Workbook()

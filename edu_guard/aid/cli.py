@@ -8,16 +8,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import functools
+
 import click
 import sqlalchemy as sa
 
 from edu_guard import money
 from edu_guard.aid import bank, gaps, services, stats
 from edu_guard.aid.models import LIST_STATES, AidList, Payment, PaymentBatch
-from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
+from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
 from edu_guard.db import db
+from edu_guard.transaction import after_commit
 from edu_guard.registry.models import School
 from edu_guard.schemes.base import SchemeError
+from edu_guard.aid.models import Term
 
 aid_group = click.Group("aid", help="学生资助：学期、名单、公示、审批、发放、统计、应助尽助")
 terms_group = click.Group("terms", help="学期")
@@ -28,8 +32,8 @@ as_option = click.option("--as", "username", default=None, help="以该用户身
 
 
 def _run(fn):
-    """Run ``fn``, commit once, or roll back and report the error."""
-    return commit_or_fail(fn, services.AidError, SchemeError, ValueError)
+    """Run ``fn``, or report its refusal (nothing saved)."""
+    return run_or_fail(fn, services.AidError, SchemeError, ValueError)
 
 
 def _term(code: str):
@@ -70,7 +74,6 @@ def terms_add(code, start, end, school_days, name):
 @requires_init
 def terms_list(as_json):
     """列出学期。"""
-    from edu_guard.aid.models import Term
 
     rows = [{"code": t.code, "name": t.name, "start": t.start, "end": t.end, "school_days": t.school_days}
             for t in db.session.execute(sa.select(Term).order_by(Term.start)).scalars()]
@@ -101,30 +104,26 @@ def schemes_command(as_json):
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @requires_init
 def propose_command(term_code, scheme_codes, all_schemes, as_json):
-    """为学期生成各校拟资助名单。"""
-    from edu_guard.aid import eligibility
-
+    """为学期生成各校拟资助名单。某个项目出错（如插件故障）时，其他项目照常生成，出错的项目及插件列在最后，退出码为 1。"""
     term = _term(term_code)
     codes = list(services.schemes()) if all_schemes else list(scheme_codes)
     if not codes:
         raise click.ClickException("请用 --scheme 指定资助项目，或用 --all")
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, code, candidates=cands) for code in codes]
-
-    results = _run(run)
+    results, failures = _run(lambda: services.propose_all(term, codes))
     rows = [{"scheme": r.scheme_code, "lists": r.lists, "proposed": r.proposed, "refused": r.refused,
              "amount_yuan": str(r.amount), "skipped_schools": r.skipped_schools} for r in results]
     if as_json:
         dump_json(rows)
-        return
-    for r in rows:
+    for r in [] if as_json else rows:
         click.echo(f"{r['scheme']}: {r['lists']} 份名单，拟资助 {r['proposed']} 人，金额 {r['amount_yuan']} 元"
                    + (f"，互斥未列入 {r['refused']} 人" if r["refused"] else "")
                    + (f"；已有名单未重新生成：{'、'.join(r['skipped_schools'])}" if r["skipped_schools"] else "")
                    + ("（本学期没有在读学生符合本项目的学段和条件，未生成名单）"
                       if not r["lists"] and not r["skipped_schools"] else ""))
+    if failures:
+        raise click.ClickException("以下项目未能生成名单（其他项目已生成）：\n"
+                                   + "\n".join(f"{f.hook.split('.')[0]}: {f.message}" for f in failures))
 
 
 @aid_group.command("lists")
@@ -186,7 +185,7 @@ def approve_command(term_code, scheme_code, school, on, channel, username):
     batches = _run(lambda: [services.approve(lst, on=on.date() if on else None, channel=channel, user=user)
                             for lst in lists])
     for batch in batches:
-        services.notify_batch(batch, user)
+        after_commit(functools.partial(services.notify_batch, batch, user))
         click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "
                    f"{money.from_fen(sum(p.amount_fen for p in batch.payments))} 元")
 
@@ -219,7 +218,10 @@ def report_command(term_code, year, as_json, xlsx_path):
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     data = stats.report(terms)
-    data["sections"] = stats.plugin_sections(data)
+    data["sections"], failures = stats.plugin_sections(data)
+    data["section_errors"] = [{"plugin": f.plugin, "error": f"{type(f.error).__name__}: {f.error}"} for f in failures]
+    for failure in failures:
+        click.echo(f"报表中插件提供的部分未能生成：{failure.message}", err=True)
     if xlsx_path:
         xlsx_path.write_bytes(stats.workbook(terms))
     if as_json:

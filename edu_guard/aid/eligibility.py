@@ -1,7 +1,7 @@
 """Who can be proposed for aid in a term (资助对象资格): the ONE place that turns the
 registry into :class:`~edu_guard.schemes.base.Candidate` snapshots.
 
-Rules (DOMAIN.md 2, SPEC 2.3):
+Rules (docs/domain.md §2):
 - a child is a candidate of a term when one of the child's enrollments (学籍) was 在读
   during the term: its status is 在读, or the change that ended it (转出, 休学, 毕业,
   死亡注销) happened on or after the term's first day; an enrollment that ended before
@@ -27,6 +27,9 @@ import sqlalchemy as sa
 
 from edu_guard.db import db
 from edu_guard.schemes.base import Candidate, TermInfo, stage_of
+from edu_guard.registry.models import StatusChange
+from edu_guard.registry.models import FamilyStatus
+from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School, Township
 
 #: Status changes that end an enrollment (学籍变动 that leave the school).
 ENDING_KINDS = ("转出", "休学", "毕业", "死亡注销")
@@ -51,7 +54,6 @@ def term_info(term) -> TermInfo:
 
 def _ended_on() -> dict[int, object]:
     """Child id → the date of the child's latest enrollment-ending status change."""
-    from edu_guard.registry.models import StatusChange
 
     stmt = (
         sa.select(StatusChange.child_id, sa.func.max(StatusChange.changed_on))
@@ -66,7 +68,6 @@ def family_kinds_by_id(term: TermInfo, id_numbers=None) -> dict[str, set[str]]:
 
     :param id_numbers: limit to these ID numbers (``None``: everyone listed).
     """
-    from edu_guard.registry.models import FamilyStatus
 
     stmt = sa.select(FamilyStatus.id_number, FamilyStatus.kind).where(
         sa.or_(FamilyStatus.valid_to.is_(None), FamilyStatus.valid_to >= term.start),
@@ -92,7 +93,6 @@ def candidates(term: TermInfo, *, school_ids: list[int] | None = None, child_ids
     :param child_ids: only these children (reviews, tests).
     :return: a :class:`CandidateSet`.
     """
-    from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School, Township
 
     stmt = (
         sa.select(

@@ -1,4 +1,4 @@
-"""The 应助尽助 check (SPEC 2.3): who should have had aid and did not, and aid that
+"""The 应助尽助 check (docs/domain.md §2): who should have had aid and did not, and aid that
 should not have been paid.
 
 Three findings, each with its reason:
@@ -19,6 +19,8 @@ from edu_guard.aid import eligibility
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
 from edu_guard.schemes.base import POVERTY_KINDS
+from edu_guard.aid.services import schemes
+from edu_guard.registry.models import Child
 
 #: Kinds of finding → label.
 KINDS = {
@@ -34,8 +36,6 @@ def check(term: Term) -> list[dict]:
     :return: findings ``{"kind", "kind_label", "child_id", "name", "id_number",
         "school", "reason"}`` ordered by kind, then school and name.
     """
-    from edu_guard.aid.services import schemes
-    from edu_guard.registry.models import Child
 
     cands = eligibility.candidates(eligibility.term_info(term)).candidates
     names = {c: s.name for c, s in schemes().items()}

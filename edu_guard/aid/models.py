@@ -15,6 +15,9 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard import money
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
+from edu_guard.registry.models import School
+from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
 #: States of a list: proposed by the system and reviewed by the school → posted
 #: publicly (公示) → approved by the bureau (payments made).
@@ -24,29 +27,8 @@ LIST_STATES = {"proposed": "待审核", "posted": "公示中", "approved": "已�
 CHANNELS = {"bank": "银行卡", "social_card": "社会保障卡", "in_kind": "实物（膳食）"}
 
 #: The 其中 flags a payment keeps of the child's family statuses at approval
-#: (DOMAIN.md 2 "How aid is reported"), so the statistics need no joins.
+#: (docs/domain.md §2 "How aid is reported"), so the statistics need no joins.
 FLAG_COLUMNS = ("is_poverty", "is_monitored", "is_dibao", "is_tekun", "is_orphan", "is_disabled")
-
-
-class Term(db.Model):
-    """A term (学期) with its dates and the number of school days (在校天数)."""
-
-    __tablename__ = "aid_term"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    #: ``2021-spring`` / ``2021-autumn``.
-    code: Mapped[str] = mapped_column(sa.String(16), unique=True)
-    #: ``2021年春季学期``.
-    name: Mapped[str] = mapped_column(sa.String(32))
-    start: Mapped[date] = mapped_column(sa.Date)
-    end: Mapped[date] = mapped_column(sa.Date)
-    school_days: Mapped[int] = mapped_column()
-    created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
-
-    @property
-    def year(self) -> int:
-        """The calendar year the term starts in."""
-        return self.start.year
 
 
 class AidList(TimestampMixin, db.Model):
@@ -129,7 +111,7 @@ class PaymentBatch(db.Model):
 class Payment(db.Model):
     """A payment (发放记录): one per child, scheme and term, enforced by the database.
 
-    The 其中 flags are the child's family statuses at approval time (DOMAIN.md 2).
+    The 其中 flags are the child's family statuses at approval time (docs/domain.md §2).
     """
 
     __tablename__ = "aid_payment"
@@ -193,3 +175,24 @@ class PaymentReversal(db.Model):
     reversed_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     payment: Mapped[Payment] = relationship(back_populates="reversal")
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+def _by_paying_school(column, user):
+    if user.role == "township":
+        return column.in_(sa.select(School.id).where(School.township_id == user.township_id))
+    return column == user.school_id
+
+
+@scoping.rule(AidList)
+def _aid_list_scope(user):
+    """A township user sees the lists of the township's schools; a school user, the school's."""
+    return _by_paying_school(AidList.school_id, user)
+
+
+@scoping.rule(Payment)
+def _payment_scope(user):
+    """Payments are seen by the paying school, as the aid lists."""
+    return _by_paying_school(Payment.school_id, user)

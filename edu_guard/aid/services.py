@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+import logging
+
 import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm.exc import StaleDataError
@@ -27,8 +29,13 @@ from edu_guard.aid.models import (
     Term,
 )
 from edu_guard.auth import audit
+from edu_guard.auth.scoping import unscoped
 from edu_guard.db import db, utcnow
+from edu_guard import hooks
 from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
+from edu_guard.cases import services as case_services
+from edu_guard.registry.importers import bulk_insert
+from edu_guard.cases.deadlines import add_working_days
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -39,7 +46,6 @@ class AidError(ValueError):
 
 def today() -> date:
     """Today, from the one place tests set it (:func:`edu_guard.cases.services.today`)."""
-    from edu_guard.cases import services as case_services
 
     return case_services.today()
 
@@ -96,9 +102,7 @@ def get_term(code: str) -> Term:
 
 def schemes() -> dict[str, AidScheme]:
     """The schemes of every enabled plugin, by code."""
-    from edu_guard.plugins import contributions
-
-    return contributions().schemes
+    return hooks.contributions().schemes
 
 
 def scheme(code: str) -> AidScheme:
@@ -120,6 +124,7 @@ def exclusive_with(code: str) -> set[str]:
     return own | {c for c, s in all_schemes.items() if code in s.excludes}
 
 
+@unscoped("exclusive schemes: one per child county-wide, whichever school pays")
 def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
     """Child id → the excluded scheme code the child is already paid or proposed in."""
     if not codes:
@@ -139,6 +144,23 @@ def _taken_elsewhere(term: Term, codes: set[str]) -> dict[int, str]:
 
 
 # --- proposing ----------------------------------------------------------------------
+
+
+log = logging.getLogger(__name__)
+
+
+class SchemeFailed(Exception):
+    """A scheme's ``decide`` raised something other than :class:`SchemeError` (a broken
+    plugin); raised by :func:`propose` before anything is written, with the original
+    exception as ``__cause__``.
+
+    :ivar scheme: the :class:`AidScheme` whose decision failed.
+    """
+
+    def __init__(self, scheme: AidScheme, error: BaseException) -> None:
+        super().__init__(f"{scheme.name}（{scheme.code}）：{type(error).__name__}: {error}")
+        self.scheme = scheme
+        self.error = error
 
 
 @dataclass
@@ -165,6 +187,8 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     :return: a :class:`Proposal`.
     :raises AidError: unknown scheme.
     :raises SchemeError: the scheme has no standard for the term.
+    :raises SchemeFailed: the scheme's ``decide`` raised anything else (nothing is
+        written for the scheme).
     """
     sch = scheme(scheme_code)
     info = eligibility.term_info(term)
@@ -180,7 +204,12 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     result = Proposal(scheme_code)
     skipped = set()
     for c in cands.candidates.values():
-        decision = sch.decide(c, info)
+        try:
+            decision = sch.decide(c, info)
+        except SchemeError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a broken plugin's scheme, named by the caller
+            raise SchemeFailed(sch, exc) from exc
         if not decision.eligible:
             continue
         school_id = cands.school_ids[c.school_code]
@@ -213,7 +242,6 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
                              created_at=now, updated_at=now))
     db.session.add_all(lists)
     db.session.flush()
-    from edu_guard.registry.importers import bulk_insert
 
     rows = []
     for aid_list in lists:
@@ -230,6 +258,34 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
                                                  "school_id": aid_list.school_id, "entries": counts.get(aid_list.id, 0)},
                      user=user)
     return result
+
+
+def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Proposal], list[hooks.PluginFailure]]:
+    """Propose the lists of ``term`` for each scheme of ``codes``, each scheme on its own:
+    a scheme that fails (its plugin's ``decide`` raises, or it has no standard for the
+    term) is left out with its failure, and the other schemes are still proposed. The
+    candidates are read once. Flushes, never commits.
+
+    :param codes: scheme codes, in the order to propose them.
+    :return: ``(proposals, failures)``: a :class:`Proposal` for each scheme proposed and
+        a :class:`~edu_guard.hooks.PluginFailure` (the scheme's plugin, ``"<code>.decide"``
+        and the error) for each that failed; a broken plugin's error is logged with
+        its traceback.
+    :raises AidError: an unknown scheme code.
+    """
+    for code in codes:
+        scheme(code)
+    cands = eligibility.candidates(eligibility.term_info(term))
+    proposals, failures = [], []
+    for code in codes:
+        try:
+            proposals.append(propose(term, code, candidates=cands, user=user))
+        except SchemeFailed as exc:
+            log.error("scheme %s of plugin %s failed to decide", code, exc.scheme.plugin, exc_info=exc.error)
+            failures.append(hooks.PluginFailure(exc.scheme.plugin, f"{code}.decide", exc.error))
+        except SchemeError as exc:
+            failures.append(hooks.PluginFailure(scheme(code).plugin, f"{code}.decide", exc))
+    return proposals, failures
 
 
 # --- review by the school -----------------------------------------------------------
@@ -292,7 +348,7 @@ def set_included(entry: AidListEntry, included: bool, reason: str, user=None) ->
 def _school_amount(amount, scheme_code: str, info) -> Decimal:
     """Check an amount a school enters for a child it adds: yuan with at most two
     decimals, more than zero, and no more than the scheme's highest standard for the
-    term (a school cannot pay beyond the standard; DOMAIN.md 2).
+    term (a school cannot pay beyond the standard; docs/domain.md §2).
 
     :raises AidError: naming the amount and the reason.
     """
@@ -315,9 +371,9 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
     return value
 
 
-#: The one answer to "add this ID number to the list" when the child is unknown, out of
-#: the user's scope or not at the list's school: the page must not tell which (a
-#: school user could otherwise probe the county's register for an ID number).
+#: The one answer to "add this ID number" when the child is not one of the school's pupils
+#: this term — whether it exists elsewhere in the county or not at all, so a school cannot
+#: probe the registry (docs/domain.md §6).
 NOT_AT_SCHOOL = "本学期本校在读学生中没有该身份证号，不能列入本校名单"
 
 
@@ -377,7 +433,6 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
     :raises AidError: the list is not under review or has nobody included; ``on`` is
         in the future.
     """
-    from edu_guard.cases.deadlines import add_working_days
 
     _check_state(aid_list, "proposed")
     if not any(e.included for e in aid_list.entries):
@@ -500,9 +555,7 @@ def reverse(payment: Payment, reason: str, *, user=None) -> PaymentReversal:
 def notify_batch(batch: PaymentBatch, user=None) -> None:
     """Call the ``payment_batch_approved`` hook AFTER the commit; a failing notifier is
     logged and never undoes the payments."""
-    from edu_guard.plugins import manager, notify
-
-    notify(manager(), "payment_batch_approved", batch=batch, user=user)
+    hooks.notify("payment_batch_approved", batch=batch, user=user)
 
 
 def list_summary(aid_list: AidList) -> dict:

@@ -1,4 +1,4 @@
-"""Student-aid statistics (资助统计) in the bureau's reporting form (DOMAIN.md 2 "How aid
+"""Student-aid statistics (资助统计) in the bureau's reporting form (docs/domain.md §2 "How aid
 is reported").
 
 人次 counts payments, 人数 counts children once, amounts are summed in fen by the
@@ -17,8 +17,9 @@ from sqlalchemy.orm import aliased
 from edu_guard import excel, money
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
+from edu_guard.hooks import collect, contributions
 
-#: The 其中 breakdowns of the tables (DOMAIN.md 2): flag column → label. 烈士子女 is not
+#: The 其中 breakdowns of the tables (docs/domain.md §2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
 BREAKDOWNS = {
     "is_poverty": "脱贫家庭（含监测对象）",
@@ -153,8 +154,6 @@ def terms_for(term_code: str | None = None, year: int | None = None) -> list[Ter
 
 
 def _order(codes) -> list[str]:
-    from edu_guard.plugins import contributions
-
     known = list(contributions().schemes)
     return sorted(codes, key=lambda c: (known.index(c) if c in known else len(known), c))
 
@@ -168,8 +167,6 @@ def report(terms: list[Term]) -> dict:
         "amount_yuan"}}, "by_stage": [{"stage", …same keys}]}], "lines": [narrative]}``;
         amounts are strings (yuan with two decimals; 万元 with two).
     """
-    from edu_guard.plugins import contributions
-
     names = {c: s.name for c, s in contributions().schemes.items()}
     ids = [t.id for t in terms]
     scheme_rows, stage_rows = figures(ids)
@@ -211,15 +208,23 @@ def narrative(s: dict) -> str:
             f"其中：脱贫家庭学生{s['poverty_person_times']}人次{s['poverty_amount_wan']}万元")
 
 
-def plugin_sections(data: dict) -> list[dict]:
-    """Extra sections from the plugins' ``report_sections`` hook for the aid report."""
-    from edu_guard.plugins import manager
+def plugin_sections(data: dict) -> tuple[list[dict], list]:
+    """Extra sections from the plugins' ``report_sections`` hook for the aid report.
 
+    A plugin whose implementation raises is left out (and logged with its traceback);
+    the other plugins' sections are still given (:func:`edu_guard.hooks.collect`).
+
+    :param data: :func:`report`'s figures.
+    :return: ``(sections, failures)``: ``[{"title", "lines"}]`` in plugin order, and a
+        :class:`edu_guard.hooks.PluginFailure` for each plugin that failed (the page
+        and the CLI name it).
+    """
     figures = {"term": data["term"], "terms": data["terms"], "schemes": data["schemes"]}
+    results, failures = collect("report_sections", report="aid", figures=figures)
     sections = []
-    for result in manager().hook.report_sections(report="aid", figures=figures):
+    for result in results:
         sections.extend(result or [])
-    return sections
+    return sections, failures
 
 
 def workbook(terms: list[Term]) -> bytes:
@@ -230,8 +235,6 @@ def workbook(terms: list[Term]) -> bytes:
 
     :return: the .xlsx file as bytes (through :mod:`edu_guard.excel`).
     """
-    from edu_guard.plugins import contributions
-
     names = {c: s.name for c, s in contributions().schemes.items()}
     rows = figures([t.id for t in terms])[1]
     groups = [*BREAKDOWNS.values(), "其他"]

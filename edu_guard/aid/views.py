@@ -10,45 +10,42 @@ from __future__ import annotations
 
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from marshmallow import ValidationError
 
 from edu_guard import acts, money
-from edu_guard.aid import bank, eligibility, gaps, schemas, services, stats
+from edu_guard.aid import bank, forms, gaps, queries, services, stats
 from edu_guard.aid.models import CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
-from edu_guard.auth.scoping import scope_aid_lists, scope_payments
 from edu_guard.auth.audit import full_number_access
-from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
-from edu_guard.registry.models import Child, School
-from edu_guard.registry.search import name_condition
+from edu_guard.registry import queries as registry_queries
 from edu_guard.schemes.base import SchemeError
 
-from edu_guard.web import commit_or_flash
+from edu_guard.web import after_commit, form_errors, run_or_flash
+from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
+from edu_guard.cases.deadlines import add_working_days
+from edu_guard.letters.render import chinese_date
 
 bp = Blueprint("aid", __name__, url_prefix="/aid")
 
 BUREAU = ("admin", "clerk")
 
 
-def _commit(action, success: str | None = None):
-    """Run a service call and commit once; a refusal rolls back and is flashed."""
-    return commit_or_flash(action, (services.AidError, SchemeError), success)
+def _run(action, success: str | None = None):
+    """Run a service call; a refusal rolls back and is flashed (the request boundary commits)."""
+    return run_or_flash(action, (services.AidError, SchemeError), success)
 
 
 def _term(code: str) -> Term:
-    term = db.session.execute(sa.select(Term).where(Term.code == code)).scalar_one_or_none()
+    term = queries.term_by_code(code)
     if term is None:
         abort(404)
     return term
 
 
 def _list(list_id: int) -> AidList:
-    found = db.session.execute(scope_aid_lists(sa.select(AidList).where(AidList.id == list_id), current_user))
-    aid_list = found.scalar_one_or_none()
+    aid_list = queries.aid_list(list_id, current_user)
     if aid_list is None:
         abort(404)
     return aid_list
@@ -67,7 +64,7 @@ def _scheme_names() -> dict[str, str]:
 @login_required
 def index():
     """Schemes and terms; the bureau adds terms and proposes lists here."""
-    terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+    terms = queries.terms()
     declared = [s.declaration() for s in services.schemes().values()]
     return render_template("aid/index.html", terms=terms, schemes=declared, bureau=current_user.role in BUREAU)
 
@@ -76,12 +73,12 @@ def index():
 @role_required(*BUREAU)
 def term_add():
     """Add a term."""
-    try:
-        data = schemas.load(schemas.TermSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.TermForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
         return redirect(url_for("aid.index"))
-    _commit(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
+    data = form.values()
+    _run(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
             f"已新增学期 {data['code']}")
     return redirect(url_for("aid.index"))
 
@@ -91,18 +88,21 @@ def term_add():
 def propose(code: str):
     """Propose the lists of a term for one scheme or every scheme."""
     term = _term(code)
-    wanted = request.form.get("scheme") or ""
+    form = forms.ProposeForm()
+    form.validate_on_submit()  # an unknown scheme is refused by the service, by name
+    wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
-    def run():
-        cands = eligibility.candidates(eligibility.term_info(term))
-        return [services.propose(term, c, candidates=cands) for c in codes]
-
-    results = _commit(run)
-    if results is not None:
+    done = _run(lambda: services.propose_all(term, codes))
+    if done is not None:
+        results, failures = done
         names = _scheme_names()
-        flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                       + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        if results:
+            flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
+                           + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
+        for failure in failures:
+            scheme_code = failure.hook.split(".")[0]
+            flash(f"{names.get(scheme_code, scheme_code)}未能生成名单，其他项目不受影响。{failure.message}", "error")
     return redirect(url_for("aid.lists", code=code))
 
 
@@ -111,20 +111,8 @@ def propose(code: str):
 def lists(code: str):
     """The lists of a term the user may see, with their state and totals."""
     term = _term(code)
-    stmt = scope_aid_lists(sa.select(AidList).join(School, School.id == AidList.school_id)
-                           .where(AidList.term_id == term.id), current_user)
     scheme = request.args.get("scheme")
-    if scheme:
-        stmt = stmt.where(AidList.scheme_code == scheme)
-    found = db.session.execute(stmt.order_by(AidList.scheme_code, School.code)).scalars().all()
-    counts = dict(db.session.execute(
-        sa.select(AidListEntry.list_id, sa.func.count()).where(AidListEntry.list_id.in_([x.id for x in found]),
-                                                               AidListEntry.included.is_(True))
-        .group_by(AidListEntry.list_id)).all())
-    amounts = dict(db.session.execute(
-        sa.select(AidListEntry.list_id, sa.func.sum(AidListEntry.amount_fen)).where(
-            AidListEntry.list_id.in_([x.id for x in found]), AidListEntry.included.is_(True))
-        .group_by(AidListEntry.list_id)).all())
+    found, counts, amounts = queries.term_lists(term, current_user, scheme)
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
                            amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
@@ -142,7 +130,6 @@ def list_detail(list_id: int):
     post_default = today if term.end >= today else term.start
     approve_default = today
     if aid_list.posting_ends_on is not None:
-        from edu_guard.cases.deadlines import add_working_days
 
         approve_default = min(today, add_working_days(aid_list.posting_ends_on, 1).day)
     noted = aid_list.posted_on or post_default
@@ -153,9 +140,12 @@ def list_detail(list_id: int):
                            approve_default=approve_default, term_note=acts.closed_term_note(noted, today))
 
 
-def _act_date() -> date | None:
-    """The act's date posted by a form (``on``, ISO); ``None`` when absent (today)."""
-    text = (request.form.get("on") or "").strip()
+def _act_date(form) -> date | None:
+    """The act's date posted by ``form`` (its ``on``, ISO); ``None`` when absent (today).
+
+    :raises AidError: not a date (a refusal, flashed).
+    """
+    text = (form.on.data or "").strip()
     if not text:
         return None
     try:
@@ -172,13 +162,13 @@ def review(entry_id: int):
     aid_list = _list(entry.list_id)
     if not _may_review(aid_list):
         abort(403)
-    try:
-        data = schemas.load(schemas.ReviewSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.ReviewForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
     else:
-        _commit(lambda: services.set_included(entry, data["included"], data["reason"], user=current_user),
-                f"已{'保留' if data['included'] else '移出'}：{entry.child.name}")
+        included, reason = form.included.data == "true", form.reason.data.strip()
+        _run(lambda: services.set_included(entry, included, reason, user=current_user),
+             f"已{'保留' if included else '移出'}：{entry.child.name}")
     return redirect(url_for("aid.list_detail", list_id=aid_list.id))
 
 
@@ -189,16 +179,16 @@ def add_entry(list_id: int):
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    try:
-        data = schemas.load(schemas.AddEntrySchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.AddEntryForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
-    child = db.session.execute(sa.select(Child).where(Child.id_number == data["id_number"])).scalar_one_or_none()
-    if child is None or not can_see_child(current_user, child):
-        flash(services.NOT_AT_SCHOOL, "error")  # the same answer as a child of another school
+    data = {"id_number": form.id_number.data, "reason": form.reason.data.strip(), "amount": form.amount.data}
+    child = registry_queries.child_by_id_number(data["id_number"])
+    if child is None:  # no such child, or not in the user's scope: the same answer as the service's
+        flash(services.NOT_AT_SCHOOL, "error")
     else:
-        _commit(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
+        _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 f"已增补：{child.name}")
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
@@ -210,7 +200,9 @@ def post(list_id: int):
     aid_list = _list(list_id)
     if not _may_review(aid_list):
         abort(403)
-    done = _commit(lambda: services.post(aid_list, on=_act_date(), user=current_user))
+    form = forms.ActForm()
+    form.validate_on_submit()
+    done = _run(lambda: services.post(aid_list, on=_act_date(form), user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -222,10 +214,13 @@ def approve(list_id: int):
     """Approve a list after its posting period on the date given (``on``; today without
     one); pays every included child once."""
     aid_list = _list(list_id)
-    batch = _commit(lambda: services.approve(aid_list, on=_act_date(), channel=request.form.get("channel") or "bank",
-                                             user=current_user))
+    form = forms.ApproveForm()
+    form.validate_on_submit()
+    channel = (form.channel.data or "").strip() or "bank"
+    batch = _run(lambda: services.approve(aid_list, on=_act_date(form), channel=channel, user=current_user))
     if batch is not None:
-        services.notify_batch(batch, current_user)
+        user = current_user._get_current_object()
+        after_commit(lambda: services.notify_batch(batch, user))
         flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
               "success")
     return redirect(url_for("aid.list_detail", list_id=list_id))
@@ -238,7 +233,6 @@ def _tier_label(tier: str | None) -> str:
 
 def _notice_context(aid_list: AidList) -> dict:
     """Plain data of the 公示 (names and masked IDs only, Chinese dates, no internal codes)."""
-    from edu_guard.letters.render import chinese_date
 
     names = _scheme_names()
     rows = [{"name": e.child.name, "id_number": mask_id_number(e.child.id_number), "stage": e.stage,
@@ -269,8 +263,6 @@ def notice_pdf(list_id: int):
     """The 公示 as PDF, through the letters' renderer (fonts embedded)."""
     from markupsafe import Markup
 
-    from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
-
     aid_list = _list(list_id)
     if aid_list.posted_on is None:
         abort(404)
@@ -287,15 +279,9 @@ def notice_pdf(list_id: int):
 def payments(code: str):
     """Payments of a term the user may see (masked IDs), paged; reversals shown."""
     term = _term(code)
-    stmt = scope_payments(sa.select(Payment).join(Child, Child.id == Payment.child_id)
-                          .where(Payment.term_id == term.id), current_user)
-    if request.args.get("scheme"):
-        stmt = stmt.where(Payment.scheme_code == request.args["scheme"])
-    if request.args.get("q"):
-        stmt = stmt.where(name_condition(Child.name, request.args["q"]))
-    page = db.paginate(stmt.order_by(Payment.id), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
-    batches = db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
-                                 .order_by(PaymentBatch.id)).scalars().all()
+    stmt = queries.term_payments(term, current_user, request.args.get("scheme"), request.args.get("q"))
+    page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
+    batches = queries.term_batches(term)
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
                            bureau=current_user.role in BUREAU, channels=CHANNELS)
 
@@ -305,12 +291,12 @@ def payments(code: str):
 def reverse(payment_id: int):
     """Reverse a mistaken payment (冲正) with a reason."""
     payment = db.session.get(Payment, payment_id) or abort(404)
-    try:
-        data = schemas.load(schemas.ReversalSchema(), request.form)
-    except ValidationError as exc:
-        flash(schemas.messages(exc), "error")
+    form = forms.ReversalForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
     else:
-        _commit(lambda: services.reverse(payment, data["reason"], user=current_user), f"已冲正发放记录 {payment_id}")
+        reason = form.reason.data.strip()
+        _run(lambda: services.reverse(payment, reason, user=current_user), f"已冲正发放记录 {payment_id}")
     return redirect(url_for("aid.payments", code=payment.term.code))
 
 
@@ -329,7 +315,7 @@ def bank_workbook(batch_id: int):
 def _report_terms():
     code, year = request.args.get("term") or None, request.args.get("year", type=int)
     if code is None and year is None:
-        latest = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().first()
+        latest = next(iter(queries.terms()), None)
         if latest is None:
             return None
         code = latest.code
@@ -352,12 +338,15 @@ def _chart(schemes_data: list[dict]) -> list[dict]:
 def report():
     """The report of a term or year: the narrative lines, the table by stage and a chart."""
     terms = _report_terms()
-    all_terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+    all_terms = queries.terms()
     if terms is None:
         return render_template("aid/report.html", data=None, terms=all_terms, bars=[], sections=[])
     data = stats.report(terms)
+    sections, failures = stats.plugin_sections(data)
+    for failure in failures:
+        flash(f"报表中插件提供的部分未能生成：{failure.message}", "error")
     return render_template("aid/report.html", data=data, terms=all_terms, bars=_chart(data["schemes"]),
-                           sections=stats.plugin_sections(data), labels=stats.BREAKDOWNS)
+                           sections=sections, labels=stats.BREAKDOWNS)
 
 
 @bp.get("/report.xlsx")
@@ -375,7 +364,7 @@ def report_xlsx():
 @role_required("admin", "clerk", "auditor")
 def gaps_page():
     """The 应助尽助 check of a term."""
-    all_terms = db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+    all_terms = queries.terms()
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
     return render_template("aid/gaps.html", terms=all_terms, code=code, found=found, kinds=gaps.KINDS)

@@ -83,8 +83,7 @@ def record_access(action: str, entity: str, entity_id: int | None, detail: dict 
 
 def full_number_access(action: str, entity: str, entity_id: int | None, detail: dict | None = None) -> None:
     """In a view: record :func:`record_access` for the signed-in user if their role
-    sees whole numbers, and commit it (a GET changes nothing else)."""
+    sees whole numbers (the request boundary, edu_guard.web, commits it)."""
     if not (current_user and current_user.is_authenticated and current_user.sees_full_ids):
         return
     record_access(action, entity, entity_id, detail)
-    db.session.commit()

@@ -1,4 +1,4 @@
-"""Users with roles and areas, and the append-only audit log (SPEC 2.8)."""
+"""Users with roles and areas, and the append-only audit log (docs/domain.md §6)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from edu_guard.db import db, utcnow
 from edu_guard.i18n import N_
 
-#: Roles of SPEC 1: key → Chinese label.
+#: Roles of README.md: key → Chinese label.
 ROLES = {
     "admin": N_("局管理员"),
     "clerk": N_("局业务人员"),

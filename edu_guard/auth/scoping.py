@@ -1,150 +1,176 @@
-"""Scoping (数据权限): the one place that limits queries to a user's area (SPEC 2.8).
+"""Scoping (数据权限): the one place that limits reads to a user's area.
 
-Admins, clerks and auditors see the county; a township user sees the township; a
-school user sees the school.
+Admins, clerks and auditors see the county; a township user sees the township; a school
+user sees the school (docs/domain.md, "Who sees what").
+
+Scoping is core and knows no feature: each model that is scoped registers, next to its
+definition, the rule that limits it for a township or a school user (:func:`rule`).
+
+**By default.** Inside a request, every ORM ``select`` (and ``session.get``) of a scoped
+model is limited to the signed-in user's scope: a ``do_orm_execute`` listener adds
+SQLAlchemy's ``with_loader_criteria`` for each registered rule, wherever the model
+appears (joins and subqueries included). Code that must see past the user's scope says
+so, with its reason: ``with unscoped("one open case per child, county-wide"):`` or
+``stmt.execution_options(unscoped="…")`` — typically a check that keeps the county's
+data whole (no second open case, no double payment). Commands and jobs have no signed-in
+user and see the county; they pass their ``--as`` user to the functions below.
+:func:`scope` and ``scope_children`` and friends remain for explicit use.
 """
 
 from __future__ import annotations
 
+import contextvars
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
 import sqlalchemy as sa
+from flask import g, has_request_context
+from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 
 from edu_guard.auth.models import User
+from edu_guard.db import db
+
+#: The reason the code in a ``with unscoped(reason):`` block reads past the user's scope.
+_UNSCOPED: contextvars.ContextVar[str | None] = contextvars.ContextVar("edu_guard_unscoped", default=None)
+
+#: Roles that see the whole county.
+COUNTY_ROLES = ("admin", "clerk", "auditor")
+
+#: model class → rule(user) → a SQL condition on the model, for a township or school user.
+_RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {}
 
 
-def scope_children(stmt: sa.Select, user: User | None) -> sa.Select:
-    """Limit a ``select(Child)`` statement to the children ``user`` may see.
+#: The models scoped by default inside a request (see below); the others are scoped only
+#: where the code asks (:func:`scope`).
+_DEFAULT: set[type] = set()
 
-    A township user sees children living in the township or enrolled at its schools; a
-    school user, the children enrolled at the school.
+
+def rule(model: type, *, by_default: bool = True) -> Callable:
+    """Register the decorated function as ``model``'s scope rule: called with a township
+    or school user, it returns the SQL condition rows of ``model`` must meet.
+
+    :param by_default: apply it to every read inside a request (personal data: children,
+        cases, letters …); ``False`` for reference data shown beside them (schools),
+        which is limited only where the code asks, as in a filter's choices.
     """
-    from edu_guard.registry.models import Child, Enrollment, School
 
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return stmt
-    if user.role == "township":
-        at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == user.township_id)
-        return stmt.where(sa.or_(Child.township_id == user.township_id, Child.id.in_(at_school)))
-    if user.role == "school":
-        return stmt.where(Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id)))
-    return stmt.where(sa.false())
+    def register(fn: Callable[[User], sa.ColumnElement[bool]]):
+        _RULES[model] = fn
+        if by_default:
+            _DEFAULT.add(model)
+        return fn
+
+    return register
 
 
-def scope_cases(stmt: sa.Select, user: User | None) -> sa.Select:
-    """Limit a ``select(DropoutCase)`` statement to the cases ``user`` may see."""
-    from edu_guard.cases.models import DropoutCase
-
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return stmt
-    if user.role == "township":
-        return stmt.where(DropoutCase.township_id == user.township_id)
-    if user.role == "school":
-        return stmt.where(DropoutCase.school_id == user.school_id)
-    return stmt.where(sa.false())
+def scoped_models() -> tuple[type, ...]:
+    """Return the models that have a scope rule."""
+    return tuple(_RULES)
 
 
-def scope_schools(stmt: sa.Select, user: User | None) -> sa.Select:
-    """Limit a ``select(School)`` statement to the schools ``user`` may see: a township
-    user, the township's schools; a school user, the school."""
-    from edu_guard.registry.models import School
+def condition(model: type, user: User | None) -> sa.ColumnElement[bool] | None:
+    """Return the SQL condition limiting ``model`` to what ``user`` may see, or ``None``
+    when the user sees the whole county (or there is no user: CLI and tests).
 
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return stmt
-    if user.role == "township":
-        return stmt.where(School.township_id == user.township_id)
-    if user.role == "school":
-        return stmt.where(School.id == user.school_id)
-    return stmt.where(sa.false())
-
-
-def scope_aid_lists(stmt: sa.Select, user: User | None) -> sa.Select:
-    """Limit a ``select(AidList)`` statement to the aid lists ``user`` may see: a
-    township user, the lists of the township's schools; a school user, the school's."""
-    from edu_guard.aid.models import AidList
-    from edu_guard.registry.models import School
-
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return stmt
-    if user.role == "township":
-        return stmt.where(AidList.school_id.in_(sa.select(School.id).where(School.township_id == user.township_id)))
-    if user.role == "school":
-        return stmt.where(AidList.school_id == user.school_id)
-    return stmt.where(sa.false())
+    :raises KeyError: ``model`` has no scope rule.
+    """
+    if user is None or user.role in COUNTY_ROLES:
+        return None
+    if user.role in ("township", "school"):
+        return _RULES[model](user)
+    return sa.false()
 
 
-def scope_payments(stmt: sa.Select, user: User | None) -> sa.Select:
-    """Limit a ``select(Payment)`` statement to the payments ``user`` may see (by the
-    paying school, as :func:`scope_aid_lists`)."""
-    from edu_guard.aid.models import Payment
-    from edu_guard.registry.models import School
-
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return stmt
-    if user.role == "township":
-        return stmt.where(Payment.school_id.in_(sa.select(School.id).where(School.township_id == user.township_id)))
-    if user.role == "school":
-        return stmt.where(Payment.school_id == user.school_id)
-    return stmt.where(sa.false())
+def scope(stmt: sa.Select, model: type, user: User | None) -> sa.Select:
+    """Limit ``stmt`` (a select over ``model``) to the rows ``user`` may see."""
+    where = condition(model, user)
+    return stmt if where is None else stmt.where(where)
 
 
-def scope_placements(stmt: sa.Select, user: User | None) -> sa.Select:
-    """Limit a ``select(HomeboundPlacement)`` statement to the 送教上门 placements
-    ``user`` may see: a township user, those delivered by the township's schools or of
-    children living there; a school user, only those its own school delivers."""
-    from edu_guard.homebound.models import HomeboundPlacement
-    from edu_guard.registry.models import Child, School
-
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return stmt
-    if user.role == "township":
-        schools = sa.select(School.id).where(School.township_id == user.township_id)
-        living = sa.select(Child.id).where(Child.township_id == user.township_id)
-        return stmt.where(sa.or_(HomeboundPlacement.school_id.in_(schools), HomeboundPlacement.child_id.in_(living)))
-    if user.role == "school":
-        return stmt.where(HomeboundPlacement.school_id == user.school_id)
-    return stmt.where(sa.false())
-
-
-def can_see_placement(user: User | None, placement) -> bool:
-    """Return whether ``user`` may see ``placement`` (same rule as :func:`scope_placements`)."""
-    from edu_guard.db import db
-    from edu_guard.homebound.models import HomeboundPlacement
-
-    stmt = scope_placements(sa.select(HomeboundPlacement.id).where(HomeboundPlacement.id == placement.id), user)
+def can_see(user: User | None, obj) -> bool:
+    """Return whether ``user`` may see ``obj`` (a row of a scoped model)."""
+    model = type(obj)
+    if condition(model, user) is None:
+        return True
+    stmt = scope(sa.select(model.id).where(model.id == obj.id), model, user)
     return db.session.execute(stmt).first() is not None
 
 
-def can_see_candidate(user: User | None, township: str | None, school_id: int | None) -> bool:
-    """Return whether ``user`` may see a 送教上门 candidate living in the township named
-    ``township`` (as the disabled persons' list names it) and enrolled at the school
-    ``school_id`` (if any): a township user, those of its township by either; a school
-    user, only those enrolled at its school."""
-    from edu_guard.db import db
-    from edu_guard.registry.models import School, Township
+def _by_name(name: str) -> type:
+    for model in _RULES:
+        if model.__name__ == name:
+            return model
+    raise KeyError(f"no scope rule for {name}")
 
-    if user is None or user.role in ("admin", "clerk", "auditor"):
-        return True
-    if user.role == "school":
-        return school_id is not None and school_id == user.school_id
-    if user.role == "township":
-        own = db.session.get(Township, user.township_id)
-        school = db.session.get(School, school_id) if school_id else None
-        return (own is not None and township == own.name) or (school is not None and school.township_id == user.township_id)
-    return False
+
+def _scoper(name: str, what: str) -> Callable[[sa.Select, User | None], sa.Select]:
+    def scoper(stmt: sa.Select, user: User | None) -> sa.Select:
+        return scope(stmt, _by_name(name), user)
+
+    scoper.__name__ = f"scope_{what}"
+    scoper.__doc__ = f"Limit a ``select({name})`` statement to the {what} ``user`` may see."
+    return scoper
+
+
+scope_children = _scoper("Child", "children")
+scope_schools = _scoper("School", "schools")
+scope_cases = _scoper("DropoutCase", "cases")
+scope_aid_lists = _scoper("AidList", "aid lists")
+scope_payments = _scoper("Payment", "payments")
+scope_placements = _scoper("HomeboundPlacement", "placements")
 
 
 def can_see_child(user: User | None, child) -> bool:
     """Return whether ``user`` may see ``child`` (same rule as :func:`scope_children`)."""
-    from edu_guard.db import db
-    from edu_guard.registry.models import Child
-
-    stmt = scope_children(sa.select(Child.id).where(Child.id == child.id), user)
-    return db.session.execute(stmt).first() is not None
+    return can_see(user, child)
 
 
 def can_see_case(user: User | None, case) -> bool:
     """Return whether ``user`` may see ``case`` (same rule as :func:`scope_cases`)."""
-    from edu_guard.cases.models import DropoutCase
-    from edu_guard.db import db
+    return can_see(user, case)
 
-    stmt = scope_cases(sa.select(DropoutCase.id).where(DropoutCase.id == case.id), user)
-    return db.session.execute(stmt).first() is not None
+
+def can_see_placement(user: User | None, placement) -> bool:
+    """Return whether ``user`` may see ``placement`` (same rule as :func:`scope_placements`)."""
+    return can_see(user, placement)
+
+
+# --- scoping by default -----------------------------------------------------------
+
+
+@contextmanager
+def unscoped(reason: str) -> Iterator[None]:
+    """Read past the signed-in user's scope inside the block; ``reason`` says why (it
+    is required, so every such read explains itself)."""
+    if not reason or not reason.strip():
+        raise ValueError("unscoped() needs a reason")
+    token = _UNSCOPED.set(reason)
+    try:
+        yield
+    finally:
+        _UNSCOPED.reset(token)
+
+
+def request_user() -> User | None:
+    """Return the user signed in for the current request, once the login guard has
+    loaded it (``None`` outside a request, or before the user is known)."""
+    if not has_request_context():
+        return None
+    user = g.get("_login_user")  # set by Flask-Login when the guard first asks
+    return user if isinstance(user, User) else None
+
+
+@sa.event.listens_for(Session, "do_orm_execute")
+def _scope_by_default(state: ORMExecuteState) -> None:
+    """Limit every ORM read of a scoped model made for a signed-in township or school
+    user to the user's scope, unless the read is marked ``unscoped``."""
+    if not state.is_select or state.is_column_load or state.is_relationship_load:
+        return
+    if state.execution_options.get("unscoped") or _UNSCOPED.get() is not None:
+        return
+    user = request_user()
+    if user is None or user.role in COUNTY_ROLES:
+        return
+    state.statement = state.statement.options(
+        *(with_loader_criteria(model, condition(model, user), include_aliases=True) for model in _DEFAULT)
+    )

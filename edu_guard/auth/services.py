@@ -1,5 +1,5 @@
 """Sign-in, failed-login throttling, user management and the access decorators
-(SPEC 2.8).
+(docs/domain.md §6).
 
 Like every ``services`` module, the functions here add and flush but never commit:
 the view (the request boundary) commits once.
@@ -42,7 +42,6 @@ MAX_PASSWORD_LENGTH = 128
 #: the username with digits, dictionary words with common substitutions).
 MIN_PASSWORD_SCORE = 3
 #: Request methods that change nothing (RFC 9110 9.2.1).
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- access decorators ----------------------------------------------------------
@@ -334,21 +333,27 @@ def sign_out(user: User) -> None:
     record("logout", user, after={"username": user.username}, user=user)
 
 
+def area_exists(table: str, area_id: int) -> bool:
+    """Return whether the township or school ``area_id`` exists (``table`` is
+    ``"township"`` or ``"school"``, the tables :class:`User`'s area keys point at; the
+    registry that defines them sits above this core module)."""
+    area = db.metadata.tables[table]
+    return db.session.execute(sa.select(area.c.id).where(area.c.id == area_id)).first() is not None
+
+
 def _area(data: Mapping[str, Any]) -> tuple[int | None, int | None]:
     """Return (township_id, school_id) that fit the role; the other is cleared."""
-    from edu_guard.registry.models import School, Township
-
     role = data.get("role")
     if role not in ROLES:
         raise UserInputError(_l("请选择有效的角色。"), "role")
     if role == "township":
         township_id = data.get("township_id")
-        if not township_id or db.session.get(Township, township_id) is None:
+        if not township_id or not area_exists("township", township_id):
             raise UserInputError(_l("乡镇人员必须选择所属乡镇。"), "township_id")
         return township_id, None
     if role == "school":
         school_id = data.get("school_id")
-        if not school_id or db.session.get(School, school_id) is None:
+        if not school_id or not area_exists("school", school_id):
             raise UserInputError(_l("学校人员必须选择所属学校。"), "school_id")
         return None, school_id
     return None, None

@@ -1,22 +1,16 @@
 """Sign-in, sign-out, own password, and user management (blueprint ``auth``).
 
-The blueprint also installs, app-wide, the two access guards of
-:mod:`edu_guard.auth.services` (sign-in required; auditors change nothing), the error
-pages, and the template helpers every page uses: the ``mask_id`` filter, and the
-``get_locale`` and ``has_endpoint`` globals (a nav link to a feature that is not
-installed is left out).
+The login guard, the error pages and the template helpers every page uses are
+:mod:`edu_guard.web`'s.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.exc import StaleDataError
 from flask import (
     Blueprint,
     abort,
@@ -27,20 +21,16 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from edu_guard.auth import services, throttle
 from edu_guard.auth.models import ROLES, User
 from edu_guard.auth.services import (
-    SAFE_METHODS,
     LoginFailed,
     UserInputError,
     auditor_allowed,
@@ -48,6 +38,8 @@ from edu_guard.auth.services import (
     role_required,
 )
 from edu_guard.db import db, utcnow
+from edu_guard.paths import INITIAL_ADMIN_FILE
+from edu_guard.web import after_commit, refusals, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -66,84 +58,10 @@ def optional_int(value) -> int | None:
     return int(value)
 
 
-# --- app-wide guards, error pages and template helpers ----------------------------
-
-
-@bp.before_app_request
-def _guard():
-    """Send anonymous users to sign in and refuse auditors' writes (SPEC 2.8)."""
-    endpoint = request.endpoint
-    if endpoint is None or endpoint == "static" or endpoint.endswith(".static"):
-        return None  # unknown URL (404/405 follows) or a stylesheet
-    view = current_app.view_functions.get(endpoint)
-    if getattr(view, "public", False):
-        return None
-    if not current_user.is_authenticated:
-        return current_app.login_manager.unauthorized()
-    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
-        flash(_("请先修改密码：当前密码由他人设置（初始密码或管理员重置的密码），修改后才能使用系统。"), "warning")
-        return redirect(url_for("auth.change_password"))
-    if request.method not in SAFE_METHODS and not current_user.can_write and not getattr(view, "auditor_allowed", False):
-        abort(403)
-    return None
-
-
-#: What a user whose password must be changed may still reach.
-PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
-
-
-_ERROR_MESSAGES = {
-    400: _l("请求无效。"),
-    403: _l("您的角色无权进行此操作。"),
-    404: _l("页面不存在，或不在您的数据权限范围内。"),
-    405: _l("不支持此操作。"),
-    413: _l("上传的文件太大。"),
-    429: _l("尝试过于频繁，请稍后再试。"),
-    500: _l("服务器内部错误，本次操作未保存。请稍后再试；如反复出现，请联系系统管理员查看日志。"),
-}
-
-
-@bp.app_errorhandler(CSRFError)
-def _csrf_error(exc: CSRFError):
-    return _error_page(400, _("页面已过期或来源无效，请返回上一页刷新后重试。"))
-
-
-@bp.app_errorhandler(StaleDataError)
-@bp.app_errorhandler(IntegrityError)
-def _conflict(exc: Exception):
-    """A lost race — a form sent twice at once, or a record another user changed in
-    the meantime (the version check, SPEC 2.8): nothing of this request was saved."""
-    db.session.rollback()
-    current_app.logger.info("conflict on %s: %s", request.path, exc)
-    return _error_page(409, _("该记录刚被他人修改，或表单被重复提交：本次操作未保存。请刷新页面，确认后再试。"))
-
-
-@bp.app_errorhandler(HTTPException)
-def _http_error(exc: HTTPException):
-    if exc.code is None or exc.code < 400 or request.path.startswith("/api/"):
-        return exc
-    if exc.code >= 500:  # the failed request's transaction must not break the error page
-        db.session.rollback()
-    return _error_page(exc.code, _ERROR_MESSAGES.get(exc.code, exc.description))
-
-
-def _error_page(code: int, message):
-    return render_template("auth/error.html", code=code, message=message), code
-
-
 @bp.app_template_filter("mask_id")
 def _mask_id_filter(value: str | None) -> str:
     """``{{ child.id_number | mask_id }}`` → ``532801********0798``."""
     return services.mask_id_number(value)
-
-
-bp.add_app_template_global(get_locale, "get_locale")
-
-
-@bp.app_template_global("has_endpoint")
-def has_endpoint(name: str) -> bool:
-    """Return whether the app has a view called ``name`` (e.g. ``cases.case_detail``)."""
-    return name in current_app.view_functions
 
 
 # --- forms ----------------------------------------------------------------------
@@ -173,6 +91,12 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
+class ActiveForm(FlaskForm):
+    """Deactivate (``0``) or reactivate (``1``) a user."""
+
+    active = HiddenField(validators=[DataRequired()])
+
+
 class UserForm(FlaskForm):
     """An administrator creates or edits a user (role and area)."""
 
@@ -185,35 +109,17 @@ class UserForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Load the townships and schools to choose from."""
-        from edu_guard.registry.models import School, Township
-
-        townships = db.session.execute(sa.select(Township.id, Township.name).order_by(Township.name)).all()
+        # The area tables by name, as User's foreign keys name them: the registry that
+        # defines their models sits above auth (docs/architecture.md).
+        township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+        townships = db.session.execute(sa.select(township.c.id, township.c.name).order_by(township.c.name)).all()
         schools = db.session.execute(
-            sa.select(School.id, School.name, Township.name).join(Township).order_by(Township.name, School.code)
+            sa.select(school.c.id, school.c.name, township.c.name)
+            .join(township, school.c.township_id == township.c.id)
+            .order_by(township.c.name, school.c.code)
         ).all()
         self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
-
-
-def safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path of this app (no open redirect), else None.
-
-    The one check every ``next`` parameter goes through. Accepted: an absolute path
-    (``/cases/3?page=2``) under the app's root; refused: anything with a scheme or
-    host, protocol-relative ``//host``, backslashes (browsers read ``/\\host`` as
-    ``//host``), control characters and whitespace.
-    """
-    if not target or len(target) > 2000:
-        return None
-    if any(ch in target for ch in "\\") or any(ord(ch) < 33 or ord(ch) == 127 for ch in target):
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    root = request.script_root or ""
-    if root and not (target == root or target.startswith(root + "/")):
-        return None
-    return target
 
 
 def _home() -> str:
@@ -238,11 +144,9 @@ def login():
         try:
             user = services.authenticate(form.username.data, form.password.data, throttle.client_address())
         except LoginFailed as exc:
-            db.session.commit()  # keep the failure: it counts towards the lock
-            flash(str(exc), "error")
+            flash(str(exc), "error")  # the failure is kept (the boundary commits it): it counts towards the lock
         else:
             login_user(user)
-            db.session.commit()
             if user.must_change_password:
                 return redirect(url_for("auth.change_password"))
             return redirect(safe_next(form.next.data) or _home())
@@ -255,7 +159,6 @@ def logout():
     """Sign out — ending every session of the user, copied cookies included — and
     return to the sign-in page."""
     services.sign_out(current_user)
-    db.session.commit()
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.login"))
@@ -267,15 +170,14 @@ def change_password():
     """Let the signed-in user change their own password."""
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with refusals(UserInputError, flash_it=False) as outcome:
             services.change_password(current_user, form.current_password.data, form.new_password.data)
-        except UserInputError as exc:
-            getattr(form, exc.field).errors.append(str(exc))
+        if not outcome.ok:
+            getattr(form, outcome.refused.field).errors.append(str(outcome.refused))
         else:
-            db.session.commit()
-            # the change ended every session of the user; this one goes on
-            login_user(current_user._get_current_object())
-            _forget_initial_admin_password(current_user)
+            user = current_user._get_current_object()
+            login_user(user)  # the change ended every session of the user; this one goes on
+            after_commit(lambda: _forget_initial_admin_password(user))
             flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(_home())
     return render_template("auth/password.html", form=form, min_length=services.MIN_PASSWORD_LENGTH)
@@ -283,8 +185,6 @@ def change_password():
 
 def _forget_initial_admin_password(user: User) -> None:
     """Remove the login ``edu-guard init`` wrote once its user chose a new password."""
-    from edu_guard.cli import INITIAL_ADMIN_FILE
-
     creds = Path(current_app.instance_path) / INITIAL_ADMIN_FILE
     try:
         name = creds.read_text(encoding="utf-8").split()[0]
@@ -341,12 +241,11 @@ def user_new():
     form.password.validators = [DataRequired(), Length(min=services.MIN_PASSWORD_LENGTH)]
     form.password.flags.required = True
     if form.validate_on_submit():
-        try:
+        with refusals(UserInputError, flash_it=False) as outcome:
             user = services.create_user(_user_data(form))
-        except UserInputError as exc:
-            _attach_error(form, exc)
+        if not outcome.ok:
+            _attach_error(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("已创建用户 %(name)s。", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     return render_template("auth/user_form.html", form=form, user=None)
@@ -368,12 +267,11 @@ def user_edit(user_id: int):
     form.fill_choices()
     form.username.data = user.username  # not editable: it is how people sign in
     if form.validate_on_submit():
-        try:
+        with refusals(UserInputError, flash_it=False) as outcome:
             services.update_user(user, _user_data(form))
-        except UserInputError as exc:
-            _attach_error(form, exc)
+        if not outcome.ok:
+            _attach_error(form, outcome.refused)
         else:
-            db.session.commit()
             flash(_("已保存用户 %(name)s。", name=user.username), "success")
             return redirect(url_for("auth.user_list"))
     return render_template("auth/user_form.html", form=form, user=user)
@@ -385,7 +283,6 @@ def user_unlock(user_id: int):
     """Lift a user's sign-in lock from every address."""
     user = _get_user(user_id)
     services.unlock(user)
-    db.session.commit()
     flash(_("已解除用户 %(name)s 的登录锁定。", name=user.username), "success")
     return redirect(url_for("auth.user_list"))
 
@@ -395,13 +292,11 @@ def user_unlock(user_id: int):
 def user_set_active(user_id: int):
     """Deactivate (``active=0``) or reactivate (``active=1``) a user."""
     user = _get_user(user_id)
-    active = request.form.get("active") == "1"
-    try:
+    form = ActiveForm()
+    active = form.validate_on_submit() and form.active.data == "1"
+    with refusals(UserInputError) as outcome:
         services.set_active(user, active)
-    except UserInputError as exc:
-        flash(str(exc), "error")
-    else:
-        db.session.commit()
+    if outcome.ok:
         flash(_("已启用用户 %(name)s。", name=user.username) if active else _("已停用用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("auth.user_list"))
 

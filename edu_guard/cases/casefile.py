@@ -19,6 +19,8 @@ from datetime import date
 from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import RESPONSIBLE_ROLES, SOURCES, DropoutCase
+from edu_guard.letters.render import render_pdf
+from edu_guard.letters.services import _child_data, bureau_issuer, letter_item, printable_item
 
 
 def _timeline(case: DropoutCase) -> list[dict]:
@@ -63,8 +65,6 @@ def case_file_pdf(case: DropoutCase, *, printed_on: date, full_id: bool = False,
     :raises edu_guard.letters.render.LetterError: a context or character problem (see
         :func:`edu_guard.letters.render.prepare`): nothing is printed.
     """
-    from edu_guard.letters.render import render_pdf
-    from edu_guard.letters.services import _child_data, bureau_issuer, letter_item, printable_item
 
     issuer = bureau_issuer()
     letters = case_letters(case)

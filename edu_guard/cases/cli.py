@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
-from edu_guard.cli_util import commit_or_fail, dump_json, requires_init, user_by_name
+from edu_guard.cli_util import dump_json, run_or_fail, requires_init, user_by_name
 from edu_guard.db import db
+from edu_guard.transaction import after_commit
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.models import Child
@@ -34,16 +35,18 @@ def _case(case_id: int) -> DropoutCase:
     return case
 
 
-def _commit_or_fail(fn):
-    return commit_or_fail(fn, services.CaseError)
+def _run(fn):
+    return run_or_fail(fn, services.CaseError)
 
 
 @cases_group.command("list")
 @click.option("--state", type=click.Choice(list(machine.STATES)), help="按状态筛选")
 @click.option("--open/--all", "only_open", default=True, help="只列未销号的（默认）或全部")
+@click.option("--due-within", type=click.IntRange(min=0), default=None,
+              help="只列 N 日内有期限届满的（本步期限或机关自身须遵守的时限）")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @requires_init
-def list_cases(state, only_open, as_json):
+def list_cases(state, only_open, due_within, as_json):
     """列出个案。"""
     stmt = sa.select(DropoutCase).order_by(DropoutCase.id)
     if state:
@@ -51,6 +54,8 @@ def list_cases(state, only_open, as_json):
     elif only_open:
         stmt = stmt.where(DropoutCase.state != "closed")
     cases = db.session.execute(stmt).scalars().all()
+    if due_within is not None:
+        cases = services.due_within(cases, due_within, services.today())
     rows = CaseSchema(many=True).dump(cases)
     if as_json:
         dump_json(rows)
@@ -72,11 +77,16 @@ def show_case(case_id, as_json):
     facts = services.facts_for(case)
     data["actions"] = [{"event": t.event, "label": t.label, "allowed": why is None, "reason": why}
                        for t, why in machine.allowed(facts, None, services.today())]
+    data.update(services.deadline_report(case, services.today()))
     if as_json:
         dump_json(data)
         return
     click.echo(f"个案 {data['id']}：{data['name']}（{data['id_number']}） {data['school'] or ''}")
-    click.echo(f"状态：{data['state_label']}   本步开始：{data['step_started_on']}   期限：{data['deadline'] or '—'}")
+    click.echo(f"状态：{data['state_label']}   本步开始：{data['step_started_on']}   "
+               f"期限：{data['deadline'] or '—'}{'（估算）' if data['deadline_estimated'] else ''}")
+    for limit in data["time_limits"]:
+        click.echo(f"时限：{limit['label']} {limit['day']}{'（估算）' if limit['estimated'] else ''}"
+                   f"  剩余 {limit['days_left']} 日{'  ⚠ ' + limit['warning'] if limit['warning'] else ''}")
     if data["closed_reason"]:
         click.echo(f"销号：{data['closed_reason']}")
     click.echo("时间线：")
@@ -115,7 +125,7 @@ def open_command(id_number, reason, opened_on, note, responsible, username):
             raise click.BadParameter(f"“{item}”应写成 ROLE=姓名[:电话]，如 class_teacher=李老师:13900000000",
                                      param_hint="--responsible")
         assignments.append({"role": role.strip(), "name": name.strip(), "phone": phone.strip() or None})
-    case = _commit_or_fail(lambda: services.open_case(
+    case = _run(lambda: services.open_case(
         child, reason=reason, opened_on=opened_on.date() if opened_on else None, reason_note=note,
         assignments=assignments, user=user_by_name(username)))
     click.echo(f"已立案：个案 {case.id}，{child.name}，期限 {case.deadline}")
@@ -134,7 +144,7 @@ def open_command(id_number, reason, opened_on, note, responsible, username):
 def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_action, username):
     """登记个案的一次家访。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.log_home_visit(
+    _run(lambda: services.log_home_visit(
         case.child, case=case, visited_on=visited_on.date(), visitors=visitors, form=form, findings=findings,
         outcome=outcome, next_action=next_action, user=user_by_name(username)))
     click.echo(f"已登记家访：个案 {case.id}，{visited_on.date()}")
@@ -149,16 +159,34 @@ def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_a
 @click.option("--placement", type=click.Choice(machine.PLACEMENTS), default=None, help="安置方式（place）")
 @click.option("--school", default=None, help="核实就读学校（verify_elsewhere）")
 @click.option("--representative", default=None, help="法定代表人（apply_to_court；默认取配置 EDU_GUARD_BUREAU_HEAD）")
+@click.option("--fine-reason", default=None, help="决定罚款低于告知书拟处数额的理由（issue_penalty_decision）")
+@click.option("--content", default=None, help="陈述申辩内容、复核意见、听证笔录要点或听证报告意见")
+@click.option("--result", default=None, help="复核结果（采纳/部分采纳/不采纳）、复议或判决结果、法院裁定（准予执行/不准予执行）")
+@click.option("--hearing-on", default=None, help="听证日期 YYYY-MM-DD（issue_hearing_notice）")
+@click.option("--hearing-time", default=None, help="听证时间，如“上午9时”")
+@click.option("--place", default=None, help="听证地点")
+@click.option("--host", default=None, help="听证主持人")
+@click.option("--amount", default=None, help="缴纳或执行到位金额（元）")
+@click.option("--receipt", default=None, help="缴款凭证号")
+@click.option("--until", default=None, help="延期（分期）缴纳的最后日期 YYYY-MM-DD")
+@click.option("--kind", "pay_kind", type=click.Choice(["延期", "分期"]), default=None, help="延期或分期缴纳")
+@click.option("--body", default=None, help="复议机关或受理法院")
+@click.option("--confirm-estimate", is_flag=True, help="确认按估算的节假日安排制发文书")
 @as_option
 @requires_init
-def act_command(case_id, event, acted_on, note, fine, placement, school, representative, username):
-    """对个案办理一项操作（升级步骤、制发文书、复学、销号等）。"""
+def act_command(case_id, event, acted_on, note, fine, placement, school, representative, fine_reason, content,
+                result, hearing_on, hearing_time, place, host, amount, receipt, until, pay_kind, body,
+                confirm_estimate, username):
+    """对个案办理一项操作（升级步骤、制发文书、陈述申辩、听证、缴款、复议诉讼、复学、销号等）。"""
     case = _case(case_id)
-    given = {"fine": fine, "placement": placement, "school": school, "representative": representative}
+    given = {"fine": fine, "placement": placement, "school": school, "representative": representative,
+             "fine_reason": fine_reason, "content": content, "result": result, "hearing_on": hearing_on,
+             "hearing_time": hearing_time, "place": place, "host": host, "amount": amount, "receipt": receipt,
+             "until": until, "kind": pay_kind, "body": body, "confirm_estimate": confirm_estimate}
     data = {k: v for k, v in given.items() if v}
-    ev = _commit_or_fail(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
+    ev = _run(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
                                                data=data, user=user_by_name(username)))
-    services.notify_transition(case, ev)
+    after_commit(lambda: services.notify_transition(case, ev))
     msg = f"个案 {case.id}：{machine.TRANSITIONS[event].label} → {machine.STATES[case.state].label}"
     if ev.letter:
         pdf = Path(current_app.instance_path) / ev.letter.pdf_path
@@ -178,6 +206,52 @@ def act_command(case_id, event, acted_on, note, fine, placement, school, represe
 def serve_command(case_id, letter_id, served_on, manner, served_to, served_by, username):
     """登记文书的送达回证（期限自送达次日起算）。"""
     case = _case(case_id)
-    _commit_or_fail(lambda: services.record_service(case, letter_id, served_on=served_on.date(), manner=manner,
+    _run(lambda: services.record_service(case, letter_id, served_on=served_on.date(), manner=manner,
                                                     served_to=served_to, served_by=served_by, user=user_by_name(username)))
     click.echo(f"已登记送达：文书 {letter_id}，{served_on.date()} {manner}；本步期限 {case.deadline or '—'}")
+
+
+@cases_group.command("correct-service")
+@click.argument("case_id", type=int)
+@click.argument("letter_id", type=int)
+@click.option("--on", "served_on", type=date_type, required=True, help="正确的送达日期")
+@click.option("--manner", type=click.Choice(SERVICE_MANNERS), default=None, help="正确的送达方式（默认不变）")
+@click.option("--reason", required=True, help="更正理由")
+@as_option
+@requires_init
+def correct_service_command(case_id, letter_id, served_on, manner, reason, username):
+    """更正登记有误的送达回证（原记录保留在日志中，其后各期限随之重算）。"""
+    case = _case(case_id)
+    _run(lambda: services.correct_service(case, letter_id, served_on=served_on.date(), manner=manner,
+                                                     reason=reason, user=user_by_name(username)))
+    click.echo(f"已更正送达：文书 {letter_id}，{served_on.date()}；本步期限 {case.deadline or '—'}")
+
+
+@cases_group.command("void-letter")
+@click.argument("case_id", type=int)
+@click.argument("letter_id", type=int)
+@click.option("--on", "voided_on", type=date_type, help="作废日期（默认今天）")
+@click.option("--reason", required=True, help="作废理由")
+@as_option
+@requires_init
+def void_letter_command(case_id, letter_id, voided_on, reason, username):
+    """作废一份文书（文号保留作废，不再使用），以便重新制发。"""
+    case = _case(case_id)
+    _run(lambda: services.void_letter(case, letter_id, on=voided_on.date() if voided_on else services.today(),
+                                                 reason=reason, user=user_by_name(username)))
+    click.echo(f"已作废文书 {letter_id}；个案 {case.id} 现处于“{machine.STATES[case.state].label}”")
+
+
+@cases_group.command("guardian")
+@click.argument("case_id", type=int)
+@click.option("--address", default=None, help="监护人住址")
+@click.option("--id-number", default=None, help="监护人身份证号")
+@click.option("--child-address", default=None, help="学生住址")
+@as_option
+@requires_init
+def guardian_command(case_id, address, id_number, child_address, username):
+    """登记个案学生及其第一监护人的住址、监护人身份证号（处罚决定书、强制执行申请书所需）。"""
+    case = _case(case_id)
+    _run(lambda: services.set_addresses(case, guardian_address=address, guardian_id_number=id_number,
+                                                   child_address=child_address, user=user_by_name(username)))
+    click.echo(f"已登记：个案 {case.id} 的住址和身份信息")

@@ -8,9 +8,21 @@ Rules:
 - A longer period in calendar days or months that ends on a public holiday or
   weekend ends on the next working day instead (民事诉讼法 Art. 85).
 
-Working days come from the maintained ``chinese_calendar`` package (public holidays
-and make-up working days, 调休). For a year the package does not cover yet, weekdays
-stand in for working days and the result says it is an estimate.
+Working days come from, in order:
+
+1. the county's loaded official arrangement for the year
+   (``EDU_GUARD_HOLIDAY_ARRANGEMENTS``: the State Council's notice, holidays and
+   make-up working days);
+2. the maintained ``chinese_calendar`` package (holidays and 调休 make-up days);
+3. for a year neither covers: an *estimate* — weekends and the statutory holidays of
+   the 全国年节及纪念日放假办法 as the ``holidays`` package computes them (lunar
+   dates included) are rest days, every other day a working day. A statutory holiday
+   is never counted as a working day; the unknown 调休 make-up days are the
+   uncertainty, so every date built on it is marked 估算.
+
+公告送达 (service by publication) is deemed made when its period has passed: 60 days
+from publication before 2022-01-01 (民事诉讼法 2017 Art. 92), 30 days from then on
+(民事诉讼法 2021 Art. 95); periods run from the deemed date (:func:`effective_service`).
 """
 
 from __future__ import annotations
@@ -20,6 +32,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import chinese_calendar
+import holidays as holiday_rules
+
+#: Publication on or after this day is deemed served after 30 days, before it after 60
+#: (民事诉讼法 as amended 2021-12-24, in force 2022-01-01: Art. 95; before: Art. 92).
+PUBLICATION_RULE_CHANGE = date(2022, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -35,20 +52,67 @@ class Deadline:
     estimated: bool = False
 
     def __str__(self) -> str:
-        return self.day.isoformat() + ("（估算：超出节假日日历年份）" if self.estimated else "")
+        return self.day.isoformat() + ("（估算）" if self.estimated else "")
+
+
+def _arrangements() -> dict:
+    """The county's loaded official arrangements, year → {"holidays", "workdays"} (ISO
+    date lists), from ``EDU_GUARD_HOLIDAY_ARRANGEMENTS`` (empty outside an app)."""
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return {}
+    return current_app.config.get("EDU_GUARD_HOLIDAY_ARRANGEMENTS") or {}
+
+
+def arrangement_loaded(year: int) -> bool:
+    """Whether the official arrangement of ``year`` is known (chinese_calendar or the
+    county's loaded notice), so dates in it are not estimates."""
+    if str(year) in _arrangements() or year in _arrangements():
+        return True
+    try:
+        chinese_calendar.is_workday(date(year, 6, 1))
+        return True
+    except NotImplementedError:
+        return False
 
 
 def is_working_day(day: date) -> tuple[bool, bool]:
     """Return ``(is_working_day, estimated)`` for ``day``.
 
     :return: whether ``day`` is a working day in China (with 调休 make-up days), and
-        whether the answer was estimated from the weekday because the calendar does
-        not cover the year.
+        whether the answer is an estimate (no official arrangement for the year:
+        weekends and the statutory holidays are rest days, make-up days unknown).
     """
+    loaded = _arrangements()
+    year = loaded.get(str(day.year)) or loaded.get(day.year)
+    if year is not None:
+        iso = day.isoformat()
+        if iso in (year.get("workdays") or ()):
+            return True, False
+        if iso in (year.get("holidays") or ()):
+            return False, False
+        return day.weekday() < 5, False
     try:
         return chinese_calendar.is_workday(day), False
     except NotImplementedError:
-        return day.weekday() < 5, True
+        statutory = holiday_rules.China(years=day.year)
+        return day.weekday() < 5 and day not in statutory, True
+
+
+def effective_service(served_on: date, manner: str | None) -> Deadline:
+    """The day a letter counts as served: the day recorded, or for 公告送达 (service by
+    publication, ``served_on`` = the publication date) the day its period has passed —
+    60 days for a publication before 2022-01-01 (民事诉讼法 2017 Art. 92), 30 days from
+    then on (民事诉讼法 2021 Art. 95). Periods run from the day after (Art. 85).
+
+    :param served_on: the date on the proof of service (or of publication).
+    :param manner: one of the service manners (``"公告送达"`` …).
+    """
+    if manner != "公告送达":
+        return Deadline(served_on, False)
+    days = 60 if served_on < PUBLICATION_RULE_CHANGE else 30
+    return Deadline(served_on + timedelta(days=days), False)
 
 
 def add_working_days(start: date, days: int) -> Deadline:

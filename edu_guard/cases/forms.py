@@ -5,12 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
 from wtforms.validators import DataRequired, Length, Optional
 
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
 from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.web import form_errors  # noqa: F401 (the case views' name)
 
 
 class OpenCaseForm(FlaskForm):
@@ -34,11 +36,19 @@ class ActForm(FlaskForm):
     placement = SelectField("安置方式", choices=["", *machine.PLACEMENTS], validators=[Optional()])
     school = StringField("核实就读学校", validators=[Optional(), Length(max=128)])
     representative = StringField("法定代表人（局长）", validators=[Optional(), Length(max=64)])
-
-
-def form_errors(form: FlaskForm) -> str:
-    """Return a form's errors as one Chinese sentence: ``label：message；…``."""
-    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
+    fine_reason = StringField("减轻罚款的理由", validators=[Optional(), Length(max=500)])
+    content = TextAreaField("内容", validators=[Optional(), Length(max=2000)])
+    result = StringField("结果", validators=[Optional(), Length(max=16)])
+    hearing_on = DateField("听证日期", validators=[Optional()])
+    hearing_time = StringField("听证时间", validators=[Optional(), Length(max=32)])
+    place = StringField("听证地点", validators=[Optional(), Length(max=128)])
+    host = StringField("听证主持人", validators=[Optional(), Length(max=64)])
+    amount = StringField("金额（元）", validators=[Optional(), Length(max=16)])
+    receipt = StringField("缴款凭证号", validators=[Optional(), Length(max=64)])
+    until = DateField("缴纳截止日期", validators=[Optional()])
+    pay_kind = SelectField("方式", choices=["", "延期", "分期"], validators=[Optional()])
+    body = StringField("复议机关或法院", validators=[Optional(), Length(max=128)])
+    confirm_estimate = BooleanField("确认按估算日期制发")
 
 
 class VisitForm(FlaskForm):
@@ -64,3 +74,45 @@ class GuardianForm(FlaskForm):
     name = StringField("监护人姓名", validators=[DataRequired(), Length(max=64)])
     relation = StringField("与学生关系", validators=[Optional(), Length(max=16)])
     phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
+    address = StringField("住址", validators=[Optional(), Length(max=255)])
+    id_number = StringField("身份证号", validators=[Optional(), Length(max=18)])
+
+
+class CorrectServiceForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    letter_id = IntegerField(validators=[DataRequired()])
+    served_on = DateField("正确的送达日期", validators=[DataRequired()])
+    manner = SelectField("送达方式", choices=list(SERVICE_MANNERS))
+    reason = StringField("更正理由", validators=[DataRequired(), Length(max=500)])
+
+
+class VoidLetterForm(FlaskForm):
+    version = IntegerField(validators=[DataRequired()])
+    letter_id = IntegerField(validators=[DataRequired()])
+    reason = StringField("作废理由", validators=[DataRequired(), Length(max=500)])
+
+
+class ReturnContactForm(FlaskForm):
+    """The cases one 劝返联系函 is issued for, and its date (today when empty)."""
+
+    case_id = SelectMultipleField("个案", coerce=int, validate_choice=False)
+    on = DateField("日期", validators=[Optional()])
+
+
+class AssignmentForm(FlaskForm):
+    """Add, change or end (``end`` with ``ended_on``) a responsible person (包保责任人)."""
+
+    version = IntegerField(validators=[Optional()])
+    role = StringField("角色", validators=[Optional(), Length(max=16)])
+    name = StringField("姓名", validators=[Optional(), Length(max=64)])
+    phone = StringField("电话", validators=[Optional(), Length(max=32)])
+    end = StringField(validators=[Optional()])
+    ended_on = DateField("终止日期", validators=[Optional()])
+
+
+class ReasonForm(FlaskForm):
+    """Correct the 辍学原因 of a case (and its note)."""
+
+    version = IntegerField(validators=[Optional()])
+    reason = StringField("辍学原因", validators=[Optional(), Length(max=16)])
+    reason_note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000)])

@@ -8,12 +8,15 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
+from edu_guard.letters.models import Letter, letter_case
+from edu_guard.registry.models import Child
 
 #: Reasons for being out of school (辍学原因).
 REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
 #: Where a case came from.
 SOURCES = {"manual": "手工登记", "comparison": "数据比对", "transfer": "转出未入", "absence": "学校报告缺勤"}
-#: Responsible roles (包保责任人, DOMAIN 1 "六长"), in the order they are printed.
+#: Responsible roles (包保责任人, docs/domain.md §1 "六长"), in the order they are printed.
 RESPONSIBLE_ROLES = {
     "county_leader": "县级领导",
     "township_cadre": "乡镇干部",
@@ -147,3 +150,30 @@ class HomeVisit(TimestampMixin, db.Model):
 
     case: Mapped[DropoutCase | None] = relationship(back_populates="visits")
     child = relationship("Child")
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(DropoutCase)
+def _case_scope(user):
+    """A township user sees the township's cases; a school user, the school's."""
+    if user.role == "township":
+        return DropoutCase.township_id == user.township_id
+    return DropoutCase.school_id == user.school_id
+
+
+@scoping.rule(HomeVisit)
+def _visit_scope(user):
+    """A home visit is seen by whoever may see its child."""
+    from_child = scoping.condition(Child, user)
+    return HomeVisit.child_id.in_(sa.select(Child.id).where(from_child))
+
+
+@scoping.rule(Letter)
+def _letter_scope(user):
+    """A letter is seen by a township or school user when every case it concerns is (a
+    劝返联系函 listing children of several schools is not shown to one school)."""
+    visible = sa.select(DropoutCase.id).where(_case_scope(user))
+    hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible))
+    return Letter.id.not_in(hidden)

@@ -44,7 +44,16 @@ class LetterRefSchema(Schema):
     issued_on = fields.Date()
     served_on = fields.Date(allow_none=True)
     service_manner = fields.String(allow_none=True)
+    #: The day it counts as served (公告送达: publication + 60/30 days), periods run from it.
+    deemed_served_on = fields.Method("get_deemed")
+    voided_on = fields.Date(allow_none=True)
+    void_reason = fields.String(allow_none=True)
     sha256 = fields.String(allow_none=True)
+
+    def get_deemed(self, letter):
+        from edu_guard.cases.deadlines import effective_service
+
+        return effective_service(letter.served_on, letter.service_manner).day.isoformat() if letter.served_on else None
 
 
 class CaseSchema(Schema):

@@ -19,7 +19,12 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
+from edu_guard import clock, hooks
+from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
+from edu_guard.cases.deadlines import add_calendar_days
+from edu_guard.letters import services as letters
+from edu_guard.letters.schemas import LetterError
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
@@ -38,8 +43,8 @@ def _settings() -> dict:
 
 
 def today() -> date:
-    """Return today's date (one place, so tests can set it)."""
-    return date.today()
+    """Return today's date (:func:`edu_guard.clock.today`, where tests set it)."""
+    return clock.today()
 
 
 def age_on(birth: date, on: date) -> int:
@@ -64,7 +69,7 @@ def open_case(
     :param assignments: responsible people ``{"role": …, "name": …, "phone": …}`` with
         roles of :data:`RESPONSIBLE_ROLES` (包保责任人).
     :raises CaseError: the child already has an open case; the reason, role or date is
-        invalid; the child is placed 送教上门 (counts as enrolled, SPEC 2.7); or the
+        invalid; the child is placed 送教上门 (counts as enrolled, docs/domain.md §3); or the
         child is not of compulsory-school age (义务教育法 Art. 11) and
         not enrolled in a compulsory stage.
     """
@@ -77,14 +82,13 @@ def open_case(
         raise CaseError(f"未知的来源：{source}")
     existing = db.session.execute(
         sa.select(DropoutCase.id).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
+        .execution_options(unscoped="one open case per child, county-wide")
     ).scalar()
     if existing:
         raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")
-    from edu_guard.homebound.services import active_placement  # homebound builds on cases: import here
-
-    placed = active_placement(child, opened_on)
+    placed = counted_enrolled(opened_on, child.id).get(child.id)
     if placed is not None:
-        raise CaseError(f"{child.name} 自 {placed.starts_on} 起由{placed.school.name}送教上门，计为在读，不能作为辍学立案")
+        raise CaseError(f"{child.name} {placed.why}，计为在读，不能作为辍学立案")
     cfg = current_app.config
     age = age_on(child.birth_date, opened_on)
     enrollment = child.current_enrollment
@@ -118,6 +122,22 @@ def open_case(
     return case
 
 
+def _cycle_start(case: DropoutCase) -> tuple[int, int]:
+    """``(event id, letter id)`` after which the current cycle's events and letters
+    lie: a relapse after an obeyed order starts a new 责令改正 cycle (0, 0: none)."""
+    starts = [e for e in case.events if e.event == "new_order_cycle"]
+    if not starts:
+        return 0, 0
+    last = starts[-1]
+    return last.id or 0, int((last.data or {}).get("letter_floor", 0))
+
+
+def live_letters(case: DropoutCase) -> list:
+    """The case's letters of the current cycle that are not voided, oldest first."""
+    _, floor = _cycle_start(case)
+    return [l for l in sorted(case.letters, key=lambda l: l.id) if l.voided_on is None and l.id > floor]
+
+
 def open_case_of(child: Child) -> DropoutCase | None:
     """The child's case that is not closed (销号), or ``None`` (at most one: :func:`open_case`)."""
     return db.session.execute(
@@ -133,10 +153,23 @@ def last_act_on(case: DropoutCase) -> date | None:
 
 
 def facts_for(case: DropoutCase) -> machine.CaseFacts:
-    """Build the machine's view of ``case`` from the database."""
+    """Build the machine's view of ``case`` from the database: the current cycle's
+    letters not voided (each served on its effective day: 公告送达 counts from the
+    deemed day, :func:`~edu_guard.cases.deadlines.effective_service`) and the recorded
+    acts of the cycle."""
+    from edu_guard.cases.deadlines import effective_service
+
     letters = {}
-    for letter in sorted(case.letters, key=lambda l: l.id):
-        letters[letter.kind] = machine.LetterFacts(letter.id, letter.issued_on, letter.served_on)
+    for letter in live_letters(case):
+        served = effective_service(letter.served_on, letter.service_manner).day if letter.served_on else None
+        fine = (letter.context or {}).get("fine")
+        letters[letter.kind] = machine.LetterFacts(letter.id, letter.issued_on, served,
+                                                   Decimal(str(fine)) if fine is not None else None)
+    floor, _ = _cycle_start(case)
+    records = [machine.Record(e.event, e.acted_on, dict(e.data or {}))
+               for e in sorted(case.events, key=lambda e: e.id or 0)
+               if e.event in machine.RECORDED and (e.id or 0) > floor]
+    penalty = [r.acted_on for r in records if r.event == "escalate_to_penalty"]
     return machine.CaseFacts(
         state=case.state,
         opened_on=case.opened_on,
@@ -146,6 +179,8 @@ def facts_for(case: DropoutCase) -> machine.CaseFacts:
         resumed_state=case.resumed_state,
         outcome_on=case.outcome_on,
         settings=_settings(),
+        records=records,
+        penalty_started_on=penalty[-1] if penalty else None,
     )
 
 
@@ -199,12 +234,19 @@ def fire(
     before = audit.snapshot(case)
     from_state = case.state
     letter = None
-    if t.letter == "penalty_notice":
-        data["fine"] = str(_fine(data.get("fine")))
+    data = _check_data(case, facts, t, on, data)
     if t.letter:
         letter = _issue_case_letter(t.letter, [case], on, user, data)
     _apply_outcome(case, t, on, data, note)
     to_state = machine.target_of(t, facts)
+    if event == "drop_out_again" and _obeyed_order(case, facts):
+        # The child returned within the order's period: that order was obeyed. The
+        # relapse is a new violation and needs a new order (义务教育法 Art. 58).
+        to_state = "order_to_correct"
+        data["new_cycle"] = True
+    if event == "record_remedy_outcome" and data.get("result") in REVOKING:
+        _void_decision(case, on, f"{data['result']}（{data.get('body') or ''}）", user)
+        to_state = "penalty"
     if to_state != from_state:
         if from_state in machine.OUT_OF_SCHOOL and to_state == "following_up":
             case.resumed_state = from_state
@@ -212,29 +254,147 @@ def fire(
         case.step_started_on = on
     if to_state == "closed":
         case.closed_on = on
-    _refresh_deadline(case)
     case.updated_at = utcnow()  # every act bumps the version: a resubmitted form is refused
     ev = CaseEvent(case=case, event=event, from_state=from_state, to_state=case.state, acted_on=on,
                    user_id=audit.acting_user_id(user), note=note, letter_id=letter.id if letter else None,
                    data=data or None)
     db.session.add(ev)
     _flush_or_stale()
+    if data.get("new_cycle"):
+        floor = max((l.id for l in case.letters), default=0)
+        db.session.add(CaseEvent(case=case, event="new_order_cycle", from_state=case.state, to_state=case.state,
+                                 acted_on=on, user_id=audit.acting_user_id(user), data={"letter_floor": floor},
+                                 note="上一份责令限期改正通知书已在期限内改正；再次辍学须重新责令改正"))
+        _flush_or_stale()
+    db.session.refresh(case, ["events"])
+    _refresh_deadline(case)
+    _flush_or_stale()
     audit.record("transition", case, before=before, user=user)
     return ev
 
 
-def _fine(value) -> Decimal:
-    cfg = current_app.config
+#: Outcomes of a review or suit that revoke the decision (a new one may be made).
+REVOKING = ("撤销", "确认无效")
+REMEDY_RESULTS = ("维持", "驳回诉讼请求", "撤回申请或起诉", "变更", "撤销", "确认无效")
+STATEMENT_RESULTS = ("采纳", "部分采纳", "不采纳")
+COURT_RULINGS = ("准予执行", "不准予执行")
+
+
+def _amount(value, what: str = "金额") -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, TypeError):
-        raise CaseError("请填写拟处罚款金额（元），如 200 或 200.50") from None
-    if not amount.is_finite() or amount != amount.quantize(Decimal("0.01")):
-        raise CaseError(f"罚款金额 {value} 元最多精确到分（两位小数）")
-    reason = machine.fine_in_range(amount, Decimal(cfg["EDU_GUARD_FINE_MIN"]), Decimal(cfg["EDU_GUARD_FINE_MAX"]))
+        raise CaseError(f"请填写{what}（元），如 200 或 200.50") from None
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise CaseError(f"{what} {value} 元应为正数，最多精确到分（两位小数）")
+    return amount
+
+
+def _fine(value) -> Decimal:
+    """A fine in the county's range (the county's regulation, 行政处罚法 Art. 4)."""
+    from edu_guard.letters import services as letters
+    from edu_guard.letters.schemas import LetterError
+
+    try:
+        rules = letters.penalty_settings()
+    except LetterError as exc:
+        raise CaseError(str(exc)) from None
+    if value in (None, ""):
+        raise CaseError("请填写罚款金额（元），如 200 或 200.50")
+    amount = _amount(value, "罚款金额")
+    reason = machine.fine_in_range(amount, rules.low, rules.high)
     if reason:
         raise CaseError(reason)
     return amount
+
+
+def _date(value, what: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except (TypeError, ValueError):
+        raise CaseError(f"请填写{what}（YYYY-MM-DD）") from None
+
+
+def _text(data: dict, key: str, what: str) -> str:
+    text = (data.get(key) or "").strip() if isinstance(data.get(key), str) else data.get(key)
+    if not text:
+        raise CaseError(f"请填写{what}")
+    return text
+
+
+def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transition, on: date, data: dict) -> dict:
+    """Check and normalise the data an event needs (amounts as strings of yuan, dates
+    as ISO strings), per its legal source.
+
+    :raises CaseError: naming the missing or wrong item.
+    """
+    from edu_guard.cases.deadlines import add_working_days
+
+    event = t.event
+    if event == "issue_penalty_notice":
+        data["fine"] = str(_fine(data.get("fine")))
+    elif event == "issue_penalty_decision":
+        notice = facts.letters["penalty_notice"]
+        fine = _fine(data.get("fine") if data.get("fine") not in (None, "") else notice.fine)
+        if fine > notice.fine:
+            raise CaseError(f"决定的罚款 {fine} 元高于告知书拟处的 {notice.fine} 元：加重处罚须重新制发行政处罚告知书，"
+                            f"重新告知当事人陈述、申辩（和听证）的权利（行政处罚法第四十四条、第四十五条）")
+        if fine < notice.fine and not (data.get("fine_reason") or "").strip():
+            raise CaseError(f"决定的罚款 {fine} 元低于告知书拟处的 {notice.fine} 元，请写明理由（fine_reason）")
+        data["fine"] = str(fine)
+    elif event == "record_statement":
+        _text(data, "content", "陈述、申辩的内容")
+    elif event == "review_statement":
+        if data.get("result") not in STATEMENT_RESULTS:
+            raise CaseError(f"复核结果须为：{'、'.join(STATEMENT_RESULTS)}")
+        _text(data, "content", "复核意见")
+    elif event == "issue_hearing_notice":
+        hearing_on = _date(data.get("hearing_on"), "听证日期")
+        earliest = add_working_days(on, 7)
+        if hearing_on <= earliest.day:
+            raise CaseError(f"听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）："
+                            f"{on} 制发的通知，听证日期应晚于 {earliest}")
+        data["hearing_on"] = hearing_on.isoformat()
+        _text(data, "place", "听证地点")
+        _text(data, "host", "听证主持人")
+    elif event == "record_hearing":
+        _text(data, "content", "听证笔录要点（当事人的陈述、申辩和质证意见）")
+    elif event == "report_hearing":
+        _text(data, "content", "听证报告的处理意见")
+    elif event == "record_payment":
+        data["amount"] = str(_amount(data.get("amount"), "缴纳金额"))
+        _text(data, "receipt", "缴款凭证号")
+    elif event == "grant_deferral":
+        until = _date(data.get("until"), "延期或分期缴纳的最后日期")
+        if until <= on:
+            raise CaseError("延期（分期）缴纳的最后日期应晚于批准日期")
+        data["until"] = until.isoformat()
+        if data.get("kind") not in ("延期", "分期"):
+            raise CaseError("请选择延期或分期缴纳")
+    elif event in ("file_review", "file_suit"):
+        _text(data, "body", "复议机关" if event == "file_review" else "受理法院")
+    elif event == "record_remedy_outcome":
+        if data.get("result") not in REMEDY_RESULTS:
+            raise CaseError(f"复议决定或判决结果须为：{'、'.join(REMEDY_RESULTS)}")
+        filed = (facts.recorded("file_review") + facts.recorded("file_suit"))
+        data.setdefault("body", (filed[-1].data or {}).get("body") if filed else None)
+    elif event == "record_court_ruling":
+        if data.get("result") not in COURT_RULINGS:
+            raise CaseError(f"法院裁定须为：{'、'.join(COURT_RULINGS)}")
+    elif event == "record_execution":
+        data["amount"] = str(_amount(data.get("amount"), "执行到位金额"))
+    return data
+
+
+def _obeyed_order(case: DropoutCase, facts: machine.CaseFacts) -> bool:
+    """Whether the child's return obeyed the served order: the case was at step 2 and
+    the child returned no later than the order's deadline."""
+    if case.resumed_state != "order_to_correct":
+        return False
+    deadline = machine.order_deadline(facts)
+    return deadline is not None and facts.outcome_on is not None and facts.outcome_on <= deadline.day
 
 
 def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dict, note: str | None) -> None:
@@ -242,7 +402,12 @@ def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dic
     if event == "return_to_school":
         case.outcome, case.outcome_on = "复学", on
     elif event == "drop_out_again":
+        # facts_for is built before this point, so the obeyed-order test still sees
+        # the return date.
         case.outcome, case.outcome_on = None, None
+    elif event == "close_penalty":
+        case.outcome, case.outcome_on = case.outcome or "处罚终结", on
+        case.closed_reason = f"{on} {_penalty_end_reason(case, on)}，销号"
     elif event == "close_follow_up":
         case.closed_reason = f"{case.outcome_on} 复学，跟踪期满销号"
     elif event == "place":
@@ -266,9 +431,86 @@ def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dic
 def _flush_or_stale() -> None:
     try:
         db.session.flush()
-    except StaleDataError:
-        db.session.rollback()
+    except StaleDataError:  # the refusal's handler rolls the session back
         raise StaleCase("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）") from None
+
+
+def _cn(day) -> str:
+    from edu_guard.letters.render import chinese_date
+
+    return chinese_date(day)
+
+
+def _penalty_end_reason(case: DropoutCase, on: date) -> str:
+    """Why the penalty path ends (the 销号 reason), from the records."""
+    facts = facts_for(case)
+    if machine.paid_in_full(facts):
+        return "罚款已缴清"
+    if facts.recorded("record_execution"):
+        return "罚款经人民法院强制执行到位"
+    rulings = facts.recorded("record_court_ruling")
+    if rulings and rulings[-1].data.get("result") == "不准予执行":
+        return "人民法院裁定不准予执行"
+    last = machine.application_last_day(facts)
+    return f"申请强制执行的期限已于{_cn(last.day)}届满（行政强制法第五十三条），未申请"
+
+
+def statement_text(facts: machine.CaseFacts) -> str:
+    """What the decision says came of the notice: no statement; each statement and the
+    bureau's review; or the hearing and its date (行政处罚法 Art. 45, 59 (二), 62, 65).
+    Built only from the case's records, so it states what actually happened."""
+    parts = []
+    reviews = facts.recorded("review_statement")
+    for i, st in enumerate(facts.recorded("record_statement")):
+        text = f"当事人于{_cn(st.acted_on)}提出陈述、申辩，称：{str(st.data['content']).rstrip('。')}。"
+        if i < len(reviews):
+            rv = reviews[i]
+            text += f"本机关于{_cn(rv.acted_on)}进行了复核，复核意见：{str(rv.data['content']).rstrip('。')}，{rv.data['result']}。"
+        parts.append(text)
+    requests = facts.recorded("request_hearing")
+    if requests:
+        notices = facts.recorded("issue_hearing_notice")
+        held = facts.recorded("record_hearing")
+        reports = facts.recorded("report_hearing")
+        text = f"当事人于{_cn(requests[-1].acted_on)}要求举行听证，"
+        if held:
+            text += (f"本机关于{_cn(held[-1].acted_on)}依法举行了听证"
+                     + (f"（主持人：{notices[-1].data.get('host')}）" if notices else "")
+                     + f"，当事人在听证中提出：{str(held[-1].data['content']).rstrip('。')}。")
+        if reports:
+            text += f"听证结束后，本机关根据听证笔录作出如下处理意见：{str(reports[-1].data['content']).rstrip('。')}。"
+        parts.append(text)
+    if not parts:
+        return "当事人在规定期限内未提出陈述、申辩" + ("，也未要求听证。" if machine.hearing_offered(facts) else "。")
+    return "".join(parts)
+
+
+def remedy_history(facts: machine.CaseFacts, as_of: date) -> str | None:
+    """What happened after the decision (review, suit, deferral, payments), as the 催告书
+    and the court application state it; ``None`` when nothing did (the letter's own
+    sentence: no review, no suit, not paid)."""
+    parts = []
+    outcomes = facts.recorded("record_remedy_outcome")
+    filed = sorted(facts.recorded("file_review") + facts.recorded("file_suit"), key=lambda r: r.acted_on)
+    for i, f in enumerate(filed):
+        what = "申请行政复议" if f.event == "file_review" else "提起行政诉讼"
+        text = f"你于{_cn(f.acted_on)}向{f.data.get('body')}{what}"
+        if i < len(outcomes):
+            o = outcomes[i]
+            text += f"，{o.data.get('body') or f.data.get('body')}于{_cn(o.acted_on)}作出{o.data['result']}的" + (
+                "复议决定" if f.event == "file_review" else "裁判")
+        parts.append(text + "。")
+    for d in facts.recorded("grant_deferral"):
+        parts.append(f"本机关于{_cn(d.acted_on)}批准你{d.data['kind']}缴纳罚款至{_cn(date.fromisoformat(d.data['until']))}。")
+    paid = facts.recorded("record_payment")
+    if paid:
+        total = sum((Decimal(r.data["amount"]) for r in paid), Decimal("0"))
+        parts.append(f"你已缴纳罚款人民币{total:.2f}元，尚未缴清。")
+    if not parts:
+        return None
+    if not paid:
+        parts.append("你至今仍未缴纳罚款。")
+    return "".join(parts)
 
 
 def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data: dict):
@@ -276,30 +518,66 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     then number, render and store it (:func:`edu_guard.letters.services.issue_letter`).
 
     The order prints its period counted from service; the penalty letters print the
-    return date that period gave (:func:`machine.order_deadline`).
+    return date that period gave (:func:`machine.order_deadline`); the decision states
+    what came of the notice (:func:`statement_text`) and the fine decided then; the 催告书
+    and the application state the review, suit, deferral and payments recorded
+    (:func:`remedy_history`) and the surcharge from the payment deadline
+    (:func:`machine.payment_deadline`, the same calendar rule as every period).
+
+    A letter whose printed dates rest on an estimated holiday calendar needs
+    ``data["confirm_estimate"]`` (:func:`estimated_dates`).
     """
-    from edu_guard.cases.deadlines import add_calendar_days
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     cfg = current_app.config
     extra: dict[str, Any] = {}
+    facts = facts_for(cases[0])
+    estimates: list[str] = []
     if kind == "return_contact":
-        extra["reply_by"] = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"])).day
+        reply = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"]))
+        extra["reply_by"] = reply.day
+        if reply.estimated:
+            estimates.append(f"反馈期限 {reply}")
     elif kind == "order_to_correct":
         extra["period_days"] = int(cfg["EDU_GUARD_ORDER_TO_CORRECT_DAYS"])
-    elif kind in ("penalty_notice", "penalty_decision"):
+    elif kind in ("penalty_notice", "penalty_decision", "hearing_notice"):
         extra["order"] = _served_order(cases[0])
+        deadline = machine.order_deadline(facts)
+        if deadline and deadline.estimated:
+            estimates.append(f"责令改正期限 {deadline}")
         if kind == "penalty_notice":
             extra["fine"] = Decimal(data["fine"])
-        elif data.get("statement"):
-            extra["statement"] = data["statement"]
+            extra["hearing"] = _hearing_offered_for(Decimal(data["fine"]))
+        elif kind == "hearing_notice":
+            extra.update(hearing_on=date.fromisoformat(data["hearing_on"]), place=data["place"], host=data["host"])
+            if data.get("hearing_time"):
+                extra["hearing_time"] = data["hearing_time"]
+        else:
+            notice = next(l for l in live_letters(cases[0]) if l.kind == "penalty_notice" and l.id == facts.letters["penalty_notice"].id)
+            extra["notice"] = notice
+            extra["fine"] = Decimal(data["fine"])
+            extra["fine_reason"] = (data.get("fine_reason") or "").strip().rstrip("。") or None
+            extra["statement"] = statement_text(facts)
+            extra["hearing"] = bool((notice.context or {}).get("hearing", True))
     elif kind in ("demand", "enforcement_application"):
         extra["as_of"] = on
+        due = machine.payment_deadline(facts)
+        if due:
+            extra["due_on"] = due.day
+            if due.estimated:
+                estimates.append(f"缴款期限 {due}")
+        paid = sum((Decimal(r.data["amount"]) for r in facts.recorded("record_payment")), Decimal("0"))
+        extra["paid"] = paid
+        extra["history"] = remedy_history(facts, on)
         if kind == "enforcement_application":
             extra["representative"] = (data.get("representative") or cfg.get("EDU_GUARD_BUREAU_HEAD") or "").strip()
             if not extra["representative"]:
                 raise CaseError("请填写申请人（教育局）的负责人姓名（法定代表人），或在配置中设置 EDU_GUARD_BUREAU_HEAD")
+    if estimates and not data.get("confirm_estimate"):
+        raise CaseError("本文书的期限按估算的节假日安排计算（" + "；".join(estimates) + "），"
+                        "该年度的国务院放假安排尚未载入：请载入后再制发，或确认按估算日期制发（confirm_estimate）")
+    data.pop("confirm_estimate", None)
+    if estimates:
+        data["estimated"] = estimates
     subject = cases if kind == "return_contact" else cases[0]
     try:
         context = letters.context_for_case(kind, subject, **extra)
@@ -309,13 +587,119 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         raise CaseError(str(exc)) from None
 
 
+def _hearing_offered_for(fine: Decimal) -> bool:
+    """A hearing is offered for a fine at or above the county's 较大数额
+    (``EDU_GUARD_HEARING_FINE_THRESHOLD``; none set: always; 行政处罚法 Art. 63 (一))."""
+    threshold = current_app.config.get("EDU_GUARD_HEARING_FINE_THRESHOLD")
+    return threshold in (None, "") or fine >= Decimal(str(threshold))
+
+
 def _served_order(case: DropoutCase) -> dict:
-    """The case's served order as the penalty letters cite it, with the return date
-    counted from its service."""
-    letter = max((l for l in case.letters if l.kind == "order_to_correct"), key=lambda l: l.id)
+    """The case's served order (of the current cycle) as the penalty letters cite it,
+    with the return date counted from its (effective) service."""
+    from edu_guard.cases.deadlines import effective_service
+
+    letter = max((l for l in live_letters(case) if l.kind == "order_to_correct"), key=lambda l: l.id)
     deadline = machine.order_deadline(facts_for(case))
+    deemed = effective_service(letter.served_on, letter.service_manner).day
     return {"title": letter.title, "doc_number": letter.doc_number, "issuer_name": letter.issuer_name,
-            "issued_on": letter.issued_on, "served_on": letter.served_on, "deadline": deadline.day if deadline else None}
+            "issued_on": letter.issued_on, "served_on": letter.served_on, "deadline": deadline.day if deadline else None,
+            "service_manner": letter.service_manner, "deemed_on": deemed if deemed != letter.served_on else None}
+
+
+def _void_decision(case: DropoutCase, on: date, reason: str, user) -> None:
+    """Void the case's decision after a review or court revoked it (its number stays
+    used), so a new decision may be made."""
+    for letter in live_letters(case):
+        if letter.kind in ("penalty_decision", "demand", "enforcement_application"):
+            _void(letter, on, f"行政处罚决定被{reason}", user)
+
+
+def _void(letter, on: date, reason: str, user) -> None:
+    before = {"voided_on": None, "void_reason": None}
+    letter.voided_on, letter.void_reason = on, reason
+    audit.record("void", letter, before=before, after={"voided_on": on.isoformat(), "void_reason": reason}, user=user)
+
+
+def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, user=None,
+                expected_version: int | None = None) -> CaseEvent:
+    """Void (作废) a letter of ``case`` so it may be issued again; its document number
+    stays used and is never given to another letter (GB/T 9704 7.2.4: numbers are not
+    reused). Only the case's latest live letter may be voided (the later ones rest on
+    it).
+
+    :raises CaseError: no reason, not the case's letter, already void, or a later
+        live letter exists.
+    """
+    _check_version(case, expected_version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseError("请填写作废理由")
+    live = live_letters(case)
+    letter = next((l for l in case.letters if l.id == int(letter_id)), None)
+    if letter is None:
+        raise CaseError("该文书不属于本案")
+    if letter.voided_on is not None:
+        raise CaseError(f"{letter.doc_number} 已于 {letter.voided_on} 作废")
+    later = [l for l in live if l.id > letter.id and l.kind != "return_contact"]
+    if later:
+        raise CaseError(f"请先作废其后制发的{'、'.join(l.doc_number for l in later)}")
+    _void(letter, on, reason, user)
+    if letter.kind == "penalty_decision" and case.state == "enforcement":
+        case.state, case.step_started_on = "penalty", on
+    case.updated_at = utcnow()
+    ev = CaseEvent(case=case, event="void_letter", from_state=case.state, to_state=case.state, acted_on=on,
+                   user_id=audit.acting_user_id(user), letter_id=letter.id,
+                   note=f"{letter.title}（{letter.doc_number}）作废：{reason}；文号不再使用")
+    db.session.add(ev)
+    _flush_or_stale()
+    _refresh_deadline(case)
+    _flush_or_stale()
+    return ev
+
+
+def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manner: str | None = None,
+                    reason: str, user=None, expected_version: int | None = None) -> CaseEvent:
+    """Correct a mistyped proof of service (送达回证) of a letter of ``case``; every later
+    deadline follows from the corrected date. The audit log and the case's timeline
+    keep both the old and the new record.
+
+    :raises CaseError: no reason, a letter not served or not the case's, a date before
+        the letter's or in the future, or an unknown manner.
+    """
+    from edu_guard.letters.models import SERVICE_MANNERS
+
+    _check_version(case, expected_version)
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseError("请填写更正理由")
+    letter = next((l for l in case.letters if l.id == int(letter_id)), None)
+    if letter is None:
+        raise CaseError("该文书不属于本案")
+    if letter.served_on is None:
+        raise CaseError(f"{letter.doc_number} 尚未登记送达，请直接登记送达")
+    manner = manner or letter.service_manner
+    if manner not in SERVICE_MANNERS:
+        raise CaseError(f"送达方式须为：{'、'.join(SERVICE_MANNERS)}")
+    if served_on < letter.issued_on:
+        raise CaseError(f"送达日期 {served_on} 早于文书日期 {letter.issued_on}")
+    if served_on > today():
+        raise CaseError("送达日期不能晚于今天")
+    before = {"served_on": letter.served_on.isoformat(), "service_manner": letter.service_manner}
+    after = {"served_on": served_on.isoformat(), "service_manner": manner}
+    letter.served_on, letter.service_manner = served_on, manner
+    audit.record("correct_service", letter, before=before, after={**after, "reason": reason}, user=user)
+    case.updated_at = utcnow()
+    ev = CaseEvent(case=case, event="correct_service", from_state=case.state, to_state=case.state, acted_on=today(),
+                   user_id=audit.acting_user_id(user), letter_id=letter.id, data={"before": before, "after": after,
+                                                                                    "reason": reason},
+                   note=f"{letter.doc_number} 送达记录由 {before['served_on']} {before['service_manner']} "
+                        f"更正为 {served_on} {manner}：{reason}")
+    db.session.add(ev)
+    _flush_or_stale()
+    _refresh_deadline(case)
+    _flush_or_stale()
+    return ev
 
 
 def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, user=None) -> list[CaseEvent]:
@@ -363,8 +747,6 @@ def record_service(
     :raises CaseError: the letter is not the case's, already served, or the date is
         before the letter's issue date or in the future.
     """
-    from edu_guard.letters import services as letters
-    from edu_guard.letters.schemas import LetterError
 
     _check_version(case, expected_version)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
@@ -449,9 +831,86 @@ def log_home_visit(
 def notify_transition(case: DropoutCase, event: CaseEvent, user=None) -> None:
     """Call the ``case_transitioned`` hook after the commit; a failing notifier is
     logged and never undoes the transition nor stops the other notifiers."""
-    from edu_guard.plugins import EXTENSION_KEY, notify
+    hooks.notify("case_transitioned", case=case, transition=event, user=user)
 
-    notify(current_app.extensions[EXTENSION_KEY], "case_transitioned", case=case, transition=event, user=user)
+
+def deadline_report(case: DropoutCase, on: date) -> dict:
+    """The case's deadlines as the page and ``cases show --json`` give them.
+
+    :return: ``{"deadline_estimated": bool, "time_limits": [{"key", "label", "day"
+        (ISO), "estimated", "days_left", "warning"}], "estimated_note": str | None}``;
+        a limit warns within ``EDU_GUARD_DEADLINE_WARN_DAYS`` (default 10) calendar days
+        and once passed (行政处罚法 Art. 60, 61; 行政强制法 Art. 53).
+    """
+    facts = facts_for(case)
+    current = machine.current_deadline(facts) if case.state != "closed" else None
+    warn = int(current_app.config.get("EDU_GUARD_DEADLINE_WARN_DAYS", 10))
+    limits = []
+    for key, label, deadline in (machine.time_limits(facts) if case.state != "closed" else []):
+        left = (deadline.day - on).days
+        warning = None
+        if left < 0:
+            warning = f"已于 {deadline.day} 届满"
+        elif left <= warn:
+            warning = f"{left} 日后届满"
+        limits.append({"key": key, "label": label, "day": deadline.day.isoformat(), "estimated": deadline.estimated,
+                       "days_left": left, "warning": warning})
+    estimated = bool(current and current.estimated) or any(l["estimated"] for l in limits)
+    return {
+        "deadline_estimated": bool(current and current.estimated),
+        "time_limits": limits,
+        "estimated_note": ("估算：该年度国务院节假日安排尚未载入，按法定节假日和周末推算，调休工作日未计入"
+                           if estimated else None),
+    }
+
+
+def due_within(cases: Iterable[DropoutCase], days: int, on: date) -> list[DropoutCase]:
+    """The cases with the current step's deadline or one of the bureau's time limits
+    (:func:`machine.time_limits`) falling from ``on`` to ``days`` calendar days later
+    (passed ones are the list's "已到期" filter)."""
+    from datetime import timedelta
+
+    until = on + timedelta(days=days)
+    out = []
+    for case in cases:
+        days_due = [case.deadline] if case.deadline else []
+        if case.state != "closed":
+            days_due += [d.day for _, _, d in machine.time_limits(facts_for(case))]
+        if any(on <= d <= until for d in days_due):
+            out.append(case)
+    return out
+
+
+def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, guardian_id_number: str | None = None,
+                  child_address: str | None = None, user=None) -> None:
+    """Record the child's and the first guardian's address and the guardian's ID number
+    (the party's address: 行政处罚法 Art. 59 (一); the respondent's identity: 行政强制法
+    Art. 55), audited.
+
+    :raises CaseError: no guardian registered, or an invalid ID number.
+    """
+    child = case.child
+    if child_address:
+        before = audit.snapshot(child)
+        child.address = child_address.strip()
+        audit.record("update", child, before=before, user=user)
+    if guardian_address or guardian_id_number:
+        if not child.guardians:
+            raise CaseError(f"{child.name}没有登记监护人，请先登记监护人")
+        g = child.guardians[0]
+        before = audit.snapshot(g)
+        if guardian_address:
+            g.address = guardian_address.strip()
+        if guardian_id_number:
+            from edu_guard.registry.schemas import validate_id_number
+
+            try:
+                g.id_number = validate_id_number(guardian_id_number.strip())
+            except ValueError as exc:
+                raise CaseError(f"监护人身份证号 {guardian_id_number} 无效：{exc}") from None
+        audit.record("update", g, before=before, user=user)
+    case.updated_at = utcnow()
+    _flush_or_stale()
 
 
 def _editable(case: DropoutCase, expected_version: int | None) -> None:

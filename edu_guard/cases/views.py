@@ -3,25 +3,42 @@ actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 
 from __future__ import annotations
 
-
+import io
 from datetime import date
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from edu_guard import acts
 from edu_guard.auth.scoping import can_see_child, scope_cases
 from edu_guard.cases import machine, services
-from edu_guard.cases.forms import ActForm, GuardianForm, OpenCaseForm, ServiceForm, VisitForm, form_errors
+from edu_guard.cases import queries as case_queries
+from edu_guard.cases.casefile import case_file_pdf
+from edu_guard.cases.forms import (
+    ActForm,
+    AssignmentForm,
+    CorrectServiceForm,
+    GuardianForm,
+    OpenCaseForm,
+    ReasonForm,
+    ReturnContactForm,
+    ServiceForm,
+    VisitForm,
+    VoidLetterForm,
+    form_errors,
+)
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
-from edu_guard.registry.models import Child, School, Township
-from edu_guard.registry.search import name_condition, number_condition
+from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.letters.services import missing_penalty_settings
+from edu_guard.registry.models import Child
 
-from edu_guard.web import commit_or_flash
+from edu_guard.letters.render import LetterError
+from edu_guard.web import after_commit, refusals, run_or_flash
+from edu_guard.registry.services import add_guardian
 
 bp = Blueprint("cases", __name__)
 
@@ -31,9 +48,9 @@ def _writer() -> None:
         abort(403)
 
 
-def _commit(action, success: str | None = None):
-    """Run a service call and commit once; a refusal rolls back and is flashed."""
-    return commit_or_flash(action, (services.CaseError,), success)
+def _run(action, success: str | None = None):
+    """Run a service call; a refusal rolls back and is flashed (the request boundary commits)."""
+    return run_or_flash(action, (services.CaseError,), success)
 
 
 def _get_case(case_id: int) -> DropoutCase:
@@ -56,25 +73,18 @@ def _get_child(child_id: int) -> Child:
 def case_list():
     """List cases with filters: step/state, township, school, overdue, name; paged."""
     args = request.args
-    stmt = scope_cases(sa.select(DropoutCase).join(Child), current_user)
     state = args.get("state") or "open"
-    if state == "open":
-        stmt = stmt.where(DropoutCase.state != "closed")
-    elif state in machine.STATES:
-        stmt = stmt.where(DropoutCase.state == state)
-    if args.get("township", type=int):
-        stmt = stmt.where(DropoutCase.township_id == args.get("township", type=int))
-    if args.get("school", type=int):
-        stmt = stmt.where(DropoutCase.school_id == args.get("school", type=int))
-    if args.get("overdue"):
-        stmt = stmt.where(DropoutCase.deadline < services.today(), DropoutCase.state.in_(machine.OPEN))
-    if args.get("q"):
-        q = args["q"]
-        stmt = stmt.where(sa.or_(name_condition(Child.name, q), number_condition(Child.id_number, q, exact=True)))
-    page = db.paginate(stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id),
-                       per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
-    townships = db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all()
-    schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
+    overdue_on = services.today() if args.get("overdue") else None
+    stmt = case_queries.case_list(current_user, state=state, township_id=args.get("township", type=int),
+                                  school_id=args.get("school", type=int), overdue_on=overdue_on, text=args.get("q"))
+    due_days = args.get("due_within", type=int)
+    if due_days is not None and due_days >= 0:
+        # The bureau's own time limits are worked out per case (machine.time_limits).
+        candidates = db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
+        ids = [c.id for c in services.due_within(candidates, due_days, services.today())]
+        stmt = stmt.where(DropoutCase.id.in_(ids or [-1]))
+    page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
+    townships, schools = case_queries.areas()
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
                            schools=schools, mask_id=mask_id, today=services.today(),
                            base_args={k: v for k, v in args.items() if k != "page"})
@@ -91,15 +101,11 @@ def case_new(child_id: int):
     if not typed and child.guardians:
         typed = {"name_guardian": child.guardians[0].name, "phone_guardian": child.guardians[0].phone or ""}
     if form.validate_on_submit():
-        try:
+        with refusals(services.CaseError) as outcome:
             case = services.open_case(
                 child, reason=form.reason.data, opened_on=form.opened_on.data, reason_note=form.reason_note.data,
                 assignments=form.assignments(request.form), user=current_user)
-            db.session.commit()
-        except services.CaseError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if outcome.ok:
             flash(f"已立案：{child.name}，第一步宣传教育期限 {case.deadline}", "success")
             return redirect(url_for("cases.case_detail", case_id=case.id))
     return render_template("cases/new.html", child=child, form=form, roles=RESPONSIBLE_ROLES, typed=typed)
@@ -128,6 +134,9 @@ def case_detail(case_id: int):
         first_main=first_main,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
+        correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
+        limits=services.deadline_report(case, services.today()), missing_settings=missing_penalty_settings(),
+        service_manners=SERVICE_MANNERS,
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=today, reasons=REASONS, visitor_names=_visitor_names(case), act_day=act_day,
         act_default=act_default, act_note=acts.closed_term_note(act_day, today))
@@ -147,18 +156,19 @@ def case_act(case_id: int):
     if not form.validate_on_submit():
         flash(form_errors(form), "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
-    data = {"fine": form.fine.data, "placement": form.placement.data, "school": form.school.data,
-            "representative": form.representative.data}
-    try:
+    data = {k: getattr(form, k).data for k in ("fine", "placement", "school", "representative", "fine_reason",
+                                                  "content", "result", "hearing_time", "place", "host", "amount",
+                                                  "receipt", "body")}
+    data.update(hearing_on=form.hearing_on.data.isoformat() if form.hearing_on.data else None,
+                until=form.until.data.isoformat() if form.until.data else None, kind=form.pay_kind.data,
+                confirm_estimate=bool(form.confirm_estimate.data))
+    with refusals(services.CaseError) as outcome:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
-                           data={k: v for k, v in data.items() if v not in (None, "")})
-        db.session.commit()
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
-        services.notify_transition(case, ev, current_user)
+                           data={k: v for k, v in data.items() if v not in (None, "", False)})
+    if outcome.ok:
+        user = current_user._get_current_object()
+        after_commit(lambda: services.notify_transition(case, ev, user))
         msg = f"已办理：{machine.TRANSITIONS[ev.event].label}"
         if ev.letter:
             msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
@@ -174,7 +184,7 @@ def case_visit(case_id: int):
     case = _get_case(case_id)
     form = VisitForm()
     if form.validate_on_submit():
-        _commit(lambda: services.log_home_visit(case.child, case=case, user=current_user,
+        _run(lambda: services.log_home_visit(case.child, case=case, user=current_user,
                                                 expected_version=form.version.data, **_visit_fields(form)),
                 "已登记家访")
     else:
@@ -192,7 +202,7 @@ def child_visit(child_id: int):
     case = services.open_case_of(child)
     form = VisitForm()
     if form.validate_on_submit():
-        if _commit(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
+        if _run(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
             return redirect(url_for("registry.child_detail", child_id=child.id))
     return render_template("cases/visit.html", child=child, visit_form=form, case=case,
                            visitor_names=_visitor_names(case))
@@ -217,11 +227,45 @@ def case_service(case_id: int):
     case = _get_case(case_id)
     form = ServiceForm()
     if form.validate_on_submit():
-        if _commit(lambda: services.record_service(
+        if _run(lambda: services.record_service(
                 case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
                 served_to=form.served_to.data, served_by=form.served_by.data, user=current_user,
                 expected_version=form.version.data)):
             flash(f"已登记送达；本步期限 {case.deadline or '—'}", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/service/correct")
+@login_required
+def case_correct_service(case_id: int):
+    """Correct a mistyped proof of service; the old record stays in the timeline and the
+    audit log, and every later deadline follows."""
+    _writer()
+    case = _get_case(case_id)
+    form = CorrectServiceForm()
+    if form.validate_on_submit():
+        if _run(lambda: services.correct_service(
+                case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
+                reason=form.reason.data, user=current_user, expected_version=form.version.data)):
+            flash(f"已更正送达记录；本步期限 {case.deadline or '—'}", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/letters/void")
+@login_required
+def case_void_letter(case_id: int):
+    """Void a letter (its number stays used) so it can be issued again."""
+    _writer()
+    case = _get_case(case_id)
+    form = VoidLetterForm()
+    if form.validate_on_submit():
+        if _run(lambda: services.void_letter(case, form.letter_id.data, on=services.today(), reason=form.reason.data,
+                                                user=current_user, expected_version=form.version.data)):
+            flash("文书已作废，文号不再使用；可重新制发", "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -232,19 +276,15 @@ def case_service(case_id: int):
 def return_contact():
     """Issue one 劝返联系函 for the selected cases (of one township)."""
     _writer()
-    ids = request.form.getlist("case_id", type=int)
-    cases = [_get_case(i) for i in ids]
-    try:
-        on = date.fromisoformat(request.form["on"]) if request.form.get("on") else None
-    except ValueError:
-        flash("日期格式不对，应为 年-月-日", "error")
+    form = ReturnContactForm()
+    if not form.validate_on_submit():
+        flash("日期格式不对，应为 年-月-日" if form.on.errors else form_errors(form), "error")
         return redirect(url_for("cases.case_list"))
-    try:
+    cases = [_get_case(i) for i in form.case_id.data]
+    on = form.on.data
+    with refusals(services.CaseError) as outcome:
         events = services.issue_return_contact(cases, on=on, user=current_user)
-        db.session.commit()
-    except services.CaseError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("cases.case_list"))
     letter = events[0].letter
     flash(f"已生成劝返联系函 {letter.doc_number}（{len(cases)} 名学生）", "success")
@@ -255,23 +295,18 @@ def return_contact():
 @login_required
 def case_guardian(case_id: int):
     """Register a guardian of the case's child (letters to the guardian need one)."""
-    from edu_guard.registry.services import add_guardian
 
     _writer()
     case = _get_case(case_id)
     form = GuardianForm()
     if form.validate_on_submit():
-        add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
-                     user=current_user)
-        db.session.commit()
-        flash(f"已登记监护人 {form.name.data}", "success")
+        with refusals(ValueError):
+            add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
+                         address=form.address.data, id_number=form.id_number.data, user=current_user)
+            flash(f"已登记监护人 {form.name.data}", "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
-
-
-def _form_version() -> int | None:
-    return request.form.get("version", type=int)
 
 
 @bp.post("/cases/<int:case_id>/assignments")
@@ -280,11 +315,11 @@ def case_assignment_add(case_id: int):
     """Add a responsible person (包保责任人) on the case page."""
     _writer()
     case = _get_case(case_id)
-    f = request.form
-    _commit(lambda: services.add_assignment(case, role=f.get("role", ""), name=f.get("name", ""),
-                                            phone=f.get("phone"), user=current_user,
-                                            expected_version=_form_version()),
-            "已添加包保责任人")
+    f = AssignmentForm()
+    f.validate_on_submit()  # the service judges role, name and version, by name
+    _run(lambda: services.add_assignment(case, role=f.role.data or "", name=f.name.data or "", phone=f.phone.data,
+                                         user=current_user, expected_version=f.version.data),
+         "已添加包保责任人")
     return redirect(url_for("cases.case_detail", case_id=case.id) + "#people")
 
 
@@ -294,19 +329,18 @@ def case_assignment_edit(case_id: int, assignment_id: int):
     """Change (name, phone) or end (``end`` with a date) a responsible person."""
     _writer()
     case = _get_case(case_id)
-    f = request.form
-    if f.get("end"):
-        try:
-            on = date.fromisoformat(f.get("ended_on", ""))
-        except ValueError:
+    f = AssignmentForm()
+    f.validate_on_submit()
+    if f.end.data:
+        if f.ended_on.data is None:
             flash("请填写终止日期（年-月-日）", "error")
         else:
-            _commit(lambda: services.end_assignment(case, assignment_id, on=on, user=current_user,
-                                                    expected_version=_form_version()), "已终止包保")
+            _run(lambda: services.end_assignment(case, assignment_id, on=f.ended_on.data, user=current_user,
+                                                 expected_version=f.version.data), "已终止包保")
     else:
-        _commit(lambda: services.change_assignment(case, assignment_id, name=f.get("name", ""), phone=f.get("phone"),
-                                                   user=current_user, expected_version=_form_version()),
-                "已修改包保责任人")
+        _run(lambda: services.change_assignment(case, assignment_id, name=f.name.data or "", phone=f.phone.data,
+                                                user=current_user, expected_version=f.version.data),
+             "已修改包保责任人")
     return redirect(url_for("cases.case_detail", case_id=case.id) + "#people")
 
 
@@ -316,10 +350,11 @@ def case_reason(case_id: int):
     """Correct the 辍学原因 of the case."""
     _writer()
     case = _get_case(case_id)
-    f = request.form
-    _commit(lambda: services.correct_reason(case, reason=f.get("reason", ""), reason_note=f.get("reason_note"),
-                                            user=current_user, expected_version=_form_version()),
-            "已更正辍学原因")
+    f = ReasonForm()
+    f.validate_on_submit()  # the service refuses a reason not in the list, by name
+    _run(lambda: services.correct_reason(case, reason=f.reason.data or "", reason_note=f.reason_note.data,
+                                         user=current_user, expected_version=f.version.data),
+         "已更正辍学原因")
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
@@ -327,20 +362,11 @@ def case_reason(case_id: int):
 @login_required
 def case_file(case_id: int):
     """一案一档: the whole case file as one PDF (register, letters with their 送达回证, 销号)."""
-    import io
-
-    from flask import send_file
-
-    from edu_guard.cases.casefile import case_file_pdf
-    from edu_guard.letters.render import LetterError
-
     case = _get_case(case_id)
-    try:
+    with refusals(LetterError, flash_it=False) as outcome:
         pdf = case_file_pdf(case, printed_on=services.today(), full_id=current_user.sees_full_ids, user=current_user)
-        db.session.commit()
-    except LetterError as exc:
-        db.session.rollback()
-        flash(f"一案一档未能打印：{exc}", "error")
+    if not outcome.ok:
+        flash(f"一案一档未能打印：{outcome.refused}", "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
                      download_name=f"一案一档-{case.child.name}-{case.id}.pdf")

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from edu_guard.cases import services as case_services
-from edu_guard.cli_util import dump_json, requires_init, user_by_name
+from edu_guard.cli_util import dump_json, requires_init, run_or_fail, user_by_name
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRun
@@ -39,13 +39,9 @@ def _report(run: ComparisonRun, rows: list[dict] | None, as_json: bool) -> None:
 def _run(kind: str, as_of, path: Path | None, as_json: bool, username: str | None) -> None:
     user = user_by_name(username)
     data = path.read_bytes() if path else None
-    try:
-        run, outcome = services.run_comparison(kind, as_of=(as_of.date() if as_of else case_services.today()), data=data,
-                                               filename=path.name if path else None, user=user)
-        db.session.commit()
-    except ComparisonError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    run, outcome = run_or_fail(lambda: services.run_comparison(
+        kind, as_of=(as_of.date() if as_of else case_services.today()), data=data,
+        filename=path.name if path else None, user=user), ComparisonError)
     _report(run, outcome.rows if as_json else None, as_json)
 
 
@@ -114,12 +110,8 @@ def open_cases(run_id, category, row_ids, reason, as_json, username):
     if run is None:
         raise click.ClickException(f"没有编号为 {run_id} 的比对记录")
     user = user_by_name(username)
-    try:
-        result = services.open_cases(run, list(row_ids) or None, category=category, reason=reason, user=user)
-        db.session.commit()
-    except ComparisonError as exc:
-        db.session.rollback()
-        raise click.ClickException(str(exc)) from None
+    result = run_or_fail(lambda: services.open_cases(run, list(row_ids) or None, category=category, reason=reason,
+                                                     user=user), ComparisonError)
     if as_json:
         dump_json(result)
         return

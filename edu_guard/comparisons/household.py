@@ -12,7 +12,7 @@ import polars as pl
 import sqlalchemy as sa
 
 from edu_guard import textfile
-from edu_guard.comparisons.kinds import ENROLLED_STATUSES, Category, ComparisonError, Outcome
+from edu_guard.comparisons.base import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry import identity, readers

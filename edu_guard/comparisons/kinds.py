@@ -9,80 +9,18 @@ its reason and returns a :class:`Outcome`.
 
 from __future__ import annotations
 
-from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
+from edu_guard.comparisons.base import ENROLLED_STATUSES, Category, Comparison, ComparisonError, Outcome  # noqa: F401 (the kinds' names)
 from edu_guard.comparisons.rules import age_category, rule_from_config
 from edu_guard.db import db
+from edu_guard import hooks
 from edu_guard.hookspecs import hookimpl
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, StatusChange
 from edu_guard.registry.schemas import birth_date_from_id
-
-#: Enrollment statuses that count as "enrolled in the county" (学籍保留).
-ENROLLED_STATUSES = ("在读", "休学")
-
-
-class ComparisonError(Exception):
-    """The input cannot be compared; ``str(exc)`` is a Chinese message."""
-
-
-@dataclass(frozen=True)
-class Category:
-    """A category of a comparison's rows."""
-
-    label: str
-    #: Cases may be opened from rows of this category (suspected out of school).
-    flagged: bool = False
-    #: Rows of this category are stored with the run (otherwise only counted).
-    stored: bool = True
-    #: The 辍学原因 a case opened from such a row starts with.
-    case_reason: str = "其他"
-
-
-@dataclass
-class Outcome:
-    """What a run found.
-
-    :ivar rows: one dict per input row: ``line``, ``id_number``, ``name``,
-        ``category``, ``reason``, ``data`` (a dict of extra facts, or ``None``).
-    :ivar params: the settings the run used.
-    """
-
-    rows: list[dict]
-    params: dict = field(default_factory=dict)
-
-    def counts(self, categories) -> dict[str, int]:
-        """Return the number of rows per category (every category, zeros included)."""
-        out = dict.fromkeys(categories, 0)
-        for row in self.rows:
-            out[row["category"]] += 1
-        return out
-
-
-class Comparison(ABC):
-    """A comparison kind. Subclasses set ``name``, ``label``, ``categories``,
-    ``needs_file`` and implement :meth:`run`."""
-
-    name: str
-    label: str
-    categories: dict[str, Category]
-    #: Whether the comparison takes an uploaded file (else it reads the registry only).
-    needs_file: bool = False
-
-    @abstractmethod
-    def run(self, *, as_of: date, settings: dict, data: bytes | None = None, filename: str | None = None) -> Outcome:
-        """Sort every row into one category with its reason.
-
-        :param as_of: the date the comparison is made for.
-        :param settings: the ``EDU_GUARD_*`` configuration.
-        :param data: the uploaded file's bytes (kinds with ``needs_file``).
-        :param filename: its name (the suffix picks the reader).
-        :raises ComparisonError: the input cannot be read.
-        """
-
+from edu_guard.homebound.services import placed_id_numbers
 
 class HouseholdComparison(Comparison):
     """户籍–学籍比对: every row of the household register (户籍) against the registry."""
@@ -115,7 +53,7 @@ class HouseholdComparison(Comparison):
 
 
 class StatusComparison(Comparison):
-    """学籍变动核查: 转出 with no receiving school, 休学 past its end, 死亡注销 (DOMAIN 4).
+    """学籍变动核查: 转出 with no receiving school, 休学 past its end, 死亡注销 (docs/domain.md §4).
 
     One row per ID number with a 转出, 休学 or 死亡注销 up to the as-of date; the latest
     change decides (a later 转入 or 复学 resolves it).
@@ -189,7 +127,6 @@ def homebound_placements(id_numbers: list[str], as_of=None) -> set[str]:
     The one place the comparisons and ledgers ask about placements; the rule of what
     is active is :func:`edu_guard.homebound.services.placed_id_numbers`.
     """
-    from edu_guard.homebound.services import placed_id_numbers
 
     return placed_id_numbers(id_numbers, as_of)
 
@@ -197,7 +134,7 @@ def homebound_placements(id_numbers: list[str], as_of=None) -> set[str]:
 class DisabledComparison(Comparison):
     """残疾儿童与学籍比对: the disabled persons' federation's list (imported as
     :class:`~edu_guard.registry.models.DisabilityRecord`) against the registry and the
-    送教上门 placements (残疾人教育条例 2017; DOMAIN 3)."""
+    送教上门 placements (残疾人教育条例 2017; docs/domain.md §3)."""
 
     name = "disabled"
     label = "残疾儿童与学籍、送教上门比对"
@@ -243,6 +180,4 @@ def comparison_kinds() -> list[Comparison]:
 def kinds() -> dict[str, Comparison]:
     """Return the current app's comparison kinds by name: the built-in ones and those
     of its plugins (``comparison_kinds`` hook), in registration order."""
-    from edu_guard.plugins import contributions
-
-    return contributions().comparison_kinds
+    return hooks.contributions().comparison_kinds

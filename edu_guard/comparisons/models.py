@@ -17,7 +17,7 @@ from edu_guard.db import db, utcnow
 
 
 class ComparisonRun(db.Model):
-    """One run of a comparison (比对): inputs, who, when, counts per category (SPEC 2.4)."""
+    """One run of a comparison (比对): inputs, who, when, counts per category (docs/domain.md §7)."""
 
     __tablename__ = "comparison_run"
 

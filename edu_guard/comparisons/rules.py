@@ -13,7 +13,7 @@ def compulsory_birth_range(on: date, min_age: int = 6, max_age: int = 15, cutoff
     start (the school year starts on 1 September). Compulsory age ends when the child
     turns ``max_age + 1`` (default: 16, i.e. "up to 15"). Both ages and the cutoff are
     configuration (``EDU_GUARD_COMPULSORY_MIN_AGE``, ``EDU_GUARD_COMPULSORY_MAX_AGE``,
-    ``EDU_GUARD_SCHOOL_ENTRY_CUTOFF``; DOMAIN 1).
+    ``EDU_GUARD_SCHOOL_ENTRY_CUTOFF``; docs/domain.md §1).
 
     :param on: the as-of date.
     :param min_age: the entry age (years).

@@ -24,6 +24,7 @@ from edu_guard.registry.importers import bulk_insert
 from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 from edu_guard.registry.search import name_condition, number_condition
+from edu_guard.registry.services import add_guardian
 
 
 def _blank(data: bytes) -> bool:
@@ -100,10 +101,17 @@ def _child_for(row: ComparisonRow, user) -> Child:
     """The registry's child of ``row``, created from the row when the register names a
     child the registry does not know (the usual case of an unenrolled child)."""
     child = db.session.execute(sa.select(Child).where(Child.id_number == row.id_number)).scalar_one_or_none()
-    if child is not None:
-        return child
     data = row.data or {}
     address = data.get("address") or ""
+    if child is not None:
+        # The register's 户籍住址 fills an address the registry lacks (the letters'
+        # place of service and the party's address).
+        if address and not child.address:
+            child.address = address
+        for guardian in child.guardians:
+            if address and not guardian.address:
+                guardian.address = address
+        return child
     township = next((t for t in db.session.execute(sa.select(Township)).scalars() if t.name in address), None)
     village = None
     if township is not None:
@@ -122,7 +130,6 @@ def _child_for(row: ComparisonRow, user) -> Child:
     db.session.flush()
     audit.record("create", child, user=user)
     if data.get("guardian"):
-        from edu_guard.registry.services import add_guardian
 
         add_guardian(child, name=data["guardian"], user=user)
     return child

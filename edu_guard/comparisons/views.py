@@ -1,14 +1,13 @@
 """Web pages of comparisons (数据比对): upload and run, the result by category with
 filters, bulk opening of cases, closing a suspected-dropout entry, Excel export.
 
-Comparisons are the bureau's work (SPEC 1): admins and clerks run them and open cases;
+Comparisons are the bureau's work (README.md): admins and clerks run them and open cases;
 auditors read them. Their rows span the county, so township and school users use the
 ledgers instead (scoped there).
 """
 
 from __future__ import annotations
 
-from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -29,6 +28,9 @@ from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
+from edu_guard.comparisons.forms import CloseRowForm, OpenCasesForm
+from edu_guard.web import form_errors, refusals
+from edu_guard.auth.services import mask_id_number
 
 bp = Blueprint("comparisons", __name__)
 
@@ -66,14 +68,10 @@ def index():
         if form.validate_on_submit():
             upload = form.file.data
             data = upload.read() if upload else None
-            try:
+            with refusals(ComparisonError) as outcome:
                 run, _outcome = services.run_comparison(form.kind.data, as_of=form.as_of.data, data=data,
                                                         filename=upload.filename if upload else None, user=current_user)
-                db.session.commit()
-            except ComparisonError as exc:
-                db.session.rollback()
-                flash(str(exc), "error")
-            else:
+            if outcome.ok:
                 flash(f"比对完成：共 {run.total} 行", "success")
                 return redirect(url_for("comparisons.run", run_id=run.id))
     page = db.paginate(sa.select(ComparisonRun).order_by(ComparisonRun.id.desc()),
@@ -104,24 +102,20 @@ def run(run_id: int):
 def open_cases(run_id: int):
     """Open cases for the ticked rows (or every row of a flagged category)."""
     run = _run(run_id)
-    row_ids = [int(v) for v in request.form.getlist("row_id") if v.isdigit()]
-    category = request.form.get("all_of") or None
-    reason = request.form.get("reason") or None
-    if reason is not None and reason not in REASONS:
-        reason = None
-    try:
+    form = OpenCasesForm()
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
+        return redirect(url_for("comparisons.run", run_id=run.id))
+    row_ids, category, reason = form.row_id.data, form.all_of.data or None, form.reason.data or None
+    with refusals(ComparisonError) as outcome:
         result = services.open_cases(run, row_ids or None, category=None if row_ids else category, reason=reason,
                                      user=current_user)
-        db.session.commit()
-    except ComparisonError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if outcome.ok:
         flash(f"新立案 {len(result['opened'])} 个；已有个案 {len(result['existing'])} 个；未立案 {len(result['refused'])} 行",
               "success")
         for _row_id, why in result["refused"][:10]:
             flash(why, "error")
-    return redirect(url_for("comparisons.run", run_id=run.id, category=request.form.get("category") or None))
+    return redirect(url_for("comparisons.run", run_id=run.id, category=form.category.data or None))
 
 
 @bp.post("/comparisons/rows/<int:row_id>/close")
@@ -131,15 +125,16 @@ def close_row(row_id: int):
     row = db.session.get(ComparisonRow, row_id)
     if row is None:
         abort(404)
-    try:
-        on = date.fromisoformat(request.form.get("on") or case_services.today().isoformat())
-        services.close_entry(row, reason=request.form.get("reason", ""), on=on, user=current_user)
-        db.session.commit()
+    form = CloseRowForm()
+    back = safe_next(form.next.data) or url_for("comparisons.run", run_id=row.run_id)
+    if not form.validate_on_submit():
+        flash(form_errors(form), "error")
+        return redirect(back)
+    with refusals(ComparisonError) as outcome:
+        services.close_entry(row, reason=form.reason.data, on=form.on.data or case_services.today(), user=current_user)
+    if outcome.ok:
         flash("已销号", "success")
-    except (ComparisonError, ValueError) as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    return redirect(safe_next(request.form.get("next")) or url_for("comparisons.run", run_id=row.run_id))
+    return redirect(back)
 
 
 @bp.get("/comparisons/<int:run_id>.xlsx")
@@ -148,8 +143,7 @@ def export(run_id: int):
     """The run as a workbook: counts per category, then its stored rows."""
     from io import BytesIO
 
-    from edu_guard.auth.services import mask_id_number
-    from edu_guard.reports.excel import comparison_workbook
+    from edu_guard.comparisons.excel import comparison_workbook  # openpyxl: loaded when needed
 
     run = _run(run_id)
     kind = kinds()[run.kind]

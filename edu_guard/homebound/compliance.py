@@ -1,14 +1,14 @@
 """Compliance of 送教上门 sessions with a frequency norm (送教频次达标): the norm presets
 and the one rule that says who is behind and by how much.
 
-Presets (DOMAIN 3; a county picks one with ``EDU_GUARD_HOMEBOUND_NORM`` and may add
+Presets (docs/domain.md §3; a county picks one with ``EDU_GUARD_HOMEBOUND_NORM`` and may add
 its own in ``EDU_GUARD_HOMEBOUND_NORMS``):
 
 * ``shandong_henan`` — 2 visits a week × 3 class periods (课时) a visit, at least 216
   periods a school year (2 × 3 × 36 teaching weeks); the Shandong and Henan
-  provincial 送教上门 norms as DOMAIN 3 states them.
+  provincial 送教上门 norms as docs/domain.md §3 states them.
 * ``local_monthly`` — 2 visits a month × 2 periods: the lower local norms ("2–3
-  visits a month", DOMAIN 3).
+  visits a month", docs/domain.md §3).
 
 Class periods are counted from each session's start and end times: a session gives
 its *whole* class periods, ``minutes // EDU_GUARD_HOMEBOUND_PERIOD_MINUTES`` (40 by
@@ -50,7 +50,7 @@ class Norm:
     periods_per_year: int | None = None
 
 
-#: The built-in presets (DOMAIN 3).
+#: The built-in presets (docs/domain.md §3).
 PRESETS: dict[str, Norm] = {
     n.key: n
     for n in (
@@ -217,7 +217,7 @@ def assess(
 ) -> ChildCompliance:
     """Check one child's sessions in ``[start, end]`` (inclusive) against ``norm``.
 
-    The rule (the only one; DOMAIN 3 for the norms):
+    The rule (the only one; docs/domain.md §3 for the norms):
 
     1. *Window*: the days of ``[start, end]`` on which the placement is active
        (``placed_from`` … ``placed_to``). A child placed mid-period is held to the

@@ -1,5 +1,5 @@
 """送教上门 models: placements (安置), yearly plans (个别化教育计划), sessions (送教记录)
-and their attachments (DOMAIN 3; SPEC 2.7)."""
+and their attachments (docs/domain.md §3)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
+from edu_guard.registry.models import Child, School
 
-#: Disability categories by the category digit of a 残疾人证号 (DOMAIN 3; GB/T 26341).
+#: Disability categories by the category digit of a 残疾人证号 (docs/domain.md §3; GB/T 26341).
 DISABILITY_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
 #: Content areas of a plan goal or a session (个别化教育计划的领域).
 CONTENT_AREAS = ("生活自理", "康复训练", "认知", "语言沟通", "社会适应", "运动", "文化知识", "艺术休闲", "心理辅导")
@@ -19,7 +21,7 @@ CONTENT_AREAS = ("生活自理", "康复训练", "认知", "语言沟通", "社�
 class HomeboundPlacement(TimestampMixin, db.Model):
     """A placement 送教上门 (送教上门安置) of a child the county's special-education
     expert committee assessed as unable to attend school (残疾人教育条例 2017,
-    DOMAIN 3). The delivering school keeps the child's 学籍, so the child counts as
+    docs/domain.md §3). The delivering school keeps the child's 学籍, so the child counts as
     enrolled and never as a dropout while the placement is active."""
 
     __tablename__ = "homebound_placement"
@@ -137,3 +139,25 @@ class HomeboundAttachment(db.Model):
     created_at: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True), default=utcnow)
 
     session: Mapped[HomeboundSession] = relationship(back_populates="attachments")
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(HomeboundPlacement)
+def _placement_scope(user):
+    """A township user sees the placements delivered by the township's schools or of
+    children living there; a school user, only those its own school delivers."""
+    if user.role == "township":
+        schools = sa.select(School.id).where(School.township_id == user.township_id)
+        living = sa.select(Child.id).where(Child.township_id == user.township_id)
+        return sa.or_(HomeboundPlacement.school_id.in_(schools), HomeboundPlacement.child_id.in_(living))
+    return HomeboundPlacement.school_id == user.school_id
+
+
+@scoping.rule(HomeboundAttachment)
+def _attachment_scope(user):
+    """A session's attachment (photos, the guardian's confirmation) is seen by whoever
+    may see its placement."""
+    sessions = sa.select(HomeboundSession.id).join(HomeboundPlacement).where(_placement_scope(user))
+    return HomeboundAttachment.session_id.in_(sessions)

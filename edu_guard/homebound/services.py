@@ -1,5 +1,5 @@
 """Services of 送教上门 (education delivered at home): candidates, placements, plans,
-sessions, attachments and compliance figures (SPEC 2.7, DOMAIN 3).
+sessions, attachments and compliance figures (docs/domain.md §3).
 
 The only place that changes homebound data: functions add and flush, write the audit
 log, and never commit; the request or CLI boundary commits once.
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard.auth import audit
-from edu_guard.auth.scoping import can_see_candidate, scope_placements
+from edu_guard.auth.scoping import COUNTY_ROLES, scope_placements, unscoped
 from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
@@ -33,6 +33,7 @@ from edu_guard.homebound.models import (
     HomeboundPlan,
     HomeboundSession,
 )
+from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School, Township, Village
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 from edu_guard.registry.services import add_guardian
@@ -50,7 +51,7 @@ class HomeboundError(ValueError):
 
 def parse_certificate(number: str | None) -> tuple[str | None, int | None]:
     """Return (category, level) from a 残疾人证号 (ID number + category digit + level
-    digit, DOMAIN 3): ``…71`` → (多重, 1).
+    digit, docs/domain.md §3): ``…71`` → (多重, 1).
 
     :param number: the 20-character certificate number, or ``None``/empty.
     :return: ``(None, None)`` when no number is given.
@@ -59,7 +60,7 @@ def parse_certificate(number: str | None) -> tuple[str | None, int | None]:
     """
     if not number:
         return None, None
-    number = number.strip().upper()
+    number = normalize_id(number)
     if len(number) != 20 or number[18] not in DISABILITY_CATEGORIES or number[19] not in "1234":
         raise HomeboundError(f"残疾人证号 {number} 应为身份证号加残疾类别（1–7）和等级（1–4）两位数字，共20位")
     return DISABILITY_CATEGORIES[number[18]], int(number[19])
@@ -98,10 +99,11 @@ def _age_range() -> tuple[int, int]:
     return int(cfg["EDU_GUARD_HOMEBOUND_MIN_AGE"]), int(cfg["EDU_GUARD_HOMEBOUND_MAX_AGE"])
 
 
+@unscoped("the disabled persons' list is county-wide; can_see_candidate limits the answer")
 def candidates(as_of: date | None = None, user=None) -> list[Candidate]:
     """Return the children to be considered for 送教上门 on ``as_of`` (today by default).
 
-    The one candidate rule (SPEC 2.7, DOMAIN 3): a child is a candidate when it has
+    The one candidate rule (docs/domain.md §3): a child is a candidate when it has
     no placement at all and either
 
     * is on the disabled persons' federation list as unable to attend school
@@ -191,15 +193,33 @@ def _active_on(as_of: date):
     )
 
 
+def can_see_candidate(user, township: str | None, school_id: int | None) -> bool:
+    """Return whether ``user`` may see a 送教上门 candidate living in the township named
+    ``township`` (as the disabled persons' list names it) and enrolled at the school
+    ``school_id`` (if any): a township user, those of its township by either; a school
+    user, only those enrolled at its school."""
+    if user is None or user.role in COUNTY_ROLES:
+        return True
+    if user.role == "school":
+        return school_id is not None and school_id == user.school_id
+    if user.role == "township":
+        own = db.session.get(Township, user.township_id)
+        school = db.session.get(School, school_id) if school_id else None
+        return (own is not None and township == own.name) or (school is not None and school.township_id == user.township_id)
+    return False
+
+
+@unscoped("a placement by any school counts as enrolled")
 def placed_child_ids(as_of: date) -> set[int]:
     """Return the ids of children with a 送教上门 placement active on ``as_of``.
 
     Such a child keeps a 学籍 at the delivering school and counts as enrolled: never a
-    suspected dropout (残疾人教育条例 2017, as DOMAIN 3 states it; SPEC 2.7).
+    suspected dropout (残疾人教育条例 2017, as docs/domain.md §3 states it; docs/domain.md §3).
     """
     return {row[0] for row in db.session.execute(sa.select(HomeboundPlacement.child_id).where(_active_on(as_of)))}
 
 
+@unscoped("a placement by any school counts as enrolled")
 def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[str]:
     """Return the ID numbers among ``id_numbers`` whose child has a placement active on
     ``as_of`` (today by default); for the comparisons and the ledgers."""
@@ -212,6 +232,17 @@ def placed_id_numbers(id_numbers: list[str], as_of: date | None = None) -> set[s
     return out
 
 
+@unscoped("a placement by any school counts as enrolled")
+def active_placements(as_of: date, child_id: int | None = None) -> list[HomeboundPlacement]:
+    """Return the placements active on ``as_of`` (only ``child_id``'s when given), with
+    their schools loaded."""
+    stmt = sa.select(HomeboundPlacement).where(_active_on(as_of)).options(sa.orm.selectinload(HomeboundPlacement.school))
+    if child_id is not None:
+        stmt = stmt.where(HomeboundPlacement.child_id == child_id)
+    return list(db.session.execute(stmt).scalars())
+
+
+@unscoped("a placement by any school counts as enrolled")
 def active_placement(child: Child, as_of: date | None = None) -> HomeboundPlacement | None:
     """Return the child's placement active on ``as_of`` (today by default), if any."""
     as_of = as_of or case_services.today()
@@ -261,6 +292,7 @@ def _split_names(text: str | None, what: str) -> str:
     return "、".join(n.strip() for n in names)
 
 
+@unscoped("one placement at a time per child, county-wide")
 def overlapping_placement(child_id: int, starts_on: date, ends_on: date | None) -> HomeboundPlacement | None:
     """Return a placement of the child whose dates overlap ``[starts_on, ends_on]``
     (``ends_on`` ``None``: open-ended), or ``None``.
@@ -294,7 +326,7 @@ def place(
     guardian_phone: str | None = None,
     user=None,
 ) -> HomeboundPlacement:
-    """Place a child 送教上门 (DOMAIN 3): record the committee's assessment, the
+    """Place a child 送教上门 (docs/domain.md §3): record the committee's assessment, the
     delivering school and teachers, and make the child count as enrolled.
 
     The child is the candidate's (created from the disabled persons' list when it was
@@ -312,18 +344,55 @@ def place(
         placement) after this one's overlap check (index
         ``uq_homebound_placement_open_child``); the caller rolls back and says so.
     """
-    if candidate is None and child is None:
-        raise HomeboundError("请指定安置对象")
+    _check_dates(assessed_on, starts_on, ends_on)
+    assessment = (assessment or "").strip()
+    if not assessment:
+        raise HomeboundError("请填写专家委员会评估结论")
+    teachers = _split_names(teachers, "送教教师")
+    child, record = _placed_child(candidate, child, user)
+    _check_age(child, starts_on)
+    _check_no_overlap(child, starts_on, ends_on)
+    certificate_number, category, level = _disability(child, record, certificate_number)
+    guardian_name, guardian_phone = _guardian_contact(child, guardian_name, guardian_phone)
+    placement = HomeboundPlacement(
+        child=child, school=school, assessed_on=assessed_on, assessment=assessment,
+        certificate_number=certificate_number, disability_category=category, disability_level=level,
+        teachers=teachers, starts_on=starts_on, ends_on=ends_on,
+        disability_record_id=record.id if record else None,
+        case_id=candidate.case_id if candidate else None,
+        guardian_name=guardian_name, guardian_phone=guardian_phone,
+        created_by_id=audit.acting_user_id(user),
+    )
+    db.session.add(placement)
+    _record_in_registry(placement, user)
+    db.session.flush()
+    audit.record("create", placement, user=user)
+    return placement
+
+
+def _check_dates(assessed_on: date, starts_on: date, ends_on: date | None) -> None:
+    """The committee assessed before delivery starts and not in the future; a given end
+    is not before the start.
+
+    :raises HomeboundError: naming the dates.
+    """
     if assessed_on > case_services.today():
         raise HomeboundError("评估日期不能晚于今天")
     if assessed_on > starts_on:
         raise HomeboundError(f"评估日期 {assessed_on} 晚于送教开始日期 {starts_on}")
     if ends_on is not None and ends_on < starts_on:
         raise HomeboundError(f"送教结束日期 {ends_on} 早于开始日期 {starts_on}")
-    assessment = (assessment or "").strip()
-    if not assessment:
-        raise HomeboundError("请填写专家委员会评估结论")
-    teachers = _split_names(teachers, "送教教师")
+
+
+def _placed_child(candidate: Candidate | None, child: Child | None, user=None) -> tuple[Child, DisabilityRecord | None]:
+    """Return the child to place and its disabled persons' list record (if any): the
+    given ``child``, or the candidate's, created in the registry from the list when it
+    was never enrolled.
+
+    :raises HomeboundError: neither a candidate nor a child.
+    """
+    if candidate is None and child is None:
+        raise HomeboundError("请指定安置对象")
     record = db.session.get(DisabilityRecord, candidate.disability_record_id) if candidate and candidate.disability_record_id else None
     if candidate is not None and child is None:
         child = db.session.get(Child, candidate.child_id) if candidate.child_id else None
@@ -333,44 +402,71 @@ def place(
         child = _child_from_record(record, user)
     if record is None:
         record = db.session.execute(sa.select(DisabilityRecord).where(DisabilityRecord.id_number == child.id_number)).scalar()
+    return child, record
+
+
+def _check_age(child: Child, starts_on: date) -> None:
+    """The child is of 送教上门 age (``EDU_GUARD_HOMEBOUND_MIN_AGE``–``MAX_AGE``) on the
+    first day of delivery (docs/domain.md §3).
+
+    :raises HomeboundError: naming the age and the range.
+    """
     low, high = _age_range()
     age = age_on(child.birth_date, starts_on)
     if not low <= age <= high:
         raise HomeboundError(f"{child.name} 于 {starts_on} 为 {age} 周岁，不在送教上门的 {low}–{high} 周岁范围内")
+
+
+def _check_no_overlap(child: Child, starts_on: date, ends_on: date | None) -> None:
+    """A child has one placement at a time (:func:`overlapping_placement`).
+
+    :raises HomeboundError: naming the placement already there.
+    """
     overlapping = overlapping_placement(child.id, starts_on, ends_on) if child.id is not None else None
     if overlapping is not None:
         raise HomeboundError(
             f"{child.name} 已有送教上门安置（编号 {overlapping.id}，"
             f"{overlapping.starts_on}—{overlapping.ends_on or '至今'}），日期重叠")
-    certificate_number = (certificate_number or "").strip().upper() or (record.certificate_number if record else None)
+
+
+def _disability(child: Child, record: DisabilityRecord | None,
+                certificate_number: str | None) -> tuple[str | None, str | None, str | None]:
+    """Return (certificate number, category, level): the number given or listed, its
+    category and level parsed from it (the list's when it has none; docs/domain.md §3).
+
+    :raises HomeboundError: the number is not the child's (its first 18 characters are
+        the ID number) or is malformed.
+    """
+    certificate_number = normalize_id(certificate_number) or (record.certificate_number if record else None)
     category, level = parse_certificate(certificate_number)
     if certificate_number and certificate_number[:18] != child.id_number:
         raise HomeboundError(f"残疾人证号 {certificate_number} 的前18位与身份证号 {child.id_number} 不符")
     if category is None and record is not None:
         category, level = record.category, record.level
+    return certificate_number, category, level
+
+
+def _guardian_contact(child: Child, name: str | None, phone: str | None) -> tuple[str | None, str | None]:
+    """Return the guardian's name and phone for the placement: those given, else the
+    child's first registered guardian's."""
     guardian = child.guardians[0] if child.guardians else None
-    placement = HomeboundPlacement(
-        child=child, school=school, assessed_on=assessed_on, assessment=assessment,
-        certificate_number=certificate_number, disability_category=category, disability_level=level,
-        teachers=teachers, starts_on=starts_on, ends_on=ends_on,
-        disability_record_id=record.id if record else None,
-        case_id=candidate.case_id if candidate else None,
-        guardian_name=(guardian_name or "").strip() or (guardian.name if guardian else None),
-        guardian_phone=(guardian_phone or "").strip() or (guardian.phone if guardian else None),
-        created_by_id=audit.acting_user_id(user),
-    )
-    db.session.add(placement)
-    _ensure_enrollment(child, school, user)
-    if not child.is_disabled and category:
+    return ((name or "").strip() or (guardian.name if guardian else None),
+            (phone or "").strip() or (guardian.phone if guardian else None))
+
+
+def _record_in_registry(placement: HomeboundPlacement, user=None) -> None:
+    """What a placement changes in the registry: the child is enrolled (在读) at the
+    delivering school, is marked disabled when the certificate says so, and gets the
+    placement's guardian when it had none."""
+    child = placement.child
+    _ensure_enrollment(child, placement.school, user)
+    if not child.is_disabled and placement.disability_category:
         before = audit.snapshot(child)
         child.is_disabled = True
         db.session.flush()
         audit.record("update", child, before=before, user=user)
     if placement.guardian_name and not child.guardians:
         add_guardian(child, name=placement.guardian_name, phone=placement.guardian_phone, user=user)
-    db.session.flush()
-    audit.record("create", placement, user=user)
-    return placement
 
 
 def end_placement(placement: HomeboundPlacement, ends_on: date, user=None) -> HomeboundPlacement:

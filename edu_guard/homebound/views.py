@@ -16,12 +16,15 @@ from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
+from edu_guard.web import form_errors, refusals
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound import schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement
 from edu_guard.letters.schemas import LetterError
 from edu_guard.registry.models import Child, School
+from edu_guard.letters.services import render_printable
+from edu_guard.homebound import excel
 
 bp = Blueprint("homebound", __name__, url_prefix="/homebound")
 
@@ -31,10 +34,6 @@ def _get_placement(placement_id: int) -> HomeboundPlacement:
     if placement is None or not can_see_placement(current_user, placement):
         abort(404)
     return placement
-
-
-def _form_errors(form) -> str:
-    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
 
 
 def _period(last_act: date | None = None) -> tuple[date, date, str]:
@@ -107,21 +106,19 @@ def place(key: str):
         if child is not None and child.guardians:
             form.guardian_name.data, form.guardian_phone.data = child.guardians[0].name, child.guardians[0].phone
     if form.validate_on_submit():
-        try:
+        with refusals(services.HomeboundError, sa.exc.IntegrityError, flash_it=False) as outcome:
             placement = services.place(
                 candidate=candidate, school=db.session.get(School, int(form.school.data)),
                 assessed_on=form.assessed_on.data, assessment=form.assessment.data, teachers=form.teachers.data,
                 starts_on=form.starts_on.data, ends_on=form.ends_on.data,
                 certificate_number=form.certificate_number.data, guardian_name=form.guardian_name.data,
                 guardian_phone=form.guardian_phone.data, user=current_user)
-            db.session.commit()
-        except services.HomeboundError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        except sa.exc.IntegrityError:
+            db.session.flush()
+        if isinstance(outcome.refused, services.HomeboundError):
+            flash(str(outcome.refused), "error")
+        elif outcome.refused is not None:
             # A concurrent request (a double submit) placed the child after this one's
             # check: the one-open-placement index refused the second insert.
-            db.session.rollback()
             flash(f"{candidate.name} 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", "error")
             existing = db.session.execute(
                 sa.select(HomeboundPlacement.id).join(Child, Child.id == HomeboundPlacement.child_id)
@@ -133,7 +130,7 @@ def place(key: str):
             flash(f"已安置：{placement.child.name}，由{placement.school.name}送教上门", "success")
             return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     elif request.method == "POST":
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
     return render_template("homebound/place.html", form=form, candidate=schemas.CandidateSchema().dump(candidate),
                            school_names=school_names)
 
@@ -180,20 +177,16 @@ def session_add(placement_id: int):
     _writer(placement)
     form = SessionForm()
     if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     files = [(f.filename, f.read()) for f in request.files.getlist(form.attachments.name) if f and f.filename]
-    try:
+    with refusals(services.HomeboundError) as outcome:
         services.log_session(
             placement, held_on=form.held_on.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
             teachers=form.teachers.data, content_areas=form.content_areas.data, progress=form.progress.data,
             guardian_confirmed=form.guardian_confirmed.data, guardian_name=form.guardian_name.data,
             attachments=files, user=current_user)
-        db.session.commit()
-    except services.HomeboundError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
-    else:
+    if outcome.ok:
         flash(f"已登记 {form.held_on.data} 的送教记录", "success")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
@@ -206,16 +199,12 @@ def plan_save(placement_id: int):
     _writer(placement)
     form = PlanForm()
     if not form.validate_on_submit():
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
     else:
-        try:
+        with refusals(services.HomeboundError) as outcome:
             services.save_plan(placement, school_year=form.school_year.data.strip(), made_on=form.made_on.data,
                                goals=services.parse_goals(form.goals.data), user=current_user)
-            db.session.commit()
-        except services.HomeboundError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if outcome.ok:
             flash("个别化教育计划已保存", "success")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
@@ -228,16 +217,12 @@ def placement_end(placement_id: int):
     placement = _get_placement(placement_id)
     form = EndForm()
     if form.validate_on_submit():
-        try:
+        with refusals(services.HomeboundError) as outcome:
             services.end_placement(placement, form.ends_on.data, user=current_user)
-            db.session.commit()
-        except services.HomeboundError as exc:
-            db.session.rollback()
-            flash(str(exc), "error")
-        else:
+        if outcome.ok:
             flash(f"送教上门已于 {form.ends_on.data} 结束", "success")
     else:
-        flash(_form_errors(form), "error")
+        flash(form_errors(form), "error")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
 
@@ -257,15 +242,10 @@ def attachment(attachment_id: int):
 
 
 def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
-    from edu_guard.letters.services import render_printable
-
-    try:
+    with refusals(LetterError) as outcome:
         pdf = render_printable(kind, context, issuer={"name": placement.school.name, "code": "-"},
                                issued_on=case_services.today(), user=current_user, audited=placement)
-        db.session.commit()
-    except LetterError as exc:
-        db.session.rollback()
-        flash(str(exc), "error")
+    if not outcome.ok:
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
 
@@ -309,7 +289,6 @@ def compliance_report():
     by_school = services.summarise(rows, "school")
     by_township = services.summarise(rows, "township")
     if request.args.get("format") == "xlsx":
-        from edu_guard.homebound import excel  # openpyxl loads only when exporting
 
         data = excel.compliance_workbook(norm, start, end, rows, by_school, by_township)
         return send_file(io.BytesIO(data), download_name=f"送教上门统计_{start}_{end}.xlsx",

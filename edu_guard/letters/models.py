@@ -71,6 +71,9 @@ class Letter(db.Model):
     service_manner: Mapped[str | None] = mapped_column(sa.String(16))
     served_to: Mapped[str | None] = mapped_column(sa.String(64))
     served_by: Mapped[str | None] = mapped_column(sa.String(128))
+    #: A voided letter (作废, e.g. after a review revoked it): its number stays used.
+    voided_on: Mapped[date | None] = mapped_column(sa.Date)
+    void_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     cases = relationship("DropoutCase", secondary=letter_case, backref="letters")
     created_by = relationship("User")

@@ -1,4 +1,4 @@
-"""Letters to PDF: Jinja2 templates → one HTML document → WeasyPrint (STYLE rule 8).
+"""Letters to PDF: Jinja2 templates → one HTML document → WeasyPrint (docs/architecture.md).
 
 This is the only module that imports WeasyPrint (lazily, so that importing the
 letters services does not slow down the app's start). It is locked down:
@@ -35,7 +35,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from edu_guard import money
-from edu_guard.app import TEMPLATE_DIR
+from edu_guard.paths import TEMPLATE_DIR
 from edu_guard.letters.fonts import LetterFonts, MissingCharacters, ensure_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.schemas import ContextError, LetterError, get_kind, validate_stored
@@ -124,7 +124,18 @@ def em_width(text: str) -> float:
     return round(width, 2)
 
 
+def served_when(ref) -> str:
+    """How a letter cites the service of an earlier document (a DocRef mapping): its
+    date, or for 公告送达 the publication date and the day it was deemed served
+    (民事诉讼法 Art. 92 of 2017 / Art. 95 of 2021)."""
+    served = chinese_date(ref.get("served_on"))
+    if ref.get("service_manner") == "公告送达" and ref.get("deemed_on"):
+        return f"{served}以公告方式（于{chinese_date(ref['deemed_on'])}视为送达）"
+    return served
+
+
 FILTERS = {
+    "served_when": served_when,
     "cn_date": chinese_date,
     "em_width": em_width,
     "cn_num": chinese_number,

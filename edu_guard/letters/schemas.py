@@ -1,4 +1,4 @@
-"""The letter kinds and the marshmallow schemas of their contexts (STYLE rule 7).
+"""The letter kinds and the marshmallow schemas of their contexts (docs/architecture.md).
 
 A letter's template gets only plain data: the context is *loaded* with the kind's
 schema (which checks that every field the template uses is there and well-formed) and
@@ -108,6 +108,22 @@ class PersonSchema(Schema):
     phone = _opt(32)
     address = _opt()
     birth_date = fields.Date(load_default=None, allow_none=True)
+    #: Resident ID number (printed only where a letter identifies the party by it).
+    id_number = _opt(18)
+
+
+class PartySchema(PersonSchema):
+    """The party (当事人) of a penalty or enforcement letter: name and address are
+    mandatory (行政处罚法 Art. 59 (一); the place of service)."""
+
+    address = Text(required=True, validate=validate.Length(max=255))
+
+
+class RespondentSchema(PartySchema):
+    """The respondent (被申请人) of a court application: identified by name, resident ID
+    number and address (行政强制法 Art. 55; 最高人民法院 on non-litigation enforcement)."""
+
+    id_number = Text(required=True, validate=validate.Length(min=15, max=18))
 
 
 class ChildSchema(Schema):
@@ -138,6 +154,9 @@ class DocRefSchema(Schema):
     served_on = fields.Date(load_default=None, allow_none=True)
     #: The deadline the document set (责令限期改正: the return date).
     deadline = fields.Date(load_default=None, allow_none=True)
+    #: How it was served, and for 公告送达 the day it counts as served.
+    service_manner = _opt(16)
+    deemed_on = fields.Date(load_default=None, allow_none=True)
 
 
 class ServedDocRefSchema(DocRefSchema):
@@ -194,6 +213,9 @@ class ReturnContactSchema(_ContactMixin):
     children = fields.List(fields.Nested(ChildSchema), required=True, validate=validate.Length(min=1))
     #: Reply in writing by this date.
     reply_by = fields.Date(required=True)
+    #: The bureau, not the recipient, issues the orders (a 街道办事处 has no power under
+    #: 义务教育法 Art. 58): the letter asks to be told instead of asking for an order.
+    orders_by_bureau = fields.Boolean(load_default=False)
     #: How the children were found (数据比对, 学校报告 …), printed in the first sentence.
     source = Text(load_default="控辍保学数据比对和学校核查", validate=validate.Length(max=64))
 
@@ -215,7 +237,14 @@ class OrderToCorrectSchema(_ContactMixin):
     visits = fields.Integer(load_default=0, validate=validate.Range(min=0))
     #: The county education authority that imposes a penalty if the order is ignored.
     authority = _req(128)
-    penalty_basis = _req(128)
+    #: The county's penalty basis; when the county has set none the letter only says
+    #: the guardian will be dealt with according to law.
+    penalty_basis = _opt(128)
+    #: The remedies against the order (行政复议法 Art. 20, 24; 行政诉讼法 Art. 18, 46).
+    review_authority = _req(128)
+    review_days = _days(required=True)
+    court = _req(128)
+    lawsuit_months = fields.Integer(required=True, validate=validate.Range(min=1, max=24))
 
     @validates_schema(skip_on_field_errors=False)
     def _period_or_date(self, data, **kwargs):
@@ -224,7 +253,7 @@ class OrderToCorrectSchema(_ContactMixin):
 
 
 class _PenaltyBase(_ContactMixin):
-    party = fields.Nested(PersonSchema, required=True)
+    party = fields.Nested(PartySchema, required=True)
     child = fields.Nested(ChildSchema, required=True)
     school = _req(128)
     #: The served 责令限期改正通知书 and its deadline.
@@ -249,19 +278,54 @@ class PenaltyDecisionSchema(_PenaltyBase):
     a lawsuit within 6 months (行政诉讼法 Art. 46)."""
 
     notice = fields.Nested(ServedDocRefSchema, required=True)
-    #: What came of the statement / hearing; a default sentence when empty.
-    statement = _opt(1000)
+    #: What came of the statement / hearing, from the case's records (always given by
+    #: the case service: no statement, statement and review, hearing held on a date).
+    statement = Text(required=True, validate=validate.Length(max=2000))
+    #: The fine the notice proposed; the decided ``fine`` is never higher (a higher fine
+    #: needs a new notice: 行政处罚法 Art. 44–45) and a lower one gives its reason.
+    notice_fine = _yuan(load_default=None, allow_none=True)
+    fine_reason = _opt(500)
+    #: Whether the notice offered a hearing (行政处罚法 Art. 63).
+    hearing = fields.Boolean(load_default=True)
     payment_days = _days(required=True)
     #: Where and how to pay (指定银行、电子支付系统 …).
-    payment_method = Text(load_default="到指定银行或者通过电子支付系统", validate=validate.Length(max=255))
+    #: The designated bank and account (行政处罚法 Art. 59 (四), 67; 行政强制法 Art. 35).
+    payment_method = _req(255)
     review_authority = _req(128)
     review_days = _days(required=True)
     court = _req(128)
     lawsuit_months = fields.Integer(required=True, validate=validate.Range(min=1, max=24))
 
+    @validates_schema
+    def _fine_not_above_notice(self, data, **kwargs):
+        fine, proposed = data.get("fine"), data.get("notice_fine")
+        if fine is None or proposed is None:
+            return
+        if fine > proposed:
+            raise ValidationError(f"决定的罚款 {fine} 元高于告知书拟处的 {proposed} 元：须重新制发行政处罚告知书", "fine")
+        if fine < proposed and not data.get("fine_reason"):
+            raise ValidationError("罚款低于告知书拟处的数额，须写明理由", "fine_reason")
+
+
+class HearingNoticeSchema(_PenaltyBase):
+    """听证通知书 (行政处罚法 Art. 64 (二)–(七)): the time and place of the hearing, served
+    at least 7 working days before it; the host, the right to ask for the host's
+    withdrawal, to be represented, to appear or to have the hearing end."""
+
+    notice = fields.Nested(ServedDocRefSchema, required=True)
+    hearing_on = fields.Date(required=True)
+    hearing_time = Text(load_default="上午9时", validate=validate.Length(max=32))
+    place = _req(128)
+    host = _req(64)
+
 
 class _MoneyDue(Schema):
     fine = _yuan(required=True, validate=validate.Range(min=Decimal("0.01")))
+    #: Paid so far (instalments): the amount due is fine − paid + surcharge.
+    paid = _yuan(load_default=Decimal("0.00"), validate=validate.Range(min=Decimal("0")))
+    #: What happened since the decision (review, suit, payments, deferral), from the
+    #: case's records; the letter's default sentence when empty.
+    history = _opt(2000)
     #: 加处罚款 accrued so far (行政处罚法 Art. 72: 3 % a day, at most the fine).
     surcharge = _yuan(load_default=Decimal("0.00"), validate=validate.Range(min=Decimal("0")))
     total = _yuan(required=True)
@@ -269,25 +333,27 @@ class _MoneyDue(Schema):
     @validates_schema
     def _total_adds_up(self, data, **kwargs):
         fine, surcharge, total = data.get("fine"), data.get("surcharge"), data.get("total")
+        paid = data.get("paid") or Decimal("0")
         if fine is None or surcharge is None or total is None:
             return
         if surcharge > fine:
             raise ValidationError("加处罚款不得超出罚款数额（行政强制法第四十五条）", "surcharge")
-        if fine + surcharge != total:
-            raise ValidationError(f"合计应为 {fine + surcharge}", "total")
+        if fine - paid + surcharge != total:
+            raise ValidationError(f"合计应为 {fine - paid + surcharge}", "total")
 
 
 class DemandSchema(_ContactMixin, _MoneyDue):
     """催告书 (行政强制法 Art. 35, 54): the unpaid fine, the deadline, the right to state
     a case (Art. 36), and that the authority will apply to the court."""
 
-    party = fields.Nested(PersonSchema, required=True)
+    party = fields.Nested(PartySchema, required=True)
     child = fields.Nested(ChildSchema, required=True)
     decision = fields.Nested(ServedDocRefSchema, required=True)
     #: Days after service to pay (行政强制法 Art. 54: apply no sooner than 10 days).
     comply_days = _days(required=True)
     statement_days = _days(required=True)
-    payment_method = Text(load_default="到指定银行或者通过电子支付系统", validate=validate.Length(max=255))
+    #: The designated bank and account (行政处罚法 Art. 59 (四), 67; 行政强制法 Art. 35).
+    payment_method = _req(255)
     court = _req(128)
 
 
@@ -296,7 +362,7 @@ class EnforcementApplicationSchema(_ContactMixin, _MoneyDue):
 
     court = _req(128)
     applicant = fields.Nested(ApplicantSchema, required=True)
-    respondent = fields.Nested(PersonSchema, required=True)
+    respondent = fields.Nested(RespondentSchema, required=True)
     child = fields.Nested(ChildSchema, required=True)
     decision = fields.Nested(ServedDocRefSchema, required=True)
     demand = fields.Nested(ServedDocRefSchema, required=True)
@@ -322,7 +388,7 @@ class HomeboundChildSchema(Schema):
 class HomeboundAgreementSchema(Schema):
     """送教上门安置记录及服务协议书: the placement decision (the expert committee's
     assessment, disability, delivering school, teachers, dates) and the agreement the
-    school and the guardian sign (残疾人教育条例 2017; DOMAIN 3)."""
+    school and the guardian sign (残疾人教育条例 2017; docs/domain.md §3)."""
 
     child = fields.Nested(HomeboundChildSchema, required=True)
     school = _req(128)
@@ -475,6 +541,10 @@ LETTER_KINDS: dict[str, LetterKind] = {
         LetterKind(
             "penalty_notice", "行政处罚告知书", PenaltyNoticeSchema, False, True,
             lambda c: c["party"]["name"], _fixed("行政处罚告知书"), _party_address("party"),
+        ),
+        LetterKind(
+            "hearing_notice", "听证通知书", HearingNoticeSchema, False, True,
+            lambda c: c["party"]["name"], _fixed("听证通知书"), _party_address("party"),
         ),
         LetterKind(
             "penalty_decision", "行政处罚决定书", PenaltyDecisionSchema, False, True,

@@ -1,6 +1,6 @@
 """Issue, print and serve letters (公文); build their contexts from a dropout case.
 
-The only place that changes letters (STYLE rule 5): it adds and flushes, writes an
+The only place that changes letters (docs/architecture.md): it adds and flushes, writes an
 audit row, and never commits: the request or CLI boundary commits once, so a letter,
 its document number and its audit row are stored together or not at all.
 
@@ -31,7 +31,7 @@ from flask import current_app
 
 from edu_guard import money
 from edu_guard.auth import audit
-from edu_guard.auth.services import mask_id_number  # the one masking rule (SPEC 2.8)
+from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
 from edu_guard.db import db
 from edu_guard.letters import numbering
 from edu_guard.letters.models import SERVICE_MANNERS, Letter
@@ -78,17 +78,56 @@ def township_short_name(township: str) -> str:
     return township
 
 
+def is_subdistrict(township: str) -> bool:
+    """Whether ``township`` is an urban subdistrict (街道): its office (街道办事处) is an
+    agency of the county government, not a level of government."""
+    return township.endswith("街道") or township.endswith("街道办事处")
+
+
+def township_settings(township) -> dict:
+    """The county's settings for one township (``EDU_GUARD_TOWNSHIPS[name]``), {} if none."""
+    name = getattr(township, "name", township)
+    return dict((current_app.config.get("EDU_GUARD_TOWNSHIPS") or {}).get(name) or {})
+
+
+def township_office(township) -> str:
+    """The body a working letter (劝返联系函) goes to: the configured ``office``, else
+    a 乡/镇's 人民政府, a 街道's 办事处 (允景洪街道 → 允景洪街道办事处)."""
+    name = getattr(township, "name", township)
+    conf = township_settings(name)
+    if conf.get("office"):
+        return conf["office"]
+    if is_subdistrict(name):
+        return name if name.endswith("办事处") else f"{name}办事处"
+    return f"{name}人民政府"
+
+
 def township_issuer(township, short: str | None = None) -> Issuer:
-    """Return a township government as issuer, from ``EDU_GUARD_ISSUERS["township"]``.
+    """Return a township government as issuer.
+
+    The name and code come from ``EDU_GUARD_TOWNSHIPS[name]`` (``name``, ``code``) when
+    set, else from ``EDU_GUARD_ISSUERS["township"]`` with the township's name and its
+    short name (``嘎洒镇`` → ``嘎洒镇人民政府``, ``嘎洒政``).
 
     :param township: a :class:`~edu_guard.registry.models.Township` or its name.
-    :param short: the short name in its document numbers; by default the name
-        without 镇/乡/街道 (``嘎洒镇`` → ``嘎洒政责改〔2021〕1号``).
+    :param short: the short name in its document numbers.
+    :raises LetterError: a 街道 (no 人民政府 of its own: its orders come from the bureau),
+        or an ethnic township (民族乡) with no configured code — its short form is not
+        derivable from the name (景哈哈尼族乡 is 景哈, not 景哈哈尼族).
     """
     name = getattr(township, "name", township)
-    conf = current_app.config["EDU_GUARD_ISSUERS"]["township"]
+    conf = township_settings(name)
+    if is_subdistrict(name) and not (conf.get("name") and conf.get("code")):
+        raise LetterError(f"{name}是街道，没有一级人民政府；其责令改正由县级教育行政部门作出"
+                          f"（如确需以其他机关名义，请在 EDU_GUARD_TOWNSHIPS[\"{name}\"] 中设置 name 和 code）")
+    if conf.get("name") and conf.get("code"):
+        return Issuer(conf["name"], conf["code"])
+    if "族" in name and not short:
+        raise LetterError(f"{name}是民族乡（镇），其发文代字不能由名称推出：请在 EDU_GUARD_TOWNSHIPS[\"{name}\"] "
+                          f"中设置 name（发文机关全称）和 code（发文代字，如“景哈政”）")
+    base = current_app.config["EDU_GUARD_ISSUERS"]["township"]
     short = short or township_short_name(name)
-    return Issuer(conf["name"].format(township=name, short=short), conf["code"].format(township=name, short=short))
+    return Issuer(base["name"].format(township=name, short=short), base["code"].format(township=name, short=short))
 
 
 def resolve_issuer(issuer) -> Issuer:
@@ -110,13 +149,26 @@ def resolve_issuer(issuer) -> Issuer:
     raise LetterError(f"无法识别的发文机关：{issuer!r}")
 
 
+def order_issuer_is_bureau(township) -> bool:
+    """Whether the county education department (not the township government) issues a
+    township's orders: ``EDU_GUARD_TOWNSHIPS[name]["issuer"] == "bureau"``, and by
+    default for a 街道 (义务教育法 Art. 58 names only 乡镇人民政府 and the county
+    education department)."""
+    name = getattr(township, "name", township)
+    conf = township_settings(name)
+    if conf.get("issuer"):
+        return conf["issuer"] == "bureau"
+    return is_subdistrict(name) and not (conf.get("name") and conf.get("code"))
+
+
 def issuer_for(kind: str, case=None) -> Issuer:
     """Return the usual issuer of ``kind`` for ``case``.
 
     The township government orders the guardian to correct (义务教育法 Art. 58 names
-    it first); the county education bureau writes to townships, imposes the penalty
-    (the authority the county's regulation names: ``EDU_GUARD_PENALTY_BASIS``), serves
-    the demand and applies to the court.
+    it first) — for a 街道, or where the county so configures, the county education
+    bureau does; the bureau writes to townships, imposes the penalty (the authority the
+    county's regulation names: ``EDU_GUARD_PENALTY_BASIS``), serves the demand and
+    applies to the court.
 
     :raises LetterError: an order for a case with no township.
     """
@@ -124,6 +176,8 @@ def issuer_for(kind: str, case=None) -> Issuer:
         township = getattr(case, "township", None) or getattr(getattr(case, "child", None), "township", None)
         if township is None:
             raise LetterError("该个案没有所属乡镇，无法确定责令限期改正通知书的发文机关")
+        if order_issuer_is_bureau(township):
+            return bureau_issuer()
         return township_issuer(township)
     get_kind(kind)
     return bureau_issuer()
@@ -132,14 +186,63 @@ def issuer_for(kind: str, case=None) -> Issuer:
 # --- issuing ----------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class PenaltySettings:
+    """The county's penalty basis and fine range (yuan)."""
+
+    basis: str
+    low: Decimal
+    high: Decimal
+
+
+PENALTY_SETTING_KEYS = ("EDU_GUARD_PENALTY_BASIS", "EDU_GUARD_FINE_MIN", "EDU_GUARD_FINE_MAX")
+
+
+def missing_penalty_settings(config=None) -> list[str]:
+    """The penalty settings the county has not set (empty when all are)."""
+    config = config if config is not None else current_app.config
+    return [key for key in PENALTY_SETTING_KEYS if config.get(key) in (None, "")]
+
+
+def penalty_settings() -> PenaltySettings:
+    """The county's penalty basis and fine range.
+
+    A fine needs a provincial or local regulation (义务教育法 Art. 58 provides none),
+    so there is no default: the county sets ``EDU_GUARD_PENALTY_BASIS`` (regulation and
+    article), ``EDU_GUARD_FINE_MIN`` and ``EDU_GUARD_FINE_MAX``.
+
+    :raises LetterError: naming the settings not set.
+    """
+    missing = missing_penalty_settings()
+    if missing:
+        raise LetterError("本县尚未设置行政处罚的依据和罚款幅度，不能制发处罚文书：请在配置中设置 "
+                          + "、".join(missing) + "（地方性法规名称及条款、罚款下限和上限，单位元）")
+    cfg = current_app.config
+    return PenaltySettings(str(cfg["EDU_GUARD_PENALTY_BASIS"]), Decimal(str(cfg["EDU_GUARD_FINE_MIN"])),
+                           Decimal(str(cfg["EDU_GUARD_FINE_MAX"])))
+
+
+def payment_channel() -> str:
+    """How a fine is paid, as printed: the designated bank and account of
+    ``EDU_GUARD_FINE_PAYMENT_ACCOUNT`` (行政处罚法 Art. 59 (四), 67; 行政强制法 Art. 35 (三)).
+
+    :raises LetterError: the account is not configured.
+    """
+    acct = current_app.config.get("EDU_GUARD_FINE_PAYMENT_ACCOUNT") or {}
+    missing = [k for k in ("bank", "account_name", "account_number") if not acct.get(k)]
+    if missing:
+        raise LetterError("本县尚未设置罚款缴纳渠道：请在配置 EDU_GUARD_FINE_PAYMENT_ACCOUNT 中设置 "
+                          + "、".join(missing) + "（代收银行、户名、账号）")
+    return f"到{acct['bank']}（户名：{acct['account_name']}；账号：{acct['account_number']}）"
+
+
 def _check_fine(kind: str, loaded: Mapping) -> None:
     if kind not in ("penalty_notice", "penalty_decision"):
         return
-    low = Decimal(str(current_app.config["EDU_GUARD_FINE_MIN"]))
-    high = Decimal(str(current_app.config["EDU_GUARD_FINE_MAX"]))
+    rules = penalty_settings()
     fine = loaded["fine"]
-    if not low <= fine <= high:
-        raise ContextError(kind, {"fine": [f"罚款 {fine} 元不在本县规定的 {low}–{high} 元范围内（{current_app.config['EDU_GUARD_PENALTY_BASIS']}）"]})
+    if not rules.low <= fine <= rules.high:
+        raise ContextError(kind, {"fine": [f"罚款 {fine} 元不在本县规定的 {rules.low}–{rules.high} 元范围内（{rules.basis}）"]})
 
 
 def _pdf_relpath(year: int, doc_number: str) -> str:
@@ -433,16 +536,32 @@ def _child_data(case, *, full_id: bool = False) -> dict:
 
 
 def _guardian_data(case, kind: str) -> dict:
-    """The guardian a letter is addressed to: the first registered guardian, else the
-    guardian among the case's responsible people."""
+    """The guardian a letter is addressed to: the first registered guardian with a name,
+    else the guardian among the case's responsible people."""
     child = case.child
-    if child.guardians:
-        g = child.guardians[0]
-        return {"name": g.name, "relation": g.relation, "phone": g.phone, "address": child.address}
+    named = [g for g in child.guardians if g.name]  # a roster may give a phone without a name
+    if named:
+        g = named[0]
+        return {"name": g.name, "relation": g.relation, "phone": g.phone, "address": g.address or child.address,
+                "id_number": g.id_number}
     for a in case.assignments:
         if a.role == "guardian":
             return {"name": a.name, "relation": None, "phone": a.phone, "address": child.address}
     raise LetterError(f"{child.name}没有登记监护人，无法生成《{get_kind(kind).name}》")
+
+
+def _require_party(case, party: dict, kind: str, *, id_number: bool = False) -> None:
+    """The party's address (行政处罚法 Art. 59 (一); the place of service) and, for a
+    court application, ID number (行政强制法 Art. 55) must be on record.
+
+    :raises LetterError: naming what is missing and where to record it.
+    """
+    missing = [what for what, ok in (("住址", party.get("address")), ("身份证号", party.get("id_number") or not id_number))
+               if not ok]
+    if missing:
+        raise LetterError(f"监护人{party['name']}没有登记{'和'.join(missing)}，不能制发《{get_kind(kind).name}》"
+                          f"（须写明当事人的姓名、住址{'、身份证号' if id_number else ''}）：请在个案页面“登记监护人”，"
+                          f"或用 edu-guard cases guardian {getattr(case, 'id', '')} --address … --id-number … 登记")
 
 
 def _school_name(case, kind: str) -> str:
@@ -457,7 +576,7 @@ def _township(case):
 
 
 def _latest_letter(case, kind: str) -> Letter:
-    letters = [l for l in getattr(case, "letters", []) if l.kind == kind]
+    letters = [l for l in getattr(case, "letters", []) if l.kind == kind and l.voided_on is None]
     if not letters:
         raise LetterError(f"该个案还没有《{get_kind(kind).name}》")
     return max(letters, key=lambda l: (l.issued_on, l.id))
@@ -471,6 +590,9 @@ def _ref(ref, kind: str, case) -> dict:
         return dict(ref)
     if ref.served_on is None:
         raise LetterError(f"《{ref.title}》（{ref.doc_number}）尚未登记送达，不能进入下一步")
+    from edu_guard.cases.deadlines import effective_service
+
+    deemed = effective_service(ref.served_on, ref.service_manner).day
     return {
         "title": ref.title,
         "doc_number": ref.doc_number,
@@ -478,6 +600,8 @@ def _ref(ref, kind: str, case) -> dict:
         "issued_on": ref.issued_on,
         "served_on": ref.served_on,
         "deadline": (ref.context or {}).get("deadline"),
+        "service_manner": ref.service_manner,
+        "deemed_on": deemed if deemed != ref.served_on else None,
     }
 
 
@@ -486,8 +610,13 @@ def _fine_of(ref_letter, kind: str, case) -> Decimal:
     return Decimal(str(letter.context["fine"]))
 
 
-def _contact(extra: dict) -> dict:
-    return {k: extra.pop(k, None) for k in ("contact_person", "contact_phone", "contact_address")}
+def _contact(extra: dict, bureau: bool = True) -> dict:
+    """The contact printed on a letter: what the caller passes, else the bureau's
+    (``EDU_GUARD_BUREAU_CONTACT``: person, phone, address; 行政处罚法 Art. 44 — where to
+    state a case — and 行政强制法 Art. 35) for the bureau's letters."""
+    conf = (current_app.config.get("EDU_GUARD_BUREAU_CONTACT") or {}) if bureau else {}
+    return {k: extra.pop(k, None) or conf.get(k.removeprefix("contact_")) for k in
+            ("contact_person", "contact_phone", "contact_address")}
 
 
 def _return_contact(cases, extra: dict) -> dict:
@@ -500,7 +629,8 @@ def _return_contact(cases, extra: dict) -> dict:
     township = _township(cases[0])
     full_ids = bool(extra.pop("full_ids", False))
     ctx = {
-        "recipient": township_issuer(township).name,
+        "recipient": township_office(township),
+        "orders_by_bureau": order_issuer_is_bureau(township),
         "township": township.name,
         "children": [_child_data(c, full_id=full_ids) for c in cases],
         "reply_by": extra.pop("reply_by", None),
@@ -555,7 +685,14 @@ def context_for_case(kind: str, case, **extra) -> dict:
         child = _child_data(case)
         guardian = _guardian_data(case, kind)
         bureau = bureau_issuer().name
+        remedies = {
+            "review_authority": cfg["EDU_GUARD_REVIEW_AUTHORITY"],
+            "review_days": _cfg_int("EDU_GUARD_REVIEW_DAYS"),
+            "court": cfg["EDU_GUARD_COURT"],
+            "lawsuit_months": _cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
+        }
         if kind == "order_to_correct":
+            by_bureau = order_issuer_is_bureau(_township(case)) if _township(case) is not None else False
             ctx = {
                 "guardian": guardian,
                 "child": child,
@@ -563,17 +700,20 @@ def context_for_case(kind: str, case, **extra) -> dict:
                 "deadline": extra.pop("deadline", None),
                 "visits": extra.pop("visits", len(getattr(case, "visits", []) or [])),
                 "authority": bureau,
-                "penalty_basis": cfg["EDU_GUARD_PENALTY_BASIS"],
-                **_contact(extra),
+                "penalty_basis": cfg.get("EDU_GUARD_PENALTY_BASIS") or None,
+                **remedies,
+                **_contact(extra, bureau=by_bureau),
             }
-        elif kind in ("penalty_notice", "penalty_decision"):
+        elif kind in ("penalty_notice", "penalty_decision", "hearing_notice"):
+            rules = penalty_settings()
+            _require_party(case, guardian, kind)
             order = _ref(extra.pop("order", None), "order_to_correct", case)
             ctx = {
                 "party": guardian,
                 "child": child,
                 "school": _school_name(case, kind),
                 "order": order,
-                "basis": cfg["EDU_GUARD_PENALTY_BASIS"],
+                "basis": rules.basis,
                 **_contact(extra),
             }
             if kind == "penalty_notice":
@@ -581,54 +721,68 @@ def context_for_case(kind: str, case, **extra) -> dict:
                     fine=extra.pop("fine", None),
                     statement_days=_cfg_int("EDU_GUARD_STATEMENT_DAYS"),
                     hearing_days=_cfg_int("EDU_GUARD_HEARING_REQUEST_DAYS"),
+                    hearing=extra.pop("hearing", True),
                 )
+            elif kind == "hearing_notice":
+                notice_arg = extra.pop("notice", None)
+                ctx.update(notice=_ref(notice_arg, "penalty_notice", case),
+                           fine=_fine_of(notice_arg, "penalty_notice", case))
             else:
                 notice_arg = extra.pop("notice", None)
                 notice = _ref(notice_arg, "penalty_notice", case)
+                notice_fine = _fine_of(notice_arg, "penalty_notice", case)
                 fine = extra.pop("fine", None)
                 if fine is None:
-                    fine = _fine_of(notice_arg, "penalty_notice", case)
+                    fine = notice_fine
                 ctx.update(
                     notice=notice,
                     fine=fine,
+                    notice_fine=notice_fine,
+                    fine_reason=extra.pop("fine_reason", None),
                     statement=extra.pop("statement", None),
                     payment_days=_cfg_int("EDU_GUARD_FINE_PAYMENT_DAYS"),
-                    review_authority=cfg["EDU_GUARD_REVIEW_AUTHORITY"],
-                    review_days=_cfg_int("EDU_GUARD_REVIEW_DAYS"),
-                    court=cfg["EDU_GUARD_COURT"],
-                    lawsuit_months=_cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
+                    payment_method=extra.pop("payment_method", None) or payment_channel(),
+                    **remedies,
                 )
         elif kind in ("demand", "enforcement_application"):
+            penalty_settings()
+            _require_party(case, guardian, kind, id_number=kind == "enforcement_application")
             decision_arg = extra.pop("decision", None)
             decision = _ref(decision_arg, "penalty_decision", case)
             fine = extra.pop("fine", None)
             if fine is None:
                 fine = _fine_of(decision_arg, "penalty_decision", case)
             fine = Decimal(str(fine))
+            paid = Decimal(str(extra.pop("paid", None) or "0"))
             as_of = extra.pop("as_of", None) or local_today()
             surcharge = extra.pop("surcharge", None)
             if surcharge is None:
-                due_on = decision["served_on"] + timedelta(days=_cfg_int("EDU_GUARD_FINE_PAYMENT_DAYS"))
+                due_on = extra.pop("due_on", None) or decision["served_on"] + timedelta(days=_cfg_int("EDU_GUARD_FINE_PAYMENT_DAYS"))
                 surcharge = late_surcharge(fine, due_on, as_of)
+            extra.pop("due_on", None)
             surcharge = Decimal(str(surcharge))
-            money = {"fine": fine, "surcharge": surcharge, "total": fine + surcharge}
+            money = {"fine": fine, "paid": paid, "surcharge": surcharge, "total": fine - paid + surcharge}
+            history = extra.pop("history", None)
             if kind == "demand":
                 ctx = {
                     "party": guardian,
                     "child": child,
                     "decision": decision,
                     **money,
+                    "history": history,
                     "comply_days": _cfg_int("EDU_GUARD_DEMAND_DAYS"),
                     "statement_days": _cfg_int("EDU_GUARD_STATEMENT_DAYS"),
+                    "payment_method": extra.pop("payment_method", None) or payment_channel(),
                     "court": cfg["EDU_GUARD_COURT"],
                     **_contact(extra),
                 }
             else:
+                contact = _contact(extra)
                 ctx = {
                     "court": cfg["EDU_GUARD_COURT"],
                     "applicant": {
                         "name": bureau,
-                        "address": extra.pop("applicant_address", None),
+                        "address": extra.pop("applicant_address", None) or contact.get("contact_address"),
                         "representative": extra.pop("representative", None),
                         "representative_title": extra.pop("representative_title", None) or "局长",
                     },
@@ -637,10 +791,11 @@ def context_for_case(kind: str, case, **extra) -> dict:
                     "decision": decision,
                     "demand": _ref(extra.pop("demand", None), "demand", case),
                     **money,
+                    "history": history,
                     "review_days": _cfg_int("EDU_GUARD_REVIEW_DAYS"),
                     "lawsuit_months": _cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
                     "attachments": extra.pop("attachments", None),
-                    **_contact(extra),
+                    **contact,
                 }
         else:  # pragma: no cover - get_kind() knows every kind handled above
             raise LetterError(f"没有为《{spec.name}》编写从个案生成内容的规则")

@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from edu_guard.auth.scoping import scope_cases
-from edu_guard.cases.models import DropoutCase
+from edu_guard.auth.scoping import scope
 from edu_guard.db import db
+from edu_guard.letters.forms import PrintRunForm
 from edu_guard.letters.models import Letter, letter_case
+from edu_guard.letters import services
 
 bp = Blueprint("letters", __name__)
 
@@ -31,10 +32,8 @@ KIND_LABELS = {
 def _scoped_letters() -> sa.Select:
     """Letters the user may see: those every case of which lies in the user's scope (a
     劝返联系函 listing children of several schools is not shown to one school)."""
-    visible_cases = scope_cases(sa.select(DropoutCase.id), current_user)
-    some_visible = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.in_(visible_cases))
-    some_hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible_cases))
-    return sa.select(Letter).where(Letter.id.in_(some_visible), Letter.id.not_in(some_hidden))
+    linked = sa.select(letter_case.c.letter_id)
+    return scope(sa.select(Letter).where(Letter.id.in_(linked)), Letter, current_user)
 
 
 def _get_letter(letter_id: int) -> Letter:
@@ -64,8 +63,13 @@ def letter_list():
 @login_required
 def letter_detail(letter_id: int):
     """One letter: number, recipient, cases, service."""
+    from edu_guard.cases.models import CaseEvent
+
     letter = _get_letter(letter_id)
-    return render_template("letters/detail.html", letter=letter, kinds=KIND_LABELS)
+    # Dates printed on it that rest on an estimated holiday calendar (估算), as noted when issued.
+    estimated = [d for data in db.session.execute(sa.select(CaseEvent.data).where(CaseEvent.letter_id == letter.id))
+                 .scalars() if data for d in (data.get("estimated") or [])]
+    return render_template("letters/detail.html", letter=letter, kinds=KIND_LABELS, estimated=sorted(set(estimated)))
 
 
 @bp.get("/letters/<int:letter_id>.pdf")
@@ -85,9 +89,9 @@ def letter_pdf(letter_id: int):
 @login_required
 def print_run():
     """Print the selected letters as one PDF, each starting on a new page."""
-    from edu_guard.letters import services
 
-    ids = request.form.getlist("letter_id", type=int)
+    form = PrintRunForm()
+    ids = form.letter_id.data if form.validate_on_submit() else []
     if not ids:
         flash("请选择要打印的文书", "error")
         return redirect(url_for("letters.letter_list"))

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, db, utcnow
+from edu_guard.auth import scoping
 
 #: Enrollment statuses (学籍状态).
 ENROLLMENT_STATUSES = ("在读", "休学", "转出", "毕业", "死亡注销")
@@ -127,6 +128,11 @@ class Guardian(db.Model):
     name: Mapped[str | None] = mapped_column(sa.String(64))
     relation: Mapped[str | None] = mapped_column(sa.String(16))
     phone: Mapped[str | None] = mapped_column(sa.String(32))
+    #: 住址 (the household register's 户籍住址 by default); the party's address in the
+    #: penalty letters (行政处罚法 Art. 59 (一)).
+    address: Mapped[str | None] = mapped_column(sa.String(255))
+    #: Resident ID number: identifies the respondent of a court application.
+    id_number: Mapped[str | None] = mapped_column(sa.String(18))
 
     child: Mapped[Child] = relationship(back_populates="guardians")
 
@@ -158,7 +164,7 @@ class Enrollment(TimestampMixin, db.Model):
 
 class StatusChange(db.Model):
     """A status change (学籍变动): append-only history of transfers, suspensions,
-    deaths; a 转出 with no destination is a suspected dropout (DOMAIN 4)."""
+    deaths; a 转出 with no destination is a suspected dropout (docs/domain.md §4)."""
 
     __tablename__ = "status_change"
     __table_args__ = (sa.UniqueConstraint("id_number", "kind", "changed_on"),)
@@ -228,7 +234,7 @@ class DisabilityRecord(db.Model):
 
 
 class ImportRun(db.Model):
-    """One import of a file: who, when, its sha256 and the counts (SPEC 2.1)."""
+    """One import of a file: who, when, its sha256 and the counts (docs/domain.md §4)."""
 
     __tablename__ = "import_run"
 
@@ -251,3 +257,25 @@ class ImportRun(db.Model):
     source: Mapped[dict | None] = mapped_column(sa.JSON)
     #: Rows imported with a remark: ``[{"row", "sheet", "column", "message"}]``.
     warnings: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(Child)
+def _child_scope(user):
+    """A township user sees children living in the township or enrolled at its schools;
+    a school user, the children enrolled at the school."""
+    if user.role == "township":
+        at_school = sa.select(Enrollment.child_id).join(School).where(School.township_id == user.township_id)
+        return sa.or_(Child.township_id == user.township_id, Child.id.in_(at_school))
+    return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
+
+
+@scoping.rule(School, by_default=False)
+def _school_scope(user):
+    """A township user sees the township's schools; a school user, the school (only where
+    the code asks: a school's name is shown beside any child the user may see)."""
+    if user.role == "township":
+        return School.township_id == user.township_id
+    return School.id == user.school_id

@@ -352,46 +352,57 @@ NO_HEADER_REASON = "没有找到表头，未导入"
 def _read_excel(data: bytes | str | Path, fields: frozenset[str], min_matches: int) -> Workbook:
     from python_calamine import CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+    if not isinstance(data, bytes):
+        try:
+            data = Path(data).read_bytes()  # the compressed file: the metadata reader opens it too
+        except OSError as exc:
+            raise ReadError(f"无法打开文件：{exc.strerror or exc}") from None
     try:
-        if isinstance(data, bytes):
-            workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        else:
-            workbook = CalamineWorkbook.from_path(str(data))
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
         raise ReadError(f"无法读取 Excel 文件（文件已损坏或不是 Excel 格式）：{exc}") from None
     meta = _OoxmlMeta.read(data)
 
     tables: list[Table] = []
     skipped: list[tuple[str, str]] = []
-    hidden_with_header: list[str] = []
+    hidden: list[str] = []
     for info in workbook.sheets_metadata:
         name = info.name
         if info.typ not in (SheetTypeEnum.WorkSheet,):
             skipped.append((name, "不是数据工作表（图表、宏表等），未导入"))
             continue
-        visible = info.visible == SheetVisibleEnum.Visible
-        try:
-            sheet = workbook.get_sheet_by_name(name)
-        except Exception as exc:  # noqa: BLE001
-            raise ReadError(f"无法读取工作表“{name}”：{exc}") from None
-        if not visible:
+        if info.visible != SheetVisibleEnum.Visible:  # never read unless nothing else has the list
             skipped.append((name, HIDDEN_REASON if info.visible == SheetVisibleEnum.Hidden else VERY_HIDDEN_REASON))
-            if not tables and _find_header(_numbered_excel_rows(sheet), fields, min_matches) is not None:
-                hidden_with_header.append(name)
+            hidden.append(name)
             continue
-        table = _sheet_table(sheet, name, fields, min_matches, meta)
+        table = _sheet_table(_sheet(workbook, name), name, fields, min_matches, meta)
         if table is None:
             skipped.append((name, NO_HEADER_REASON))
             continue
         tables.append(table)
     if not tables:
-        if hidden_with_header:
-            names = "、".join(f"“{n}”" for n in hidden_with_header)
+        with_header = [
+            name for name in hidden
+            if _find_header(_numbered_excel_rows(_sheet(workbook, name)), fields, min_matches) is not None
+        ]
+        if with_header:
+            names = "、".join(f"“{n}”" for n in with_header)
             raise HeaderNotFound(
                 f"名单只在隐藏的工作表{names}中：隐藏的工作表不导入；如需导入，请在 Excel 中取消隐藏后重新上传"
             )
         raise HeaderNotFound(_no_header_message())
     return Workbook(tables, skipped, source="xlsx", date1904=meta.date1904)
+
+
+def _sheet(workbook, name: str):
+    """Return a calamine sheet by name.
+
+    :raises ReadError: the sheet cannot be read.
+    """
+    try:
+        return workbook.get_sheet_by_name(name)
+    except Exception as exc:  # noqa: BLE001 - calamine raises several error types
+        raise ReadError(f"无法读取工作表“{name}”：{exc}") from None
 
 
 def _sheet_table(sheet, name: str, fields: frozenset[str], min_matches: int, meta: _OoxmlMeta) -> Table | None:
@@ -505,10 +516,10 @@ class _OoxmlMeta:
         self.paths = paths
 
     @classmethod
-    def read(cls, data: bytes | str | Path) -> _OoxmlMeta:
+    def read(cls, data: bytes) -> _OoxmlMeta:
         """Read the workbook part of an .xlsx/.xlsm (other formats: nothing known)."""
         try:
-            archive = zipfile.ZipFile(io.BytesIO(data) if isinstance(data, bytes) else str(data))
+            archive = zipfile.ZipFile(io.BytesIO(data))
             workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
             rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
         except (zipfile.BadZipFile, KeyError, ElementTree.ParseError, OSError):

@@ -158,7 +158,7 @@ class IdNumber(Cell):
         except IdNumberError:
             declared = None  # the 证件类型 column reports it
         try:
-            return identity.validate_document(code, declared, today=getattr(self.root, "today", None))[1]
+            return identity.validate_document(code, declared, today=getattr(self, "today", None))[1]
         except IdNumberError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -183,7 +183,7 @@ class ClerkDate(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_date(value, date1904=getattr(self.root, "date1904", False))
+            return nz.parse_date(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -194,7 +194,7 @@ class YearMonth(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         try:
-            return nz.parse_year_month(value, date1904=getattr(self.root, "date1904", False))
+            return nz.parse_year_month(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
             raise ValidationError(str(exc)) from None
 
@@ -246,11 +246,13 @@ class Phone(Cell):
 
 
 class StudentNumber(Cell):
-    """全国学籍号: ``G`` + ID number, or ``L``/``J`` + 18 characters (DOMAIN 4)."""
+    """全国学籍号: ``G`` + ID number, or ``L``/``J`` + 18 characters (docs/domain.md §4)."""
 
     _PATTERN = re.compile(r"^[GLJ]\d{17}[\dX]$")
 
     def _deserialize(self, value, attr, data, **kwargs):
+        if nz.is_number_cell(value) and nz.integer_digits(value) > 15:
+            raise ValidationError(NUMERIC_CODE_REASON)
         text = nz.clean_code(value)
         if text is not None and not self._PATTERN.match(text):
             raise ValidationError(f"“{nz.clean_text(value)}”格式不正确（应为 G、L 或 J 加18位）")
@@ -318,6 +320,8 @@ class RowSchema(Schema):
         self.date1904 = date1904
         #: Births after this day are impossible (read once, not per row).
         self.today = date.today()
+        for bound in self.load_fields.values():  # given to the fields once (``root`` is slow per cell)
+            bound.date1904, bound.today = self.date1904, self.today
 
     @validates_schema(skip_on_field_errors=False, pass_original=True)
     def run_cross_checks(self, data, original_data, **kwargs):
@@ -420,6 +424,9 @@ class RosterRowSchema(RowSchema):
     class_name = Name(max_length=16)
     boarding = YesNo(yes=nz.BOARDING_YES, no=nz.BOARDING_NO, words="住校/走读或是/否")
     hukou = Text(max_length=128)
+    #: 家庭住址: the child's and (for a new guardian) the guardian's address, printed as
+    #: the party's address on the penalty letters (行政处罚法 Art. 59 (一)).
+    address = Text(max_length=255)
     township = Name(max_length=64)
     village = Name(max_length=64)
     family_type = FamilyTypes()

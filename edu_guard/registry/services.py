@@ -1,10 +1,10 @@
-"""Registry services: import a file (SPEC 2.1), build the rejects workbook, load the
+"""Registry services: import a file (docs/domain.md §4), build the rejects workbook, load the
 sample county.
 
 :func:`import_file` is the one entry point of the CLI and the web UI. It reads the
 file, loads every row through the kind's schema, lets the kind's importer upsert the
 valid rows, and records an :class:`ImportRun` with the counts and the rejected rows.
-It flushes and never commits: the caller commits once, or rolls back (STYLE rule 5).
+It flushes and never commits: the caller commits once, or rolls back (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
 from edu_guard.registry.normalize import field_label
 from edu_guard.registry.schemas import RowLoader
+from edu_guard.auth import audit
+from edu_guard.registry.models import Guardian
 
 #: ``progress(rows done, total rows)``; total is an upper bound until the last call.
 Progress = Callable[[int, int], None]
@@ -466,21 +468,31 @@ def load_demo(
     return out
 
 
-def add_guardian(child, *, name: str, relation: str | None = None, phone: str | None = None, user=None):
+def add_guardian(child, *, name: str, relation: str | None = None, phone: str | None = None,
+                 address: str | None = None, id_number: str | None = None, user=None):
     """Register a guardian (监护人) of ``child`` by hand, with an audit row.
+
+    :param address: 住址 (by default the child's, e.g. the register's 户籍住址).
+    :param id_number: the guardian's resident ID number (checked with python-stdnum).
 
     :raises ValueError: the name is empty.
     :return: the flushed :class:`~edu_guard.registry.models.Guardian`.
     """
-    from edu_guard.auth import audit
-    from edu_guard.db import db
-    from edu_guard.registry.models import Guardian
 
     name = (name or "").strip()
     if not name:
         raise ValueError("请填写监护人姓名")
+    id_number = (id_number or "").strip().upper() or None
+    if id_number:
+        from edu_guard.registry.schemas import validate_id_number
+
+        try:
+            id_number = validate_id_number(id_number)
+        except ValueError as exc:
+            raise ValueError(f"监护人身份证号 {id_number} 无效：{exc}") from None
     guardian = Guardian(child=child, name=name, relation=(relation or "").strip() or None,
-                        phone=(phone or "").strip() or None)
+                        phone=(phone or "").strip() or None,
+                        address=(address or "").strip() or getattr(child, "address", None) or None, id_number=id_number)
     db.session.add(guardian)
     db.session.flush()
     audit.record("create", guardian, user=user)

@@ -10,6 +10,7 @@ from flask import current_app
 
 from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.reports import ledgers, services
+from edu_guard.reports import excel
 
 report_group = click.Group("report", help="控辍保学报表与台账")
 
@@ -25,7 +26,6 @@ report_group = click.Group("report", help="控辍保学报表与台账")
 @requires_init
 def dropout_report(period, on, start, end, by, xlsx, as_json):
     """控辍保学日报/周报/月报：期初、新增、销号、复学、安置、仍未返校、各步骤、家访人次、文书。"""
-    from edu_guard.reports import excel  # openpyxl: loaded when needed
 
     if start or end:
         if not (start and end):
@@ -58,7 +58,6 @@ def dropout_report(period, on, start, end, by, xlsx, as_json):
 @requires_init
 def ledger(kind, on, xlsx):
     """导出台账：school_age 适龄儿童、suspected 疑似辍学、dropouts 辍学（含劝返记录）。"""
-    from edu_guard.reports import excel
 
     if kind == "school_age":
         rows = ledgers.school_age_ledger(on.date() if on else date.today(), current_app.config, unmasked=True)

@@ -1,4 +1,4 @@
-"""The three ledgers of dropout control (控辍保学台账, 教基厅函〔2024〕15号; DOMAIN 1):
+"""The three ledgers of dropout control (控辍保学台账, 教基厅函〔2024〕15号; docs/domain.md §1):
 
 - 适龄儿童台账 (school-age children): the registry's children of compulsory-school age;
   an entry is closed when the child's 学籍 ends (毕业, 转出, 死亡注销), with that
@@ -92,7 +92,7 @@ def suspected_ledger(user=None, unmasked: bool = False) -> list[dict]:
 
 
 def dropout_ledger(user=None, unmasked: bool = False) -> list[dict]:
-    """One entry per case (DOMAIN 1 ledger row: name, sex, ID, school and grade, month
+    """One entry per case (docs/domain.md §1 ledger row: name, sex, ID, school and grade, month
     of leaving, guardian and phone, address, 户籍, reason, help given, step, 销号) with
     its 劝返 log ``visits``: ``[{"attempt", "date", "persons", "form", "result"}]``."""
     stmt = scope_cases(

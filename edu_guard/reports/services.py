@@ -4,7 +4,7 @@ Every figure is counted from the cases' history (their events, home visits and
 letters), so a report can be made for any past period. A case is *open* on a day
 when it was opened on or before it and not yet closed (销号) on it. For each row and in
 total the figures reconcile: open at start + new − closed = open at end
-(DOMAIN 1 "Reporting and ledgers"; SPEC 2.2).
+(docs/domain.md §1 "Reporting and ledgers"; docs/domain.md §1).
 """
 
 from __future__ import annotations

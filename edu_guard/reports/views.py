@@ -11,8 +11,10 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 
 from edu_guard.cases import services as case_services
-from edu_guard.reports import ledgers, services
 from edu_guard.auth.audit import full_number_access
+from edu_guard.reports import ledgers, services
+from edu_guard.reports import excel
+from edu_guard.cases.services import today
 
 bp = Blueprint("reports", __name__)
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -28,7 +30,6 @@ def _day(value: str | None) -> date:
 
 def cases_today():
     """The county's today (the cases' clock)."""
-    from edu_guard.cases.services import today
 
     return today()
 
@@ -50,7 +51,6 @@ def periodic():
         flash(str(exc), "error")
         start = end = on
         report = services.periodic_report(start, end, by=by, user=current_user)
-    from edu_guard.reports import excel  # openpyxl: loaded when needed
 
     county = current_app.config["EDU_GUARD_COUNTY_NAME"]
     if request.args.get("format") == "xlsx":
@@ -67,7 +67,6 @@ def ledger(kind: str):
     """One of the three ledgers (适龄儿童, 疑似辍学, 辍学); ``?format=xlsx`` downloads it."""
     if kind not in ledgers.LEDGERS:
         abort(404)
-    from edu_guard.reports import excel
 
     full = current_user.sees_full_ids
     on = _day(request.args.get("date"))

@@ -4,7 +4,7 @@ A scheme is a plain object returned by the :func:`edu_guard.hookspecs.aid_scheme
 Core never asks where a scheme comes from: the national schemes of
 :mod:`edu_guard.schemes.national` are built-in plugins, local ones (雨露计划, 营养改善计划,
 较少民族学生生活补助) live in ``plugins/``. Amounts are ``Decimal`` yuan; a scheme's
-standard is looked up by the date the term starts (DOMAIN.md 2: "every amount is looked up
+standard is looked up by the date the term starts (docs/domain.md §2: "every amount is looked up
 by the date (term) it applies to").
 """
 
@@ -19,7 +19,7 @@ from edu_guard import money
 
 #: Family statuses that make a pupil 家庭经济困难 for the national schemes: 脱贫户,
 #: 防止返贫监测对象 (监测户, risk not removed), 低保, 特困, 孤儿 and 事实无人抚养, and
-#: disability (教育部等《关于进一步加强学生资助工作的意见》; DOMAIN.md 2).
+#: disability (教育部等《关于进一步加强学生资助工作的意见》; docs/domain.md §2).
 HARDSHIP_KINDS = frozenset({"脱贫户", "监测户", "低保", "特困", "孤儿", "事实无人抚养", "残疾"})
 
 #: Statuses counted in the "其中：脱贫家庭学生" line (脱贫户 including monitored households).
@@ -165,7 +165,7 @@ class AidScheme:
     def term_amount(self, per_unit: Decimal, term: TermInfo) -> Decimal:
         """Turn an amount in the scheme's unit into yuan for one term.
 
-        A yearly standard pays half each term (DOMAIN.md 2); a per-school-day standard is
+        A yearly standard pays half each term (docs/domain.md §2); a per-school-day standard is
         multiplied by the term's school days. Rounded half up to the fen (:mod:`edu_guard.money`).
         """
         per_unit = Decimal(per_unit)

@@ -1,6 +1,6 @@
 """The national aid schemes (国家资助项目), registered as a built-in plugin.
 
-Standards and who qualifies are from DOMAIN.md 2 (财政部 教育部《学生资助资金管理办法》
+Standards and who qualifies are from docs/domain.md §2 (财政部 教育部《学生资助资金管理办法》
 财教〔2021〕310号 and its 2024/2025 amendments). Amounts a county sets (the public fee of a
 普通高中, the approved tuition of a 中职, the preschool standard) are this plugin's settings:
 ``EDU_GUARD_PLUGIN_SETTINGS["national_schemes"]``.
@@ -14,6 +14,7 @@ from decimal import Decimal
 from marshmallow import Schema, fields, validate
 
 from edu_guard.hookspecs import hookimpl
+from edu_guard import hooks
 from edu_guard.schemes.base import AidScheme, Candidate, Decision, Rate, TermInfo, grade_number, not_eligible
 
 D = Decimal
@@ -23,7 +24,7 @@ POSITIVE = validate.Range(min=D("0"), min_inclusive=False)
 class NationalSettings(Schema):
     """County settings of the national schemes (yuan, ``Decimal``)."""
 
-    #: 学前教育资助 a year (set locally; DOMAIN.md 2 gives 600 as an example).
+    #: 学前教育资助 a year (set locally; docs/domain.md §2 gives 600 as an example).
     preschool_yearly = fields.Decimal(load_default=D("600"), validate=POSITIVE, as_string=True)
     #: The public 学杂费 of a 普通高中 a term, waived for eligible pupils (county setting).
     high_school_fee_per_term = fields.Decimal(load_default=D("400"), validate=POSITIVE, as_string=True)
@@ -108,7 +109,7 @@ class VocationalTuitionWaiver(AidScheme):
 
 class VocationalGrant(AidScheme):
     """中职国家助学金: 家庭经济困难 pupils of years one and two; from the 2025 spring term
-    year three too (DOMAIN.md 2)."""
+    year three too (docs/domain.md §2)."""
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage != "中职":
@@ -179,6 +180,4 @@ def plugin_settings_schema():
 @hookimpl
 def aid_schemes():
     """The six national schemes, with this county's settings."""
-    from edu_guard.plugins import contributions
-
-    return build(contributions().settings["national_schemes"])
+    return build(hooks.contributions().settings["national_schemes"])

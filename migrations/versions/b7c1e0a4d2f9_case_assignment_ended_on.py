@@ -2,7 +2,7 @@
 in the case file).
 
 Revision ID: b7c1e0a4d2f9
-Revises: 6aa972d199f0
+Revises: 7c1d2e3f4a5b
 Create Date: 2026-11-30 20:45:00
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7c1e0a4d2f9'
-down_revision = '6aa972d199f0'
+down_revision = '7c1d2e3f4a5b'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,7 @@ sign-in throttle's counters, and the audit log made append-only by the database.
   migration stays what it was when later code changes.
 
 Revision ID: c3a1e5f7b9d2
-Revises: 7c1d2e3f4a5b, b7c1e0a4d2f9
+Revises: b7e1c0a9d2f4
 Create Date: 2026-11-30 21:00:00
 
 """
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a1e5f7b9d2'
-down_revision = ('7c1d2e3f4a5b', 'b7c1e0a4d2f9')
+down_revision = 'b7e1c0a9d2f4'
 branch_labels = None
 depends_on = None
 

@@ -80,7 +80,7 @@ def read_pupils(demo_dir: Path) -> dict[str, Pupil]:
             id_number, "".join(values[col["姓名"]].split()), code, stages[code], values[col["就读方式"]] == "住校",
             values[col["民族"]], kinds, values[col["是否残疾"]] == "是",
         )
-    assert len(pupils) == 1194, len(pupils)  # data/README: 1202 rows, 8 rejected
+    assert len(pupils) == 1194, len(pupils)  # docs/domain.md §8: 1202 rows, 8 rejected
     with open(demo_dir / "roster_2021_spring_menghan.csv", encoding="gb18030", newline="") as fh:
         for row in csv.DictReader(fh):
             id_number = _norm_id(row["身份证号"])

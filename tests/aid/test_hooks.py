@@ -55,7 +55,7 @@ def test_batch_hook_after_commit_and_report_section(app, county, spring, today_i
         out = runner.invoke(cli, ["aid", "report", "--term", "2021-spring"]).output
         assert "测试插件" in out
         data = stats.report([spring])
-        assert stats.plugin_sections(data) == [{"title": "测试插件",
-                                                "lines": [f"compulsory_living共{data['schemes'][0]['person_times']}人次"]}]
+        assert stats.plugin_sections(data) == ([{"title": "测试插件",
+                                                 "lines": [f"compulsory_living共{data['schemes'][0]['person_times']}人次"]}], [])
     finally:
         pm.unregister(name="aid-test-recorder")

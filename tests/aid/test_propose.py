@@ -16,7 +16,7 @@ from edu_guard.registry.models import Child
 
 D = Decimal
 
-#: 2019-autumn yearly standards (DOMAIN.md 2), half paid in a term.
+#: 2019-autumn yearly standards (docs/domain.md §2), half paid in a term.
 LIVING_2019 = {("小学", True): D("1000"), ("初中", True): D("1250"), ("小学", False): D("500"), ("初中", False): D("625")}
 LIVING_2024 = {("小学", True): D("1250"), ("初中", True): D("1500"), ("小学", False): D("625"), ("初中", False): D("750")}
 

@@ -157,7 +157,7 @@ def test_fine_with_more_than_two_decimals_is_refused(make_child, today_is):
 
     with pytest.raises(services.CaseError, match="精确到分"):
         _fine("200.555")
-    with pytest.raises(services.CaseError, match="请填写拟处罚款金额"):
+    with pytest.raises(services.CaseError, match="请填写罚款金额"):
         _fine("abc")
     assert str(_fine("200.5")) == "200.5"
 

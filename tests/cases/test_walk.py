@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import re
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +24,8 @@ def pdf_text(app, letter: Letter) -> str:
     data = (Path(app.instance_path) / letter.pdf_path).read_bytes()
     assert hashlib.sha256(data).hexdigest() == letter.sha256
     reader = PdfReader(io.BytesIO(data))
-    return "".join(page.extract_text() for page in reader.pages).replace("\n", "").replace(" ", "")
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "").replace(" ", "")
+    return re.sub(r"—\d+—", "", text)  # page numbers (— 2 —) fall inside a sentence running over a page
 
 
 def refused(case, event, on, match, **kw):

@@ -18,7 +18,7 @@ def test_status_changes(load, invoke, demo_dir, app):
     named = {r["身份证件号"] for r in changes if r["变动类型"] == "转出" and r["去向学校"]}
     suspended = {r["身份证件号"] for r in changes if r["变动类型"] == "休学"}
     dead = {r["身份证件号"] for r in changes if r["变动类型"] == "死亡注销"}
-    assert (len(no_destination), len(dead)) == (6, 1)  # data/README
+    assert (len(no_destination), len(dead)) == (6, 1)  # docs/domain.md §8
 
     out = invoke.json("compare", "status", "--as-of", "2021-04-30")
     got = {}
@@ -38,7 +38,7 @@ def test_disabled_children(load, invoke, demo_dir):
     load("schools.csv", "roster_2021_spring.xlsx", "disabled_children_2021.csv")
     rows = _csv(demo_dir / "disabled_children_2021.csv")
     cannot = {r["身份证号"] for r in rows if r["能否到校就读"] == "否"}
-    assert len(cannot) == 7  # data/README
+    assert len(cannot) == 7  # docs/domain.md §8
     out = invoke.json("compare", "disabled", "--as-of", "2021-04-30")
     got = {r["id_number"] for r in out["rows"] if r["category"] == "needs_placement"}
     assert got == cannot

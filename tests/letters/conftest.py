@@ -54,7 +54,11 @@ def make_case(letters_ready):
             address=address or f"景洪市{township}曼景罕村{n}号",
         )
         if guardian:
-            child.guardians.append(Guardian(name=guardian, relation=relation, phone="13888880000"))
+            from stdnum.cn import ric
+
+            gid = f"53282219800101{n % 100:02d}1"  # a valid resident ID of the guardian (勐海县, 1980)
+            child.guardians.append(Guardian(name=guardian, relation=relation, phone="13888880000",
+                                            address=child.address, id_number=gid + ric.calc_check_digit(gid + "0")))
         db.session.add(child)
         db.session.add(Enrollment(child=child, school=sch, grade=grade, status="在读"))
         case = DropoutCase(

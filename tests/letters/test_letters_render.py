@@ -1,5 +1,5 @@
 """Rendering: what the PDFs say, their layout, the locked-down fetcher, escaping and
-fonts (SPEC 2.6, DOMAIN 5, STYLE rule 8)."""
+fonts (docs/domain.md §5, docs/architecture.md)."""
 
 from __future__ import annotations
 
@@ -88,12 +88,12 @@ def test_every_kind_through_the_four_steps(make_case, pdf_text):
     assert notice.doc_number == "景教体罚告〔2021〕1号"
     for needle in ("当事人：岩温，系玉香的父亲", "2021年3月9日向你送达《责令限期改正通知书》（嘎洒政责改〔2021〕1号）",
                    "于2021年3月22日前送玉香返校就读", "依据《云南省义务教育条例》第四十二条的规定",
-                   "罚款人民币200.00元（大写：贰佰元整）", "第四十四条、第四十五条", "收到本告知书之日起三日内",
-                   "第六十三条、第六十四条", "收到本告知书之日起五日内", "景洪市教育体育局2021年3月25日"):
+                   "罚款人民币200.00元（大写：贰佰元整）", "第四十四条、第四十五条", "收到本告知书之日起三个工作日内",
+                   "第六十三条、第六十四条", "收到本告知书之日起五个工作日内", "景洪市教育体育局2021年3月25日"):
         assert needle in text, needle
     record_service(notice, date(2021, 3, 26), "直接送达", "岩温", "张三、李四")
 
-    decision = issue_letter("penalty_decision", context_for_case("penalty_decision", case),
+    decision = issue_letter("penalty_decision", context_for_case("penalty_decision", case, statement="当事人在规定期限内未提出陈述、申辩，也未要求听证。"),
                             issuer="bureau", cases=[case], issued_on=date(2021, 4, 6))
     text = pdf_text(letter_pdf(decision))
     for needle in ("景教体罚决〔2021〕1号", "《行政处罚告知书》（景教体罚告〔2021〕1号）", "2021年3月26日",
@@ -108,7 +108,7 @@ def test_every_kind_through_the_four_steps(make_case, pdf_text):
     # Due 2021-04-22 (served 04-07 + 15 days): 8 days late by 04-30, 3 % a day of 200 = 48.
     for needle in ("景教体催告〔2021〕1号", "于2021年4月6日作出《行政处罚决定书》（景教体罚决〔2021〕1号）",
                    "已于2021年4月7日送达你", "加处罚款人民币48.00元", "共计人民币248.00元", "（大写：贰佰肆拾捌元整）",
-                   "第三十五条、第五十四条", "收到本催告书之日起十日内", "第三十六条", "向景洪市人民法院申请强制执行"):
+                   "第三十五条、第五十四条", "收到本催告书之日起十个工作日内", "第三十六条", "向景洪市人民法院申请强制执行"):
         assert needle in text, needle
     record_service(demand, date(2021, 10, 21), "直接送达", "岩温", "张三")
 

@@ -163,7 +163,8 @@ def test_contexts_need_a_served_earlier_letter(make_case):
 def test_context_for_case_builds_from_the_registry_and_config(make_case):
     case = make_case(name="玉香", guardian="岩温", relation="母亲")
     ctx = context_for_case("order_to_correct", case, deadline=date(2021, 3, 22), contact_person="李明")
-    assert ctx["guardian"] == {"name": "岩温", "relation": "母亲", "phone": "13888880000", "address": case.child.address}
+    assert ctx["guardian"] == {"name": "岩温", "relation": "母亲", "phone": "13888880000", "address": case.child.address,
+                               "id_number": case.child.guardians[0].id_number}
     assert ctx["child"]["name"] == "玉香" and ctx["child"]["grade"] == "七年级" and ctx["child"]["out_since"] == date(2021, 3, 1)
     assert ctx["child"]["id_number"] == case.child.id_number[:6] + "********" + case.child.id_number[-4:]
     assert ctx["school"] == "景洪市第三中学" and ctx["authority"] == "景洪市教育体育局"
@@ -195,7 +196,7 @@ def test_the_demand_counts_the_surcharge_from_the_decision(make_case):
     notice = issue_letter("penalty_notice", context_for_case("penalty_notice", case, fine=Decimal("100")),
                           issuer="bureau", cases=[case], issued_on=date(2021, 3, 25), render=False)
     record_service(notice, date(2021, 3, 26), "直接送达", "岩温", "张三")
-    decision = issue_letter("penalty_decision", context_for_case("penalty_decision", case),
+    decision = issue_letter("penalty_decision", context_for_case("penalty_decision", case, statement="当事人在规定期限内未提出陈述、申辩，也未要求听证。"),
                             issuer="bureau", cases=[case], issued_on=date(2021, 4, 6), render=False)
     assert decision.context["fine"] == "100.00"
     record_service(decision, date(2021, 4, 7), "直接送达", "岩温", "张三")

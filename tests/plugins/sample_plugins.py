@@ -11,7 +11,24 @@ from flask import Blueprint
 from flask.cli import with_appcontext
 from marshmallow import Schema, fields
 
-from edu_guard.toolkit import AidScheme, Decision, Rate, hookimpl, not_eligible, plugin_settings
+import sqlalchemy as sa
+
+from edu_guard.toolkit import (
+    AidScheme,
+    Category,
+    Child,
+    Comparison,
+    Decision,
+    LetterKind,
+    Outcome,
+    Rate,
+    SchoolsImporter,
+    db,
+    hookimpl,
+    not_eligible,
+    plugin_settings,
+    schemes,
+)
 
 HERE = Path(__file__).parent
 
@@ -60,11 +77,7 @@ class Misspelt:
 
 
 def letter_kind():
-    from marshmallow import Schema as S
-
-    from edu_guard.letters.schemas import LetterKind
-
-    class NoticeSchema(S):
+    class NoticeSchema(Schema):
         recipient = fields.String(required=True)
         pupil = fields.String(required=True)
 
@@ -82,8 +95,6 @@ class LetterPlugin:
 class ImportPlugin:
     @hookimpl
     def import_formats(self):
-        from edu_guard.registry.importers import SchoolsImporter
-
         class BureauSchools(SchoolsImporter):
             """The bureau's school list under another name."""
 
@@ -111,9 +122,7 @@ class WebPlugin:
 @with_appcontext
 def hello_command():
     """Say which schemes are loaded."""
-    from edu_guard.plugins import contributions
-
-    click.echo(f"schemes: {len(contributions().schemes)}")
+    click.echo(f"schemes: {len(schemes())}")
 
 
 class CliPlugin:
@@ -124,12 +133,6 @@ class CliPlugin:
 
 def orphans_comparison():
     """A comparison of a one-column list of orphans' ID numbers against the children."""
-    import sqlalchemy as sa
-
-    from edu_guard.comparisons.kinds import Category, Comparison, Outcome
-    from edu_guard.db import db
-    from edu_guard.registry.models import Child
-
     class Orphans(Comparison):
         name = "orphans"
         label = "孤儿名单比对"

@@ -111,11 +111,16 @@ def test_number_search_normalises_as_the_importers(county):
         assert db.session.execute(sa.select(Child.name).where(child_condition(q))).scalars().all() == ["玉香·岩罕"]
 
 
-def test_aid_addition_form_normalises_the_number():
-    from edu_guard.aid.schemas import AddEntrySchema
+def test_aid_addition_form_normalises_the_number(app):
+    from werkzeug.datastructures import MultiDict
+
+    from edu_guard.aid.forms import AddEntryForm
 
     typed = fullwidth(YANWEN[:9]) + "  " + YANWEN[9:]
-    assert AddEntrySchema().load({"id_number": typed, "reason": "新转入"})["id_number"] == YANWEN
+    with app.test_request_context("/", method="POST"):
+        form = AddEntryForm(formdata=MultiDict({"id_number": typed, "reason": "新转入"}))
+        assert form.validate(), form.errors
+        assert form.id_number.data == YANWEN
 
 
 def test_names_get_one_dot_on_import():
@@ -123,3 +128,19 @@ def test_names_get_one_dot_on_import():
 
     for typed in ("玉香·岩罕", "玉香•岩罕", "玉香・岩罕", "玉香．岩罕", "玉香‧岩罕", "玉香 · 岩罕", "玉香.岩罕"):
         assert clean_person_name(typed) == "玉香\u00b7岩罕"
+
+
+def test_child_page_of_a_pupil_without_a_document_and_a_nameless_guardian(county, client, make_user, login):
+    from datetime import date
+
+    pupil = Child(id_number=None, id_type="无证件", name="无证生", sex="男", birth_date=date(2012, 2, 2))
+    pupil.guardians.append(Guardian(name=None, phone="13900003333"))
+    db.session.add(pupil)
+    db.session.add(Enrollment(child=pupil, school=county["s1"], student_number="J532801201202020011", status="在读"))
+    db.session.commit()
+    login(make_user("clerk"))
+    page = client.get(f"/children/{pupil.id}").text
+    assert "无证件（仅有学籍号），请跟进办理" in page
+    assert "（未填姓名）" in page and "13900003333" in page
+    listing = client.get("/children", query_string={"q": "j532801201202020011"}).text
+    assert "无证生" in listing

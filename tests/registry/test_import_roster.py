@@ -1,4 +1,4 @@
-"""Importing the sample roster: the figures of data/README.md, re-import, the
+"""Importing the sample roster: the figures of docs/domain.md §8, re-import, the
 勐罕镇 GB18030 CSV, files that cannot be imported, and the rejects workbook."""
 
 import io
@@ -33,7 +33,7 @@ def roster(import_sample):
 
 def test_roster_figures(roster, roster_facts):
     """1202 rows, 1194 imported, 8 rejected: 6 numeric ID cells, 1 bad check digit,
-    1 row without name and ID and with an impossible date (data/README.md)."""
+    1 row without name and ID and with an impossible date (docs/domain.md §8)."""
     assert roster.rows == len(roster_facts.data_rows) == 1202
     assert roster.created == 1194
     assert (roster.updated, roster.unchanged) == (0, 0)

@@ -201,3 +201,11 @@ def test_row_loader_gives_what_schema_load_gives(demo_dir, kind, name):
         assert got == expected
         compared += 1
     assert compared > 0
+
+
+def test_long_student_number_in_a_numeric_cell_is_refused_like_the_id():
+    from marshmallow import ValidationError as MarshmallowError
+
+    field = schemas.StudentNumber()
+    with pytest.raises(MarshmallowError, match="15位"):
+        field.deserialize(532801201003011933.0)

@@ -1,4 +1,4 @@
-"""The national schemes decide by the standard in force for the term (DOMAIN.md 2)."""
+"""The national schemes decide by the standard in force for the term (docs/domain.md §2)."""
 
 from datetime import date
 from decimal import Decimal

@@ -96,7 +96,7 @@ def test_initial_admin_password_must_be_changed_first(tmp_path, monkeypatch, let
 
     from click.testing import CliRunner
 
-    from edu_guard import create_app
+    from edu_guard.app import create_app
     from edu_guard.cli import main
 
     monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(tmp_path / "inst"))

@@ -23,6 +23,7 @@ CHILD_FIELDS = {
     "birth_date": "birth_date",
     "ethnicity": "ethnicity",
     "hukou": "hukou",
+    "address": "address",
     "township_id": "township_id",
     "village_id": "village_id",
     "disabled": "is_disabled",
@@ -407,7 +408,8 @@ class RosterImporter(Importer):
         else:
             old = next((g for g in existing.get(child_id, ()) if g["phone"] == d["guardian_phone"]), None)
         if old is None:
-            batch.new_guardians.append({"child_id": child_id, "name": name, "phone": None, "relation": None, **values})
+            batch.new_guardians.append({"child_id": child_id, "name": name, "phone": None, "relation": None,
+                                        "address": d.get("address"), "id_number": None, **values})
             if changes is not None:
                 changes.note("guardian.name" if name else "guardian.phone", None, name or d["guardian_phone"])
             return

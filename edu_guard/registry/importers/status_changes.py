@@ -10,7 +10,7 @@ from edu_guard.registry.importers.base import Importer
 from edu_guard.registry.importers.bulk import bulk_insert, bulk_update, fetch_in
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
 
-#: The enrollment status a status change leaves behind (DOMAIN 4).
+#: The enrollment status a status change leaves behind (docs/domain.md §4).
 STATUS_AFTER_CHANGE = {
     "转出": "转出",
     "休学": "休学",

@@ -1,7 +1,7 @@
 """较少民族学生生活补助 (Yunnan: living allowance for pupils of the smaller ethnic groups).
 
 Pupils in compulsory education whose ethnicity is one of the county's listed groups get a
-fixed amount a term. Both the list (default: Yunnan's eight 人口较少民族 of DOMAIN.md 2)
+fixed amount a term. Both the list (default: Yunnan's eight 人口较少民族 of docs/domain.md §2)
 and the amount are county settings; the amount has no national standard (uncertain), so
 the default is an example to be replaced.
 """
@@ -17,7 +17,7 @@ from edu_guard.toolkit import AidScheme, Candidate, Decision, Rate, TermInfo, ho
 
 NAME = "minority_allowance"
 
-#: Yunnan's smaller ethnic groups (云南省人口较少民族), DOMAIN.md 2.
+#: Yunnan's smaller ethnic groups (云南省人口较少民族), docs/domain.md §2.
 DEFAULT_GROUPS = ["独龙族", "德昂族", "基诺族", "怒族", "阿昌族", "普米族", "布朗族", "景颇族"]
 
 

@@ -1,7 +1,7 @@
 """农村义务教育学生营养改善计划 (the rural compulsory-education nutrition programme).
 
 Every pupil of a pilot school gets a meal subsidy for each school day: 4 yuan a day, 5 yuan
-from the 2021 autumn term (DOMAIN.md 2; 教育部等《关于提高农村义务教育学生营养膳食补助
+from the 2021 autumn term (docs/domain.md §2; 教育部等《关于提高农村义务教育学生营养膳食补助
 标准的通知》2021). The pilot schools are a setting (``"*"``: every compulsory school of
 the county).
 """

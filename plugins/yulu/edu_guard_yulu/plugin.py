@@ -2,7 +2,7 @@
 
 Children of 脱贫户 and of monitored households (防止返贫监测对象, risk not removed) who
 study in a 中职 or 高职 with a formal 学籍 and are not on 休学 get 3,000 yuan a year, paid
-1,500 a term (DOMAIN.md 2, uncertain: the rural revitalisation bureau's local rules
+1,500 a term (docs/domain.md §2, uncertain: the rural revitalisation bureau's local rules
 decide; both amount and the start date are settings).
 """
 

@@ -1,0 +1,63 @@
+"""The aid pages' reads (资助查询): terms, the lists of a term with their totals, the
+payments of a term. Views call these and render; they build no queries."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from edu_guard.aid.models import AidList, AidListEntry, Payment, PaymentBatch, Term
+from edu_guard.auth.scoping import scope_aid_lists, scope_payments
+from edu_guard.db import db
+from edu_guard.registry.models import Child, School
+from edu_guard.registry.search import name_condition
+
+
+def term_by_code(code: str) -> Term | None:
+    """Return the term ``code`` (``2021-spring``), or ``None``."""
+    return db.session.execute(sa.select(Term).where(Term.code == code)).scalar_one_or_none()
+
+
+def terms() -> list[Term]:
+    """Return every term, the latest first."""
+    return db.session.execute(sa.select(Term).order_by(Term.start.desc())).scalars().all()
+
+
+def aid_list(list_id: int, user) -> AidList | None:
+    """Return the list ``list_id`` if ``user`` may see it, else ``None``."""
+    return db.session.execute(scope_aid_lists(sa.select(AidList).where(AidList.id == list_id), user)).scalar_one_or_none()
+
+
+def term_lists(term: Term, user, scheme: str | None = None) -> tuple[list[AidList], dict[int, int], dict[int, int]]:
+    """Return the term's lists ``user`` may see (of ``scheme`` when given), ordered by
+    scheme and school code, with the number of included children and their amount in
+    fen, each by list id."""
+    stmt = scope_aid_lists(sa.select(AidList).join(School, School.id == AidList.school_id)
+                           .where(AidList.term_id == term.id), user)
+    if scheme:
+        stmt = stmt.where(AidList.scheme_code == scheme)
+    found = db.session.execute(stmt.order_by(AidList.scheme_code, School.code)).scalars().all()
+    included = sa.and_(AidListEntry.list_id.in_([x.id for x in found]), AidListEntry.included.is_(True))
+    counts = dict(db.session.execute(
+        sa.select(AidListEntry.list_id, sa.func.count()).where(included).group_by(AidListEntry.list_id)).all())
+    amounts = dict(db.session.execute(
+        sa.select(AidListEntry.list_id, sa.func.sum(AidListEntry.amount_fen)).where(included)
+        .group_by(AidListEntry.list_id)).all())
+    return found, counts, amounts
+
+
+def term_payments(term: Term, user, scheme: str | None = None, name: str | None = None) -> sa.Select:
+    """Return ``select(Payment)`` of the term's payments ``user`` may see, of ``scheme``
+    and of children whose name matches ``name`` when given, in payment order."""
+    stmt = scope_payments(sa.select(Payment).join(Child, Child.id == Payment.child_id)
+                          .where(Payment.term_id == term.id), user)
+    if scheme:
+        stmt = stmt.where(Payment.scheme_code == scheme)
+    if name:
+        stmt = stmt.where(name_condition(Child.name, name))
+    return stmt.order_by(Payment.id)
+
+
+def term_batches(term: Term) -> list[PaymentBatch]:
+    """Return the term's payment batches in order."""
+    return db.session.execute(sa.select(PaymentBatch).where(PaymentBatch.term_id == term.id)
+                              .order_by(PaymentBatch.id)).scalars().all()

@@ -1,0 +1,66 @@
+"""The cases' reads for the pages (个案查询): open cases by step, a child's cases and
+home visits. Views call these and render."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from edu_guard.auth.scoping import scope_cases
+from edu_guard.cases.machine import OPEN, STATES
+from edu_guard.cases.models import DropoutCase, HomeVisit
+from edu_guard.db import db
+from edu_guard.registry.models import Child, School, Township
+from edu_guard.registry.search import name_condition, number_condition
+
+
+
+def cases_by_state(user) -> dict[str, int]:
+    """Return the number of open cases in each open state, within ``user``'s scope."""
+    stmt = scope_cases(sa.select(DropoutCase.state, sa.func.count(DropoutCase.id)).where(DropoutCase.state.in_(OPEN)),
+                       user).group_by(DropoutCase.state)
+    return dict(db.session.execute(stmt).all())
+
+
+def child_cases(child, user) -> list[DropoutCase]:
+    """Return the child's cases ``user`` may see, newest first."""
+    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.child_id == child.id), user)
+    return db.session.execute(stmt.order_by(DropoutCase.opened_on.desc(), DropoutCase.id.desc())).scalars().all()
+
+
+def child_visits(child) -> list[HomeVisit]:
+    """Return the home visits of the child, newest first."""
+    return db.session.execute(
+        sa.select(HomeVisit).where(HomeVisit.child_id == child.id)
+        .order_by(HomeVisit.visited_on.desc(), HomeVisit.id.desc())).scalars().all()
+
+
+def case_list(user, *, state: str = "open", township_id: int | None = None, school_id: int | None = None,
+              overdue_on=None, text: str | None = None) -> sa.Select:
+    """Return ``select(DropoutCase)`` of the cases list, within ``user``'s scope.
+
+    :param state: ``"open"`` (every state but closed) or one state of the machine (any
+        other value: every case).
+    :param overdue_on: only open cases whose deadline is before this date.
+    :param text: a name (with or without its 间隔号) or an exact document number.
+    :return: ordered by deadline (none last), then id.
+    """
+    stmt = scope_cases(sa.select(DropoutCase).join(Child), user)
+    if state == "open":
+        stmt = stmt.where(DropoutCase.state != "closed")
+    elif state in STATES:
+        stmt = stmt.where(DropoutCase.state == state)
+    if township_id:
+        stmt = stmt.where(DropoutCase.township_id == township_id)
+    if school_id:
+        stmt = stmt.where(DropoutCase.school_id == school_id)
+    if overdue_on is not None:
+        stmt = stmt.where(DropoutCase.deadline < overdue_on, DropoutCase.state.in_(OPEN))
+    if text:
+        stmt = stmt.where(sa.or_(name_condition(Child.name, text), number_condition(Child.id_number, text, exact=True)))
+    return stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id)
+
+
+def areas() -> tuple[list[Township], list[School]]:
+    """Return the townships (by name) and schools (by code) a list may be filtered by."""
+    return (db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all(),
+            db.session.execute(sa.select(School).order_by(School.code)).scalars().all())

@@ -1,0 +1,12 @@
+"""Flask-WTF forms of the letter pages (文书表单)."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectMultipleField
+
+
+class PrintRunForm(FlaskForm):
+    """The letters to print in one run."""
+
+    letter_id = SelectMultipleField("文书", coerce=int, validate_choice=False)
