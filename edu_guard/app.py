@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -9,18 +10,20 @@ from typing import Any, Mapping
 from flask import Flask, has_request_context, request, url_for
 from flask_babel import Babel
 from flask_login import LoginManager
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from edu_guard import config as default_config
 from edu_guard import models  # noqa: F401  (register every table)
-from edu_guard import plugins, web
+from edu_guard import logs, plugins, web
 from edu_guard.aid.views import bp as aid_bp
+from edu_guard.auth import throttle
 from edu_guard.auth.models import User
 from edu_guard.auth.views import bp as auth_bp
 from edu_guard.cases import pages  # noqa: F401  (the home and child pages, on the registry blueprint)
 from edu_guard.cases.views import bp as cases_bp
 from edu_guard.comparisons.views import bp as comparisons_bp
-from edu_guard.db import db
+from edu_guard.db import db, private_sqlite_file
 from edu_guard.homebound.views import bp as homebound_bp
 from edu_guard.letters.views import bp as letters_bp
 from edu_guard.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATE_DIR  # noqa: F401 (re-exported)
@@ -98,13 +101,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
     if url.startswith("sqlite"):
         app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {"timeout": 10})
-        from edu_guard.db import private_sqlite_file
-
         private_sqlite_file(url)
 
     _secure_http(app)
-    from edu_guard import logs
-
     logs.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
@@ -114,8 +113,6 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     csrf.init_app(app)
     web.init_app(app)
     login_manager.init_app(app)
-    from edu_guard.auth import throttle
-
     throttle.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
@@ -137,16 +134,12 @@ def _secure_http(app: Flask) -> None:
     The CSP restricts framing, ``<base>``, form targets and plugins only: the pages'
     small inline scripts would need nonces before scripts can be restricted too.
     """
-    from flask_talisman import Talisman
-
-    from edu_guard.config import as_flag
-
     proxies = int(app.config.get("EDU_GUARD_TRUSTED_PROXIES") or 0)
     if proxies:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
-    https = as_flag(app.config.get("EDU_GUARD_HTTPS"))
+    https = default_config.as_flag(app.config.get("EDU_GUARD_HTTPS"))
     Talisman(
         app,
         force_https=False,  # the proxy (or the admin) decides; tests and `make run` use http
@@ -252,10 +245,6 @@ def _load_user(session_id: str):
     """Return the user of a session id ``"<id>:<token>"`` (:meth:`User.get_id`), or
     ``None`` when the token is no longer the user's (signed out, password changed or
     reset) or the id is of the old, token-less form."""
-    import hmac
-
-    from edu_guard.auth.models import User
-
     user_id, _, token = (session_id or "").partition(":")
     if not user_id.isdigit() or not token:
         return None

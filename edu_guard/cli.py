@@ -20,13 +20,14 @@ from edu_guard.aid.services import load_demo_term
 from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
 from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
-from edu_guard.cli_util import requires_init
+from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.comparisons.cli import compare_group
 from edu_guard.db import db
 from edu_guard.homebound.cli import homebound_group
 from edu_guard.plugin_cli import plugin_group, plugins_command
 from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
+from edu_guard.registry.jobs import purge_uploads
 from edu_guard.registry.services import load_demo
 from edu_guard.reports.cli import report_group
 from edu_guard.transaction import finish
@@ -125,9 +126,6 @@ def _prepare_letter_fonts() -> None:
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
 def purge_uploads_command(days, dry_run: bool, as_json: bool) -> None:
     """删除超过保留期的导入原始文件（导入记录、计数和未导入的行仍保留在数据库中）。"""
-    from edu_guard.cli_util import dump_json
-    from edu_guard.uploads import purge_uploads
-
     purged = purge_uploads(keep_days=days, dry_run=dry_run)
     if as_json:
         dump_json({"dry_run": dry_run, "files": purged})

@@ -35,6 +35,8 @@ from typing import BinaryIO
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
+from edu_guard import config as defaults
+
 ZIP_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt")
 #: Spreadsheet formats the readers could open but this module cannot check.
@@ -78,8 +80,6 @@ class Limits:
             if has_app_context():
                 config = current_app.config
             else:
-                from edu_guard import config as defaults
-
                 config = {k: getattr(defaults, k) for k in dir(defaults) if k.startswith("EDU_GUARD_UPLOAD_")}
         return cls(
             max_rows=int(config["EDU_GUARD_UPLOAD_MAX_ROWS"]),
@@ -466,53 +466,3 @@ def uploads_folder(app=None) -> Path:
 
     app = app or current_app
     return private_folder(Path(app.instance_path) / "uploads")
-
-
-def purge_uploads(now=None, keep_days: int | None = None, dry_run: bool = False) -> list[dict]:
-    """Delete the raw import files older than the retention setting.
-
-    A stored file (``<instance>/uploads/<sha256>``) is kept while an import of it is
-    younger than ``EDU_GUARD_UPLOAD_KEEP_DAYS`` days (the import run, its counts and
-    rejects stay in the database for good); a file no import names is kept as long
-    after it was written. Other files in the folder (the jobs' progress) are left.
-
-    :param now: the current time (UTC); now by default.
-    :param keep_days: days to keep; the setting by default.
-    :param dry_run: only list what would be deleted.
-    :return: ``[{"sha256", "bytes", "last_import"}]`` of the files deleted (or due).
-    """
-    import re
-    from datetime import datetime, timedelta, timezone
-
-    import sqlalchemy as sa
-    from flask import current_app
-
-    from edu_guard.db import db
-    from edu_guard.registry.models import ImportRun
-
-    now = now or datetime.now(timezone.utc)
-    days = int(current_app.config["EDU_GUARD_UPLOAD_KEEP_DAYS"] if keep_days is None else keep_days)
-    cutoff = now - timedelta(days=days)
-    folder = Path(current_app.instance_path) / "uploads"
-    if not folder.is_dir():
-        return []
-    files = {p.name: p for p in folder.iterdir() if p.is_file() and re.fullmatch(r"[0-9a-f]{64}", p.name)}
-    if not files:
-        return []
-    last = dict(db.session.execute(
-        sa.select(ImportRun.sha256, sa.func.max(ImportRun.started_at)).where(ImportRun.sha256.in_(list(files)))
-        .group_by(ImportRun.sha256)
-    ).all())
-    purged = []
-    for digest, path in sorted(files.items()):
-        when = last.get(digest)
-        if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-        else:
-            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-        if when >= cutoff:
-            continue
-        purged.append({"sha256": digest, "bytes": path.stat().st_size, "last_import": when.isoformat()})
-        if not dry_run:
-            path.unlink(missing_ok=True)
-    return purged

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from edu_guard.auth import throttle
 from edu_guard.auth.audit import record, snapshot
 from edu_guard.auth.models import ROLES, AuditLog, User
 from edu_guard.db import db, utcnow
@@ -201,8 +202,6 @@ def authenticate(username: str, password: str, address: str = "-", now: datetime
     :raises AccountLocked: too many recent attempts for this username from this address.
     :raises LoginFailed: wrong username or password, or the account is deactivated.
     """
-    from edu_guard.auth import throttle
-
     now = now or utcnow()
     username = (username or "").strip()[:64]
     # Counted first, on connections of its own, before this session uses the database
@@ -245,8 +244,6 @@ def unlock(user: User, by: User | None = None) -> None:
 
     :param by: the administrator acting (the signed-in user by default).
     """
-    from edu_guard.auth import throttle
-
     window = timedelta(seconds=int(current_app.config["EDU_GUARD_LOGIN_WINDOW"]))
     addresses = db.session.execute(
         sa.select(AuditLog.after["address"].as_string()).where(

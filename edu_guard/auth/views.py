@@ -29,7 +29,8 @@ from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, Strin
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from edu_guard.auth import services, throttle
-from edu_guard.auth.models import ROLES, User
+from edu_guard import excel
+from edu_guard.auth.models import ROLES, AuditLog, User
 from edu_guard.auth.services import (
     LoginFailed,
     UserInputError,
@@ -314,8 +315,6 @@ def _audit_filters():
     object id, action, first and last day (inclusive, China time as shown)."""
     from datetime import date, datetime, time, timedelta, timezone
 
-    from edu_guard.auth.models import AuditLog
-
     def day(name):
         try:
             return date.fromisoformat(request.args.get(name) or "")
@@ -369,8 +368,6 @@ def audit_text(value) -> str:
 def audit_log():
     """The audit log, newest first, filtered by user, object, action and date;
     ``?format=xlsx`` downloads the filtered rows (edu_guard.excel)."""
-    from edu_guard.auth.models import AuditLog
-
     args, stmt = _audit_filters()
     users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
     entities = db.session.execute(sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
@@ -379,8 +376,6 @@ def audit_log():
         import io
 
         from flask import send_file
-
-        from edu_guard import excel
 
         rows = db.session.execute(stmt.limit(AUDIT_EXPORT_MAX)).scalars().all()
         data = excel.table(

@@ -17,6 +17,7 @@ from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell, match_header
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
@@ -104,8 +105,6 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     """
     is_csv = filename.lower().endswith(readers.CSV_SUFFIXES)
     if is_csv:  # polars reads the whole file below; read_table sees only its top
-        from edu_guard.uploads import UploadRefused, check_upload
-
         try:
             check_upload(data, filename)
         except UploadRefused as exc:

@@ -14,14 +14,18 @@ import re
 import threading
 import time
 import uuid
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard.auth.models import User
 from edu_guard.db import db, utcnow
+from edu_guard.registry.models import ImportRun
 from edu_guard.registry.services import ImportFileError, import_file
 from edu_guard.transaction import finish
+from edu_guard.uploads import uploads_folder
 
 
 #: Job files (progress of finished imports) are removed after this many days; the
@@ -30,8 +34,6 @@ JOB_FILES_KEPT_DAYS = 7
 
 
 def _uploads() -> Path:
-    from edu_guard.uploads import uploads_folder
-
     return uploads_folder()  # 0700: raw uploads hold whole ID numbers
 
 
@@ -135,3 +137,44 @@ def start_import(kind: str, upload, user) -> str:
     app.extensions.setdefault("edu_guard.import_threads", {})[job_id] = thread
     thread.start()
     return job_id
+
+
+def purge_uploads(now=None, keep_days: int | None = None, dry_run: bool = False) -> list[dict]:
+    """Delete the raw import files older than the retention setting.
+
+    A stored file (``<instance>/uploads/<sha256>``) is kept while an import of it is
+    younger than ``EDU_GUARD_UPLOAD_KEEP_DAYS`` days (the import run, its counts and
+    rejects stay in the database for good); a file no import names is kept as long
+    after it was written. Other files in the folder (the jobs' progress) are left.
+
+    :param now: the current time (UTC); now by default.
+    :param keep_days: days to keep; the setting by default.
+    :param dry_run: only list what would be deleted.
+    :return: ``[{"sha256", "bytes", "last_import"}]`` of the files deleted (or due).
+    """
+    now = now or datetime.now(timezone.utc)
+    days = int(current_app.config["EDU_GUARD_UPLOAD_KEEP_DAYS"] if keep_days is None else keep_days)
+    cutoff = now - timedelta(days=days)
+    folder = Path(current_app.instance_path) / "uploads"
+    if not folder.is_dir():
+        return []
+    files = {p.name: p for p in folder.iterdir() if p.is_file() and re.fullmatch(r"[0-9a-f]{64}", p.name)}
+    if not files:
+        return []
+    last = dict(db.session.execute(
+        sa.select(ImportRun.sha256, sa.func.max(ImportRun.started_at)).where(ImportRun.sha256.in_(list(files)))
+        .group_by(ImportRun.sha256)
+    ).all())
+    purged = []
+    for digest, path in sorted(files.items()):
+        when = last.get(digest)
+        if when is not None:
+            when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+        else:
+            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        if when >= cutoff:
+            continue
+        purged.append({"sha256": digest, "bytes": path.stat().st_size, "last_import": when.isoformat()})
+        if not dry_run:
+            path.unlink(missing_ok=True)
+    return purged

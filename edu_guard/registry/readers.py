@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 from edu_guard import textfile
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.registry.normalize import ALIAS_INDEX, WHITESPACE, halfwidth, header_key, match_header
 
 #: How many rows at the top of a sheet may be titles before the header.
@@ -169,8 +170,6 @@ def read_workbook(
         :func:`edu_guard.uploads.check_upload` (too many cells, rows or columns, too
         large inflated: the reader never lays out such a sheet).
     """
-    from edu_guard.uploads import UploadRefused, check_upload
-
     try:
         check_upload(data, filename)
     except UploadRefused as exc:

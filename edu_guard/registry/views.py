@@ -23,6 +23,7 @@ from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.auth.audit import full_number_access
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.db import db
 from edu_guard import clock
 from edu_guard.registry.enrolled import counted_enrolled
@@ -158,8 +159,6 @@ def import_page():
         if current_user.role not in IMPORT_ROLES:
             abort(403)
         if form.validate_on_submit():
-            from edu_guard.uploads import UploadRefused, check_upload
-
             upload = form.file.data
             try:  # refused before it is stored or parsed (edu_guard.uploads)
                 check_upload(upload.stream.read(), upload.filename or "upload")
