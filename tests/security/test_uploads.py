@@ -187,7 +187,8 @@ def test_uploads_folder_is_private_and_old_raw_files_are_purged(app_ctx):
     from datetime import datetime, timedelta, timezone
     from edu_guard.db import db
     from edu_guard.registry.models import ImportRun
-    from edu_guard.uploads import purge_uploads, uploads_folder
+    from edu_guard.registry.jobs import purge_uploads
+    from edu_guard.uploads import uploads_folder
 
     folder = uploads_folder()
     assert folder.stat().st_mode & 0o777 == 0o700
