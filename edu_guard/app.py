@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 import os
 from pathlib import Path
 from typing import Any, Mapping
@@ -9,19 +10,21 @@ from typing import Any, Mapping
 from flask import Flask, has_request_context, request, url_for
 from flask_babel import Babel
 from flask_login import LoginManager
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 
 from edu_guard import clock
 from edu_guard import config as default_config
 from edu_guard import models  # noqa: F401  (register every table)
-from edu_guard import plugins, web
+from edu_guard import logs, plugins, web
 from edu_guard.aid.views import bp as aid_bp
+from edu_guard.auth import throttle
 from edu_guard.auth.models import User
 from edu_guard.auth.views import bp as auth_bp
 from edu_guard.cases import pages  # noqa: F401  (the home and child pages, on the registry blueprint)
 from edu_guard.cases.views import bp as cases_bp
 from edu_guard.comparisons.views import bp as comparisons_bp
-from edu_guard.db import busy_timeout_seconds, db
+from edu_guard.db import busy_timeout_seconds, db, private_sqlite_file
 from edu_guard.homebound.views import bp as homebound_bp
 from edu_guard.letters.views import bp as letters_bp
 from edu_guard.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATE_DIR  # noqa: F401 (re-exported)
@@ -51,7 +54,13 @@ def init_migrations(app: Flask):
 
 
 class NotInitialised(RuntimeError):
-    """The instance folder has no config yet: run ``edu-guard init``."""
+    """The instance folder has no config yet, or its secret key is missing or too
+    short to be unguessable: run ``edu-guard init``."""
+
+
+#: Shortest secret key accepted outside tests (``edu-guard init`` writes 64 hex
+#: digits, 256 bits); a shorter one may be guessed, and with it every session forged.
+MIN_SECRET_KEY_LENGTH = 32
 
 
 def default_instance_path() -> str:
@@ -81,15 +90,13 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     app.config.from_object(default_config)
     app.config.from_pyfile("config.py", silent=True)
     app.config.update(default_config.env_overrides())
+    if app.config.get("EDU_GUARD_SECRET_KEY"):  # the environment's key wins over the file's
+        app.config["SECRET_KEY"] = app.config["EDU_GUARD_SECRET_KEY"]
     if test_config:
         app.config.update(test_config)
 
-    if not app.config.get("SECRET_KEY"):
-        if require_init:
-            raise NotInitialised(
-                f"实例未初始化：{app.instance_path} 中没有 config.py。请先运行 `edu-guard init`。"
-                f" (instance not initialised: run `edu-guard init`)"
-            )
+    if require_init:
+        _require_secret_key(app, given_by_code="SECRET_KEY" in (test_config or {}))
     app.config["BABEL_DEFAULT_TIMEZONE"] = app.config["EDU_GUARD_TIMEZONE"]
     with app.app_context():
         clock.county_zone()  # an unknown zone stops start-up with its name (ClockError)
@@ -100,7 +107,10 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     if url.startswith("sqlite"):
         connect_args = app.config["SQLALCHEMY_ENGINE_OPTIONS"].setdefault("connect_args", {})
         connect_args.setdefault("timeout", busy_timeout_seconds(app))
+        private_sqlite_file(url)
 
+    _secure_http(app)
+    logs.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
     app.after_request(_remember_language)
@@ -109,6 +119,7 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     csrf.init_app(app)
     web.init_app(app)
     login_manager.init_app(app)
+    throttle.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = "请先登录。"
 
@@ -117,6 +128,67 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     for command in plugins.contributions(app).cli_commands:  # ``edu-guard <command>``
         app.cli.add_command(command)
     return app
+
+
+def _secure_http(app: Flask) -> None:
+    """The HTTP side of security (docs/security.md): trusted proxies (ProxyFix), the
+    session cookie (``SameSite=Lax``, ``HttpOnly``, ``Secure`` over HTTPS) and the
+    response headers through Flask-Talisman: no framing (``X-Frame-Options: DENY``
+    and CSP ``frame-ancestors 'none'``), ``nosniff``, ``Referrer-Policy:
+    same-origin``, HSTS over HTTPS.
+
+    The CSP restricts framing, ``<base>``, form targets and plugins only: the pages'
+    small inline scripts would need nonces before scripts can be restricted too.
+    """
+    proxies = int(app.config.get("EDU_GUARD_TRUSTED_PROXIES") or 0)
+    if proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_prefix=proxies)
+    https = default_config.as_flag(app.config.get("EDU_GUARD_HTTPS"))
+    Talisman(
+        app,
+        force_https=False,  # the proxy (or the admin) decides; tests and `make run` use http
+        strict_transport_security=https,
+        session_cookie_secure=https,
+        session_cookie_http_only=True,
+        session_cookie_samesite="Lax",
+        frame_options="DENY",
+        referrer_policy="same-origin",
+        content_security_policy={
+            "frame-ancestors": "'none'",
+            "base-uri": "'self'",
+            "form-action": "'self'",
+            "object-src": "'none'",
+        },
+    )
+    app.config["REMEMBER_COOKIE_SECURE"] = https
+    app.config["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+
+
+def _require_secret_key(app: Flask, given_by_code: bool) -> None:
+    """Refuse to build an app whose sessions could be forged.
+
+    The key must be set (by ``edu-guard init`` in ``<instance>/config.py``, or in
+    ``EDU_GUARD_SECRET_KEY``) and, unless it is given by code (tests, benchmarks) or
+    the app is TESTING, at least :data:`MIN_SECRET_KEY_LENGTH` characters long.
+
+    :raises NotInitialised: with the Chinese message saying how to fix it.
+    """
+    key = app.config.get("SECRET_KEY")
+    how = (
+        f"请运行 `edu-guard init`（在 {app.instance_path}/config.py 中生成随机密钥），"
+        f"或在环境变量 EDU_GUARD_SECRET_KEY 中设置至少 {MIN_SECRET_KEY_LENGTH} 个字符的随机密钥"
+        f"（例如 python -c 'import secrets; print(secrets.token_hex(32))' 的输出）。"
+    )
+    if not key:
+        raise NotInitialised(f"实例未初始化：没有会话密钥（SECRET_KEY）。{how} (instance not initialised: run `edu-guard init`)")
+    if given_by_code or app.config.get("TESTING"):
+        return
+    if len(str(key)) < MIN_SECRET_KEY_LENGTH or str(key) == "uninitialised":
+        raise NotInitialised(
+            f"会话密钥（SECRET_KEY）太短，可被猜出，系统拒绝启动。{how} (secret key too short: run `edu-guard init`)"
+        )
 
 
 #: The interface languages; Chinese is the default (the catalogue is English).
@@ -175,5 +247,14 @@ def _register_blueprints(app: Flask) -> None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return db.session.get(User, int(user_id))
+def _load_user(session_id: str):
+    """Return the user of a session id ``"<id>:<token>"`` (:meth:`User.get_id`), or
+    ``None`` when the token is no longer the user's (signed out, password changed or
+    reset) or the id is of the old, token-less form."""
+    user_id, _, token = (session_id or "").partition(":")
+    if not user_id.isdigit() or not token:
+        return None
+    user = db.session.get(User, int(user_id))
+    if user is None or not user.session_token or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user

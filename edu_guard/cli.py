@@ -6,6 +6,7 @@ Every bulk job has a command here. Feature packages keep their commands in their
 
 from __future__ import annotations
 
+import os
 import secrets
 import sys
 from pathlib import Path
@@ -17,7 +18,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from edu_guard.aid.cli import aid_group
 from edu_guard.aid.services import load_demo_term
-from edu_guard.app import NotInitialised, create_app, init_migrations
+from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
 from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
 from edu_guard.cli_util import dump_json, requires_init
@@ -28,6 +29,7 @@ from edu_guard.jobs.cli import worker_command
 from edu_guard.plugin_cli import plugin_group, plugins_command
 from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
+from edu_guard.registry.jobs import purge_uploads
 from edu_guard.registry.services import load_demo
 from edu_guard.reports.cli import report_group
 from edu_guard.serve import serve_command
@@ -46,12 +48,13 @@ from edu_guard.auth.models import User
 
 
 def _make_app():
+    from flask.cli import NoAppException
+
     try:
         try:
             app = create_app()
-        except NotInitialised:
-            app = create_app({"SECRET_KEY": "uninitialised"}, require_init=True)
-            app.config["EDU_GUARD_UNINITIALISED"] = True
+        except NotInitialised as exc:  # no key, no fallback: every command but init stops
+            raise NoAppException(str(exc)) from None
         register(app)
         return app
     except PluginLoadError as exc:  # a clear line for the clerk, not a traceback
@@ -62,38 +65,51 @@ def _make_app():
         sys.exit(1)
 
 
-@cli.command("init")
+@cli.command("init", with_appcontext=False)
 @click.option("--admin", "admin_name", default="admin", show_default=True, help="管理员用户名")
-@with_appcontext
-def init_command(admin_name: str) -> None:
+@click.pass_context
+def init_command(ctx: click.Context, admin_name: str) -> None:
     """初始化实例：写配置（随机密钥）、迁移数据库、创建管理员并打印其登录信息。"""
-    import flask_migrate
+    from flask.cli import ScriptInfo
 
-    instance = Path(current_app.instance_path)
+    instance = Path(default_instance_path()).resolve()
     instance.mkdir(parents=True, exist_ok=True)
+    instance.chmod(0o700)
     config_file = instance / "config.py"
     if not config_file.exists():
-        config_file.write_text(
-            "# edu_guard instance configuration, written by `edu-guard init`.\n"
-            "# See instance/config.example.py in the source tree for every setting.\n"
-            f"SECRET_KEY = {secrets.token_hex(32)!r}\n",
-            encoding="utf-8",
-        )
-        config_file.chmod(0o600)
+        fd = os.open(config_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(
+                "# edu_guard instance configuration, written by `edu-guard init`.\n"
+                "# See instance/config.example.py in the source tree for every setting.\n"
+                f"SECRET_KEY = {secrets.token_hex(32)!r}\n"
+            )
         click.echo(f"已写入配置 {config_file}")
+    app = current_app._get_current_object() if current_app else ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        _init_instance(instance, admin_name)
+
+
+def _init_instance(instance: Path, admin_name: str) -> None:
+    """Migrate the database, create the admin (who must change the printed password
+    at the first sign-in) and build the letters' fonts; print the admin login."""
+    import flask_migrate
+
     flask_migrate.upgrade(directory=init_migrations(current_app).directory)
     click.echo(f"数据库已迁移：{db.engine.url.render_as_string(hide_password=True)}")
 
     creds = instance / INITIAL_ADMIN_FILE
     admin = db.session.execute(db.select(User).where(User.username == admin_name)).scalar_one_or_none()
     if admin is None:
-        password = secrets.token_urlsafe(9)
-        admin = User(username=admin_name, display_name="系统管理员", role="admin")
+        password = secrets.token_urlsafe(12)
+        # printed on the console and kept in a file: changed at the first sign-in
+        admin = User(username=admin_name, display_name="系统管理员", role="admin", must_change_password=True)
         admin.set_password(password)
         db.session.add(admin)
         finish(ok=True)  # ``init`` runs before the instance is set up: its own unit of work
-        creds.write_text(f"{admin_name}\n{password}\n", encoding="utf-8")
-        creds.chmod(0o600)
+        fd = os.open(creds, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(f"{admin_name}\n{password}\n")
     _prepare_letter_fonts()
     print_admin_login(instance)
 
@@ -110,6 +126,20 @@ def _prepare_letter_fonts() -> None:
         click.echo(f"注意：{exc}", err=True)
 
 
+@cli.command("purge-uploads")
+@click.option("--days", type=int, default=None, help="保留天数（默认 EDU_GUARD_UPLOAD_KEEP_DAYS，90 天）")
+@click.option("--dry-run", is_flag=True, help="只列出将删除的文件")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+def purge_uploads_command(days, dry_run: bool, as_json: bool) -> None:
+    """删除超过保留期的导入原始文件（导入记录、计数和未导入的行仍保留在数据库中）。"""
+    purged = purge_uploads(keep_days=days, dry_run=dry_run)
+    if as_json:
+        dump_json({"dry_run": dry_run, "files": purged})
+        return
+    verb = "将删除" if dry_run else "已删除"
+    click.echo(f"{verb} {len(purged)} 个原始文件，共 {sum(p['bytes'] for p in purged)} 字节")
+
+
 @cli.command("show-admin")
 @with_appcontext
 def show_admin_command() -> None:
@@ -123,7 +153,7 @@ def print_admin_login(instance: Path) -> None:
     if creds.exists():
         name, password = creds.read_text(encoding="utf-8").split()[:2]
         click.echo(f"管理员账号 admin login: {name}  密码 password: {password}")
-        click.echo(f"（首次登录后请修改密码；此信息保存在 {creds}，改密码后即删除）")
+        click.echo(f"（首次登录时系统会要求修改此密码；此信息保存在 {creds}，改密码后即删除）")
 
 
 #: The demo county's penalty settings: a SAMPLE, labelled as such in the basis printed

@@ -7,7 +7,6 @@ import json
 
 import click
 import sqlalchemy as sa
-from flask import current_app
 from flask.cli import with_appcontext
 
 from edu_guard.auth.models import User
@@ -16,19 +15,16 @@ from edu_guard.transaction import finish
 
 
 def requires_init(f):
-    """Refuse to run a command on an instance that ``edu-guard init`` has not set up, and
-    run it as one unit of work: its changes are committed once when it returns, rolled
-    back if it fails (:func:`edu_guard.transaction.finish`). Commands never commit by
-    hand."""
+    """Run the command in the app's context as one unit of work: its changes are
+    committed once when it returns, rolled back if it fails
+    (:func:`edu_guard.transaction.finish`). Commands never commit by hand. An instance
+    that ``edu-guard init`` has not set up (no secret key) never gets that far: loading
+    the app refuses with the message of :class:`edu_guard.app.NotInitialised` (see
+    ``edu_guard.cli._make_app``)."""
 
     @functools.wraps(f)
     @with_appcontext
     def wrapper(*args, **kwargs):
-        if current_app.config.get("EDU_GUARD_UNINITIALISED"):
-            raise click.ClickException(
-                f"实例未初始化（{current_app.instance_path}）。请先运行：edu-guard init\n"
-                "(instance not initialised: run `edu-guard init` first)"
-            )
         try:
             result = f(*args, **kwargs)
         except BaseException:

@@ -155,9 +155,21 @@ EDU_GUARD_HOMEBOUND_BREAKS = []
 #: are JPEG, PNG and PDF, recognised by their content.
 EDU_GUARD_ATTACHMENT_MAX_BYTES = 10 * 1024 * 1024
 
-#: Failed sign-ins allowed per account in the throttling window (seconds).
+#: Sign-in attempts allowed per client address and account together in the
+#: throttling window (seconds); a success clears the count (edu_guard.auth.throttle).
 EDU_GUARD_LOGIN_MAX_FAILURES = 5
 EDU_GUARD_LOGIN_WINDOW = 300
+#: Sign-in form submissions allowed per client address, whatever the account (a
+#: Flask-Limiter limit string): bounds the password hashing one machine can cause.
+EDU_GUARD_LOGIN_ADDRESS_LIMIT = "60 per minute"
+#: Where the sign-in counters live (a ``limits`` storage URL such as
+#: ``redis://127.0.0.1:6379/3``). ``None``: the Redis of EDU_GUARD_QUEUE_URL when that
+#: names one, else the application's database, which every web process shares.
+EDU_GUARD_RATELIMIT_STORAGE_URL = None
+#: Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are
+#: trusted (werkzeug ProxyFix): 0 when the app is reached directly, 1 behind one nginx.
+#: The client address of the sign-in throttle and the HTTPS detection depend on it.
+EDU_GUARD_TRUSTED_PROXIES = 0
 
 #: SQLite only: how long (seconds) a write waits for the write lock another writer
 #: holds (an import job writes its file in one transaction) before the request is
@@ -220,8 +232,9 @@ class ConfigError(ValueError):
 def env_overrides(environ: os._Environ | dict | None = None) -> dict:
     """Return the ``EDU_GUARD_*`` settings found in the environment.
 
-    ``SECRET_KEY`` is not read from the environment here; it lives in the instance
-    config written by ``edu-guard init``.
+    ``SECRET_KEY`` lives in the instance config written by ``edu-guard init``; an
+    ``EDU_GUARD_SECRET_KEY`` variable, returned here like the others, replaces it
+    (:func:`edu_guard.app.create_app`).
 
     A value is read as the type of the key's default here: JSON for a dict
     (``EDU_GUARD_PLUGIN_SETTINGS='{"yulu": {"per_term": "1500"}}'``), a JSON list or
@@ -290,3 +303,40 @@ EDU_GUARD_PLUGIN_SETTINGS: dict = {}
 #: Working days a list is posted publicly (公示) before the bureau may approve it
 #: (at least five working days: 财政部 教育部《学生资助资金管理办法》财教〔2021〕310号).
 EDU_GUARD_AID_POSTING_DAYS = 5
+
+# --- HTTP and logs (edu_guard.app, edu_guard.logs; docs/security.md) -------------------
+
+#: The app is served over HTTPS (directly or behind a proxy that terminates it): the
+#: session cookie is then sent only over HTTPS (``Secure``) and browsers are told to
+#: keep to HTTPS (HSTS). Off for ``make run`` on http://127.0.0.1.
+EDU_GUARD_HTTPS = False
+#: The log file; ``None``: ``<instance>/logs/edu_guard.log``; ``""``: none (stderr only).
+EDU_GUARD_LOG_FILE = None
+#: Size at which the log file is rotated, and how many old files are kept.
+EDU_GUARD_LOG_MAX_BYTES = 10 * 1024 * 1024
+EDU_GUARD_LOG_BACKUPS = 10
+
+# --- uploads (edu_guard.uploads; the reasoning in docs/security.md) ----------------------
+
+#: Most rows a sheet or CSV may have (declared or used): a county's household register
+#: (户籍名单) has up to a million people; Excel itself stops at 1,048,576.
+EDU_GUARD_UPLOAD_MAX_ROWS = 1_048_576
+#: Most columns a sheet may use or declare: rosters have 20–60 columns; a sheet
+#: reaching column XFD (16,384) is a stray cell, not data.
+EDU_GUARD_UPLOAD_MAX_COLUMNS = 256
+#: Most cells of a workbook, counting empty styled ones, and the largest used range
+#: (rows × columns) of one sheet: a 100,000-pupil roster of 25 columns is 2.5 million,
+#: a million-person register of 7 columns 7 million; the reader lays the used range
+#: out densely (about 60 bytes a cell measured), so this bounds its memory.
+EDU_GUARD_UPLOAD_MAX_CELLS = 8_000_000
+#: Most bytes a workbook may inflate to (all its parts), and the largest CSV: the
+#: 100,000-row roster inflates to about 160 MB, the 7-million-cell register to 400 MB.
+EDU_GUARD_UPLOAD_MAX_UNCOMPRESSED = 512 * 1024 * 1024
+#: Highest compression ratio of a workbook part over 1 MB: real sheets compress 5–20
+#: times; a zip bomb or a sheet of millions of empty styled cells, hundreds of times.
+EDU_GUARD_UPLOAD_MAX_RATIO = 100
+#: Days a raw import file is kept after its last import (``edu-guard purge-uploads``
+#: deletes older ones; the import's counts and rejects stay in the database).
+EDU_GUARD_UPLOAD_KEEP_DAYS = 90
+#: Most parts (files) in a workbook's zip: an .xlsx has 10–30, a few hundred with images.
+EDU_GUARD_UPLOAD_MAX_PARTS = 1000

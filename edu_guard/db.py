@@ -8,7 +8,9 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+import os
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask_sqlalchemy import SQLAlchemy
@@ -220,3 +222,23 @@ def wait_for_deferred_writes(timeout: float = 60) -> bool:
 def busy_timeout_seconds(app) -> float:
     """``EDU_GUARD_SQLITE_BUSY_TIMEOUT``: how long a SQLite writer waits for the lock."""
     return float(app.config.get("EDU_GUARD_SQLITE_BUSY_TIMEOUT") or 30)
+def private_sqlite_file(url: str) -> None:
+    """Create the SQLite database file of ``url`` readable by its owner only (0600)
+    before SQLite opens it, or narrow an existing one to 0600; SQLite gives its WAL
+    and shared-memory files the database file's mode. Other URLs are left alone.
+
+    The file holds every child's ID number and family situation (docs/security.md).
+    """
+    if not url.startswith("sqlite:///") or url in ("sqlite:///", "sqlite:///:memory:"):
+        return
+    path = Path(sa.engine.make_url(url).database or "")
+    if not path.name or str(path) == ":memory:":
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            path.chmod(0o600)
+        else:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:  # a read-only or foreign file: SQLite reports what matters
+        pass

@@ -1,6 +1,6 @@
 """Import every model module so the metadata knows every table (Alembic, create_all)."""
 
-from edu_guard.auth.models import AuditLog, User  # noqa: F401
+from edu_guard.auth.models import AuditLog, RateLimitCounter, User  # noqa: F401
 from edu_guard.cases.models import CaseAssignment, CaseEvent, DropoutCase, HomeVisit  # noqa: F401
 from edu_guard.homebound.models import (  # noqa: F401
     HomeboundAttachment,

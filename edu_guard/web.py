@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterator
 
-from flask import Flask, abort, current_app, flash, jsonify, render_template, request
+from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -115,9 +115,39 @@ def _guard():
         return None
     if not current_user.is_authenticated:
         return current_app.login_manager.unauthorized()
+    if current_user.must_change_password and endpoint not in PASSWORD_CHANGE_ENDPOINTS:
+        flash(_("请先修改密码：当前密码由他人设置（初始密码或管理员重置的密码），修改后才能使用系统。"), "warning")
+        return redirect(url_for("auth.change_password"))
     if request.method not in SAFE_METHODS and not current_user.can_write and not getattr(view, "auditor_allowed", False):
         abort(403)
     return None
+
+
+#: What a user whose password must be changed may still reach (docs/security.md).
+PASSWORD_CHANGE_ENDPOINTS = frozenset({"auth.change_password", "auth.logout"})
+
+
+def safe_next(target: str | None) -> str | None:
+    """Return ``target`` if it is a path of this app (no open redirect), else None.
+
+    The one check every ``next`` parameter goes through. Accepted: an absolute path
+    (``/cases/3?page=2``) under the app's root; refused: anything with a scheme or
+    host, protocol-relative ``//host``, backslashes (browsers read ``/\\host`` as
+    ``//host``), control characters and whitespace.
+    """
+    from urllib.parse import urlsplit
+
+    if not target or len(target) > 2000:
+        return None
+    if "\\" in target or any(ord(ch) < 33 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    root = request.script_root or ""
+    if root and not (target == root or target.startswith(root + "/")):
+        return None
+    return target
 
 
 _ERROR_MESSAGES = {
@@ -126,7 +156,8 @@ _ERROR_MESSAGES = {
     404: _l("页面不存在，或不在您的数据权限范围内。"),
     405: _l("不支持此操作。"),
     413: _l("上传的文件太大。"),
-    500: _l("服务器内部错误，本次操作未保存。请稍后再试；如反复出现，请联系管理员。"),
+    429: _l("尝试过于频繁，请稍后再试。"),
+    500: _l("服务器内部错误，本次操作未保存。请稍后再试；如反复出现，请联系系统管理员查看日志。"),
 }
 
 

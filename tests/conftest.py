@@ -65,7 +65,7 @@ def login(client):
         # Requests reuse the test's pushed app context, so drop Flask-Login's cached user.
         g.pop("_login_user", None)
         with client.session_transaction() as session:
-            session["_user_id"] = str(user.id)
+            session["_user_id"] = user.get_id()
             session["_fresh"] = True
         return client
 

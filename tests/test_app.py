@@ -22,7 +22,7 @@ def test_uninitialised_instance_refuses(tmp_path, monkeypatch):
 def test_env_overrides_instance_config(tmp_path, monkeypatch):
     inst = tmp_path / "inst"
     inst.mkdir()
-    (inst / "config.py").write_text("SECRET_KEY = 'k'\nEDU_GUARD_COUNTY_NAME = '甲县'\n", encoding="utf-8")
+    (inst / "config.py").write_text("SECRET_KEY = 'an-instance-key-long-enough-for-the-check-0123'\nEDU_GUARD_COUNTY_NAME = '甲县'\n", encoding="utf-8")
     monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(inst))
     assert create_app().config["EDU_GUARD_COUNTY_NAME"] == "甲县"
     monkeypatch.setenv("EDU_GUARD_COUNTY_NAME", "乙县")
@@ -59,7 +59,7 @@ def test_env_values_are_read_as_their_settings_types(tmp_path, monkeypatch):
 
     inst = tmp_path / "inst"
     inst.mkdir()
-    (inst / "config.py").write_text("SECRET_KEY = 'k'\n", encoding="utf-8")
+    (inst / "config.py").write_text("SECRET_KEY = 'an-instance-key-long-enough-for-the-check-0123'\n", encoding="utf-8")
     monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(inst))
     monkeypatch.setenv("EDU_GUARD_PLUGIN_SETTINGS", '{"yulu": {"per_term": "0"}}')
     with pytest.raises(PluginLoadError, match="'yulu'.*per_term"):

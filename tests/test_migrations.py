@@ -35,7 +35,7 @@ def test_alembic_is_loaded_only_for_migration_commands(tmp_path):
         "assert 'alembic' not in sys.modules and 'flask_migrate' not in sys.modules\n"
         "from click.testing import CliRunner\n"
         "from edu_guard.cli import main\n"
-        f"result = CliRunner().invoke(main, ['db', 'heads'], env={{'EDU_GUARD_INSTANCE_PATH': {str(tmp_path)!r}}})\n"
+        f"result = CliRunner().invoke(main, ['db', 'heads'], env={{'EDU_GUARD_INSTANCE_PATH': {str(tmp_path)!r}, 'EDU_GUARD_SECRET_KEY': 'k' * 64}})\n"
         "assert result.exit_code == 0 and '(head)' in result.output, result.output\n"
         "print('ok')\n"
     )

@@ -174,9 +174,9 @@ def test_web_blueprints_are_served_behind_the_login(plugin_app, make_user):
         user.set_password("pw")
         db.session.add(user)
         db.session.commit()
-        uid = user.id
+        uid = user.get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(uid)
+        session["_user_id"] = uid
         session["_fresh"] = True
     response = client.get("/hello/")
     assert response.status_code == 200 and response.get_data(as_text=True) == "你好，插件"

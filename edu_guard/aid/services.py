@@ -83,6 +83,7 @@ def add_term(code: str, start: date, end: date, school_days: int, name: str | No
     term = Term(code=code, name=name or f"{year}年{TERM_SEASONS[season]}", start=start, end=end, school_days=school_days)
     db.session.add(term)
     db.session.flush()
+    audit.record("create", term)
     return term
 
 
@@ -250,6 +251,13 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     bulk_insert(AidListEntry, rows)
     result.lists = len(lists)
     result.skipped_schools = sorted(skipped)
+    counts: dict[int, int] = {}
+    for row in rows:
+        counts[row["list_id"]] = counts.get(row["list_id"], 0) + 1
+    for aid_list in lists:
+        audit.record("propose", aid_list, after={"term": term.code, "scheme": scheme_code,
+                                                 "school_id": aid_list.school_id, "entries": counts.get(aid_list.id, 0)},
+                     user=user)
     return result
 
 

@@ -16,6 +16,7 @@ from flask_login import current_user, login_required
 from edu_guard import acts, money
 from edu_guard.aid import accounts, bank, consistency, forms, gaps, queries, services, stats
 from edu_guard.aid.models import ACCOUNT_KINDS, CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
+from edu_guard.auth.audit import full_number_access
 from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
@@ -377,6 +378,7 @@ def bank_workbook(batch_id: int):
     except bank.BankFileError as exc:
         flash(str(exc), "error")
         return redirect(url_for("aid.payments", code=batch.term.code))
+    full_number_access("download_full", "payment_batch", batch.id, {"file": "bank.xlsx"})
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": f"attachment; filename=bank-batch-{batch_id}.xlsx"})
 

@@ -62,3 +62,28 @@ def record(action: str, obj: Any, before: dict | None = None, after: dict | None
     )
     db.session.add(row)
     return row
+
+
+def record_access(action: str, entity: str, entity_id: int | None, detail: dict | None = None, user=None) -> AuditLog:
+    """Append an audit row for reading personal data whole (flushed, not committed):
+    a page showing full ID numbers, a workbook or PDF downloaded with them.
+
+    :param action: ``view_full`` (a page) or ``download_full`` (a file).
+    :param entity: the table of what was read (``child``, ``import_run`` …).
+    :param entity_id: its id, or ``None`` for a list (a ledger).
+    :param detail: what was read: ``{"file": "rejects.xlsx"}``, a filter …
+    :param user: who read it; the signed-in user by default.
+    """
+    row = AuditLog(user_id=acting_user_id(user), action=action, entity=entity, entity_id=entity_id,
+                   before=None, after=detail or {})
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def full_number_access(action: str, entity: str, entity_id: int | None, detail: dict | None = None) -> None:
+    """In a view: record :func:`record_access` for the signed-in user if their role
+    sees whole numbers (the request boundary, edu_guard.web, commits it)."""
+    if not (current_user and current_user.is_authenticated and current_user.sees_full_ids):
+        return
+    record_access(action, entity, entity_id, detail)

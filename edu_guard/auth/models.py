@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -22,6 +23,11 @@ ROLES = {
 }
 
 
+def new_session_token() -> str:
+    """Return a random session token (256 bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
+
+
 class User(UserMixin, db.Model):
     """A user of the system with a role; township and school users have an area."""
 
@@ -38,6 +44,12 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Part of every session of this user (see :meth:`get_id`); a new one ends them
+    #: all: on sign-out, a password change or reset, deactivation.
+    session_token: Mapped[str | None] = mapped_column(sa.String(64), default=lambda: new_session_token())
+    #: The password was set by someone else (``edu-guard init``, an administrator):
+    #: every page sends the user to change it first.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
 
     township = relationship("Township")
     school = relationship("School")
@@ -45,6 +57,16 @@ class User(UserMixin, db.Model):
     def set_password(self, password: str) -> None:
         """Store a salted hash of ``password`` (werkzeug's scrypt)."""
         self.password_hash = generate_password_hash(password)
+
+    def get_id(self) -> str:  # Flask-Login: what the session cookie carries
+        """Return ``"<id>:<session token>"``: a cookie outlives neither a new token
+        (:meth:`end_sessions`) nor the user."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Give the user a new session token: every session signed in before (on any
+        browser, and any copied cookie) stops working at its next request."""
+        self.session_token = new_session_token()
 
     def check_password(self, password: str) -> bool:
         """Return whether ``password`` matches the stored hash."""
@@ -72,6 +94,18 @@ class User(UserMixin, db.Model):
         return self.role in ("admin", "clerk", "township", "school")
 
 
+class RateLimitCounter(db.Model):
+    """One counter of the sign-in throttle's database storage
+    (:class:`edu_guard.auth.throttle.DatabaseStorage`): a key, its count and when its
+    window ends (seconds since the epoch)."""
+
+    __tablename__ = "rate_limit_counter"
+
+    key: Mapped[str] = mapped_column(sa.String(255), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[float] = mapped_column(sa.Float, index=True)
+
+
 class AuditLog(db.Model):
     """One change to a child, case, visit, letter or payment: who, when, before, after.
 
@@ -91,6 +125,32 @@ class AuditLog(db.Model):
     after: Mapped[dict | None] = mapped_column(sa.JSON)
 
     user = relationship("User")
+
+
+#: The database's own refusal of UPDATE, DELETE (and on PostgreSQL TRUNCATE) on the
+#: audit log, by dialect: created with the table (tests, ``create_all``) and by the
+#: migration ``c3a1e5f7b9d2`` (deployments). See docs/security.md, "Audit log".
+AUDIT_APPEND_ONLY_SQL = {
+    "sqlite": [
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_update BEFORE UPDATE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+        "CREATE TRIGGER IF NOT EXISTS audit_log_no_delete BEFORE DELETE ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ],
+    "postgresql": [
+        "CREATE OR REPLACE FUNCTION audit_log_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN RAISE EXCEPTION 'audit_log is append-only' USING ERRCODE = 'insufficient_privilege'; END $$",
+        "CREATE TRIGGER audit_log_no_change BEFORE UPDATE OR DELETE ON audit_log "
+        "FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()",
+        "CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log "
+        "FOR EACH STATEMENT EXECUTE FUNCTION audit_log_append_only()",
+    ],
+}
+
+
+for _dialect, _statements in AUDIT_APPEND_ONLY_SQL.items():
+    for _sql in _statements:
+        sa.event.listen(AuditLog.__table__, "after_create", sa.DDL(_sql).execute_if(dialect=_dialect))
 
 
 class AuditLogIsAppendOnly(RuntimeError):

@@ -27,6 +27,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from edu_guard.auth import throttle
 from edu_guard.auth.audit import record, snapshot
 from edu_guard.auth.models import ROLES, AuditLog, User
 from edu_guard.db import db, utcnow, write_or_defer
@@ -34,7 +35,13 @@ from edu_guard.db import db, utcnow, write_or_defer
 #: User columns written to the audit log (never the password hash).
 USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "active"]
 #: Shortest password accepted (characters).
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = 10
+#: Longest password accepted (characters): bounds the hashing and strength checks.
+MAX_PASSWORD_LENGTH = 128
+#: Lowest zxcvbn score accepted (0–4; 3: "safely unguessable" against an online
+#: attack and slows an offline one; it refuses 1111111111, 1234567890, qwertyuiop,
+#: the username with digits, dictionary words with common substitutions).
+MIN_PASSWORD_SCORE = 3
 #: Request methods that change nothing (RFC 9110 9.2.1).
 
 
@@ -103,9 +110,11 @@ def write_required(view: Callable) -> Callable:
 def mask_id_number(value: str | None) -> str:
     """Mask a resident ID number, or a 全国学籍号 built on one, for lists and auditors.
 
-    The last four characters and the division code stay readable; eight characters in
-    the middle (the birth date) are starred: ``532801********0798``; a 学籍号
-    ``G532801…`` keeps its letter too. Short values are starred but for the ends.
+    The last four characters and the division code stay readable; the characters in
+    between (the birth date and sequence) are starred: ``532801********0798``; a 学籍号
+    ``G532801…`` keeps its letter too; a 20-digit 残疾人证号 shows the same six and
+    four. Short values are starred but for the ends. A page showing a masked number
+    shows at most the birth year beside it (docs/security.md).
 
     :param value: the number as stored; ``None`` or empty gives ``""``.
     """
@@ -113,7 +122,10 @@ def mask_id_number(value: str | None) -> str:
         return ""
     n = len(value)
     if n >= 15:
-        return value[: n - 12] + "*" * 8 + value[-4:]
+        # the division code (and a 学籍号's letter) and the last four stay; the birth
+        # date and whatever follows it (a 残疾人证号's 20 digits) are starred
+        keep = 7 if value[0].isalpha() else 6
+        return value[:keep] + "*" * (n - keep - 4) + value[-4:]
     if n > 4:
         return value[:1] + "*" * (n - 3) + value[-2:]
     return "*" * n
@@ -154,48 +166,8 @@ def _dummy_hash() -> str:
     return generate_password_hash("edu-guard-dummy-password")
 
 
-def _login_rows(action: str, username: str):
-    return sa.select(AuditLog.at).where(
-        AuditLog.action == action,
-        AuditLog.entity == "user",
-        AuditLog.after["username"].as_string() == username,
-    )
-
-
-def lock_expiry(username: str, now: datetime | None = None, *, failing_now: bool = False) -> datetime | None:
-    """Return when the sign-in lock on ``username`` ends, or ``None`` if not locked.
-
-    The failures are the ``login_failed`` rows of the audit log since the last
-    successful sign-in. An account is locked while ``EDU_GUARD_LOGIN_MAX_FAILURES`` of
-    them fall within the last ``EDU_GUARD_LOGIN_WINDOW`` seconds; the lock ends when
-    the oldest of those leaves the window. Unknown usernames are counted the same way,
-    so a lock says nothing about whether an account exists.
-
-    :param username: as typed on the sign-in form (stripped).
-    :param now: the current time (UTC); :func:`edu_guard.db.utcnow` by default.
-    :param failing_now: count a failure at ``now`` that is not written yet (the attempt
-        being refused; its row may be deferred while an import holds the database).
-    """
-    now = now or utcnow()
-    max_failures = int(current_app.config["EDU_GUARD_LOGIN_MAX_FAILURES"])
-    window = timedelta(seconds=int(current_app.config["EDU_GUARD_LOGIN_WINDOW"]))
-    last_success = db.session.execute(
-        _login_rows("login", username).order_by(AuditLog.at.desc()).limit(1)
-    ).scalar()
-    stmt = _login_rows("login_failed", username).where(AuditLog.at > now - window)
-    if last_success is not None:
-        stmt = stmt.where(AuditLog.at > last_success)
-    recent = db.session.execute(stmt.order_by(AuditLog.at.desc()).limit(max_failures)).scalars().all()
-    if failing_now:
-        recent = [now, *recent][:max_failures]
-    if len(recent) < max_failures:
-        return None
-    until = aware(recent[-1]) + window
-    return until if until > now else None
-
-
 def _record_attempt(action: str, username: str, user: User | None, now: datetime,
-                    user_values: dict | None = None) -> None:
+                    user_values: dict | None = None, address: str = "-") -> None:
     """Write a sign-in attempt to the audit log (and ``user_values`` onto the user's
     row) outside the request's transaction, without waiting for the write lock
     (:func:`edu_guard.db.write_or_defer`): a sign-in never waits for an import."""
@@ -206,7 +178,7 @@ def _record_attempt(action: str, username: str, user: User | None, now: datetime
         "entity": "user",
         "entity_id": user.id if user else None,
         "before": None,
-        "after": {"username": username},
+        "after": {"username": username, "address": address},
     }
     user_id = user.id if user else None
 
@@ -218,47 +190,80 @@ def _record_attempt(action: str, username: str, user: User | None, now: datetime
     write_or_defer(work)
 
 
-def authenticate(username: str, password: str, now: datetime | None = None) -> User:
+def authenticate(username: str, password: str, address: str = "-", now: datetime | None = None) -> User:
     """Check a sign-in attempt and record it in the audit log.
 
-    Every attempt is recorded (``login`` / ``login_failed``) by this function in a
-    short transaction of its own, never in the caller's session, and without waiting
-    for the write lock: while an import holds SQLite's lock the row is written by a
-    background thread once it is free (:func:`edu_guard.db.write_or_defer`), so a
-    sign-in only reads. Attempts made while locked are refused without checking
-    the password and are not counted.
+    The attempt is first counted against ``(address, username)``
+    (:func:`edu_guard.auth.throttle.take_attempt`, atomic): past
+    ``EDU_GUARD_LOGIN_MAX_FAILURES`` attempts within ``EDU_GUARD_LOGIN_WINDOW``
+    seconds, it is refused *without checking the password*; from another address
+    the account stays open. A success clears the count. Unknown usernames are counted
+    the same way, so a lock says nothing about whether an account exists.
+
+    Every attempt is recorded (``login`` / ``login_failed``, with the address) by this
+    function in a short transaction of its own, never in the caller's session, and
+    without waiting for the write lock: while an import holds SQLite's lock the row is
+    written by a background thread once it is free (:func:`edu_guard.db.write_or_defer`).
 
     :param username: as typed (surrounding spaces are ignored).
     :param password: as typed.
-    :param now: the current time (UTC), for tests.
+    :param address: the client's address (:func:`edu_guard.auth.throttle.client_address`).
+    :param now: the current time (UTC), for the audit rows and messages.
     :return: the user, who may now be signed in with :func:`flask_login.login_user`.
-    :raises AccountLocked: too many recent failures for this username.
+    :raises AccountLocked: too many recent attempts for this username from this address.
     :raises LoginFailed: wrong username or password, or the account is deactivated.
     """
     now = now or utcnow()
-    username = (username or "").strip()
-    until = lock_expiry(username, now)
-    if until is not None:
-        raise AccountLocked(until, now)
+    username = (username or "").strip()[:64]
+    # Counted first, on connections of its own, before this session uses the database
+    # (see throttle.take_attempt).
+    attempt = throttle.take_attempt(address, username)
     user = db.session.execute(sa.select(User).where(User.username == username)).scalar_one_or_none()
+    if not attempt.allowed:
+        raise AccountLocked(attempt.resets_at, now)
     if user is None:
         check_password_hash(_dummy_hash(), password or "")
         ok = False
     else:
         ok = user.check_password(password or "")
     if not ok:
-        until = lock_expiry(username, now, failing_now=True)
-        # The user's columns are shown in the user list; the audit log stays the source of truth.
-        _record_attempt("login_failed", username, user, now,
-                        {"locked_until": until, "failed_logins": User.failed_logins + 1})
+        until = attempt.resets_at if attempt.remaining == 0 else None
+        # Shown in the user list with the unlock button; the audit log has each attempt.
+        values = {"failed_logins": User.failed_logins + 1}
+        if until is not None:
+            values["locked_until"] = until
+        _record_attempt("login_failed", username, user, now, values, address)
         if until is not None:
             raise AccountLocked(until, now)
         raise LoginFailed(str(_l("用户名或密码错误。")))
+    throttle.clear(address, username)
     if not user.active:
         raise LoginFailed(str(_l("该账户已停用，请联系系统管理员。")))
     reset = {"failed_logins": 0, "locked_until": None} if user.failed_logins or user.locked_until else None
-    _record_attempt("login", username, user, now, reset)
+    _record_attempt("login", username, user, now, reset, address)
     return user
+
+
+def unlock(user: User, by: User | None = None) -> None:
+    """Lift the sign-in lock of ``user`` from every address (the users page): the
+    counters of the addresses that failed within the window are cleared.
+
+    :param by: the administrator acting (the signed-in user by default).
+    """
+    window = timedelta(seconds=int(current_app.config["EDU_GUARD_LOGIN_WINDOW"]))
+    addresses = db.session.execute(
+        sa.select(AuditLog.after["address"].as_string()).where(
+            AuditLog.action == "login_failed",
+            AuditLog.entity == "user",
+            AuditLog.after["username"].as_string() == user.username,
+            AuditLog.at > utcnow() - 2 * window,
+        ).distinct()
+    ).scalars().all()
+    for address in {a for a in addresses if a} | {"-"}:
+        throttle.clear(address, user.username)
+    user.failed_logins = 0
+    user.locked_until = None
+    record("unlock", user, after={"username": user.username, "addresses": sorted(a for a in addresses if a)}, user=by)
 
 
 # --- passwords and users --------------------------------------------------------
@@ -275,23 +280,60 @@ class UserInputError(ValueError):
         self.field = field
 
 
-def _check_new_password(password: str, field: str = "password") -> None:
-    if len(password or "") < MIN_PASSWORD_LENGTH:
+def check_password_strength(password: str, user_inputs: tuple[str, ...] = (), field: str = "password") -> None:
+    """Refuse a password that is short or easy to guess.
+
+    The rule: :data:`MIN_PASSWORD_LENGTH` to :data:`MAX_PASSWORD_LENGTH` characters,
+    and a zxcvbn score of at least :data:`MIN_PASSWORD_SCORE` (zxcvbn estimates the
+    guesses an attacker needs, knowing common passwords, keyboard runs, repeats,
+    sequences, dates, and here ``user_inputs``: the username and name).
+
+    :raises UserInputError: naming ``field``, with the reason in Chinese.
+    """
+    from zxcvbn import zxcvbn
+
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
         raise UserInputError(_l("密码至少需要 %(min)d 个字符。", min=MIN_PASSWORD_LENGTH), field)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise UserInputError(_l("密码最多 %(max)d 个字符。", max=MAX_PASSWORD_LENGTH), field)
+    inputs = [i for i in user_inputs if i]
+    if any(i.lower() in password.lower() for i in inputs if len(i) >= 3):
+        raise UserInputError(_l("密码不能包含用户名或姓名。"), field)
+    if zxcvbn(password, user_inputs=inputs)["score"] < MIN_PASSWORD_SCORE:
+        raise UserInputError(
+            _l("密码太容易被猜到（如重复字符、连续数字或字母、键盘顺序、常见密码或单词）。请使用更长、无规律的密码，例如几个不相关的词加数字和符号。"),
+            field,
+        )
+
+
+def _check_new_password(password: str, field: str = "password", user_inputs: tuple[str, ...] = ()) -> None:
+    check_password_strength(password, user_inputs, field)
 
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
-    """Change ``user``'s own password after checking the current one.
+    """Change ``user``'s own password after checking the current one; every session
+    of the user ends (the caller signs the current one in again).
 
-    :raises UserInputError: the current password is wrong or the new one too short.
+    :raises UserInputError: the current password is wrong, or the new one is weak
+        (:func:`check_password_strength`) or the same.
     """
     if not user.check_password(current_password or ""):
         raise UserInputError(_l("当前密码不正确。"), "current_password")
-    _check_new_password(new_password, "new_password")
+    _check_new_password(new_password, "new_password", (user.username, user.display_name))
     if user.check_password(new_password):
         raise UserInputError(_l("新密码不能与当前密码相同。"), "new_password")
     user.set_password(new_password)
+    user.must_change_password = False
+    user.end_sessions()
     record("password", user, after={"password": "changed"}, user=user)
+
+
+def sign_out(user: User) -> None:
+    """End every session of ``user`` (the sign-out button): a copied cookie of any of
+    them no longer signs anyone in."""
+    user.end_sessions()
+    record("logout", user, after={"username": user.username}, user=user)
 
 
 def area_exists(table: str, area_id: int) -> bool:
@@ -335,7 +377,7 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         raise UserInputError(_l("请填写用户名。"), "username")
     if db.session.execute(sa.select(User.id).where(User.username == username)).first():
         raise UserInputError(_l("用户名“%(name)s”已被使用。", name=username), "username")
-    _check_new_password(data.get("password") or "")
+    _check_new_password(data.get("password") or "", user_inputs=(username, (data.get("display_name") or "").strip()))
     township_id, school_id = _area(data)
     user = User(
         username=username,
@@ -344,6 +386,8 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         township_id=township_id,
         school_id=school_id,
         active=True,
+        # the administrator chose it: the user picks their own at the first sign-in
+        must_change_password=True,
     )
     user.set_password(data["password"])
     db.session.add(user)
@@ -363,7 +407,7 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     township_id, school_id = _area(data)
     new_password = data.get("password") or ""
     if new_password:
-        _check_new_password(new_password)
+        _check_new_password(new_password, user_inputs=(user.username, user.display_name))
     user.display_name = (data.get("display_name") or "").strip() or user.username
     user.role = data["role"]
     user.township_id = township_id
@@ -371,6 +415,8 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     after = snapshot_user(user)
     if new_password:
         user.set_password(new_password)
+        user.must_change_password = True  # the user picks their own at the next sign-in
+        user.end_sessions()  # whoever knew the old password is signed out
         # A reset also lifts a sign-in lock: the administrator has spoken to the user.
         user.failed_logins = 0
         user.locked_until = None
@@ -392,6 +438,8 @@ def set_active(user: User, active: bool, by: User | None = None) -> User:
         return user
     before = snapshot_user(user)
     user.active = active
+    if not active:
+        user.end_sessions()
     record("update", user, before=before, after=snapshot_user(user), user=by)
     return user
 

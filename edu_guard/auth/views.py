@@ -6,8 +6,8 @@ The login guard, the error pages and the template helpers every page uses are
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -28,8 +28,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from edu_guard.auth import services
-from edu_guard.auth.models import ROLES, User
+from edu_guard.auth import services, throttle
+from edu_guard import excel
+from edu_guard.auth.models import ROLES, AuditLog, User
 from edu_guard.auth.services import (
     LoginFailed,
     UserInputError,
@@ -39,7 +40,7 @@ from edu_guard.auth.services import (
 )
 from edu_guard.db import db, utcnow
 from edu_guard.paths import INITIAL_ADMIN_FILE
-from edu_guard.web import after_commit, refusals
+from edu_guard.web import after_commit, refusals, safe_next
 
 bp = Blueprint("auth", __name__)
 
@@ -122,16 +123,6 @@ class UserForm(FlaskForm):
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Return ``target`` if it is a path on this site (no open redirect), else None."""
-    if not target:
-        return None
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return None
-    return target
-
-
 def _home() -> str:
     return url_for("registry.index")
 
@@ -141,26 +132,34 @@ def _home() -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @public
+@throttle.limiter.limit(throttle.address_limit, methods=["POST"])
 def login():
-    """Show the sign-in form; sign the user in and go to the page they asked for."""
+    """Show the sign-in form; sign the user in and go to the page they asked for.
+
+    Attempts are throttled per address and account (:mod:`edu_guard.auth.throttle`);
+    a user whose password was set by someone else goes to change it first."""
     if current_user.is_authenticated:
         return redirect(_home())
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(form.username.data, form.password.data)
+            user = services.authenticate(form.username.data, form.password.data, throttle.client_address())
         except LoginFailed as exc:
             flash(str(exc), "error")  # the failure is kept (the boundary commits it): it counts towards the lock
         else:
             login_user(user)
-            return redirect(_safe_next(form.next.data) or _home())
+            if user.must_change_password:
+                return redirect(url_for("auth.change_password"))
+            return redirect(safe_next(form.next.data) or _home())
     return render_template("auth/login.html", form=form)
 
 
 @bp.route("/logout", methods=["POST"])
 @auditor_allowed
 def logout():
-    """Sign out and return to the sign-in page."""
+    """Sign out — ending every session of the user, copied cookies included — and
+    return to the sign-in page."""
+    services.sign_out(current_user)
     logout_user()
     flash(_("您已退出登录。"), "info")
     return redirect(url_for("auth.login"))
@@ -178,10 +177,11 @@ def change_password():
             getattr(form, outcome.refused.field).errors.append(str(outcome.refused))
         else:
             user = current_user._get_current_object()
+            login_user(user)  # the change ended every session of the user; this one goes on
             after_commit(lambda: _forget_initial_admin_password(user))
-            flash(_("密码已修改。"), "success")
+            flash(_("密码已修改，其他设备上的登录已失效。"), "success")
             return redirect(_home())
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, min_length=services.MIN_PASSWORD_LENGTH)
 
 
 def _forget_initial_admin_password(user: User) -> None:
@@ -278,6 +278,16 @@ def user_edit(user_id: int):
     return render_template("auth/user_form.html", form=form, user=user)
 
 
+@bp.post("/users/<int:user_id>/unlock")
+@role_required("admin")
+def user_unlock(user_id: int):
+    """Lift a user's sign-in lock from every address."""
+    user = _get_user(user_id)
+    services.unlock(user)
+    flash(_("已解除用户 %(name)s 的登录锁定。", name=user.username), "success")
+    return redirect(url_for("auth.user_list"))
+
+
 @bp.route("/users/<int:user_id>/active", methods=["POST"])
 @role_required("admin")
 def user_set_active(user_id: int):
@@ -290,3 +300,103 @@ def user_set_active(user_id: int):
     if outcome.ok:
         flash(_("已启用用户 %(name)s。", name=user.username) if active else _("已停用用户 %(name)s。", name=user.username), "success")
     return redirect(url_for("auth.user_list"))
+
+
+# --- the audit log (auditors and administrators) ---------------------------------
+
+#: Who may read the audit log: it spans the county, like the auditor's other pages.
+AUDIT_ROLES = ("admin", "auditor")
+#: Rows in one audit workbook (the newest, after the filters).
+AUDIT_EXPORT_MAX = 50_000
+
+
+def _audit_filters():
+    """The audit log's filters from the query string: user id, entity (object type),
+    object id, action, first and last day (inclusive, China time as shown)."""
+    from datetime import date, datetime, time, timedelta, timezone
+
+    def day(name):
+        try:
+            return date.fromisoformat(request.args.get(name) or "")
+        except ValueError:
+            return None
+
+    args = {
+        "user_id": request.args.get("user_id", type=int),
+        "entity": (request.args.get("entity") or "").strip() or None,
+        "entity_id": request.args.get("entity_id", type=int),
+        "action": (request.args.get("action") or "").strip() or None,
+        "start": day("from"),
+        "end": day("to"),
+    }
+    stmt = sa.select(AuditLog)
+    if args["user_id"]:
+        stmt = stmt.where(AuditLog.user_id == args["user_id"])
+    if args["entity"]:
+        stmt = stmt.where(AuditLog.entity == args["entity"])
+    if args["entity_id"]:
+        stmt = stmt.where(AuditLog.entity_id == args["entity_id"])
+    if args["action"]:
+        stmt = stmt.where(AuditLog.action == args["action"])
+    china = timezone(timedelta(hours=8))
+    if args["start"]:
+        stmt = stmt.where(AuditLog.at >= datetime.combine(args["start"], time(), china))
+    if args["end"]:
+        stmt = stmt.where(AuditLog.at < datetime.combine(args["end"] + timedelta(days=1), time(), china))
+    return args, stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())
+
+
+#: An ID number, 学籍号 or 残疾人证号 inside audit text (snapshots of children …).
+_NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]?[0-9]{6})([0-9]{5,10})([0-9]{3}[0-9Xx])(?![0-9A-Za-z])")
+
+
+def audit_text(value) -> str:
+    """An audit row's ``before``/``after`` as JSON text; for roles that do not see
+    whole numbers (auditors), ID-like numbers in it are masked as everywhere else."""
+    import json
+
+    if value is None:
+        return ""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    if current_user.sees_full_ids:
+        return text
+    return _NUMBER_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
+
+
+def _china_time(at):
+    """An audit time as the county reads it, without a zone (Excel has none): UTC+8."""
+    from datetime import timedelta, timezone
+
+    if at is None:
+        return None
+    at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
+    return at.astimezone(timezone(timedelta(hours=8))).replace(tzinfo=None)
+
+
+@bp.get("/audit")
+@role_required(*AUDIT_ROLES)
+def audit_log():
+    """The audit log, newest first, filtered by user, object, action and date;
+    ``?format=xlsx`` downloads the filtered rows (edu_guard.excel)."""
+    args, stmt = _audit_filters()
+    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    entities = db.session.execute(sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
+    actions = db.session.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars().all()
+    if request.args.get("format") == "xlsx":
+        import io
+
+        from flask import send_file
+
+        rows = db.session.execute(stmt.limit(AUDIT_EXPORT_MAX)).scalars().all()
+        data = excel.table(
+            _("审计日志"),
+            [_("时间"), _("用户"), _("操作"), _("对象"), _("对象编号"), _("修改前"), _("修改后")],
+            ([_china_time(r.at), users.get(r.user_id, ""), r.action, r.entity, r.entity_id,
+              audit_text(r.before), audit_text(r.after)] for r in rows),
+        )
+        return send_file(io.BytesIO(data), as_attachment=True, download_name="audit-log.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    page = db.paginate(stmt, page=request.args.get("page", 1, type=int),
+                       per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
+    return render_template("auth/audit.html", page=page, users=users, entities=entities, actions=actions, args=args,
+                           audit_json=audit_text)

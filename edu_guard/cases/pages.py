@@ -18,6 +18,7 @@ from edu_guard.db import db
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.importers import importers
 from edu_guard.registry import queries
+from edu_guard.auth.audit import full_number_access
 from edu_guard.registry.views import IMPORT_VIEW_ROLES, bp, get_child_or_404, import_kinds
 
 
@@ -47,6 +48,7 @@ def child_detail(child_id: int):
     """Show one child: identity, guardians, enrollments and status changes, family
     statuses, disability record, cases and home visits."""
     child = get_child_or_404(child_id)
+    full_number_access("view_full", "child", child.id)
     cases = case_queries.child_cases(child, current_user)
     return render_template(
         "registry/child.html",

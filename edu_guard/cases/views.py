@@ -30,6 +30,7 @@ from edu_guard.cases.forms import (
 )
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
+from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.services import missing_penalty_settings
@@ -141,6 +142,7 @@ def case_detail(case_id: int):
     """The case page: state, deadline, responsible people, timeline, letters, visits,
     and the actions allowed now with the reason for those that are not."""
     case = _get_case(case_id)
+    full_number_access("view_full", "dropout_case", case.id)
     facts = services.facts_for(case)
     role = current_user.role if current_user.can_write else None
     today = services.today()

@@ -18,7 +18,8 @@ from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
-from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell
+from edu_guard.uploads import UploadRefused, check_upload
+from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell, match_header
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
 _CHECK = "10X98765432"
@@ -54,8 +55,16 @@ def id_number_reason(value: object, *, today: date) -> tuple[str | None, str | N
 REGISTER_FIELDS = ("sex", "birth_date", "hukou")
 
 
+#: Columns of a school roster (学籍花名册) that a public-security household register
+#: never has: a file with any of them is a roster uploaded in the wrong place, and
+#: comparing it would give a plausible but meaningless result (every pupil "enrolled").
+ROSTER_ONLY_FIELDS = frozenset({"student_number", "school_code", "school_name", "grade", "class_name"})
+
+
 def _require_register_columns(table: readers.Table) -> None:
     """Refuse a table that is not a household register (户籍名单).
+
+    A school roster is refused by its columns (:data:`ROSTER_ONLY_FIELDS`), naming them.
 
     :raises ComparisonError: the ID number or name column is missing, or none of
         :data:`REGISTER_FIELDS` is there; the message lists the columns expected (with
@@ -63,6 +72,12 @@ def _require_register_columns(table: readers.Table) -> None:
         those found.
     """
     found = "、".join(str(c).strip() for c in table.header if c is not None and str(c).strip()) or "（无）"
+    roster = match_header(list(table.header), ROSTER_ONLY_FIELDS)
+    if roster:
+        named = "、".join(f"“{table.header[i]}”" for i in sorted(roster.values()))
+        raise ComparisonError(
+            f"文件像学籍花名册而不是公安户籍名单：第{table.header_row}行表头有{named}列（户籍名单没有学籍号、学校、"
+            f"年级、班级）。户籍与学籍比对请上传公安部门提供的户籍名单；花名册请在“数据导入”中导入")
     missing = [f"“{field_label(f)}”" for f in ("id_number", "name") if f not in table.columns]
     if missing:
         raise ComparisonError(f"文件不像户籍名单：缺少{'、'.join(missing)}列（第{table.header_row}行表头为：{found}）")
@@ -90,6 +105,11 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     numeric cell is kept as a number, so it is refused like in the roster import.
     """
     is_csv = filename.lower().endswith(readers.CSV_SUFFIXES)
+    if is_csv:  # polars reads the whole file below; read_table sees only its top
+        try:
+            check_upload(data, filename)
+        except UploadRefused as exc:
+            raise ComparisonError(str(exc)) from None
     head = data
     if is_csv:
         try:

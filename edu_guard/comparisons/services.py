@@ -83,6 +83,8 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         stored = [r for r in outcome.rows if comparison.categories[r["category"]].stored]
     bulk_insert(ComparisonRow, [{**r, "run_id": run.id, "case_id": None} for r in stored])
     run.seconds = round(time.perf_counter() - started, 3)
+    audit.record("run", run, after={"kind": kind, "as_of": as_of.isoformat(), "filename": filename, "sha256": sha256,
+                                    "total": run.total, "counts": counts}, user=user)
     return run, outcome
 
 

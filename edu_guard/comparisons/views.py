@@ -20,12 +20,13 @@ from wtforms.validators import DataRequired
 
 from edu_guard import acts
 from edu_guard.auth.services import role_required
-from edu_guard.auth.views import choice_list
+from edu_guard.auth.views import choice_list, safe_next
 from edu_guard.cases import services as case_services
 from edu_guard.cases.models import REASONS
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
+from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
 from edu_guard.comparisons.forms import CloseRowForm, OpenCasesForm
 from edu_guard.web import form_errors, refusals
@@ -42,7 +43,7 @@ class CompareForm(FlaskForm):
 
     kind = SelectField(_l("比对类型"), validators=[DataRequired()])
     as_of = DateField(_l("比对基准日"), validators=[DataRequired()])
-    file = FileField(_l("户籍名单文件"), validators=[FileAllowed(["xlsx", "xls", "csv", "txt"], _l("只能上传 Excel 或 CSV 文件。"))],
+    file = FileField(_l("户籍名单文件"), validators=[FileAllowed(["xlsx", "csv", "txt"], _l("只能上传 Excel 或 CSV 文件。"))],
                      description=_l("户籍与学籍比对需上传公安户籍名单（Excel 或 CSV）；其他比对直接比对系统内数据。"))
 
 
@@ -125,7 +126,7 @@ def close_row(row_id: int):
     if row is None:
         abort(404)
     form = CloseRowForm()
-    back = _local(form.next.data) or url_for("comparisons.run", run_id=row.run_id)
+    back = safe_next(form.next.data) or url_for("comparisons.run", run_id=row.run_id)
     if not form.validate_on_submit():
         flash(form_errors(form), "error")
         return redirect(back)
@@ -134,11 +135,6 @@ def close_row(row_id: int):
     if outcome.ok:
         flash("已销号", "success")
     return redirect(back)
-
-
-def _local(target: str | None) -> str | None:
-    """Return ``target`` when it is a path on this site (no open redirect), else None."""
-    return target if target and target.startswith("/") and not target.startswith("//") else None
 
 
 @bp.get("/comparisons/<int:run_id>.xlsx")
@@ -158,5 +154,6 @@ def export(run_id: int):
             for r in db.session.execute(services.run_rows(run)).scalars())
     counts = {c: (cat.label, run.counts.get(c, 0)) for c, cat in kind.categories.items()}
     data = comparison_workbook(f"{kind.label}（截至{run.as_of}，比对记录{run.id}）", counts, rows)
+    full_number_access("download_full", "comparison_run", run.id, {"file": "export.xlsx"})
     return send_file(BytesIO(data), as_attachment=True, download_name=f"比对{run.id}_{run.kind}_{run.as_of}.xlsx",
                      mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

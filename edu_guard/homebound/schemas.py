@@ -77,21 +77,26 @@ class GroupSummarySchema(Schema):
     rate = fields.String()
 
 
-def _child(p) -> dict:
+def _child(p, full_ids: bool = True) -> dict:
     c = p.child
-    return {"name": c.name, "sex": c.sex, "birth_date": c.birth_date, "id_number": c.id_number, "address": c.address}
+    return {"name": c.name, "sex": c.sex, "birth_date": c.birth_date, "full": full_ids, "address": c.address,
+            "id_number": c.id_number if full_ids else mask_id_number(c.id_number)}
 
 
-def agreement_context(placement) -> dict:
-    """Return the ``homebound_agreement`` context of a placement (plain values)."""
+def agreement_context(placement, full_ids: bool = True) -> dict:
+    """Return the ``homebound_agreement`` context of a placement (plain values).
+
+    :param full_ids: print the whole ID and 残疾人证号 and the birth date; otherwise
+        (auditors) both numbers are masked and only the birth year is printed.
+    """
     norm = rules.configured_norm(current_app.config)
     return {
-        "child": _child(placement),
+        "child": _child(placement, full_ids),
         "school": placement.school.name,
         "township": placement.school.township.name,
         "assessed_on": placement.assessed_on,
         "assessment": placement.assessment,
-        "certificate_number": placement.certificate_number,
+        "certificate_number": placement.certificate_number if full_ids else mask_id_number(placement.certificate_number),
         "disability_category": placement.disability_category,
         "disability_level": placement.disability_level,
         "teachers": placement.teachers,

@@ -24,6 +24,7 @@ from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
 from edu_guard.db import db
+from edu_guard.uploads import private_folder
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound.models import (
     CONTENT_AREAS,
@@ -604,7 +605,7 @@ def add_attachment(session: HomeboundSession, filename: str, data: bytes, user=N
     digest = hashlib.sha256(data).hexdigest()
     path = attachment_path(digest)
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(path.parent)  # photos and signed pages of children: 0700
         fd, tmp = tempfile.mkstemp(prefix=".att-", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as fh:

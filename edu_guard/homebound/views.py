@@ -14,6 +14,7 @@ from edu_guard import acts
 from edu_guard.auth.scoping import can_see_placement
 from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
+from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
 from edu_guard.web import form_errors, refusals
 from edu_guard.homebound import compliance as rules
@@ -139,6 +140,7 @@ def place(key: str):
 def placement_detail(placement_id: int):
     """A child's file: placement, plans, sessions, the term's compliance, printables."""
     placement = _get_placement(placement_id)
+    full_number_access("view_full", "homebound_placement", placement.id)
     last_act = _last_act(placement)
     start, end, label = _period(last_act)
     try:
@@ -253,7 +255,7 @@ def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
 def agreement_pdf(placement_id: int):
     """The placement record and 服务协议书 to print and sign."""
     placement = _get_placement(placement_id)
-    return _pdf("homebound_agreement", schemas.agreement_context(placement), placement,
+    return _pdf("homebound_agreement", schemas.agreement_context(placement, full_ids=current_user.sees_full_ids), placement,
                 f"送教上门安置记录及服务协议书_{placement.child.name}.pdf")
 
 

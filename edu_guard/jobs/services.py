@@ -29,6 +29,7 @@ from edu_guard.db import db, utcnow
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
 from edu_guard.transaction import after_commit, finish
+from edu_guard.uploads import uploads_folder
 
 Progress = Callable[[int, int], None]
 
@@ -196,8 +197,9 @@ def rerun(job: Job) -> Job:
 
 
 def uploads_dir() -> Path:
-    """``<instance>/uploads``: uploaded files, named by their sha256."""
-    return Path(current_app.instance_path) / "uploads"
+    """``<instance>/uploads``: uploaded files, named by their sha256 (0700: whole ID
+    numbers inside; :func:`edu_guard.uploads.uploads_folder`)."""
+    return uploads_folder()
 
 
 queue.set_runner(execute)

@@ -375,14 +375,16 @@ class EnforcementApplicationSchema(_ContactMixin, _MoneyDue):
 
 
 class HomeboundChildSchema(Schema):
-    """The child of a 送教上门 printable (the full ID number: the file stays at the
-    school and with the guardian)."""
+    """The child of a 送教上门 printable: the full ID number and birth date (the file
+    stays at the school and with the guardian), or for roles that see numbers masked
+    (auditors; ``full`` false) the masked number, printed beside the birth year only."""
 
     name = _req(64)
     sex = Text(required=True, validate=validate.OneOf(["男", "女"]))
     birth_date = fields.Date(required=True)
     id_number = _req(18)
     address = _opt()
+    full = fields.Boolean(load_default=True)
 
 
 class HomeboundAgreementSchema(Schema):

@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 from edu_guard import textfile
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.registry.normalize import ALIAS_INDEX, WHITESPACE, halfwidth, header_key, match_header
 
 #: How many rows at the top of a sheet may be titles before the header.
@@ -56,7 +57,9 @@ FOOTER_MARKERS = (
 #: These end the data only when followed by a colon (a child may be named 注…).
 FOOTER_NOTES = ("备注", "说明", "注")
 
-EXCEL_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods")
+#: Excel files read; other spreadsheet formats (.xls, .xlsb, .ods) cannot be checked
+#: before parsing and are refused by :func:`edu_guard.uploads.check_upload`.
+EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt")
 
 #: (row number as the clerk sees it, cell values)
@@ -163,8 +166,14 @@ def read_workbook(
     :return: a :class:`Workbook`: one table per visible sheet with the header (one for
         a CSV), and the sheets skipped with the reason.
     :raises ReadError: when the file is not an Excel or CSV file, cannot be decoded or
-        holds no row that looks like a header on a visible sheet.
+        holds no row that looks like a header on a visible sheet, or is refused by
+        :func:`edu_guard.uploads.check_upload` (too many cells, rows or columns, too
+        large inflated: the reader never lays out such a sheet).
     """
+    try:
+        check_upload(data, filename)
+    except UploadRefused as exc:
+        raise ReadError(str(exc)) from None
     suffix = Path(filename).suffix.lower()
     if suffix in EXCEL_SUFFIXES:
         return _read_excel(data, fields, min_matches)

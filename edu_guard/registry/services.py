@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from marshmallow import ValidationError
 
 from edu_guard import excel
+from edu_guard.auth import audit
 from edu_guard.auth.audit import acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
@@ -221,6 +222,9 @@ def import_file(
     run.rows = state.done
     run.created, run.updated, run.unchanged = outcome.created, outcome.updated, outcome.unchanged
     run.rejects = rejects
+    audit.record("import", run, after={"kind": kind, "filename": run.filename, "sha256": run.sha256, "rows": run.rows,
+                                       "created": run.created, "updated": run.updated, "unchanged": run.unchanged,
+                                       "rejected": len(rejects)}, user=user)
     db.session.flush()
     db.session.expire_all()
     if progress:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -22,7 +22,9 @@ from wtforms.validators import DataRequired, NumberRange, Optional
 from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.auth.views import choice_list, optional_int
+from edu_guard.auth.audit import full_number_access
 from edu_guard.lists import xlsx_response
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard import clock
 from edu_guard.db import db
 from edu_guard.jobs.services import JobError, rerun
@@ -161,7 +163,7 @@ class ImportForm(FlaskForm):
         _l("文件"),
         validators=[
             FileRequired(_l("请选择要导入的文件。")),
-            FileAllowed(["xlsx", "xlsm", "xls", "csv", "txt"], _l("只能导入 Excel（.xlsx）或 CSV 文件。")),
+            FileAllowed(["xlsx", "xlsm", "csv", "txt"], _l("只能导入 Excel（.xlsx）或 CSV 文件。")),
         ],
         description=_l("Excel（.xlsx）或 CSV（UTF-8 或 GB18030 编码）；标题行、表尾签名行可保留。"),
     )
@@ -182,8 +184,15 @@ def import_page():
         if current_user.role not in IMPORT_ROLES:
             abort(403)
         if form.validate_on_submit():
-            job_id = jobs.start_import(form.kind.data, form.file.data, current_user)
-            return redirect(url_for("registry.import_job", job_id=job_id))
+            upload = form.file.data
+            try:  # refused before it is stored or parsed (edu_guard.uploads)
+                check_upload(upload.stream.read(), upload.filename or "upload")
+            except UploadRefused as exc:
+                flash(str(exc), "error")
+            else:
+                upload.stream.seek(0)
+                job_id = jobs.start_import(form.kind.data, upload, current_user)
+                return redirect(url_for("registry.import_job", job_id=job_id))
     page = db.paginate(
         queries.import_runs(),
         page=request.args.get("page", 1, type=int),
@@ -274,6 +283,7 @@ def import_rejects(run_id: int):
     """
     run = _get_run(run_id)
     stem = Path(run.filename).stem
+    full_number_access("download_full", "import_run", run.id, {"file": "rejects.xlsx"})
     return send_file(
         io.BytesIO(rejects_workbook(run)),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

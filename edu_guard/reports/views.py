@@ -11,6 +11,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask_login import current_user, login_required
 
 from edu_guard import clock
+from edu_guard.auth.audit import full_number_access
 from edu_guard.reports import ledgers, services
 from edu_guard.reports import excel
 from edu_guard.cases.services import today
@@ -76,6 +77,7 @@ def ledger(kind: str):
     else:
         rows = ledgers.dropout_ledger(current_user, unmasked=full)
     if request.args.get("format") == "xlsx":
+        full_number_access("download_full", "ledger", None, {"ledger": kind, "rows": len(rows)})
         return send_file(BytesIO(excel.ledger_workbook(kind, rows, ledgers.LEDGERS[kind])), as_attachment=True,
                          mimetype=XLSX, download_name=f"{ledgers.LEDGERS[kind]}.xlsx")
     per_page = current_app.config["EDU_GUARD_PAGE_SIZE"]

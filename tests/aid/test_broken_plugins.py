@@ -67,7 +67,7 @@ def test_propose_all_proposes_the_other_schemes_and_names_the_broken_plugin(plug
         user.set_password("pw")
         db.session.add(user)
         db.session.commit()
-        uid = user.id
+        uid = user.get_id()
         # What the national schemes should propose: each one's eligible children.
         info = eligibility.term_info(term)
         cands = eligibility.candidates(info).candidates.values()
@@ -77,7 +77,7 @@ def test_propose_all_proposes_the_other_schemes_and_names_the_broken_plugin(plug
         assert expected["compulsory_living"]
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(uid)
+        session["_user_id"] = uid
         session["_fresh"] = True
     resp = client.post("/aid/terms/2021-spring/propose", data={"scheme": ""}, follow_redirects=True)
     assert resp.request.path == "/aid/terms/2021-spring/lists"  # the term's lists, with the flashes

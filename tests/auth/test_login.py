@@ -1,14 +1,12 @@
 """Signing in and out, the failed-login lock, and CSRF on the sign-in form."""
 
 import re
-from datetime import timedelta
-
 import pytest
 import sqlalchemy as sa
 
 from edu_guard.auth import services
 from edu_guard.auth.models import AuditLog
-from edu_guard.db import db, utcnow
+from edu_guard.db import db
 
 LOCKED = "该账户已被暂时锁定"
 WRONG = "用户名或密码错误"
@@ -38,7 +36,7 @@ def test_login_success_goes_to_next_page(client, make_user):
     assert response.headers["Location"] == "/children"
     assert client.get("/children").status_code == 200
     row = db.session.execute(sa.select(AuditLog).where(AuditLog.action == "login")).scalar_one()
-    assert row.user_id == user.id and row.after == {"username": user.username}
+    assert row.user_id == user.id and row.after == {"username": user.username, "address": "127.0.0.1"}
 
 
 @pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "javascript:alert(1)"])
@@ -106,23 +104,34 @@ def test_unknown_username_locks_the_same_way(client, make_user, three_strikes):
     assert LOCKED in response.text
 
 
-def test_lock_ends_when_the_window_passes(client, make_user, three_strikes):
+def test_lock_ends_when_the_window_passes(client, make_user, three_strikes, monkeypatch):
+    from edu_guard.auth import throttle
+
     user = make_user("clerk")
     for _ in range(3):
         post_login(client, user.username, "nope")
+    start = throttle.clock()
+    monkeypatch.setattr(throttle, "clock", lambda: start + 290)
     with pytest.raises(services.AccountLocked):
-        services.authenticate(user.username, "pw", now=utcnow() + timedelta(seconds=290))
-    assert services.authenticate(user.username, "pw", now=utcnow() + timedelta(seconds=301)) is user
+        services.authenticate(user.username, "pw", "127.0.0.1")
+    db.session.commit()  # as the sign-in view does after a refusal
+    monkeypatch.setattr(throttle, "clock", lambda: start + 301)
+    assert services.authenticate(user.username, "pw", "127.0.0.1") is user
 
 
-def test_old_failures_and_a_success_reset_the_count(client, make_user, three_strikes):
+def test_old_failures_and_a_success_reset_the_count(client, make_user, three_strikes, monkeypatch):
+    from edu_guard.auth import throttle
+
     user = make_user("clerk")
-    long_ago = utcnow() - timedelta(seconds=600)
+    start = throttle.clock()
+    monkeypatch.setattr(throttle, "clock", lambda: start - 600)
     for _ in range(2):
         with pytest.raises(services.LoginFailed):
-            services.authenticate(user.username, "nope", now=long_ago)
+            services.authenticate(user.username, "nope", "127.0.0.1")
+        db.session.commit()
+    monkeypatch.setattr(throttle, "clock", lambda: start)
     post_login(client, user.username, "nope")
-    assert services.lock_expiry(user.username) is None  # the two old ones left the window
+    assert throttle.remaining("127.0.0.1", user.username) == 2  # the two old ones left the window
     post_login(client, user.username, "nope")
     assert post_login(client, user.username, "pw").status_code == 302  # a success clears the count
     client.post("/logout")

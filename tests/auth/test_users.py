@@ -28,7 +28,7 @@ def admin(make_user, login):
 
 
 def new_user(client, **fields):
-    data = {"username": "yan", "display_name": "岩温", "role": "clerk", "township_id": "", "school_id": "", "password": "long-enough"}
+    data = {"username": "yan", "display_name": "岩温", "role": "clerk", "township_id": "", "school_id": "", "password": "Tea-forest-Menghai-9"}
     data.update(fields)
     return client.post("/users/new", data=data)
 
@@ -51,7 +51,7 @@ def test_create_clerk(client, admin, area):
     response = new_user(client)
     assert response.status_code == 302
     user = db.session.execute(sa.select(User).where(User.username == "yan")).scalar_one()
-    assert user.role == "clerk" and user.check_password("long-enough")
+    assert user.role == "clerk" and user.check_password("Tea-forest-Menghai-9")
     (row,) = audit_rows("create")
     assert row.user_id == admin.id and row.entity_id == user.id
     assert row.after["role"] == "clerk" and "password_hash" not in row.after

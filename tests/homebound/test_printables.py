@@ -67,3 +67,17 @@ def test_official_kinds_cannot_be_printed_unnumbered(placement):
     ctx.pop("teachers")
     with pytest.raises(LetterError, match="teachers"):
         render_printable("homebound_agreement", ctx, issuer="bureau", issued_on=date(2021, 3, 1))
+
+
+def test_auditors_agreement_has_masked_numbers_and_only_the_birth_year(placement, make_user, login):
+    """Auditors need no whole numbers (docs/security.md): the ID and the 残疾人证号 are
+    masked, and the birth date that would fill the ID's stars in is cut to its year."""
+    client = login(make_user("auditor"))
+    resp = client.get(f"/homebound/{placement.id}/agreement.pdf")
+    assert resp.status_code == 200
+    text = _text(resp.data)
+    child = placement.child
+    assert child.id_number not in text and "53280120130112148142" not in text
+    assert child.id_number[:6] + "*" * 8 + child.id_number[-4:] in text
+    assert "532801**********8142" in text
+    assert f"{child.birth_date.year}年" in text and f"{child.birth_date.month}月{child.birth_date.day}日" not in text

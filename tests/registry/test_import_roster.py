@@ -127,7 +127,8 @@ def test_roster_import_is_recorded_and_audited(roster, demo_dir):
 
 
 def test_reimport_changes_nothing(roster, import_sample):
-    """Registry tables and the audit log are untouched; only the run is recorded."""
+    """Registry tables are untouched; only the run is recorded, in the import runs and
+    as the one audit row every import leaves (issue 14: imports are audited)."""
     audits = count(AuditLog)
     versions = dict(db.session.execute(sa.select(Child.id, Child.version)).all())
     stamps = (max_of(Child.updated_at), max_of(Enrollment.updated_at))
@@ -138,7 +139,10 @@ def test_reimport_changes_nothing(roster, import_sample):
     assert count(ImportRun) == 3  # schools, roster, roster again
     assert (again.rows, again.created, again.updated, again.unchanged) == (1202, 0, 0, 1194)
     assert len(again.rejects) == 8
-    assert count(AuditLog) == audits
+    assert count(AuditLog) == audits + 1
+    last = db.session.execute(sa.select(AuditLog).order_by(AuditLog.id.desc()).limit(1)).scalar_one()
+    assert (last.action, last.entity, last.entity_id) == ("import", "import_run", again.import_run_id)
+    assert (last.after["rows"], last.after["created"], last.after["unchanged"], last.after["rejected"]) == (1202, 0, 1194, 8)
     assert dict(db.session.execute(sa.select(Child.id, Child.version)).all()) == versions
     assert count(Child) == 1194
     assert count(Guardian) == 1194
@@ -160,7 +164,7 @@ def test_menghan_csv_after_the_roster(roster, import_sample, demo_dir, roster_fa
     assert numeric_row in roster_facts.numeric_id_rows
     assert child.enrollments[0].school.name in ("勐罕中心小学", "勐罕中学")
     assert count(Child) == 1195
-    assert count(AuditLog) == audits + 1
+    assert count(AuditLog) == audits + 2  # the new child, and the import itself
     again = import_sample("roster", "roster_2021_spring_menghan.csv")
     assert (again.created, again.updated, again.unchanged) == (0, 0, 153)
 
