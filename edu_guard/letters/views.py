@@ -11,7 +11,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_login import current_user, login_required
 
 from edu_guard.auth.scoping import scope
-from edu_guard.cases.models import CaseEvent
 from edu_guard.db import db
 from edu_guard.letters.forms import PrintRunForm
 from edu_guard.letters.models import Letter, letter_case
