@@ -84,6 +84,10 @@ def open_case(
     opened_on = opened_on or today()
     if opened_on > today():
         raise CaseError("立案日期不能晚于今天")
+    if child.birth_date is not None and opened_on < child.birth_date:
+        # A date typed wrong (a year off) must not start a case: every deadline and
+        # every letter would carry it.
+        raise CaseError(f"立案日期 {opened_on} 早于{child.name}的出生日期 {child.birth_date}，请核对")
     if reason not in REASONS:
         raise CaseError(f"辍学原因须为：{'、'.join(REASONS)}")
     if source not in SOURCES:

@@ -47,6 +47,10 @@ def test_open_refuses_bad_reason_future_date_and_adult(make_child, today_is):
         services.open_case(child, reason="不想上", opened_on=date(2021, 3, 1))
     with pytest.raises(services.CaseError, match="晚于今天"):
         services.open_case(child, reason="厌学", opened_on=date(2021, 3, 6))
+    # enrolled at a primary school, so the age rule alone would not stop a date typed a
+    # decade off: a case cannot start before the child was born
+    with pytest.raises(services.CaseError, match="早于岩温的出生日期 2009-01-14"):
+        services.open_case(child, reason="厌学", opened_on=date(1990, 1, 1))
     adult = make_child("成年人", "532801200001011234", birth=date(2000, 1, 1))
     adult.enrollments[0].school.stage = "高中"
     with pytest.raises(services.CaseError, match="不在义务教育年龄段"):
