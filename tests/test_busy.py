@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 
 from edu_guard import clock
-from edu_guard.auth.models import AuditLog
+from edu_guard.auth.models import AuditLog, User
 from edu_guard.cases.models import HomeVisit
 from edu_guard.db import db, wait_for_deferred_writes
 from edu_guard.registry.models import Child
@@ -147,9 +147,11 @@ def test_sign_ins_and_a_home_visit_while_a_100000_row_import_runs(busy_app, tmp_
                 return response.status_code, response.headers.get("Location"), signed_in, elapsed
 
             def save_visit():
+                with app.app_context():  # a read: the import's lock does not stop it
+                    session_id = db.session.get(User, clerk_id).get_id()  # "<id>:<session token>"
                 client = app.test_client()
                 with client.session_transaction() as session:
-                    session["_user_id"] = str(clerk_id)
+                    session["_user_id"] = session_id
                     session["_fresh"] = True
                 return client.post(f"/cases/{case_id}/visits", data={
                     "visited_on": clock.today().isoformat(), "visitors": "李老师", "form": "入户", "findings": "家长同意劝返"})
@@ -195,8 +197,10 @@ def test_a_write_that_stays_locked_is_answered_503_in_chinese(tmp_path, database
         holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
         try:
             client = app.test_client()
+            with app.app_context():
+                session_id = db.session.get(User, user_id).get_id()  # "<id>:<session token>"
             with client.session_transaction() as session:
-                session["_user_id"] = str(user_id)
+                session["_user_id"] = session_id
             # a write by the administrator: creating a user
             form = {"username": "new1", "display_name": "新", "role": "clerk", "password": "longenough-pw"}
             page = client.post("/users/new", data=form)

@@ -97,7 +97,7 @@ def deployment(tmp_path, database_url):
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     instance = Path(app.instance_path)
     (instance / "config.py").write_text("\n".join([
-        "SECRET_KEY = 'multi-process-test'",
+        "SECRET_KEY = 'multi-process-test-key-of-more-than-32-characters'",
         f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
         f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
         f"EDU_GUARD_QUEUE_URL = {REDIS_URL!r}",

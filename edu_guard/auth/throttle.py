@@ -24,9 +24,11 @@ and server already shares. ``memory://`` counts per process and is for tests onl
 from __future__ import annotations
 
 import random
+import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 
 import sqlalchemy as sa
 from flask import Flask, current_app, request
@@ -35,7 +37,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage import Storage
 
 from edu_guard.auth.models import RateLimitCounter
-from edu_guard.db import db
+from edu_guard.db import db, private_sqlite_file
 
 #: The scheme of :class:`DatabaseStorage` in a storage URL.
 DB_SCHEME = "edu-guard-db"
@@ -128,18 +130,54 @@ def remaining(address: str, username: str) -> int:
 def clear(address: str, username: str) -> None:
     """Forget the attempts of ``(address, username)`` (after a success, or unlocking).
 
-    With the database storage the row is deleted in the request's own transaction
-    (committed with the sign-in or the unlock); other storages are cleared at once.
+    Cleared at once, in a transaction of its own (never the request's: on SQLite the
+    counters live in a file of their own, see :func:`counter_engine`).
     """
     if isinstance(limiter.storage, DatabaseStorage):
-        key = _item().key_for(*_keys(address, username))
-        db.session.execute(sa.delete(RateLimitCounter).where(RateLimitCounter.key == key))
+        limiter.storage.clear(_item().key_for(*_keys(address, username)))
     else:
         limiter.limiter.clear(_item(), *_keys(address, username))
 
 
 #: The clock of :class:`DatabaseStorage` (seconds since the epoch); tests move it.
 clock = time.time
+
+
+_engine_lock = threading.Lock()
+
+
+def counter_engine() -> sa.Engine:
+    """The engine the sign-in counters are written with.
+
+    On PostgreSQL: the application's (a row lock never makes a sign-in wait for an
+    import). On SQLite: a database file of its own beside the application's,
+    ``<instance>/ratelimit.sqlite3`` (0600, WAL), because SQLite has one write lock per
+    file and a long import holds the application's for minutes — a sign-in must not
+    wait for it (docs/architecture.md, "No request fails because another writes").
+    Every web process of the machine opens the same file, so counting stays shared and
+    atomic.
+    """
+    if db.engine.dialect.name != "sqlite":
+        return db.engine
+    app = current_app._get_current_object()
+    engine = app.extensions.get("edu_guard_ratelimit_engine")
+    if engine is not None:
+        return engine
+    with _engine_lock:  # parallel first sign-ins of a process make one engine
+        engine = app.extensions.get("edu_guard_ratelimit_engine")
+        if engine is None:
+            url = f"sqlite:///{Path(app.instance_path) / 'ratelimit.sqlite3'}"
+            private_sqlite_file(url)
+            engine = sa.create_engine(url, connect_args={"timeout": 30})
+            with engine.begin() as conn:
+                conn.exec_driver_sql("PRAGMA journal_mode=WAL")
+                try:  # another process may create it at the same moment
+                    RateLimitCounter.__table__.create(conn, checkfirst=True)
+                except sa.exc.OperationalError as exc:
+                    if "already exists" not in str(exc):
+                        raise
+            app.extensions["edu_guard_ratelimit_engine"] = engine
+    return engine
 
 
 class DatabaseStorage(Storage):
@@ -164,7 +202,7 @@ class DatabaseStorage(Storage):
         return RateLimitCounter.__table__
 
     def _insert(self):
-        if db.engine.dialect.name == "postgresql":
+        if counter_engine().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
         else:
             from sqlalchemy.dialects.sqlite import insert
@@ -184,7 +222,7 @@ class DatabaseStorage(Storage):
                 "expires_at": sa.case((expired, now + expiry), else_=table.c.expires_at),
             },
         ).returning(table.c.count)
-        with db.engine.begin() as conn:
+        with counter_engine().begin() as conn:
             count = conn.execute(stmt).scalar_one()
             if random.random() < 0.01:  # forget windows long ended now and then
                 conn.execute(sa.delete(table).where(table.c.expires_at < now - 86400))
@@ -192,7 +230,7 @@ class DatabaseStorage(Storage):
 
     def get(self, key: str) -> int:
         table = self._table()
-        with db.engine.connect() as conn:
+        with counter_engine().connect() as conn:
             row = conn.execute(sa.select(table.c.count, table.c.expires_at).where(table.c.key == key)).first()
         if row is None or row.expires_at <= clock():
             return 0
@@ -200,23 +238,23 @@ class DatabaseStorage(Storage):
 
     def get_expiry(self, key: str) -> float:
         table = self._table()
-        with db.engine.connect() as conn:
+        with counter_engine().connect() as conn:
             expires = conn.execute(sa.select(table.c.expires_at).where(table.c.key == key)).scalar()
         now = clock()
         return float(expires) if expires is not None and expires > now else now
 
     def check(self) -> bool:
         try:
-            with db.engine.connect() as conn:
+            with counter_engine().connect() as conn:
                 conn.execute(sa.select(1))
             return True
         except sa.exc.SQLAlchemyError:
             return False
 
     def reset(self) -> int | None:
-        with db.engine.begin() as conn:
+        with counter_engine().begin() as conn:
             return conn.execute(sa.delete(self._table())).rowcount
 
     def clear(self, key: str) -> None:
-        with db.engine.begin() as conn:
+        with counter_engine().begin() as conn:
             conn.execute(sa.delete(self._table()).where(self._table().c.key == key))

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from edu_guard.auth.models import User
 from edu_guard.db import db, utcnow
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
@@ -36,9 +37,11 @@ def post_import(client, kind: str, name: str, data: bytes) -> int:
 
 
 def sign_in(app, user_id: int):
+    with app.app_context():
+        session_id = db.session.get(User, user_id).get_id()  # "<id>:<session token>"
     client = app.test_client()
     with client.session_transaction() as session:
-        session["_user_id"] = str(user_id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
     return client
 
@@ -57,7 +60,7 @@ def test_stale_job_is_shown_failed_and_runs_again(app, client, make_user, login)
     clerk = make_user("clerk")
     login(clerk)
     uploads = jobs.uploads_dir()
-    uploads.mkdir(parents=True)
+    uploads.mkdir(parents=True, exist_ok=True)
     data = (DEMO_DIR / "schools.csv").read_bytes()
     import hashlib
 
@@ -132,7 +135,7 @@ def start_worker(app) -> subprocess.Popen:
     instance = Path(app.instance_path)
     options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     lines = [
-        "SECRET_KEY = 'test-secret'",
+        "SECRET_KEY = 'worker-test-key-of-more-than-thirty-two-characters'",
         f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
         f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
         f"EDU_GUARD_QUEUE_URL = {app.config['EDU_GUARD_QUEUE_URL']!r}",
