@@ -10,7 +10,7 @@ from io import BytesIO
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
 from flask_login import current_user, login_required
 
-from edu_guard import clock
+from edu_guard import acts, clock
 from edu_guard.auth.audit import full_number_access
 from edu_guard.reports import ledgers, services
 from edu_guard.reports import excel
@@ -21,11 +21,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _day(value: str | None) -> date:
+    """The report's or ledger's day: as given, else the default of a county entering a
+    past term (:func:`edu_guard.acts.latest_term_day`: today while the latest term runs,
+    else that term's first day), so the 2021 spring term's figures open as of 2021."""
+    default = acts.latest_term_day(clock.today())
     try:
-        return date.fromisoformat(value) if value else clock.today()
+        return date.fromisoformat(value) if value else default
     except ValueError:
-        flash(f"日期“{value}”格式不对，应为 YYYY-MM-DD；已按今天统计", "error")
-        return clock.today()
+        flash(f"日期“{value}”格式不对，应为 YYYY-MM-DD；已按 {default} 统计", "error")
+        return default
 
 
 def cases_today():

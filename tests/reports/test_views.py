@@ -63,3 +63,20 @@ def test_ledgers_and_dashboard(two_cases, make_user, login):
     dash = client.get("/reports/dashboard").text
     assert "第一步 宣传教育（劝返）" in dash and "<svg" in dash
     assert client.get("/reports/ledgers/nope").status_code == 404
+
+
+def test_reports_and_ledgers_open_as_of_the_past_term_being_entered(two_cases, make_user, login, today_is):
+    """A county entering the 2021 spring term after the fact (today 2026-11-30): with no
+    date asked for, the month report and the school-age ledger are as of the term's
+    first day, not today, and the ledger's basis date is a field the clerk can change."""
+    from edu_guard.registry.terms import Term
+
+    db.session.add(Term(code="2021-spring", name="2021年春季学期", start=date(2021, 3, 1), end=date(2021, 7, 9),
+                        school_days=90))
+    db.session.commit()
+    today_is(date(2026, 11, 30))
+    client = login(make_user("clerk"))
+    assert 'name="date" value="2021-03-01"' in client.get("/reports").text
+    ledger = client.get("/reports/ledgers/school_age").text
+    assert 'name="date" value="2021-03-01"' in ledger
+    assert 'name="date" value="2021-04-30"' in client.get("/reports/ledgers/school_age?date=2021-04-30").text
