@@ -209,8 +209,7 @@ def demo_command() -> None:
             click.echo(f"{name}：已载入过，跳过")
         else:
             click.echo(
-                f"{name}（{importers()[kind].label}）：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
-                f"未变 {result.unchanged}，未导入 {len(result.rejects)}"
+                f"{name}（{importers()[kind].label}）：{result.counts_text()}"
             )
     click.echo("示例县数据已载入。")
 

@@ -100,8 +100,7 @@ def import_command(
 def _echo_summary(result: ImportResult) -> None:
     label = importers()[result.kind].label
     click.echo(
-        f"{label}“{result.filename}”：共 {result.rows} 行；新增 {result.created}，更新 {result.updated}，"
-        f"未变 {result.unchanged}，未导入 {len(result.rejects)}。"
+        f"{label}“{result.filename}”：{result.counts_text()}。"
     )
     for line in describe_source(result.source):
         click.echo(f"  {line}")

@@ -70,6 +70,18 @@ class ImportResult:
     #: ``{"row", "sheet", "column", "message"}`` of rows imported with a remark.
     warnings: list[dict] = field(default_factory=list)
 
+    @property
+    def skipped_rows(self) -> int:
+        """Rows the file holds by design and the import passes over (e.g. the
+        household heads of the 脱贫户 list): counted apart from imported and refused."""
+        return sum(1 for w in self.warnings if w.get("skipped"))
+
+    def counts_text(self) -> str:
+        """``共 N 行；新增 …，更新 …，未变 …，未导入 …[，跳过 …]`` — every row counted once."""
+        text = (f"共 {self.rows} 行；新增 {self.created}，更新 {self.updated}，"
+                f"未变 {self.unchanged}，未导入 {len(self.rejects)}")
+        return text + (f"，跳过 {self.skipped_rows}" if self.skipped_rows else "")
+
     def summary(self) -> dict:
         """Return the result as the JSON the CLI prints (rejects without their values)."""
         return {

@@ -127,6 +127,9 @@ def test_families(sample_county, import_sample, demo_dir):
     assert [w["row"] for w in skipped] == heads
     assert {w["column"] for w in skipped} == {"证件号码"}
     assert all(w["message"].startswith("户主行，已跳过") for w in skipped)
+    # every row is counted once in the summary the clerk reads
+    assert result.skipped_rows == len(heads) == 238
+    assert result.counts_text() == f"共 476 行；新增 {len(members)}，更新 0，未变 0，未导入 0，跳过 {len(heads)}"
     listed = dict(
         db.session.execute(
             sa.select(FamilyStatus.kind, sa.func.count())
