@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, StringField
-from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
+from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError, InputRequired
 
 from edu_guard.registry.identity import normalize_id
 
@@ -17,8 +17,8 @@ class TermForm(FlaskForm):
 
     code = StringField("学期代码", validators=[DataRequired(message="请填写学期代码"),
                                            Regexp(r"^\d{4}-(spring|autumn)$", message="学期代码应形如 2021-spring")])
-    start = DateField("开始日期", validators=[DataRequired(message="请填写开始日期（年-月-日）")])
-    end = DateField("结束日期", validators=[DataRequired(message="请填写结束日期（年-月-日）")])
+    start = DateField("开始日期", validators=[InputRequired(message="请填写开始日期（年-月-日）")])
+    end = DateField("结束日期", validators=[InputRequired(message="请填写结束日期（年-月-日）")])
     school_days = IntegerField("在校天数", validators=[DataRequired(message="请填写在校天数"),
                                                    NumberRange(min=1, max=200, message="在校天数应为 1–200")])
     name = StringField("名称", validators=[Optional(), Length(max=32)])

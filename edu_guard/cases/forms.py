@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from wtforms import (BooleanField, DateField, HiddenField, IntegerField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, Optional, InputRequired
 
 from edu_guard import clock
 from edu_guard.cases import machine
@@ -21,7 +21,7 @@ def _today():
 
 class OpenCaseForm(FlaskForm):
     reason = SelectField("辍学原因", choices=list(REASONS), validators=[DataRequired()])
-    opened_on = DateField("发现日期", default=_today, validators=[DataRequired()])
+    opened_on = DateField("发现日期", default=_today, validators=[InputRequired()])
     reason_note = TextAreaField("情况说明", validators=[Optional(), Length(max=2000)])
 
     def assignments(self, formdata) -> list[dict]:
@@ -34,7 +34,7 @@ class OpenCaseForm(FlaskForm):
 class ActForm(FlaskForm):
     event = HiddenField(validators=[DataRequired()])
     version = IntegerField(validators=[DataRequired()])
-    on = DateField("办理日期", default=_today, validators=[DataRequired()])
+    on = DateField("办理日期", default=_today, validators=[InputRequired()])
     note = TextAreaField("说明", validators=[Optional(), Length(max=2000)])
     fine = StringField("拟罚款（元）", validators=[Optional(), Length(max=16)])
     placement = SelectField("安置方式", choices=["", *machine.PLACEMENTS], validators=[Optional()])
@@ -57,7 +57,7 @@ class ActForm(FlaskForm):
 
 class VisitForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
-    visited_on = DateField("家访日期", default=_today, validators=[DataRequired()])
+    visited_on = DateField("家访日期", default=_today, validators=[InputRequired()])
     visitors = StringField("家访人员", validators=[DataRequired(), Length(max=255)])
     form = SelectField("形式", choices=list(VISIT_FORMS))
     findings = TextAreaField("家访情况", validators=[DataRequired(), Length(max=4000)])
@@ -68,7 +68,7 @@ class VisitForm(FlaskForm):
 class ServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
-    served_on = DateField("送达日期", default=_today, validators=[DataRequired()])
+    served_on = DateField("送达日期", default=_today, validators=[InputRequired()])
     manner = SelectField("送达方式", choices=list(SERVICE_MANNERS))
     served_to = StringField("受送达人", validators=[DataRequired(), Length(max=64)])
     served_by = StringField("送达人", validators=[DataRequired(), Length(max=128)])
@@ -85,7 +85,7 @@ class GuardianForm(FlaskForm):
 class CorrectServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
-    served_on = DateField("正确的送达日期", validators=[DataRequired()])
+    served_on = DateField("正确的送达日期", validators=[InputRequired()])
     manner = SelectField("送达方式", choices=list(SERVICE_MANNERS))
     reason = StringField("更正理由", validators=[DataRequired(), Length(max=500)])
 

@@ -16,7 +16,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField
 from wtforms import DateField, SelectField
-from wtforms.validators import DataRequired
+from wtforms.validators import DataRequired, InputRequired
 
 from edu_guard import acts
 from edu_guard.auth.services import role_required
@@ -42,7 +42,7 @@ class CompareForm(FlaskForm):
     """Choose a comparison, its as-of date and (for the register) the file."""
 
     kind = SelectField(_l("比对类型"), validators=[DataRequired()])
-    as_of = DateField(_l("比对基准日"), validators=[DataRequired()])
+    as_of = DateField(_l("比对基准日"), validators=[InputRequired()])
     file = FileField(_l("户籍名单文件"), validators=[FileAllowed(["xlsx", "csv", "txt"], _l("只能上传 Excel 或 CSV 文件。"))],
                      description=_l("户籍与学籍比对需上传公安户籍名单（Excel 或 CSV）；其他比对直接比对系统内数据。"))
 

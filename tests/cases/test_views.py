@@ -3,6 +3,7 @@
 import re
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from edu_guard.cases.models import DropoutCase, HomeVisit
@@ -169,3 +170,16 @@ def test_visit_to_a_child_without_a_case(make_child, make_user, login, today_is)
     assert resp.status_code == 302 and resp.location.endswith(f"/children/{child.id}")
     visit = db.session.execute(sa.select(HomeVisit)).scalar_one()
     assert (visit.case_id, visit.visitors, visit.form) == (None, "王老师", "电话")
+
+
+@pytest.mark.parametrize("typed", ["2021-02-30", "abc"])
+def test_an_impossible_date_is_called_invalid_not_missing(make_child, make_user, login, today_is, typed):
+    """A date the calendar does not have is reported as a bad date, never as an empty
+    field (the clerk did type something), and no case is opened."""
+    today_is(date(2021, 3, 5))
+    child = make_child()
+    client = login(make_user("clerk"))
+    page = client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": typed}).text
+    assert "必填" not in page
+    assert "发现日期：不是有效的日期值" in page
+    assert db.session.execute(sa.select(sa.func.count()).select_from(DropoutCase)).scalar() == 0
