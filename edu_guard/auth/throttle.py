@@ -37,7 +37,7 @@ from limits import RateLimitItemPerSecond
 from limits.storage import Storage
 
 from edu_guard.auth.models import RateLimitCounter
-from edu_guard.db import db, private_sqlite_file
+from edu_guard.db import db, private_sqlite_file, side_engine
 
 #: The scheme of :class:`DatabaseStorage` in a storage URL.
 DB_SCHEME = "edu-guard-db"
@@ -149,17 +149,20 @@ _engine_lock = threading.Lock()
 def counter_engine() -> sa.Engine:
     """The engine the sign-in counters are written with.
 
-    On PostgreSQL: the application's (a row lock never makes a sign-in wait for an
-    import). On SQLite: a database file of its own beside the application's,
+    On PostgreSQL: the application's database, through an engine without a pool (a
+    row lock never makes a sign-in wait for an import, and parallel sign-ins never
+    exhaust the request pool). On SQLite: a database file of its own beside the application's,
     ``<instance>/ratelimit.sqlite3`` (0600, WAL), because SQLite has one write lock per
     file and a long import holds the application's for minutes — a sign-in must not
     wait for it (docs/architecture.md, "No request fails because another writes").
     Every web process of the machine opens the same file, so counting stays shared and
     atomic.
     """
-    if db.engine.dialect.name != "sqlite":
-        return db.engine
     app = current_app._get_current_object()
+    if db.engine.dialect.name != "sqlite":
+        # Without a pool (edu_guard.db.side_engine): a sign-in that holds the request's
+        # pooled connection must not wait for a second one from the same pool.
+        return side_engine(app)
     engine = app.extensions.get("edu_guard_ratelimit_engine")
     if engine is not None:
         return engine
