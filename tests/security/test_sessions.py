@@ -161,7 +161,12 @@ def test_parallel_wrong_passwords_are_checked_at_most_the_limit(app, clerk):
         t.join()
     assert len(statuses) == 40
     assert failures_checked("yanwen") == limit
-    assert sum("该账户已被暂时锁定" in s for s in statuses) == 40 - limit + 1  # the 5th failure locks too
+    locked = sum("该账户已被暂时锁定" in s for s in statuses)
+    # Every attempt past the limit is refused as locked, and so is the failure that
+    # reaches it; a checked failure answered while another thread reaches the limit may
+    # also say "locked" (the window is read after the count), never the other way round.
+    assert 40 - limit + 1 <= locked <= 40
+    assert all(("该账户已被暂时锁定" in s) or ("用户名或密码错误" in s) for s in statuses)
 
 
 def test_a_lock_from_one_address_leaves_other_addresses_open(app, clerk):
