@@ -25,7 +25,8 @@ import pytest
 from edu_guard.db import db
 from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
 
-REDIS_URL = "redis://127.0.0.1:6379/5"
+#: The Redis the queue tests use; a developer running several checkouts at once gives each its own db.
+REDIS_URL = os.environ.get("EDU_GUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 BIN = Path(sys.executable).parent / "edu-guard"
 
 

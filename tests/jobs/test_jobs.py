@@ -26,7 +26,8 @@ from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
 from edu_guard.transaction import finish
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = "redis://127.0.0.1:6379/5"
+#: The Redis the queue tests use; a developer running several checkouts at once gives each its own db.
+REDIS_URL = os.environ.get("EDU_GUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 def post_import(client, kind: str, name: str, data: bytes) -> int:
