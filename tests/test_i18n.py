@@ -24,6 +24,9 @@ SOURCES = [p for folder in ("edu_guard", "plugins") for p in sorted((ROOT / fold
 MARKERS = {"_", "gettext", "ngettext", "lazy_gettext", "_l", "N_", "pgettext", "lazy_ngettext"}
 #: Functions that show their message to the user as it is (a flash, or a success flashed later).
 SHOWN = {"flash", "run_or_flash", "_run"}
+#: WTForms validators whose message a user reads.
+VALIDATORS = {"DataRequired", "InputRequired", "Optional", "Length", "NumberRange", "Regexp", "Email", "EqualTo",
+              "AnyOf", "NoneOf", "FileAllowed", "FileRequired", "FileSize"}
 HAN = re.compile(r"[\u4e00-\u9fff]")
 CATALOGUE = ROOT / "edu_guard" / "translations" / "en" / "LC_MESSAGES"
 
@@ -56,6 +59,13 @@ def untranslatable(source: str, filename: str = "<source>") -> list[str]:
         if name in MARKERS and node.args and _dynamic(node.args[0]):
             found.append(f"{node.lineno}: {name}() of a string built at run time; write "
                          f"_(\"… %(x)s\", x=…) so Babel can extract it")
+        elif name and name.endswith("Field") or name in VALIDATORS:
+            labels = ([node.args[0]] if name.endswith("Field") and node.args else []) + [
+                k.value for k in node.keywords if k.arg in ("label", "message", "description")]
+            if name in VALIDATORS:
+                labels += list(node.args)
+            if any(isinstance(a, ast.Constant) and isinstance(a.value, str) and HAN.search(a.value) for a in labels):
+                found.append(f"{node.lineno}: {name}() has a Chinese label or message not wrapped in _l()")
         elif name in SHOWN:
             for arg in [*node.args, *(k.value for k in node.keywords)]:
                 if (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and HAN.search(arg.value)) or (
@@ -68,10 +78,12 @@ def untranslatable(source: str, filename: str = "<source>") -> list[str]:
 
 def test_the_scanner_catches_what_babel_cannot_extract():
     bad = 'flash(f"已立案：{name}")\nflash("已保存", "success")\n_(f"第{n}步")\nflash(_("已立案：" + name))\n' \
-          '_run(lambda: 1, "已终止包保")\nflash("x {}".format(1) + "中")\n'
-    assert [line.split(":")[0] for line in untranslatable(bad)] == ["1", "2", "3", "4", "5", "6"]
+          '_run(lambda: 1, "已终止包保")\nflash("x {}".format(1) + "中")\n' \
+          'name = StringField("姓名")\ncode = StringField(_l("代码"), validators=[Length(max=2, message="太长")])\n'
+    assert [line.split(":")[0] for line in untranslatable(bad)] == ["1", "2", "3", "4", "5", "6", "7", "8"]
     good = ('flash(_("已立案：%(name)s", name=name), "success")\nflash(str(exc), "error")\n'
-            '_run(lambda: 1, _("已终止包保"))\nflash(form_errors(form), "error")\n')
+            '_run(lambda: 1, _("已终止包保"))\nflash(form_errors(form), "error")\n'
+            'name = StringField(_l("姓名"), validators=[Length(max=2, message=_l("太长"))])\n')
     assert untranslatable(good) == []
 
 
@@ -98,5 +110,5 @@ def test_english_catalogue_is_complete_and_compiled():
             assert set(placeholder.findall(m.id)) == set(placeholder.findall(m.string)), m.id
     with open(CATALOGUE / "messages.mo", "rb") as f:
         mo = read_mo(f)
-    stale = [m.id for m in po if m.id and (mo.get(m.id) is None or mo.get(m.id).string != m.string)]
+    stale = [m.id for m in po if m.id and (mo.get(m.id, m.context) is None or mo.get(m.id, m.context).string != m.string)]
     assert not stale, f"messages.mo is older than messages.po ({len(stale)} differ, e.g. {stale[:3]}): recompile"
