@@ -13,13 +13,24 @@ from __future__ import annotations
 
 import re
 
-from flask_babel import get_locale
+from flask_babel import get_locale, lazy_gettext
 from jinja2.ext import Extension
 
 
 def N_(text: str) -> str:  # noqa: N802 - the customary name of the no-op marker
     """Return ``text`` unchanged; ``pybabel extract -k N_`` collects it for the catalogue."""
     return text
+
+
+def labelled(values, empty: str | None = None) -> list[tuple[str, object]]:
+    """Select choices for Chinese values kept as data (reasons, roles, forms of visit …,
+    marked with :func:`N_`): the value stays Chinese, the label is translated when the
+    form is shown. ``empty`` puts a first choice of value ``""`` with that label.
+
+    :return: ``[(value, lazy label), …]`` for a WTForms ``SelectField``.
+    """
+    head = [("", empty)] if empty is not None else []
+    return head + [(value, lazy_gettext(value)) for value in values]
 
 
 # --- full-width punctuation in templates (中文标点与英文界面) ------------------------

@@ -11,6 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, InputRequired
 from edu_guard import clock
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
+from edu_guard.i18n import labelled
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.web import form_errors  # noqa: F401 (the case views' name)
 
@@ -21,7 +22,7 @@ def _today():
 
 
 class OpenCaseForm(FlaskForm):
-    reason = SelectField(_l("辍学原因"), choices=list(REASONS), validators=[DataRequired()])
+    reason = SelectField(_l("辍学原因"), choices=labelled(REASONS), validators=[DataRequired()])
     opened_on = DateField(_l("发现日期"), default=_today, validators=[InputRequired()])
     reason_note = TextAreaField(_l("情况说明"), validators=[Optional(), Length(max=2000)])
 
@@ -38,7 +39,7 @@ class ActForm(FlaskForm):
     on = DateField(_l("办理日期"), default=_today, validators=[InputRequired()])
     note = TextAreaField(_l("说明"), validators=[Optional(), Length(max=2000)])
     fine = StringField(_l("拟罚款（元）"), validators=[Optional(), Length(max=16)])
-    placement = SelectField(_l("安置方式"), choices=["", *machine.PLACEMENTS], validators=[Optional()])
+    placement = SelectField(_l("安置方式"), choices=labelled(machine.PLACEMENTS, empty=""), validators=[Optional()])
     school = StringField(_l("核实就读学校"), validators=[Optional(), Length(max=128)])
     representative = StringField(_l("法定代表人（局长）"), validators=[Optional(), Length(max=64)])
     fine_reason = StringField(_l("减轻罚款的理由"), validators=[Optional(), Length(max=500)])
@@ -51,7 +52,7 @@ class ActForm(FlaskForm):
     amount = StringField(_l("金额（元）"), validators=[Optional(), Length(max=16)])
     receipt = StringField(_l("缴款凭证号"), validators=[Optional(), Length(max=64)])
     until = DateField(_l("缴纳截止日期"), validators=[Optional()])
-    pay_kind = SelectField(_l("方式"), choices=["", "延期", "分期"], validators=[Optional()])
+    pay_kind = SelectField(_l("方式"), choices=[("", ""), ("延期", _l("延期")), ("分期", _l("分期"))], validators=[Optional()])
     body = StringField(_l("复议机关或法院"), validators=[Optional(), Length(max=128)])
     confirm_estimate = BooleanField(_l("确认按估算日期制发"))
 
@@ -60,7 +61,7 @@ class VisitForm(FlaskForm):
     version = IntegerField(validators=[Optional()])
     visited_on = DateField(_l("家访日期"), default=_today, validators=[InputRequired()])
     visitors = StringField(_l("家访人员"), validators=[DataRequired(), Length(max=255)])
-    form = SelectField(_l("形式"), choices=list(VISIT_FORMS))
+    form = SelectField(_l("形式"), choices=labelled(VISIT_FORMS))
     findings = TextAreaField(_l("家访情况"), validators=[DataRequired(), Length(max=4000)])
     outcome = TextAreaField(_l("结果"), validators=[Optional(), Length(max=2000)])
     next_action = TextAreaField(_l("下一步措施"), validators=[Optional(), Length(max=2000)])
@@ -70,7 +71,7 @@ class ServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
     served_on = DateField(_l("送达日期"), default=_today, validators=[InputRequired()])
-    manner = SelectField(_l("送达方式"), choices=list(SERVICE_MANNERS))
+    manner = SelectField(_l("送达方式"), choices=labelled(SERVICE_MANNERS))
     served_to = StringField(_l("受送达人"), validators=[DataRequired(), Length(max=64)])
     served_by = StringField(_l("送达人"), validators=[DataRequired(), Length(max=128)])
 
@@ -87,7 +88,7 @@ class CorrectServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
     served_on = DateField(_l("正确的送达日期"), validators=[InputRequired()])
-    manner = SelectField(_l("送达方式"), choices=list(SERVICE_MANNERS))
+    manner = SelectField(_l("送达方式"), choices=labelled(SERVICE_MANNERS))
     reason = StringField(_l("更正理由"), validators=[DataRequired(), Length(max=500)])
 
 

@@ -70,7 +70,7 @@ OUT_OF_SCHOOL = ("persuasion", "order_to_correct", "penalty", "enforcement")
 OPEN = OUT_OF_SCHOOL + ("following_up",)
 
 #: Placements (安置方式) that close a case (docs/domain.md §3).
-PLACEMENTS = ("随班就读", "送教上门", "特殊教育学校", "职业学校")
+PLACEMENTS = (N_("随班就读"), N_("送教上门"), N_("特殊教育学校"), N_("职业学校"))
 
 BUREAU = ("admin", "clerk")
 BUREAU_AND_TOWNSHIP = ("admin", "clerk", "township")

@@ -8,6 +8,7 @@ from wtforms import DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import Length, Optional
 
 from edu_guard.cases.models import REASONS
+from edu_guard.i18n import labelled
 
 
 class OpenCasesForm(FlaskForm):
@@ -16,7 +17,7 @@ class OpenCasesForm(FlaskForm):
 
     row_id = SelectMultipleField(_l("比对行"), coerce=int, validate_choice=False)
     all_of = StringField(_l("类别"), validators=[Optional(), Length(max=24)])
-    reason = SelectField(_l("辍学原因"), choices=["", *REASONS], validators=[Optional()])
+    reason = SelectField(_l("辍学原因"), choices=labelled(REASONS, empty=""), validators=[Optional()])
     category = StringField(validators=[Optional(), Length(max=24)])  # the list's filter, to return to
 
 

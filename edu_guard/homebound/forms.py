@@ -10,6 +10,7 @@ from wtforms.validators import DataRequired, Length, Optional, InputRequired
 
 from edu_guard import clock
 from edu_guard.homebound.models import CONTENT_AREAS
+from edu_guard.i18n import labelled
 
 
 def _today():
@@ -42,7 +43,7 @@ class SessionForm(FlaskForm):
     starts_at = TimeField(_l("开始时间"), validators=[DataRequired()])
     ends_at = TimeField(_l("结束时间"), validators=[DataRequired()])
     teachers = StringField(_l("送教教师"), validators=[DataRequired(), Length(max=255)])
-    content_areas = SelectMultipleField(_l("内容领域"), choices=list(CONTENT_AREAS), validators=[DataRequired()])
+    content_areas = SelectMultipleField(_l("内容领域"), choices=labelled(CONTENT_AREAS), validators=[DataRequired()])
     progress = TextAreaField(_l("进展情况"), validators=[DataRequired(), Length(max=4000)])
     guardian_confirmed = BooleanField(_l("监护人已签字确认"))
     guardian_name = StringField(_l("确认的监护人"), validators=[Optional(), Length(max=64)])

@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -170,7 +171,7 @@ class ImportForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Offer the kinds the importers know (schools, roster, …)."""
-        self.kind.choices = choice_list((kind, cls.label) for kind, cls in importers().items())
+        self.kind.choices = choice_list((kind, _l(cls.label)) for kind, cls in importers().items())
 
 
 
@@ -293,5 +294,5 @@ def import_rejects(run_id: int):
 
 
 def import_kinds() -> dict[str, str]:
-    """Return import kind → Chinese label."""
-    return {kind: cls.label for kind, cls in importers().items()}
+    """Return import kind → label, in the interface's language (a request's)."""
+    return {kind: gettext(cls.label) for kind, cls in importers().items()}
