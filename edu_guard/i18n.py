@@ -15,6 +15,7 @@ import re
 
 from flask_babel import get_locale, lazy_gettext
 from jinja2.ext import Extension
+from wtforms import SelectChoice
 
 
 def N_(text: str) -> str:  # noqa: N802 - the customary name of the no-op marker
@@ -22,15 +23,15 @@ def N_(text: str) -> str:  # noqa: N802 - the customary name of the no-op marker
     return text
 
 
-def labelled(values, empty: str | None = None) -> list[tuple[str, object]]:
+def labelled(values, empty: str | None = None) -> list[SelectChoice]:
     """Select choices for Chinese values kept as data (reasons, roles, forms of visit …,
     marked with :func:`N_`): the value stays Chinese, the label is translated when the
     form is shown. ``empty`` puts a first choice of value ``""`` with that label.
 
-    :return: ``[(value, lazy label), …]`` for a WTForms ``SelectField``.
+    :return: ``[SelectChoice(value, lazy label), …]`` for a WTForms ``SelectField``.
     """
-    head = [("", empty)] if empty is not None else []
-    return head + [(value, lazy_gettext(value)) for value in values]
+    head = [SelectChoice("", empty)] if empty is not None else []
+    return head + [SelectChoice(value, lazy_gettext(value)) for value in values]
 
 
 # --- full-width punctuation in templates (中文标点与英文界面) ------------------------

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, Optional, InputRequired
 from edu_guard import clock
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS
-from edu_guard.i18n import labelled
+from edu_guard.i18n import N_, labelled
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.web import form_errors  # noqa: F401 (the case views' name)
 
@@ -52,7 +52,7 @@ class ActForm(FlaskForm):
     amount = StringField(_l("金额（元）"), validators=[Optional(), Length(max=16)])
     receipt = StringField(_l("缴款凭证号"), validators=[Optional(), Length(max=64)])
     until = DateField(_l("缴纳截止日期"), validators=[Optional()])
-    pay_kind = SelectField(_l("方式"), choices=[("", ""), ("延期", _l("延期")), ("分期", _l("分期"))], validators=[Optional()])
+    pay_kind = SelectField(_l("方式"), choices=labelled((N_("延期"), N_("分期")), empty=""), validators=[Optional()])
     body = StringField(_l("复议机关或法院"), validators=[Optional(), Length(max=128)])
     confirm_estimate = BooleanField(_l("确认按估算日期制发"))
 

@@ -60,7 +60,7 @@ def _run(run_id: int) -> ComparisonRun:
 def index():
     """The form to run a comparison and the list of past runs."""
     form = CompareForm()
-    form.kind.choices = choice_list((k, c.label) for k, c in kinds().items())
+    form.kind.choices = choice_list((k, _l(c.label)) for k, c in kinds().items())
     if request.method == "GET":
         form.as_of.data = acts.latest_term_day(case_services.today())
     if request.method == "POST":

@@ -61,10 +61,10 @@ class ChildFilterForm(FlaskForm):
     school = SelectField(_l("学校"), coerce=optional_int)
     grade = SelectField(_l("年级"), default="")
     status = SelectField(
-        _l("学籍状态"), choices=choice_list(((s, s) for s in ENROLLMENT_STATUSES), _l("全部")), default=""
+        _l("学籍状态"), choices=choice_list(((s, _l(s)) for s in ENROLLMENT_STATUSES), _l("全部")), default=""
     )
     family = SelectField(
-        _l("家庭类型"), choices=choice_list(((k, k) for k in FAMILY_STATUS_KINDS), _l("全部")), default=""
+        _l("家庭类型"), choices=choice_list(((k, _l(k)) for k in FAMILY_STATUS_KINDS), _l("全部")), default=""
     )
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1)])
 
