@@ -12,6 +12,8 @@ from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.i18n import N_
 
+#: Sexes as the roster writes them (marked for the catalogue; pages show ``_(child.sex)``).
+SEXES = (N_("男"), N_("女"))
 #: Enrollment statuses (学籍状态).
 ENROLLMENT_STATUSES = (N_("在读"), N_("休学"), N_("转出"), N_("毕业"), N_("死亡注销"))
 #: Status-change kinds (学籍变动类型).
