@@ -112,3 +112,27 @@ def test_english_catalogue_is_complete_and_compiled():
         mo = read_mo(f)
     stale = [m.id for m in po if m.id and (mo.get(m.id, m.context) is None or mo.get(m.id, m.context).string != m.string)]
     assert not stale, f"messages.mo is older than messages.po ({len(stale)} differ, e.g. {stale[:3]}): recompile"
+
+
+def test_english_pages_get_english_punctuation_and_data_keeps_its_own(app):
+    """The template's own full-width marks follow the page's language; values (a
+    township's name with its brackets, a note typed with Chinese commas) never change."""
+    from flask import render_template_string
+
+    template = "{{ _('统计期') }}：{{ start }}（{{ place }}）"
+    with app.test_request_context("/?lang=en"):
+        assert render_template_string(template, start="2021-03-01", place="勐罕镇（曼听），傣族") == \
+            "Reporting period: 2021-03-01 (勐罕镇（曼听），傣族)"
+        assert render_template_string("<input value=\"{{ v }}\">", v="甲，乙") == '<input value="甲，乙">'
+    with app.test_request_context("/?lang=zh"):
+        assert render_template_string(template, start="2021-03-01", place="勐罕镇") == "统计期：2021-03-01（勐罕镇）"
+
+
+def test_official_documents_keep_chinese_punctuation(app):
+    from edu_guard.i18n import Punctuation
+
+    ext = Punctuation(app.jinja_env)
+    assert ext.preprocess("当事人：{{ name }}，", "letters/demand.html") == "当事人：{{ name }}，"
+    assert ext.preprocess("公示期：{{ d }}", "aid/notice.html") == "公示期：{{ d }}"
+    assert "punct('：')" in ext.preprocess("文书：{{ n }}", "letters/list.html")  # an interface page
+    assert ext.preprocess("{% trans %}甲：乙{% endtrans %}", "x.html") == "{% trans %}甲：乙{% endtrans %}"
