@@ -123,7 +123,9 @@ def _prepare_letter_fonts() -> None:
         return
     body = face_for(BODY_FACES)
     title = face_for(TITLE_FACES)
-    click.echo(f"文书字体：正文 {body or '（无仿宋，使用 Noto Serif CJK SC）'}，标题 {title or 'Noto Serif CJK SC'}")
+    if title in (None, "Noto Serif CJK SC"):
+        title = "Noto Serif CJK SC Bold（未安装方正小标宋，以此替代）"
+    click.echo(f"文书字体：正文 {body or 'Noto Serif CJK SC（未安装仿宋）'}，标题 {title}")
     if body is None:
         click.echo("注意：未安装仿宋字体（仿宋_GB2312、方正仿宋或 FandolFang），请以 root 运行 tools/system-packages.sh", err=True)
 
