@@ -47,12 +47,19 @@ class ActForm(FlaskForm):
     hearing_time = StringField("听证时间", validators=[Optional(), Length(max=32)])
     place = StringField("听证地点", validators=[Optional(), Length(max=128)])
     host = StringField("听证主持人", validators=[Optional(), Length(max=64)])
+    #: 行政处罚法 Art. 64 (三): public unless a state secret, trade secret or privacy.
+    public = SelectField("是否公开举行", choices=[("", ""), ("公开", "公开举行"), ("不公开", "不公开举行")],
+                         validators=[Optional()])
+    closed_reason = SelectField("不公开的理由", choices=[("", ""), *[(r, r) for r in ("涉及国家秘密", "涉及商业秘密", "涉及个人隐私")]],
+                                validators=[Optional()])
     amount = StringField("金额（元）", validators=[Optional(), Length(max=16)])
     receipt = StringField("缴款凭证号", validators=[Optional(), Length(max=64)])
     until = DateField("缴纳截止日期", validators=[Optional()])
     pay_kind = SelectField("方式", choices=["", "延期", "分期"], validators=[Optional()])
     body = StringField("复议机关或法院", validators=[Optional(), Length(max=128)])
     confirm_estimate = BooleanField("确认按估算日期制发")
+    #: Show the letter as it would be printed, without numbering or storing it.
+    preview = BooleanField("预览")
 
 
 class VisitForm(FlaskForm):

@@ -3,6 +3,7 @@ actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import date
 
@@ -183,14 +184,23 @@ def case_act(case_id: int):
         return redirect(url_for("cases.case_detail", case_id=case.id))
     data = {k: getattr(form, k).data for k in ("fine", "placement", "school", "representative", "fine_reason",
                                                   "content", "result", "hearing_time", "place", "host", "amount",
-                                                  "receipt", "body")}
+                                                  "receipt", "body", "public", "closed_reason")}
     data.update(hearing_on=form.hearing_on.data.isoformat() if form.hearing_on.data else None,
                 until=form.until.data.isoformat() if form.until.data else None, kind=form.pay_kind.data,
                 confirm_estimate=bool(form.confirm_estimate.data))
+    data = {k: v for k, v in data.items() if v not in (None, "", False)}
+    if form.preview.data:
+        # The letter as it would be issued: nothing numbered, stored or changed.
+        with refusals(services.CaseError) as outcome:
+            pdf, estimates = services.preview(case, form.event.data, on=form.on.data, user=current_user, data=data)
+        if not outcome.ok:
+            return redirect(url_for("cases.case_detail", case_id=case.id))
+        return render_template("cases/preview.html", case=case, event=machine.TRANSITIONS[form.event.data],
+                               estimates=estimates, pdf_b64=base64.b64encode(pdf).decode("ascii"))
     with refusals(services.CaseError) as outcome:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
-                           data={k: v for k, v in data.items() if v not in (None, "", False)})
+                           data=data)
     if outcome.ok:
         user = current_user._get_current_object()
         after_commit(lambda: services.notify_transition(case, ev, user))

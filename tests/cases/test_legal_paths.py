@@ -34,6 +34,12 @@ def text_of(app, letter: Letter) -> str:
     return re.sub(r"—\d+—", "", text)
 
 
+def pdf_text(pdf: bytes) -> str:
+    """PDF bytes as text, as :func:`text_of`."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return re.sub(r"—\d+—", "", re.sub(r"\s+", "", out.decode("utf-8")))
+
+
 def act(case, event, on, **data):
     ev = services.fire(case, event, on=on, data=data)
     db.session.commit()
@@ -94,6 +100,11 @@ def test_statement_reviewed_and_a_reduced_fine(walk):
     decision = act(case, "issue_penalty_decision", date(2021, 4, 6), fine="60", fine_reason="鉴于当事人家庭经济困难").letter
     assert decision.context["fine"] == "60.00"
     text = text_of(app, decision)
+    # Evidence: only what the case holds — the served order and one in-person visit
+    # (行政处罚法 Art. 59 (二)); no school attendance certificate was ever recorded.
+    evidence = f"上述事实有下列证据证实：《责令限期改正通知书》（{order.doc_number}）及其送达回证；入户家访劝返记录1份。"
+    assert evidence in text and evidence in text_of(app, notice)
+    assert "学校出具" not in text and "学校出具" not in text_of(app, notice)
     for expected in ("罚款人民币60.00元（大写：陆拾元整）",
                      "本机关在《行政处罚告知书》中拟处罚款人民币100.00元。鉴于当事人家庭经济困难，本机关决定将罚款数额调整为人民币60.00元。",
                      "当事人于2021年3月29日提出陈述、申辩，称：家中经济困难，孩子已答应下周返校",
@@ -118,12 +129,20 @@ def test_hearing_requested_and_held(walk):
     # Wed 31 March the 7th working day is Mon 12 April (清明 3–5 April), so 12 April is too early.
     refused(case, "issue_hearing_notice", date(2021, 3, 31), "听证日期应晚于 2021-04-12",
             hearing_on="2021-04-12", place="教育体育局三楼会议室", host="张法制")
+    # Art. 64 (三): whether the hearing is public is recorded, and a closed one says why.
+    refused(case, "issue_hearing_notice", date(2021, 3, 31), "是否公开举行",
+            hearing_on="2021-04-13", place="教育体育局三楼会议室", host="张法制")
+    refused(case, "issue_hearing_notice", date(2021, 3, 31), "不公开举行听证须写明理由",
+            hearing_on="2021-04-13", place="教育体育局三楼会议室", host="张法制", public="不公开")
     hn = act(case, "issue_hearing_notice", date(2021, 3, 31), hearing_on="2021-04-13", place="教育体育局三楼会议室",
-             host="张法制").letter
+             host="张法制", public="不公开", closed_reason="涉及个人隐私").letter
     text = text_of(app, hn)
     for expected in ("听证通知书", "景教体听通〔2021〕1号", "2021年4月13日", "教育体育局三楼会议室", "张法制",
+                     "于2021年3月30日依法提出了听证申请",
+                     "本案涉及个人隐私，依照《中华人民共和国行政处罚法》第六十四条第三项的规定，本次听证不公开举行",
                      "申请回避", "委托一至二人代理", "罚款人民币300.00元"):
         assert expected in text, expected
+    assert "公开举行。" not in text.replace("不公开举行。", "")
     serve(case, hn, date(2021, 4, 1))
     refused(case, "record_hearing", date(2021, 4, 12), "尚未到期", content="x")
     act(case, "record_hearing", date(2021, 4, 13), content="孩子患病在家，已开学返校")
@@ -414,6 +433,24 @@ def test_a_2027_deadline_is_an_estimate_until_the_arrangement_is_loaded(letters_
     act(case, "escalate_to_penalty", date(2027, 1, 11))
     # The notice prints the order's deadline: an estimate needs an explicit confirmation.
     refused(case, "issue_penalty_notice", date(2027, 1, 11), "估算", fine="100")
+    # The preview shows the letter before it is issued, its estimated date marked 估算,
+    # and takes no number.
+    letters_before = db.session.scalar(sa.select(sa.func.count(Letter.id)))
+    pdf, estimates = services.preview(case, "issue_penalty_notice", on=date(2027, 1, 11), data={"fine": "100"})
+    assert estimates == ["责令改正期限 2027-01-08（估算）"]
+    preview_text = pdf_text(pdf)
+    assert "预览：本文书尚未编号、未印发，不得送达。" in preview_text
+    assert "估算：责令改正期限2027-01-08（估算）" in preview_text and "于2027年1月8日前" in preview_text
+    assert "（预览，未编号）" in preview_text
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == letters_before
+    out = app.test_cli_runner().invoke(cases_group, ["act", str(case.id), "issue_penalty_notice", "--on", "2027-01-11",
+                                                     "--fine", "100", "--preview", str(Path(app.instance_path) / "p.pdf")])
+    assert out.exit_code == 0 and "估算：责令改正期限 2027-01-08（估算）" in out.output, out.output
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == letters_before
+    out = app.test_cli_runner().invoke(cases_group, ["act", str(case.id), "issue_penalty_notice", "--on", "2027-01-11",
+                                                     "--fine", "100"])
+    assert out.exit_code == 1 and "--confirm-estimate" in out.output
     notice = act(case, "issue_penalty_notice", date(2027, 1, 11), fine="100", confirm_estimate=True).letter
     assert "于2027年1月8日前" in text_of(app, notice)
     # The county loads the official 2027 arrangement: no longer an estimate.
@@ -474,4 +511,6 @@ def test_the_order_counts_only_visits_in_person_as_上门(walk):
     db.session.commit()
     order = to_order(case, child)  # one visit 入户 (1 March), one by phone (3 March)
     text = text_of(app, order)
-    assert "已先后1次上门劝返，并1次通过电话、微信等方式劝返，至今仍未返校" in text
+    # Who visited is not said (the records name the visitors, not their bodies).
+    assert "经1次上门劝返，并1次通过电话、微信等方式劝返，至今仍未返校" in text
+    assert "村（居）民委员会" not in text
