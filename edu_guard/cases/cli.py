@@ -12,7 +12,7 @@ import click
 from flask import current_app
 import sqlalchemy as sa
 
-from edu_guard import clock
+from edu_guard import clock, deadlines
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
@@ -272,3 +272,21 @@ def guardian_command(case_id, address, id_number, child_address, username):
     _run(lambda: services.set_addresses(case, guardian_address=address, guardian_id_number=id_number,
                                                    child_address=child_address, user=user_by_name(username)))
     click.echo(f"已登记：个案 {case.id} 的住址和身份信息")
+
+
+@cases_group.command("holidays")
+@click.argument("year", type=int)
+@click.option("--holidays", "holidays_text", required=True,
+              help="放假日期：YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD，以空格或逗号分隔")
+@click.option("--workdays", "workdays_text", default="", help="调休上班日期")
+@click.option("--source", required=True, help="国务院办公厅通知的文号")
+@requires_init
+def holidays_command(year, holidays_text, workdays_text, source):
+    """载入一个年度的国务院放假安排（放假日和调休上班日）；载入前该年度的期限为估算。"""
+    try:
+        arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
+    except deadlines.ArrangementError as exc:
+        raise click.ClickException(str(exc)) from None
+    deadlines.save_arrangement(current_app.instance_path, year, arrangement, source)
+    click.echo(f"已载入 {year} 年节假日安排：放假 {len(arrangement['holidays'])} 天，调休上班 "
+               f"{len(arrangement['workdays'])} 天（{source}）")

@@ -48,9 +48,9 @@ class ActForm(FlaskForm):
     place = StringField("听证地点", validators=[Optional(), Length(max=128)])
     host = StringField("听证主持人", validators=[Optional(), Length(max=64)])
     #: 行政处罚法 Art. 64 (三): public unless a state secret, trade secret or privacy.
-    public = SelectField("是否公开举行", choices=[("", ""), ("公开", "公开举行"), ("不公开", "不公开举行")],
+    public = SelectField("是否公开举行", choices=["", "公开", "不公开"],
                          validators=[Optional()])
-    closed_reason = SelectField("不公开的理由", choices=[("", ""), *[(r, r) for r in ("涉及国家秘密", "涉及商业秘密", "涉及个人隐私")]],
+    closed_reason = SelectField("不公开的理由", choices=["", "涉及国家秘密", "涉及商业秘密", "涉及个人隐私"],
                                 validators=[Optional()])
     amount = StringField("金额（元）", validators=[Optional(), Length(max=16)])
     receipt = StringField("缴款凭证号", validators=[Optional(), Length(max=64)])
@@ -60,6 +60,15 @@ class ActForm(FlaskForm):
     confirm_estimate = BooleanField("确认按估算日期制发")
     #: Show the letter as it would be printed, without numbering or storing it.
     preview = BooleanField("预览")
+
+
+class HolidayArrangementForm(FlaskForm):
+    """A year's official holiday arrangement, typed from the State Council's notice."""
+
+    year = IntegerField("年度", validators=[InputRequired()])
+    holidays = TextAreaField("放假日期（含法定节假日和调休放假日）", validators=[DataRequired(), Length(max=4000)])
+    workdays = TextAreaField("调休上班日期", validators=[Optional(), Length(max=2000)])
+    source = StringField("通知文号", validators=[DataRequired(), Length(max=128)])
 
 
 class VisitForm(FlaskForm):

@@ -9,6 +9,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
@@ -21,6 +22,7 @@ from edu_guard.cases.forms import (
     AssignmentForm,
     CorrectServiceForm,
     GuardianForm,
+    HolidayArrangementForm,
     OpenCaseForm,
     ReasonForm,
     ReturnContactForm,
@@ -33,6 +35,7 @@ from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
+from edu_guard import deadlines
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.services import missing_penalty_settings
 from edu_guard.registry.models import Child
@@ -405,3 +408,33 @@ def case_file(case_id: int):
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
                      download_name=f"一案一档-{case.child.name}-{case.id}.pdf")
+
+
+@bp.route("/admin/holidays", methods=["GET", "POST"])
+@login_required
+def holiday_arrangements():
+    """The admin loads a year's official holiday arrangement (the State Council's
+    notice: rest days and 调休 make-up working days). Until a year is loaded, its
+    deadlines are estimates (估算) on the statutory holidays (edu_guard.deadlines)."""
+    if current_user.role != "admin":
+        abort(403)
+    form = HolidayArrangementForm()
+    if form.validate_on_submit():
+        try:
+            arrangement = deadlines.parse_arrangement(form.year.data, form.holidays.data, form.workdays.data or "")
+        except deadlines.ArrangementError as exc:
+            flash(str(exc), "error")
+        else:
+            deadlines.save_arrangement(current_app.instance_path, form.year.data, arrangement, form.source.data.strip())
+            flash(_("已载入 %(year)s 年的节假日安排：该年度的期限不再是估算", year=form.year.data), "success")
+            return redirect(url_for("cases.holiday_arrangements"))
+    elif request.method == "POST":
+        flash(form_errors(form), "error")
+    today = services.today()
+    years = [{"year": y, "loaded": deadlines.arrangement_loaded(y),
+              "stored": deadlines.stored_arrangements(current_app.instance_path).get(str(y)),
+              "statutory": [d.isoformat() for d in deadlines.statutory_holidays(y)]}
+             for y in range(today.year, today.year + 3)]
+    if form.year.data is None:
+        form.year.data = next((y["year"] for y in years if not y["loaded"]), today.year + 1)
+    return render_template("cases/holidays.html", form=form, years=years)
