@@ -98,6 +98,15 @@ class GuardianForm(FlaskForm):
     id_number = StringField("身份证号", validators=[Optional(), Length(max=18)])
 
 
+class AddressesForm(FlaskForm):
+    """The first guardian's address and ID number, and the child's address (the party
+    of the penalty letters: 行政处罚法 Art. 59 (一); 行政强制法 Art. 55)."""
+
+    guardian_address = StringField("监护人住址", validators=[Optional(), Length(max=255)])
+    guardian_id_number = StringField("监护人身份证号", validators=[Optional(), Length(max=18)])
+    child_address = StringField("学生住址", validators=[Optional(), Length(max=255)])
+
+
 class CorrectServiceForm(FlaskForm):
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])

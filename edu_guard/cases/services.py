@@ -953,6 +953,12 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
     :raises CaseError: no guardian registered, or an invalid ID number.
     """
     child = case.child
+    guardian = child.guardians[0] if child.guardians else None
+    # A value equal to the one on record changes nothing (the form shows them filled in).
+    if child_address and child_address.strip() == (child.address or ""):
+        child_address = None
+    if guardian is not None and guardian_address and guardian_address.strip() == (guardian.address or ""):
+        guardian_address = None
     if child_address:
         before = audit.snapshot(child)
         child.address = child_address.strip()

@@ -19,6 +19,7 @@ from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
 from edu_guard.cases.forms import (
     ActForm,
+    AddressesForm,
     AssignmentForm,
     CorrectServiceForm,
     GuardianForm,
@@ -162,7 +163,7 @@ def case_detail(case_id: int):
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
         first_main=first_main,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
-        service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
+        service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(), address_form=AddressesForm(),
         correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
         limits=services.deadline_report(case, services.today()), missing_settings=missing_penalty_settings(),
         service_manners=SERVICE_MANNERS,
@@ -342,6 +343,24 @@ def case_guardian(case_id: int):
             add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
                          address=form.address.data, id_number=form.id_number.data, user=current_user)
             flash(f"已登记监护人 {form.name.data}", "success")
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
+@bp.post("/cases/<int:case_id>/addresses")
+@login_required
+def case_addresses(case_id: int):
+    """Record the first guardian's address and ID number and the child's address (an
+    address on record is changed only here or by ``cases guardian``, audited)."""
+    _writer()
+    case = _get_case(case_id)
+    form = AddressesForm()
+    if form.validate_on_submit():
+        _run(lambda: services.set_addresses(case, guardian_address=form.guardian_address.data or None,
+                                            guardian_id_number=form.guardian_id_number.data or None,
+                                            child_address=form.child_address.data or None, user=current_user),
+             _("已登记住址和身份信息"))
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))

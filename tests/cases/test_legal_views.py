@@ -180,3 +180,21 @@ def test_the_admin_loads_a_years_arrangement(letters_ready, make_child, make_use
     services.correct_service(case, order.id, served_on=date(2026, 12, 31), reason="回证日期抄录错误")
     db.session.commit()
     assert order_deadline(services.facts_for(case)).day == date(2027, 1, 14)
+
+
+def test_addresses_are_set_on_the_case_page(letters_ready, make_child, make_user, login, today_is):
+    from edu_guard.auth.models import AuditLog
+
+    today_is(date(2021, 4, 6))
+    child = make_child()
+    case = services.open_case(child, reason="厌学", opened_on=date(2021, 3, 1))
+    db.session.commit()
+    client = login(make_user("clerk"))
+    assert "住址和身份证号" in client.get(f"/cases/{case.id}").text
+    resp = client.post(f"/cases/{case.id}/addresses", data={"guardian_address": "景洪市勐罕镇曼远村3号",
+                                                            "child_address": child.address}, follow_redirects=True)
+    assert "已登记住址和身份信息" in resp.text
+    db.session.expire_all()
+    assert child.guardians[0].address == "景洪市勐罕镇曼远村3号"
+    changed = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "update")).all()
+    assert [a.entity for a in changed] == ["guardian"]  # the child's unchanged address is not rewritten
