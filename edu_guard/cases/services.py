@@ -320,6 +320,10 @@ def preview(
 REVOKING = ("撤销", "确认无效")
 REMEDY_RESULTS = ("维持", "驳回诉讼请求", "撤回申请或起诉", "变更", "撤销", "确认无效")
 STATEMENT_RESULTS = ("采纳", "部分采纳", "不采纳")
+#: How a case's children were found, as the 劝返联系函's first sentence says it
+#: ("经…，你镇有下列…"), by the case's source.
+FOUND_BY = {"comparison": "控辍保学数据比对", "transfer": "学籍转出未入学核查", "absence": "学校报告缺勤",
+            "manual": "核查"}
 #: The grounds on which a hearing is not public (行政处罚法 Art. 64 (三)).
 HEARING_CLOSED_REASONS = ("涉及国家秘密", "涉及商业秘密", "涉及个人隐私")
 COURT_RULINGS = ("准予执行", "不准予执行")
@@ -588,6 +592,10 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     if kind == "return_contact":
         reply = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"]))
         extra["reply_by"] = reply.day
+        # How the children were found, from the cases' sources (never a fixed phrase).
+        found = dict.fromkeys(FOUND_BY[c.source] for c in cases if c.source in FOUND_BY)
+        if found:
+            extra["source"] = "和".join(found)
         if reply.estimated:
             estimates.append(f"反馈期限 {reply}")
     elif kind == "order_to_correct":

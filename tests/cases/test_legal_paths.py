@@ -224,6 +224,8 @@ def test_a_subdistrict_child_is_ordered_by_the_bureau(letters_ready, make_child,
     # A 街道办事处 cannot order a guardian (Art. 58): the letter asks it to tell the bureau.
     assert "请及时书面告知我局，由我局依照《中华人民共和国义务教育法》第五十八条的规定责令其限期改正" in text
     assert "组织街道干部" in text and "乡镇干部" not in text
+    # The case was registered by hand: the letter does not claim a data comparison.
+    assert "经核查，你街道有下列1名" in text and "数据比对" not in text
     order = to_order(case, child)
     # 义务教育法 Art. 58: the county education department orders a 街道 child's guardian.
     assert order.issuer_name == "景洪市教育体育局" and order.doc_number == "景教体责改〔2021〕1号"
