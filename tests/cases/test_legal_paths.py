@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -271,7 +271,15 @@ def test_publication_in_2022_counts_thirty_days(letters_ready, make_child, today
     serve(case, order, date(2022, 3, 10), manner="公告送达")
     # From 1 January 2022 (民事诉讼法 2021 Art. 95): 30 days → Sat 9 April 2022; 10 working
     # days: 11–15, 18–22 April → Fri 22 April.
+    published, deemed = date(2022, 3, 10), date(2022, 3, 10) + timedelta(days=30)
+    assert deemed == date(2022, 4, 9)
     assert case.deadline == date(2022, 4, 22)
+    act(case, "escalate_to_penalty", date(2022, 4, 25))
+    notice = act(case, "issue_penalty_notice", date(2022, 4, 25), fine="100").letter
+    text = text_of(letters_ready, notice)
+    assert (f"于{published.year}年{published.month}月{published.day}日以公告方式"
+            f"（于{deemed.year}年{deemed.month}月{deemed.day}日视为送达）向你送达") in text
+    assert "于2022年4月22日前" in text
 
 
 def test_a_corrected_service_date_moves_later_deadlines(walk):
@@ -293,6 +301,10 @@ def test_a_corrected_service_date_moves_later_deadlines(walk):
     assert audit.before["served_on"] == "2021-03-10" and audit.after["served_on"] == "2021-03-12"
     refused(case, "escalate_to_penalty", date(2021, 3, 26), "2021-03-26")
     act(case, "escalate_to_penalty", date(2021, 3, 29))
+    # The notice states the corrected service date and the period it gives.
+    text = text_of(app, act(case, "issue_penalty_notice", date(2021, 3, 29), fine="100").letter)
+    assert "于2021年3月12日向你送达" in text and "于2021年3月26日前" in text
+    assert "2021年3月10日" not in text and "2021年3月24日" not in text
 
 
 def _decision(case, child, fine="100"):
@@ -304,7 +316,10 @@ def _decision(case, child, fine="100"):
 
 def test_a_paid_fine_ends_the_penalty(walk):
     app, child, case = walk
-    _decision(case, child)
+    decision = _decision(case, child)
+    # The decision says where to pay (Art. 59 (四), 67) within 15 days of its service.
+    text = text_of(app, decision)
+    assert "当事人应当自收到本决定书之日起十五日内，到中国农业银行景洪市分行" in text and "罚款人民币100.00元" in text
     act(case, "record_payment", date(2021, 4, 12), amount="40", receipt="NO.0001")
     refused(case, "close_penalty", date(2021, 4, 12), "未缴清")
     act(case, "record_payment", date(2021, 4, 15), amount="60", receipt="NO.0002")
