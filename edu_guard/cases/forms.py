@@ -49,12 +49,28 @@ class ActForm(FlaskForm):
     hearing_time = StringField(_l("听证时间"), validators=[Optional(), Length(max=32)])
     place = StringField(_l("听证地点"), validators=[Optional(), Length(max=128)])
     host = StringField(_l("听证主持人"), validators=[Optional(), Length(max=64)])
+    #: 行政处罚法 Art. 64 (三): public unless a state secret, trade secret or privacy.
+    public = SelectField(_l("是否公开举行"), choices=labelled((N_("公开"), N_("不公开")), empty=""),
+                         validators=[Optional()])
+    closed_reason = SelectField(_l("不公开的理由"), validators=[Optional()], choices=labelled(
+        (N_("涉及国家秘密"), N_("涉及商业秘密"), N_("涉及个人隐私")), empty=""))
     amount = StringField(_l("金额（元）"), validators=[Optional(), Length(max=16)])
     receipt = StringField(_l("缴款凭证号"), validators=[Optional(), Length(max=64)])
     until = DateField(_l("缴纳截止日期"), validators=[Optional()])
     pay_kind = SelectField(_l("方式"), choices=labelled((N_("延期"), N_("分期")), empty=""), validators=[Optional()])
     body = StringField(_l("复议机关或法院"), validators=[Optional(), Length(max=128)])
     confirm_estimate = BooleanField(_l("确认按估算日期制发"))
+    #: Show the letter as it would be printed, without numbering or storing it.
+    preview = BooleanField(_l("预览"))
+
+
+class HolidayArrangementForm(FlaskForm):
+    """A year's official holiday arrangement, typed from the State Council's notice."""
+
+    year = IntegerField(_l("年度"), validators=[InputRequired()])
+    holidays = TextAreaField(_l("放假日期（含法定节假日和调休放假日）"), validators=[DataRequired(), Length(max=4000)])
+    workdays = TextAreaField(_l("调休上班日期"), validators=[Optional(), Length(max=2000)])
+    source = StringField(_l("通知文号"), validators=[DataRequired(), Length(max=128)])
 
 
 class VisitForm(FlaskForm):
@@ -82,6 +98,15 @@ class GuardianForm(FlaskForm):
     phone = StringField(_l("联系电话"), validators=[Optional(), Length(max=32)])
     address = StringField(_l("住址"), validators=[Optional(), Length(max=255)])
     id_number = StringField(_l("身份证号"), validators=[Optional(), Length(max=18)])
+
+
+class AddressesForm(FlaskForm):
+    """The first guardian's address and ID number, and the child's address (the party
+    of the penalty letters: 行政处罚法 Art. 59 (一); 行政强制法 Art. 55)."""
+
+    guardian_address = StringField(_l("监护人住址"), validators=[Optional(), Length(max=255)])
+    guardian_id_number = StringField(_l("监护人身份证号"), validators=[Optional(), Length(max=18)])
+    child_address = StringField(_l("学生住址"), validators=[Optional(), Length(max=255)])
 
 
 class CorrectServiceForm(FlaskForm):
