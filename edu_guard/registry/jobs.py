@@ -9,14 +9,12 @@ or nothing.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
 
 from edu_guard.db import db
 from edu_guard.jobs import services as jobs
@@ -33,7 +31,13 @@ def _run_import(job: Job, progress) -> dict:
     return {"import_run_id": result.import_run_id, "rows": result.rows}
 
 
-jobs.register("import", jobs.JobKind("导入", _run_import, (ImportFileError,)))
+def _import_run_url(job: Job) -> str:
+    return url_for("registry.import_run", run_id=job.result["import_run_id"])
+
+
+# An import checks its rows against the whole county's registry (as_owner=False).
+jobs.register("import", jobs.JobKind("导入", _run_import, (ImportFileError,), result_url=_import_run_url,
+                                     as_owner=False))
 
 
 def start_import(kind: str, upload, user) -> int:
@@ -44,15 +48,7 @@ def start_import(kind: str, upload, user) -> int:
     :param user: who imports.
     :return: the job id, for :func:`read_job`.
     """
-    data = upload.read()
-    digest = hashlib.sha256(data).hexdigest()
-    stored = jobs.uploads_dir() / digest
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    if not stored.exists():
-        fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # whole ID numbers inside
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    filename = Path(upload.filename or "upload").name
+    digest, filename = jobs.store_upload(upload)
     return jobs.submit("import", {"import_kind": kind, "filename": filename, "sha256": digest}, user).id
 
 
