@@ -145,6 +145,53 @@ def execute(job_id: int) -> None:
         beat.stop()
 
 
+# --- exports (导出任务) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """A workbook a feature lets its users download: ``build(params, user) ->
+    (filename, xlsx bytes)`` makes it from the page's filters for ``user`` (scoped to
+    the user's area); ``count(params, user) -> int`` says how many rows it would have."""
+
+    label: str
+    build: Callable[[dict, object], tuple[str, bytes]]
+    count: Callable[[dict, object], int]
+
+
+EXPORTS: dict[str, Export] = {}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register_export(name: str, export: Export) -> None:
+    """Add a kind of export (the registry's roster, aid's payments …)."""
+    EXPORTS[name] = export
+
+
+def export_is_big(name: str, params: dict, user) -> bool:
+    """Whether export ``name`` has more rows than ``EDU_GUARD_EXPORT_JOB_ROWS``, so
+    that it is made by a job (:func:`submit_export`) and not in the request."""
+    return EXPORTS[name].count(params, user) > int(current_app.config["EDU_GUARD_EXPORT_JOB_ROWS"])
+
+
+def submit_export(name: str, params: dict, user) -> Job:
+    """Queue export ``name`` with the page's filters ``params`` (JSON-able) for ``user``:
+    the worker makes it as the user would see it, and only the user downloads it."""
+    EXPORTS[name]  # noqa: B018 - refuse an unknown export before writing anything
+    return submit("export", {"export": name, "filters": params}, user)
+
+
+def _run_export(job: Job, progress) -> dict:
+    export = EXPORTS[job.params["export"]]
+    progress(0, 1)
+    filename, data = export.build(job.params.get("filters") or {}, job.owner)
+    progress(1, 1)
+    return {**write_file(job, filename, data, XLSX), "summary": f"{export.label}已生成，可下载"}
+
+
+register("export", JobKind("导出", _run_export))
+
+
 # --- a job's file ------------------------------------------------------------------
 
 

@@ -9,7 +9,10 @@ area (the ``Job`` scope rule); only a job's owner downloads its file.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, send_file, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard.db import db
@@ -88,3 +91,17 @@ def download(job_id: int):
         abort(404)
     result = job.result
     return send_file(path, as_attachment=True, download_name=result["file"], mimetype=result.get("mimetype"))
+
+
+def export_response(name: str, params: dict):
+    """Answer a page's Excel download (export ``name`` of
+    :data:`edu_guard.jobs.services.EXPORTS` with the page's filters ``params``): the
+    workbook at once when it is small, else a job (``EDU_GUARD_EXPORT_JOB_ROWS``) and
+    a redirect to its page, where its owner downloads the file when it is made."""
+    if services.export_is_big(name, params, current_user):
+        job = services.submit_export(name, params, current_user)
+        flash(_("导出的行数较多，已转为后台任务；完成后在本页下载文件。"), "success")
+        return redirect(url_for("jobs.job_page", job_id=job.id))
+    filename, data = services.EXPORTS[name].build(params, current_user)
+    return Response(data, mimetype=services.XLSX, headers={
+        "Content-Disposition": f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(filename)}"})
