@@ -54,8 +54,7 @@ def _propose(job: Job, progress) -> dict:
         raise services.AidError(f"学期 {job.params['term']} 不存在")
     codes = job.params["codes"]
     progress(0, len(codes))
-    results, failures = services.propose_all(term, codes, user=job.owner)
-    progress(len(codes), len(codes))
+    results, failures = services.propose_all(term, codes, user=job.owner, progress=progress)
     summary, lines = proposal_messages(results, failures)
     return {"term": term.code, "summary": "；".join([s for s in [summary, *lines] if s]) or "没有生成名单",
             "failures": lines}

@@ -87,8 +87,10 @@ def submit(kind: str, params: dict, user) -> Job:
     :raises KeyError: unknown kind.
     """
     KINDS[kind]  # noqa: B018 - refuse unknown kinds before writing anything
+    # A school user's job is also its township's (a township sees its schools' work).
+    township_id = getattr(user, "township_id", None) or getattr(getattr(user, "school", None), "township_id", None)
     job = Job(kind=kind, params=params, owner_id=getattr(user, "id", None),
-              township_id=getattr(user, "township_id", None), school_id=getattr(user, "school_id", None))
+              township_id=township_id, school_id=getattr(user, "school_id", None))
     db.session.add(job)
     db.session.flush()
     job_id = job.id
