@@ -114,7 +114,7 @@ def propose_command(term_code, scheme_codes, all_schemes, as_json):
         raise click.ClickException("请用 --scheme 指定资助项目，或用 --all")
 
     # In the foreground, with a progress bar on stderr (the web page queues a job instead).
-    with click.progressbar(length=len(codes), label="生成名单", file=sys.stderr) as bar:
+    with click.progressbar(length=len(codes), label="生成名单", file=sys.stderr, hidden=as_json) as bar:
         results, failures = _run(lambda: services.propose_all(
             term, codes, progress=lambda done, total: bar.update(done - bar.pos)))
     rows = [{"scheme": r.scheme_code, "lists": r.lists, "proposed": r.proposed, "refused": r.refused,
