@@ -181,13 +181,6 @@ def _sqlite_path(engine) -> Path:
     return Path(database)
 
 
-def _revision(conn) -> str | None:
-    try:
-        return conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-    except sa.exc.DBAPIError:
-        return None
-
-
 # --- backup --------------------------------------------------------------------------
 
 
@@ -276,15 +269,18 @@ def _backup_postgresql(engine, out: Path) -> dict:
     pg_dump = _tool("pg_dump")
     with engine.connect() as conn:
         server = int(conn.execute(sa.text("SHOW server_version_num")).scalar()) // 10000
-        dump_major = _tool_major(pg_dump)
-        if dump_major < server:
-            raise BackupError(f"pg_dump 版本 {dump_major} 低于数据库服务器版本 {server}，无法备份：请安装 "
-                              f"postgresql-client-{server}（或更新版本）。")
-        conn.execute(sa.text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    dump_major = _tool_major(pg_dump)
+    if dump_major < server:
+        raise BackupError(f"pg_dump 版本 {dump_major} 低于数据库服务器版本 {server}，无法备份：请安装 "
+                          f"postgresql-client-{server}（或更新版本）。")
+    # One snapshot for the counts and the dump: exported by a repeatable-read
+    # transaction kept open while pg_dump runs in it (``--snapshot``).
+    with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn:
         snapshot = conn.execute(sa.text("SELECT pg_export_snapshot()")).scalar()
         schema = conn.execute(sa.text("SELECT current_schema()")).scalar()
         counts = _table_counts(conn, "postgresql", schema)
-        revision = _revision(conn)
+        revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() \
+            if "alembic_version" in counts else None
         dsn, env = _libpq(engine)
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
