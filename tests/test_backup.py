@@ -178,7 +178,10 @@ def test_backup_during_an_import_job_restores_whole_into_a_fresh_instance(source
     assert response.status_code == 302, response.text
     job_id = int(response.headers["Location"].rsplit("/", 1)[1])
     del response
-    gc.collect()  # the spooled upload (above) is closed inside the test, where the warning is ignored
+    gc.collect()
+    uploads = Path(source.instance_path) / "uploads"  # the raw file: whole ID numbers inside
+    assert uploads.stat().st_mode & 0o777 == 0o700
+    assert (uploads / hashlib.sha256(roster.read_bytes()).hexdigest()).stat().st_mode & 0o777 == 0o600  # the spooled upload (above) is closed inside the test, where the warning is ignored
     before = counts(source)
     assert before["child"] == 0 and before["school"] > 0
 
