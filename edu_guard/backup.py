@@ -48,7 +48,8 @@ from alembic.script import ScriptDirectory
 from flask import current_app
 
 from edu_guard.auth import audit
-from edu_guard.db import db, private_sqlite_file
+from edu_guard.auth.models import AuditLog
+from edu_guard.db import db, private_sqlite_file, utcnow, write_or_defer
 from edu_guard.paths import MIGRATIONS_DIR
 
 #: Format of the manifest; a restore refuses a backup of a format it does not know.
@@ -202,6 +203,7 @@ def backup(path: Path | str, user=None) -> Outcome:
     engine = db.engine
     started = datetime.now(timezone.utc)
     files: dict[str, dict] = {}
+    notes: list[str] = []
     if engine.dialect.name == "sqlite":
         database = _backup_sqlite(engine, target / SQLITE_FILE)
     elif engine.dialect.name == "postgresql":
@@ -238,12 +240,19 @@ def backup(path: Path | str, user=None) -> Outcome:
         json.dump(manifest, fh, ensure_ascii=False, indent=1, sort_keys=True)
     (target / MANIFEST).chmod(0o600)
     manifest_sha = _sha256_file(target / MANIFEST)[0]
-    audit.record_access("backup", "instance", None, {
+    detail = {
         "path": str(target), "database": database["kind"], "files": len(files),
         "bytes": sum(f["bytes"] for f in files.values()), "manifest_sha256": manifest_sha,
         "rows": sum(database["counts"].values()),
-    }, user=user)
-    return Outcome(target, manifest)
+    }
+    row = {"user_id": audit.acting_user_id(user), "action": "backup", "entity": "instance", "entity_id": None,
+           "before": None, "after": detail, "at": utcnow()}
+    # Not in the caller's session: on SQLite an import job may hold the write lock for a
+    # while; the audit row then waits in the background (wait_for_deferred_writes).
+    audited = write_or_defer(lambda conn: conn.execute(sa.insert(AuditLog.__table__).values(**row)))
+    if not audited:
+        notes.append("数据库正被导入任务写入，备份审计记录将在其完成后写入。")
+    return Outcome(target, manifest, notes)
 
 
 def _backup_sqlite(engine, out: Path) -> dict:

@@ -24,7 +24,7 @@ from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
 from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.comparisons.cli import compare_group
-from edu_guard.db import db, is_busy
+from edu_guard.db import db, is_busy, wait_for_deferred_writes
 from edu_guard.homebound.cli import homebound_group
 from edu_guard.jobs.cli import worker_command
 from edu_guard.plugin_cli import plugin_group, plugins_command
@@ -151,14 +151,19 @@ def backup_command(path: Path, as_json: bool) -> None:
         outcome = backups.backup(path)
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
+    if not wait_for_deferred_writes(timeout=600):
+        outcome.notes.append("备份审计记录未能写入（数据库持续繁忙），请查看日志。")
     files = outcome.manifest["files"]
     summary = {"path": str(outcome.path), "database": outcome.manifest["database"]["kind"], "files": len(files),
-               "bytes": sum(f["bytes"] for f in files.values()), "rows": outcome.manifest["database"]["counts"]}
+               "bytes": sum(f["bytes"] for f in files.values()), "rows": outcome.manifest["database"]["counts"],
+               "notes": outcome.notes}
     if as_json:
         dump_json(summary)
         return
     click.echo(f"已备份到 {outcome.path}：数据库（{summary['database']}，{sum(summary['rows'].values())} 行）"
                f"及 {len(files) - 1} 个文件，共 {summary['bytes']} 字节；清单 {backups.MANIFEST}")
+    for note in outcome.notes:
+        click.echo(f"注意：{note}")
 
 
 @cli.command("restore", with_appcontext=False)

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from edu_guard import backup as backups
 from edu_guard.app import create_app
 from edu_guard.auth.models import AuditLog, User
-from edu_guard.db import db
+from edu_guard.db import db, wait_for_deferred_writes
 from edu_guard.jobs.models import Job
 from edu_guard.registry.models import Child, ImportRun, School
 from edu_guard.registry.services import import_file
@@ -216,6 +216,7 @@ def test_backup_during_an_import_job_restores_whole_into_a_fresh_instance(source
         stop(worker)
     done = job_state(source, job_id)
     assert done.state == "done", done.error
+    assert wait_for_deferred_writes(60)  # the first backup's audit row, if the import held the lock
     run = command(instance, "backup", str(tmp_path / "backup-2"))
     assert run.returncode == 0, run.stderr
     after = counts(source)
