@@ -43,8 +43,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from alembic.config import Config as AlembicConfig
-from alembic.script import ScriptDirectory
 from flask import current_app
 
 from edu_guard.auth import audit
@@ -453,6 +451,10 @@ def restore(path: Path | str, force: bool = False, user=None) -> Outcome:
 
 
 def _head_revision() -> str | None:
+    # Alembic only here: commands start without it (tests/test_migrations.py).
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
+
     try:
         config = AlembicConfig()
         config.set_main_option("script_location", str(MIGRATIONS_DIR))
