@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard.db import db
+from edu_guard.jobs import queue
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 from edu_guard.registry.models import ImportRun
@@ -108,3 +109,7 @@ def purge_uploads(now=None, keep_days: int | None = None, dry_run: bool = False)
         if not dry_run:
             path.unlink(missing_ok=True)
     return purged
+
+
+#: The queue's workers purge raw uploads past their retention once a day.
+queue.daily("purge_uploads", lambda: len(purge_uploads()))
