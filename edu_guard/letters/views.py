@@ -18,6 +18,16 @@ from edu_guard.letters import services
 
 bp = Blueprint("letters", __name__)
 
+
+@bp.app_context_processor
+def legal_settings_warning() -> dict:
+    """Every page's layout warns an admin of the penalty settings the county has not set
+    (basis, fine range, payment channel, contact: the penalty letters are refused
+    until they are; :func:`services.missing_legal_settings`)."""
+    if not (current_user and current_user.is_authenticated and current_user.role == "admin"):
+        return {"missing_legal_settings": []}
+    return {"missing_legal_settings": services.missing_legal_settings()}
+
 #: Chinese names of the letter kinds.
 KIND_LABELS = {
     "return_contact": "劝返联系函",
