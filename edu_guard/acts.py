@@ -66,3 +66,16 @@ def latest_term_day(today: date) -> date:
     if term is None or term.end >= today or term.start > today:
         return today
     return term.start
+
+
+def current_term(today: date):
+    """The term a county is working in: the term holding ``today``, else — between terms,
+    or entering a past term after the fact — the latest term that started before
+    ``today`` (the sample county: 2021年春季学期, 1 March – 9 July 2021, in 2026);
+    ``None`` when no term is recorded before ``today``.
+
+    :return: a :class:`edu_guard.registry.terms.Term` or ``None``.
+    """
+    return _term_holding(today) or db.session.execute(
+        sa.select(Term).where(Term.start <= today).order_by(Term.start.desc())
+    ).scalars().first()

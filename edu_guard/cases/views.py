@@ -389,7 +389,7 @@ def case_file(case_id: int):
     """一案一档: the whole case file as one PDF (register, letters with their 送达回证, 销号)."""
     case = _get_case(case_id)
     with refusals(LetterError, flash_it=False) as outcome:
-        pdf = case_file_pdf(case, printed_on=services.today(), full_id=current_user.sees_full_ids, user=current_user)
+        pdf = case_file_pdf(case, printed_on=services.print_day(case, services.today()), full_id=current_user.sees_full_ids, user=current_user)
     if not outcome.ok:
         flash(f"一案一档未能打印：{outcome.refused}", "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
