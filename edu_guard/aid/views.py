@@ -138,6 +138,8 @@ def lists(code: str):
                     money.from_fen(sum(amounts.get(x.id) or 0 for x in found))])
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
                            amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
+                           total_count=sum(counts.get(x.id, 0) for x in found),
+                           total_amount=money.from_fen(sum(amounts.get(x.id) or 0 for x in found)),
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
 
 
@@ -320,7 +322,9 @@ def payments(code: str):
         return _payments_xlsx(term, stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = queries.term_batches(term)
+    count, fen = queries.payments_total(stmt)
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
+                           totals=(count, money.from_fen(fen)),
                            bureau=current_user.role in BUREAU, channels=CHANNELS)
 
 
