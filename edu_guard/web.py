@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -219,7 +220,9 @@ def has_endpoint(name: str) -> bool:
 def _favicon():
     """``/favicon.ico``: the site's icon (an SVG in ``static/``) for browsers that ask
     for it before reading the page's ``<link rel=icon>``; public, so no 404 or sign-in."""
-    return current_app.send_static_file("favicon.svg")
+    path = Path(current_app.static_folder or "") / "favicon.svg"
+    return current_app.response_class(path.read_bytes(), mimetype="image/svg+xml",
+                                      headers={"Cache-Control": "public, max-age=86400"})
 
 
 _favicon.public = True
