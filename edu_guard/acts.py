@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import flash
 
 from edu_guard.db import db
 from edu_guard.registry.terms import Term
@@ -55,6 +56,14 @@ def closed_term_note(day: date | None, today: date) -> str | None:
     if term is None or term.end >= today:
         return None
     return f"{day} 属于已结束的{term.name}：按补录办理，期限和条件按该日期计算"
+
+
+def flash_closed_term(day: date | None, today: date) -> None:
+    """Flash :func:`closed_term_note` of an act just recorded on ``day`` (category
+    ``warning``), so a date in a closed term is accepted visibly, never silently."""
+    note = closed_term_note(day, today)
+    if note:
+        flash(note, "warning")
 
 
 def latest_term_day(today: date) -> date:

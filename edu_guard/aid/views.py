@@ -243,6 +243,7 @@ def post(list_id: int):
     done = _run(lambda: services.post(aid_list, on=_act_date(form), user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
+        acts.flash_closed_term(aid_list.posted_on, services.today())
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 
@@ -261,6 +262,7 @@ def approve(list_id: int):
         after_commit(lambda: services.notify_batch(batch, user))
         flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
               "success")
+        acts.flash_closed_term(batch.paid_on, services.today())
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 

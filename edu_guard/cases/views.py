@@ -198,6 +198,7 @@ def case_act(case_id: int):
         if ev.letter:
             msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
         flash(msg, "success")
+        acts.flash_closed_term(ev.acted_on, services.today())
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 

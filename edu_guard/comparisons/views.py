@@ -73,12 +73,14 @@ def index():
                                                         filename=upload.filename if upload else None, user=current_user)
             if outcome.ok:
                 flash(f"比对完成：共 {run.total} 行", "success")
+                acts.flash_closed_term(form.as_of.data, case_services.today())
                 return redirect(url_for("comparisons.run", run_id=run.id))
     page = db.paginate(sa.select(ComparisonRun).order_by(ComparisonRun.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
                        error_out=False)
     return render_template("comparisons/index.html", form=form, page=page, kinds=kinds(),
-                           can_run=current_user.role in RUN_ROLES)
+                           can_run=current_user.role in RUN_ROLES,
+                           as_of_note=acts.closed_term_note(form.as_of.data, case_services.today()))
 
 
 @bp.get("/comparisons/<int:run_id>")

@@ -170,6 +170,7 @@ def placement_detail(placement_id: int):
     return render_template(
         "homebound/detail.html", p=placement, row=row, norm=norm, start=start, end=end, label=label,
         session_form=session_form, plan_form=plan_form, end_form=EndForm(ends_on=act_day), periods=periods,
+        act_note=acts.closed_term_note(act_day, today),
         can_write=current_user.can_write and current_user.role != "township")
 
 
@@ -202,6 +203,7 @@ def session_add(placement_id: int):
             attachments=files, user=current_user)
     if outcome.ok:
         flash(f"已登记 {form.held_on.data} 的送教记录", "success")
+        acts.flash_closed_term(form.held_on.data, case_services.today())
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
 
