@@ -88,8 +88,12 @@ def case_list():
         return _case_list_xlsx(stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships, schools = case_queries.areas()
+    today = services.today()
+    # Entered after the fact: the letter's date follows the listed cases' latest act.
+    latest = max((d for d in map(services.last_act_on, page.items) if d), default=None)
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
-                           schools=schools, mask_id=mask_id, today=services.today(),
+                           schools=schools, mask_id=mask_id, today=today,
+                           letter_default=acts.default_act_date(latest, today),
                            base_args={k: v for k, v in args.items() if k != "page"})
 
 
