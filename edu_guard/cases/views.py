@@ -158,9 +158,12 @@ def case_detail(case_id: int):
     deadline = machine.current_deadline(facts)
     # The step's main act (escalate, issue the step's letter) is shown open.
     first_main = next((t.event for t, why in actions if why is None and t.event != "issue_return_contact"), None)
+    # "已到期，可办理下一步" only when the step that follows the deadline is in fact allowed
+    # on the act's date (a closing such as 已复学 is always open and does not count).
+    next_allowed = any(why is None and t.event in NEXT_STEP_EVENTS for t, why in actions)
     return render_template(
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
-        first_main=first_main,
+        first_main=first_main, next_allowed=next_allowed,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
         correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
@@ -169,6 +172,13 @@ def case_detail(case_id: int):
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=today, reasons=REASONS, visitor_names=_visitor_names(case), act_day=act_day,
         act_default=act_default, act_note=acts.closed_term_note(act_day, today))
+
+
+#: The acts that follow a step's deadline (the next step of the four, the court, the
+#: end of the follow-up period): the deadline badge says the next step may be taken
+#: only when one of them is allowed.
+NEXT_STEP_EVENTS = frozenset({"escalate_to_order", "escalate_to_penalty", "escalate_to_enforcement", "apply_to_court",
+                              "close_follow_up"})
 
 
 def _iso_day(text: str) -> date:

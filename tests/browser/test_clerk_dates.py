@@ -4,7 +4,7 @@ from the records, not from today; a bad date is a form error in Chinese; no requ
 page answers 404 (the favicon included)."""
 
 import io
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from pypdf import PdfReader
 
@@ -114,3 +114,24 @@ def test_case_file_is_dated_in_the_case_time(app_ctx, letter_font_dir, make_user
     today = clock.today()
     assert f"{today.year}年{today.month}月{today.day}日" not in text
     assert "2021年3月2日" in text
+
+
+def test_deadline_badge_only_when_the_next_step_is_allowed(app_ctx, make_user, page, sign_in):
+    """Step 1's deadline has passed on the act's date, but no home visit is recorded:
+    escalation is refused ("尚无家访"), so no "已到期，可办理下一步" badge (closing as
+    已复学 stays open and does not count); after a visit the badge shows."""
+    town, school = _school()
+    child = _child(school, town, "岩温", "532801200901142694", date(2009, 1, 14), grade="六年级")
+    case = case_services.open_case(child, reason="厌学", opened_on=date(2021, 3, 1))
+    db.session.commit()
+    after = case.deadline + timedelta(days=1)
+    make_user("clerk", username="clerk")
+    sign_in(page, "clerk")
+    page.goto(f"/cases/{case.id}?on={after}")
+    main = page.inner_text("main")
+    assert "尚无家访" in main and "已到期，可办理下一步" not in main
+
+    case_services.log_home_visit(child, visited_on=date(2021, 3, 2), visitors="李老师", form="入户", findings="拒绝返校")
+    db.session.commit()
+    page.goto(f"/cases/{case.id}?on={after}")
+    assert "已到期，可办理下一步" in page.inner_text("main")
