@@ -18,7 +18,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
 from edu_guard.aid.cli import aid_group
 from edu_guard.aid.demo import DEMO_ACCOUNTS_FILE, load_demo_accounts
-from edu_guard.aid.services import load_demo_term
+from edu_guard.aid.services import load_demo_term, schemes
 from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
 from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
@@ -201,12 +201,10 @@ def demo_command() -> None:
     accounts = load_demo_accounts()
     if proposals:
         made = [p for p in proposals if p.proposed]
+        names = {code: scheme.name for code, scheme in schemes().items()}
         click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
-            f"{p.scheme_code} {p.proposed}人" for p in made))
-    if accounts is not None:
-        click.echo(f"{DEMO_ACCOUNTS_FILE}（{importers()['accounts'].label}，示例账号，仅供演示代发文件）："
-                   f"{accounts.counts_text()}")
-    if all(result is None for _, _, result in results):
+            f"{names.get(p.scheme_code, p.scheme_code)} {p.proposed}人" for p in made))
+    if all(result is None for _, _, result in results) and accounts is None:
         click.echo("示例县数据已载入过，本次未做任何更改。")
         return
     for kind, name, result in results:
@@ -216,6 +214,9 @@ def demo_command() -> None:
             click.echo(
                 f"{name}（{importers()[kind].label}）：{result.counts_text()}"
             )
+    if accounts is not None:
+        click.echo(f"{DEMO_ACCOUNTS_FILE}（{importers()['accounts'].label}，示例账号，仅供演示代发文件）："
+                   f"{accounts.counts_text()}")
     click.echo("示例县数据已载入。")
 
 
