@@ -41,8 +41,7 @@ def _no_404(page):
 
 
 def test_term_dates_on_the_dashboard_the_session_log_and_the_compliance_page(
-        app_ctx, letter_font_dir, make_user, page, sign_in):
-    app_ctx.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
+        app_ctx, make_user, page, sign_in):
     assert clock.today() > date(2026, 1, 1)  # the real clock: the term is years behind
     add_term("2021-spring", *SPRING, 90)
     town, school = _school()
@@ -95,10 +94,9 @@ def test_favicon_answers(client):
     assert response.data.startswith(b"<svg")
 
 
-def test_case_file_is_dated_in_the_case_time(app_ctx, letter_font_dir, make_user, page, sign_in):
+def test_case_file_is_dated_in_the_case_time(app_ctx, make_user, page, sign_in):
     """A 2021 case entered years later prints its registers dated in 2021 (its last
     act, a visit of 2 March 2021), never with today's date."""
-    app_ctx.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
     add_term("2021-spring", *SPRING, 90)
     town, school = _school()
     child = _child(school, town, "岩温", "532801200901142694", date(2009, 1, 14), grade="六年级")
