@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard import money
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
-from edu_guard.registry.models import School
+from edu_guard.registry.models import School, county_schools
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
 #: States of a list: proposed by the system and reviewed by the school → posted
@@ -224,3 +224,27 @@ class PayeeAccount(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(8), default="一卡通")
 
     child: Mapped["Child"] = relationship()  # noqa: F821
+
+
+@scoping.county_rule(AidList)
+def _aid_list_county_scope(codes):
+    """A county user sees the lists of the county's schools."""
+    return AidList.school_id.in_(county_schools(codes))
+
+
+@scoping.county_rule(Payment)
+def _payment_county_scope(codes):
+    """A county user sees the payments of the county's schools."""
+    return Payment.school_id.in_(county_schools(codes))
+
+
+@scoping.rule(PaymentBatch)
+def _batch_scope(user):
+    """A batch is seen by whoever may see one of its payments."""
+    return PaymentBatch.id.in_(sa.select(Payment.batch_id).where(_payment_scope(user)))
+
+
+@scoping.county_rule(PaymentBatch)
+def _batch_county_scope(codes):
+    """A county user sees the batches paid by the county's schools."""
+    return PaymentBatch.id.in_(sa.select(Payment.batch_id).where(_payment_county_scope(codes)))

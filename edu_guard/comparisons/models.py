@@ -13,6 +13,8 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from edu_guard.auth import scoping
+from edu_guard.auth.models import User
 from edu_guard.db import UTCDateTime, db, utcnow
 
 
@@ -66,3 +68,30 @@ class ComparisonRow(db.Model):
     closed_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     run: Mapped[ComparisonRun] = relationship()
+
+
+# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
+
+
+@scoping.rule(ComparisonRun)
+def _run_scope(user):
+    """Comparisons are the bureau's: a township or school user is refused their pages."""
+    return sa.false()
+
+
+@scoping.rule(ComparisonRow)
+def _row_scope(user):
+    """As its run."""
+    return sa.false()
+
+
+@scoping.county_rule(ComparisonRun)
+def _run_county_scope(codes):
+    """A county user sees the runs made by the county's users (a run spans its county)."""
+    return ComparisonRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))
+
+
+@scoping.county_rule(ComparisonRow)
+def _row_county_scope(codes):
+    """A row is seen by whoever may see its run."""
+    return ComparisonRow.run_id.in_(sa.select(ComparisonRun.id).where(_run_county_scope(codes)))
