@@ -173,3 +173,22 @@ def test_the_monthly_report_counts_each_countys_cases(app_ctx, province):
     assert report["total"]["open_at_end"] == 3
     before = figures.monthly_by_county("532800", "2021-02")
     assert [r["new"] for r in before["rows"]] == [0, 0]
+
+
+def test_the_home_page_sends_a_province_user_to_its_aggregates(client, login, province):
+    users, _objects = province
+    login(users["province"])
+    answer = client.get("/")
+    assert answer.status_code == 302 and answer.headers["Location"].endswith("/province/aid")
+
+
+def test_a_superior_user_needs_a_division_of_its_level(app_ctx, province):
+    from edu_guard.auth.services import UserInputError, create_user
+
+    base = {"username": "yunnan", "display_name": "省厅", "password": "Xq7-mountain-river-42"}
+    for role, code in (("province", None), ("province", "532800"), ("prefecture", "530000"), ("clerk", "532800")):
+        with pytest.raises(UserInputError) as refused:
+            create_user({**base, "role": role, "division_code": code})
+        assert refused.value.field == "division_code"
+    assert create_user({**base, "role": "prefecture", "division_code": "532800"}).division_code == "532800"
+    assert create_user({**base, "username": "jh", "role": "clerk", "division_code": None}).division_code is None
