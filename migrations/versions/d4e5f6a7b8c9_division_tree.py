@@ -1,5 +1,6 @@
 """division: the organisation tree above the county (province 省, prefecture 州/市,
-county), user.division_code, and indexes on the county codes.
+county), user.division_code, indexes on the county codes and the payments' index of
+the province's figures by county.
 
 Existing data keeps working: each county code found on townships and schools becomes a
 county division with no parent (a county deployed alone); its users keep
@@ -42,9 +43,12 @@ def upgrade():
     op.create_index(op.f('ix_township_county_code'), 'township', ['county_code'], unique=False)
     op.create_index(op.f('ix_school_county_code'), 'school', ['county_code'], unique=False)
     op.create_index(op.f('ix_school_township_id'), 'school', ['township_id'], unique=False)
+    op.create_index('ix_aid_payment_term_school', 'aid_payment',
+                    ['term_id', 'school_id', 'scheme_code', 'is_poverty', 'amount_fen'], unique=False)
 
 
 def downgrade():
+    op.drop_index('ix_aid_payment_term_school', table_name='aid_payment')
     op.drop_index(op.f('ix_school_township_id'), table_name='school')
     op.drop_index(op.f('ix_school_county_code'), table_name='school')
     op.drop_index(op.f('ix_township_county_code'), table_name='township')
