@@ -337,8 +337,8 @@ class Load:
 
 
 def percentiles(values: list[float]) -> dict:
-    if not values:
-        return {"n": 0}
+    if len(values) < 2:
+        return {"n": len(values), **({"p50_ms": round(values[0] * 1000, 1)} if values else {})}
     qs = statistics.quantiles(values, n=100, method="inclusive")
     return {"n": len(values), "p50_ms": round(qs[49] * 1000, 1), "p95_ms": round(qs[94] * 1000, 1),
             "p99_ms": round(qs[98] * 1000, 1)}

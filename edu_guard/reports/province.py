@@ -19,6 +19,7 @@ from edu_guard.aid import stats
 from edu_guard.aid.models import Payment, PaymentReversal
 from edu_guard.auth.scoping import unscoped
 from edu_guard.db import db
+from edu_guard.hooks import contributions
 from edu_guard.registry.models import Division, School
 from edu_guard.reports.services import ReportError, period_bounds, periodic_report
 
@@ -27,9 +28,8 @@ AGGREGATES = "aggregates of the counties under a prefecture or province: counts 
 
 
 def scheme_names() -> dict[str, str]:
-    """Scheme code → its name, for the tables' heads."""
-    from_plugins = stats.contributions().schemes
-    return {c: s.name for c, s in from_plugins.items()}
+    """Scheme code → its name, for the tables' heads (the schemes plugins contribute)."""
+    return {c: s.name for c, s in contributions().schemes.items()}
 
 
 @dataclass
@@ -94,7 +94,8 @@ def aid_by_county(code: str, year: int) -> dict:
             acc = sums.setdefault((county, scheme), [0, 0, 0, 0])
             for i, v in enumerate((n, fen, pov_n, pov_fen)):
                 acc[i] += sign * int(v or 0)
-    schemes = stats._order({s for _c, s in sums})
+    known = list(scheme_names())
+    schemes = sorted({s for _c, s in sums}, key=lambda c: (known.index(c) if c in known else len(known), c))
 
     def cell(acc) -> dict:
         return {"person_times": acc[0], "amount_wan": str(money.wan(acc[1], places=4)),
