@@ -70,12 +70,9 @@ def test_a_circle_would_be_found():
 
 
 #: The only imports of ``edu_guard`` modules made inside a function, each with its reason:
-#: they load a heavy library (WeasyPrint, fontTools, polars, openpyxl, Alembic) that most
+#: they load a heavy library (polars, openpyxl, Alembic) that most
 #: commands and pages never need, so start-up does not pay for it.
 LAZY_ALLOWED = {
-    ("edu_guard.cli", "edu_guard.letters.fonts"): "fontTools, for `edu-guard init` only",
-    ("edu_guard.cli", "edu_guard.letters.render"): "WeasyPrint, for `edu-guard init` only",
-    ("edu_guard.testing", "edu_guard.letters.fonts"): "fontTools, for the letter_font_dir fixture only (the pytest plugin loads in every plugin's tests)",
     ("edu_guard.comparisons.kinds", "edu_guard.comparisons.household"): "polars, for the household comparison only",
     ("edu_guard.comparisons.views", "edu_guard.comparisons.excel"): "openpyxl, for the export only",
 }

@@ -70,19 +70,20 @@ class ComparisonRow(db.Model):
     run: Mapped[ComparisonRun] = relationship()
 
 
-# --- scope rules (edu_guard.auth.scoping) ------------------------------------------
-
-
+# Comparisons compare the whole county and are run by the bureau (admin, clerk), so a
+# township or school user is refused their pages by role. Should a run ever be read for
+# such a user (a list, a job's result, a plugin's page), it shows only the runs the user
+# ran, and their rows: a run's rows span the county.
 @scoping.rule(ComparisonRun)
 def _run_scope(user):
-    """Comparisons are the bureau's: a township or school user is refused their pages."""
-    return sa.false()
+    """A township or school user sees only the comparison runs they ran themselves."""
+    return ComparisonRun.user_id == user.id
 
 
 @scoping.rule(ComparisonRow)
 def _row_scope(user):
-    """As its run."""
-    return sa.false()
+    """… and only the rows of those runs."""
+    return ComparisonRow.run_id.in_(sa.select(ComparisonRun.id).where(ComparisonRun.user_id == user.id))
 
 
 @scoping.county_rule(ComparisonRun)
