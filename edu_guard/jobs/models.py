@@ -60,5 +60,11 @@ def _job_scope(user):
 
 @scoping.county_rule(Job)
 def _job_county_scope(codes):
-    """A county user sees the jobs submitted by the county's users."""
-    return Job.owner_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))
+    """A county user sees the jobs submitted by the county's users or in the county's
+    townships and schools (their tables by name: the registry sits above the jobs)."""
+    township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+    return sa.or_(
+        Job.owner_id.in_(sa.select(User.id).where(User.division_code.in_(codes))),
+        Job.township_id.in_(sa.select(township.c.id).where(township.c.county_code.in_(codes))),
+        Job.school_id.in_(sa.select(school.c.id).where(school.c.county_code.in_(codes))),
+    )
