@@ -14,8 +14,9 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 
+from edu_guard import backup as backups
 from edu_guard.aid.cli import aid_group
 from edu_guard.aid.services import load_demo_term
 from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
@@ -23,7 +24,7 @@ from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
 from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.comparisons.cli import compare_group
-from edu_guard.db import db, is_busy
+from edu_guard.db import db, is_busy, wait_for_deferred_writes
 from edu_guard.homebound.cli import homebound_group
 from edu_guard.jobs.cli import worker_command
 from edu_guard.letters.fonts import BODY_FACES, INSTALL_HINT, TITLE_FACES, cjk_font_installed, face_for
@@ -142,6 +143,68 @@ def purge_uploads_command(days, dry_run: bool, as_json: bool) -> None:
         return
     verb = "将删除" if dry_run else "已删除"
     click.echo(f"{verb} {len(purged)} 个原始文件，共 {sum(p['bytes'] for p in purged)} 字节")
+
+
+@cli.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@requires_init
+def backup_command(path: Path, as_json: bool) -> None:
+    """备份本实例到新目录 PATH（系统运行中即可）：数据库、文书、附件、导入原始文件和配置，附 sha256 清单。"""
+    try:
+        outcome = backups.backup(path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not wait_for_deferred_writes(timeout=600):
+        outcome.notes.append("备份审计记录未能写入（数据库持续繁忙），请查看日志。")
+    files = outcome.manifest["files"]
+    summary = {"path": str(outcome.path), "database": outcome.manifest["database"]["kind"], "files": len(files),
+               "bytes": sum(f["bytes"] for f in files.values()), "rows": outcome.manifest["database"]["counts"],
+               "notes": outcome.notes}
+    if as_json:
+        dump_json(summary)
+        return
+    click.echo(f"已备份到 {outcome.path}：数据库（{summary['database']}，{sum(summary['rows'].values())} 行）"
+               f"及 {len(files) - 1} 个文件，共 {summary['bytes']} 字节；清单 {backups.MANIFEST}")
+    for note in outcome.notes:
+        click.echo(f"注意：{note}")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="本实例已有数据时仍用备份替换全部数据")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.pass_context
+def restore_command(ctx: click.Context, path: Path, force: bool, as_json: bool) -> None:
+    """从备份目录 PATH 恢复到本实例（先停止网站和任务队列进程）。逐个核对 sha256，不符则拒绝；
+    本实例已有数据时须加 --force。"""
+    try:
+        manifest = backups.read_manifest(path)  # every file checked before anything is written
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    instance = Path(default_instance_path()).resolve()
+    if "config.py" in manifest["files"] and not (instance / "config.py").exists():
+        # a new machine: the backup's key and county settings, so the app can start
+        instance.mkdir(parents=True, exist_ok=True)
+        instance.chmod(0o700)
+        backups.copy_file(Path(path) / "config.py", instance / "config.py")
+    app = current_app._get_current_object() if current_app else ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        try:
+            outcome = backups.restore(path, force=force)
+        except backups.BackupError as exc:
+            finish(ok=False)
+            raise click.ClickException(str(exc)) from None
+        finish(ok=True)
+    counts = outcome.manifest["database"]["counts"]
+    if as_json:
+        dump_json({"path": str(outcome.path), "rows": counts, "files": len(outcome.manifest["files"]),
+                   "notes": outcome.notes})
+        return
+    click.echo(f"已从 {outcome.path} 恢复：{sum(counts.values())} 行数据，{len(outcome.manifest['files'])} 个文件，"
+               "均与清单核对一致。")
+    for note in outcome.notes:
+        click.echo(f"注意：{note}")
 
 
 @cli.command("show-admin")
