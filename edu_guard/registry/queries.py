@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
 from edu_guard.auth.models import User
-from edu_guard.auth.scoping import scope_children, scope_schools
+from edu_guard.auth.scoping import condition, scope_children, scope_schools
 from edu_guard.db import db
 from edu_guard.lists import GRADE_ORDER, grade_rank
 from edu_guard.registry.search import child_condition
@@ -39,10 +39,13 @@ def filter_choices(user) -> tuple[list, list, list[str]]:
         township_stmt = township_stmt.where(
             Township.id.in_({s.township_id for s in schools} | {user.township_id} - {None})
         )
+    elif getattr(user, "division_code", None):  # a county user of a database of several counties
+        township_stmt = township_stmt.where(Township.county_code == user.division_code)
     townships = db.session.execute(township_stmt).all()
-    grades = db.session.execute(
-        sa.select(Enrollment.grade).where(Enrollment.grade.is_not(None)).distinct()
-    ).scalars()
+    grade_stmt = sa.select(Enrollment.grade).where(Enrollment.grade.is_not(None)).distinct()
+    if condition(School, user) is not None:  # the grades of the user's schools (read by school)
+        grade_stmt = grade_stmt.where(Enrollment.school_id.in_([s.id for s in schools]))
+    grades = db.session.execute(grade_stmt).scalars()
     grades = sorted(grades, key=lambda g: (GRADE_ORDER.index(g) if g in GRADE_ORDER else len(GRADE_ORDER), g))
     return townships, schools, grades
 
@@ -80,6 +83,7 @@ def children_query(filters: dict, user) -> sa.Select:
                 )
             )
         )
+<<<<<<< HEAD
     return in_pupil_order(stmt, Child.id, Child.name)
 
 
@@ -95,6 +99,16 @@ def in_pupil_order(stmt: sa.Select, child_id, child_name, *tail) -> sa.Select:
     :return: ``stmt`` with the outer joins and the order added.
     """
     latest = sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid")).group_by(Enrollment.child_id).subquery()
+=======
+    # The clerk's order (township → school (by 学校标识码) → grade → class → name) by the
+    # latest enrollment; children without one last (NULLs sort alike on every database).
+    # The latest enrollment of each listed child, grouped over the listed children's
+    # enrollments only, not every enrollment of the database (bench/README.md
+    # "Province": 1.3 s of a 1,000,000-child database's list page).
+    listed = stmt.with_only_columns(Child.id).order_by(None)
+    latest = (sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid"))
+              .where(Enrollment.child_id.in_(listed)).group_by(Enrollment.child_id).subquery())
+>>>>>>> province
     shown = sa.orm.aliased(Enrollment)
     school = sa.orm.aliased(School)
     town = sa.orm.aliased(Township)

@@ -95,17 +95,23 @@ class CaseHistory:
         return self.opened_on <= day and (self.closed_on is None or self.closed_on > day)
 
 
-def _histories(by: str, user) -> list[CaseHistory]:
-    if by not in ("township", "school"):
+def _histories(by: str, user, counties: list[str] | None = None) -> list[CaseHistory]:
+    if by not in ("township", "school", "county"):
         raise ReportError("分组须为 township（乡镇）或 school（学校）")
-    label = Township.name if by == "township" else School.name
-    join_col = DropoutCase.township_id if by == "township" else DropoutCase.school_id
-    model = Township if by == "township" else School
-    stmt = scope_cases(
-        sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key"))
-        .outerjoin(model, model.id == join_col),
-        user,
-    )
+    if by == "county":  # a case belongs to its township's county, else to its school's
+        label = sa.func.coalesce(Township.county_code, School.county_code)
+        stmt = (sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key"))
+                .outerjoin(Township, Township.id == DropoutCase.township_id)
+                .outerjoin(School, School.id == DropoutCase.school_id))
+        if counties is not None:
+            stmt = stmt.where(label.in_(counties))
+    else:
+        label = Township.name if by == "township" else School.name
+        join_col = DropoutCase.township_id if by == "township" else DropoutCase.school_id
+        model = Township if by == "township" else School
+        stmt = sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key")).outerjoin(
+            model, model.id == join_col)
+    stmt = scope_cases(stmt, user)
     cases = db.session.execute(stmt).all()
     events: dict[int, list] = defaultdict(list)
     ids = [c.id for c in cases]
@@ -143,10 +149,14 @@ def _units(by: str, user) -> list[str]:
     return list(db.session.execute(stmt).scalars())
 
 
-def periodic_report(start: date, end: date, *, by: str = "township", user=None) -> dict:
+def periodic_report(start: date, end: date, *, by: str = "township", user=None,
+                    counties: list[str] | None = None) -> dict:
     """Return the report of the cases ``user`` may see for the days ``start``–``end``.
 
-    :param by: ``township`` or ``school``: one row per township (乡镇) or school.
+    :param by: ``township`` or ``school``: one row per township (乡镇) or school;
+        ``county``: one row per county code of ``counties`` (the province's report,
+        :mod:`edu_guard.reports.province`), a case counted in its township's county.
+    :param counties: with ``by="county"``: the county codes (GB/T 2260) reported.
     :return: ``{"start", "end", "by", "columns": {key: label}, "rows": [{"name", key:
         int…}], "total": {key: int…}}``; rows sorted by name, one for every township
         (school) of the user's area even when it has no case. ``home_visits`` counts
@@ -156,7 +166,7 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
     """
     if start > end:
         raise ReportError("开始日期不能晚于结束日期")
-    histories = _histories(by, user)
+    histories = _histories(by, user, counties)
     before = start - timedelta(days=1)
     rows: dict[str, dict] = {}
     key_of_case = {}
@@ -164,7 +174,7 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
     def row(key: str) -> dict:
         return rows.setdefault(key, {"name": key, **dict.fromkeys(COLUMNS, 0)})
 
-    for key in _units(by, user):  # every township (school) the user answers for, even with no case
+    for key in (counties or []) if by == "county" else _units(by, user):  # every township (school) the user answers for, even with no case
         row(key)
 
     for h in histories:
