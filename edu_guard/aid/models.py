@@ -17,7 +17,7 @@ from edu_guard import money
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.i18n import N_
-from edu_guard.registry.models import School
+from edu_guard.registry.models import School, county_schools
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
 #: States of a list: proposed by the system and reviewed by the school → posted
@@ -126,6 +126,10 @@ class Payment(db.Model):
                  "is_disabled", "term_id", "amount_fen"),
         sa.Index("ix_aid_payment_stage_child", "scheme_code", "stage", "child_id", "term_id"),
         sa.Index("ix_aid_payment_scheme_child", "scheme_code", "child_id", "term_id"),
+        # The province's figures by county (edu_guard.reports.province): an index-only
+        # scan of a year's payments with their school (→ county), scheme and amounts;
+        # bench/README.md "Province" measured 2.9 s → 1.3 s for the bare GROUP BY.
+        sa.Index("ix_aid_payment_term_school", "term_id", "school_id", "scheme_code", "is_poverty", "amount_fen"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -225,3 +229,27 @@ class PayeeAccount(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(8), default="一卡通")
 
     child: Mapped["Child"] = relationship()  # noqa: F821
+
+
+@scoping.county_rule(AidList)
+def _aid_list_county_scope(codes):
+    """A county user sees the lists of the county's schools."""
+    return AidList.school_id.in_(county_schools(codes))
+
+
+@scoping.county_rule(Payment)
+def _payment_county_scope(codes):
+    """A county user sees the payments of the county's schools."""
+    return Payment.school_id.in_(county_schools(codes))
+
+
+@scoping.rule(PaymentBatch)
+def _batch_scope(user):
+    """A batch is seen by whoever may see one of its payments."""
+    return PaymentBatch.id.in_(sa.select(Payment.batch_id).where(_payment_scope(user)))
+
+
+@scoping.county_rule(PaymentBatch)
+def _batch_county_scope(codes):
+    """A county user sees the batches paid by the county's schools."""
+    return PaymentBatch.id.in_(sa.select(Payment.batch_id).where(_payment_county_scope(codes)))
