@@ -77,7 +77,6 @@ LAZY_ALLOWED = {
     ("edu_guard.cli", "edu_guard.letters.render"): "WeasyPrint, for `edu-guard init` only",
     ("edu_guard.testing", "edu_guard.letters.fonts"): "fontTools, for the letter_font_dir fixture only (the pytest plugin loads in every plugin's tests)",
     ("edu_guard.comparisons.kinds", "edu_guard.comparisons.household"): "polars, for the household comparison only",
-    ("edu_guard.comparisons.views", "edu_guard.comparisons.excel"): "openpyxl, for the export only",
 }
 
 

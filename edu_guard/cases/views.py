@@ -6,12 +6,11 @@ from __future__ import annotations
 import io
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
 from edu_guard import acts
-from edu_guard.auth.scoping import can_see_child, scope_cases
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.cases import machine, services
 from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
@@ -55,8 +54,7 @@ def _run(action, success: str | None = None):
 
 
 def _get_case(case_id: int) -> DropoutCase:
-    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), current_user)
-    case = db.session.execute(stmt).scalar_one_or_none()
+    case = case_queries.case_by_id(case_id, current_user)
     if case is None:
         abort(404)
     return case
@@ -81,9 +79,8 @@ def case_list():
     due_days = args.get("due_within", type=int)
     if due_days is not None and due_days >= 0:
         # The bureau's own time limits are worked out per case (machine.time_limits).
-        candidates = db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
-        ids = [c.id for c in services.due_within(candidates, due_days, services.today())]
-        stmt = stmt.where(DropoutCase.id.in_(ids or [-1]))
+        candidates = case_queries.still_open(stmt)
+        stmt = case_queries.only(stmt, services.due_within(candidates, due_days, services.today()))
     if args.get("format") == "xlsx":
         return _case_list_xlsx(stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
