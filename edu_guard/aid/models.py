@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard import money
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
-from edu_guard.registry.models import School
+from edu_guard.registry.models import Child, School
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
 #: States of a list: proposed by the system and reviewed by the school → posted
@@ -192,10 +192,29 @@ def _aid_list_scope(user):
     return _by_paying_school(AidList.school_id, user)
 
 
+@scoping.rule(AidListEntry)
+def _entry_scope(user):
+    """A list's entry is seen by whoever may see the list, and by whoever may see the
+    child (a pupil who moved schools: the new school is told that the old school's list
+    dropped the pupil, edu_guard/aid/consistency.py)."""
+    lists = sa.select(AidList.id).where(_aid_list_scope(user))
+    return sa.or_(AidListEntry.list_id.in_(lists), AidListEntry.child_id.in_(_visible_children(user)))
+
+
 @scoping.rule(Payment)
 def _payment_scope(user):
     """Payments are seen by the paying school, as the aid lists."""
     return _by_paying_school(Payment.school_id, user)
+
+
+@scoping.rule(PaymentReversal)
+def _reversal_scope(user):
+    """A payment's reversal (冲正) is seen by whoever may see the payment."""
+    return PaymentReversal.payment_id.in_(sa.select(Payment.id).where(_payment_scope(user)))
+
+
+def _visible_children(user) -> sa.Select:
+    return sa.select(Child.id).where(scoping.condition(Child, user))
 
 
 #: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
@@ -224,3 +243,9 @@ class PayeeAccount(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(8), default="一卡通")
 
     child: Mapped["Child"] = relationship()  # noqa: F821
+
+
+@scoping.rule(PayeeAccount)
+def _account_scope(user):
+    """A payee account (收款账户) is seen by whoever may see its child."""
+    return PayeeAccount.child_id.in_(_visible_children(user))

@@ -155,6 +155,18 @@ def _placement_scope(user):
     return HomeboundPlacement.school_id == user.school_id
 
 
+@scoping.rule(HomeboundPlan)
+def _plan_scope(user):
+    """A placement's yearly plan (送教计划) is seen by whoever may see the placement."""
+    return HomeboundPlan.placement_id.in_(sa.select(HomeboundPlacement.id).where(_placement_scope(user)))
+
+
+@scoping.rule(HomeboundSession)
+def _session_scope(user):
+    """A session (送教记录) is seen by whoever may see its placement."""
+    return HomeboundSession.placement_id.in_(sa.select(HomeboundPlacement.id).where(_placement_scope(user)))
+
+
 @scoping.rule(HomeboundAttachment)
 def _attachment_scope(user):
     """A session's attachment (photos, the guardian's confirmation) is seen by whoever

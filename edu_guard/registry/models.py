@@ -272,6 +272,12 @@ def _child_scope(user):
     return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
 
 
+@scoping.rule(Guardian)
+def _guardian_scope(user):
+    """A guardian (监护人: name, phone, ID number) is seen by whoever may see the child."""
+    return Guardian.child_id.in_(sa.select(Child.id).where(_child_scope(user)))
+
+
 @scoping.rule(School, by_default=False)
 def _school_scope(user):
     """A township user sees the township's schools; a school user, the school (only where
