@@ -197,8 +197,7 @@ def _entry_scope(user):
     """A list's entry is seen by whoever may see the list, and by whoever may see the
     child (a pupil who moved schools: the new school is told that the old school's list
     dropped the pupil, edu_guard/aid/consistency.py)."""
-    lists = sa.select(AidList.id).where(_aid_list_scope(user))
-    return sa.or_(AidListEntry.list_id.in_(lists), AidListEntry.child_id.in_(_visible_children(user)))
+    return sa.or_(scoping.through(AidListEntry.list_id, AidList, user), scoping.through(AidListEntry.child_id, Child, user))
 
 
 @scoping.rule(Payment)
@@ -210,11 +209,7 @@ def _payment_scope(user):
 @scoping.rule(PaymentReversal)
 def _reversal_scope(user):
     """A payment's reversal (冲正) is seen by whoever may see the payment."""
-    return PaymentReversal.payment_id.in_(sa.select(Payment.id).where(_payment_scope(user)))
-
-
-def _visible_children(user) -> sa.Select:
-    return sa.select(Child.id).where(scoping.condition(Child, user))
+    return scoping.through(PaymentReversal.payment_id, Payment, user)
 
 
 #: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
@@ -248,4 +243,4 @@ class PayeeAccount(TimestampMixin, db.Model):
 @scoping.rule(PayeeAccount)
 def _account_scope(user):
     """A payee account (收款账户) is seen by whoever may see its child."""
-    return PayeeAccount.child_id.in_(_visible_children(user))
+    return scoping.through(PayeeAccount.child_id, Child, user)

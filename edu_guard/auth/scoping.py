@@ -63,6 +63,16 @@ def rule(model: type, *, by_default: bool = True) -> Callable:
     return register
 
 
+def through(column: sa.ColumnElement, parent: type, user: User) -> sa.ColumnElement[bool]:
+    """The rule of a record that belongs to a ``parent`` row (a case's events, a
+    placement's sessions): ``column`` (its foreign key to ``parent.id``) names a
+    ``parent`` that ``user`` (a township or school user) may see.
+
+    :raises KeyError: ``parent`` has no scope rule.
+    """
+    return column.in_(sa.select(parent.id).where(_RULES[parent](user)))
+
+
 def scoped_models() -> tuple[type, ...]:
     """Return the models that have a scope rule."""
     return tuple(_RULES)

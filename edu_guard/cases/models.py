@@ -166,20 +166,19 @@ def _case_scope(user):
 @scoping.rule(CaseAssignment)
 def _assignment_scope(user):
     """A case's responsible persons (包保责任人) are seen by whoever may see the case."""
-    return CaseAssignment.case_id.in_(sa.select(DropoutCase.id).where(_case_scope(user)))
+    return scoping.through(CaseAssignment.case_id, DropoutCase, user)
 
 
 @scoping.rule(CaseEvent)
 def _event_scope(user):
     """A case's history (its events) is seen by whoever may see the case."""
-    return CaseEvent.case_id.in_(sa.select(DropoutCase.id).where(_case_scope(user)))
+    return scoping.through(CaseEvent.case_id, DropoutCase, user)
 
 
 @scoping.rule(HomeVisit)
 def _visit_scope(user):
     """A home visit is seen by whoever may see its child."""
-    from_child = scoping.condition(Child, user)
-    return HomeVisit.child_id.in_(sa.select(Child.id).where(from_child))
+    return scoping.through(HomeVisit.child_id, Child, user)
 
 
 @scoping.rule(Letter)

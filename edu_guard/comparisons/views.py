@@ -50,10 +50,7 @@ class CompareForm(FlaskForm):
 
 
 def _run(run_id: int) -> ComparisonRun:
-    run = db.session.get(ComparisonRun, run_id)
-    if run is None:
-        abort(404)
-    return run
+    return db.get_or_404(ComparisonRun, run_id)
 
 
 @bp.route("/comparisons", methods=["GET", "POST"])

@@ -158,18 +158,17 @@ def _placement_scope(user):
 @scoping.rule(HomeboundPlan)
 def _plan_scope(user):
     """A placement's yearly plan (送教计划) is seen by whoever may see the placement."""
-    return HomeboundPlan.placement_id.in_(sa.select(HomeboundPlacement.id).where(_placement_scope(user)))
+    return scoping.through(HomeboundPlan.placement_id, HomeboundPlacement, user)
 
 
 @scoping.rule(HomeboundSession)
 def _session_scope(user):
     """A session (送教记录) is seen by whoever may see its placement."""
-    return HomeboundSession.placement_id.in_(sa.select(HomeboundPlacement.id).where(_placement_scope(user)))
+    return scoping.through(HomeboundSession.placement_id, HomeboundPlacement, user)
 
 
 @scoping.rule(HomeboundAttachment)
 def _attachment_scope(user):
     """A session's attachment (photos, the guardian's confirmation) is seen by whoever
     may see its placement."""
-    sessions = sa.select(HomeboundSession.id).join(HomeboundPlacement).where(_placement_scope(user))
-    return HomeboundAttachment.session_id.in_(sessions)
+    return scoping.through(HomeboundAttachment.session_id, HomeboundSession, user)

@@ -275,7 +275,7 @@ def _child_scope(user):
 @scoping.rule(Guardian)
 def _guardian_scope(user):
     """A guardian (监护人: name, phone, ID number) is seen by whoever may see the child."""
-    return Guardian.child_id.in_(sa.select(Child.id).where(_child_scope(user)))
+    return scoping.through(Guardian.child_id, Child, user)
 
 
 @scoping.rule(School, by_default=False)
