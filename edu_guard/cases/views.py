@@ -37,7 +37,7 @@ from edu_guard.registry.models import Child
 
 from edu_guard.letters.render import LetterError
 from edu_guard.lists import pupil_key, xlsx_response
-from edu_guard.web import after_commit, refusals, run_or_flash
+from edu_guard.web import after_commit, download_name, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
 bp = Blueprint("cases", __name__)
@@ -391,4 +391,4 @@ def case_file(case_id: int):
         flash(f"一案一档未能打印：{outcome.refused}", "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
-                     download_name=f"一案一档-{case.child.name}-{case.id}.pdf")
+                     download_name=download_name(f"一案一档-{case.child.name}-{case.id}.pdf"))

@@ -16,7 +16,7 @@ from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
-from edu_guard.web import form_errors, refusals
+from edu_guard.web import download_name, form_errors, refusals
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound import queries, schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
@@ -236,7 +236,7 @@ def attachment(attachment_id: int):
         data = services.read_attachment(att)
     except services.HomeboundError as exc:
         abort(410, description=str(exc))
-    return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=att.filename)
+    return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=download_name(att.filename, "attachment"))
 
 
 def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
@@ -245,7 +245,7 @@ def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
                                issued_on=case_services.today(), user=current_user, audited=placement)
     if not outcome.ok:
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=download_name(name))
 
 
 @bp.get("/<int:placement_id>/agreement.pdf")

@@ -13,6 +13,7 @@ from edu_guard.db import db
 from edu_guard.letters.forms import PrintRunForm
 from edu_guard.letters import queries, services
 from edu_guard.letters.models import Letter
+from edu_guard.web import download_name
 
 bp = Blueprint("letters", __name__)
 
@@ -65,7 +66,7 @@ def letter_pdf(letter_id: int):
     path = Path(current_app.instance_path) / letter.pdf_path
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="application/pdf", download_name=f"{letter.doc_number}.pdf")
+    return send_file(path, mimetype="application/pdf", download_name=download_name(f"{letter.doc_number}.pdf"))
 
 
 @bp.post("/letters/print")
