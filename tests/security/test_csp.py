@@ -94,3 +94,14 @@ def test_confirm_and_role_fields_work_under_the_policy(app_ctx, make_user, page,
     assert "/users" in page.url
     assert errors == []
     assert admin.id
+
+
+def test_a_name_written_as_markup_is_shown_as_text(app_ctx, make_child, make_user, login, client):
+    """A name imported as markup is escaped on the pages that show it (the CSP is the
+    second wall, not the first)."""
+    child = make_child(name='<img src=x onerror="alert(1)">')
+    login(make_user("clerk"))
+    for url in ("/children", f"/children/{child.id}"):
+        text = client.get(url).get_data(as_text=True)
+        assert "<img src=x" not in text
+        assert "&lt;img src=x onerror=" in text

@@ -181,3 +181,21 @@ def test_an_attachment_named_with_a_line_break_downloads(app_ctx, make_child, ma
     disposition = resp.headers["Content-Disposition"]
     assert "\r" not in disposition and "\n" not in disposition
     assert all("stolen" not in v for k, v in resp.headers.items() if k == "Set-Cookie")
+
+
+def test_every_post_route_refuses_a_forged_request(app, client, make_user, login):
+    """With CSRF on (the default outside tests), every POST of the app — its own routes
+    and plugins' — without the form's token is refused before its view runs."""
+    from edu_guard.auth.models import AuditLog
+
+    login(make_user("admin"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    audit_rows = db.session.execute(sa.select(sa.func.count(AuditLog.id))).scalar_one()
+    posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) >= 35
+    for rule in posts:
+        values = {arg: 1 if rule._converters[arg].regex == r"\d+" else "x" for arg in rule.arguments}
+        url = rule.build(values, append_unknown=False)[1]
+        resp = client.post(url, data={"reason": "forged", "on": "2021-03-01"})
+        assert resp.status_code == 400, f"{rule.endpoint}: {resp.status_code}"
+    assert db.session.execute(sa.select(sa.func.count(AuditLog.id))).scalar_one() == audit_rows
