@@ -206,10 +206,8 @@ def _payment_scope(user):
     return _by_paying_school(Payment.school_id, user)
 
 
-@scoping.rule(PaymentReversal)
-def _reversal_scope(user):
-    """A payment's reversal (冲正) is seen by whoever may see the payment."""
-    return scoping.through(PaymentReversal.payment_id, Payment, user)
+# A payment's reversal (冲正) is seen by whoever may see the payment.
+scoping.belongs(PaymentReversal.payment_id, Payment)
 
 
 #: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
@@ -240,7 +238,5 @@ class PayeeAccount(TimestampMixin, db.Model):
     child: Mapped["Child"] = relationship()  # noqa: F821
 
 
-@scoping.rule(PayeeAccount)
-def _account_scope(user):
-    """A payee account (收款账户) is seen by whoever may see its child."""
-    return scoping.through(PayeeAccount.child_id, Child, user)
+# A payee account (收款账户) is seen by whoever may see its child.
+scoping.belongs(PayeeAccount.child_id, Child)

@@ -73,6 +73,16 @@ def through(column: sa.ColumnElement, parent: type, user: User) -> sa.ColumnElem
     return column.in_(sa.select(parent.id).where(_RULES[parent](user)))
 
 
+def belongs(column, parent: type) -> None:
+    """Register the rule of a record that belongs to a ``parent`` row: it is seen by
+    whoever may see the row its foreign key ``column`` (``Model.parent_id``) names, as a
+    case's events are seen with the case. Scoped by default, as personal data.
+
+    :raises KeyError: when applied, if ``parent`` has no scope rule.
+    """
+    rule(column.class_)(lambda user: through(column, parent, user))
+
+
 def scoped_models() -> tuple[type, ...]:
     """Return the models that have a scope rule."""
     return tuple(_RULES)

@@ -163,22 +163,11 @@ def _case_scope(user):
     return DropoutCase.school_id == user.school_id
 
 
-@scoping.rule(CaseAssignment)
-def _assignment_scope(user):
-    """A case's responsible persons (包保责任人) are seen by whoever may see the case."""
-    return scoping.through(CaseAssignment.case_id, DropoutCase, user)
-
-
-@scoping.rule(CaseEvent)
-def _event_scope(user):
-    """A case's history (its events) is seen by whoever may see the case."""
-    return scoping.through(CaseEvent.case_id, DropoutCase, user)
-
-
-@scoping.rule(HomeVisit)
-def _visit_scope(user):
-    """A home visit is seen by whoever may see its child."""
-    return scoping.through(HomeVisit.child_id, Child, user)
+# A case's responsible persons (包保责任人) and history are seen by whoever may see the
+# case; a home visit, by whoever may see its child.
+scoping.belongs(CaseAssignment.case_id, DropoutCase)
+scoping.belongs(CaseEvent.case_id, DropoutCase)
+scoping.belongs(HomeVisit.child_id, Child)
 
 
 @scoping.rule(Letter)

@@ -155,20 +155,9 @@ def _placement_scope(user):
     return HomeboundPlacement.school_id == user.school_id
 
 
-@scoping.rule(HomeboundPlan)
-def _plan_scope(user):
-    """A placement's yearly plan (送教计划) is seen by whoever may see the placement."""
-    return scoping.through(HomeboundPlan.placement_id, HomeboundPlacement, user)
-
-
-@scoping.rule(HomeboundSession)
-def _session_scope(user):
-    """A session (送教记录) is seen by whoever may see its placement."""
-    return scoping.through(HomeboundSession.placement_id, HomeboundPlacement, user)
-
-
-@scoping.rule(HomeboundAttachment)
-def _attachment_scope(user):
-    """A session's attachment (photos, the guardian's confirmation) is seen by whoever
-    may see its placement."""
-    return scoping.through(HomeboundAttachment.session_id, HomeboundSession, user)
+# A placement's yearly plan (送教计划) and sessions (送教记录) are seen by whoever may
+# see the placement; a session's attachments (photos, the guardian's confirmation), by
+# whoever may see the session.
+scoping.belongs(HomeboundPlan.placement_id, HomeboundPlacement)
+scoping.belongs(HomeboundSession.placement_id, HomeboundPlacement)
+scoping.belongs(HomeboundAttachment.session_id, HomeboundSession)
