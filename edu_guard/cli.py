@@ -26,6 +26,8 @@ from edu_guard.comparisons.cli import compare_group
 from edu_guard.db import db, is_busy
 from edu_guard.homebound.cli import homebound_group
 from edu_guard.jobs.cli import worker_command
+from edu_guard.letters.fonts import FontsMissing, ensure_fonts
+from edu_guard.letters.render import font_cache_dir
 from edu_guard.plugin_cli import plugin_group, plugins_command
 from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
@@ -117,9 +119,6 @@ def _init_instance(instance: Path, admin_name: str) -> None:
 def _prepare_letter_fonts() -> None:
     """Build the letters' subset fonts now, so the first letter a clerk prints does not
     wait for them; a machine without CJK fonts is told what to install."""
-    from edu_guard.letters.fonts import FontsMissing, ensure_fonts
-    from edu_guard.letters.render import font_cache_dir
-
     try:
         ensure_fonts(font_cache_dir(current_app), log=click.echo)
     except FontsMissing as exc:
