@@ -51,6 +51,7 @@ bench: setup
 	$(BIN)/python -m pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/import_roster.py
 	$(BIN)/python bench/print_letters.py
+	$(BIN)/python bench/letter_fonts.py
 	$(BIN)/python bench/homebound_compliance.py
 	$(BIN)/python bench/compare_household.py
 	$(BIN)/python bench/aid_propose.py

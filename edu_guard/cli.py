@@ -26,8 +26,7 @@ from edu_guard.comparisons.cli import compare_group
 from edu_guard.db import db, is_busy
 from edu_guard.homebound.cli import homebound_group
 from edu_guard.jobs.cli import worker_command
-from edu_guard.letters.fonts import FontsMissing, ensure_fonts
-from edu_guard.letters.render import font_cache_dir
+from edu_guard.letters.fonts import BODY_FACES, INSTALL_HINT, TITLE_FACES, cjk_font_installed, face_for
 from edu_guard.plugin_cli import plugin_group, plugins_command
 from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
@@ -94,7 +93,7 @@ def init_command(ctx: click.Context, admin_name: str) -> None:
 
 def _init_instance(instance: Path, admin_name: str) -> None:
     """Migrate the database, create the admin (who must change the printed password
-    at the first sign-in) and build the letters' fonts; print the admin login."""
+    at the first sign-in) and say which fonts the letters use; print the admin login."""
     import flask_migrate
 
     flask_migrate.upgrade(directory=init_migrations(current_app).directory)
@@ -117,12 +116,18 @@ def _init_instance(instance: Path, admin_name: str) -> None:
 
 
 def _prepare_letter_fonts() -> None:
-    """Build the letters' subset fonts now, so the first letter a clerk prints does not
-    wait for them; a machine without CJK fonts is told what to install."""
-    try:
-        ensure_fonts(font_cache_dir(current_app), log=click.echo)
-    except FontsMissing as exc:
-        click.echo(f"注意：{exc}", err=True)
+    """Say which installed faces the letters will print in (nothing is built: the
+    letters use the system fonts); a machine without CJK fonts is told what to install."""
+    if not cjk_font_installed():
+        click.echo(f"注意：本机没有安装任何中文字体，无法打印文书。{INSTALL_HINT}。", err=True)
+        return
+    body = face_for(BODY_FACES)
+    title = face_for(TITLE_FACES)
+    if title in (None, "Noto Serif CJK SC"):
+        title = "Noto Serif CJK SC Bold（未安装方正小标宋，以此替代）"
+    click.echo(f"文书字体：正文 {body or 'Noto Serif CJK SC（未安装仿宋）'}，标题 {title}")
+    if body is None:
+        click.echo("注意：未安装仿宋字体（仿宋_GB2312、方正仿宋或 FandolFang），请以 root 运行 tools/system-packages.sh", err=True)
 
 
 @cli.command("purge-uploads")

@@ -44,9 +44,6 @@ EDU_GUARD_LETTER_KIND_MARKS = {
     "enforcement_application": "强执申",
 }
 
-#: Where the letters' subset fonts are cached (built once, about a minute per face);
-#: ``None`` means ``<instance>/fonts``. See :mod:`edu_guard.letters.fonts`.
-EDU_GUARD_LETTER_FONT_DIR = None
 #: A print run longer than this many letters is laid out in chunks of that size, by
 #: up to EDU_GUARD_PRINT_WORKERS processes at once (``None``: the number of CPUs, at
 #: most 4), and the chunks joined into one PDF. Bounds memory (about 1 MB a letter).

@@ -20,7 +20,6 @@ from edu_guard.auth.models import User
 from edu_guard.schemes.base import TermInfo
 from edu_guard.schemes.base import Candidate
 from edu_guard.registry.services import load_demo
-from edu_guard.letters.fonts import ensure_fonts
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
 
@@ -208,21 +207,6 @@ def county(app_ctx):
     load_demo()
     db.session.commit()
     return app_ctx
-
-
-@pytest.fixture(scope="session")
-def letter_font_dir():
-    """The letters' subset fonts, built once per machine (about a minute per face the
-    first time) in ``EDU_GUARD_TEST_FONT_DIR`` or ``<tmp>/edu_guard-test-fonts``: set
-    ``app.config["EDU_GUARD_LETTER_FONT_DIR"]`` to it before printing a letter."""
-    import os
-    import tempfile
-    from pathlib import Path
-
-
-    path = Path(os.environ.get("EDU_GUARD_TEST_FONT_DIR") or Path(tempfile.gettempdir()) / "edu_guard-test-fonts")
-    ensure_fonts(path)
-    return path
 
 
 # --- browser tests ------------------------------------------------------------------

@@ -75,7 +75,6 @@ def login(client):
 
 
 @pytest.fixture
-def letters_ready(app_ctx, letter_font_dir):
-    """An app context whose letters use the shared font cache."""
-    app_ctx.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
+def letters_ready(app_ctx):
+    """An app context that prints letters (the system fonts, through fontconfig)."""
     return app_ctx

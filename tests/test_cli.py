@@ -7,10 +7,9 @@ from click.testing import CliRunner
 from edu_guard.cli import main
 
 
-def test_commands_refuse_before_init_then_init_sets_up(tmp_path, monkeypatch, letter_font_dir):
+def test_commands_refuse_before_init_then_init_sets_up(tmp_path, monkeypatch):
     instance = tmp_path / "inst"
     monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(instance))
-    monkeypatch.setenv("EDU_GUARD_LETTER_FONT_DIR", str(letter_font_dir))
     runner = CliRunner()
 
     before = runner.invoke(main, ["cases", "list"])
@@ -23,6 +22,10 @@ def test_commands_refuse_before_init_then_init_sets_up(tmp_path, monkeypatch, le
     login = re.search(r"admin login: (\S+)\s+密码 password: (\S+)", first.output)
     assert login and login.group(1) == "admin"
     assert (instance / "edu_guard.sqlite3").exists()
+    # The letters print in the system fonts: init builds no font files (it used to spend
+    # minutes cutting subsets into instance/fonts) and says which faces it found.
+    assert not (instance / "fonts").exists()
+    assert "文书字体：正文" in first.output
 
     again = runner.invoke(main, ["init"])
     assert again.exit_code == 0

@@ -128,7 +128,7 @@ def test_single_file_plugins_in_the_instance_folder_are_loaded(tmp_path):
 # --- each contribution hook reaches the product -------------------------------------------
 
 
-def test_letter_types_print_a_plugin_letter_with_a_number(plugin_app, letter_font_dir):
+def test_letter_types_print_a_plugin_letter_with_a_number(plugin_app):
     from datetime import date
 
     import io
@@ -138,7 +138,6 @@ def test_letter_types_print_a_plugin_letter_with_a_number(plugin_app, letter_fon
     from edu_guard.letters.services import issue_letter, letter_pdf
 
     app = plugin_app([("letters", sp.LetterPlugin())])
-    app.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
     with app.app_context():
         letter = issue_letter("notice_of_aid", {"recipient": "勐罕中心小学", "pupil": "玉香"}, issuer="bureau",
                               issued_on=date(2021, 3, 5))

@@ -42,28 +42,39 @@ else
   exit 1
 fi
 
-# GB/T 9704 sets the body of a letter in 仿宋 and titles in 小标宋. A bureau's machines
-# usually have 仿宋_GB2312 / 方正仿宋 and 方正小标宋 (commercial); the letters use them when
-# installed. The free 仿宋 is FandolFang (and FandolSong Bold a 小标宋 substitute), from
-# Debian's texlive-lang-chinese: only the font files are taken out of the package (GPL v3
-# with the font exception), not TeX Live. bench/letter_fonts.py prints with them; the
-# stylesheet still falls back to the Noto CJK subsets (see bench/README.md).
+# GB/T 9704 sets the body of a letter in 仿宋, titles in 小标宋, headings in 黑体. A bureau's
+# machines usually have 仿宋_GB2312 / 方正仿宋 and 方正小标宋 (commercial); the letters use
+# them when installed (templates/letters/gbt9704.css). The free 仿宋 is FandolFang (with
+# FandolHei 黑体 and FandolKai 楷体) from Debian's texlive-lang-chinese: only the font files
+# are taken out of the package (GPL v3 with the font exception), not TeX Live. No free
+# 小标宋 exists: titles fall back to Noto Serif CJK SC Bold (fonts-noto-cjk, above).
+# Idempotent: nothing is downloaded when the three files are in place.
 FANDOL_DIR=/usr/local/share/fonts/fandol
-if ! fc-list 2>/dev/null | grep -q 'FandolFang'; then
+FANDOL_FONTS=(FandolFang-Regular FandolHei-Regular FandolKai-Regular)
+fandol_missing=()
+for f in "${FANDOL_FONTS[@]}"; do
+  [ -f "$FANDOL_DIR/$f.otf" ] || fandol_missing+=("$f")
+done
+if [ ${#fandol_missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    echo "Installing the Fandol fonts (仿宋, 宋体) from texlive-lang-chinese into $FANDOL_DIR"
+    echo "Installing the Fandol fonts (${fandol_missing[*]}) from texlive-lang-chinese into $FANDOL_DIR"
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
-    (cd "$work" && apt-get download texlive-lang-chinese >/dev/null 2>&1 || { apt-get update -qq && apt-get download texlive-lang-chinese >/dev/null; })
-    dpkg-deb -x "$work"/texlive-lang-chinese_*.deb "$work/x"
+    (cd "$work" && { apt-get download texlive-lang-chinese >/dev/null 2>&1 \
+      || { apt-get update -qq && apt-get download texlive-lang-chinese >/dev/null; }; })
+    dpkg-deb --fsys-tarfile "$work"/texlive-lang-chinese_*.deb \
+      | tar -x -C "$work" --wildcards './usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/*' \
+          './usr/share/doc/texlive-doc/fonts/fandol/README*' 2>/dev/null || true
     mkdir -p "$FANDOL_DIR"
-    for f in FandolFang-Regular FandolSong-Regular FandolSong-Bold FandolHei-Regular FandolKai-Regular; do
-      install -m 0644 "$work/x/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/$f.otf" "$FANDOL_DIR/"
+    for f in "${FANDOL_FONTS[@]}"; do
+      install -m 0644 "$work/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/$f.otf" "$FANDOL_DIR/"
     done
-    install -m 0644 "$work/x/usr/share/doc/texlive-doc/fonts/fandol/README" "$FANDOL_DIR/README"
-    fc-cache -f >/dev/null 2>&1 || true
+    for readme in "$work"/usr/share/doc/texlive-doc/fonts/fandol/README*; do
+      [ -f "$readme" ] && install -m 0644 "$readme" "$FANDOL_DIR/README"
+    done
+    fc-cache -f "$FANDOL_DIR" >/dev/null 2>&1 || true
   else
     echo "The letters' 仿宋 face FandolFang is not installed; as root run: bash tools/system-packages.sh" >&2
-    echo "(or install 仿宋_GB2312 / 方正仿宋; letters fall back to Noto Serif CJK meanwhile)" >&2
+    echo "(or install 仿宋_GB2312 / 方正仿宋; letters fall back to Noto Serif CJK SC meanwhile)" >&2
   fi
 fi

@@ -26,7 +26,7 @@ from edu_guard.registry.models import Child, School
 from edu_guard.schemes.base import SchemeError
 
 from edu_guard.web import after_commit, form_errors, run_or_flash
-from edu_guard.letters.render import html_to_pdf, letter_fonts, letters_env
+from edu_guard.letters.render import html_to_pdf, letters_env
 from edu_guard.deadlines import add_working_days
 from edu_guard.letters.render import chinese_date
 
@@ -305,7 +305,7 @@ def notice_pdf(list_id: int):
     env = letters_env()
     fragment = Markup(env.get_template("aid/notice.html").render(n=_notice_context(aid_list)))
     html = env.get_template("letters/_base.html").render(
-        fragments=[fragment], doc_title="资助名单公示", font_face_css=Markup(letter_fonts().font_face_css()))
+        fragments=[fragment], doc_title="资助名单公示")
     return Response(html_to_pdf(html), mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=notice-{list_id}.pdf"})
 

@@ -6,8 +6,8 @@ letters services does not slow down the app's start). It is locked down:
 * templates are rendered with the app's Jinja loader, autoescaping on, and
   :class:`jinja2.StrictUndefined`; every context is checked against its kind's schema
   and every string against the installed fonts **before** any PDF is made;
-* the URL fetcher serves only the project's own stylesheets (``templates/letters/``)
-  and the cached subset fonts, and refuses everything else: user text is escaped, and
+* the URL fetcher serves only the project's own stylesheets (``templates/letters/``),
+  and refuses everything else (fonts come from the system, through fontconfig): user text is escaped, and
   no URL anywhere is fetched from the network;
 * one function, :func:`render_pdf`, returns the PDF bytes of one letter or of a whole
   print run (each letter starting on a new page, followed by its 送达回证).
@@ -36,7 +36,7 @@ from markupsafe import Markup
 
 from edu_guard import money
 from edu_guard.letters import pagination
-from edu_guard.letters.fonts import LetterFonts, MissingCharacters, ensure_fonts
+from edu_guard.letters.fonts import LetterFonts, MissingCharacters, load_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.schemas import ContextError, LetterError, get_kind, validate_stored
 from edu_guard.paths import TEMPLATE_DIR
@@ -44,7 +44,7 @@ from edu_guard.paths import TEMPLATE_DIR
 #: The letters' templates and stylesheet; the URL fetcher serves files from here.
 LETTER_TEMPLATE_DIR = TEMPLATE_DIR / "letters"
 #: File types the URL fetcher serves from its folders.
-SERVED_SUFFIXES = {".css": "text/css", ".ttf": "font/ttf", ".otf": "font/otf", ".svg": "image/svg+xml"}
+SERVED_SUFFIXES = {".css": "text/css", ".svg": "image/svg+xml"}
 
 EXT_FONTS = "edu_guard.letters.fonts"
 EXT_JINJA = "edu_guard.letters.jinja"
@@ -149,22 +149,15 @@ FILTERS = {
 # --- per-app state: fonts and the Jinja environment --------------------------------
 
 
-def font_cache_dir(app: Flask | None = None) -> Path:
-    """Return the font cache: ``EDU_GUARD_LETTER_FONT_DIR`` or ``<instance>/fonts``."""
-    app = app or current_app
-    configured = app.config.get("EDU_GUARD_LETTER_FONT_DIR")
-    return Path(configured) if configured else Path(app.instance_path) / "fonts"
-
-
 def letter_fonts(app: Flask | None = None) -> LetterFonts:
-    """Return the app's letter fonts, building the subsets on first use.
+    """Return what the installed fonts can print, read once per app (about 30 ms).
 
     :raises FontsMissing: no Chinese font is installed (says to install fonts-noto-cjk).
     """
     app = app or current_app
     fonts = app.extensions.get(EXT_FONTS)
     if fonts is None:
-        fonts = ensure_fonts(font_cache_dir(app), log=app.logger.info)
+        fonts = load_fonts()
         app.extensions[EXT_FONTS] = fonts
     return fonts
 
@@ -232,8 +225,8 @@ def _fetcher_class():
 
 
 def make_url_fetcher(app: Flask | None = None):
-    """Return a fresh URL fetcher serving ``templates/letters/`` and the font cache."""
-    return _fetcher_class()([LETTER_TEMPLATE_DIR, letter_fonts(app).cache_dir])
+    """Return a fresh URL fetcher serving ``templates/letters/`` (stylesheet, images) only."""
+    return _fetcher_class()([LETTER_TEMPLATE_DIR])
 
 
 # --- rendering ------------------------------------------------------------------------
@@ -298,7 +291,6 @@ def build_html(items: Sequence[PrintItem], contexts: Sequence[Mapping], *, app: 
     return env.get_template("letters/_base.html").render(
         fragments=fragments,
         doc_title=title,
-        font_face_css=Markup(letter_fonts(app).font_face_css()),
     )
 
 
@@ -423,20 +415,3 @@ def render_pdf(items: Sequence[PrintItem], *, app: Flask | None = None, progress
                 progress(b, total)
     _raise_if_missing(sorted({ch for _, missing in results for ch in missing}))
     return merge_pdfs([pdf for pdf, _ in results])
-
-
-class _QuietFontToolsNotice(logging.Filter):
-    """Drop WeasyPrint's per-PDF notice that it subsets with fontTools.
-
-    WeasyPrint prefers HarfBuzz-Subset (``libharfbuzz-subset0``) and logs a warning on
-    every ``write_pdf`` without it; our subsets are TrueType, which fontTools cuts
-    fast, so the notice is noise in the app's log.
-    """
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return "instead of HarfBuzz-Subset" not in str(record.msg)
-
-
-_weasy_logger = logging.getLogger("weasyprint")
-if not any(isinstance(f, _QuietFontToolsNotice) for f in _weasy_logger.filters):
-    _weasy_logger.addFilter(_QuietFontToolsNotice())

@@ -97,12 +97,11 @@ def test_actions_are_judged_on_the_act_date(app_ctx, make_user, page, sign_in):
     assert case.events[-1].acted_on == after
 
 
-def test_one_click_prints_the_whole_case_file(app_ctx, letter_font_dir, make_user, page, sign_in):
+def test_one_click_prints_the_whole_case_file(app_ctx, make_user, page, sign_in):
     import io
 
     from pypdf import PdfReader
 
-    app_ctx.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
     child, case = _child_with_case()
     services.log_home_visit(child, visited_on=date(2021, 3, 2), visitors="李老师", form="入户", findings="拒绝返校")
     services.fire(case, "escalate_to_order", on=date(2021, 3, 9))

@@ -1,5 +1,4 @@
-"""Fixtures for the letters tests: a shared font cache, a case with its child, and
-PDF text extraction (pypdf)."""
+"""Fixtures for the letters tests: a case with its child, and PDF text extraction (pypdf)."""
 
 from __future__ import annotations
 

@@ -199,7 +199,6 @@ def test_the_grid_is_22_lines_of_28_characters(letters_ready):
     html = env.get_template("letters/_base.html").render(
         fragments=[Markup(f'<section class="letter doc"><p class="flush">{body}</p></section>')],
         doc_title="grid",
-        font_face_css=Markup(render.letter_fonts().font_face_css()),
     )
     pdf = render.html_to_pdf(html)
     out = subprocess.run(["pdftotext", "-f", "1", "-l", "1", "-layout", "-", "-"], input=pdf, capture_output=True, check=True).stdout.decode()
@@ -207,7 +206,7 @@ def test_the_grid_is_22_lines_of_28_characters(letters_ready):
     assert lines == ["永" * 28] * 22
 
 
-def test_the_fetcher_serves_only_our_css_and_fonts(letters_ready, tmp_path):
+def test_the_fetcher_serves_only_our_css(letters_ready, tmp_path):
     secret = tmp_path / "secret.css"
     secret.write_text("body { color: red }")
     fetcher = render.make_url_fetcher()
@@ -226,10 +225,11 @@ def test_the_fetcher_serves_only_our_css_and_fonts(letters_ready, tmp_path):
         assert url in refused, url
     assert any(u.startswith("data:") for u in refused)
     assert any(u.endswith("edu_guard/config.py") for u in refused)
-    # Only stylesheets, fonts and SVG inside the two folders, and nothing that climbs out.
+    # Only stylesheets and SVG inside templates/letters/, and nothing that climbs out;
+    # no font files (the letters' fonts come from the system, through fontconfig).
     assert fetcher.local_path((render.LETTER_TEMPLATE_DIR / "_base.html").as_uri()) is None
     assert fetcher.local_path(render.LETTER_TEMPLATE_DIR.as_uri() + "/../../edu_guard/static/app.css") is None
-    assert fetcher.local_path(render.letter_fonts().files["serif"].as_uri()) is not None
+    assert fetcher.local_path((render.LETTER_TEMPLATE_DIR / "han-first-page.svg").as_uri()) is not None
 
 
 def test_user_text_is_escaped_and_nothing_is_fetched(make_case, pdf_text, monkeypatch):
@@ -264,19 +264,88 @@ def test_a_character_no_font_has_is_reported_before_printing(make_case):
     assert _order(make_case(name="玉香")).doc_number == "嘎洒政责改〔2021〕1号"
 
 
-def test_a_character_outside_the_subset_prints_from_the_system_font(make_case, pdf_text):
-    assert 0x5803 not in render.letter_fonts().coverage  # 堃 is not in GB2312
-    letter = _order(make_case(name="王堃", guardian="王建国"))
-    pdf = letter_pdf(letter)
+def _postscript_name(font) -> str:
+    """The PostScript name of an embedded font (``FandolSong-Bold``), read from the font
+    program itself: WeasyPrint's ``/BaseFont`` names only the family (``FandolSong``)."""
+    from fontTools.ttLib import TTFont
+
+    descendant = font["/DescendantFonts"][0].get_object() if "/DescendantFonts" in font else font
+    descriptor = descendant["/FontDescriptor"].get_object()
+    for key in ("/FontFile3", "/FontFile2"):
+        if key in descriptor:
+            program = TTFont(io.BytesIO(descriptor[key].get_object().get_data()))
+            name = program["name"].getDebugName(6) if "name" in program else None
+            if name:
+                return name
+    return str(font["/BaseFont"]).split("+", 1)[-1]
+
+
+def _text_by_font(pdf: bytes) -> dict[str, str]:
+    """The text of a PDF by the font that draws it (its PostScript name), read back with
+    pypdf's text visitor."""
+    from pypdf import PdfReader
+
+    out: dict[str, list[str]] = {}
+    names: dict[str, str] = {}  # "/WMQLCF+FandolSong" (unique per embedded font) → PostScript name
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        def visit(text, cm, tm, font, size):
+            if font and text.strip():
+                key = str(font["/BaseFont"])
+                if key not in names:
+                    names[key] = _postscript_name(font)
+                name = names[key]
+                out.setdefault(name, []).append(text)
+        page.extract_text(visitor_text=visit)
+    return {name: re.sub(r"\s+", "", "".join(parts)) for name, parts in out.items()}
+
+
+def _free_faces_expected():
+    """Skip on a machine with a commercial 仿宋/小标宋 (the stacks then pick it, rightly)."""
+    from edu_guard.letters.fonts import BODY_FACES, TITLE_FACES, face_for
+
+    if face_for(BODY_FACES) != "FandolFang" or face_for(TITLE_FACES) != "Noto Serif CJK SC":
+        pytest.skip("a commercial 仿宋 or 小标宋 is installed; the free faces are not the first choice here")
+
+
+def test_the_body_is_set_in_fandolfang_and_titles_in_noto_serif_bold(make_case):
+    """GB/T 9704-2012 7.3.1/7.3.3/7.5: titles in 小标宋, body in 仿宋, page numbers in 宋体.
+    Without the commercial faces the stacks fall to the free ones tools/system-packages.sh
+    installs: FandolFang for the body, Noto Serif CJK SC Bold (the stated substitute for
+    小标宋) for the titles, Noto Serif CJK SC for 宋体. The font programs embedded in the
+    PDF say which face drew which text."""
+    _free_faces_expected()
+    case = make_case(name="玉香", guardian="岩温")
+    by_font = _text_by_font(letter_pdf(_order(case)))
+    assert set(by_font) == {"FandolFang-Regular", "NotoSerifCJKsc-Bold", "NotoSerifCJKsc-Regular"}, by_font.keys()
+    # the issuer's name and the document's name (小标宋), and the slip's title
+    assert by_font["NotoSerifCJKsc-Bold"] == "嘎洒镇人民政府责令限期改正通知书送达回证"
+    body = by_font["FandolFang-Regular"]
+    assert "岩温" in body and "玉香" in body and "2021年3月22日" in body and "嘎洒政责改〔2021〕1号" in body
+    # the page numbers of the two pages of the 通知书 (the 送达回证 has none)
+    assert by_font["NotoSerifCJKsc-Regular"] == "—1——2—"
+
+
+def test_a_character_fandolfang_lacks_prints_from_noto(make_case, pdf_text):
+    """堃 is in neither GB2312 nor FandolFang: Pango falls back to Noto Serif CJK SC for
+    that one character (the last family of the stack); the rest stays 仿宋."""
+    _free_faces_expected()
+    pdf = letter_pdf(_order(make_case(name="王堃", guardian="王建国")))
     assert "王堃" in pdf_text(pdf)
-    fonts = _pdf_fonts(pdf)
-    assert any(name.startswith("Noto-Serif-CJK-SC") for name in fonts), fonts
-    assert any(name.startswith("EduGuard-Serif-SC") for name in fonts), fonts
+    by_font = _text_by_font(pdf)
+    assert "堃" in by_font["NotoSerifCJKsc-Regular"] and "堃" not in by_font["FandolFang-Regular"]
+    assert "王建国" in by_font["FandolFang-Regular"]
 
 
-def test_plain_letters_use_only_the_subset_fonts(make_case):
-    fonts = _pdf_fonts(letter_pdf(_order(make_case())))
-    assert fonts and all(name.startswith("EduGuard-") for name in fonts), fonts
+def test_the_font_stacks_of_the_stylesheet_are_the_ones_init_reports():
+    """``edu-guard init`` names the faces from fonts.BODY_FACES/TITLE_FACES; the stylesheet
+    must name the same families in the same order (body, then titles)."""
+    from edu_guard.letters.fonts import BODY_FACES, TITLE_FACES
+
+    css = (render.LETTER_TEMPLATE_DIR / "gbt9704.css").read_text(encoding="utf-8")
+    stacks = [[f.strip().strip('"') for f in m.split(",")] for m in re.findall(r"font-family:([^;]*);", css)]
+    assert BODY_FACES.split(",") + ["Noto Serif CJK SC", "serif"] in stacks
+    assert TITLE_FACES.split(",") + ["serif"] in stacks
+    assert not any("Fandol" in face and face != "FandolFang" and "Song" in face for stack in stacks for face in stack)
 
 
 def test_printing_refuses_without_a_chinese_font(make_case, tmp_path, monkeypatch):
@@ -385,7 +454,6 @@ def test_the_page_number_dash_is_7mm_below_the_type_area(letters_ready, tmp_path
     html = env.get_template("letters/_base.html").render(
         fragments=[Markup(f'<section class="letter doc"><p class="flush">{body}</p></section>')],
         doc_title="page numbers",
-        font_face_css=Markup(render.letter_fonts().font_face_css()),
     )
     pdf = render.html_to_pdf(html)
     for page, right in ((1, True), (2, False)):
@@ -401,7 +469,7 @@ def _closing_test_html(body_chars: int) -> str:
         '<div class="signature"><div class="seal-area" style="width: 6.5em"><div class="signer">景洪市教育体育局</div>'
         '<div class="date">2021年3月8日</div></div></div></section>')
     return render.letters_env().get_template("letters/_base.html").render(
-        fragments=[fragment], doc_title="closing", font_face_css=Markup(render.letter_fonts().font_face_css()))
+        fragments=[fragment], doc_title="closing")
 
 
 def test_the_signature_is_brought_back_to_the_text_by_tighter_spacing(letters_ready, pdf_pages):
@@ -426,6 +494,38 @@ def test_the_signature_is_brought_back_to_the_text_by_tighter_spacing(letters_re
     assert pages[0].count("永") == 590  # 22 lines of the normal grid (26 + 20 × 28 + 4)
 
 
+def test_a_real_letter_keeps_its_closing_and_signature_with_the_text(make_case, pdf_pages):
+    """GB/T 9704-2012 7.3.5.1 on a real 责令限期改正通知书: long names (a 128-character
+    school, a 127-character court, a 107-character review body) make its text end on the
+    last lines of page 2, so the normal 22-line grid puts "特此通知。" and the signature
+    alone on page 3 (checked below on the plain layout). Printed,
+    the tighter spacing brings them back to page 2: no page of the letter starts with
+    the closing phrase."""
+    from weasyprint import HTML
+
+    school = "景洪市嘎洒镇" + "曼" * 120 + "小学"
+    case = make_case(name="玉香", guardian="岩温", school=school)
+    context = context_for_case("order_to_correct", case, deadline=date(2021, 3, 22))
+    context["court"] = "景洪市人民法院" + "曼" * 120
+    context["review_authority"] = "景洪市人民政府" + "曼" * 100
+    letter = issue_letter("order_to_correct", context, issuer=issuer_for("order_to_correct", case), cases=[case],
+                          issued_on=date(2021, 3, 8))
+    item = render.PrintItem(letter.kind, letter.context, letter.doc_number)
+    html = render.render_html([item])
+    plain = HTML(string=html, base_url=render.LETTER_TEMPLATE_DIR.as_uri() + "/",
+                 url_fetcher=render.make_url_fetcher()).write_pdf()
+    closing = "特此通知。嘎洒镇人民政府2021年3月8日"
+    # the precondition, read from the normal grid's PDF: page 3 holds only the closing
+    # phrase, the signature and the contact note (7.3.6-style 附注) under it
+    plain_pages = [re.sub(r"—\d+—$", "", p) for p in pdf_pages(plain)]
+    assert len(plain_pages) == 4 and plain_pages[2].startswith(closing), plain_pages[2]
+    assert plain_pages[3].startswith("嘎洒镇人民政府送达回证")
+    printed = [re.sub(r"—\d+—$", "", p) for p in pdf_pages(letter_pdf(letter))]
+    assert len(printed) == 3 and printed[2].startswith("嘎洒镇人民政府送达回证"), printed
+    assert closing in printed[1] and not printed[1].startswith("特此通知")
+    assert printed[1].index(closing) > 0 and "提起行政诉讼。" in printed[1][: printed[1].index(closing)]
+
+
 def test_every_font_of_a_letter_is_embedded(make_case):
     """Read back with poppler's pdffonts: every font the letter uses is embedded (and
     subset), so it prints the same on a machine without the fonts."""
@@ -438,4 +538,4 @@ def test_every_font_of_a_letter_is_embedded(make_case):
     # columns: name, type (1–3 words), encoding, emb, sub, uni, object ID (two numbers): emb and sub are 5th and 4th from the end
     assert all(r[-5] == "yes" and r[-4] == "yes" for r in rows), out
     names = {r[0].split("+", 1)[-1] for r in rows}
-    assert any(n.startswith("Noto-Serif-CJK-SC") for n in names) and any(n.startswith("EduGuard-") for n in names), names
+    assert any(n.startswith("Noto-Serif-CJK-SC") for n in names) and len(names) >= 2, names

@@ -17,9 +17,8 @@ def _text(pdf: bytes) -> str:
     return "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "").replace(" ", "")
 
 
-def test_the_notice_is_numbered_and_printed_with_its_service_slip(plugin_app, letter_font_dir):
+def test_the_notice_is_numbered_and_printed_with_its_service_slip(plugin_app):
     app = plugin_app([("outside_letter", plugin)])
-    app.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
     with app.app_context():
         first = issue_letter("aid_policy_notice", FIELDS, issuer="bureau", issued_on=date(2021, 9, 1))
         second = issue_letter("aid_policy_notice", {**FIELDS, "pupil": "岩罕"}, issuer="bureau", issued_on=date(2021, 9, 2))
@@ -30,9 +29,8 @@ def test_the_notice_is_numbered_and_printed_with_its_service_slip(plugin_app, le
     assert "送达回证" in text and "勐罕镇曼听村3号" in text
 
 
-def test_a_missing_field_refuses_the_letter_without_using_a_number(plugin_app, letter_font_dir):
+def test_a_missing_field_refuses_the_letter_without_using_a_number(plugin_app):
     app = plugin_app([("outside_letter", plugin)])
-    app.config["EDU_GUARD_LETTER_FONT_DIR"] = str(letter_font_dir)
     with app.app_context():
         with pytest.raises(LetterError, match="address"):
             issue_letter("aid_policy_notice", {k: v for k, v in FIELDS.items() if k != "address"}, issuer="bureau",

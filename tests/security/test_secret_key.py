@@ -80,10 +80,9 @@ def test_cookie_forged_with_the_old_fallback_key_opens_nothing(bare_instance, mo
         db.engine.dispose()
 
 
-def test_init_writes_a_private_generated_key(tmp_path, monkeypatch, letter_font_dir):
+def test_init_writes_a_private_generated_key(tmp_path, monkeypatch):
     inst = tmp_path / "inst"
     monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(inst))
-    monkeypatch.setenv("EDU_GUARD_LETTER_FONT_DIR", str(letter_font_dir))
     result = CliRunner().invoke(main, ["init"])
     assert result.exit_code == 0, result.output
     assert (inst / "config.py").stat().st_mode & 0o777 == 0o600

@@ -89,7 +89,7 @@ def test_cookie_without_a_token_is_refused(app, clerk):
     assert not signed_in(client)
 
 
-def test_initial_admin_password_must_be_changed_first(tmp_path, monkeypatch, letter_font_dir):
+def test_initial_admin_password_must_be_changed_first(tmp_path, monkeypatch):
     """`edu-guard init` prints the admin login; signing in with it leads to the
     password page, every other page too, until it is changed."""
     import re
@@ -100,7 +100,6 @@ def test_initial_admin_password_must_be_changed_first(tmp_path, monkeypatch, let
     from edu_guard.cli import main
 
     monkeypatch.setenv("EDU_GUARD_INSTANCE_PATH", str(tmp_path / "inst"))
-    monkeypatch.setenv("EDU_GUARD_LETTER_FONT_DIR", str(letter_font_dir))
     out = CliRunner().invoke(main, ["init"]).output
     name, password = re.search(r"admin login: (\S+)\s+密码 password: (\S+)", out).groups()
     app = create_app({"WTF_CSRF_ENABLED": False})
