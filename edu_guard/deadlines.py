@@ -10,9 +10,10 @@ Rules:
 
 Working days come from, in order:
 
-1. the county's loaded official arrangement for the year
-   (``EDU_GUARD_HOLIDAY_ARRANGEMENTS``: the State Council's notice, holidays and
-   make-up working days);
+1. the county's loaded official arrangement for the year (the State Council's
+   notice, holidays and make-up working days): loaded by an admin on the holiday page
+   (:func:`save_arrangement`, the instance's ``holiday_arrangements.json``) or set in
+   ``EDU_GUARD_HOLIDAY_ARRANGEMENTS``;
 2. the maintained ``chinese_calendar`` package (holidays and 调休 make-up days);
 3. for a year neither covers: an *estimate* — weekends and the statutory holidays of
    the 全国年节及纪念日放假办法 as the ``holidays`` package computes them (lunar
@@ -28,8 +29,13 @@ from publication before 2022-01-01 (民事诉讼法 2017 Art. 92), 30 days from 
 from __future__ import annotations
 
 import calendar
+import json
+import os
+import re
+import tempfile
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 import chinese_calendar
 import holidays as holiday_rules
@@ -55,14 +61,125 @@ class Deadline:
         return self.day.isoformat() + ("（估算）" if self.estimated else "")
 
 
+#: The file in the instance folder holding the arrangements an admin loaded on the
+#: holiday page (year → {"holidays", "workdays", "source"}); every process reads it
+#: again when it changes, so all web workers and commands count alike.
+ARRANGEMENTS_FILE = "holiday_arrangements.json"
+
+_file_cache: dict[str, tuple[int, dict]] = {}
+
+
+class ArrangementError(ValueError):
+    """A holiday arrangement cannot be loaded as given (the message says why, in Chinese)."""
+
+
+def arrangements_file(instance_path: str | Path) -> Path:
+    """The loaded-arrangements file of an instance folder."""
+    return Path(instance_path) / ARRANGEMENTS_FILE
+
+
+def stored_arrangements(instance_path: str | Path) -> dict:
+    """The arrangements loaded through the admin page, year (str) → {"holidays",
+    "workdays", "source"}; ``{}`` when none. Re-read whenever the file changes."""
+    path = arrangements_file(instance_path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return {}
+    cached = _file_cache.get(str(path))
+    if cached and cached[0] == stamp:
+        return cached[1]
+    data = json.loads(path.read_text(encoding="utf-8"))
+    _file_cache[str(path)] = (stamp, data)
+    return data
+
+
 def _arrangements() -> dict:
     """The county's loaded official arrangements, year → {"holidays", "workdays"} (ISO
-    date lists), from ``EDU_GUARD_HOLIDAY_ARRANGEMENTS`` (empty outside an app)."""
+    date lists): ``EDU_GUARD_HOLIDAY_ARRANGEMENTS`` of the config, overridden year by
+    year by those an admin loaded (:data:`ARRANGEMENTS_FILE`); empty outside an app."""
     from flask import current_app, has_app_context
 
     if not has_app_context():
         return {}
-    return current_app.config.get("EDU_GUARD_HOLIDAY_ARRANGEMENTS") or {}
+    merged = {str(k): v for k, v in (current_app.config.get("EDU_GUARD_HOLIDAY_ARRANGEMENTS") or {}).items()}
+    merged.update(stored_arrangements(current_app.instance_path))
+    return merged
+
+
+def statutory_holidays(year: int) -> list[date]:
+    """The statutory holidays of ``year`` (全国年节及纪念日放假办法, as amended 2024:
+    元旦 1, 春节 4 from 除夕, 清明 1, 劳动节 2, 端午 1, 中秋 1, 国庆 3 days), lunar dates
+    computed by the ``holidays`` package; the package's guessed "observed" days are not
+    included (only the State Council's notice fixes them)."""
+    return sorted(d for d, name in holiday_rules.China(years=year).items() if "observed" not in name)
+
+
+def _parse_days(text: str, year: int, what: str) -> list[str]:
+    days: set[date] = set()
+    for token in re.split(r"[\s,，;；、]+", text or ""):
+        if not token:
+            continue
+        first, _, last = token.replace("～", "~").replace("至", "~").partition("~")
+        try:
+            start = date.fromisoformat(first.strip())
+            end = date.fromisoformat(last.strip()) if last else start
+        except ValueError:
+            raise ArrangementError(f"{what}中的“{token}”不是日期（应为 YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD）") from None
+        if end < start or (end - start).days > 31:
+            raise ArrangementError(f"{what}中的“{token}”不是一段合理的日期")
+        while start <= end:
+            if start.year != year:
+                raise ArrangementError(f"{what}中的 {start.isoformat()} 不在 {year} 年")
+            days.add(start)
+            start += timedelta(days=1)
+    return sorted(d.isoformat() for d in days)
+
+
+def parse_arrangement(year: int, holidays_text: str, workdays_text: str) -> dict:
+    """Check a year's official arrangement as typed from the State Council's notice.
+
+    :param year: the year of the notice (e.g. 2027).
+    :param holidays_text: the rest days of the notice (放假), dates or ranges
+        ``2027-02-05~2027-02-12``, separated by spaces, commas or lines.
+    :param workdays_text: the make-up working days (调休上班), usually weekend days.
+    :return: ``{"holidays": [ISO …], "workdays": [ISO …]}``.
+    :raises ArrangementError: a bad date, a day outside the year, a statutory holiday
+        missing from the rest days or listed as a working day (全国年节及纪念日放假办法:
+        a statutory holiday is never a working day), a day both rest and working.
+    """
+    holidays_ = _parse_days(holidays_text, year, "放假日期")
+    workdays = _parse_days(workdays_text, year, "调休上班日期")
+    if not holidays_:
+        raise ArrangementError("请填写放假日期")
+    both = sorted(set(holidays_) & set(workdays))
+    if both:
+        raise ArrangementError("这些日期既是放假日又是上班日：" + "、".join(both))
+    statutory = [d.isoformat() for d in statutory_holidays(year)]
+    worked = [d for d in statutory if d in workdays]
+    if worked:
+        raise ArrangementError("法定节假日不能调为上班日：" + "、".join(worked))
+    missing = [d for d in statutory if d not in holidays_]
+    if missing:
+        raise ArrangementError("放假日期缺少这些法定节假日：" + "、".join(missing) + "（请按国务院办公厅通知完整填写）")
+    return {"holidays": holidays_, "workdays": workdays}
+
+
+def save_arrangement(instance_path: str | Path, year: int, arrangement: dict, source: str) -> None:
+    """Store a checked arrangement (:func:`parse_arrangement`) for ``year`` in the
+    instance's :data:`ARRANGEMENTS_FILE`, written atomically; from then on the year's
+    dates are no longer estimates.
+
+    :param source: the notice it comes from (e.g. ``国办发明电〔2026〕×号``).
+    """
+    path = arrangements_file(instance_path)
+    data = dict(stored_arrangements(instance_path))
+    data[str(year)] = {**arrangement, "source": source}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".holidays-", suffix=".json", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=True)
+    os.replace(tmp, path)
 
 
 def arrangement_loaded(year: int) -> bool:

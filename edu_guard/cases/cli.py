@@ -12,7 +12,7 @@ import click
 from flask import current_app
 import sqlalchemy as sa
 
-from edu_guard import clock
+from edu_guard import clock, deadlines
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
@@ -167,24 +167,40 @@ def visit_command(case_id, visited_on, visitors, form, findings, outcome, next_a
 @click.option("--hearing-time", default=None, help="听证时间，如“上午9时”")
 @click.option("--place", default=None, help="听证地点")
 @click.option("--host", default=None, help="听证主持人")
+@click.option("--public/--not-public", "public", default=None,
+              help="听证是否公开举行（行政处罚法第六十四条第三项；不公开须给出 --closed-reason）")
+@click.option("--closed-reason", type=click.Choice(services.HEARING_CLOSED_REASONS), default=None,
+              help="不公开举行听证的理由")
 @click.option("--amount", default=None, help="缴纳或执行到位金额（元）")
 @click.option("--receipt", default=None, help="缴款凭证号")
 @click.option("--until", default=None, help="延期（分期）缴纳的最后日期 YYYY-MM-DD")
 @click.option("--kind", "pay_kind", type=click.Choice(["延期", "分期"]), default=None, help="延期或分期缴纳")
 @click.option("--body", default=None, help="复议机关或受理法院")
 @click.option("--confirm-estimate", is_flag=True, help="确认按估算的节假日安排制发文书")
+@click.option("--preview", "preview_to", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="只预览：把将要制发的文书（未编号）写入此 PDF 文件，不办理、不保存")
 @as_option
 @requires_init
 def act_command(case_id, event, acted_on, note, fine, placement, school, representative, fine_reason, content,
-                result, hearing_on, hearing_time, place, host, amount, receipt, until, pay_kind, body,
-                confirm_estimate, username):
+                result, hearing_on, hearing_time, place, host, public, closed_reason, amount, receipt, until, pay_kind, body,
+                confirm_estimate, preview_to, username):
     """对个案办理一项操作（升级步骤、制发文书、陈述申辩、听证、缴款、复议诉讼、复学、销号等）。"""
     case = _case(case_id)
     given = {"fine": fine, "placement": placement, "school": school, "representative": representative,
              "fine_reason": fine_reason, "content": content, "result": result, "hearing_on": hearing_on,
-             "hearing_time": hearing_time, "place": place, "host": host, "amount": amount, "receipt": receipt,
+             "hearing_time": hearing_time, "place": place, "host": host, "closed_reason": closed_reason, "amount": amount, "receipt": receipt,
              "until": until, "kind": pay_kind, "body": body, "confirm_estimate": confirm_estimate}
     data = {k: v for k, v in given.items() if v}
+    if public is not None:
+        data["public"] = public
+    if preview_to:
+        pdf, estimates = _run(lambda: services.preview(case, event, on=acted_on.date() if acted_on else None,
+                                                       data=data, user=user_by_name(username)))
+        Path(preview_to).write_bytes(pdf)
+        click.echo(f"预览（未编号、未保存）：{preview_to}")
+        for item in estimates:
+            click.echo(f"估算：{item}（该年度国务院节假日安排尚未载入；制发时须加 --confirm-estimate）")
+        return
     ev = _run(lambda: services.fire(case, event, on=acted_on.date() if acted_on else None, note=note,
                                                data=data, user=user_by_name(username)))
     after_commit(lambda: services.notify_transition(case, ev))
@@ -256,3 +272,21 @@ def guardian_command(case_id, address, id_number, child_address, username):
     _run(lambda: services.set_addresses(case, guardian_address=address, guardian_id_number=id_number,
                                                    child_address=child_address, user=user_by_name(username)))
     click.echo(f"已登记：个案 {case.id} 的住址和身份信息")
+
+
+@cases_group.command("holidays")
+@click.argument("year", type=int)
+@click.option("--holidays", "holidays_text", required=True,
+              help="放假日期：YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD，以空格或逗号分隔")
+@click.option("--workdays", "workdays_text", default="", help="调休上班日期")
+@click.option("--source", required=True, help="国务院办公厅通知的文号")
+@requires_init
+def holidays_command(year, holidays_text, workdays_text, source):
+    """载入一个年度的国务院放假安排（放假日和调休上班日）；载入前该年度的期限为估算。"""
+    try:
+        arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
+    except deadlines.ArrangementError as exc:
+        raise click.ClickException(str(exc)) from None
+    deadlines.save_arrangement(current_app.instance_path, year, arrangement, source)
+    click.echo(f"已载入 {year} 年节假日安排：放假 {len(arrangement['holidays'])} 天，调休上班 "
+               f"{len(arrangement['workdays'])} 天（{source}）")

@@ -47,12 +47,28 @@ class ActForm(FlaskForm):
     hearing_time = StringField("听证时间", validators=[Optional(), Length(max=32)])
     place = StringField("听证地点", validators=[Optional(), Length(max=128)])
     host = StringField("听证主持人", validators=[Optional(), Length(max=64)])
+    #: 行政处罚法 Art. 64 (三): public unless a state secret, trade secret or privacy.
+    public = SelectField("是否公开举行", choices=["", "公开", "不公开"],
+                         validators=[Optional()])
+    closed_reason = SelectField("不公开的理由", choices=["", "涉及国家秘密", "涉及商业秘密", "涉及个人隐私"],
+                                validators=[Optional()])
     amount = StringField("金额（元）", validators=[Optional(), Length(max=16)])
     receipt = StringField("缴款凭证号", validators=[Optional(), Length(max=64)])
     until = DateField("缴纳截止日期", validators=[Optional()])
     pay_kind = SelectField("方式", choices=["", "延期", "分期"], validators=[Optional()])
     body = StringField("复议机关或法院", validators=[Optional(), Length(max=128)])
     confirm_estimate = BooleanField("确认按估算日期制发")
+    #: Show the letter as it would be printed, without numbering or storing it.
+    preview = BooleanField("预览")
+
+
+class HolidayArrangementForm(FlaskForm):
+    """A year's official holiday arrangement, typed from the State Council's notice."""
+
+    year = IntegerField("年度", validators=[InputRequired()])
+    holidays = TextAreaField("放假日期（含法定节假日和调休放假日）", validators=[DataRequired(), Length(max=4000)])
+    workdays = TextAreaField("调休上班日期", validators=[Optional(), Length(max=2000)])
+    source = StringField("通知文号", validators=[DataRequired(), Length(max=128)])
 
 
 class VisitForm(FlaskForm):
@@ -80,6 +96,15 @@ class GuardianForm(FlaskForm):
     phone = StringField("联系电话", validators=[Optional(), Length(max=32)])
     address = StringField("住址", validators=[Optional(), Length(max=255)])
     id_number = StringField("身份证号", validators=[Optional(), Length(max=18)])
+
+
+class AddressesForm(FlaskForm):
+    """The first guardian's address and ID number, and the child's address (the party
+    of the penalty letters: 行政处罚法 Art. 59 (一); 行政强制法 Art. 55)."""
+
+    guardian_address = StringField("监护人住址", validators=[Optional(), Length(max=255)])
+    guardian_id_number = StringField("监护人身份证号", validators=[Optional(), Length(max=18)])
+    child_address = StringField("学生住址", validators=[Optional(), Length(max=255)])
 
 
 class CorrectServiceForm(FlaskForm):

@@ -284,10 +284,48 @@ def fire(
     return ev
 
 
+def preview(
+    case: DropoutCase,
+    event: str,
+    *,
+    on: date | None = None,
+    user=None,
+    data: dict[str, Any] | None = None,
+) -> tuple[bytes, list[str]]:
+    """The letter ``event`` would issue, as a PDF, without issuing it: the same checks
+    as :func:`fire` (the machine's guards on ``on``, the event's data, the letter's
+    context), nothing numbered, stored or changed. The preview prints "预览" and each
+    date resting on an estimated holiday calendar marked 估算.
+
+    :return: ``(pdf_bytes, estimates)``, estimates as ``["缴款期限 2027-01-15（估算）", …]``.
+    :raises CaseError: the event is not allowed on ``on``, issues no letter, or its
+        data or the case lacks what the letter needs.
+    """
+    on = on or today()
+    if on > today():
+        raise CaseError("办理日期不能晚于今天")
+    data = dict(data or {})
+    facts = facts_for(case)
+    try:
+        t = machine.check(event, facts, _role(user), on)
+    except machine.IllegalTransition as exc:
+        raise CaseError(str(exc)) from None
+    if not t.letter:
+        raise CaseError(f"“{machine.TRANSITIONS[event].label}”不制发文书，无可预览")
+    data = _check_data(case, facts, t, on, data)
+    return _issue_case_letter(t.letter, [case], on, user, data, preview=True)
+
+
 #: Outcomes of a review or suit that revoke the decision (a new one may be made).
 REVOKING = ("撤销", "确认无效")
 REMEDY_RESULTS = ("维持", "驳回诉讼请求", "撤回申请或起诉", "变更", "撤销", "确认无效")
 STATEMENT_RESULTS = ("采纳", "部分采纳", "不采纳")
+#: How a case's children were found, as the 劝返联系函's first sentence says it
+#: ("经…，你镇有下列…"), by the case's source.
+FOUND_BY = {"comparison": "控辍保学数据比对", "transfer": "学籍转出未入学核查", "absence": "学校报告缺勤",
+            "manual": "核查"}
+#: The grounds on which a hearing is not public (行政处罚法 Art. 64 (三)).
+HEARING_CLOSED_REASONS = ("涉及国家秘密", "涉及商业秘密", "涉及个人隐私")
 COURT_RULINGS = ("准予执行", "不准予执行")
 
 
@@ -367,6 +405,18 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         data["hearing_on"] = hearing_on.isoformat()
         _text(data, "place", "听证地点")
         _text(data, "host", "听证主持人")
+        public = data.get("public")
+        if public in (True, "true", "1", "yes", "公开"):
+            data["public"] = True
+            data.pop("closed_reason", None)
+        elif public in (False, "false", "0", "no", "不公开"):
+            data["public"] = False
+            if data.get("closed_reason") not in HEARING_CLOSED_REASONS:
+                raise CaseError("不公开举行听证须写明理由：" + "、".join(HEARING_CLOSED_REASONS)
+                                + "（行政处罚法第六十四条第三项）")
+        else:
+            raise CaseError("请选择听证是否公开举行（行政处罚法第六十四条第三项：除涉及国家秘密、商业秘密"
+                            "或者个人隐私依法予以保密外，听证公开举行）")
     elif event == "record_hearing":
         _text(data, "content", "听证笔录要点（当事人的陈述、申辩和质证意见）")
     elif event == "report_hearing":
@@ -520,7 +570,7 @@ def remedy_history(facts: machine.CaseFacts, as_of: date) -> str | None:
     return "".join(parts)
 
 
-def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data: dict):
+def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data: dict, *, preview: bool = False):
     """Build the letter's context from the case and the periods this module decides,
     then number, render and store it (:func:`edu_guard.letters.services.issue_letter`).
 
@@ -542,6 +592,10 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     if kind == "return_contact":
         reply = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"]))
         extra["reply_by"] = reply.day
+        # How the children were found, from the cases' sources (never a fixed phrase).
+        found = dict.fromkeys(FOUND_BY[c.source] for c in cases if c.source in FOUND_BY)
+        if found:
+            extra["source"] = "和".join(found)
         if reply.estimated:
             estimates.append(f"反馈期限 {reply}")
     elif kind == "order_to_correct":
@@ -555,7 +609,10 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
             extra["fine"] = Decimal(data["fine"])
             extra["hearing"] = _hearing_offered_for(Decimal(data["fine"]))
         elif kind == "hearing_notice":
-            extra.update(hearing_on=date.fromisoformat(data["hearing_on"]), place=data["place"], host=data["host"])
+            requests = facts.recorded("request_hearing")
+            extra.update(hearing_on=date.fromisoformat(data["hearing_on"]), place=data["place"], host=data["host"],
+                         public=data["public"], closed_reason=data.get("closed_reason"),
+                         requested_on=requests[-1].acted_on if requests else None)
             if data.get("hearing_time"):
                 extra["hearing_time"] = data["hearing_time"]
         else:
@@ -579,9 +636,18 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
             extra["representative"] = (data.get("representative") or cfg.get("EDU_GUARD_BUREAU_HEAD") or "").strip()
             if not extra["representative"]:
                 raise CaseError("请填写申请人（教育局）的负责人姓名（法定代表人），或在配置中设置 EDU_GUARD_BUREAU_HEAD")
+    if preview:
+        subject = cases if kind == "return_contact" else cases[0]
+        try:
+            context = letters.context_for_case(kind, subject, **extra)
+            return letters.preview_letter(kind, context, issuer=letters.issuer_for(kind, cases[0]), issued_on=on,
+                                          notes=estimates), estimates
+        except LetterError as exc:
+            raise CaseError(str(exc)) from None
     if estimates and not data.get("confirm_estimate"):
         raise CaseError("本文书的期限按估算的节假日安排计算（" + "；".join(estimates) + "），"
-                        "该年度的国务院放假安排尚未载入：请载入后再制发，或确认按估算日期制发（confirm_estimate）")
+                        "该年度的国务院放假安排尚未载入：请由管理员载入后再制发，或确认按估算日期制发"
+                        "（网页上勾选“确认按估算日期制发”，命令行加 --confirm-estimate）")
     data.pop("confirm_estimate", None)
     if estimates:
         data["estimated"] = estimates
@@ -895,6 +961,12 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
     :raises CaseError: no guardian registered, or an invalid ID number.
     """
     child = case.child
+    guardian = child.guardians[0] if child.guardians else None
+    # A value equal to the one on record changes nothing (the form shows them filled in).
+    if child_address and child_address.strip() == (child.address or ""):
+        child_address = None
+    if guardian is not None and guardian_address and guardian_address.strip() == (guardian.address or ""):
+        guardian_address = None
     if child_address:
         before = audit.snapshot(child)
         child.address = child_address.strip()

@@ -3,10 +3,12 @@ actions allowed now, home visits, proof of service, bulk 劝返联系函."""
 
 from __future__ import annotations
 
+import base64
 import io
 from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
@@ -16,9 +18,11 @@ from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
 from edu_guard.cases.forms import (
     ActForm,
+    AddressesForm,
     AssignmentForm,
     CorrectServiceForm,
     GuardianForm,
+    HolidayArrangementForm,
     OpenCaseForm,
     ReasonForm,
     ReturnContactForm,
@@ -31,6 +35,7 @@ from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
+from edu_guard import deadlines
 from edu_guard.letters.models import SERVICE_MANNERS
 from edu_guard.letters.services import missing_penalty_settings
 from edu_guard.registry.models import Child
@@ -155,7 +160,7 @@ def case_detail(case_id: int):
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
         first_main=first_main,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
-        service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(),
+        service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(), address_form=AddressesForm(),
         correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
         limits=services.deadline_report(case, services.today()), missing_settings=missing_penalty_settings(),
         service_manners=SERVICE_MANNERS,
@@ -180,14 +185,23 @@ def case_act(case_id: int):
         return redirect(url_for("cases.case_detail", case_id=case.id))
     data = {k: getattr(form, k).data for k in ("fine", "placement", "school", "representative", "fine_reason",
                                                   "content", "result", "hearing_time", "place", "host", "amount",
-                                                  "receipt", "body")}
+                                                  "receipt", "body", "public", "closed_reason")}
     data.update(hearing_on=form.hearing_on.data.isoformat() if form.hearing_on.data else None,
                 until=form.until.data.isoformat() if form.until.data else None, kind=form.pay_kind.data,
                 confirm_estimate=bool(form.confirm_estimate.data))
+    data = {k: v for k, v in data.items() if v not in (None, "", False)}
+    if form.preview.data:
+        # The letter as it would be issued: nothing numbered, stored or changed.
+        with refusals(services.CaseError) as outcome:
+            pdf, estimates = services.preview(case, form.event.data, on=form.on.data, user=current_user, data=data)
+        if not outcome.ok:
+            return redirect(url_for("cases.case_detail", case_id=case.id))
+        return render_template("cases/preview.html", case=case, event=machine.TRANSITIONS[form.event.data],
+                               estimates=estimates, pdf_b64=base64.b64encode(pdf).decode("ascii"))
     with refusals(services.CaseError) as outcome:
         ev = services.fire(case, form.event.data, on=form.on.data, note=form.note.data or None,
                            expected_version=form.version.data, user=current_user,
-                           data={k: v for k, v in data.items() if v not in (None, "", False)})
+                           data=data)
     if outcome.ok:
         user = current_user._get_current_object()
         after_commit(lambda: services.notify_transition(case, ev, user))
@@ -331,6 +345,24 @@ def case_guardian(case_id: int):
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
+@bp.post("/cases/<int:case_id>/addresses")
+@login_required
+def case_addresses(case_id: int):
+    """Record the first guardian's address and ID number and the child's address (an
+    address on record is changed only here or by ``cases guardian``, audited)."""
+    _writer()
+    case = _get_case(case_id)
+    form = AddressesForm()
+    if form.validate_on_submit():
+        _run(lambda: services.set_addresses(case, guardian_address=form.guardian_address.data or None,
+                                            guardian_id_number=form.guardian_id_number.data or None,
+                                            child_address=form.child_address.data or None, user=current_user),
+             _("已登记住址和身份信息"))
+    else:
+        flash(form_errors(form), "error")
+    return redirect(url_for("cases.case_detail", case_id=case.id))
+
+
 @bp.post("/cases/<int:case_id>/assignments")
 @login_required
 def case_assignment_add(case_id: int):
@@ -392,3 +424,33 @@ def case_file(case_id: int):
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
                      download_name=download_name(f"一案一档-{case.child.name}-{case.id}.pdf"))
+
+
+@bp.route("/admin/holidays", methods=["GET", "POST"])
+@login_required
+def holiday_arrangements():
+    """The admin loads a year's official holiday arrangement (the State Council's
+    notice: rest days and 调休 make-up working days). Until a year is loaded, its
+    deadlines are estimates (估算) on the statutory holidays (edu_guard.deadlines)."""
+    if current_user.role != "admin":
+        abort(403)
+    form = HolidayArrangementForm()
+    if form.validate_on_submit():
+        try:
+            arrangement = deadlines.parse_arrangement(form.year.data, form.holidays.data, form.workdays.data or "")
+        except deadlines.ArrangementError as exc:
+            flash(str(exc), "error")
+        else:
+            deadlines.save_arrangement(current_app.instance_path, form.year.data, arrangement, form.source.data.strip())
+            flash(_("已载入 %(year)s 年的节假日安排：该年度的期限不再是估算", year=form.year.data), "success")
+            return redirect(url_for("cases.holiday_arrangements"))
+    elif request.method == "POST":
+        flash(form_errors(form), "error")
+    today = services.today()
+    years = [{"year": y, "loaded": deadlines.arrangement_loaded(y),
+              "stored": deadlines.stored_arrangements(current_app.instance_path).get(str(y)),
+              "statutory": [d.isoformat() for d in deadlines.statutory_holidays(y)]}
+             for y in range(today.year, today.year + 3)]
+    if form.year.data is None:
+        form.year.data = next((y["year"] for y in years if not y["loaded"]), today.year + 1)
+    return render_template("cases/holidays.html", form=form, years=years)

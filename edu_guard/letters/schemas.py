@@ -190,6 +190,9 @@ class LetterMetaSchema(Schema):
     issued_on = fields.Date(required=True)
     title = _req(255)
     recipient = _req(255)
+    #: A preview only (never stored): what the printed letter will say about itself —
+    #: not yet numbered, and its dates that rest on an estimated holiday calendar (估算).
+    preview_notes = fields.List(Text(), load_default=None, allow_none=True)
 
 
 class UnnumberedMetaSchema(LetterMetaSchema):
@@ -263,6 +266,10 @@ class _PenaltyBase(_ContactMixin):
     #: The county's penalty basis (a provincial or local regulation, config).
     basis = _req(128)
     fine = _yuan(required=True, validate=validate.Range(min=Decimal("0.01")))
+    #: The evidence the facts rest on, one item per record the case holds (the served
+    #: order and its 送达回证, home-visit records, statements, the hearing record …):
+    #: a letter names only evidence that exists (行政处罚法 Art. 40, 59 (二)).
+    evidence = fields.List(Text(validate=validate.Length(max=128)), load_default=None, allow_none=True)
 
 
 class PenaltyNoticeSchema(_PenaltyBase):
@@ -315,10 +322,23 @@ class HearingNoticeSchema(_PenaltyBase):
     withdrawal, to be represented, to appear or to have the hearing end."""
 
     notice = fields.Nested(ServedDocRefSchema, required=True)
+    #: The day the party asked for the hearing (the case's record).
+    requested_on = fields.Date(load_default=None, allow_none=True)
     hearing_on = fields.Date(required=True)
     hearing_time = Text(load_default="上午9时", validate=validate.Length(max=32))
     place = _req(128)
     host = _req(64)
+    #: Whether the hearing is held in public (行政处罚法 Art. 64 (三): public unless it
+    #: concerns a state secret, a trade secret or personal privacy), as recorded …
+    #: (Letters stored before it was recorded have none and print no sentence on it.)
+    public = fields.Boolean(load_default=None, allow_none=True)
+    #: … and, when not public, why (one of the three grounds of Art. 64 (三)).
+    closed_reason = _opt(64)
+
+    @validates_schema
+    def _closed_needs_a_ground(self, data, **kwargs):
+        if data.get("public") is False and not data.get("closed_reason"):
+            raise ValidationError("不公开举行听证须写明理由（涉及国家秘密、商业秘密或者个人隐私）", "closed_reason")
 
 
 class _MoneyDue(Schema):

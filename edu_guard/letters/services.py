@@ -29,6 +29,7 @@ from flask import current_app
 from edu_guard import clock
 from edu_guard import money
 from edu_guard.auth import audit
+from edu_guard.i18n import N_
 from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
 from edu_guard.db import db
 from edu_guard.uploads import write_private
@@ -204,6 +205,35 @@ def missing_penalty_settings(config=None) -> list[str]:
     return [key for key in PENALTY_SETTING_KEYS if config.get(key) in (None, "")]
 
 
+#: The county settings the penalty and enforcement letters print, with what they are
+#: (行政处罚法 Art. 44, 59 (四), 67; 行政强制法 Art. 35): key → (label, sub-keys or None).
+LEGAL_SETTINGS = {
+    "EDU_GUARD_PENALTY_BASIS": (N_("处罚依据（地方性法规及条款）"), None),
+    "EDU_GUARD_FINE_MIN": (N_("罚款下限（元）"), None),
+    "EDU_GUARD_FINE_MAX": (N_("罚款上限（元）"), None),
+    "EDU_GUARD_FINE_PAYMENT_ACCOUNT": (N_("罚款缴纳渠道（代收银行、户名、账号）"), ("bank", "account_name", "account_number")),
+    "EDU_GUARD_BUREAU_CONTACT": (N_("教育局联系人、电话和地址"), ("person", "phone", "address")),
+}
+
+
+def missing_legal_settings(config=None) -> list[tuple[str, str]]:
+    """The county settings the penalty letters need that are not (wholly) set — the
+    basis, the fine range, the payment channel and the bureau's contact — as
+    ``[(key, Chinese label), …]``; empty when all are set. The layout warns the admin
+    on every page while this is not empty."""
+    config = config if config is not None else current_app.config
+    missing = []
+    for key, (label, parts) in LEGAL_SETTINGS.items():
+        value = config.get(key)
+        if parts is None:
+            bad = value in (None, "")
+        else:
+            bad = not isinstance(value, Mapping) or any(not value.get(p) for p in parts)
+        if bad:
+            missing.append((key, label))
+    return missing
+
+
 def penalty_settings() -> PenaltySettings:
     """The county's penalty basis and fine range.
 
@@ -336,6 +366,38 @@ def issue_letter(
     audit.record("print", letter, user=user)
     db.session.flush()
     return letter
+
+
+#: What a preview's number says instead of a sequence number.
+PREVIEW_NUMBER = "（预览，未编号）"
+
+
+def preview_letter(kind: str, context: Mapping, *, issuer, issued_on: date, notes: Sequence[str] = ()) -> bytes:
+    """Render a letter as it would be issued, without numbering, storing or auditing
+    it: the same checks as :func:`issue_letter` (the kind's schema, the county's fine
+    range, the fonts), the number replaced by :data:`PREVIEW_NUMBER`, and a closing note
+    saying it is a preview and which of its dates rest on an estimate (估算).
+
+    :param kind: a numbered letter kind.
+    :param context: the kind's fields (see :func:`context_for_case`).
+    :param issuer: as for :func:`issue_letter`.
+    :param issued_on: the date it would carry.
+    :param notes: the estimated dates, e.g. ``["缴款期限 2027-01-15（估算）"]``.
+    :return: PDF bytes.
+    :raises ContextError, MissingCharacters, FontsMissing: see :func:`issue_letter`.
+    """
+    spec = get_kind(kind)
+    who = resolve_issuer(issuer)
+    loaded = load_context(kind, context)
+    _check_fine(kind, loaded)
+    fields = dump_context(kind, loaded)
+    mark = current_app.config["EDU_GUARD_LETTER_KIND_MARKS"].get(kind) or spec.mark or ""
+    lines = ["预览：本文书尚未编号、未印发，不得送达。"]
+    lines += [f"估算：{n}（该年度国务院节假日安排尚未载入，按法定节假日和周末推算）" for n in notes]
+    meta = {"kind": kind, "doc_number": f"{who.code}{mark}〔{issued_on.year}〕{PREVIEW_NUMBER}", "issuer_name": who.name,
+            "issued_on": issued_on.isoformat(), "title": spec.title(fields), "recipient": spec.recipient(fields),
+            "preview_notes": lines}
+    return render_pdf([PrintItem(kind, {"letter": meta, **fields}, meta["doc_number"])])
 
 
 def render_printable(kind: str, context: Mapping, *, issuer, issued_on: date, user=None, audited=None) -> bytes:
@@ -596,6 +658,28 @@ def _ref(ref, kind: str, case) -> dict:
     }
 
 
+def case_evidence(case, order: Mapping) -> list[str]:
+    """The evidence a penalty letter names, one item per record the case holds: the
+    served 责令限期改正通知书 and its 送达回证, and the case's home visits (in person) and
+    other persuasion (phone, WeChat …) records with their number. Nothing is named that
+    the case does not hold (no fixed "学校出具的证明"): 行政处罚法 Art. 40, 59 (二).
+
+    :param case: the dropout case (its ``visits``).
+    :param order: the served order as referenced (:func:`_ref`): ``doc_number``.
+    :return: Chinese items, e.g. ``["《责令限期改正通知书》（…）及其送达回证", "家访记录2份"]``.
+    """
+    items = [f"《责令限期改正通知书》（{order['doc_number']}）及其送达回证" if order.get("doc_number")
+             else "《责令限期改正通知书》及其送达回证"]
+    visits = list(getattr(case, "visits", None) or [])
+    in_person = sum(1 for v in visits if v.form == "入户")
+    remote = len(visits) - in_person
+    if in_person:
+        items.append(f"入户家访劝返记录{in_person}份")
+    if remote:
+        items.append(f"电话、微信等方式劝返记录{remote}份")
+    return items
+
+
 def _fine_of(ref_letter, kind: str, case) -> Decimal:
     letter = ref_letter if isinstance(ref_letter, Letter) else _latest_letter(case, kind)
     return Decimal(str(letter.context["fine"]))
@@ -708,6 +792,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
                 "school": _school_name(case, kind),
                 "order": order,
                 "basis": rules.basis,
+                "evidence": extra.pop("evidence", None) or case_evidence(case, order),
                 **_contact(extra),
             }
             if kind == "penalty_notice":
@@ -718,6 +803,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
                     hearing=extra.pop("hearing", True),
                 )
             elif kind == "hearing_notice":
+                ctx.pop("evidence")
                 notice_arg = extra.pop("notice", None)
                 ctx.update(notice=_ref(notice_arg, "penalty_notice", case),
                            fine=_fine_of(notice_arg, "penalty_notice", case))

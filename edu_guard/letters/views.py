@@ -3,7 +3,6 @@ stored PDF, and a print run of several letters as one PDF."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -11,11 +10,21 @@ from flask_login import current_user, login_required
 
 from edu_guard.db import db
 from edu_guard.letters.forms import PrintRunForm
-from edu_guard.letters import queries, services
+from edu_guard.letters import jobs, queries, services
 from edu_guard.letters.models import Letter
 from edu_guard.web import download_name
 
 bp = Blueprint("letters", __name__)
+
+
+@bp.app_context_processor
+def legal_settings_warning() -> dict:
+    """Every page's layout warns an admin of the penalty settings the county has not set
+    (basis, fine range, payment channel, contact: the penalty letters are refused
+    until they are; :func:`services.missing_legal_settings`)."""
+    if not (current_user and current_user.is_authenticated and current_user.role == "admin"):
+        return {"missing_legal_settings": []}
+    return {"missing_legal_settings": services.missing_legal_settings()}
 
 #: Chinese names of the letter kinds.
 KIND_LABELS = {
@@ -72,13 +81,15 @@ def letter_pdf(letter_id: int):
 @bp.post("/letters/print")
 @login_required
 def print_run():
-    """Print the selected letters as one PDF, each starting on a new page."""
+    """Print the selected letters as one PDF, each starting on a new page: a job whose
+    file the user downloads from the job page."""
 
     form = PrintRunForm()
     ids = form.letter_id.data if form.validate_on_submit() else []
     if not ids:
         flash("请选择要打印的文书", "error")
         return redirect(url_for("letters.letter_list"))
-    letters = [_get_letter(i) for i in ids]
-    pdf = services.print_run(letters)
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name="print-run.pdf")
+    letters = [_get_letter(i) for i in ids]  # 404 for one the user may not see
+    # Laid out by a queue worker (WeasyPrint, parallel chunks): the PDF is the job's file.
+    job_id = jobs.start_print_run([letter.id for letter in letters], current_user)
+    return redirect(url_for("jobs.job_page", job_id=job_id))

@@ -6,7 +6,9 @@
    - form[data-confirm]            asks the attribute's question before submitting;
    - #user-form [data-role]        shows the township or school choice for its role only;
    - #import-form                  stops a second click while a big workbook uploads;
-   - #job-running[data-state-url]  polls a running job and shows its progress;
+   - #job-running[data-state-url]  polls a running job and shows its progress (the
+                                   job's page: data-reload-when-ended reloads it when
+                                   the job ends without a page to go to);
    - [data-print-now]              opens the print dialog once the page has loaded;
    - [data-print]                  a link or button that prints the page. */
 document.addEventListener("DOMContentLoaded", function () {
@@ -58,7 +60,13 @@ document.addEventListener("DOMContentLoaded", function () {
       xhr.onload = function () {
         if (xhr.status !== 200) { setTimeout(poll, 3000); return; }
         var job = JSON.parse(xhr.responseText);
-        if (job.state === "done") { window.location = job.url; return; }
+        var stateLabel = document.getElementById("job-state");
+        if (stateLabel && job.state_label) { stateLabel.textContent = job.state_label; }
+        if (job.state === "done" && job.url) { window.location = job.url; return; }
+        if ((job.state === "done" || job.state === "failed") && running.hasAttribute("data-reload-when-ended")) {
+          window.location.reload();
+          return;
+        }
         if (job.state === "failed") {
           running.hidden = true;
           document.getElementById("job-error").textContent = job.error;
@@ -69,7 +77,8 @@ document.addEventListener("DOMContentLoaded", function () {
         if (job.total) {
           fill.className = "fill";
           fill.style.width = Math.min(100, 100 * job.done / job.total).toFixed(1) + "%";
-          document.getElementById("job-text").textContent = runningLabel + " " + job.done + " / " + job.total + " " + rowsLabel;
+          document.getElementById("job-text").textContent =
+            runningLabel + " " + job.done + " / " + job.total + (rowsLabel ? " " + rowsLabel : "");
         }
         setTimeout(poll, 1000);
       };

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +32,12 @@ def text_of(app, letter: Letter) -> str:
     out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True).stdout
     text = re.sub(r"\s+", "", out.decode("utf-8"))
     return re.sub(r"—\d+—", "", text)
+
+
+def pdf_text(pdf: bytes) -> str:
+    """PDF bytes as text, as :func:`text_of`."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=pdf, capture_output=True, check=True).stdout
+    return re.sub(r"—\d+—", "", re.sub(r"\s+", "", out.decode("utf-8")))
 
 
 def act(case, event, on, **data):
@@ -94,6 +100,11 @@ def test_statement_reviewed_and_a_reduced_fine(walk):
     decision = act(case, "issue_penalty_decision", date(2021, 4, 6), fine="60", fine_reason="鉴于当事人家庭经济困难").letter
     assert decision.context["fine"] == "60.00"
     text = text_of(app, decision)
+    # Evidence: only what the case holds — the served order and one in-person visit
+    # (行政处罚法 Art. 59 (二)); no school attendance certificate was ever recorded.
+    evidence = f"上述事实有下列证据证实：《责令限期改正通知书》（{order.doc_number}）及其送达回证；入户家访劝返记录1份。"
+    assert evidence in text and evidence in text_of(app, notice)
+    assert "学校出具" not in text and "学校出具" not in text_of(app, notice)
     for expected in ("罚款人民币60.00元（大写：陆拾元整）",
                      "本机关在《行政处罚告知书》中拟处罚款人民币100.00元。鉴于当事人家庭经济困难，本机关决定将罚款数额调整为人民币60.00元。",
                      "当事人于2021年3月29日提出陈述、申辩，称：家中经济困难，孩子已答应下周返校",
@@ -118,12 +129,20 @@ def test_hearing_requested_and_held(walk):
     # Wed 31 March the 7th working day is Mon 12 April (清明 3–5 April), so 12 April is too early.
     refused(case, "issue_hearing_notice", date(2021, 3, 31), "听证日期应晚于 2021-04-12",
             hearing_on="2021-04-12", place="教育体育局三楼会议室", host="张法制")
+    # Art. 64 (三): whether the hearing is public is recorded, and a closed one says why.
+    refused(case, "issue_hearing_notice", date(2021, 3, 31), "是否公开举行",
+            hearing_on="2021-04-13", place="教育体育局三楼会议室", host="张法制")
+    refused(case, "issue_hearing_notice", date(2021, 3, 31), "不公开举行听证须写明理由",
+            hearing_on="2021-04-13", place="教育体育局三楼会议室", host="张法制", public="不公开")
     hn = act(case, "issue_hearing_notice", date(2021, 3, 31), hearing_on="2021-04-13", place="教育体育局三楼会议室",
-             host="张法制").letter
+             host="张法制", public="不公开", closed_reason="涉及个人隐私").letter
     text = text_of(app, hn)
     for expected in ("听证通知书", "景教体听通〔2021〕1号", "2021年4月13日", "教育体育局三楼会议室", "张法制",
+                     "于2021年3月30日依法提出了听证申请",
+                     "本案涉及个人隐私，依照《中华人民共和国行政处罚法》第六十四条第三项的规定，本次听证不公开举行",
                      "申请回避", "委托一至二人代理", "罚款人民币300.00元"):
         assert expected in text, expected
+    assert "公开举行。" not in text.replace("不公开举行。", "")
     serve(case, hn, date(2021, 4, 1))
     refused(case, "record_hearing", date(2021, 4, 12), "尚未到期", content="x")
     act(case, "record_hearing", date(2021, 4, 13), content="孩子患病在家，已开学返校")
@@ -204,6 +223,9 @@ def test_a_subdistrict_child_is_ordered_by_the_bureau(letters_ready, make_child,
     assert "允景洪街道人民政府" not in text and "允景洪街道办事处：" in text
     # A 街道办事处 cannot order a guardian (Art. 58): the letter asks it to tell the bureau.
     assert "请及时书面告知我局，由我局依照《中华人民共和国义务教育法》第五十八条的规定责令其限期改正" in text
+    assert "组织街道干部" in text and "乡镇干部" not in text
+    # The case was registered by hand: the letter does not claim a data comparison.
+    assert "经核查，你街道有下列1名" in text and "数据比对" not in text
     order = to_order(case, child)
     # 义务教育法 Art. 58: the county education department orders a 街道 child's guardian.
     assert order.issuer_name == "景洪市教育体育局" and order.doc_number == "景教体责改〔2021〕1号"
@@ -249,7 +271,15 @@ def test_publication_in_2022_counts_thirty_days(letters_ready, make_child, today
     serve(case, order, date(2022, 3, 10), manner="公告送达")
     # From 1 January 2022 (民事诉讼法 2021 Art. 95): 30 days → Sat 9 April 2022; 10 working
     # days: 11–15, 18–22 April → Fri 22 April.
+    published, deemed = date(2022, 3, 10), date(2022, 3, 10) + timedelta(days=30)
+    assert deemed == date(2022, 4, 9)
     assert case.deadline == date(2022, 4, 22)
+    act(case, "escalate_to_penalty", date(2022, 4, 25))
+    notice = act(case, "issue_penalty_notice", date(2022, 4, 25), fine="100").letter
+    text = text_of(letters_ready, notice)
+    assert (f"于{published.year}年{published.month}月{published.day}日以公告方式"
+            f"（于{deemed.year}年{deemed.month}月{deemed.day}日视为送达）向你送达") in text
+    assert "于2022年4月22日前" in text
 
 
 def test_a_corrected_service_date_moves_later_deadlines(walk):
@@ -271,6 +301,10 @@ def test_a_corrected_service_date_moves_later_deadlines(walk):
     assert audit.before["served_on"] == "2021-03-10" and audit.after["served_on"] == "2021-03-12"
     refused(case, "escalate_to_penalty", date(2021, 3, 26), "2021-03-26")
     act(case, "escalate_to_penalty", date(2021, 3, 29))
+    # The notice states the corrected service date and the period it gives.
+    text = text_of(app, act(case, "issue_penalty_notice", date(2021, 3, 29), fine="100").letter)
+    assert "于2021年3月12日向你送达" in text and "于2021年3月26日前" in text
+    assert "2021年3月10日" not in text and "2021年3月24日" not in text
 
 
 def _decision(case, child, fine="100"):
@@ -282,7 +316,10 @@ def _decision(case, child, fine="100"):
 
 def test_a_paid_fine_ends_the_penalty(walk):
     app, child, case = walk
-    _decision(case, child)
+    decision = _decision(case, child)
+    # The decision says where to pay (Art. 59 (四), 67) within 15 days of its service.
+    text = text_of(app, decision)
+    assert "当事人应当自收到本决定书之日起十五日内，到中国农业银行景洪市分行" in text and "罚款人民币100.00元" in text
     act(case, "record_payment", date(2021, 4, 12), amount="40", receipt="NO.0001")
     refused(case, "close_penalty", date(2021, 4, 12), "未缴清")
     act(case, "record_payment", date(2021, 4, 15), amount="60", receipt="NO.0002")
@@ -414,6 +451,24 @@ def test_a_2027_deadline_is_an_estimate_until_the_arrangement_is_loaded(letters_
     act(case, "escalate_to_penalty", date(2027, 1, 11))
     # The notice prints the order's deadline: an estimate needs an explicit confirmation.
     refused(case, "issue_penalty_notice", date(2027, 1, 11), "估算", fine="100")
+    # The preview shows the letter before it is issued, its estimated date marked 估算,
+    # and takes no number.
+    letters_before = db.session.scalar(sa.select(sa.func.count(Letter.id)))
+    pdf, estimates = services.preview(case, "issue_penalty_notice", on=date(2027, 1, 11), data={"fine": "100"})
+    assert estimates == ["责令改正期限 2027-01-08（估算）"]
+    preview_text = pdf_text(pdf)
+    assert "预览：本文书尚未编号、未印发，不得送达。" in preview_text
+    assert "估算：责令改正期限2027-01-08（估算）" in preview_text and "于2027年1月8日前" in preview_text
+    assert "（预览，未编号）" in preview_text
+    db.session.rollback()
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == letters_before
+    out = app.test_cli_runner().invoke(cases_group, ["act", str(case.id), "issue_penalty_notice", "--on", "2027-01-11",
+                                                     "--fine", "100", "--preview", str(Path(app.instance_path) / "p.pdf")])
+    assert out.exit_code == 0 and "估算：责令改正期限 2027-01-08（估算）" in out.output, out.output
+    assert db.session.scalar(sa.select(sa.func.count(Letter.id))) == letters_before
+    out = app.test_cli_runner().invoke(cases_group, ["act", str(case.id), "issue_penalty_notice", "--on", "2027-01-11",
+                                                     "--fine", "100"])
+    assert out.exit_code == 1 and "--confirm-estimate" in out.output
     notice = act(case, "issue_penalty_notice", date(2027, 1, 11), fine="100", confirm_estimate=True).letter
     assert "于2027年1月8日前" in text_of(app, notice)
     # The county loads the official 2027 arrangement: no longer an estimate.
@@ -474,4 +529,6 @@ def test_the_order_counts_only_visits_in_person_as_上门(walk):
     db.session.commit()
     order = to_order(case, child)  # one visit 入户 (1 March), one by phone (3 March)
     text = text_of(app, order)
-    assert "已先后1次上门劝返，并1次通过电话、微信等方式劝返，至今仍未返校" in text
+    # Who visited is not said (the records name the visitors, not their bodies).
+    assert "经1次上门劝返，并1次通过电话、微信等方式劝返，至今仍未返校" in text
+    assert "村（居）民委员会" not in text

@@ -106,8 +106,95 @@ def test_estimated_deadline_is_marked_on_the_page(letters_ready, make_child, mak
     db.session.commit()
     resp = _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100")
     assert "本文书的期限按估算的节假日安排计算（责令改正期限 2027-01-08（估算））" in resp.text
+    # The preview: the letter as it would print, unnumbered, its estimated date marked.
+    resp = _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100", preview="y")
+    assert "文书预览" in resp.text and "data:application/pdf;base64," in resp.text
+    assert "责令改正期限 2027-01-08（估算）" in resp.text and "确认按估算日期制发" in resp.text
+    assert not [l for l in case.letters if l.kind == "penalty_notice"]
     resp = _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100", confirm_estimate="y")
     assert "已办理" in resp.text, re.findall(r"flash[^>]*>([^<]*)", resp.text)
     notice = next(l for l in case.letters if l.kind == "penalty_notice")
     letter_page = client.get(f"/letters/{notice.id}").text
     assert "估算" in letter_page and "责令改正期限 2027-01-08（估算）" in letter_page
+
+
+def test_missing_settings_warn_the_admin_on_every_page(letters_ready, make_user, login):
+    """Basis, fine range, payment channel and contact: the admin is warned on every
+    page (the layout), other roles are not."""
+    letters_ready.config["EDU_GUARD_FINE_PAYMENT_ACCOUNT"] = {"bank": "中国农业银行景洪市分行"}
+    letters_ready.config["EDU_GUARD_BUREAU_CONTACT"] = {}
+    admin = login(make_user("admin"))
+    for url in ("/", "/children", "/cases", "/letters"):
+        page = admin.get(url, follow_redirects=True).text
+        assert 'id="legal-settings-warning"' in page, url
+        assert "EDU_GUARD_FINE_PAYMENT_ACCOUNT" in page and "EDU_GUARD_BUREAU_CONTACT" in page
+        assert "EDU_GUARD_PENALTY_BASIS" not in page
+    clerk = login(make_user("clerk", username="clerk2"))
+    assert 'id="legal-settings-warning"' not in clerk.get("/cases").text
+
+
+def test_no_warning_when_everything_is_set(letters_ready, make_user, login):
+    assert 'id="legal-settings-warning"' not in login(make_user("admin")).get("/cases").text
+
+
+def test_the_admin_loads_a_years_arrangement(letters_ready, make_child, make_user, login, today_is, monkeypatch):
+    """Until 2027's arrangement is loaded, a deadline in it is an estimate; the admin
+    types the State Council's notice and it no longer is."""
+    from edu_guard.cases.machine import order_deadline
+    from edu_guard.letters import services as letter_services
+
+    today_is(date(2027, 1, 4))
+    monkeypatch.setattr(letter_services, "local_today", lambda: date(2027, 1, 4))
+    child = make_child()
+    case = services.open_case(child, reason="厌学", opened_on=date(2026, 12, 1))
+    db.session.commit()
+    services.log_home_visit(child, case=case, visited_on=date(2026, 12, 1), visitors="李老师", form="入户", findings="x")
+    services.fire(case, "escalate_to_order", on=date(2026, 12, 21))
+    order = services.fire(case, "issue_order", on=date(2026, 12, 21)).letter
+    services.record_service(case, order.id, served_on=date(2026, 12, 24), manner="直接送达", served_to="x", served_by="y")
+    db.session.commit()
+    assert order_deadline(services.facts_for(case)).estimated
+    assert login(make_user("clerk")).get("/admin/holidays").status_code == 403
+    admin = login(make_user("admin", username="admin2"))
+    page = admin.get("/admin/holidays").text
+    assert 'id="year-2027"' in page and "尚未载入" in page
+    # 元旦 is a statutory holiday: it can never be a make-up working day.
+    resp = admin.post("/admin/holidays", data={"year": 2027, "source": "国办发明电〔2026〕1号",
+                                               "holidays": "2027-01-02", "workdays": "2027-01-01"},
+                      follow_redirects=True)
+    assert "法定节假日不能调为上班日：2027-01-01" in resp.text
+    # Every statutory holiday of 2027 must be among the rest days (春节 from 除夕 5 Feb).
+    resp = admin.post("/admin/holidays", data={"year": 2027, "source": "国办发明电〔2026〕1号",
+                                               "holidays": "2027-01-01", "workdays": ""}, follow_redirects=True)
+    assert "放假日期缺少这些法定节假日：2027-02-05" in resp.text
+    # A made-up arrangement for the test: 元旦 1–3 January, make-up working Saturday 9 January.
+    rest = ("2027-01-01~2027-01-03 2027-02-05~2027-02-11 2027-04-05 2027-05-01~2027-05-05 2027-06-09 "
+            "2027-09-15 2027-10-01~2027-10-07")
+    resp = admin.post("/admin/holidays", data={"year": 2027, "source": "国办发明电〔2026〕1号", "holidays": rest,
+                                               "workdays": "2027-01-09"}, follow_redirects=True)
+    assert "已载入 2027 年的节假日安排" in resp.text and "国办发明电〔2026〕1号" in resp.text
+    # From Thu 24 Dec 2026: 25, 28–31 Dec (5); 4–8 Jan (10) → Fri 8 Jan 2027, now official.
+    deadline = order_deadline(services.facts_for(case))
+    assert (deadline.day, deadline.estimated) == (date(2027, 1, 8), False)
+    # Served on Thu 31 Dec instead: 4–8 (5), Sat 9 (make-up, 6), 11–14 Jan (10) → 14 Jan.
+    services.correct_service(case, order.id, served_on=date(2026, 12, 31), reason="回证日期抄录错误")
+    db.session.commit()
+    assert order_deadline(services.facts_for(case)).day == date(2027, 1, 14)
+
+
+def test_addresses_are_set_on_the_case_page(letters_ready, make_child, make_user, login, today_is):
+    from edu_guard.auth.models import AuditLog
+
+    today_is(date(2021, 4, 6))
+    child = make_child()
+    case = services.open_case(child, reason="厌学", opened_on=date(2021, 3, 1))
+    db.session.commit()
+    client = login(make_user("clerk"))
+    assert "住址和身份证号" in client.get(f"/cases/{case.id}").text
+    resp = client.post(f"/cases/{case.id}/addresses", data={"guardian_address": "景洪市勐罕镇曼远村3号",
+                                                            "child_address": child.address}, follow_redirects=True)
+    assert "已登记住址和身份信息" in resp.text
+    db.session.expire_all()
+    assert child.guardians[0].address == "景洪市勐罕镇曼远村3号"
+    changed = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "update")).all()
+    assert [a.entity for a in changed] == ["guardian"]  # the child's unchanged address is not rewritten

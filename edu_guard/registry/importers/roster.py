@@ -31,7 +31,7 @@ CHILD_FIELDS = {
 ENROLLMENT_FIELDS = ("student_number", "grade", "class_name", "boarding")
 _CHILD_KEYS = ("id", "id_number", *CHILD_FIELDS.values())
 _ENROLLMENT_KEYS = ("id", "school_id", *ENROLLMENT_FIELDS)
-_GUARDIAN_KEYS = ("id", "name", "phone", "relation")
+_GUARDIAN_KEYS = ("id", "name", "phone", "relation", "address")
 _STATUS_KEYS = ("id", "kind", "category")
 _CHILD_COLUMNS = tuple(c.key for c in Child.__table__.columns)
 
@@ -173,6 +173,11 @@ class RosterImporter(Importer):
                 continue
             changes = _Changes()
             diff = {k: v for k, v in values.items() if old[k] != v}
+            if "address" in diff and old["address"]:
+                # An address on record (typed on a form, or from the household register)
+                # is never replaced silently: the clerk is told and changes it by hand.
+                self.warn(row, "address", f"“{diff.pop('address')}”与系统登记的住址“{old['address']}”不同，"
+                                          "未覆盖：如需更改，请在学生页面或用 edu-guard cases guardian 修改")
             if diff:
                 batch.child_updates.append({"id": old["id"], **diff, "updated_at": self.now})
                 for k, v in diff.items():
@@ -344,7 +349,7 @@ class RosterImporter(Importer):
     def _guardian_orm(self, child: Child, d: dict) -> None:
         if d.get("guardian_name") or d.get("guardian_phone"):
             db.session.add(Guardian(child_id=child.id, name=d.get("guardian_name"), phone=d.get("guardian_phone"),
-                                    relation=d.get("guardian_relation")))
+                                    relation=d.get("guardian_relation"), address=d.get("address")))
         db.session.flush()
 
     def _resolve_places(self, rows: list[LoadedRow]) -> list[LoadedRow]:
@@ -414,6 +419,10 @@ class RosterImporter(Importer):
                 changes.note("guardian.name" if name else "guardian.phone", None, name or d["guardian_phone"])
             return
         diff = {k: v for k, v in values.items() if old[k] != v}
+        if d.get("address") and not old.get("address"):
+            # An existing guardian's empty address is filled from the roster's 家庭住址
+            # (the party's address of the penalty letters); one on record is kept.
+            diff["address"] = d["address"]
         if diff:
             batch.guardian_updates.append({"id": old["id"], **diff})
             for k, v in diff.items():
