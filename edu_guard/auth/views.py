@@ -107,6 +107,8 @@ class UserForm(FlaskForm):
     role = SelectField(_l("角色"), choices=choice_list(ROLES.items()), default="school")
     township_id = SelectField(_l("所属乡镇（乡镇人员必填）"), coerce=optional_int, validate_choice=True)
     school_id = SelectField(_l("所属学校（学校人员必填）"), coerce=optional_int, validate_choice=True)
+    division_code = SelectField(_l("所属行政区划（州市、省级用户必填；多县共用数据库时县级用户必填）"),
+                                coerce=lambda v: v or None, validate_choice=False)  # checked by the service
     password = PasswordField(_l("密码"), validators=[Optional(), Length(min=services.MIN_PASSWORD_LENGTH)])
 
     def fill_choices(self) -> None:
@@ -114,6 +116,9 @@ class UserForm(FlaskForm):
         townships, schools = queries.area_choices()
         self.township_id.choices = choice_list(townships, "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
+        division = db.metadata.tables["division"]
+        divisions = db.session.execute(sa.select(division.c.code, division.c.name).order_by(division.c.code)).all()
+        self.division_code.choices = choice_list(((d.code, f"{d.code} {d.name}") for d in divisions), "—")
 
 
 def _home() -> str:
@@ -208,6 +213,7 @@ def _user_data(form: UserForm) -> dict:
         "role": form.role.data,
         "township_id": form.township_id.data,
         "school_id": form.school_id.data,
+        "division_code": form.division_code.data or None,
         "password": form.password.data or "",
     }
 
