@@ -31,6 +31,13 @@ def area_choices() -> tuple[list[tuple[int, str]], list[tuple[int, str, str]]]:
     return [tuple(t) for t in townships], [tuple(s) for s in schools]
 
 
+def divisions() -> list[tuple[str, str]]:
+    """Return the administrative divisions ``[(code, name)]`` by code (GB/T 2260), for
+    the user form; read by table name, as User's foreign key names it."""
+    division = db.metadata.tables["division"]
+    return [tuple(d) for d in db.session.execute(sa.select(division.c.code, division.c.name).order_by(division.c.code))]
+
+
 def users() -> list[User]:
     """Return every user with township and school loaded, by role then user name."""
     stmt = sa.select(User).options(selectinload(User.township), selectinload(User.school))

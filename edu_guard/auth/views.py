@@ -116,9 +116,7 @@ class UserForm(FlaskForm):
         townships, schools = queries.area_choices()
         self.township_id.choices = choice_list(townships, "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
-        division = db.metadata.tables["division"]
-        divisions = db.session.execute(sa.select(division.c.code, division.c.name).order_by(division.c.code)).all()
-        self.division_code.choices = choice_list(((d.code, f"{d.code} {d.name}") for d in divisions), "—")
+        self.division_code.choices = choice_list(((code, f"{code} {name}") for code, name in queries.divisions()), "—")
 
 
 def _home() -> str:

@@ -83,7 +83,6 @@ def children_query(filters: dict, user) -> sa.Select:
                 )
             )
         )
-<<<<<<< HEAD
     return in_pupil_order(stmt, Child.id, Child.name)
 
 
@@ -98,17 +97,12 @@ def in_pupil_order(stmt: sa.Select, child_id, child_name, *tail) -> sa.Select:
     :param tail: further columns to break ties (e.g. the row's id).
     :return: ``stmt`` with the outer joins and the order added.
     """
-    latest = sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid")).group_by(Enrollment.child_id).subquery()
-=======
-    # The clerk's order (township → school (by 学校标识码) → grade → class → name) by the
-    # latest enrollment; children without one last (NULLs sort alike on every database).
     # The latest enrollment of each listed child, grouped over the listed children's
     # enrollments only, not every enrollment of the database (bench/README.md
     # "Province": 1.3 s of a 1,000,000-child database's list page).
-    listed = stmt.with_only_columns(Child.id).order_by(None)
+    listed = stmt.with_only_columns(child_id).order_by(None)
     latest = (sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid"))
               .where(Enrollment.child_id.in_(listed)).group_by(Enrollment.child_id).subquery())
->>>>>>> province
     shown = sa.orm.aliased(Enrollment)
     school = sa.orm.aliased(School)
     town = sa.orm.aliased(Township)
