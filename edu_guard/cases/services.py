@@ -19,7 +19,7 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
-from edu_guard import clock, hooks
+from edu_guard import clock, deadlines, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
 from edu_guard.deadlines import add_calendar_days, add_working_days, effective_service
@@ -950,6 +950,39 @@ def due_within(cases: Iterable[DropoutCase], days: int, on: date) -> list[Dropou
         if any(on <= d <= until for d in days_due):
             out.append(case)
     return out
+
+
+def load_holiday_arrangement(year: int, holidays_text: str, workdays_text: str, source: str,
+                             user=None) -> dict:
+    """Check and load a year's official holiday arrangement (the State Council's notice)
+    into the database, audited (``load_holidays``: who, the year, the source, the days;
+    the earlier load of the year as ``before``). Every process counts by it once the
+    unit of work commits (:mod:`edu_guard.deadlines`).
+
+    :param year: the year (e.g. 2027).
+    :param holidays_text: the rest days, dates or ``YYYY-MM-DD~YYYY-MM-DD`` ranges.
+    :param workdays_text: the make-up working days (调休上班).
+    :param source: the notice's document number.
+    :param user: who loads it (the signed-in user by default; ``None`` on the CLI).
+    :return: ``{"holidays": [ISO …], "workdays": [ISO …]}`` as stored.
+    :raises CaseError: a bad date, a statutory holiday missing or made a working day
+        (全国年节及纪念日放假办法), no source.
+    """
+    source = (source or "").strip()
+    if not source:
+        raise CaseError("请填写国务院办公厅通知的文号")
+    try:
+        arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
+    except deadlines.ArrangementError as exc:
+        raise CaseError(str(exc)) from None
+    old = db.session.get(deadlines.HolidayArrangement, year)
+    before = {"year": year, "source": old.source, "holidays": list(old.holidays), "workdays": list(old.workdays)} \
+        if old is not None else None
+    row = deadlines.save_arrangement(year, arrangement, source)
+    entry = audit.record("load_holidays", row, before=before,
+                         after={"year": year, "source": source, **arrangement}, user=user)
+    entry.entity_id = year
+    return arrangement
 
 
 def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, guardian_id_number: str | None = None,
