@@ -610,3 +610,24 @@ def test_an_application_issued_before_reprints_as_it_was(walk):
     assert ("附件：1.行政处罚决定书及其送达回证2.作出决定的事实、理由和依据3.当事人的意见及催告书、送达回证"
             "4.申请强制执行标的情况") in text
     assert "陈述、申辩" not in text.split("此致")[0].split("仍未履行。")[1]
+
+
+def test_cli_records_and_reviews_a_statement_after_the_demand(walk):
+    """``cases act … record_demand_statement`` / ``review_demand_statement`` (行政强制法
+    Art. 36) from the command line; ``cases show --json`` lists both events."""
+    from edu_guard.cases.cli import cases_group
+
+    app, child, case = walk
+    _to_demand(case, child)
+    runner = app.test_cli_runner()
+    out = runner.invoke(cases_group, ["act", str(case.id), "record_demand_statement", "--on", "2021-10-14",
+                                      "--content", "已外出务工，收入微薄"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cases_group, ["act", str(case.id), "apply_to_court", "--on", "2021-10-27",
+                                      "--representative", "王建国"])
+    assert out.exit_code != 0 and "尚未复核" in out.output
+    out = runner.invoke(cases_group, ["act", str(case.id), "review_demand_statement", "--on", "2021-10-15",
+                                      "--content", "理由不能免除缴纳义务", "--result", "不采纳"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(runner.invoke(cases_group, ["show", str(case.id), "--json"]).output)
+    assert [e["event"] for e in data["events"]][-2:] == ["record_demand_statement", "review_demand_statement"]
