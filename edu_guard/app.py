@@ -26,6 +26,7 @@ from edu_guard.cases.views import bp as cases_bp
 from edu_guard.comparisons.views import bp as comparisons_bp
 from edu_guard.db import busy_timeout_seconds, db, private_sqlite_file
 from edu_guard.homebound.views import bp as homebound_bp
+from edu_guard.jobs.views import bp as jobs_bp
 from edu_guard.letters.views import bp as letters_bp
 from edu_guard.paths import MIGRATIONS_DIR, PACKAGE_DIR, TEMPLATE_DIR  # noqa: F401 (re-exported)
 from edu_guard.registry.views import bp as registry_bp
@@ -234,7 +235,7 @@ def _lang_url(lang: str) -> str:
 
 
 def _register_blueprints(app: Flask) -> None:
-    for bp in (auth_bp, registry_bp, cases_bp, letters_bp, aid_bp, homebound_bp, comparisons_bp, reports_bp):
+    for bp in (auth_bp, registry_bp, cases_bp, letters_bp, aid_bp, homebound_bp, comparisons_bp, reports_bp, jobs_bp):
         app.register_blueprint(bp)
     contrib = plugins.contributions(app)
     for bp in contrib.blueprints:  # plugins' pages, behind the same login guard

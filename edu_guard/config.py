@@ -191,6 +191,14 @@ EDU_GUARD_WORKER_MEMORY_LIMIT_MB = 4096
 #: seconds the job is shown failed (its worker died) and may be run again.
 EDU_GUARD_JOB_HEARTBEAT_SECONDS = 5
 EDU_GUARD_JOB_STALE_SECONDS = 60
+#: An Excel export of more rows than this (the roster, the payments) is made by a job
+#: whose file its owner downloads from the job page, not in the request: a county's
+#: 100,000-row roster takes about a minute and several hundred MB to write. Smaller
+#: ones are answered at once.
+EDU_GUARD_EXPORT_JOB_ROWS = 5000
+#: Approving an aid list of more included children than this runs as a job (one
+#: payment per child, in one transaction); smaller lists are approved in the request.
+EDU_GUARD_APPROVE_JOB_ROWS = 500
 
 #: Rows per page in lists.
 EDU_GUARD_PAGE_SIZE = 50

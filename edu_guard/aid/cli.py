@@ -6,6 +6,8 @@ Commands act as the bureau; ``--as USERNAME`` records a named user instead.
 
 from __future__ import annotations
 
+import sys
+
 from pathlib import Path
 
 import functools
@@ -111,7 +113,10 @@ def propose_command(term_code, scheme_codes, all_schemes, as_json):
     if not codes:
         raise click.ClickException("请用 --scheme 指定资助项目，或用 --all")
 
-    results, failures = _run(lambda: services.propose_all(term, codes))
+    # In the foreground, with a progress bar on stderr (the web page queues a job instead).
+    with click.progressbar(length=len(codes), label="生成名单", file=sys.stderr, hidden=as_json) as bar:
+        results, failures = _run(lambda: services.propose_all(
+            term, codes, progress=lambda done, total: bar.update(done - bar.pos)))
     rows = [{"scheme": r.scheme_code, "lists": r.lists, "proposed": r.proposed, "refused": r.refused,
              "amount_yuan": str(r.amount), "skipped_schools": r.skipped_schools} for r in results]
     if as_json:
@@ -183,8 +188,9 @@ def approve_command(term_code, scheme_code, school, on, channel, username):
     lists = _lists(term, scheme_code, school, "posted")
     if not lists:
         raise click.ClickException("没有公示中的名单")
-    batches = _run(lambda: [services.approve(lst, on=on.date() if on else None, channel=channel, user=user)
-                            for lst in lists])
+    with click.progressbar(lists, label="审批名单", file=sys.stderr) as bar:  # in the foreground
+        batches = _run(lambda: [services.approve(lst, on=on.date() if on else None, channel=channel, user=user)
+                                for lst in bar])
     for batch in batches:
         after_commit(functools.partial(services.notify_batch, batch, user))
         click.echo(f"批次 {batch.id}：{batch.aid_list.school.name} 发放 {len(batch.payments)} 人次 "

@@ -261,13 +261,16 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     return result
 
 
-def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Proposal], list[hooks.PluginFailure]]:
+def propose_all(term: Term, codes: list[str], *, user=None,
+                progress=None) -> tuple[list[Proposal], list[hooks.PluginFailure]]:
     """Propose the lists of ``term`` for each scheme of ``codes``, each scheme on its own:
     a scheme that fails (its plugin's ``decide`` raises, or it has no standard for the
     term) is left out with its failure, and the other schemes are still proposed. The
     candidates are read once. Flushes, never commits.
 
     :param codes: scheme codes, in the order to propose them.
+    :param progress: called as ``progress(done, total)`` (schemes) after each scheme
+        (the CLI's bar, a job's progress).
     :return: ``(proposals, failures)``: a :class:`Proposal` for each scheme proposed and
         a :class:`~edu_guard.hooks.PluginFailure` (the scheme's plugin, ``"<code>.decide"``
         and the error) for each that failed; a broken plugin's error is logged with
@@ -286,6 +289,8 @@ def propose_all(term: Term, codes: list[str], *, user=None) -> tuple[list[Propos
             failures.append(hooks.PluginFailure(exc.scheme.plugin, f"{code}.decide", exc.error))
         except SchemeError as exc:
             failures.append(hooks.PluginFailure(scheme(code).plugin, f"{code}.decide", exc))
+        if progress:
+            progress(len(proposals) + len(failures), len(codes))
     return proposals, failures
 
 

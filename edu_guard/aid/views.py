@@ -14,12 +14,13 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
-from edu_guard.aid import accounts, bank, consistency, forms, gaps, queries, services, stats
+from edu_guard.aid import accounts, jobs, bank, consistency, forms, gaps, queries, services, stats
 from edu_guard.aid.models import ACCOUNT_KINDS, CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.audit import full_number_access
 from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
+from edu_guard.jobs.views import export_response
 from edu_guard.lists import pupil_key, xlsx_response
 from edu_guard.registry import queries as registry_queries
 from edu_guard.registry.models import Child, School
@@ -106,16 +107,11 @@ def propose(code: str):
     wanted = (form.scheme.data or "").strip()
     codes = list(services.schemes()) if wanted == "" else [wanted]
 
-    done = _run(lambda: services.propose_all(term, codes))
-    if done is not None:
-        results, failures = done
-        names = _scheme_names()
-        if results:
-            flash("；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                           + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results), "success")
-        for failure in failures:
-            scheme_code = failure.hook.split(".")[0]
-            flash(f"{names.get(scheme_code, scheme_code)}未能生成名单，其他项目不受影响。{failure.message}", "error")
+    # Run by a queue worker, in one transaction (edu_guard.aid.jobs); the job page says
+    # what was proposed, and names a scheme whose plugin failed.
+    job_id = _run(lambda: jobs.start_propose(term.code, codes, current_user))
+    if job_id is not None:
+        return redirect(url_for("jobs.job_page", job_id=job_id))
     return redirect(url_for("aid.lists", code=code))
 
 
@@ -253,6 +249,11 @@ def approve(list_id: int):
     form = forms.ApproveForm()
     form.validate_on_submit()
     channel = (form.channel.data or "").strip() or "bank"
+    if aid_list.state == "posted" and jobs.approval_is_big(aid_list):  # a large list: a job, one transaction
+        job_id = _run(lambda: jobs.start_approve(aid_list, _act_date(form), channel, current_user))
+        if job_id is not None:
+            return redirect(url_for("jobs.job_page", job_id=job_id))
+        return redirect(url_for("aid.list_detail", list_id=list_id))
     batch = _run(lambda: services.approve(aid_list, on=_act_date(form), channel=channel, user=current_user))
     if batch is not None:
         user = current_user._get_current_object()
@@ -316,8 +317,9 @@ def payments(code: str):
     """Payments of a term the user may see (masked IDs), paged; reversals shown."""
     term = _term(code)
     stmt = queries.term_payments(term, current_user, request.args.get("scheme"), request.args.get("q"))
-    if request.args.get("format") == "xlsx":
-        return _payments_xlsx(term, stmt)
+    if request.args.get("format") == "xlsx":  # a big one is made by a job (edu_guard.aid.jobs)
+        return export_response("payments", {"term": term.code, "scheme": request.args.get("scheme") or None,
+                                            "q": request.args.get("q") or None})
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = queries.term_batches(term)
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
@@ -328,28 +330,6 @@ def _pupil_key(child: Child, school: School | None) -> tuple:
     e = child.current_enrollment
     return pupil_key(school.township.name if school and school.township else "", school.code if school else "",
                      e.grade if e else "", e.class_name if e else "", child.name)
-
-
-def _payments_xlsx(term: Term, stmt):
-    """The term's payments with the page's filters as a workbook (masked IDs and
-    accounts), in the clerk's order, with the 合计 row (reversed payments not summed)."""
-    names = _scheme_names()
-    found = db.session.execute(stmt).scalars().all()
-    schools = {i: db.session.get(School, i) for i in {p.school_id for p in found if p.school_id}}
-    found.sort(key=lambda p: _pupil_key(p.child, schools.get(p.school_id)))
-    rows, total_fen, n = [], 0, 0
-    for i, p in enumerate(found, start=1):
-        school = schools.get(p.school_id)
-        if p.reversal is None:
-            total_fen += p.amount_fen
-            n += 1
-        rows.append([i, p.child.name, mask_id_number(p.child.id_number), school.township.name if school and school.township else "",
-                     school.name if school else "", names.get(p.scheme_code, p.scheme_code), p.stage, p.amount,
-                     CHANNELS.get(p.channel, p.channel), p.account_masked or "", p.paid_on,
-                     f"已冲正：{p.reversal.reason}" if p.reversal else ""])
-    header = ["序号", "姓名", "身份证号", "乡镇", "学校", "资助项目", "学段", "金额（元）", "渠道", "账号", "发放日期", "冲正"]
-    return xlsx_response(f"{term.name}发放记录", f"{term.name}学生资助发放记录", header, rows,
-                         totals=["合计", f"{n}人次", "", "", "", "", "", money.from_fen(total_fen)], text_columns=[2, 9])
 
 
 @bp.post("/payments/<int:payment_id>/reverse")

@@ -30,6 +30,9 @@ from sqlalchemy.orm import ORMExecuteState, Session, with_loader_criteria
 from edu_guard.auth.models import User
 from edu_guard.db import db
 
+#: The user a job acts for (:func:`acting_as`): its reads are scoped as their requests are.
+_ACTING: contextvars.ContextVar[User | None] = contextvars.ContextVar("edu_guard_acting", default=None)
+
 #: The reason the code in a ``with unscoped(reason):`` block reads past the user's scope.
 _UNSCOPED: contextvars.ContextVar[str | None] = contextvars.ContextVar("edu_guard_unscoped", default=None)
 
@@ -151,9 +154,26 @@ def unscoped(reason: str) -> Iterator[None]:
         _UNSCOPED.reset(token)
 
 
+@contextmanager
+def acting_as(user: User | None) -> Iterator[None]:
+    """Scope every read inside the block by default to ``user``'s area, as if
+    ``user`` had made the request: a job (an export, a print run) run by a queue
+    worker, which has no signed-in user, sees no more than its owner would see on a
+    page. ``None`` leaves the reads as they are (the county)."""
+    token = _ACTING.set(user)
+    try:
+        yield
+    finally:
+        _ACTING.reset(token)
+
+
 def request_user() -> User | None:
     """Return the user signed in for the current request, once the login guard has
-    loaded it (``None`` outside a request, or before the user is known)."""
+    loaded it, or the user a job acts for (:func:`acting_as`); ``None`` outside a
+    request, or before the user is known."""
+    acting = _ACTING.get()
+    if acting is not None:
+        return acting
     if not has_request_context():
         return None
     user = g.get("_login_user")  # set by Flask-Login when the guard first asks

@@ -13,6 +13,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from edu_guard.auth import scoping
 from edu_guard.db import UTCDateTime, db, utcnow
 
 
@@ -66,3 +67,19 @@ class ComparisonRow(db.Model):
     closed_reason: Mapped[str | None] = mapped_column(sa.Text)
 
     run: Mapped[ComparisonRun] = relationship()
+
+
+# Comparisons compare the whole county and are run by the bureau (admin, clerk), so a
+# township or school user is refused their pages by role. Should a run ever be read for
+# such a user (a list, a job's result, a plugin's page), it shows only the runs the user
+# ran, and their rows: a run's rows span the county.
+@scoping.rule(ComparisonRun)
+def _run_scope(user):
+    """A township or school user sees only the comparison runs they ran themselves."""
+    return ComparisonRun.user_id == user.id
+
+
+@scoping.rule(ComparisonRow)
+def _row_scope(user):
+    """… and only the rows of those runs."""
+    return ComparisonRow.run_id.in_(sa.select(ComparisonRun.id).where(ComparisonRun.user_id == user.id))

@@ -35,6 +35,25 @@ def _blank(data: bytes) -> bool:
     return all(byte in b" \t\r\n" for byte in body)
 
 
+def check_request(kind: str, as_of: date, *, has_file: bool):
+    """Check what a comparison needs before it is run or queued: a known kind, an
+    as-of date no later than today (:func:`edu_guard.clock.today`; the registry holds
+    no facts of a later day), a file for a kind that takes one.
+
+    :return: the :class:`~edu_guard.comparisons.base.Comparison`.
+    :raises ComparisonError: otherwise, with the reason in Chinese.
+    """
+    comparison = kinds().get(kind)
+    if comparison is None:
+        raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
+    if comparison.needs_file and not has_file:
+        raise ComparisonError(f"{comparison.label}需要上传文件")
+    today = clock.today()
+    if as_of > today:
+        raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
+    return comparison
+
+
 def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filename: str | None = None,
                    user=None) -> tuple[ComparisonRun, Outcome]:
     """Run the comparison ``kind`` and store the run with its counts and the rows of the
@@ -48,16 +67,9 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     :raises ComparisonError: unknown kind, an as-of date after today, a missing or
         empty file (``None`` or no content), unreadable input.
     """
-    comparison = kinds().get(kind)
-    if comparison is None:
-        raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
-    if comparison.needs_file and data is None:
-        raise ComparisonError(f"{comparison.label}需要上传文件")
+    comparison = check_request(kind, as_of, has_file=data is not None)
     if comparison.needs_file and _blank(data):
         raise ComparisonError(f"文件“{filename or '上传的文件'}”没有内容（空文件）：请上传{comparison.label}所用的名单")
-    today = clock.today()
-    if as_of > today:
-        raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
     settings = {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL on large data

@@ -23,7 +23,7 @@ from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, safe_next
 from edu_guard.cases import services as case_services
 from edu_guard.cases.models import REASONS
-from edu_guard.comparisons import services
+from edu_guard.comparisons import jobs, services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.auth.audit import full_number_access
@@ -66,14 +66,12 @@ def index():
         if current_user.role not in RUN_ROLES:
             abort(403)
         if form.validate_on_submit():
-            upload = form.file.data
-            data = upload.read() if upload else None
+            # Stored unread and run by a queue worker: the worker checks and parses the
+            # register under its memory limit (edu_guard.comparisons.jobs).
             with refusals(ComparisonError) as outcome:
-                run, _outcome = services.run_comparison(form.kind.data, as_of=form.as_of.data, data=data,
-                                                        filename=upload.filename if upload else None, user=current_user)
+                job_id = jobs.start_comparison(form.kind.data, form.as_of.data, form.file.data or None, current_user)
             if outcome.ok:
-                flash(f"比对完成：共 {run.total} 行", "success")
-                return redirect(url_for("comparisons.run", run_id=run.id))
+                return redirect(url_for("jobs.job_page", job_id=job_id))
     page = db.paginate(sa.select(ComparisonRun).order_by(ComparisonRun.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
                        error_out=False)

@@ -10,11 +10,18 @@ Rules:
 * a running job's worker puts a heartbeat in the queue's storage every
   ``EDU_GUARD_JOB_HEARTBEAT_SECONDS``; a running job without one for
   ``EDU_GUARD_JOB_STALE_SECONDS`` is shown failed, with the reason, and may be run again;
-* a user sees the jobs of their area (:func:`edu_guard.auth.scoping.scope_jobs`).
+* a user sees the jobs of their area (the ``@scoping.rule(Job)`` of
+  :mod:`edu_guard.jobs.models`), and a job's reads are scoped to its owner's area
+  (:func:`edu_guard.auth.scoping.acting_as`), as the owner's own requests are;
+* a job may leave one file (an export, a print run): written beside its final name
+  and moved there only with the job's commit, so a failed job leaves no file; only
+  its owner downloads it (:func:`result_file`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -22,14 +29,16 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+import sqlalchemy as sa
 from flask import current_app
 
 from edu_guard import clock
+from edu_guard.auth.scoping import acting_as
 from edu_guard.db import db, utcnow
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
 from edu_guard.transaction import after_commit, finish
-from edu_guard.uploads import uploads_folder
+from edu_guard.uploads import private_folder, uploads_folder
 
 Progress = Callable[[int, int], None]
 
@@ -37,11 +46,22 @@ Progress = Callable[[int, int], None]
 @dataclass(frozen=True)
 class JobKind:
     """What a kind of job runs: ``run(job, progress) -> result dict`` (adds and flushes,
-    never commits), and the exceptions whose message is shown to the user as it is."""
+    never commits; may write one file with :func:`write_file`), and the exceptions
+    whose message is shown to the user as it is.
+
+    :param result_url: ``result_url(job) -> str | None``: the page a done job leads to
+        (a comparison run, an aid list …), called in a request; ``None``: the job page
+        shows its result (and its file) itself.
+    :param as_owner: scope the job's reads to its owner's area
+        (:func:`edu_guard.auth.scoping.acting_as`); ``False`` for work that must see the
+        county (an import checks its rows against the whole registry).
+    """
 
     label: str
     run: Callable[[Job, Progress], dict]
     refusals: tuple[type[Exception], ...] = ()
+    result_url: Callable[[Job], str | None] | None = None
+    as_owner: bool = True
 
 
 KINDS: dict[str, JobKind] = {}
@@ -67,8 +87,10 @@ def submit(kind: str, params: dict, user) -> Job:
     :raises KeyError: unknown kind.
     """
     KINDS[kind]  # noqa: B018 - refuse unknown kinds before writing anything
+    # A school user's job is also its township's (a township sees its schools' work).
+    township_id = getattr(user, "township_id", None) or getattr(getattr(user, "school", None), "township_id", None)
     job = Job(kind=kind, params=params, owner_id=getattr(user, "id", None),
-              township_id=getattr(user, "township_id", None), school_id=getattr(user, "school_id", None))
+              township_id=township_id, school_id=getattr(user, "school_id", None))
     db.session.add(job)
     db.session.flush()
     job_id = job.id
@@ -95,24 +117,130 @@ def execute(job_id: int) -> None:
     huey = queue.queue_of()
     beat = _Heartbeat(huey, job_id, float(current_app.config["EDU_GUARD_JOB_HEARTBEAT_SECONDS"]))
     beat.start()
+    _discard_file(job_id)  # a part left by a killed worker
     try:
-        result = kind.run(job, beat.progress)
+        with acting_as(job.owner if kind.as_owner else None):
+            result = kind.run(job, beat.progress)
         job.state, job.result, job.finished_at = "done", result, utcnow()
         job.heartbeat_at = job.finished_at
         job.done, job.total = beat.done, beat.total
-        finish(ok=True)  # the job's writes and its "done" in one transaction
+        _keep_file(job_id)
+        try:
+            finish(ok=True)  # the job's writes, its file and its "done" in one transaction
+        except BaseException:
+            _discard_file(job_id, final=True)
+            raise
     except kind.refusals as exc:
         finish(ok=False)
+        _discard_file(job_id)
         _fail(job_id, str(exc))
     except MemoryError:
         finish(ok=False)
+        _discard_file(job_id)
         _fail(job_id, "任务所需内存超出工作进程的限制（EDU_GUARD_WORKER_MEMORY_LIMIT_MB），未写入任何数据。请拆分文件后重试。")
     except Exception:  # noqa: BLE001 - the user must be told; the log has the details
         finish(ok=False)
+        _discard_file(job_id)
         current_app.logger.exception("job %s (%s) failed", job_id, kind.label)
         _fail(job_id, "任务执行时发生内部错误，未写入任何数据。请联系系统管理员查看日志。")
     finally:
         beat.stop()
+
+
+# --- exports (导出任务) -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Export:
+    """A workbook a feature lets its users download: ``build(params, user) ->
+    (filename, xlsx bytes)`` makes it from the page's filters for ``user`` (scoped to
+    the user's area); ``count(params, user) -> int`` says how many rows it would have."""
+
+    label: str
+    build: Callable[[dict, object], tuple[str, bytes]]
+    count: Callable[[dict, object], int]
+
+
+EXPORTS: dict[str, Export] = {}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def register_export(name: str, export: Export) -> None:
+    """Add a kind of export (the registry's roster, aid's payments …)."""
+    EXPORTS[name] = export
+
+
+def export_is_big(name: str, params: dict, user) -> bool:
+    """Whether export ``name`` has more rows than ``EDU_GUARD_EXPORT_JOB_ROWS``, so
+    that it is made by a job (:func:`submit_export`) and not in the request."""
+    return EXPORTS[name].count(params, user) > int(current_app.config["EDU_GUARD_EXPORT_JOB_ROWS"])
+
+
+def submit_export(name: str, params: dict, user) -> Job:
+    """Queue export ``name`` with the page's filters ``params`` (JSON-able) for ``user``:
+    the worker makes it as the user would see it, and only the user downloads it."""
+    EXPORTS[name]  # noqa: B018 - refuse an unknown export before writing anything
+    return submit("export", {"export": name, "filters": params}, user)
+
+
+def _run_export(job: Job, progress) -> dict:
+    export = EXPORTS[job.params["export"]]
+    progress(0, 1)
+    filename, data = export.build(job.params.get("filters") or {}, job.owner)
+    progress(1, 1)
+    return {**write_file(job, filename, data, XLSX), "summary": f"{export.label}已生成，可下载"}
+
+
+register("export", JobKind("导出", _run_export))
+
+
+# --- a job's file ------------------------------------------------------------------
+
+
+def results_dir() -> Path:
+    """``<instance>/job-results``: the files jobs leave (exports, print runs), one per
+    job, named by the job's id (0700: whole names and ID numbers inside)."""
+    return private_folder(Path(current_app.instance_path) / "job-results")
+
+
+def _part(job_id: int) -> Path:
+    return results_dir() / f"{job_id}.part"
+
+
+def write_file(job: Job, filename: str, data: bytes, mimetype: str) -> dict:
+    """Write the file a running job leaves (an export, a print run); it becomes the
+    job's file only when the job commits (a failed job leaves none).
+
+    :param filename: the name the owner downloads it under.
+    :param mimetype: its media type.
+    :return: ``{"file": filename, "mimetype", "bytes"}`` for the job's result.
+    """
+    path = _part(job.id)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    return {"file": filename, "mimetype": mimetype, "bytes": len(data)}
+
+
+def _keep_file(job_id: int) -> None:
+    part = _part(job_id)
+    if part.exists():
+        os.replace(part, results_dir() / str(job_id))
+
+
+def _discard_file(job_id: int, final: bool = False) -> None:
+    _part(job_id).unlink(missing_ok=True)
+    if final:
+        (results_dir() / str(job_id)).unlink(missing_ok=True)
+
+
+def result_file(job: Job, user) -> Path | None:
+    """The file job ``job`` left, for ``user`` to download: only its owner may, and
+    only once the job is done; ``None`` otherwise (the page answers 404)."""
+    if job.state != "done" or not (job.result or {}).get("file") or job.owner_id != getattr(user, "id", None):
+        return None
+    path = results_dir() / str(job.id)
+    return path if path.is_file() else None
 
 
 def _fail(job_id: int, message: str) -> None:
@@ -166,7 +294,7 @@ def view(job: Job) -> dict:
     """What a page shows of ``job``: its fields, live progress, and ``failed`` with the
     reason if its worker stopped beating (the row itself is changed only by a rerun)."""
     out = {"id": job.id, "kind": job.kind, "state": job.state, "done": job.done, "total": job.total,
-           "error": job.error, "result": job.result, **(job.params or {})}
+           "error": job.error, "created_at": job.created_at, "result": job.result, **(job.params or {})}
     if job.state == "running":
         live = progress_of(job) or {}
         out["done"], out["total"] = live.get("done", 0), live.get("total", 0)
@@ -179,6 +307,30 @@ def view(job: Job) -> dict:
             out["error"] = (f"处理该任务的工作进程已停止（最后心跳 {seen}，超过 {int(stale)} 秒无响应），"
                             "未写入任何数据。可重新运行。")
     return out
+
+
+def get(job_id: int) -> Job | None:
+    """Job ``job_id`` as stored now (another process may have changed it), scoped to
+    the signed-in user's area like every read; ``None`` if unknown or out of scope."""
+    return db.session.get(Job, job_id, populate_existing=True)
+
+
+def recent(limit: int = 100):
+    """The select of the latest jobs, newest first (scoped like every read)."""
+    return sa.select(Job).order_by(Job.id.desc()).limit(limit)
+
+
+def label_of(kind: str) -> str:
+    """The Chinese name of a kind of job (the kind itself if unknown)."""
+    return KINDS[kind].label if kind in KINDS else kind
+
+
+def result_url(job: Job) -> str | None:
+    """The page a done job leads to (:attr:`JobKind.result_url`), or ``None``."""
+    kind = KINDS.get(job.kind)
+    if job.state != "done" or kind is None or kind.result_url is None:
+        return None
+    return kind.result_url(job)
 
 
 def rerun(job: Job) -> Job:
@@ -194,6 +346,24 @@ def rerun(job: Job) -> Job:
     job_id = job.id
     after_commit(lambda: queue.enqueue(job_id))
     return job
+
+
+def store_upload(upload) -> tuple[str, str]:
+    """Store an uploaded file under ``<instance>/uploads/<sha256>`` (0600) for a job
+    to read, without parsing it.
+
+    :param upload: a :class:`werkzeug.datastructures.FileStorage` (or anything with
+        ``read()`` and ``filename``).
+    :return: ``(sha256, filename)`` (the file name without its folders).
+    """
+    data = upload.read()
+    digest = hashlib.sha256(data).hexdigest()
+    stored = uploads_dir() / digest
+    if not stored.exists():
+        fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # whole ID numbers inside
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+    return digest, Path(upload.filename or "upload").name
 
 
 def uploads_dir() -> Path:

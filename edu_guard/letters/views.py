@@ -3,7 +3,6 @@ stored PDF, and a print run of several letters as one PDF."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -14,7 +13,7 @@ from edu_guard.auth.scoping import scope
 from edu_guard.db import db
 from edu_guard.letters.forms import PrintRunForm
 from edu_guard.letters.models import Letter, letter_case
-from edu_guard.letters import services
+from edu_guard.letters import jobs, services
 
 bp = Blueprint("letters", __name__)
 
@@ -99,13 +98,15 @@ def letter_pdf(letter_id: int):
 @bp.post("/letters/print")
 @login_required
 def print_run():
-    """Print the selected letters as one PDF, each starting on a new page."""
+    """Print the selected letters as one PDF, each starting on a new page: a job whose
+    file the user downloads from the job page."""
 
     form = PrintRunForm()
     ids = form.letter_id.data if form.validate_on_submit() else []
     if not ids:
         flash("请选择要打印的文书", "error")
         return redirect(url_for("letters.letter_list"))
-    letters = [_get_letter(i) for i in ids]
-    pdf = services.print_run(letters)
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name="print-run.pdf")
+    letters = [_get_letter(i) for i in ids]  # 404 for one the user may not see
+    # Laid out by a queue worker (WeasyPrint, parallel chunks): the PDF is the job's file.
+    job_id = jobs.start_print_run([letter.id for letter in letters], current_user)
+    return redirect(url_for("jobs.job_page", job_id=job_id))

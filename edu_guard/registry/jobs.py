@@ -9,19 +9,21 @@ or nothing.
 
 from __future__ import annotations
 
-import hashlib
-import os
 import re
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
-from flask import current_app
+from flask import current_app, url_for
+from sqlalchemy.orm import selectinload
 
+from edu_guard import excel
+from edu_guard.auth.services import mask_id_number
 from edu_guard.db import db
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
-from edu_guard.registry.models import ImportRun
+from edu_guard.registry import queries
+from edu_guard.registry.models import Child, Enrollment, ImportRun
 from edu_guard.registry.services import ImportFileError, import_file
 
 
@@ -33,7 +35,51 @@ def _run_import(job: Job, progress) -> dict:
     return {"import_run_id": result.import_run_id, "rows": result.rows}
 
 
-jobs.register("import", jobs.JobKind("导入", _run_import, (ImportFileError,)))
+def _import_run_url(job: Job) -> str:
+    return url_for("registry.import_run", run_id=job.result["import_run_id"])
+
+
+# An import checks its rows against the whole county's registry (as_owner=False).
+jobs.register("import", jobs.JobKind("导入", _run_import, (ImportFileError,), result_url=_import_run_url,
+                                     as_owner=False))
+
+
+def _roster_rows(filters: dict, user):
+    return queries.children_query(filters, user)
+
+
+def _roster_count(filters: dict, user) -> int:
+    return db.session.execute(sa.select(sa.func.count()).select_from(_roster_rows(filters, user).subquery())).scalar_one()
+
+
+def roster_workbook(filters: dict, user) -> tuple[str, bytes]:
+    """The roster with the list page's filters as a workbook, in the clerk's order
+    (full ID numbers only for users who see them on pages), as ``user`` sees it.
+
+    :param filters: :meth:`edu_guard.registry.views.ChildFilterForm.cleaned` without the page.
+    :return: ``(file name, xlsx bytes)``.
+    """
+    stmt = _roster_rows(filters, user).options(
+        selectinload(Child.enrollments).selectinload(Enrollment.school), selectinload(Child.township))
+    kids = db.session.execute(stmt).scalars().all()
+    kinds = queries.family_kinds([c.id_number for c in kids])
+    full = user.sees_full_ids
+    rows = []
+    for n, c in enumerate(kids, start=1):
+        e = c.current_enrollment
+        school = e.school if e else None
+        rows.append([n, c.name, c.id_number if full else mask_id_number(c.id_number), c.sex, c.birth_date,
+                     school.township.name if school and school.township else "", school.name if school else "",
+                     e.grade if e else "", e.class_name if e else "", e.status if e else "无学籍",
+                     "、".join(kinds.get(c.id_number, []))])
+    header = ["序号", "姓名", "身份证号", "性别", "出生日期", "学校所在乡镇", "学校", "年级", "班级", "学籍状态", "家庭类型"]
+    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
+    data = excel.table(f"{county}学生名册（{len(rows)}人）", header, rows, totals=["合计", f"{len(rows)}人"],
+                       text_columns=[2])
+    return f"学生名册_{len(rows)}人.xlsx", data
+
+
+jobs.register_export("roster", jobs.Export("学生名册", roster_workbook, _roster_count))
 
 
 def start_import(kind: str, upload, user) -> int:
@@ -44,15 +90,7 @@ def start_import(kind: str, upload, user) -> int:
     :param user: who imports.
     :return: the job id, for :func:`read_job`.
     """
-    data = upload.read()
-    digest = hashlib.sha256(data).hexdigest()
-    stored = jobs.uploads_dir() / digest
-    stored.parent.mkdir(parents=True, exist_ok=True)
-    if not stored.exists():
-        fd = os.open(stored, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # whole ID numbers inside
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-    filename = Path(upload.filename or "upload").name
+    digest, filename = jobs.store_upload(upload)
     return jobs.submit("import", {"import_kind": kind, "filename": filename, "sha256": digest}, user).id
 
 

@@ -20,14 +20,14 @@ from wtforms import IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, NumberRange, Optional
 
 from edu_guard.auth.scoping import can_see_child
-from edu_guard.auth.services import mask_id_number, role_required
+from edu_guard.auth.services import role_required
 from edu_guard.auth.views import choice_list, optional_int
 from edu_guard.auth.audit import full_number_access
-from edu_guard.lists import xlsx_response
 from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard import clock
 from edu_guard.db import db
 from edu_guard.jobs.services import JobError, rerun
+from edu_guard.jobs.views import export_response
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry import jobs, queries
 from edu_guard.registry.importers import importers
@@ -97,11 +97,11 @@ def children():
     form = ChildFilterForm(formdata=request.args)
     form.fill_choices(current_user)
     filters = form.cleaned()
+    if request.args.get("format") == "xlsx":  # a big roster is made by a job (registry/jobs.py)
+        return export_response("roster", {k: v for k, v in filters.items() if k != "page"})
     stmt = queries.children_query(filters, current_user).options(
         selectinload(Child.enrollments).selectinload(Enrollment.school), selectinload(Child.township)
     )
-    if request.args.get("format") == "xlsx":
-        return _roster_xlsx(stmt)
     page = db.paginate(
         stmt, page=filters["page"], per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False, count=True
     )
@@ -112,26 +112,6 @@ def children():
         families=queries.family_kinds([c.id_number for c in page.items]),
         homebound=counted_enrolled(clock.today()),
     )
-
-
-def _roster_xlsx(stmt):
-    """The roster with the page's filters as a workbook, in the clerk's order (full ID
-    numbers only for users who see them on pages)."""
-    kids = db.session.execute(stmt).scalars().all()
-    kinds = queries.family_kinds([c.id_number for c in kids])
-    full = current_user.sees_full_ids
-    rows = []
-    for n, c in enumerate(kids, start=1):
-        e = c.current_enrollment
-        school = e.school if e else None
-        rows.append([n, c.name, c.id_number if full else mask_id_number(c.id_number), c.sex, c.birth_date,
-                     school.township.name if school and school.township else "", school.name if school else "",
-                     e.grade if e else "", e.class_name if e else "", e.status if e else "无学籍",
-                     "、".join(kinds.get(c.id_number, []))])
-    header = ["序号", "姓名", "身份证号", "性别", "出生日期", "学校所在乡镇", "学校", "年级", "班级", "学籍状态", "家庭类型"]
-    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
-    return xlsx_response(f"学生名册_{len(rows)}人", f"{county}学生名册（{len(rows)}人）", header, rows,
-                         totals=["合计", f"{len(rows)}人"], text_columns=[2])
 
 
 # --- child page -----------------------------------------------------------------

@@ -3,7 +3,7 @@
 Two townships, one school each; every kind of object (child, case, responsible person,
 home visit, letter,
 aid list and entry, payment batch and payment, 送教上门 placement and attachment,
-comparison run and row, import run) exists at both schools. A school user and a
+comparison run and row, import run, job) exists at both schools. A school user and a
 township user of the first township open every page that names an object: their own
 school's objects answer, the other school's answer 404 (as if they did not exist) or
 403 (a page of the bureau's), never the object. Every route that names an object must be
@@ -22,6 +22,7 @@ from edu_guard.cases import services as case_services
 from edu_guard.cases.models import CaseAssignment, HomeVisit
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
+from edu_guard.jobs.models import Job
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement, HomeboundSession
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import Child, ImportRun, School, Township
@@ -30,7 +31,7 @@ from edu_guard.registry.models import Child, ImportRun, School, Township
 KINDS = {
     "child_id": "child", "case_id": "case", "letter_id": "letter", "list_id": "aid_list", "entry_id": "aid_entry",
     "payment_id": "payment", "batch_id": "batch", "placement_id": "placement", "attachment_id": "attachment",
-    "run_id": "run", "row_id": "comparison_row", "user_id": "user", "assignment_id": "assignment",
+    "run_id": "run", "row_id": "comparison_row", "user_id": "user", "assignment_id": "assignment", "job_id": "job",
 }
 #: Pages of the bureau (admin, clerk; auditors read): a township or school user is refused
 #: whatever the object.
@@ -42,7 +43,7 @@ BUREAU_ONLY = {
 #: Pages a school or township user opens for its own objects (GET, answered 200).
 OWN_PAGES = {
     "registry.child_detail", "cases.case_detail", "cases.case_new", "cases.child_visit", "aid.list_detail",
-    "homebound.placement_detail", "letters.letter_detail",
+    "homebound.placement_detail", "letters.letter_detail", "jobs.job_page", "jobs.job_state",
 }
 #: Routes naming an object checked elsewhere: the import job (bureau-only routes; the job
 #: rows have their own scope rule, tests/jobs), the 送教上门 candidate key (checked by
@@ -75,13 +76,15 @@ def _school_objects(school: School, child: Child, term: Term, n: int) -> dict[st
     run = ComparisonRun(kind="household", as_of=date(2021, 3, 1))
     row = ComparisonRow(run=run, line=n, category="out_of_school", reason="户籍在本县，无学籍")
     import_run = ImportRun(kind="roster", filename="roster.xlsx", sha256=f"{n}" * 64)
-    db.session.add_all([assignment, visit, letter, aid_list, batch, placement, run, row, import_run])
+    job = Job(kind="export", school_id=school.id, township_id=school.township_id, state="done",
+              params={"export": "roster", "filters": {}}, result={"file": "学生名册.xlsx"})
+    db.session.add_all([assignment, visit, letter, aid_list, batch, placement, run, row, import_run, job])
     db.session.flush()
     db.session.execute(letter_case.insert().values(letter_id=letter.id, case_id=case.id))
     db.session.commit()
     return {"child": child.id, "case": case.id, "letter": letter.id, "aid_list": aid_list.id, "aid_entry": entry.id,
             "payment": payment.id, "batch": batch.id, "placement": placement.id, "attachment": attachment.id,
-            "run": run.id, "comparison_row": row.id, "user": 1, "assignment": assignment.id}
+            "run": run.id, "comparison_row": row.id, "user": 1, "assignment": assignment.id, "job": job.id}
 
 
 @pytest.fixture

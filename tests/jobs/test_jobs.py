@@ -240,3 +240,126 @@ def test_worker_process_runs_web_imports_and_a_killed_one_leaves_nothing(worker_
             assert job.attempts == 2 and job.result["rows"] == 20_000
     finally:
         stop(worker)
+
+
+# --- a hostile household register fails its job, not the web server ---------------------
+
+
+def _xlsx(sheet: bytes, level: int = 6) -> bytes:
+    """A one-sheet workbook around the worksheet part ``sheet`` (raw XML, as no
+    spreadsheet program would write it)."""
+    ns = "http://schemas.openxmlformats.org/"
+    parts = {
+        "[Content_Types].xml": f'<Types xmlns="{ns}package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
+        "_rels/.rels": f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" Type="{ns}officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+        "xl/workbook.xml": f'<workbook xmlns="{ns}spreadsheetml/2006/main" xmlns:r="{ns}officeDocument/2006/relationships"><sheets><sheet name="户籍" sheetId="1" r:id="rId1"/></sheets></workbook>',
+        "xl/_rels/workbook.xml.rels": f'<Relationships xmlns="{ns}package/2006/relationships"><Relationship Id="rId1" Type="{ns}officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/></Relationships>',
+    }
+    import zipfile
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=level) as z:
+        for name, text in parts.items():
+            z.writestr(name, text)
+        z.writestr("xl/worksheets/sheet1.xml", sheet)
+    return buf.getvalue()
+
+
+def _sheet(rows: str, dimension: str = "", tail: bytes = b"") -> bytes:
+    dim = f'<dimension ref="{dimension}"/>' if dimension else ""
+    return (f'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">{dim}<sheetData>{rows}'
+            "</sheetData>").encode() + tail + b"</worksheet>"
+
+
+def _cell(ref: str, text: str) -> str:
+    return f'<c r="{ref}" t="inlineStr"><is><t>{text}</t></is></c>'
+
+
+HEADER = f'<row r="1">{_cell("A1", "姓名")}{_cell("B1", "公民身份号码")}{_cell("C1", "户籍地址")}</row>'
+#: The attack files of issue 14: the lone far cell XFD1048576 under a register's header
+#: (the reader would allocate the declared 1,048,576 × 16,384 sheet), and a 200 MB
+#: sheet of blanks zipped to a few hundred kilobytes.
+HOSTILE = {
+    "far-cell": lambda: _xlsx(_sheet(HEADER + f'<row r="1048576">{_cell("XFD1048576", "x")}</row>', "A1:XFD1048576")),
+    "zip-bomb": lambda: _xlsx(_sheet(HEADER, tail=b" " * (200 * 1024 * 1024)), level=9),
+}
+#: What each is refused for (edu_guard.uploads, in Chinese).
+REASONS = {"far-cell": "列数过多", "zip-bomb": "压缩比异常"}
+
+
+def _rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith(field + ":"))) / 1024
+
+
+class _PeakRSS:
+    """Samples this process's resident memory every 5 ms while the block runs."""
+
+    def __enter__(self):
+        import threading
+
+        self.base = self.peak = _rss_mb()
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def _run(self):
+        while not self.stopped.wait(0.005):
+            self.peak = max(self.peak, _rss_mb())
+
+    def __exit__(self, *exc):
+        self.stopped.set()
+        self.thread.join()
+        self.peak = max(self.peak, _rss_mb())
+
+    @property
+    def grown(self) -> float:
+        return self.peak - self.base
+
+
+@pytest.mark.parametrize("worker_app", ["", REDIS_URL], ids=["sqlite-queue", "redis-queue"], indirect=True)
+def test_a_hostile_household_register_fails_its_job_and_the_web_process_stays_small(worker_app):
+    """The register is stored unread by the web process (its RSS grows by little more
+    than the file); the worker checks it before parsing and fails the job with the
+    Chinese reason; no run is stored; the worker lives on and stays small."""
+    from edu_guard.comparisons.models import ComparisonRun
+
+    app = worker_app
+    with app.app_context():
+        clerk = User(username="clerk", display_name="办事员", role="clerk")
+        clerk.set_password("pw")
+        db.session.add(clerk)
+        db.session.commit()
+        clerk_id = clerk.id
+    client = sign_in(app, clerk_id)
+    files = {name: make() for name, make in HOSTILE.items()}
+    job_ids = {}
+    for name, data in files.items():
+        assert len(data) < 1024 * 1024  # a small upload …
+        with _PeakRSS() as rss:
+            resp = client.post("/comparisons", data={"kind": "household", "as_of": "2021-04-30",
+                                                     "file": (io.BytesIO(data), f"{name}.xlsx")},
+                               content_type="multipart/form-data")
+        assert resp.status_code == 302 and resp.location.startswith("/jobs/"), resp.text
+        assert rss.grown < 50, f"{name}: the web process grew by {rss.grown:.0f} MB"
+        job_ids[name] = int(resp.location.rsplit("/", 1)[1])
+        assert client.get(f"/jobs/{job_ids[name]}.json").get_json()["state"] == "queued"
+
+    worker = start_worker(app)
+    try:
+        for name, job_id in job_ids.items():
+            deadline = time.monotonic() + 120
+            while (state := client.get(f"/jobs/{job_id}.json").get_json())["state"] not in ("done", "failed"):
+                assert time.monotonic() < deadline, state
+                time.sleep(0.2)
+            assert state["state"] == "failed" and REASONS[name] in state["error"], state
+            assert "内部错误" not in state["error"]
+            page = client.get(f"/jobs/{job_id}").text
+            assert REASONS[name] in page and "重新运行" in page
+        assert worker.poll() is None  # the job failed, not the worker
+        assert _rss_mb(worker.pid, "VmHWM") < 600  # …and checking the files never inflated them
+    finally:
+        stop(worker)
+    with app.app_context():
+        assert db.session.execute(sa.select(sa.func.count(ComparisonRun.id))).scalar() == 0

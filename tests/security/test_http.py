@@ -111,8 +111,9 @@ def test_roster_uploaded_as_household_register_is_refused(county, make_user, log
     data = (demo_dir / "roster_2021_spring_menghan.csv").read_bytes()
     resp = client.post("/comparisons", data={"kind": "household", "as_of": "2021-03-01",
                                              "file": (io.BytesIO(data), "户籍名单.csv")},
-                       content_type="multipart/form-data")
-    text = resp.get_data(as_text=True)
+                       content_type="multipart/form-data", follow_redirects=True)
+    text = resp.get_data(as_text=True)  # the comparison's job failed, with the reason
+    assert resp.request.path.startswith("/jobs/") and "失败" in text
     assert "文件像学籍花名册而不是公安户籍名单" in text and "学籍号" in text
     from edu_guard.comparisons.models import ComparisonRun
 
