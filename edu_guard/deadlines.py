@@ -116,12 +116,18 @@ def stored_arrangements() -> dict:
     if not has_app_context():
         return {}
     with db.session.no_autoflush:
-        versions = frozenset(db.session.execute(sa.select(HolidayArrangement.year, HolidayArrangement.version)).all())
+        versions = frozenset((year, version) for year, version in db.session.execute(
+            sa.select(HolidayArrangement.year, HolidayArrangement.version)))
         cached = _db_cache.get(versions)
         if cached is not None:
             return cached
-        rows = db.session.scalars(sa.select(HolidayArrangement)).all()
-        data = {str(r.year): r.as_dict() for r in rows}
+        # Columns, not ORM objects: an object already in the session's identity map
+        # would not be refreshed by the query and could be stale.
+        t = HolidayArrangement.__table__
+        rows = db.session.execute(sa.select(t.c.year, t.c.holidays, t.c.workdays, t.c.source, t.c.version,
+                                            t.c.loaded_at)).all()
+        data = {str(r.year): {"holidays": list(r.holidays), "workdays": list(r.workdays), "source": r.source,
+                              "loaded_at": r.loaded_at.isoformat() if r.loaded_at else None} for r in rows}
     key = frozenset((r.year, r.version) for r in rows)
     if len(_db_cache) > 64:
         _db_cache.clear()
