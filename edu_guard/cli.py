@@ -14,16 +14,18 @@ from pathlib import Path
 import click
 import sqlalchemy as sa
 from flask import current_app
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 
+from edu_guard import backup as backups
 from edu_guard.aid.cli import aid_group
-from edu_guard.aid.services import load_demo_term
+from edu_guard.aid.demo import DEMO_ACCOUNTS_FILE, load_demo_accounts
+from edu_guard.aid.services import load_demo_term, schemes
 from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
 from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
 from edu_guard.cli_util import dump_json, requires_init
 from edu_guard.comparisons.cli import compare_group
-from edu_guard.db import db, is_busy
+from edu_guard.db import db, is_busy, wait_for_deferred_writes
 from edu_guard.homebound.cli import homebound_group
 from edu_guard.jobs.cli import worker_command
 from edu_guard.letters.fonts import BODY_FACES, INSTALL_HINT, TITLE_FACES, cjk_font_installed, face_for
@@ -144,6 +146,68 @@ def purge_uploads_command(days, dry_run: bool, as_json: bool) -> None:
     click.echo(f"{verb} {len(purged)} 个原始文件，共 {sum(p['bytes'] for p in purged)} 字节")
 
 
+@cli.command("backup")
+@click.argument("path", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@requires_init
+def backup_command(path: Path, as_json: bool) -> None:
+    """备份本实例到新目录 PATH（系统运行中即可）：数据库、文书、附件、导入原始文件和配置，附 sha256 清单。"""
+    try:
+        outcome = backups.backup(path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not wait_for_deferred_writes(timeout=600):
+        outcome.notes.append("备份审计记录未能写入（数据库持续繁忙），请查看日志。")
+    files = outcome.manifest["files"]
+    summary = {"path": str(outcome.path), "database": outcome.manifest["database"]["kind"], "files": len(files),
+               "bytes": sum(f["bytes"] for f in files.values()), "rows": outcome.manifest["database"]["counts"],
+               "notes": outcome.notes}
+    if as_json:
+        dump_json(summary)
+        return
+    click.echo(f"已备份到 {outcome.path}：数据库（{summary['database']}，{sum(summary['rows'].values())} 行）"
+               f"及 {len(files) - 1} 个文件，共 {summary['bytes']} 字节；清单 {backups.MANIFEST}")
+    for note in outcome.notes:
+        click.echo(f"注意：{note}")
+
+
+@cli.command("restore", with_appcontext=False)
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="本实例已有数据时仍用备份替换全部数据")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
+@click.pass_context
+def restore_command(ctx: click.Context, path: Path, force: bool, as_json: bool) -> None:
+    """从备份目录 PATH 恢复到本实例（先停止网站和任务队列进程）。逐个核对 sha256，不符则拒绝；
+    本实例已有数据时须加 --force。"""
+    try:
+        manifest = backups.read_manifest(path)  # every file checked before anything is written
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    instance = Path(default_instance_path()).resolve()
+    if "config.py" in manifest["files"] and not (instance / "config.py").exists():
+        # a new machine: the backup's key and county settings, so the app can start
+        instance.mkdir(parents=True, exist_ok=True)
+        instance.chmod(0o700)
+        backups.copy_file(Path(path) / "config.py", instance / "config.py")
+    app = current_app._get_current_object() if current_app else ctx.ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        try:
+            outcome = backups.restore(path, force=force)
+        except backups.BackupError as exc:
+            finish(ok=False)
+            raise click.ClickException(str(exc)) from None
+        finish(ok=True)
+    counts = outcome.manifest["database"]["counts"]
+    if as_json:
+        dump_json({"path": str(outcome.path), "rows": counts, "files": len(outcome.manifest["files"]),
+                   "notes": outcome.notes})
+        return
+    click.echo(f"已从 {outcome.path} 恢复：{sum(counts.values())} 行数据，{len(outcome.manifest['files'])} 个文件，"
+               "均与清单核对一致。")
+    for note in outcome.notes:
+        click.echo(f"注意：{note}")
+
+
 @cli.command("show-admin")
 @with_appcontext
 def show_admin_command() -> None:
@@ -197,15 +261,17 @@ def _demo_penalty_settings() -> None:
 @requires_init
 def demo_command() -> None:
     """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
-    脱贫户和监测对象、残疾儿童，并写入标明为示例的处罚设置。已载入过的文件跳过，再次运行不做任何更改。"""
+    脱贫户和监测对象、残疾儿童、示例收款账户（可导出代发文件），并写入标明为示例的处罚设置。已载入过的文件跳过，再次运行不做任何更改。"""
     _demo_penalty_settings()
     results = load_demo()
     proposals = load_demo_term()
+    accounts = load_demo_accounts()
     if proposals:
         made = [p for p in proposals if p.proposed]
+        names = {code: scheme.name for code, scheme in schemes().items()}
         click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
-            f"{p.scheme_code} {p.proposed}人" for p in made))
-    if all(result is None for _, _, result in results):
+            f"{names.get(p.scheme_code, p.scheme_code)} {p.proposed}人" for p in made))
+    if all(result is None for _, _, result in results) and accounts is None:
         click.echo("示例县数据已载入过，本次未做任何更改。")
         return
     for kind, name, result in results:
@@ -215,6 +281,9 @@ def demo_command() -> None:
             click.echo(
                 f"{name}（{importers()[kind].label}）：{result.counts_text()}"
             )
+    if accounts is not None:
+        click.echo(f"{DEMO_ACCOUNTS_FILE}（{importers()['accounts'].label}，示例账号，仅供演示代发文件）："
+                   f"{accounts.counts_text()}")
     click.echo("示例县数据已载入。")
 
 

@@ -342,8 +342,9 @@ EDU_GUARD_UPLOAD_MAX_UNCOMPRESSED = 512 * 1024 * 1024
 #: Highest compression ratio of a workbook part over 1 MB: real sheets compress 5–20
 #: times; a zip bomb or a sheet of millions of empty styled cells, hundreds of times.
 EDU_GUARD_UPLOAD_MAX_RATIO = 100
-#: Days a raw import file is kept after its last import (``edu-guard purge-uploads``
-#: deletes older ones; the import's counts and rejects stay in the database).
+#: Days a raw import file is kept after its last import (the queue workers delete older
+#: ones daily, ``edu-guard purge-uploads`` at once; the import's counts and rejects stay
+#: in the database).
 EDU_GUARD_UPLOAD_KEEP_DAYS = 90
 #: Most parts (files) in a workbook's zip: an .xlsx has 10–30, a few hundred with images.
 EDU_GUARD_UPLOAD_MAX_PARTS = 1000

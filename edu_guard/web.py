@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -216,10 +217,22 @@ def has_endpoint(name: str) -> bool:
     return name in current_app.view_functions
 
 
+def _favicon():
+    """``/favicon.ico``: the site's icon (an SVG in ``static/``) for browsers that ask
+    for it before reading the page's ``<link rel=icon>``; public, so no 404 or sign-in."""
+    path = Path(current_app.static_folder or "") / "favicon.svg"
+    return current_app.response_class(path.read_bytes(), mimetype="image/svg+xml",
+                                      headers={"Cache-Control": "public, max-age=86400"})
+
+
+_favicon.public = True
+
+
 def init_app(app: Flask) -> None:
-    """Install, app-wide, the login guard, the error pages and the template helpers
-    (the ``get_locale`` and ``has_endpoint`` globals; auth adds the ``mask_id`` filter)."""
+    """Install, app-wide, the login guard, the error pages, the favicon and the template
+    helpers (the ``get_locale`` and ``has_endpoint`` globals; auth adds the ``mask_id`` filter)."""
     app.before_request(_guard)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(StaleDataError, _conflict)
     app.register_error_handler(IntegrityError, _conflict)

@@ -93,8 +93,12 @@ def case_list():
         return _case_list_xlsx(stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships, schools = case_queries.areas()
+    today = services.today()
+    # Entered after the fact: the letter's date follows the listed cases' latest act.
+    latest = max((d for d in map(services.last_act_on, page.items) if d), default=None)
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
-                           schools=schools, mask_id=mask_id, today=services.today(),
+                           schools=schools, mask_id=mask_id, today=today,
+                           letter_default=acts.default_act_date(latest, today),
                            base_args={k: v for k, v in args.items() if k != "page"})
 
 
@@ -159,9 +163,12 @@ def case_detail(case_id: int):
     deadline = machine.current_deadline(facts)
     # The step's main act (escalate, issue the step's letter) is shown open.
     first_main = next((t.event for t, why in actions if why is None and t.event != "issue_return_contact"), None)
+    # "已到期，可办理下一步" only when the step that follows the deadline is in fact allowed
+    # on the act's date (a closing such as 已复学 is always open and does not count).
+    next_allowed = any(why is None and t.event in NEXT_STEP_EVENTS for t, why in actions)
     return render_template(
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
-        first_main=first_main,
+        first_main=first_main, next_allowed=next_allowed,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(), address_form=AddressesForm(),
         correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
@@ -170,6 +177,13 @@ def case_detail(case_id: int):
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=today, reasons=REASONS, visitor_names=_visitor_names(case), act_day=act_day,
         act_default=act_default, act_note=acts.closed_term_note(act_day, today))
+
+
+#: The acts that follow a step's deadline (the next step of the four, the court, the
+#: end of the follow-up period): the deadline badge says the next step may be taken
+#: only when one of them is allowed.
+NEXT_STEP_EVENTS = frozenset({"escalate_to_order", "escalate_to_penalty", "escalate_to_enforcement", "apply_to_court",
+                              "close_follow_up"})
 
 
 def _iso_day(text: str) -> date:
@@ -212,6 +226,7 @@ def case_act(case_id: int):
         if ev.letter:
             msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
         flash(msg, "success")
+        acts.flash_closed_term(ev.acted_on, services.today())
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
@@ -421,7 +436,7 @@ def case_file(case_id: int):
     """一案一档: the whole case file as one PDF (register, letters with their 送达回证, 销号)."""
     case = _get_case(case_id)
     with refusals(LetterError, flash_it=False) as outcome:
-        pdf = case_file_pdf(case, printed_on=services.today(), full_id=current_user.sees_full_ids, user=current_user)
+        pdf = case_file_pdf(case, printed_on=services.print_day(case, services.today()), full_id=current_user.sees_full_ids, user=current_user)
     if not outcome.ok:
         flash(f"一案一档未能打印：{outcome.refused}", "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))

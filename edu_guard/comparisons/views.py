@@ -71,12 +71,14 @@ def index():
             with refusals(ComparisonError) as outcome:
                 job_id = jobs.start_comparison(form.kind.data, form.as_of.data, form.file.data or None, current_user)
             if outcome.ok:
+                acts.flash_closed_term(form.as_of.data, case_services.today())
                 return redirect(url_for("jobs.job_page", job_id=job_id))
     page = db.paginate(sa.select(ComparisonRun).order_by(ComparisonRun.id.desc()),
                        page=request.args.get("page", 1, type=int), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
                        error_out=False)
     return render_template("comparisons/index.html", form=form, page=page, kinds=kinds(),
-                           can_run=current_user.role in RUN_ROLES)
+                           can_run=current_user.role in RUN_ROLES,
+                           as_of_note=acts.closed_term_note(form.as_of.data, case_services.today()))
 
 
 @bp.get("/comparisons/<int:run_id>")

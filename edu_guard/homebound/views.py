@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
@@ -39,17 +40,30 @@ def _get_placement(placement_id: int) -> HomeboundPlacement:
 def _period(last_act: date | None = None) -> tuple[date, date, str]:
     """The period of the query string (``from``, ``to``); by default the term holding
     the record's time: the current term, or — for a record entered after the fact (its
-    last session lies in the past, see :mod:`edu_guard.acts`) — the term of that session."""
+    last session lies in the past, see :mod:`edu_guard.acts`) — the term of that session,
+    as the county's term records give it (:func:`services.term_of`).
+
+    A date that is not a date, or a period ending before it starts, is flashed as a form
+    error in Chinese and the default period is used (never a bare 400).
+    """
     today = case_services.today()
-    first, last, label = services.term_of(acts.default_act_date(last_act, today))
+    day = acts.default_act_date(last_act, today)
+    first, last, label = services.term_of(day)
+    default = (first, min(last, today) if first <= today else last, label)
+    given = request.args.get("from"), request.args.get("to")
+    if not any(given):
+        return default
     try:
-        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else first
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else min(last, today)
+        start = date.fromisoformat(given[0]) if given[0] else first
+        end = date.fromisoformat(given[1]) if given[1] else default[1]
     except ValueError:
-        abort(400, description="日期应写作 YYYY-MM-DD")
-    if request.args.get("from") or request.args.get("to"):
-        label = f"{start.isoformat()}至{end.isoformat()}"
-    return start, end, label
+        flash(_("统计期的日期应写作 年-月-日（如 2021-03-01），已按默认期间（%(label)s）统计", label=label), "error")
+        return default
+    if end < start:
+        flash(_("统计期止日 %(end)s 早于起日 %(start)s，已按默认期间（%(label)s）统计", end=end, start=start, label=label),
+              "error")
+        return default
+    return start, end, f"{start.isoformat()}至{end.isoformat()}"
 
 
 @bp.get("")
@@ -156,6 +170,7 @@ def placement_detail(placement_id: int):
     return render_template(
         "homebound/detail.html", p=placement, row=row, norm=norm, start=start, end=end, label=label,
         session_form=session_form, plan_form=plan_form, end_form=EndForm(ends_on=act_day), periods=periods,
+        act_note=acts.closed_term_note(act_day, today),
         can_write=current_user.can_write and current_user.role != "township")
 
 
@@ -188,6 +203,7 @@ def session_add(placement_id: int):
             attachments=files, user=current_user)
     if outcome.ok:
         flash(f"已登记 {form.held_on.data} 的送教记录", "success")
+        acts.flash_closed_term(form.held_on.data, case_services.today())
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
 
@@ -241,10 +257,14 @@ def attachment(attachment_id: int):
     return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=att.filename)
 
 
-def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
+def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str, issued_on: date | None = None):
+    """Print ``kind``; dated ``issued_on``, by default the record's own time (its last
+    session when it is entered after the fact, :func:`edu_guard.acts.default_act_date`)."""
+    if issued_on is None:
+        issued_on = acts.default_act_date(_last_act(placement), case_services.today())
     with refusals(LetterError) as outcome:
         pdf = render_printable(kind, context, issuer={"name": placement.school.name, "code": "-"},
-                               issued_on=case_services.today(), user=current_user, audited=placement)
+                               issued_on=issued_on, user=current_user, audited=placement)
     if not outcome.ok:
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
@@ -266,14 +286,15 @@ def log_pdf(placement_id: int):
     placement = _get_placement(placement_id)
     start, end, label = _period(_last_act(placement))
     try:
-        _, row = services.placement_compliance(placement, start, end)
+        _norm, row = services.placement_compliance(placement, start, end)
     except services.HomeboundError as exc:
         abort(400, description=str(exc))
     if row is None:
         flash(f"{label}不在安置期内", "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     return _pdf("homebound_log", schemas.log_context(placement, start, end, label, row.figures), placement,
-                f"送教上门记录表_{placement.child.name}_{start}_{end}.pdf")
+                f"送教上门记录表_{placement.child.name}_{start}_{end}.pdf",
+                issued_on=min(end, case_services.today()))
 
 
 @bp.get("/compliance")
@@ -284,8 +305,10 @@ def compliance_report():
     start, end, label = _period(services.latest_session_day())
     try:
         norm, rows = services.compliance(start, end, current_user)
-    except services.HomeboundError as exc:
-        abort(400, description=str(exc))
+    except services.HomeboundError as exc:  # a norm the county configured wrongly
+        flash(str(exc), "error")
+        return render_template("homebound/compliance.html", norm=None, start=start, end=end, label=label,
+                               rows=[], by_school=[], by_township=[], totals=None)
     by_school = services.summarise(rows, "school")
     by_township = services.summarise(rows, "township")
     if request.args.get("format") == "xlsx":

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from flask import Flask, current_app
-from huey import RedisHuey, SqliteHuey
+from huey import RedisHuey, SqliteHuey, crontab
 
 from edu_guard.config import as_flag
 
@@ -23,6 +23,38 @@ from edu_guard.config import as_flag
 _worker_app: Flask | None = None
 #: What runs a job by its id in an app context (:func:`edu_guard.jobs.services.execute`).
 _runner: Callable[[int], None] | None = None
+
+
+#: Housekeeping the workers run once a day (``daily``), registered from above: the
+#: registry's purge of raw uploads past their retention.
+_daily: dict[str, Callable[[], object]] = {}
+#: When the daily housekeeping runs: 19:30 UTC, 03:30 China time (Huey's crontab is UTC).
+DAILY_AT = {"hour": "19", "minute": "30"}
+
+
+def daily(name: str, work: Callable[[], object]) -> None:
+    """Have the queue's workers run ``work()`` once a day in an app context
+    (:data:`DAILY_AT`); a failure is logged and the other work still runs."""
+    _daily[name] = work
+
+
+def run_daily() -> dict[str, object]:
+    """Run the daily housekeeping now in the current app context; return each work's
+    result, or ``"failed"`` for one that raised (logged with its traceback)."""
+    results = {}
+    for name, work in _daily.items():
+        try:
+            results[name] = work()
+        except Exception:  # noqa: BLE001 - one failing chore must not stop the others
+            current_app.logger.exception("daily housekeeping %s failed", name)
+            results[name] = "failed"
+    return results
+
+
+def _run_daily_task() -> None:
+    app = _worker_app or current_app._get_current_object()
+    with app.app_context():
+        run_daily()
 
 
 def set_runner(runner: Callable[[int], None]) -> None:
@@ -47,6 +79,7 @@ def make_queue(app: Flask):
     else:
         raise ValueError(f"EDU_GUARD_QUEUE_URL：不支持的队列地址“{url}”（应为 redis://… 或 sqlite:///…）")
     huey.run_job = huey.task(name="run_job")(_run_job)  # the task wrapper: run_job(job_id) enqueues
+    huey.daily = huey.periodic_task(crontab(**DAILY_AT), name="daily")(_run_daily_task)
     return huey
 
 
@@ -79,9 +112,10 @@ def set_memory_limit(megabytes: int) -> None:
 
 
 def run_worker(app: Flask, workers: int = 1) -> None:
-    """Run the queue's consumer in this process until SIGINT/SIGTERM (``edu-guard worker``)."""
+    """Run the queue's consumer in this process until SIGINT/SIGTERM (``edu-guard worker``),
+    with its scheduler for the daily housekeeping (:func:`daily`)."""
     global _worker_app
     _worker_app = app
     set_memory_limit(int(app.config.get("EDU_GUARD_WORKER_MEMORY_LIMIT_MB") or 0))
-    consumer = queue_of(app).create_consumer(workers=workers, worker_type="thread", periodic=False)
+    consumer = queue_of(app).create_consumer(workers=workers, worker_type="thread", periodic=True)
     consumer.run()

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from edu_guard import excel
 from edu_guard.auth.services import mask_id_number
 from edu_guard.db import db
+from edu_guard.jobs import queue
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 from edu_guard.registry import queries
@@ -146,3 +147,7 @@ def purge_uploads(now=None, keep_days: int | None = None, dry_run: bool = False)
         if not dry_run:
             path.unlink(missing_ok=True)
     return purged
+
+
+#: The queue's workers purge raw uploads past their retention once a day.
+queue.daily("purge_uploads", lambda: len(purge_uploads()))

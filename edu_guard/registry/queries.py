@@ -31,7 +31,8 @@ def filter_choices(user) -> tuple[list, list, list[str]]:
     """Return the townships ``(id, name)``, schools ``(id, name, township_id)`` and
     grades the children list may be filtered by, within ``user``'s scope."""
     schools = db.session.execute(
-        scope_schools(sa.select(School.id, School.name, School.township_id).order_by(School.code), user)
+        scope_schools(sa.select(School.id, School.name, School.township_id).outerjoin(Township, Township.id == School.township_id)
+                      .order_by(Township.name, School.code), user)
     ).all()
     township_stmt = sa.select(Township.id, Township.name).order_by(Township.name)
     if user.role in ("township", "school"):
@@ -79,16 +80,28 @@ def children_query(filters: dict, user) -> sa.Select:
                 )
             )
         )
-    # The clerk's order (township → school (by 学校标识码) → grade → class → name) by the
-    # latest enrollment; children without one last (NULLs sort alike on every database).
+    return in_pupil_order(stmt, Child.id, Child.name)
+
+
+def in_pupil_order(stmt: sa.Select, child_id, child_name, *tail) -> sa.Select:
+    """Order ``stmt`` as clerks read a list of pupils (:mod:`edu_guard.lists`): township →
+    school (by 学校标识码) → grade (in school order) → class → name, by each child's
+    latest enrollment; children without one last (NULLs sort alike on every database).
+
+    :param stmt: a select whose rows carry a child (a case, a payment, a child).
+    :param child_id: the column of ``stmt`` holding the child's id.
+    :param child_name: the column holding the child's name (``Child.name``, joined).
+    :param tail: further columns to break ties (e.g. the row's id).
+    :return: ``stmt`` with the outer joins and the order added.
+    """
     latest = sa.select(Enrollment.child_id, sa.func.max(Enrollment.id).label("eid")).group_by(Enrollment.child_id).subquery()
     shown = sa.orm.aliased(Enrollment)
     school = sa.orm.aliased(School)
     town = sa.orm.aliased(Township)
-    stmt = (stmt.outerjoin(latest, latest.c.child_id == Child.id).outerjoin(shown, shown.id == latest.c.eid)
+    stmt = (stmt.outerjoin(latest, latest.c.child_id == child_id).outerjoin(shown, shown.id == latest.c.eid)
             .outerjoin(school, school.id == shown.school_id).outerjoin(town, town.id == school.township_id))
     return stmt.order_by(town.name.is_(None), town.name, school.code.is_(None), school.code, grade_rank(shown.grade),
-                         shown.class_name, Child.name, Child.id)
+                         shown.class_name, child_name, child_id, *tail)
 
 
 def family_kinds(id_numbers: list[str]) -> dict[str, list[str]]:

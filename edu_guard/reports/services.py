@@ -207,11 +207,16 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
     return {"start": start, "end": end, "by": by, "columns": COLUMNS, "rows": ordered, "total": {"name": "合计", **total}}
 
 
-def dashboard(user=None, *, today: date, weeks: int = 20) -> dict:
+def dashboard(user=None, *, today: date, weeks: int = 20, term_start: date | None = None,
+              term_end: date | None = None) -> dict:
     """Return the county's open cases by step and township, and the weekly trend.
 
+    :param term_start: the first day of the term the trend covers (本学期, from the
+        county's term records); the trend then runs from that day to
+        ``min(term_end, today)``: its first point is the term's first day, then each
+        Sunday (周末), then the last day. Without it, the last ``weeks`` weeks up to ``today``.
     :return: ``{"by_step": {state label: n}, "by_township": [(name, n)], "trend":
-        [(week's last day ISO, open, still out)]}`` over the last ``weeks`` weeks.
+        [(day ISO, open, still out)]}``.
     """
     histories = _histories("township", user)
     by_step: dict[str, int] = {machine.STATES[s].label: 0 for s in machine.OPEN}
@@ -221,9 +226,20 @@ def dashboard(user=None, *, today: date, weeks: int = 20) -> dict:
             by_step[machine.STATES[h.state_on(today)].label] += 1
             by_township[h.key] += 1
     trend = []
-    last = today + timedelta(days=6 - today.weekday())
-    for i in range(weeks - 1, -1, -1):
-        day = min(last - timedelta(weeks=i), today)
+    if term_start is not None and term_start <= today:  # 本学期 from the term records
+        final = min(term_end or today, today)
+        days = [term_start]
+        day = term_start + timedelta(days=6 - term_start.weekday())
+        while day < final:
+            if day > term_start:
+                days.append(day)
+            day += timedelta(weeks=1)
+        if final > term_start:
+            days.append(final)
+    else:
+        last = today + timedelta(days=6 - today.weekday())
+        days = [min(last - timedelta(weeks=i), today) for i in range(weeks - 1, -1, -1)]
+    for day in days:
         open_ = [h for h in histories if h.is_open_on(day)]
         trend.append((day.isoformat(), len(open_), sum(h.state_on(day) in machine.OUT_OF_SCHOOL for h in open_)))
     return {"by_step": by_step, "by_township": sorted(by_township.items()), "trend": trend}

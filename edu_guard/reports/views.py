@@ -95,6 +95,10 @@ def ledger(kind: str):
 @bp.get("/reports/dashboard")
 @login_required
 def dashboard():
-    """Open cases by step and township, and the weekly trend over the term."""
-    data = services.dashboard(current_user, today=clock.today())
-    return render_template("reports/dashboard.html", data=data)
+    """Open cases by step and township, and the weekly trend over the term (the term
+    holding today, or the latest past term a county is entering: :func:`acts.current_term`)."""
+    today = clock.today()
+    term = acts.current_term(today)
+    data = services.dashboard(current_user, today=today, term_start=term.start if term else None,
+                              term_end=term.end if term else None)
+    return render_template("reports/dashboard.html", data=data, term=term)

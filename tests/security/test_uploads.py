@@ -211,3 +211,28 @@ def test_uploads_folder_is_private_and_old_raw_files_are_purged(app_ctx):
     assert [p["sha256"] for p in purged] == [files["old"]]
     assert sorted(p.name for p in folder.iterdir()) == sorted([files["recent"], files["reimported"], "jobs"])
     assert db.session.query(ImportRun).count() == 4
+
+
+def test_the_workers_purge_old_raw_files_once_a_day(app_ctx):
+    """The queue's scheduler runs the purge daily at 03:30 China time (19:30 UTC);
+    the daily run deletes a raw file whose last import is older than 90 days."""
+    import hashlib
+    from datetime import datetime, timedelta, timezone
+    from edu_guard.db import db
+    from edu_guard.jobs import queue
+    from edu_guard.registry.models import ImportRun
+    from edu_guard.uploads import uploads_folder
+
+    huey = queue.queue_of()
+    due = lambda at: [t.name for t in huey.read_periodic(at)]  # noqa: E731 - Huey reads UTC times
+    assert due(datetime(2021, 9, 1, 19, 30)) == ["daily"]
+    assert due(datetime(2021, 9, 1, 3, 30)) == [] and due(datetime(2021, 9, 1, 19, 31)) == []
+    folder = uploads_folder()
+    data = b"an old roster"
+    digest = hashlib.sha256(data).hexdigest()
+    (folder / digest).write_bytes(data)
+    db.session.add(ImportRun(kind="roster", filename="old.csv", sha256=digest,
+                             started_at=datetime.now(timezone.utc) - timedelta(days=91)))
+    db.session.commit()
+    assert queue.run_daily() == {"purge_uploads": 1}
+    assert not (folder / digest).exists()
