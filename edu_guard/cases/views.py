@@ -451,19 +451,17 @@ def holiday_arrangements():
         abort(403)
     form = HolidayArrangementForm()
     if form.validate_on_submit():
-        try:
-            arrangement = deadlines.parse_arrangement(form.year.data, form.holidays.data, form.workdays.data or "")
-        except deadlines.ArrangementError as exc:
-            flash(str(exc), "error")
-        else:
-            deadlines.save_arrangement(current_app.instance_path, form.year.data, arrangement, form.source.data.strip())
+        with refusals(services.CaseError) as outcome:
+            services.load_holiday_arrangement(form.year.data, form.holidays.data, form.workdays.data or "",
+                                              form.source.data, user=current_user)
+        if outcome.ok:
             flash(_("已载入 %(year)s 年的节假日安排：该年度的期限不再是估算", year=form.year.data), "success")
             return redirect(url_for("cases.holiday_arrangements"))
     elif request.method == "POST":
         flash(form_errors(form), "error")
     today = services.today()
-    years = [{"year": y, "loaded": deadlines.arrangement_loaded(y),
-              "stored": deadlines.stored_arrangements(current_app.instance_path).get(str(y)),
+    stored = deadlines.stored_arrangements()
+    years = [{"year": y, "loaded": deadlines.arrangement_loaded(y), "stored": stored.get(str(y)),
               "statutory": [d.isoformat() for d in deadlines.statutory_holidays(y)]}
              for y in range(today.year, today.year + 3)]
     if form.year.data is None:

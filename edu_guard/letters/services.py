@@ -743,7 +743,9 @@ def context_for_case(kind: str, case, **extra) -> dict:
     * ``enforcement_application`` — ``representative`` (required: the head who signs,
       行政强制法 Art. 55); ``representative_title`` (default 局长);
       ``applicant_address``; ``decision``, ``demand``; ``surcharge``/``as_of``;
-      ``attachments``.
+      ``attachments`` (the materials, from the case's records); ``party_statement``
+      (what the party said after the 催告书 and the review, 行政强制法 Art. 36).
+      A letter stored without them (issued before) reprints as it was.
 
     :param kind: the letter kind.
     :param case: a :class:`~edu_guard.cases.models.DropoutCase` (or, for
@@ -875,6 +877,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
                     "review_days": _cfg_int("EDU_GUARD_REVIEW_DAYS"),
                     "lawsuit_months": _cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
                     "attachments": extra.pop("attachments", None),
+                    "party_statement": extra.pop("party_statement", None),
                     **contact,
                 }
         else:  # pragma: no cover - get_kind() knows every kind handled above
