@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date
 
 import sqlalchemy as sa
+from flask import flash
 
 from edu_guard.db import db
 from edu_guard.registry.terms import Term
@@ -57,6 +58,14 @@ def closed_term_note(day: date | None, today: date) -> str | None:
     return f"{day} 属于已结束的{term.name}：按补录办理，期限和条件按该日期计算"
 
 
+def flash_closed_term(day: date | None, today: date) -> None:
+    """Flash :func:`closed_term_note` of an act just recorded on ``day`` (category
+    ``warning``), so a date in a closed term is accepted visibly, never silently."""
+    note = closed_term_note(day, today)
+    if note:
+        flash(note, "warning")
+
+
 def latest_term_day(today: date) -> date:
     """The default as-of day of a check over the registry (a comparison): today while
     the latest term recorded is running, else that term's first day (the county is
@@ -66,3 +75,16 @@ def latest_term_day(today: date) -> date:
     if term is None or term.end >= today or term.start > today:
         return today
     return term.start
+
+
+def current_term(today: date):
+    """The term a county is working in: the term holding ``today``, else — between terms,
+    or entering a past term after the fact — the latest term that started before
+    ``today`` (the sample county: 2021年春季学期, 1 March – 9 July 2021, in 2026);
+    ``None`` when no term is recorded before ``today``.
+
+    :return: a :class:`edu_guard.registry.terms.Term` or ``None``.
+    """
+    return _term_holding(today) or db.session.execute(
+        sa.select(Term).where(Term.start <= today).order_by(Term.start.desc())
+    ).scalars().first()

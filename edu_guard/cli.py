@@ -18,7 +18,8 @@ from flask.cli import AppGroup, FlaskGroup, ScriptInfo, with_appcontext
 
 from edu_guard import backup as backups
 from edu_guard.aid.cli import aid_group
-from edu_guard.aid.services import load_demo_term
+from edu_guard.aid.demo import DEMO_ACCOUNTS_FILE, load_demo_accounts
+from edu_guard.aid.services import load_demo_term, schemes
 from edu_guard.app import NotInitialised, create_app, default_instance_path, init_migrations
 from edu_guard.cases.children_cli import children_group
 from edu_guard.cases.cli import cases_group
@@ -260,15 +261,17 @@ def _demo_penalty_settings() -> None:
 @requires_init
 def demo_command() -> None:
     """载入示例县（景洪市 2021 年春季学期）的全部数据：学校、花名册、勐罕镇名册、学籍变动、
-    脱贫户和监测对象、残疾儿童，并写入标明为示例的处罚设置。已载入过的文件跳过，再次运行不做任何更改。"""
+    脱贫户和监测对象、残疾儿童、示例收款账户（可导出代发文件），并写入标明为示例的处罚设置。已载入过的文件跳过，再次运行不做任何更改。"""
     _demo_penalty_settings()
     results = load_demo()
     proposals = load_demo_term()
+    accounts = load_demo_accounts()
     if proposals:
         made = [p for p in proposals if p.proposed]
+        names = {code: scheme.name for code, scheme in schemes().items()}
         click.echo("学期 2021-spring（2021年春季学期）已建立，资助名单已生成：" + "；".join(
-            f"{p.scheme_code} {p.proposed}人" for p in made))
-    if all(result is None for _, _, result in results):
+            f"{names.get(p.scheme_code, p.scheme_code)} {p.proposed}人" for p in made))
+    if all(result is None for _, _, result in results) and accounts is None:
         click.echo("示例县数据已载入过，本次未做任何更改。")
         return
     for kind, name, result in results:
@@ -278,6 +281,9 @@ def demo_command() -> None:
             click.echo(
                 f"{name}（{importers()[kind].label}）：{result.counts_text()}"
             )
+    if accounts is not None:
+        click.echo(f"{DEMO_ACCOUNTS_FILE}（{importers()['accounts'].label}，示例账号，仅供演示代发文件）："
+                   f"{accounts.counts_text()}")
     click.echo("示例县数据已载入。")
 
 

@@ -13,6 +13,7 @@ from edu_guard.letters.models import DocumentSequence, Letter  # noqa: F401
 from edu_guard.registry.models import (  # noqa: F401
     Child,
     DisabilityRecord,
+    Division,
     Enrollment,
     FamilyStatus,
     Guardian,

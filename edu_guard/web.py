@@ -14,8 +14,10 @@ the reason. Work that must follow the commit (a plugin event) is queued with
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Callable, Iterator
 
 from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -210,16 +212,47 @@ def _error_page(code: int, message):
     return render_template("auth/error.html", code=code, message=message), code
 
 
+def download_name(name: str, fallback: str = "download") -> str:
+    """Return ``name`` fit for a ``Content-Disposition`` filename: control characters
+    (a CR/LF would break the header: Werkzeug refuses it with a 500) and path
+    separators dropped, at most 120 characters before the extension.
+
+    Every download named after what a user typed (a child's name, an uploaded file's
+    name, a document number) goes through it.
+    """
+    cleaned = "".join(" " if ch in "\t\r\n" else ch for ch in name or "")
+    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch)[0] != "C")
+    cleaned = cleaned.replace("/", "_").replace("\\", "_").strip(" .")
+    stem, dot, ext = cleaned.rpartition(".")
+    if dot and 0 < len(ext) <= 5:
+        cleaned = f"{stem[:120].rstrip(' .')}.{ext}"
+    else:
+        cleaned = cleaned[:120]
+    return cleaned or fallback
+
+
 def has_endpoint(name: str) -> bool:
     """Return whether the app has a view called ``name`` (e.g. ``cases.case_detail``):
     a nav link to a feature that is not installed is left out."""
     return name in current_app.view_functions
 
 
+def _favicon():
+    """``/favicon.ico``: the site's icon (an SVG in ``static/``) for browsers that ask
+    for it before reading the page's ``<link rel=icon>``; public, so no 404 or sign-in."""
+    path = Path(current_app.static_folder or "") / "favicon.svg"
+    return current_app.response_class(path.read_bytes(), mimetype="image/svg+xml",
+                                      headers={"Cache-Control": "public, max-age=86400"})
+
+
+_favicon.public = True
+
+
 def init_app(app: Flask) -> None:
-    """Install, app-wide, the login guard, the error pages and the template helpers
-    (the ``get_locale`` and ``has_endpoint`` globals; auth adds the ``mask_id`` filter)."""
+    """Install, app-wide, the login guard, the error pages, the favicon and the template
+    helpers (the ``get_locale`` and ``has_endpoint`` globals; auth adds the ``mask_id`` filter)."""
     app.before_request(_guard)
+    app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(StaleDataError, _conflict)
     app.register_error_handler(IntegrityError, _conflict)

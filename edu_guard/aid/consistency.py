@@ -4,6 +4,9 @@ child that the other lists of the same term must not silently ignore.
 - A child removed from one scheme's list for a reason that applies to every list — the
   child has left the school (转出, 转学) or died (死亡, 去世, 注销) — is flagged on the
   other lists of the term where it is still included.
+- A child whose registry records a 转出 or 死亡注销 (学籍变动) during the term is flagged
+  on every list of the term where it is still included (a status change imported after
+  the lists were proposed).
 - A child placed 送教上门 during the term is flagged on its lists: it counts as
   enrolled at the delivering school but neither eats nor boards there, which matters
   to the meal and boarding schemes.
@@ -16,10 +19,16 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from datetime import timedelta
+
 from edu_guard.aid.models import AidList, AidListEntry
 from edu_guard import clock
 from edu_guard.db import db
 from edu_guard.registry.enrolled import counted_enrolled
+from edu_guard.registry.models import StatusChange
+
+#: Registry status changes (学籍变动) that end a child's place on every list.
+LEAVING_KINDS = ("转出", "死亡注销")
 
 #: Words of a removal reason that make it apply to every list of the term.
 ALL_LISTS_WORDS = ("转出", "转学", "死亡", "去世", "注销")
@@ -50,11 +59,25 @@ def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str
         if applies_to_all(reason):
             out.setdefault(child_id, []).append(
                 f"已从“{scheme_names.get(scheme, scheme)}”名单移出（{reason}），请核对是否仍应列入本名单")
-    # Placements come through the registry's ``counted_as_enrolled`` hook (aid does not
-    # import homebound): a placement active on the term's first day, on the day the list
-    # was posted or on the term's last day so far is seen.
     term = aid_list.term
-    days = {term.start, min(term.end, clock.today())} | ({aid_list.posted_on} if aid_list.posted_on else set())
+    last = max(term.start, min(term.end, clock.today()))
+    changes = db.session.execute(
+        sa.select(StatusChange.child_id, StatusChange.kind, StatusChange.changed_on, StatusChange.to_school)
+        .where(StatusChange.child_id.in_(ids), StatusChange.kind.in_(LEAVING_KINDS),
+               StatusChange.changed_on.between(term.start, term.end))
+        .order_by(StatusChange.changed_on)
+    ).all()
+    for child_id, kind, changed_on, to_school in changes:
+        where = f"（去向：{to_school}）" if to_school else ""
+        out.setdefault(child_id, []).append(f"学籍于 {changed_on} {kind}{where}，请核对是否仍应列入本名单")
+    # Placements come through the registry's ``counted_as_enrolled`` hook (aid does not
+    # import homebound): a placement active on any week of the term so far (each Monday,
+    # the term's first and last day so far, the day the list was posted) is seen.
+    days = {term.start, last} | ({aid_list.posted_on} if aid_list.posted_on else set())
+    monday = term.start + timedelta(days=(7 - term.start.weekday()) % 7)
+    while monday < last:
+        days.add(monday)
+        monday += timedelta(weeks=1)
     wanted = set(ids)
     seen: set[int] = set()
     for day in sorted(days):

@@ -134,6 +134,8 @@ def lists(code: str):
                     money.from_fen(sum(amounts.get(x.id) or 0 for x in found))])
     return render_template("aid/lists.html", term=term, lists=found, counts=counts,
                            amounts={k: money.from_fen(v) for k, v in amounts.items()}, states=LIST_STATES,
+                           total_count=sum(counts.get(x.id, 0) for x in found),
+                           total_amount=money.from_fen(sum(amounts.get(x.id) or 0 for x in found)),
                            names=_scheme_names(), scheme=scheme, bureau=current_user.role in BUREAU)
 
 
@@ -238,6 +240,7 @@ def post(list_id: int):
     done = _run(lambda: services.post(aid_list, on=_act_date(form), user=current_user))
     if done is not None:
         flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
+        acts.flash_closed_term(aid_list.posted_on, services.today())
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 
@@ -261,6 +264,7 @@ def approve(list_id: int):
         after_commit(lambda: services.notify_batch(batch, user))
         flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
               "success")
+        acts.flash_closed_term(batch.paid_on, services.today())
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 
@@ -323,7 +327,9 @@ def payments(code: str):
                                             "q": request.args.get("q") or None})
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     batches = queries.term_batches(term)
+    count, fen = queries.payments_total(stmt)
     return render_template("aid/payments.html", term=term, page=page, names=_scheme_names(), batches=batches,
+                           totals=(count, money.from_fen(fen)),
                            bureau=current_user.role in BUREAU, channels=CHANNELS)
 
 

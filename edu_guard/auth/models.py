@@ -20,7 +20,13 @@ ROLES = {
     "township": N_("乡镇人员"),
     "school": N_("学校人员"),
     "auditor": N_("审计/督查"),
+    "prefecture": N_("州（市）教育局"),
+    "province": N_("省教育厅"),
 }
+
+#: Roles above the county (docs/domain.md §6): they see the aggregates of the counties
+#: under their division (``User.division_code``), never a child's row.
+SUPERIOR_ROLES = ("prefecture", "province")
 
 
 def new_session_token() -> str:
@@ -41,6 +47,10 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(16))
     township_id: Mapped[int | None] = mapped_column(sa.ForeignKey("township.id"))
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
+    #: The division the user answers for: a county user's county when several counties
+    #: share the database (``None``: every county of the database, a county deployed
+    #: alone); a prefecture or province user's prefecture or province.
+    division_code: Mapped[str | None] = mapped_column(sa.ForeignKey("division.code"))
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,10 +1,14 @@
 """Scoping (数据权限): the one place that limits reads to a user's area.
 
 Admins, clerks and auditors see the county; a township user sees the township; a school
-user sees the school (docs/domain.md, "Who sees what").
+user sees the school (docs/domain.md, "Who sees what"). When several counties share the
+database, a county user has a county (``User.division_code``) and sees that county only;
+a prefecture or province user (``auth.models.SUPERIOR_ROLES``) sees no child-level row at all:
+its pages show aggregates of its counties (``edu_guard.reports.province``).
 
 Scoping is core and knows no feature: each model that is scoped registers, next to its
-definition, the rule that limits it for a township or a school user (:func:`rule`).
+definition, the rule that limits it for a township or a school user (:func:`rule`) and
+the rule that limits it to a set of counties (:func:`county_rule`).
 
 **By default.** Inside a request, every ORM ``select`` (and ``session.get``) of a scoped
 model is limited to the signed-in user's scope: a ``do_orm_execute`` listener adds
@@ -42,6 +46,9 @@ COUNTY_ROLES = ("admin", "clerk", "auditor")
 #: model class → rule(user) → a SQL condition on the model, for a township or school user.
 _RULES: dict[type, Callable[[User], sa.ColumnElement[bool]]] = {}
 
+#: model class → rule(county codes) → a SQL condition on the model, for a county user.
+_COUNTY_RULES: dict[type, Callable[[list[str]], sa.ColumnElement[bool]]] = {}
+
 
 #: The models scoped by default inside a request (see below); the others are scoped only
 #: where the code asks (:func:`scope`).
@@ -66,6 +73,58 @@ def rule(model: type, *, by_default: bool = True) -> Callable:
     return register
 
 
+def county_rule(model: type) -> Callable:
+    """Register the decorated function as ``model``'s county rule: called with a list of
+    county codes (GB/T 2260, 6 digits), it returns the SQL condition the rows of those
+    counties meet. Every model with a :func:`rule` needs one (tests/auth check it)."""
+
+    def register(fn: Callable[[list[str]], sa.ColumnElement[bool]]):
+        _COUNTY_RULES[model] = fn
+        return fn
+
+    return register
+
+
+def county_condition(model: type, codes: list[str]) -> sa.ColumnElement[bool]:
+    """Return the SQL condition the rows of ``model`` in the counties ``codes`` meet.
+
+    :raises KeyError: ``model`` has no county rule.
+    """
+    return _COUNTY_RULES[model](codes)
+
+
+def county_scoped_models() -> tuple[type, ...]:
+    """Return the models that have a county rule."""
+    return tuple(_COUNTY_RULES)
+
+
+def _sees_everything(user: User | None) -> bool:
+    """No user (CLI, jobs, tests), or a county user of a database with one county."""
+    return user is None or (user.role in COUNTY_ROLES and not user.division_code)
+
+
+def through(column: sa.ColumnElement, parent: type, user: User) -> sa.ColumnElement[bool]:
+    """The rule of a record that belongs to a ``parent`` row (a case's events, a
+    placement's sessions): ``column`` (its foreign key to ``parent.id``) names a
+    ``parent`` that ``user`` (a township or school user) may see.
+
+    :raises KeyError: ``parent`` has no scope rule.
+    """
+    return column.in_(sa.select(parent.id).where(_RULES[parent](user)))
+
+
+def belongs(column, parent: type) -> None:
+    """Register the rule of a record that belongs to a ``parent`` row: it is seen by
+    whoever may see the row its foreign key ``column`` (``Model.parent_id``) names, as a
+    case's events are seen with the case; its county rule follows the parent's likewise.
+    Scoped by default, as personal data.
+
+    :raises KeyError: when applied, if ``parent`` has no scope rule.
+    """
+    rule(column.class_)(lambda user: through(column, parent, user))
+    county_rule(column.class_)(lambda codes: column.in_(sa.select(parent.id).where(county_condition(parent, codes))))
+
+
 def scoped_models() -> tuple[type, ...]:
     """Return the models that have a scope rule."""
     return tuple(_RULES)
@@ -73,12 +132,19 @@ def scoped_models() -> tuple[type, ...]:
 
 def condition(model: type, user: User | None) -> sa.ColumnElement[bool] | None:
     """Return the SQL condition limiting ``model`` to what ``user`` may see, or ``None``
-    when the user sees the whole county (or there is no user: CLI and tests).
+    when the user sees the whole database (a county user with no county set, as in a
+    database with one county; or no user: CLI and tests).
 
-    :raises KeyError: ``model`` has no scope rule.
+    A county user with a county (``division_code``) sees that county's rows; a township
+    or school user, the area's; a prefecture or province user and any unknown role, no
+    row (``false``): their pages read aggregates, past the scope, in their services.
+
+    :raises KeyError: ``model`` has no scope rule (or no county rule).
     """
-    if user is None or user.role in COUNTY_ROLES:
+    if _sees_everything(user):
         return None
+    if user.role in COUNTY_ROLES:
+        return county_condition(model, [user.division_code])
     if user.role in ("township", "school"):
         return _RULES[model](user)
     return sa.false()
@@ -189,7 +255,7 @@ def _scope_by_default(state: ORMExecuteState) -> None:
     if state.execution_options.get("unscoped") or _UNSCOPED.get() is not None:
         return
     user = request_user()
-    if user is None or user.role in COUNTY_ROLES:
+    if _sees_everything(user):
         return
     state.statement = state.statement.options(
         *(with_loader_criteria(model, condition(model, user), include_aliases=True) for model in _DEFAULT)

@@ -29,11 +29,11 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from edu_guard.auth import throttle
 from edu_guard.auth.audit import record, snapshot
-from edu_guard.auth.models import ROLES, AuditLog, User
+from edu_guard.auth.models import ROLES, SUPERIOR_ROLES, AuditLog, User
 from edu_guard.db import db, utcnow, write_or_defer
 
 #: User columns written to the audit log (never the password hash).
-USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "active"]
+USER_AUDIT_FIELDS = ["username", "display_name", "role", "township_id", "school_id", "division_code", "active"]
 #: Shortest password accepted (characters).
 MIN_PASSWORD_LENGTH = 10
 #: Longest password accepted (characters): bounds the hashing and strength checks.
@@ -362,12 +362,41 @@ def _area(data: Mapping[str, Any]) -> tuple[int | None, int | None]:
     return None, None
 
 
+#: The division level each role may answer for (docs/domain.md §6 "Above the county").
+DIVISION_LEVEL = {"admin": "county", "clerk": "county", "auditor": "county", "prefecture": "prefecture",
+                  "province": "province"}
+
+
+def _division(data: Mapping[str, Any]) -> str | None:
+    """Return the division code that fits the role: required for a prefecture or
+    province user (a division of that level), optional for a county user (a county: its
+    county when several share the database), none for a township or school user (its
+    area says its county).
+
+    :raises UserInputError: missing, unknown, or of another level.
+    """
+    role, code = data.get("role"), (data.get("division_code") or None)
+    level = DIVISION_LEVEL.get(role)
+    if level is None:
+        return None
+    if code is None:
+        if role in SUPERIOR_ROLES:
+            raise UserInputError(_l("州（市）、省级用户必须选择所属行政区划。"), "division_code")
+        return None
+    division = db.metadata.tables["division"]  # the registry's table, by name (it sits above auth)
+    found = db.session.execute(sa.select(division.c.level).where(division.c.code == code)).scalar_one_or_none()
+    if found != level:
+        raise UserInputError(_l("所选行政区划与角色的层级不符。"), "division_code")
+    return code
+
+
 def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
     """Create a user with a role and, for township and school users, an area.
 
     :param data: ``username``, ``display_name``, ``password``, ``role`` (a key of
         ROLES), ``township_id`` (required for ``township``), ``school_id`` (required
-        for ``school``).
+        for ``school``), ``division_code`` (required for ``prefecture`` and ``province``,
+        optional for county roles; see :func:`_division`).
     :param by: the administrator acting (the signed-in user by default).
     :return: the new user, flushed.
     :raises UserInputError: a field is invalid or the username is taken.
@@ -379,12 +408,14 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         raise UserInputError(_l("用户名“%(name)s”已被使用。", name=username), "username")
     _check_new_password(data.get("password") or "", user_inputs=(username, (data.get("display_name") or "").strip()))
     township_id, school_id = _area(data)
+    division_code = _division(data)
     user = User(
         username=username,
         display_name=(data.get("display_name") or "").strip() or username,
         role=data["role"],
         township_id=township_id,
         school_id=school_id,
+        division_code=division_code,
         active=True,
         # the administrator chose it: the user picks their own at the first sign-in
         must_change_password=True,
@@ -405,6 +436,7 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     """
     before = snapshot_user(user)
     township_id, school_id = _area(data)
+    division_code = _division(data)
     new_password = data.get("password") or ""
     if new_password:
         _check_new_password(new_password, user_inputs=(user.username, user.display_name))
@@ -412,6 +444,7 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     user.role = data["role"]
     user.township_id = township_id
     user.school_id = school_id
+    user.division_code = division_code
     after = snapshot_user(user)
     if new_password:
         user.set_password(new_password)

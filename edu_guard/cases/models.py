@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.letters.models import Letter, letter_case
-from edu_guard.registry.models import Child
+from edu_guard.registry.models import Child, county_schools, county_townships
 
 #: Reasons for being out of school (辍学原因).
 REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
@@ -163,11 +163,11 @@ def _case_scope(user):
     return DropoutCase.school_id == user.school_id
 
 
-@scoping.rule(HomeVisit)
-def _visit_scope(user):
-    """A home visit is seen by whoever may see its child."""
-    from_child = scoping.condition(Child, user)
-    return HomeVisit.child_id.in_(sa.select(Child.id).where(from_child))
+# A case's responsible persons (包保责任人) and history are seen by whoever may see the
+# case; a home visit, by whoever may see its child.
+scoping.belongs(CaseAssignment.case_id, DropoutCase)
+scoping.belongs(CaseEvent.case_id, DropoutCase)
+scoping.belongs(HomeVisit.child_id, Child)
 
 
 @scoping.rule(Letter)
@@ -175,5 +175,25 @@ def _letter_scope(user):
     """A letter is seen by a township or school user when every case it concerns is (a
     劝返联系函 listing children of several schools is not shown to one school)."""
     visible = sa.select(DropoutCase.id).where(_case_scope(user))
+    hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible))
+    return Letter.id.not_in(hidden)
+
+
+@scoping.county_rule(DropoutCase)
+def _case_county_scope(codes):
+    """A county user sees the cases of the county's townships or schools."""
+    return sa.or_(DropoutCase.township_id.in_(county_townships(codes)), DropoutCase.school_id.in_(county_schools(codes)))
+
+
+@scoping.county_rule(HomeVisit)
+def _visit_county_scope(codes):
+    """A home visit is seen by whoever may see its child."""
+    return HomeVisit.child_id.in_(sa.select(Child.id).where(scoping.county_condition(Child, codes)))
+
+
+@scoping.county_rule(Letter)
+def _letter_county_scope(codes):
+    """A letter is seen by a county user when every case it concerns is the county's."""
+    visible = sa.select(DropoutCase.id).where(_case_county_scope(codes))
     hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible))
     return Letter.id.not_in(hidden)

@@ -8,7 +8,7 @@ layer; they keep the registry blueprint's endpoints (``registry.index``,
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import redirect, render_template, url_for
 from flask_login import current_user
 
 from edu_guard.cases import queries as case_queries
@@ -19,13 +19,17 @@ from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.importers import importers
 from edu_guard.registry import queries
 from edu_guard.auth.audit import full_number_access
+from edu_guard.auth.models import SUPERIOR_ROLES
 from edu_guard.registry.views import IMPORT_VIEW_ROLES, bp, get_child_or_404, import_kinds
 
 
 @bp.get("/")
 def index():
     """Show the home page: children in school, open cases by step, schools, and the
-    latest imports, all within the user's scope."""
+    latest imports, all within the user's scope. A prefecture or province user, who
+    sees no child, is sent to the aggregates of its counties."""
+    if current_user.role in SUPERIOR_ROLES:
+        return redirect(url_for("reports.province_aid"))
     counts = queries.children_counts(current_user)
     by_state = case_queries.cases_by_state(current_user)
     steps = [{"state": name, "label": STATES[name].label, "count": by_state.get(name, 0)} for name in OPEN]

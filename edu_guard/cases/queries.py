@@ -10,8 +10,25 @@ from edu_guard.cases.machine import OPEN, STATES
 from edu_guard.cases.models import DropoutCase, HomeVisit
 from edu_guard.db import db
 from edu_guard.registry.models import Child, School, Township
+from edu_guard.registry.queries import in_pupil_order
 from edu_guard.registry.search import name_condition, number_condition
 
+
+
+def case_by_id(case_id: int, user) -> DropoutCase | None:
+    """Return the case ``case_id`` if ``user`` may see it, else ``None``."""
+    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), user)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def still_open(stmt: sa.Select) -> list[DropoutCase]:
+    """Return the cases of ``stmt`` (a ``select(DropoutCase)``) that are not closed."""
+    return db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
+
+
+def only(stmt: sa.Select, cases) -> sa.Select:
+    """Limit ``stmt`` (a ``select(DropoutCase)``) to ``cases`` (none: no row)."""
+    return stmt.where(DropoutCase.id.in_([c.id for c in cases] or [-1]))
 
 
 def cases_by_state(user) -> dict[str, int]:
@@ -42,7 +59,8 @@ def case_list(user, *, state: str = "open", township_id: int | None = None, scho
         other value: every case).
     :param overdue_on: only open cases whose deadline is before this date.
     :param text: a name (with or without its 间隔号) or an exact document number.
-    :return: ordered by deadline (none last), then id.
+    :return: in the clerk's order (township → school → grade → class → name,
+        :func:`edu_guard.registry.queries.in_pupil_order`), then case id.
     """
     stmt = scope_cases(sa.select(DropoutCase).join(Child), user)
     if state == "open":
@@ -57,10 +75,11 @@ def case_list(user, *, state: str = "open", township_id: int | None = None, scho
         stmt = stmt.where(DropoutCase.deadline < overdue_on, DropoutCase.state.in_(OPEN))
     if text:
         stmt = stmt.where(sa.or_(name_condition(Child.name, text), number_condition(Child.id_number, text, exact=True)))
-    return stmt.order_by(DropoutCase.deadline.is_(None), DropoutCase.deadline, DropoutCase.id)
+    return in_pupil_order(stmt, DropoutCase.child_id, Child.name, DropoutCase.id)
 
 
 def areas() -> tuple[list[Township], list[School]]:
     """Return the townships (by name) and schools (by code) a list may be filtered by."""
     return (db.session.execute(sa.select(Township).order_by(Township.name)).scalars().all(),
-            db.session.execute(sa.select(School).order_by(School.code)).scalars().all())
+            db.session.execute(sa.select(School).outerjoin(Township, Township.id == School.township_id)
+                               .order_by(Township.name, School.code)).scalars().all())

@@ -19,7 +19,7 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
-from edu_guard import clock, hooks
+from edu_guard import acts, clock, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
 from edu_guard.deadlines import add_calendar_days, add_working_days, effective_service
@@ -162,6 +162,16 @@ def last_act_on(case: DropoutCase) -> date | None:
     days = [e.acted_on for e in case.events] + [v.visited_on for v in case.visits]
     days += [letter.served_on for letter in case.letters if letter.served_on]
     return max(days, default=None)
+
+
+def print_day(case: DropoutCase, today: date) -> date:
+    """The date printed on a case's registers (一案一档): the case's own time when it is
+    entered after the fact (:func:`edu_guard.acts.default_act_date` of its latest act,
+    letter issued or opening), else ``today`` — a 2021 case entered in 2026 prints a 2021
+    date. No register is dated before the latest act it shows."""
+    days = [d for d in (last_act_on(case), case.opened_on, case.closed_on) if d]
+    days += [letter.issued_on for letter in case.letters if letter.issued_on]
+    return acts.default_act_date(max(days, default=None), today)
 
 
 def facts_for(case: DropoutCase) -> machine.CaseFacts:

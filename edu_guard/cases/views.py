@@ -7,13 +7,12 @@ import base64
 import io
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
-from edu_guard.auth.scoping import can_see_child, scope_cases
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.cases import machine, services
 from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
@@ -43,7 +42,7 @@ from edu_guard.registry.models import Child
 
 from edu_guard.letters.render import LetterError
 from edu_guard.lists import pupil_key, xlsx_response
-from edu_guard.web import after_commit, refusals, run_or_flash
+from edu_guard.web import after_commit, download_name, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
 bp = Blueprint("cases", __name__)
@@ -60,8 +59,7 @@ def _run(action, success: str | None = None):
 
 
 def _get_case(case_id: int) -> DropoutCase:
-    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), current_user)
-    case = db.session.execute(stmt).scalar_one_or_none()
+    case = case_queries.case_by_id(case_id, current_user)
     if case is None:
         abort(404)
     return case
@@ -86,15 +84,18 @@ def case_list():
     due_days = args.get("due_within", type=int)
     if due_days is not None and due_days >= 0:
         # The bureau's own time limits are worked out per case (machine.time_limits).
-        candidates = db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
-        ids = [c.id for c in services.due_within(candidates, due_days, services.today())]
-        stmt = stmt.where(DropoutCase.id.in_(ids or [-1]))
+        candidates = case_queries.still_open(stmt)
+        stmt = case_queries.only(stmt, services.due_within(candidates, due_days, services.today()))
     if args.get("format") == "xlsx":
         return _case_list_xlsx(stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships, schools = case_queries.areas()
+    today = services.today()
+    # Entered after the fact: the letter's date follows the listed cases' latest act.
+    latest = max((d for d in map(services.last_act_on, page.items) if d), default=None)
     return render_template("cases/list.html", page=page, states=machine.STATES, state=state, townships=townships,
-                           schools=schools, mask_id=mask_id, today=services.today(),
+                           schools=schools, mask_id=mask_id, today=today,
+                           letter_default=acts.default_act_date(latest, today),
                            base_args={k: v for k, v in args.items() if k != "page"})
 
 
@@ -159,9 +160,12 @@ def case_detail(case_id: int):
     deadline = machine.current_deadline(facts)
     # The step's main act (escalate, issue the step's letter) is shown open.
     first_main = next((t.event for t, why in actions if why is None and t.event != "issue_return_contact"), None)
+    # "已到期，可办理下一步" only when the step that follows the deadline is in fact allowed
+    # on the act's date (a closing such as 已复学 is always open and does not count).
+    next_allowed = any(why is None and t.event in NEXT_STEP_EVENTS for t, why in actions)
     return render_template(
         "cases/detail.html", case=case, state=machine.STATES[case.state], actions=actions, deadline=deadline,
-        first_main=first_main,
+        first_main=first_main, next_allowed=next_allowed,
         act_form=ActForm(version=case.version), visit_form=VisitForm(version=case.version),
         service_form=ServiceForm(version=case.version), guardian_form=GuardianForm(), address_form=AddressesForm(),
         correct_form=CorrectServiceForm(version=case.version), void_form=VoidLetterForm(version=case.version),
@@ -170,6 +174,13 @@ def case_detail(case_id: int):
         roles=RESPONSIBLE_ROLES, event_labels=machine.EVENT_LABELS, states=machine.STATES, mask_id=mask_id,
         today=today, reasons=REASONS, visitor_names=_visitor_names(case), act_day=act_day,
         act_default=act_default, act_note=acts.closed_term_note(act_day, today))
+
+
+#: The acts that follow a step's deadline (the next step of the four, the court, the
+#: end of the follow-up period): the deadline badge says the next step may be taken
+#: only when one of them is allowed.
+NEXT_STEP_EVENTS = frozenset({"escalate_to_order", "escalate_to_penalty", "escalate_to_enforcement", "apply_to_court",
+                              "close_follow_up"})
 
 
 def _iso_day(text: str) -> date:
@@ -212,6 +223,7 @@ def case_act(case_id: int):
         if ev.letter:
             msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
         flash(msg, "success")
+        acts.flash_closed_term(ev.acted_on, services.today())
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
@@ -421,12 +433,12 @@ def case_file(case_id: int):
     """一案一档: the whole case file as one PDF (register, letters with their 送达回证, 销号)."""
     case = _get_case(case_id)
     with refusals(LetterError, flash_it=False) as outcome:
-        pdf = case_file_pdf(case, printed_on=services.today(), full_id=current_user.sees_full_ids, user=current_user)
+        pdf = case_file_pdf(case, printed_on=services.print_day(case, services.today()), full_id=current_user.sees_full_ids, user=current_user)
     if not outcome.ok:
         flash(f"一案一档未能打印：{outcome.refused}", "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
-                     download_name=f"一案一档-{case.child.name}-{case.id}.pdf")
+                     download_name=download_name(f"一案一档-{case.child.name}-{case.id}.pdf"))
 
 
 @bp.route("/admin/holidays", methods=["GET", "POST"])

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.auth import scoping
+from edu_guard.auth.models import User
 from edu_guard.db import UTCDateTime, db, utcnow
 
 
@@ -83,3 +84,15 @@ def _run_scope(user):
 def _row_scope(user):
     """… and only the rows of those runs."""
     return ComparisonRow.run_id.in_(sa.select(ComparisonRun.id).where(ComparisonRun.user_id == user.id))
+
+
+@scoping.county_rule(ComparisonRun)
+def _run_county_scope(codes):
+    """A county user sees the runs made by the county's users (a run spans its county)."""
+    return ComparisonRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))
+
+
+@scoping.county_rule(ComparisonRow)
+def _row_county_scope(codes):
+    """A row is seen by whoever may see its run."""
+    return ComparisonRow.run_id.in_(sa.select(ComparisonRun.id).where(_run_county_scope(codes)))

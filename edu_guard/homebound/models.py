@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
-from edu_guard.registry.models import Child, School
+from edu_guard.registry.models import Child, School, county_schools, county_townships
 
 #: Disability categories by the category digit of a 残疾人证号 (docs/domain.md §3; GB/T 26341).
 DISABILITY_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
@@ -155,9 +155,17 @@ def _placement_scope(user):
     return HomeboundPlacement.school_id == user.school_id
 
 
-@scoping.rule(HomeboundAttachment)
-def _attachment_scope(user):
-    """A session's attachment (photos, the guardian's confirmation) is seen by whoever
-    may see its placement."""
-    sessions = sa.select(HomeboundSession.id).join(HomeboundPlacement).where(_placement_scope(user))
-    return HomeboundAttachment.session_id.in_(sessions)
+@scoping.county_rule(HomeboundPlacement)
+def _placement_county_scope(codes):
+    """A county user sees the placements delivered by the county's schools or of
+    children living in the county."""
+    living = sa.select(Child.id).where(Child.township_id.in_(county_townships(codes)))
+    return sa.or_(HomeboundPlacement.school_id.in_(county_schools(codes)), HomeboundPlacement.child_id.in_(living))
+
+
+# A placement's yearly plan (送教计划) and sessions (送教记录) are seen by whoever may
+# see the placement; a session's attachments (photos, the guardian's confirmation), by
+# whoever may see the session.
+scoping.belongs(HomeboundPlan.placement_id, HomeboundPlacement)
+scoping.belongs(HomeboundSession.placement_id, HomeboundPlacement)
+scoping.belongs(HomeboundAttachment.session_id, HomeboundSession)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -24,7 +23,7 @@ from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
 from edu_guard.db import db
-from edu_guard.uploads import private_folder
+from edu_guard.uploads import write_private
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound.models import (
     CONTENT_AREAS,
@@ -38,6 +37,7 @@ from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, School, Township, Village
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
 from edu_guard.registry.services import add_guardian
+from edu_guard.registry.terms import Term
 
 #: The placement outcome of a dropout case that makes its child a candidate.
 CASE_OUTCOME = "送教上门"
@@ -524,11 +524,19 @@ def latest_session_day() -> date | None:
 
 
 def term_of(day: date) -> tuple[date, date, str]:
-    """Return the school term containing ``day`` as (first day, last day, label): the
-    first term 1 September – 31 January, the second 1 February – 31 July (August
-    belongs to the second, as its summer holiday). Holidays inside a term are left to
-    ``EDU_GUARD_HOMEBOUND_BREAKS``.
+    """Return the school term containing ``day`` as (first day, last day, label).
+
+    The county's term records (:class:`edu_guard.registry.terms.Term`, e.g. 2021-spring,
+    1 March – 9 July 2021, "2021年春季学期") decide when one holds ``day``. Without one,
+    the half-year: the first term 1 September – 31 January, the second 1 February –
+    31 July (August belongs to the second, as its summer holiday), labelled by school
+    year. Holidays inside a term are left to ``EDU_GUARD_HOMEBOUND_BREAKS``.
     """
+    term = db.session.execute(
+        sa.select(Term).where(Term.start <= day, Term.end >= day).order_by(Term.start)
+    ).scalars().first()
+    if term is not None:
+        return term.start, term.end, term.name
     if day.month >= 9 or day.month == 1:
         y = day.year if day.month >= 9 else day.year - 1
         return date(y, 9, 1), date(y + 1, 1, 31), f"{y}-{y + 1}学年第一学期"
@@ -605,15 +613,7 @@ def add_attachment(session: HomeboundSession, filename: str, data: bytes, user=N
     digest = hashlib.sha256(data).hexdigest()
     path = attachment_path(digest)
     if not path.exists():
-        private_folder(path.parent)  # photos and signed pages of children: 0700
-        fd, tmp = tempfile.mkstemp(prefix=".att-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_private(path, data, prefix=".att-")  # photos and signed pages of children: 0700
     att = HomeboundAttachment(session=session, filename=filename[:255], content_type=mime, size=len(data), sha256=digest)
     db.session.add(att)
     db.session.flush()
@@ -735,7 +735,8 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
     :param user: limits the placements (:func:`~edu_guard.auth.scoping.scope_placements`).
     :param norm_key: a norm other than ``EDU_GUARD_HOMEBOUND_NORM``.
     :param placement_id: only this placement.
-    :return: the norm used and one row per placement, by school and name.
+    :return: the norm used and one row per placement, in the clerk's order (township,
+        school, name).
     :raises HomeboundError: a bad period or norm configuration.
     """
     norm, breaks, minutes = _rule_settings(norm_key)
@@ -754,7 +755,7 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
                       HomeboundPlacement.ends_on)
             .join(Child, Child.id == HomeboundPlacement.child_id)
             .join(School, School.id == HomeboundPlacement.school_id).join(Township, Township.id == School.township_id)
-            .where(*where).order_by(School.code, Child.name, HomeboundPlacement.id), user)
+            .where(*where).order_by(Township.name, School.code, Child.name, HomeboundPlacement.id), user)
     ).all()
     sessions: dict[int, list[rules.SessionFacts]] = {}
     for pid, held_on, starts_at, ends_at, confirmed in db.session.execute(

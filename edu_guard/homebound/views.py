@@ -8,6 +8,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
@@ -16,9 +17,9 @@ from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
-from edu_guard.web import form_errors, refusals
+from edu_guard.web import download_name, form_errors, refusals
 from edu_guard.homebound import compliance as rules
-from edu_guard.homebound import schemas, services
+from edu_guard.homebound import queries, schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement
 from edu_guard.letters.schemas import LetterError
@@ -39,17 +40,30 @@ def _get_placement(placement_id: int) -> HomeboundPlacement:
 def _period(last_act: date | None = None) -> tuple[date, date, str]:
     """The period of the query string (``from``, ``to``); by default the term holding
     the record's time: the current term, or — for a record entered after the fact (its
-    last session lies in the past, see :mod:`edu_guard.acts`) — the term of that session."""
+    last session lies in the past, see :mod:`edu_guard.acts`) — the term of that session,
+    as the county's term records give it (:func:`services.term_of`).
+
+    A date that is not a date, or a period ending before it starts, is flashed as a form
+    error in Chinese and the default period is used (never a bare 400).
+    """
     today = case_services.today()
-    first, last, label = services.term_of(acts.default_act_date(last_act, today))
+    day = acts.default_act_date(last_act, today)
+    first, last, label = services.term_of(day)
+    default = (first, min(last, today) if first <= today else last, label)
+    given = request.args.get("from"), request.args.get("to")
+    if not any(given):
+        return default
     try:
-        start = date.fromisoformat(request.args["from"]) if request.args.get("from") else first
-        end = date.fromisoformat(request.args["to"]) if request.args.get("to") else min(last, today)
+        start = date.fromisoformat(given[0]) if given[0] else first
+        end = date.fromisoformat(given[1]) if given[1] else default[1]
     except ValueError:
-        abort(400, description="日期应写作 YYYY-MM-DD")
-    if request.args.get("from") or request.args.get("to"):
-        label = f"{start.isoformat()}至{end.isoformat()}"
-    return start, end, label
+        flash(_("统计期的日期应写作 年-月-日（如 2021-03-01），已按默认期间（%(label)s）统计", label=label), "error")
+        return default
+    if end < start:
+        flash(_("统计期止日 %(end)s 早于起日 %(start)s，已按默认期间（%(label)s）统计", end=end, start=start, label=label),
+              "error")
+        return default
+    return start, end, f"{start.isoformat()}至{end.isoformat()}"
 
 
 @bp.get("")
@@ -95,7 +109,7 @@ def place(key: str):
         flash(str(exc), "error")
         return redirect(url_for("homebound.candidate_list"))
     form = PlaceForm()
-    schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
+    schools = queries.delivering_schools()
     form.school.choices = [str(s.id) for s in schools]
     school_names = {str(s.id): f"{s.name}（{s.township.name}）" for s in schools}
     if request.method == "GET":
@@ -120,11 +134,9 @@ def place(key: str):
             # A concurrent request (a double submit) placed the child after this one's
             # check: the one-open-placement index refused the second insert.
             flash(f"{candidate.name} 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", "error")
-            existing = db.session.execute(
-                sa.select(HomeboundPlacement.id).join(Child, Child.id == HomeboundPlacement.child_id)
-                .where(Child.id_number == candidate.id_number, HomeboundPlacement.ends_on.is_(None))).scalar()
-            if existing is not None and can_see_placement(current_user, db.session.get(HomeboundPlacement, existing)):
-                return redirect(url_for("homebound.placement_detail", placement_id=existing))
+            existing = queries.open_placement_of(candidate.id_number)
+            if existing is not None and can_see_placement(current_user, existing):
+                return redirect(url_for("homebound.placement_detail", placement_id=existing.id))
             return redirect(url_for("homebound.candidate_list"))
         else:
             flash(f"已安置：{placement.child.name}，由{placement.school.name}送教上门", "success")
@@ -156,6 +168,7 @@ def placement_detail(placement_id: int):
     return render_template(
         "homebound/detail.html", p=placement, row=row, norm=norm, start=start, end=end, label=label,
         session_form=session_form, plan_form=plan_form, end_form=EndForm(ends_on=act_day), periods=periods,
+        act_note=acts.closed_term_note(act_day, today),
         can_write=current_user.can_write and current_user.role != "township")
 
 
@@ -188,6 +201,7 @@ def session_add(placement_id: int):
             attachments=files, user=current_user)
     if outcome.ok:
         flash(f"已登记 {form.held_on.data} 的送教记录", "success")
+        acts.flash_closed_term(form.held_on.data, case_services.today())
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
 
@@ -238,16 +252,20 @@ def attachment(attachment_id: int):
         data = services.read_attachment(att)
     except services.HomeboundError as exc:
         abort(410, description=str(exc))
-    return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=att.filename)
+    return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=download_name(att.filename, "attachment"))
 
 
-def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str):
+def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str, issued_on: date | None = None):
+    """Print ``kind``; dated ``issued_on``, by default the record's own time (its last
+    session when it is entered after the fact, :func:`edu_guard.acts.default_act_date`)."""
+    if issued_on is None:
+        issued_on = acts.default_act_date(_last_act(placement), case_services.today())
     with refusals(LetterError) as outcome:
         pdf = render_printable(kind, context, issuer={"name": placement.school.name, "code": "-"},
-                               issued_on=case_services.today(), user=current_user, audited=placement)
+                               issued_on=issued_on, user=current_user, audited=placement)
     if not outcome.ok:
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=download_name(name))
 
 
 @bp.get("/<int:placement_id>/agreement.pdf")
@@ -266,14 +284,15 @@ def log_pdf(placement_id: int):
     placement = _get_placement(placement_id)
     start, end, label = _period(_last_act(placement))
     try:
-        _, row = services.placement_compliance(placement, start, end)
+        _norm, row = services.placement_compliance(placement, start, end)
     except services.HomeboundError as exc:
         abort(400, description=str(exc))
     if row is None:
         flash(f"{label}不在安置期内", "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     return _pdf("homebound_log", schemas.log_context(placement, start, end, label, row.figures), placement,
-                f"送教上门记录表_{placement.child.name}_{start}_{end}.pdf")
+                f"送教上门记录表_{placement.child.name}_{start}_{end}.pdf",
+                issued_on=min(end, case_services.today()))
 
 
 @bp.get("/compliance")
@@ -284,8 +303,10 @@ def compliance_report():
     start, end, label = _period(services.latest_session_day())
     try:
         norm, rows = services.compliance(start, end, current_user)
-    except services.HomeboundError as exc:
-        abort(400, description=str(exc))
+    except services.HomeboundError as exc:  # a norm the county configured wrongly
+        flash(str(exc), "error")
+        return render_template("homebound/compliance.html", norm=None, start=start, end=end, label=label,
+                               rows=[], by_school=[], by_township=[], totals=None)
     by_school = services.summarise(rows, "school")
     by_township = services.summarise(rows, "township")
     if request.args.get("format") == "xlsx":

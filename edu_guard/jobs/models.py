@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.auth import scoping
+from edu_guard.auth.models import User
 from edu_guard.db import UTCDateTime, db, utcnow
 
 #: queued → running → done | failed (a failed job may be queued again).
@@ -55,3 +56,15 @@ def _job_scope(user):
     if user.role == "township":
         return sa.or_(Job.owner_id == user.id, Job.township_id == user.township_id)
     return sa.or_(Job.owner_id == user.id, Job.school_id == user.school_id)
+
+
+@scoping.county_rule(Job)
+def _job_county_scope(codes):
+    """A county user sees the jobs submitted by the county's users or in the county's
+    townships and schools (their tables by name: the registry sits above the jobs)."""
+    township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+    return sa.or_(
+        Job.owner_id.in_(sa.select(User.id).where(User.division_code.in_(codes))),
+        Job.township_id.in_(sa.select(township.c.id).where(township.c.county_code.in_(codes))),
+        Job.school_id.in_(sa.select(school.c.id).where(school.c.county_code.in_(codes))),
+    )

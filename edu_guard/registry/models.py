@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
+from edu_guard.auth.models import User
 
 #: Enrollment statuses (学籍状态).
 ENROLLMENT_STATUSES = ("在读", "休学", "转出", "毕业", "死亡注销")
@@ -20,6 +21,33 @@ FAMILY_STATUS_KINDS = ("脱贫户", "监测户", "低保", "特困", "孤儿", "
 MONITORED_CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
 
 
+#: Levels of the organisation tree (行政区划层级), top down.
+DIVISION_LEVELS = ("province", "prefecture", "county")
+
+
+class Division(db.Model):
+    """A division of the organisation tree above the township: a province (省), a
+    prefecture (州/市) or a county (县/市/区), by its 6-digit code (GB/T 2260).
+
+    Several counties may live in one database; a county's townships and schools carry its
+    code (``Township.county_code``, ``School.county_code``). A county's parent is its
+    prefecture, a prefecture's its province; the parent may be unknown (``None``): a
+    county deployed alone, as every deployment was before the tree (the migration
+    ``d4e5f6a7b8c9`` records each county found in the data with no parent).
+    Document numbers, issuers and settings stay the county's (docs/domain.md §6).
+    """
+
+    __tablename__ = "division"
+
+    code: Mapped[str] = mapped_column(sa.String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(64))
+    #: One of DIVISION_LEVELS.
+    level: Mapped[str] = mapped_column(sa.String(16))
+    parent_code: Mapped[str | None] = mapped_column(sa.ForeignKey("division.code"), index=True)
+
+    parent: Mapped[Division | None] = relationship(remote_side=[code])
+
+
 class Township(db.Model):
     """A township or street (乡镇/街道) of the county."""
 
@@ -28,7 +56,7 @@ class Township(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: 6-digit division code of the county (GB/T 2260).
-    county_code: Mapped[str] = mapped_column(sa.String(6))
+    county_code: Mapped[str] = mapped_column(sa.String(6), index=True)
     name: Mapped[str] = mapped_column(sa.String(64))
 
     villages: Mapped[list[Village]] = relationship(back_populates="township", order_by="Village.name")
@@ -58,8 +86,8 @@ class School(db.Model):
     name: Mapped[str] = mapped_column(sa.String(128), index=True)
     #: 学段: 学前, 小学, 初中, 九年一贯制, 高中, 中职.
     stage: Mapped[str] = mapped_column(sa.String(16))
-    township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"))
-    county_code: Mapped[str] = mapped_column(sa.String(6))
+    township_id: Mapped[int] = mapped_column(sa.ForeignKey("township.id"), index=True)
+    county_code: Mapped[str] = mapped_column(sa.String(6), index=True)
 
     township: Mapped[Township] = relationship(back_populates="schools")
 
@@ -272,6 +300,10 @@ def _child_scope(user):
     return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
 
 
+# A guardian (监护人: name, phone, ID number) is seen by whoever may see the child.
+scoping.belongs(Guardian.child_id, Child)
+
+
 @scoping.rule(School, by_default=False)
 def _school_scope(user):
     """A township user sees the township's schools; a school user, the school (only where
@@ -279,3 +311,42 @@ def _school_scope(user):
     if user.role == "township":
         return School.township_id == user.township_id
     return School.id == user.school_id
+
+
+def county_townships(codes: list[str]) -> sa.Select:
+    """``SELECT township.id`` of the counties ``codes``."""
+    return sa.select(Township.id).where(Township.county_code.in_(codes))
+
+
+def county_schools(codes: list[str]) -> sa.Select:
+    """``SELECT school.id`` of the counties ``codes``."""
+    return sa.select(School.id).where(School.county_code.in_(codes))
+
+
+@scoping.county_rule(Child)
+def _child_county_scope(codes):
+    """A county user sees the children living in the county or enrolled at its schools."""
+    # One IN over a UNION, each side read by its index (child.township_id,
+    # enrollment.school_id), rather than an OR the planner answers by reading every child.
+    child, enrollment = Child.__table__, Enrollment.__table__
+    living = sa.select(child.c.id).where(child.c.township_id.in_(county_townships(codes)))
+    at_school = sa.select(enrollment.c.child_id).where(enrollment.c.school_id.in_(county_schools(codes)))
+    return Child.id.in_(sa.union(living, at_school))
+
+
+@scoping.county_rule(School)
+def _school_county_scope(codes):
+    """A county user sees the county's schools."""
+    return School.county_code.in_(codes)
+
+
+@scoping.rule(ImportRun)
+def _import_run_scope(user):
+    """Import runs are the bureau's (a township or school user is refused their pages)."""
+    return sa.false()
+
+
+@scoping.county_rule(ImportRun)
+def _import_run_county_scope(codes):
+    """A county user sees the runs made by the county's users."""
+    return ImportRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))

@@ -95,17 +95,23 @@ class CaseHistory:
         return self.opened_on <= day and (self.closed_on is None or self.closed_on > day)
 
 
-def _histories(by: str, user) -> list[CaseHistory]:
-    if by not in ("township", "school"):
+def _histories(by: str, user, counties: list[str] | None = None) -> list[CaseHistory]:
+    if by not in ("township", "school", "county"):
         raise ReportError("分组须为 township（乡镇）或 school（学校）")
-    label = Township.name if by == "township" else School.name
-    join_col = DropoutCase.township_id if by == "township" else DropoutCase.school_id
-    model = Township if by == "township" else School
-    stmt = scope_cases(
-        sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key"))
-        .outerjoin(model, model.id == join_col),
-        user,
-    )
+    if by == "county":  # a case belongs to its township's county, else to its school's
+        label = sa.func.coalesce(Township.county_code, School.county_code)
+        stmt = (sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key"))
+                .outerjoin(Township, Township.id == DropoutCase.township_id)
+                .outerjoin(School, School.id == DropoutCase.school_id))
+        if counties is not None:
+            stmt = stmt.where(label.in_(counties))
+    else:
+        label = Township.name if by == "township" else School.name
+        join_col = DropoutCase.township_id if by == "township" else DropoutCase.school_id
+        model = Township if by == "township" else School
+        stmt = sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key")).outerjoin(
+            model, model.id == join_col)
+    stmt = scope_cases(stmt, user)
     cases = db.session.execute(stmt).all()
     events: dict[int, list] = defaultdict(list)
     ids = [c.id for c in cases]
@@ -143,10 +149,14 @@ def _units(by: str, user) -> list[str]:
     return list(db.session.execute(stmt).scalars())
 
 
-def periodic_report(start: date, end: date, *, by: str = "township", user=None) -> dict:
+def periodic_report(start: date, end: date, *, by: str = "township", user=None,
+                    counties: list[str] | None = None) -> dict:
     """Return the report of the cases ``user`` may see for the days ``start``–``end``.
 
-    :param by: ``township`` or ``school``: one row per township (乡镇) or school.
+    :param by: ``township`` or ``school``: one row per township (乡镇) or school;
+        ``county``: one row per county code of ``counties`` (the province's report,
+        :mod:`edu_guard.reports.province`), a case counted in its township's county.
+    :param counties: with ``by="county"``: the county codes (GB/T 2260) reported.
     :return: ``{"start", "end", "by", "columns": {key: label}, "rows": [{"name", key:
         int…}], "total": {key: int…}}``; rows sorted by name, one for every township
         (school) of the user's area even when it has no case. ``home_visits`` counts
@@ -156,7 +166,7 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
     """
     if start > end:
         raise ReportError("开始日期不能晚于结束日期")
-    histories = _histories(by, user)
+    histories = _histories(by, user, counties)
     before = start - timedelta(days=1)
     rows: dict[str, dict] = {}
     key_of_case = {}
@@ -164,7 +174,7 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
     def row(key: str) -> dict:
         return rows.setdefault(key, {"name": key, **dict.fromkeys(COLUMNS, 0)})
 
-    for key in _units(by, user):  # every township (school) the user answers for, even with no case
+    for key in (counties or []) if by == "county" else _units(by, user):  # every township (school) the user answers for, even with no case
         row(key)
 
     for h in histories:
@@ -207,11 +217,16 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None) 
     return {"start": start, "end": end, "by": by, "columns": COLUMNS, "rows": ordered, "total": {"name": "合计", **total}}
 
 
-def dashboard(user=None, *, today: date, weeks: int = 20) -> dict:
+def dashboard(user=None, *, today: date, weeks: int = 20, term_start: date | None = None,
+              term_end: date | None = None) -> dict:
     """Return the county's open cases by step and township, and the weekly trend.
 
+    :param term_start: the first day of the term the trend covers (本学期, from the
+        county's term records); the trend then runs from that day to
+        ``min(term_end, today)``: its first point is the term's first day, then each
+        Sunday (周末), then the last day. Without it, the last ``weeks`` weeks up to ``today``.
     :return: ``{"by_step": {state label: n}, "by_township": [(name, n)], "trend":
-        [(week's last day ISO, open, still out)]}`` over the last ``weeks`` weeks.
+        [(day ISO, open, still out)]}``.
     """
     histories = _histories("township", user)
     by_step: dict[str, int] = {machine.STATES[s].label: 0 for s in machine.OPEN}
@@ -221,9 +236,20 @@ def dashboard(user=None, *, today: date, weeks: int = 20) -> dict:
             by_step[machine.STATES[h.state_on(today)].label] += 1
             by_township[h.key] += 1
     trend = []
-    last = today + timedelta(days=6 - today.weekday())
-    for i in range(weeks - 1, -1, -1):
-        day = min(last - timedelta(weeks=i), today)
+    if term_start is not None and term_start <= today:  # 本学期 from the term records
+        final = min(term_end or today, today)
+        days = [term_start]
+        day = term_start + timedelta(days=6 - term_start.weekday())
+        while day < final:
+            if day > term_start:
+                days.append(day)
+            day += timedelta(weeks=1)
+        if final > term_start:
+            days.append(final)
+    else:
+        last = today + timedelta(days=6 - today.weekday())
+        days = [min(last - timedelta(weeks=i), today) for i in range(weeks - 1, -1, -1)]
+    for day in days:
         open_ = [h for h in histories if h.is_open_on(day)]
         trend.append((day.isoformat(), len(open_), sum(h.state_on(day) in machine.OUT_OF_SCHOOL for h in open_)))
     return {"by_step": by_step, "by_township": sorted(by_township.items()), "trend": trend}

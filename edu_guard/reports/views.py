@@ -12,7 +12,9 @@ from flask_login import current_user, login_required
 
 from edu_guard import acts, clock
 from edu_guard.auth.audit import full_number_access
-from edu_guard.reports import ledgers, services
+from edu_guard.auth.models import SUPERIOR_ROLES
+from edu_guard.auth.services import role_required
+from edu_guard.reports import ledgers, province, services
 from edu_guard.reports import excel
 from edu_guard.cases.services import today
 
@@ -95,6 +97,50 @@ def ledger(kind: str):
 @bp.get("/reports/dashboard")
 @login_required
 def dashboard():
-    """Open cases by step and township, and the weekly trend over the term."""
-    data = services.dashboard(current_user, today=clock.today())
-    return render_template("reports/dashboard.html", data=data)
+    """Open cases by step and township, and the weekly trend over the term (the term
+    holding today, or the latest past term a county is entering: :func:`acts.current_term`)."""
+    today = clock.today()
+    term = acts.current_term(today)
+    data = services.dashboard(current_user, today=today, term_start=term.start if term else None,
+                              term_end=term.end if term else None)
+    return render_template("reports/dashboard.html", data=data, term=term)
+
+
+# --- above the county (州/市, 省) --------------------------------------------------
+
+
+def _superior_division() -> str:
+    """The signed-in prefecture or province user's division (403 when none is set)."""
+    if not current_user.division_code:
+        abort(403)
+    return current_user.division_code
+
+
+@bp.get("/province/aid")
+@role_required(*SUPERIOR_ROLES)
+def province_aid():
+    """The aid paid in a year (``?year=``, default the county clock's) by county and
+    scheme, for a prefecture or province user: sums only, no child."""
+    code = _superior_division()
+    year = request.args.get("year", type=int) or clock.today().year
+    try:
+        data = province.aid_by_county(code, year)
+    except (ValueError, services.ReportError) as exc:
+        flash(str(exc), "error")
+        data = None
+    return render_template("reports/province_aid.html", data=data, year=year, schemes=province.scheme_names())
+
+
+@bp.get("/province/monthly")
+@role_required(*SUPERIOR_ROLES)
+def province_monthly():
+    """The dropout monthly report (``?month=YYYY-MM``) by county, for a prefecture or
+    province user."""
+    code = _superior_division()
+    month = request.args.get("month") or clock.today().strftime("%Y-%m")
+    try:
+        report = province.monthly_by_county(code, month)
+    except services.ReportError as exc:
+        flash(str(exc), "error")
+        report = None
+    return render_template("reports/province_monthly.html", report=report, month=month, columns=services.COLUMNS)

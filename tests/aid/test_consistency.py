@@ -41,3 +41,28 @@ def test_removal_for_all_and_placement_are_flagged_on_other_lists(county, spring
 def test_reasons_that_apply_to_all_lists():
     assert applies_to_all("已转出") and applies_to_all("学生死亡") and applies_to_all("转学到昆明")
     assert not applies_to_all("家庭经济好转") and not applies_to_all(None)
+
+
+def test_registry_departures_and_short_placements_are_flagged(county, spring, make_user, login, client):
+    """A 转出 recorded in the registry during the term after the lists were proposed,
+    and a placement that starts and ends inside the term (13 April – 14 May 2021, on
+    neither the first nor the last day), are flagged on the child's list."""
+    from edu_guard.homebound.services import place
+    from edu_guard.registry.models import StatusChange
+
+    services.propose(spring, "compulsory_living")
+    db.session.commit()
+    living = db.session.execute(sa.select(AidList).where(AidList.scheme_code == "compulsory_living")
+                                .order_by(AidList.id)).scalars().first()
+    on_list = [e.child for e in living.entries if e.included]
+    left, placed = on_list[0], on_list[1]
+    db.session.add(StatusChange(id_number=left.id_number, child_id=left.id, name=left.name, kind="转出",
+                                changed_on=date(2021, 4, 6), from_school=living.school.name, to_school="勐海县第一小学"))
+    place(school=living.school, child=placed, assessed_on=date(2021, 4, 12), assessment="经评估不能到校",
+          teachers="李老师", starts_on=date(2021, 4, 13), ends_on=date(2021, 5, 14))
+    db.session.commit()
+
+    login(make_user("clerk"))
+    page = client.get(f"/aid/lists/{living.id}").text
+    assert "学籍于 2021-04-06 转出（去向：勐海县第一小学），请核对是否仍应列入本名单" in page
+    assert "2021-04-13" in page and "送教上门：计为在读" in page

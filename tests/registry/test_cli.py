@@ -87,7 +87,9 @@ def test_demo_loads_the_county_once(app, demo_dir):
     with app.app_context():
         runs = db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one()
         children = db.session.execute(sa.select(sa.func.count()).select_from(Child)).scalar_one()
-    assert (runs, children) == (6, 1195)
+    assert (runs, children) == (7, 1195)  # the six sample files and the sample payee accounts
+    assert "示例收款账户_2021.csv（资助收款账户，示例账号，仅供演示代发文件）：共 1195 行；新增 1195，更新 0，未变 0，未导入 0" \
+        in first.output
     # The sample term is set up and every pupil still enrolled when it starts (all at
     # 小学/初中 schools, every school a pilot by default) is proposed for the nutrition
     # programme: not those whose 转出 before 1 March 2021 ended their enrollment.
@@ -99,9 +101,9 @@ def test_demo_loads_the_county_once(app, demo_dir):
         gone_enrolled = db.session.scalar(sa.select(sa.func.count()).select_from(Child).where(Child.id_number.in_(gone)))
     assert gone_enrolled == 6
     assert "学期 2021-spring（2021年春季学期）已建立" in first.output
-    assert f"nutrition {children - gone_enrolled}人" in first.output
+    assert f"农村义务教育学生营养改善计划膳食补助 {children - gone_enrolled}人" in first.output
     second = invoke(app, "demo")
     assert second.exit_code == 0
     assert second.output.strip() == "示例县数据已载入过，本次未做任何更改。"
     with app.app_context():
-        assert db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one() == 6
+        assert db.session.execute(sa.select(sa.func.count()).select_from(ImportRun)).scalar_one() == 7
