@@ -169,6 +169,7 @@ def list_detail(list_id: int):
     cross = consistency.flags(aid_list, _scheme_names())
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
+                           approved_on=services.approved_on(aid_list) if aid_list.approved_at else None,
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
                            bureau=current_user.role in BUREAU, today=today, post_default=post_default,
                            approve_default=approve_default, term_note=acts.closed_term_note(noted, today),

@@ -313,7 +313,7 @@ def compliance_report():
     if request.args.get("format") == "xlsx":
 
         data = excel.compliance_workbook(norm, start, end, rows, by_school, by_township)
-        return send_file(io.BytesIO(data), download_name=f"送教上门统计_{start}_{end}.xlsx",
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送教上门统计_{start}_{end}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return render_template(
         "homebound/compliance.html", norm=norm, start=start, end=end, label=label,
