@@ -12,7 +12,7 @@ import click
 from flask import current_app
 import sqlalchemy as sa
 
-from edu_guard import clock, deadlines
+from edu_guard import acts, clock, deadlines
 from edu_guard.cases import machine, services
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, VISIT_FORMS, DropoutCase
 from edu_guard.cases.schemas import CaseDetailSchema, CaseSchema
@@ -247,14 +247,15 @@ def correct_service_command(case_id, letter_id, served_on, manner, reason, usern
 @cases_group.command("void-letter")
 @click.argument("case_id", type=int)
 @click.argument("letter_id", type=int)
-@click.option("--on", "voided_on", type=date_type, help="作废日期（默认今天）")
+@click.option("--on", "voided_on", type=date_type, help="作废日期（默认：个案在往期时为其最后一次办理的日期，否则今天）")
 @click.option("--reason", required=True, help="作废理由")
 @as_option
 @requires_init
 def void_letter_command(case_id, letter_id, voided_on, reason, username):
     """作废一份文书（文号保留作废，不再使用），以便重新制发。"""
     case = _case(case_id)
-    _run(lambda: services.void_letter(case, letter_id, on=voided_on.date() if voided_on else services.today(),
+    on = voided_on.date() if voided_on else acts.default_act_date(services.last_act_on(case), services.today())
+    _run(lambda: services.void_letter(case, letter_id, on=on,
                                                  reason=reason, user=user_by_name(username)))
     click.echo(f"已作废文书 {letter_id}；个案 {case.id} 现处于“{machine.STATES[case.state].label}”")
 

@@ -118,8 +118,12 @@ class CorrectServiceForm(FlaskForm):
 
 
 class VoidLetterForm(FlaskForm):
+    """Void a letter on ``on`` (the page proposes the case's last act's date when the
+    case is in the past; empty: that same default)."""
+
     version = IntegerField(validators=[DataRequired()])
     letter_id = IntegerField(validators=[DataRequired()])
+    on = DateField(_l("作废日期"), validators=[Optional()])
     reason = StringField(_l("作废理由"), validators=[DataRequired(), Length(max=500)])
 
 

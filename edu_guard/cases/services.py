@@ -780,8 +780,12 @@ def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, use
     reused). Only the case's latest live letter may be voided (the later ones rest on
     it).
 
+    :param on: the date of the voiding, shown in the case's timeline: a case entered
+        after the fact is voided on its own time (the form proposes
+        :func:`edu_guard.acts.default_act_date` of :func:`last_act_on`), not today.
     :raises CaseError: no reason, not the case's letter, already void, a role that may
-        not issue it, or a later live letter exists.
+        not issue it, a date before the letter's issue date or in the future, or a later
+        live letter exists.
     """
     _check_version(case, expected_version)
     reason = (reason or "").strip()
@@ -794,6 +798,10 @@ def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, use
     if letter.voided_on is not None:
         raise CaseError(f"{letter.doc_number} 已于 {letter.voided_on} 作废")
     _check_letter_role(user, letter, "作废")
+    if on < letter.issued_on:
+        raise CaseError(f"作废日期 {on} 早于文书日期 {letter.issued_on}")
+    if on > today():
+        raise CaseError("作废日期不能晚于今天")
     later = [l for l in live if l.id > letter.id and l.kind != "return_contact"]
     if later:
         raise CaseError(f"请先作废其后制发的{'、'.join(l.doc_number for l in later)}")

@@ -317,7 +317,8 @@ def case_void_letter(case_id: int):
     case = _get_case(case_id)
     form = VoidLetterForm()
     if form.validate_on_submit():
-        if _run(lambda: services.void_letter(case, form.letter_id.data, on=services.today(), reason=form.reason.data,
+        on = form.on.data or acts.default_act_date(services.last_act_on(case), services.today())
+        if _run(lambda: services.void_letter(case, form.letter_id.data, on=on, reason=form.reason.data,
                                                 user=current_user, expected_version=form.version.data)):
             flash(_("文书已作废，文号不再使用；可重新制发"), "success")
     else:

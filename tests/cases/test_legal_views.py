@@ -239,3 +239,39 @@ def test_a_statement_after_the_demand_through_the_page(letters_ready, make_child
     _post(client, case, "apply_to_court", "2021-10-27", representative="王建国")
     application = [l for l in case.letters if l.kind == "enforcement_application"][0]
     assert "被申请人于2021年10月14日进行陈述、申辩，称：无力一次缴清。" in application.context["party_statement"]
+
+
+def test_voiding_a_past_case_s_letter_is_dated_on_the_case_s_time(letters_ready, make_child, make_user, login, today_is):
+    """QA: voiding a 2021 letter in 2026 put "作废 2026-…" between 2021 events. The form
+    proposes the case's last act's date (the case is in a closed term) and the date
+    entered is the one stored; a date before the letter's own is refused."""
+    today_is(date(2026, 12, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    case, order = _case_at_notice(client, child)
+    notice = [l for l in case.letters if l.kind == "penalty_notice"][0]
+    page = client.get(f"/cases/{case.id}").text
+    # The last act: the notice served on 26 March 2021.
+    assert re.search(r'<input id="on" min="2021-03-25" name="on" type="date" value="2021-03-26">', page)
+    db.session.refresh(case)
+    resp = client.post(f"/cases/{case.id}/letters/void", data={"version": case.version, "letter_id": notice.id,
+                                                              "on": "2021-03-24", "reason": "罚款写错"},
+                       follow_redirects=True)
+    assert "作废日期 2021-03-24 早于文书日期 2021-03-25" in resp.text
+    db.session.refresh(notice)
+    assert notice.voided_on is None
+    db.session.refresh(case)
+    resp = client.post(f"/cases/{case.id}/letters/void", data={"version": case.version, "letter_id": notice.id,
+                                                              "on": "2021-03-27", "reason": "罚款写错"},
+                       follow_redirects=True)
+    assert "文书已作废" in resp.text
+    db.session.refresh(notice)
+    assert notice.voided_on == date(2021, 3, 27)
+    ev = [e for e in case.events if e.event == "void_letter"][0]
+    assert ev.acted_on == date(2021, 3, 27)
+    # No date sent (an old page): the case's own default, not today.
+    db.session.refresh(case)
+    client.post(f"/cases/{case.id}/letters/void", data={"version": case.version, "letter_id": order.id,
+                                                       "reason": "监护人姓名错误"})
+    db.session.refresh(order)
+    assert order.voided_on == date(2021, 3, 27)
