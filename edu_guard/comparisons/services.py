@@ -38,7 +38,9 @@ def _blank(data: bytes) -> bool:
 def check_request(kind: str, as_of: date, *, has_file: bool):
     """Check what a comparison needs before it is run or queued: a known kind, an
     as-of date no later than today (:func:`edu_guard.clock.today`; the registry holds
-    no facts of a later day), a file for a kind that takes one.
+    no facts of a later day), a file for a kind that takes one and none for a kind
+    that reads the system's own records only (a file given there would be ignored
+    without a word: QA).
 
     :return: the :class:`~edu_guard.comparisons.base.Comparison`.
     :raises ComparisonError: otherwise, with the reason in Chinese.
@@ -48,6 +50,9 @@ def check_request(kind: str, as_of: date, *, has_file: bool):
         raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
     if comparison.needs_file and not has_file:
         raise ComparisonError(f"{comparison.label}需要上传文件")
+    if has_file and not comparison.needs_file:
+        raise ComparisonError(f"{comparison.label}不需要上传文件（只比对系统内已有的数据），"
+                              "上传的文件不会被读取：请取消所选文件后再运行")
     today = clock.today()
     if as_of > today:
         raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")

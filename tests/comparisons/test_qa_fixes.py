@@ -6,8 +6,11 @@ from collections import Counter
 from datetime import date
 
 import openpyxl
+import pytest
 import sqlalchemy as sa
 
+from edu_guard.comparisons import services
+from edu_guard.comparisons.kinds import ComparisonError
 from edu_guard.comparisons.models import ComparisonRun
 from edu_guard.db import db
 
@@ -95,3 +98,18 @@ def test_the_web_form_refuses_a_future_date_an_empty_file_and_a_bank_workbook(
     assert db.session.execute(sa.select(sa.func.count(ComparisonRun.id))).scalar() == 0
     resp = post("2021-05-06", register, "户籍.csv")
     assert "比对完成：共 1130 行" in resp.text
+
+
+def test_a_kind_that_takes_no_file_refuses_an_upload(app_ctx, load, make_user, login, today_is):
+    """QA: a file sent with 残疾儿童与学籍、送教上门比对 (which reads the registry only)
+    was silently ignored; it is refused, naming the kind, and nothing is queued."""
+    today_is(date(2021, 5, 6))
+    load("schools.csv")
+    client = login(make_user("clerk"))
+    resp = client.post("/comparisons", data={"kind": "disabled", "as_of": "2021-04-30",
+                                             "file": (io.BytesIO(b"name,id\n"), "残联名单.csv")},
+                       content_type="multipart/form-data", follow_redirects=True)
+    assert "残疾儿童与学籍、送教上门比对不需要上传文件" in resp.text
+    assert db.session.execute(sa.select(sa.func.count(ComparisonRun.id))).scalar() == 0
+    with pytest.raises(ComparisonError, match="不需要上传文件"):
+        services.run_comparison("disabled", as_of=date(2021, 4, 30), data=b"x", filename="x.csv")
