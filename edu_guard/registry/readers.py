@@ -88,6 +88,17 @@ class ExcelError:
         return hash(("ExcelError", self.code))
 
 
+class FormulaCell(ExcelError):
+    """A formula cell saved without its result (a workbook written by a program, not
+    by Excel: no cached value): calamine reads it as empty, yet the clerk sees a value
+    once Excel has computed it. ``code`` is the formula (``=HYPERLINK(…)``)."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return ""
+
+
 #: The error values Excel shows in a cell (and writes into a CSV saved from it).
 EXCEL_ERROR_CODES = frozenset(
     {"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA", "#SPILL!", "#CALC!", "#FIELD!"}
@@ -95,7 +106,10 @@ EXCEL_ERROR_CODES = frozenset(
 
 
 def excel_error_reason(value: "ExcelError") -> str:
-    """Return the reason for an error cell (follows the column's name)."""
+    """Return the reason for an error cell or a formula cell without a saved result
+    (:class:`FormulaCell`); the reason follows the column's name."""
+    if isinstance(value, FormulaCell):
+        return "：单元格是公式（没有保存计算结果），请在原表中复制后“选择性粘贴—数值”，再重新导入"
     return f"为 Excel 错误值 {value.code}（公式出错），请在原表中改正后重新导入"
 
 
@@ -461,7 +475,8 @@ def _numbered_excel_rows(sheet) -> Iterator[Row]:
 
 
 def _with_errors(rows: Iterator[Row], errors: dict[int, dict[int, str]], start_col: int) -> Iterator[Row]:
-    """Put an :class:`ExcelError` in each error cell (calamine reads them as empty)."""
+    """Put an :class:`ExcelError` in each error cell and a :class:`FormulaCell` in each
+    formula cell without a saved result (calamine reads both as empty)."""
     for number, cells in rows:
         found = errors.get(number)
         if found:
@@ -471,7 +486,9 @@ def _with_errors(rows: Iterator[Row], errors: dict[int, dict[int, str]], start_c
                 if 0 <= j:
                     if j >= len(cells):
                         cells.extend([""] * (j + 1 - len(cells)))
-                    cells[j] = ExcelError(code)
+                    elif isinstance(code, FormulaCell) and not is_blank([cells[j]]):
+                        continue  # calamine found a value after all
+                    cells[j] = code if isinstance(code, FormulaCell) else ExcelError(code)
         yield number, cells
 
 
@@ -539,11 +556,12 @@ class _OoxmlMeta:
                 paths[sheet.get("name")] = path
         return cls(archive, date1904, paths)
 
-    def errors(self, sheet_name: str) -> dict[int, dict[int, str]]:
-        """Return ``{Excel row number: {0-based column: error code}}`` of a sheet.
+    def errors(self, sheet_name: str) -> dict[int, dict[int, str | FormulaCell]]:
+        """Return ``{Excel row number: {0-based column: error code or FormulaCell}}`` of
+        a sheet: the error cells and the formula cells saved without a result.
 
-        The sheet's XML is scanned in chunks for an error cell (``t="e"``) first; only
-        a sheet that has one is parsed (as a stream).
+        The sheet's XML is scanned in chunks for an error cell (``t="e"``) or a formula
+        (``<f``) first; only a sheet that has one is parsed (as a stream).
         """
         path = self.paths.get(sheet_name)
         if self.archive is None or path is None or not self._has_error_cells(path):
@@ -556,6 +574,13 @@ class _OoxmlMeta:
                     value = element.find(f"{_MAIN_NS}v")
                     if match and value is not None and value.text:
                         found.setdefault(int(match.group(2)), {})[_column_index(match.group(1))] = value.text
+                elif element.tag == f"{_MAIN_NS}c" and (formula := element.find(f"{_MAIN_NS}f")) is not None:
+                    match = _CELL_REF.match(element.get("r") or "")
+                    value = element.find(f"{_MAIN_NS}v")
+                    inline = element.find(f"{_MAIN_NS}is")
+                    if match and inline is None and (value is None or not value.text):
+                        found.setdefault(int(match.group(2)), {})[_column_index(match.group(1))] = FormulaCell(
+                            "=" + (formula.text or ""))
                 elif element.tag == f"{_MAIN_NS}row":
                     element.clear()
         return found
@@ -565,7 +590,8 @@ class _OoxmlMeta:
             with self.archive.open(path) as stream:
                 tail = b""
                 while chunk := stream.read(1 << 20):
-                    if b't="e"' in tail + chunk:
+                    window = tail + chunk
+                    if b't="e"' in window or b"<f>" in window or b"<f " in window:
                         return True
                     tail = chunk[-8:]
         except KeyError:

@@ -325,10 +325,11 @@ def _import_rows(
             value = cells[i]
             if value is None or (value.__class__ is str and (not value or value.isspace())):
                 continue
-            if value.__class__ is readers.ExcelError or (
+            if isinstance(value, readers.ExcelError) or (
                 value.__class__ is str and value[0] == "#" and value in readers.EXCEL_ERROR_CODES
             ):
-                excel_errors[f] = [readers.excel_error_reason(readers.ExcelError(str(value)))]
+                cell = value if isinstance(value, readers.ExcelError) else readers.ExcelError(value)
+                excel_errors[f] = [readers.excel_error_reason(cell)]
                 continue
             raw[f] = value
         errors: dict[str, list[str]] = {}

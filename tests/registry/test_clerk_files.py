@@ -7,6 +7,7 @@ MOD 11-2 (``conftest.gb11643_check``)."""
 from __future__ import annotations
 
 import io
+import zipfile
 from datetime import date
 
 import openpyxl
@@ -274,3 +275,37 @@ def test_csv_saved_from_excel_with_error_values_and_a_1904_workbook_with_real_da
     db.session.commit()
     assert result.rejects == [] and result.source["date1904"] is True
     assert db.session.execute(sa.select(Child.birth_date).where(Child.name == "丙")).scalar() == date(2010, 10, 11)
+
+
+def test_a_formula_cell_saved_without_its_result_is_named_not_read_as_empty(county):
+    """QA: a name cell holding =HYPERLINK(…) in a workbook written by a program (no
+    cached result) was reported as "姓名不能为空". It is reported as a formula, by row
+    and column; a formula whose result was saved is read as that result."""
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["姓名", "身份证件号", "学校标识码"])
+    sheet.append(['=HYPERLINK("http://x/1","岩罕")', pupil("20100303", "071"), SCHOOL])
+    sheet.append(["玉香", pupil("20100304", "082"), SCHOOL])
+    data = save(workbook)
+    result = import_file("roster", data, "x.xlsx")
+    (reject,) = result.rejects
+    assert reject["row"] == 2 and reject["column"] == "姓名"
+    assert reject["reason"].startswith("姓名：单元格是公式") and "不能为空" not in reject["reason"]
+    assert "粘贴" in reject["reason"] and "数值" in reject["reason"]
+    db.session.commit()
+    assert db.session.execute(sa.select(Child.name)).scalars().all() == ["玉香"]
+    # As Excel saves it: the formula with its result (a string, t="str") is that result.
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            part = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                assert b'<c r="A2"><f>' in part and b"</f><v /></c>" in part
+                part = part.replace(b'<c r="A2"><f>', b'<c r="A2" t="str"><f>').replace(
+                    b"</f><v /></c>", "</f><v>岩罕</v></c>".encode())
+            target.writestr(item, part)
+    result = import_file("roster", out.getvalue(), "x.xlsx")
+    assert result.rejects == []
+    db.session.commit()
+    assert sorted(db.session.execute(sa.select(Child.name)).scalars().all()) == sorted(["玉香", "岩罕"])
