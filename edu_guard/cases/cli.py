@@ -241,7 +241,9 @@ def correct_service_command(case_id, letter_id, served_on, manner, reason, usern
     case = _case(case_id)
     _run(lambda: services.correct_service(case, letter_id, served_on=served_on.date(), manner=manner,
                                                      reason=reason, user=user_by_name(username)))
-    click.echo(f"已更正送达：文书 {letter_id}，{served_on.date()}；本步期限 {case.deadline or '—'}")
+    letter = next(l for l in case.letters if l.id == letter_id)
+    click.echo(f"已更正送达：文书 {letter_id}，{served_on.date()}；"
+               f"该文书规定的期限至 {services.service_deadline(case, letter) or '—'}")
 
 
 @cases_group.command("void-letter")

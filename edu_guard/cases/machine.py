@@ -274,6 +274,17 @@ def follow_up_deadline(facts: CaseFacts) -> Deadline | None:
     return period(facts.outcome_on, int(_cfg(facts, "EDU_GUARD_FOLLOW_UP_DAYS", 30)), "days")
 
 
+#: letter kind → the period its service starts: the order's return deadline, the
+#: notice's statement and hearing window, the decision's payment period, the demand's
+#: ten working days. Read by :func:`edu_guard.cases.services.service_deadline`.
+SERVICE_PERIODS: dict[str, Callable[[CaseFacts], "Deadline | None"]] = {
+    "order_to_correct": order_deadline,
+    "penalty_notice": statement_deadline,
+    "penalty_decision": payment_deadline,
+    "demand": demand_deadline,
+}
+
+
 def time_limits(facts: CaseFacts) -> list[tuple[str, str, Deadline]]:
     """The time limits the bureau itself must keep now, as ``(key, label, deadline)``:
     the decision within 90 days of 立案 (行政处罚法 Art. 60), its service within 7

@@ -7,6 +7,7 @@ and never commit: the request or CLI boundary commits once, then calls
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any, Iterable
@@ -864,6 +865,27 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     _refresh_deadline(case)
     _flush_or_stale()
     return ev
+
+
+def service_deadline(case: DropoutCase, letter: Letter) -> date | None:
+    """The last day of the period that the service of ``letter`` starts
+    (:data:`machine.SERVICE_PERIODS`: 责令改正 return deadline, 陈述申辩/听证 window,
+    罚款缴纳 15 days, 催告 10 working days), counted from its effective service
+    (:func:`~edu_guard.deadlines.effective_service`); shown after a service is
+    corrected, whatever step the case is in now.
+
+    :return: the day, or ``None`` for a letter not served or of a kind that starts no
+        period (劝返联系函, 强制执行申请书).
+    """
+    compute = machine.SERVICE_PERIODS.get(letter.kind)
+    if compute is None or letter.served_on is None:
+        return None
+    facts = facts_for(case)
+    served = effective_service(letter.served_on, letter.service_manner).day
+    fine = (letter.context or {}).get("fine")
+    mine = machine.LetterFacts(letter.id, letter.issued_on, served, Decimal(str(fine)) if fine is not None else None)
+    deadline = compute(dataclasses.replace(facts, letters={**facts.letters, letter.kind: mine}))
+    return deadline.day if deadline else None
 
 
 def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, user=None) -> list[CaseEvent]:

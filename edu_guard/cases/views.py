@@ -303,7 +303,13 @@ def case_correct_service(case_id: int):
         if _run(lambda: services.correct_service(
                 case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
                 reason=form.reason.data, user=current_user, expected_version=form.version.data)):
-            flash(_("已更正送达记录；本步期限 %(deadline)s", deadline=case.deadline or "—"), "success")
+            letter = next(l for l in case.letters if l.id == form.letter_id.data)
+            until = services.service_deadline(case, letter)
+            if until:
+                flash(_("已更正送达记录；按更正后的送达日期，%(title)s（%(number)s）规定的期限至 %(deadline)s",
+                        title=letter.title, number=letter.doc_number, deadline=until), "success")
+            else:
+                flash(_("已更正送达记录"), "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))

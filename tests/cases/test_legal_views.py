@@ -275,3 +275,33 @@ def test_voiding_a_past_case_s_letter_is_dated_on_the_case_s_time(letters_ready,
                                                        "reason": "监护人姓名错误"})
     db.session.refresh(order)
     assert order.voided_on == date(2021, 3, 27)
+
+
+def test_a_corrected_service_flashes_the_period_that_letter_sets(letters_ready, make_child, make_user, login, today_is):
+    """QA: after the child had returned to school, correcting the order's service
+    flashed "本步期限" of the follow-up (30 days after return), not the order's
+    period. The order (served, corrected, on Thu 11 March 2021) sets 10 working days
+    counted from the next day: 12, 15–19, 22–25 March → 2021-03-25; the follow-up
+    would end 2021-03-15 + 30 days = 2021-04-14."""
+    today_is(date(2021, 4, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
+    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
+    client.post(f"/cases/{case.id}/visits", data={"visited_on": "2021-03-02", "visitors": "李老师", "form": "入户",
+                                                 "findings": "x", "version": case.version})
+    _post(client, case, "escalate_to_order", "2021-03-09")
+    _post(client, case, "issue_order", "2021-03-09")
+    order = case.letters[0]
+    db.session.refresh(case)
+    client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": order.id, "served_on": "2021-03-10",
+                                                  "manner": "直接送达", "served_to": "岩温之父", "served_by": "刀建华"})
+    _post(client, case, "return_to_school", "2021-03-15")
+    db.session.refresh(case)
+    assert case.state == "following_up" and case.deadline == date(2021, 4, 14)
+    resp = client.post(f"/cases/{case.id}/service/correct", data={"version": case.version, "letter_id": order.id,
+                                                                 "served_on": "2021-03-11", "manner": "直接送达",
+                                                                 "reason": "抄录错误"}, follow_redirects=True)
+    flash = re.search(r"已更正送达记录[^<]*", resp.text).group(0)
+    assert "期限至 2021-03-25" in flash and order.doc_number in flash and "2021-04-14" not in flash
+    assert services.service_deadline(case, order) == date(2021, 3, 25)
