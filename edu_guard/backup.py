@@ -374,7 +374,10 @@ def restore(path: Path | str, force: bool = False, user=None) -> Outcome:
 
     The app must not be serving (stop the web and queue workers). Every file is
     checked against the manifest first (:func:`read_manifest`); then the database is
-    replaced in one step, the folders are copied (the instance's own files in them
+    restored beside the instance's and its row counts compared with the manifest's
+    before it replaces the instance's in one step (SQLite: a temporary file moved over
+    the instance's; PostgreSQL: checked inside the restore's single transaction), so
+    a backup whose counts do not match leaves the instance as it was; the folders are copied (the instance's own files in them
     removed first when forced), the restored row counts are compared with the
     manifest's, and jobs left queued or running by the snapshot are marked failed.
 
@@ -399,17 +402,14 @@ def restore(path: Path | str, force: bool = False, user=None) -> Outcome:
     db.session.remove()
     engine.dispose()
     if database["kind"] == "sqlite":
-        _restore_sqlite(engine, root / database["file"])
+        _restore_sqlite(engine, root / database["file"], database["counts"])
     else:
-        _restore_postgresql(engine, root / database["file"], database["schema"])
+        _restore_postgresql(engine, root / database["file"], database["schema"], database["counts"])
     engine.dispose()
     with engine.connect() as conn:
         schema = conn.execute(sa.text("SELECT current_schema()")).scalar() if engine.dialect.name == "postgresql" else None
         counts = _table_counts(conn, engine.dialect.name, schema)
-    if counts != database["counts"]:
-        differ = sorted(t for t in set(counts) | set(database["counts"]) if counts.get(t) != database["counts"].get(t))
-        raise BackupError("恢复后的行数与备份清单不符：" + "，".join(
-            f"{t} {counts.get(t)}≠{database['counts'].get(t)}" for t in differ[:10]))
+    _check_counts(counts, database["counts"], "（数据库已替换）")
     instance = Path(current_app.instance_path)
     instance.mkdir(parents=True, exist_ok=True)
     for name in FOLDERS:
@@ -471,18 +471,54 @@ def _fail_unfinished_jobs() -> int:
     return result.rowcount or 0
 
 
-def _restore_sqlite(engine, backup_file: Path) -> None:
+def _check_counts(counts: dict[str, int], expected: dict[str, int], state: str) -> None:
+    """Refuse counts that differ from the manifest's (``state``: what became of the
+    instance's database, for the message)."""
+    if counts == expected:
+        return
+    differ = sorted(t for t in set(counts) | set(expected) if counts.get(t) != expected.get(t))
+    raise BackupError(f"恢复的行数与备份清单不符{state}：" + "，".join(
+        f"{t} {counts.get(t)}≠{expected.get(t)}" for t in differ[:10]))
+
+
+def _restore_sqlite(engine, backup_file: Path, expected: dict[str, int]) -> None:
+    """Copy the backup into a temporary file beside the instance's database, check its
+    row counts against ``expected`` (the manifest's), then move it over the instance's
+    file in one step (:func:`os.replace`); a mismatch leaves the instance's file as it was.
+
+    :raises BackupError: the counts differ (the temporary file is removed).
+    """
     target = _sqlite_path(engine)
-    private_sqlite_file(f"sqlite:///{target}")
-    timeout = float(current_app.config.get("EDU_GUARD_SQLITE_BUSY_TIMEOUT") or 30)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.with_name(target.name + ".restoring")
+    for stale in (temporary, Path(f"{temporary}-wal"), Path(f"{temporary}-shm"), Path(f"{temporary}-journal")):
+        stale.unlink(missing_ok=True)
+    os.close(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     src = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
-    dst = sqlite3.connect(target, timeout=timeout)
+    dst = sqlite3.connect(temporary)
     try:
-        src.backup(dst, pages=-1)  # replaces the target's pages in one write transaction
-        dst.execute("PRAGMA journal_mode=WAL")
+        src.backup(dst, pages=-1)
+        dst.execute("PRAGMA journal_mode=WAL")  # persistent in the file's header; its -wal goes on close
     finally:
         dst.close()
         src.close()
+    try:
+        _check_counts(_sqlite_counts(temporary)[0], expected, "，本实例的数据库未改动")
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    if target.exists():
+        # Fold the instance's write-ahead log into its file and drop it: a -wal left
+        # beside the restored file would be replayed into it.
+        timeout = float(current_app.config.get("EDU_GUARD_SQLITE_BUSY_TIMEOUT") or 30)
+        old = sqlite3.connect(target, timeout=timeout)
+        try:
+            old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            old.close()
+    for side in ("-wal", "-shm"):
+        Path(f"{target}{side}").unlink(missing_ok=True)
+    os.replace(temporary, target)
     target.chmod(0o600)
 
 
@@ -500,15 +536,48 @@ def _check_postgresql_restore(engine, database: dict) -> None:
                           "恢复后将看不到数据：请让连接的 search_path 指向同名模式。")
 
 
-def _restore_postgresql(engine, dump: Path, schema: str) -> None:
+def _count_check_sql(schema: str, expected: dict[str, int]) -> bytes:
+    """A PL/pgSQL block that raises (aborting the restore's single transaction) when a
+    table of ``schema`` has a row count other than ``expected``'s, or the schema's
+    tables are not ``expected``'s."""
+    def literal(text: str) -> str:
+        return "'" + text.replace("'", "''") + "'"
+
+    quoted = '"' + schema.replace('"', '""') + '"'
+    names = ", ".join(literal(t) for t in sorted(expected)) or "NULL"
+    lines = ["DO $edu_guard$ DECLARE n bigint; extra text; BEGIN",
+             "SELECT string_agg(table_name, ', ') INTO extra FROM information_schema.tables "
+             f"WHERE table_schema = {literal(schema)} AND table_type = 'BASE TABLE' AND table_name NOT IN ({names});",
+             "IF extra IS NOT NULL THEN RAISE EXCEPTION 'edu_guard counts: tables not in the manifest: %', extra; END IF;"]
+    for table, rows in sorted(expected.items()):
+        ident = '"' + table.replace('"', '""') + '"'
+        lines.append(f"SELECT count(*) INTO n FROM {quoted}.{ident};")
+        lines.append(f"IF n <> {int(rows)} THEN RAISE EXCEPTION 'edu_guard counts: % % <> %', "
+                     f"{literal(table)}, n, {int(rows)}; END IF;")
+    lines.append("END $edu_guard$;")
+    return ("\n".join(lines) + "\n").encode()
+
+
+def _restore_postgresql(engine, dump: Path, schema: str, expected: dict[str, int]) -> None:
+    """Replace ``schema`` with the dump in one transaction (``psql --single-transaction``)
+    that also checks the restored row counts against ``expected`` (the manifest's)
+    before it commits: a mismatch rolls it all back.
+
+    :raises BackupError: the dump is unreadable, the restore fails, or the counts differ
+        (the database unchanged in each case).
+    """
     dsn, env = _libpq(engine)
     script = subprocess.run([_tool("pg_restore"), "--no-owner", "--no-privileges", "--file=-", str(dump)],
                             capture_output=True, env=env)
     if script.returncode != 0:
         raise BackupError(f"pg_restore 无法读取备份：{script.stderr.decode(errors='replace').strip()}")
     quoted = '"' + schema.replace('"', '""') + '"'
-    sql = f"DROP SCHEMA IF EXISTS {quoted} CASCADE;\n".encode() + script.stdout
+    sql = f"DROP SCHEMA IF EXISTS {quoted} CASCADE;\n".encode() + script.stdout + b"\n" + _count_check_sql(schema, expected)
     run = subprocess.run([_tool("psql"), "--no-psqlrc", "--quiet", "--single-transaction", "-v", "ON_ERROR_STOP=1",
                           f"--dbname={dsn}"], input=sql, capture_output=True, env=env)
     if run.returncode != 0:
+        stderr = run.stderr.decode(errors="replace")
+        found = re.search(r"edu_guard counts: ([^\n]*)", stderr)
+        if found:
+            raise BackupError("恢复的行数与备份清单不符，本实例的数据库未改动：" + found.group(1))
         raise BackupError("恢复数据库失败，数据库未改动：" + run.stderr.decode(errors="replace").strip()[-2000:])

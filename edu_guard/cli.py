@@ -32,7 +32,7 @@ from edu_guard.letters.fonts import BODY_FACES, INSTALL_HINT, TITLE_FACES, cjk_f
 from edu_guard.plugin_cli import plugin_group, plugins_command
 from edu_guard.registry.cli import import_command
 from edu_guard.registry.importers import importers
-from edu_guard.registry.jobs import purge_uploads
+from edu_guard.registry.jobs import purge_files
 from edu_guard.registry.services import load_demo
 from edu_guard.reports.cli import report_group
 from edu_guard.serve import serve_command
@@ -132,18 +132,47 @@ def _prepare_letter_fonts() -> None:
         click.echo("注意：未安装仿宋字体（仿宋_GB2312、方正仿宋或 FandolFang），请以 root 运行 tools/system-packages.sh", err=True)
 
 
-@cli.command("purge-uploads")
-@click.option("--days", type=int, default=None, help="保留天数（默认 EDU_GUARD_UPLOAD_KEEP_DAYS，90 天）")
-@click.option("--dry-run", is_flag=True, help="只列出将删除的文件")
-@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出")
-def purge_uploads_command(days, dry_run: bool, as_json: bool) -> None:
-    """删除超过保留期的导入原始文件（导入记录、计数和未导入的行仍保留在数据库中）。"""
-    purged = purge_uploads(keep_days=days, dry_run=dry_run)
+def _purge(upload_days, job_file_days, dry_run: bool, as_json: bool) -> None:
+    purged = purge_files(upload_days=upload_days, job_file_days=job_file_days, dry_run=dry_run)
+    uploads, job_files = purged["uploads"], purged["job_files"]
     if as_json:
-        dump_json({"dry_run": dry_run, "files": purged})
+        dump_json({"dry_run": dry_run, "files": uploads, "job_files": job_files})
         return
     verb = "将删除" if dry_run else "已删除"
-    click.echo(f"{verb} {len(purged)} 个原始文件，共 {sum(p['bytes'] for p in purged)} 字节")
+    click.echo(f"{verb} {len(uploads)} 个导入原始文件，共 {sum(p['bytes'] for p in uploads)} 字节；"
+               f"{len(job_files)} 个任务结果文件，共 {sum(p['bytes'] for p in job_files)} 字节")
+
+
+_PURGE_OPTIONS = (
+    click.option("--days", "upload_days", type=int, default=None,
+                 help="导入原始文件保留天数（默认 EDU_GUARD_UPLOAD_KEEP_DAYS，90 天）"),
+    click.option("--job-file-days", type=int, default=None,
+                 help="任务结果文件保留天数（默认 EDU_GUARD_JOB_FILE_KEEP_DAYS，7 天）"),
+    click.option("--dry-run", is_flag=True, help="只列出将删除的文件"),
+    click.option("--json", "as_json", is_flag=True, help="以 JSON 输出"),
+)
+
+
+def _with_purge_options(f):
+    for option in reversed(_PURGE_OPTIONS):
+        f = option(f)
+    return f
+
+
+@cli.command("purge")
+@_with_purge_options
+@requires_init
+def purge_command(upload_days, job_file_days, dry_run: bool, as_json: bool) -> None:
+    """删除超过保留期的文件：导入原始文件（导入记录、计数和未导入的行仍保留在数据库中）和后台任务留下的结果文件（导出、批量打印）。"""
+    _purge(upload_days, job_file_days, dry_run, as_json)
+
+
+@cli.command("purge-uploads")
+@_with_purge_options
+@requires_init
+def purge_uploads_command(upload_days, job_file_days, dry_run: bool, as_json: bool) -> None:
+    """同 purge（旧名称，保留兼容）。"""
+    _purge(upload_days, job_file_days, dry_run, as_json)
 
 
 @cli.command("backup")

@@ -346,5 +346,9 @@ EDU_GUARD_UPLOAD_MAX_RATIO = 100
 #: ones daily, ``edu-guard purge-uploads`` at once; the import's counts and rejects stay
 #: in the database).
 EDU_GUARD_UPLOAD_KEEP_DAYS = 90
+#: Days the file a job left (an export, a print run: whole names and ID numbers inside)
+#: is kept after its job finished: its owner downloads it from the job's page meanwhile;
+#: the queue workers delete older ones daily, ``edu-guard purge`` at once.
+EDU_GUARD_JOB_FILE_KEEP_DAYS = 7
 #: Most parts (files) in a workbook's zip: an .xlsx has 10–30, a few hundred with images.
 EDU_GUARD_UPLOAD_MAX_PARTS = 1000

@@ -27,11 +27,17 @@ def discard() -> None:
     db.session.rollback()
 
 
+class AfterCommitError(RuntimeError):
+    """An :func:`after_commit` callback raised once the unit of work had committed:
+    the data is saved; the first callback's exception is the ``__cause__``."""
+
+
 def finish(ok: bool) -> None:
     """End the unit of work: commit it when ``ok`` (a transaction that only read commits
     nothing), then run the :func:`after_commit` callbacks; otherwise roll it back. A
     failing commit (a lost race: a stale version, a unique constraint) is rolled back
-    and re-raised.
+    and re-raised. Every callback runs; if any raised, :class:`AfterCommitError` is
+    raised after the last one (the commit stands).
 
     This is the one place a request, a command or a job commits.
     """
@@ -45,8 +51,14 @@ def finish(ok: bool) -> None:
         except BaseException:
             db.session.rollback()
             raise
+    failure = None
     for callback in callbacks:
-        callback()
+        try:
+            callback()
+        except Exception as exc:  # noqa: BLE001 - the others still run; raised below
+            failure = failure or exc
+    if failure is not None:
+        raise AfterCommitError(f"committed, but a step after the commit failed: {failure!r}") from failure
 
 
 def after_commit(callback: Callable[[], None]) -> None:

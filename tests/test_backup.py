@@ -326,3 +326,32 @@ def test_backup_refuses_a_folder_that_holds_files(source, tmp_path):
     (tmp_path / "full" / "x").write_text("x")
     with source.app_context(), pytest.raises(backups.BackupError, match="不是空目录"):
         backups.backup(tmp_path / "full")
+
+
+def test_a_backup_whose_counts_do_not_match_leaves_the_instance_as_it_was(source, target, tmp_path):
+    """The manifest says one school more than the database file holds (tampered): the
+    restore refuses before the swap, naming the table, and the instance keeps its own
+    data (a school fewer than the backup, from a change made after a first restore)."""
+    with source.app_context():
+        outcome = backups.backup(tmp_path / "backup")
+        finish(ok=True)
+    root, restored_instance = outcome.path, Path(target.instance_path)
+    run = command(restored_instance, "restore", str(root))
+    assert run.returncode == 0, run.stderr
+    schools = outcome.manifest["database"]["counts"]["school"]
+    with target.app_context():
+        db.session.execute(sa.delete(School).where(School.id == db.session.execute(
+            sa.select(sa.func.max(School.id))).scalar()))
+        finish(ok=True)
+    before = counts(target)
+    assert before["school"] == schools - 1
+    manifest = json.loads((root / backups.MANIFEST).read_text(encoding="utf-8"))
+    manifest["database"]["counts"]["school"] = schools + 1
+    (root / backups.MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False), encoding="utf-8")
+    run = command(restored_instance, "restore", "--force", str(root))
+    assert run.returncode == 1
+    assert "未改动" in run.stderr and f"school {schools}" in run.stderr and str(schools + 1) in run.stderr
+    assert counts(target) == before  # not replaced
+    database = sa.engine.make_url(target.config["SQLALCHEMY_DATABASE_URI"]).database
+    if target.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        assert not Path(database + ".restoring").exists()

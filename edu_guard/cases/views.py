@@ -13,6 +13,7 @@ from flask_login import current_user, login_required
 
 from edu_guard import acts
 from edu_guard.auth.scoping import can_see_child
+from edu_guard.cases import jobs as case_jobs
 from edu_guard.cases import machine, services
 from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
@@ -41,7 +42,7 @@ from edu_guard.letters.services import missing_penalty_settings
 from edu_guard.registry.models import Child
 
 from edu_guard.letters.render import LetterError
-from edu_guard.lists import pupil_key, xlsx_response
+from edu_guard.jobs.views import export_response
 from edu_guard.web import after_commit, download_name, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
@@ -78,16 +79,11 @@ def case_list():
     """List cases with filters: step/state, township, school, overdue, name; paged."""
     args = request.args
     state = args.get("state") or "open"
-    overdue_on = services.today() if args.get("overdue") else None
-    stmt = case_queries.case_list(current_user, state=state, township_id=args.get("township", type=int),
-                                  school_id=args.get("school", type=int), overdue_on=overdue_on, text=args.get("q"))
-    due_days = args.get("due_within", type=int)
-    if due_days is not None and due_days >= 0:
-        # The bureau's own time limits are worked out per case (machine.time_limits).
-        candidates = case_queries.still_open(stmt)
-        stmt = case_queries.only(stmt, services.due_within(candidates, due_days, services.today()))
-    if args.get("format") == "xlsx":
-        return _case_list_xlsx(stmt)
+    filters = {"state": state, "township": args.get("township", type=int), "school": args.get("school", type=int),
+               "overdue": bool(args.get("overdue")), "q": args.get("q"), "due_within": args.get("due_within", type=int)}
+    if args.get("format") == "xlsx":  # a big one is made by a job (edu_guard.cases.jobs)
+        return export_response("cases", filters)
+    stmt = case_jobs.case_list_stmt(filters, current_user)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
     townships, schools = case_queries.areas()
     today = services.today()
@@ -97,28 +93,6 @@ def case_list():
                            schools=schools, mask_id=mask_id, today=today,
                            letter_default=acts.default_act_date(latest, today),
                            base_args={k: v for k, v in args.items() if k != "page"})
-
-
-def _case_list_xlsx(stmt):
-    """The case list with the page's filters as a workbook, in the clerk's order."""
-    found = db.session.execute(stmt).scalars().all()
-    def key(c):
-        e = c.child.current_enrollment
-        return pupil_key(c.township.name if c.township else "", c.school.code if c.school else "",
-                         e.grade if e else "", e.class_name if e else "", c.child.name)
-    full = current_user.sees_full_ids
-    rows = []
-    for n, c in enumerate(sorted(found, key=key), start=1):
-        e = c.child.current_enrollment
-        rows.append([n, c.id, c.child.name, c.child.id_number if full else mask_id(c.child.id_number),
-                     c.township.name if c.township else "", c.school.name if c.school else "",
-                     e.grade if e else "", e.class_name if e else "", c.reason, machine.STATES[c.state].label,
-                     c.opened_on, c.deadline, c.closed_on])
-    header = ["序号", "个案编号", "姓名", "身份证号", "乡镇", "学校", "年级", "班级", "辍学原因", "当前步骤", "立案日期",
-              "本步期限", "销号日期"]
-    county = current_app.config["EDU_GUARD_COUNTY_NAME"]
-    return xlsx_response(f"控辍保学个案_{len(rows)}件", f"{county}控辍保学个案（{len(rows)}件）", header, rows,
-                         totals=["合计", f"{len(rows)}件"], text_columns=[3])
 
 
 @bp.route("/children/<int:child_id>/cases/new", methods=["GET", "POST"])

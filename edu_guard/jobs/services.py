@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,7 +38,7 @@ from edu_guard.auth.scoping import acting_as
 from edu_guard.db import db, utcnow
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
-from edu_guard.transaction import after_commit, finish
+from edu_guard.transaction import AfterCommitError, after_commit, finish
 from edu_guard.uploads import private_folder, uploads_folder
 
 Progress = Callable[[int, int], None]
@@ -103,7 +104,9 @@ def execute(job_id: int) -> None:
 
     Marks it running (committed), runs its kind with a heartbeat, then commits the
     kind's writes together with ``done`` and the result; on any error rolls back and
-    records ``failed`` with a message for the user. A job not ``queued`` is left alone
+    records ``failed`` with a message for the user. If only a step after the commit
+    fails (an :func:`after_commit` callback), the job stays ``done`` with its file and
+    ``result["warning"]`` says so: its data is in. A job not ``queued`` is left alone
     (delivered twice, or already run).
     """
     job = db.session.get(Job, job_id)
@@ -127,6 +130,11 @@ def execute(job_id: int) -> None:
         _keep_file(job_id)
         try:
             finish(ok=True)  # the job's writes, its file and its "done" in one transaction
+        except AfterCommitError:
+            # The data, the file and "done" are committed: the job stands, with a warning.
+            current_app.logger.exception("job %s (%s): a step after its commit failed", job_id, kind.label)
+            _warn(job_id, AFTER_COMMIT_WARNING)
+            return
         except BaseException:
             _discard_file(job_id, final=True)
             raise
@@ -241,6 +249,64 @@ def result_file(job: Job, user) -> Path | None:
         return None
     path = results_dir() / str(job.id)
     return path if path.is_file() else None
+
+
+#: The warning of a job whose data was committed but a step after the commit (a
+#: plugin's event, a follow-up job) failed.
+AFTER_COMMIT_WARNING = ("任务的数据已保存，但保存后的后续处理（插件通知等）出错，"
+                        "请联系系统管理员查看日志；不要重新运行本任务。")
+
+
+def _warn(job_id: int, message: str) -> None:
+    """Add ``message`` as ``result["warning"]`` of done job ``job_id`` (committed)."""
+    db.session.rollback()
+    job = db.session.get(Job, job_id, populate_existing=True)
+    job.result = {**(job.result or {}), "warning": message}
+    finish(ok=True)
+
+
+def purge_job_files(now: datetime | None = None, keep_days: int | None = None, dry_run: bool = False) -> list[dict]:
+    """Delete the files jobs left (``<instance>/job-results/<job id>``: exports, print
+    runs, whole names and ID numbers inside) once their job finished more than
+    ``EDU_GUARD_JOB_FILE_KEEP_DAYS`` days ago; the job's result then says the file
+    expired (``result["file_expired"]``: the UTC time of the purge, ISO) and its page
+    offers no download. A file no job names, and a part left by a killed worker, go
+    once they were written as long ago. Adds and flushes, never commits.
+
+    :param now: the current time (aware, UTC); now by default.
+    :param keep_days: days to keep; the setting by default.
+    :param dry_run: only list what would be deleted.
+    :return: ``[{"job_id", "bytes", "finished_at"}]`` of the files deleted (or due),
+        ``job_id`` ``None`` for a part or a file without its job.
+    """
+    now = now or datetime.now(timezone.utc)
+    days = int(current_app.config["EDU_GUARD_JOB_FILE_KEEP_DAYS"] if keep_days is None else keep_days)
+    cutoff = now - timedelta(days=days)
+    folder = Path(current_app.instance_path) / "job-results"
+    if not folder.is_dir():
+        return []
+    files = [p for p in folder.iterdir() if p.is_file() and re.fullmatch(r"[0-9]+(\.part)?", p.name)]
+    ids = [int(p.name) for p in files if p.name.isdigit()]
+    found = {j.id: j for j in db.session.execute(sa.select(Job).where(Job.id.in_(ids))).scalars()} if ids else {}
+    purged = []
+    for path in sorted(files, key=lambda p: (len(p.name), p.name)):
+        job = found.get(int(path.name)) if path.name.isdigit() else None
+        when = job.finished_at if job is not None and job.finished_at else None
+        if when is None:
+            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        elif when.tzinfo is None:
+            when = when.replace(tzinfo=timezone.utc)
+        if when >= cutoff:
+            continue
+        purged.append({"job_id": job.id if job is not None else None, "bytes": path.stat().st_size,
+                       "finished_at": when.isoformat()})
+        if dry_run:
+            continue
+        if job is not None:
+            job.result = {**(job.result or {}), "file_expired": now.isoformat()}
+        path.unlink(missing_ok=True)
+    db.session.flush()
+    return purged
 
 
 def _fail(job_id: int, message: str) -> None:

@@ -37,6 +37,9 @@ def _state(job: Job) -> dict:
     out["url"] = services.result_url(job) if out["state"] == "done" else None
     out["download"] = (url_for("jobs.download", job_id=job.id)
                        if out["state"] == "done" and services.result_file(job, current_user) else None)
+    result = (job.result or {}) if out["state"] == "done" else {}
+    out["warning"] = result.get("warning")
+    out["file_expired"] = bool(result.get("file") and result.get("file_expired"))
     return out
 
 
@@ -62,7 +65,8 @@ def job_page(job_id: int):
 def job_state(job_id: int):
     """The job's state for the progress bar: state, done, total, error, url, download."""
     state = _state(_job(job_id))
-    return jsonify({k: state.get(k) for k in ("state", "state_label", "done", "total", "error", "url", "download")})
+    return jsonify({k: state.get(k) for k in ("state", "state_label", "done", "total", "error", "url", "download",
+                                              "warning", "file_expired")})
 
 
 def _can_rerun(job: Job) -> bool:

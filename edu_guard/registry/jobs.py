@@ -19,6 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from edu_guard import excel
 from edu_guard.auth.services import mask_id_number
+from edu_guard.auth import audit
 from edu_guard.db import db
 from edu_guard.jobs import queue
 from edu_guard.jobs import services as jobs
@@ -26,6 +27,7 @@ from edu_guard.jobs.models import Job
 from edu_guard.registry import queries
 from edu_guard.registry.models import Child, Enrollment, ImportRun
 from edu_guard.registry.services import ImportFileError, import_file
+from edu_guard.transaction import finish
 
 
 def _run_import(job: Job, progress) -> dict:
@@ -149,5 +151,40 @@ def purge_uploads(now=None, keep_days: int | None = None, dry_run: bool = False)
     return purged
 
 
-#: The queue's workers purge raw uploads past their retention once a day.
-queue.daily("purge_uploads", lambda: len(purge_uploads()))
+def purge_files(now=None, upload_days: int | None = None, job_file_days: int | None = None,
+                dry_run: bool = False, user=None) -> dict[str, list[dict]]:
+    """The files past their retention, deleted in one run (adds and flushes, never
+    commits): raw import files (:func:`purge_uploads`, ``EDU_GUARD_UPLOAD_KEEP_DAYS``)
+    and the files jobs left (:func:`edu_guard.jobs.services.purge_job_files`,
+    ``EDU_GUARD_JOB_FILE_KEEP_DAYS``). A run that deletes (not ``dry_run``) writes one
+    audit row ``purge`` with its counts and bytes, also when it deleted nothing.
+
+    :param now: the current time (aware, UTC); now by default.
+    :param upload_days: days to keep raw uploads; the setting by default.
+    :param job_file_days: days to keep job files; the setting by default.
+    :param user: who purges (audited); ``None`` for the workers and the command line.
+    :return: ``{"uploads": [...], "job_files": [...]}`` as the two functions return them.
+    """
+    uploads = purge_uploads(now=now, keep_days=upload_days, dry_run=dry_run)
+    job_files = jobs.purge_job_files(now=now, keep_days=job_file_days, dry_run=dry_run)
+    if not dry_run:
+        audit.record_access("purge", "instance", None, {
+            "uploads": len(uploads), "upload_bytes": sum(p["bytes"] for p in uploads),
+            "job_files": len(job_files), "job_file_bytes": sum(p["bytes"] for p in job_files),
+        }, user=user)
+    return {"uploads": uploads, "job_files": job_files}
+
+
+def _daily_purge() -> dict[str, int]:
+    """The workers' daily run of :func:`purge_files`, its own unit of work."""
+    try:
+        purged = purge_files()
+    except BaseException:
+        finish(ok=False)
+        raise
+    finish(ok=True)
+    return {name: len(files) for name, files in purged.items()}
+
+
+#: The queue's workers purge raw uploads and job files past their retention once a day.
+queue.daily("purge", _daily_purge)

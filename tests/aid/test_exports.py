@@ -45,6 +45,16 @@ def test_roster_and_case_list_exports_follow_the_filters(county, make_user, logi
     rows = _sheet(client.get("/cases?state=open&format=xlsx"))
     assert rows[0][0] == "景洪市控辍保学个案（1件）" and rows[2][2] == child.name and rows[-1][:2] == ["合计", "1件"]
     assert _sheet(client.get("/cases?state=closed&format=xlsx"))[-1][:2] == ["合计", "0件"]
+    # Above EDU_GUARD_EXPORT_JOB_ROWS the case list is made by a job (immediate in tests),
+    # the same workbook downloaded from the job's page by its owner.
+    client.application.config["EDU_GUARD_EXPORT_JOB_ROWS"] = 0
+    resp = client.get("/cases?state=open&format=xlsx")
+    assert resp.status_code == 302 and resp.location.startswith("/jobs/")
+    state = client.get(resp.location + ".json").get_json()
+    assert state["state"] == "done", state
+    file = client.get(state["download"])
+    assert _sheet(file) == rows
+    file.close()
 
 
 def test_aid_exports(county, spring, make_user, login, client):

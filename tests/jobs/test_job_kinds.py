@@ -24,7 +24,7 @@ from edu_guard.transaction import finish
 
 def test_each_feature_registers_its_kinds():
     assert {"import", "comparison", "print_run", "aid_propose", "aid_approve", "export"} <= set(jobs.KINDS)
-    assert {"roster", "payments"} <= set(jobs.EXPORTS)
+    assert {"roster", "payments", "cases"} <= set(jobs.EXPORTS)
 
 
 @pytest.fixture

@@ -234,5 +234,5 @@ def test_the_workers_purge_old_raw_files_once_a_day(app_ctx):
     db.session.add(ImportRun(kind="roster", filename="old.csv", sha256=digest,
                              started_at=datetime.now(timezone.utc) - timedelta(days=91)))
     db.session.commit()
-    assert queue.run_daily() == {"purge_uploads": 1}
+    assert queue.run_daily() == {"purge": {"uploads": 1, "job_files": 0}}
     assert not (folder / digest).exists()
