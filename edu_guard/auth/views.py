@@ -125,7 +125,24 @@ class UserForm(FlaskForm):
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
         division = db.metadata.tables["division"]
         divisions = db.session.execute(sa.select(division.c.code, division.c.name).order_by(division.c.code)).all()
+        code = getattr(current_user, "division_code", None)
+        if code:  # an administrator of one county among several: its own places only
+            townships = [t for t in townships if t.id in self._county_townships(code)]
+            schools = [s for s in schools if s[0] in self._county_schools(code)]
+            self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
+            self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
+            divisions = [d for d in divisions if d.code == code]
         self.division_code.choices = choice_list(((d.code, f"{d.code} {d.name}") for d in divisions), "—")
+
+    @staticmethod
+    def _county_townships(code: str) -> set[int]:
+        township = db.metadata.tables["township"]
+        return set(db.session.execute(sa.select(township.c.id).where(township.c.county_code == code)).scalars())
+
+    @staticmethod
+    def _county_schools(code: str) -> set[int]:
+        school = db.metadata.tables["school"]
+        return set(db.session.execute(sa.select(school.c.id).where(school.c.county_code == code)).scalars())
 
 
 def _home() -> str:
@@ -207,10 +224,12 @@ def _forget_initial_admin_password(user: User) -> None:
 @role_required("admin")
 def user_list():
     """List every user with role, area, state and sign-in lock."""
+    stmt = sa.select(User).options(selectinload(User.township), selectinload(User.school)).order_by(User.role, User.username)
+    where = services.managed_users(current_user)
+    if where is not None:  # an administrator of one county among several
+        stmt = stmt.where(where)
     users = (
-        db.session.execute(
-            sa.select(User).options(selectinload(User.township), selectinload(User.school)).order_by(User.role, User.username)
-        )
+        db.session.execute(stmt)
         .scalars()
         .all()
     )
@@ -260,7 +279,7 @@ def user_new():
 
 def _get_user(user_id: int) -> User:
     user = db.session.get(User, user_id)
-    if user is None:
+    if user is None or not services.can_manage(current_user, user):
         abort(404)
     return user
 
@@ -336,6 +355,9 @@ def _audit_filters():
         "end": day("to"),
     }
     stmt = sa.select(AuditLog)
+    where = services.managed_users(current_user)
+    if where is not None:  # a reader of one county among several: that county's users' rows
+        stmt = stmt.where(AuditLog.user_id.in_(sa.select(User.id).where(where)))
     if args["user_id"]:
         stmt = stmt.where(AuditLog.user_id == args["user_id"])
     if args["entity"]:
@@ -385,7 +407,9 @@ def audit_log():
     """The audit log, newest first, filtered by user, object, action and date;
     ``?format=xlsx`` downloads the filtered rows (edu_guard.excel)."""
     args, stmt = _audit_filters()
-    users = dict(db.session.execute(sa.select(User.id, User.display_name)).all())
+    known = sa.select(User.id, User.display_name)
+    where = services.managed_users(current_user)
+    users = dict(db.session.execute(known if where is None else known.where(where)).all())
     entities = db.session.execute(sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
     actions = db.session.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars().all()
     if request.args.get("format") == "xlsx":

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from edu_guard.auth.models import User
@@ -77,3 +78,120 @@ def test_a_letter_naming_no_case_is_seen_by_its_issuing_county_only(app, provinc
             got = set(db.session.execute(sa.select(Letter.id)).scalars())
             assert got - linked == seen - linked and nobodys not in got
             assert db.session.get(Letter, theirs if user_id != menghai.id else ours) is None
+
+
+# --- user management limited to the administrator's county ------------------------
+
+
+@pytest.fixture
+def county_admin(province, make_user, login):  # noqa: F811
+    """An admin of 景洪市, signed in; beside the fixture's 景洪市 clerk: a 勐海县 clerk, a
+    township user of 勐遮镇 (勐海县) and a school user of 华山小学 (五华区), and a school user
+    of 勐罕中心小学 (景洪市)."""
+    users, _objects = province
+    schools = {s.county_code: s for s in db.session.execute(sa.select(School)).scalars()}
+    admin = make_user("admin", username="jh_admin")
+    admin.division_code = "532801"
+    menghai = make_user("clerk", username="mh_clerk")
+    menghai.division_code = "532822"
+    db.session.commit()
+    others = {"mh_clerk": menghai,
+              "mh_town": make_user("township", username="mh_town", township=schools["532822"].township),
+              "wh_school": make_user("school", username="wh_school", school=schools["530102"])}
+    ours = {"jh_school": make_user("school", username="jh_school", school=schools["532801"]),
+            "jh_clerk": users["clerk"]}
+    login(admin)
+    return admin, ours, others, schools
+
+
+def _new(client, **fields):
+    data = {"username": "yan", "display_name": "岩温", "role": "clerk", "township_id": "", "school_id": "",
+            "division_code": "", "password": "Tea-forest-Menghai-9"}
+    data.update(fields)
+    return client.post("/users/new", data=data)
+
+
+def test_a_county_admin_lists_and_opens_its_countys_users_only(client, county_admin):
+    admin, ours, others, _schools = county_admin
+    text = client.get("/users").get_data(as_text=True)
+    for user in ours.values():
+        assert f"/users/{user.id}\"" in text
+    for name, user in others.items():
+        assert f"/users/{user.id}\"" not in text, name
+        assert client.get(f"/users/{user.id}").status_code == 404, name
+        assert client.post(f"/users/{user.id}", data={"display_name": "x", "role": "clerk"}).status_code == 404
+        assert client.post(f"/users/{user.id}/unlock").status_code == 404, name
+        assert client.post(f"/users/{user.id}/active", data={"active": "0"}).status_code == 404, name
+        db.session.refresh(user)
+        assert user.active and user.display_name == name
+    assert client.get(f"/users/{ours['jh_school'].id}").status_code == 200
+
+
+def test_a_county_admin_creates_users_of_its_county_at_or_below_its_level(client, county_admin):
+    admin, _ours, _others, schools = county_admin
+    # another county's township, school or division: not offered, refused, nothing created
+    form = client.get("/users/new").text
+    assert "勐罕镇" in form and "勐遮镇" not in form and "华山小学" not in form and "532822" not in form
+    assert _new(client, role="township", township_id=schools["532822"].township_id).status_code == 200
+    assert _new(client, role="school", school_id=schools["530102"].id).status_code == 200
+    assert "只能管理本县的用户" in _new(client, division_code="532822").text
+    # above the county: refused
+    assert "不能设置高于本县层级的用户" in _new(client, role="province", division_code="530000").text
+    assert "不能设置高于本县层级的用户" in _new(client, role="prefecture", division_code="532800").text
+    assert db.session.execute(sa.select(User).where(User.username == "yan")).first() is None
+    # a county clerk with no county chosen gets the admin's: it never sees every county
+    assert _new(client).status_code == 302
+    made = db.session.execute(sa.select(User).where(User.username == "yan")).scalar_one()
+    assert made.division_code == "532801"
+
+
+def test_a_county_admin_cannot_raise_its_user_above_the_county(client, county_admin):
+    _admin, ours, _others, _schools = county_admin
+    clerk = ours["jh_clerk"]
+    answer = client.post(f"/users/{clerk.id}", data={"display_name": "clerk", "role": "province",
+                                                      "division_code": "530000", "township_id": "", "school_id": ""})
+    assert "不能设置高于本县层级的用户" in answer.text
+    db.session.refresh(clerk)
+    assert clerk.role == "clerk" and clerk.division_code == "532801"
+
+
+def test_an_admin_without_a_county_manages_everyone(client, login, county_admin, make_user):
+    _admin, ours, others, _schools = county_admin
+    login(make_user("admin", username="root_admin"))
+    text = client.get("/users").get_data(as_text=True)
+    for user in [*ours.values(), *others.values()]:
+        assert f"/users/{user.id}\"" in text
+        assert client.get(f"/users/{user.id}").status_code == 200
+
+
+def test_a_county_admin_reads_its_countys_audit_rows_only(client, login, county_admin, make_user):
+    """One audit row by 景洪市's clerk (child 9101) and one by 勐海县's (child 9202): the
+    admin of 景洪市 reads the first only; an admin without a county reads both."""
+    from edu_guard.auth.models import AuditLog
+
+    admin, ours, others, _schools = county_admin
+    db.session.add_all([AuditLog(user_id=ours["jh_clerk"].id, action="update", entity="child", entity_id=9101),
+                        AuditLog(user_id=others["mh_clerk"].id, action="update", entity="child", entity_id=9202)])
+    db.session.commit()
+    text = client.get("/audit?entity=child").get_data(as_text=True)
+    assert "9101" in text and "9202" not in text
+    login(make_user("admin", username="root_admin"))
+    text = client.get("/audit?entity=child").get_data(as_text=True)
+    assert "9101" in text and "9202" in text
+
+
+def test_the_service_refuses_another_countys_township_or_school(county_admin):
+    """Past the form (a script, a plugin): the service itself keeps the admin's users in
+    its county."""
+    from edu_guard.auth import services
+    from edu_guard.auth.services import UserInputError
+
+    admin, _ours, _others, schools = county_admin
+    base = {"username": "yan", "display_name": "岩温", "password": "Tea-forest-Menghai-9"}
+    for data, field in (({"role": "township", "township_id": schools["532822"].township_id}, "township_id"),
+                        ({"role": "school", "school_id": schools["530102"].id}, "school_id")):
+        with pytest.raises(UserInputError) as refused:
+            services.create_user({**base, **data}, by=admin)
+        assert refused.value.field == field
+    made = services.create_user({**base, "role": "school", "school_id": schools["532801"].id}, by=admin)
+    assert made.school_id == schools["532801"].id
