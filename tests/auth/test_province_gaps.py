@@ -195,3 +195,38 @@ def test_the_service_refuses_another_countys_township_or_school(county_admin):
         assert refused.value.field == field
     made = services.create_user({**base, "role": "school", "school_id": schools["532801"].id}, by=admin)
     assert made.school_id == schools["532801"].id
+
+
+# --- runs made from the CLI carry the instance's county ------------------------------
+
+
+def test_cli_runs_are_seen_by_the_instances_county_only(app, province, make_user):  # noqa: F811
+    """An import and a comparison run with no user (the CLI) in an instance whose
+    EDU_GUARD_COUNTY_CODE is 532801 (景洪市): recorded for 景洪市, seen by its clerk, not by
+    勐海县's. A run made by 勐海县's clerk is recorded for 勐海县."""
+    from flask_login import login_user
+
+    from edu_guard.comparisons.models import ComparisonRun
+    from edu_guard.comparisons.services import run_comparison
+    from edu_guard.registry.models import ImportRun
+    from edu_guard.registry.services import import_file
+
+    users, _objects = province
+    app.config["EDU_GUARD_COUNTY_CODE"] = "532801"
+    menghai = make_user("clerk", username="mh_clerk")
+    menghai.division_code = "532822"
+    db.session.commit()
+    csv = "学校标识码,学校名称,学段,乡镇（街道）,行政区划代码\n2153280102,勐罕第二小学,小学,勐罕镇,532801\n".encode()
+    cli_import = import_file("schools", csv, "schools.csv").import_run_id
+    cli_run, _ = run_comparison("disabled", as_of=date(2021, 3, 1))
+    their_run, _ = run_comparison("disabled", as_of=date(2021, 3, 1), user=menghai)
+    db.session.commit()
+    assert db.session.get(ImportRun, cli_import).county_code == "532801"
+    assert (cli_run.county_code, their_run.county_code) == ("532801", "532822")
+    ids = (cli_run.id, their_run.id)
+    for user_id, imports, runs in ((users["clerk"].id, {cli_import}, {ids[0]}), (menghai.id, set(), {ids[1]})):
+        db.session.expunge_all()
+        with app.test_request_context("/"):
+            login_user(db.session.get(User, user_id))
+            assert set(db.session.execute(sa.select(ImportRun.id)).scalars()) == imports
+            assert set(db.session.execute(sa.select(ComparisonRun.id)).scalars()) & set(ids) == runs
