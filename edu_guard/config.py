@@ -120,6 +120,8 @@ EDU_GUARD_TOWNSHIPS = {}
 #: Official holiday arrangements a county loads for years chinese-calendar does not
 #: cover: {"2027": {"holidays": ["2027-01-01", …], "workdays": ["2027-02-14", …]}}
 #: (the State Council's notice). Until then dates in that year are estimates (估算).
+#: A year loaded on the admin's 节假日安排 page or with ``cases holidays`` (stored in the
+#: database, shared by every process, audited) takes precedence over this setting.
 EDU_GUARD_HOLIDAY_ARRANGEMENTS = {}
 #: The court an enforcement application goes to, and the review authority named in a
 #: penalty decision.

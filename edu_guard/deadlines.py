@@ -12,8 +12,9 @@ Working days come from, in order:
 
 1. the county's loaded official arrangement for the year (the State Council's
    notice, holidays and make-up working days): loaded by an admin on the holiday page
-   (:func:`save_arrangement`, the instance's ``holiday_arrangements.json``) or set in
-   ``EDU_GUARD_HOLIDAY_ARRANGEMENTS``;
+   or with ``edu-guard cases holidays`` (:func:`save_arrangement`, the
+   ``holiday_arrangement`` table, shared by every web and worker process on the
+   database), else set in ``EDU_GUARD_HOLIDAY_ARRANGEMENTS``;
 2. the maintained ``chinese_calendar`` package (holidays and 调休 make-up days);
 3. for a year neither covers: an *estimate* — weekends and the statutory holidays of
    the 全国年节及纪念日放假办法 as the ``holidays`` package computes them (lunar
@@ -29,16 +30,17 @@ from publication before 2022-01-01 (民事诉讼法 2017 Art. 92), 30 days from 
 from __future__ import annotations
 
 import calendar
-import json
-import os
 import re
-import tempfile
+import uuid
 from dataclasses import dataclass
-from datetime import date, timedelta
-from pathlib import Path
+from datetime import date, datetime, timedelta
 
 import chinese_calendar
 import holidays as holiday_rules
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from edu_guard.db import UTCDateTime, db, utcnow
 
 #: Publication on or after this day is deemed served after 30 days, before it after 60
 #: (民事诉讼法 as amended 2021-12-24, in force 2022-01-01: Art. 95; before: Art. 92).
@@ -61,49 +63,89 @@ class Deadline:
         return self.day.isoformat() + ("（估算）" if self.estimated else "")
 
 
-#: The file in the instance folder holding the arrangements an admin loaded on the
-#: holiday page (year → {"holidays", "workdays", "source"}); every process reads it
-#: again when it changes, so all web workers and commands count alike.
-ARRANGEMENTS_FILE = "holiday_arrangements.json"
+class HolidayArrangement(db.Model):
+    """A year's official holiday arrangement as the county loaded it (the State
+    Council's notice): one row per year, replaced by a new load.
 
-_file_cache: dict[str, tuple[int, dict]] = {}
+    Every web and worker process reads it from the shared database; each load writes a
+    new random ``version``, and a process keeps its parsed copy only as long as the
+    versions it read are unchanged (:func:`_arrangements`), so a load counts at once
+    everywhere. Who loaded it is in the audit log (``load_holidays``).
+
+    :ivar year: the calendar year (e.g. 2027).
+    :ivar holidays: ISO dates of the rest days (放假), statutory holidays included.
+    :ivar workdays: ISO dates of the make-up working days (调休上班).
+    :ivar source: the notice's document number (e.g. ``国办发明电〔2026〕×号``).
+    :ivar version: a random hex token, new on each load (the cache key).
+    :ivar loaded_at: when it was loaded (UTC).
+    """
+
+    __tablename__ = "holiday_arrangement"
+
+    year: Mapped[int] = mapped_column(sa.Integer, primary_key=True, autoincrement=False)
+    holidays: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    workdays: Mapped[list] = mapped_column(sa.JSON, nullable=False)
+    source: Mapped[str] = mapped_column(sa.String(128), nullable=False)
+    version: Mapped[str] = mapped_column(sa.String(32), nullable=False)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False, default=utcnow)
+
+    def as_dict(self) -> dict:
+        """``{"holidays", "workdays", "source", "loaded_at"}`` of the row (ISO strings)."""
+        return {"holidays": list(self.holidays), "workdays": list(self.workdays), "source": self.source,
+                "loaded_at": self.loaded_at.isoformat() if self.loaded_at else None}
+
+
+#: Parsed arrangements of the database, keyed by the (year, version) pairs they were
+#: read with; a load anywhere changes a version, so a stale entry is never used.
+_db_cache: dict[frozenset, dict] = {}
 
 
 class ArrangementError(ValueError):
     """A holiday arrangement cannot be loaded as given (the message says why, in Chinese)."""
 
 
-def arrangements_file(instance_path: str | Path) -> Path:
-    """The loaded-arrangements file of an instance folder."""
-    return Path(instance_path) / ARRANGEMENTS_FILE
+def stored_arrangements() -> dict:
+    """The arrangements loaded into the database, year (str) → {"holidays", "workdays",
+    "source", "loaded_at"}; ``{}`` outside an app context or when none.
 
+    One small query per call (the years and their versions); the rows themselves are
+    read again only when a version changed. Pending changes of the session are not
+    flushed by it (a load in the same unit of work is seen once flushed)."""
+    from flask import has_app_context
 
-def stored_arrangements(instance_path: str | Path) -> dict:
-    """The arrangements loaded through the admin page, year (str) → {"holidays",
-    "workdays", "source"}; ``{}`` when none. Re-read whenever the file changes."""
-    path = arrangements_file(instance_path)
-    try:
-        stamp = path.stat().st_mtime_ns
-    except FileNotFoundError:
+    if not has_app_context():
         return {}
-    cached = _file_cache.get(str(path))
-    if cached and cached[0] == stamp:
-        return cached[1]
-    data = json.loads(path.read_text(encoding="utf-8"))
-    _file_cache[str(path)] = (stamp, data)
+    with db.session.no_autoflush:
+        versions = frozenset((year, version) for year, version in db.session.execute(
+            sa.select(HolidayArrangement.year, HolidayArrangement.version)))
+        cached = _db_cache.get(versions)
+        if cached is not None:
+            return cached
+        # Columns, not ORM objects: an object already in the session's identity map
+        # would not be refreshed by the query and could be stale.
+        t = HolidayArrangement.__table__
+        rows = db.session.execute(sa.select(t.c.year, t.c.holidays, t.c.workdays, t.c.source, t.c.version,
+                                            t.c.loaded_at)).all()
+        data = {str(r.year): {"holidays": list(r.holidays), "workdays": list(r.workdays), "source": r.source,
+                              "loaded_at": r.loaded_at.isoformat() if r.loaded_at else None} for r in rows}
+    key = frozenset((r.year, r.version) for r in rows)
+    if len(_db_cache) > 64:
+        _db_cache.clear()
+    _db_cache[key] = data
     return data
 
 
 def _arrangements() -> dict:
-    """The county's loaded official arrangements, year → {"holidays", "workdays"} (ISO
-    date lists): ``EDU_GUARD_HOLIDAY_ARRANGEMENTS`` of the config, overridden year by
-    year by those an admin loaded (:data:`ARRANGEMENTS_FILE`); empty outside an app."""
+    """The county's loaded official arrangements, year (str) → {"holidays", "workdays"}
+    (ISO date lists): ``EDU_GUARD_HOLIDAY_ARRANGEMENTS`` of the config, overridden year
+    by year by those loaded into the database (:func:`stored_arrangements`); empty
+    outside an app."""
     from flask import current_app, has_app_context
 
     if not has_app_context():
         return {}
     merged = {str(k): v for k, v in (current_app.config.get("EDU_GUARD_HOLIDAY_ARRANGEMENTS") or {}).items()}
-    merged.update(stored_arrangements(current_app.instance_path))
+    merged.update(stored_arrangements())
     return merged
 
 
@@ -165,27 +207,36 @@ def parse_arrangement(year: int, holidays_text: str, workdays_text: str) -> dict
     return {"holidays": holidays_, "workdays": workdays}
 
 
-def save_arrangement(instance_path: str | Path, year: int, arrangement: dict, source: str) -> None:
+def save_arrangement(year: int, arrangement: dict, source: str) -> HolidayArrangement:
     """Store a checked arrangement (:func:`parse_arrangement`) for ``year`` in the
-    instance's :data:`ARRANGEMENTS_FILE`, written atomically; from then on the year's
-    dates are no longer estimates.
+    ``holiday_arrangement`` table (replacing an earlier load of the year) with a new
+    version; added and flushed, not committed (the request or command boundary
+    commits). From the commit on, every process counts the year's working days by it
+    and its dates are no longer estimates. The caller audits the load
+    (:func:`edu_guard.cases.services.load_holiday_arrangement`).
 
+    :param year: the year of the notice.
+    :param arrangement: ``{"holidays": [ISO …], "workdays": [ISO …]}``.
     :param source: the notice it comes from (e.g. ``国办发明电〔2026〕×号``).
+    :return: the stored row.
     """
-    path = arrangements_file(instance_path)
-    data = dict(stored_arrangements(instance_path))
-    data[str(year)] = {**arrangement, "source": source}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".holidays-", suffix=".json", dir=path.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, ensure_ascii=False, indent=1, sort_keys=True)
-    os.replace(tmp, path)
+    row = db.session.get(HolidayArrangement, year)
+    if row is None:
+        row = HolidayArrangement(year=year)
+        db.session.add(row)
+    row.holidays = list(arrangement["holidays"])
+    row.workdays = list(arrangement["workdays"])
+    row.source = source
+    row.version = uuid.uuid4().hex
+    row.loaded_at = utcnow()
+    db.session.flush()
+    return row
 
 
 def arrangement_loaded(year: int) -> bool:
     """Whether the official arrangement of ``year`` is known (chinese_calendar or the
     county's loaded notice), so dates in it are not estimates."""
-    if str(year) in _arrangements() or year in _arrangements():
+    if str(year) in _arrangements():
         return True
     try:
         chinese_calendar.is_workday(date(year, 6, 1))
@@ -201,8 +252,12 @@ def is_working_day(day: date) -> tuple[bool, bool]:
         whether the answer is an estimate (no official arrangement for the year:
         weekends and the statutory holidays are rest days, make-up days unknown).
     """
-    loaded = _arrangements()
-    year = loaded.get(str(day.year)) or loaded.get(day.year)
+    return _working(day, _arrangements())
+
+
+def _working(day: date, loaded: dict) -> tuple[bool, bool]:
+    """:func:`is_working_day` on the arrangements ``loaded`` (read once per period)."""
+    year = loaded.get(str(day.year))
     if year is not None:
         iso = day.isoformat()
         if iso in (year.get("workdays") or ()):
@@ -241,9 +296,10 @@ def add_working_days(start: date, days: int) -> Deadline:
     if days <= 0:
         raise ValueError("days must be positive")
     day, counted, estimated = start, 0, False
+    loaded = _arrangements()
     while counted < days:
         day += timedelta(days=1)
-        working, guessed = is_working_day(day)
+        working, guessed = _working(day, loaded)
         estimated |= guessed
         if working:
             counted += 1
@@ -252,8 +308,9 @@ def add_working_days(start: date, days: int) -> Deadline:
 
 def _roll_to_working_day(day: date) -> Deadline:
     estimated = False
+    loaded = _arrangements()
     while True:
-        working, guessed = is_working_day(day)
+        working, guessed = _working(day, loaded)
         estimated |= guessed
         if working:
             return Deadline(day, estimated)

@@ -25,3 +25,4 @@ from edu_guard.registry.models import (  # noqa: F401
 )
 from edu_guard.aid.models import AidList, AidListEntry, Payment, PaymentBatch, PaymentReversal, Term  # noqa: F401
 from edu_guard.jobs.models import Job  # noqa: F401
+from edu_guard.deadlines import HolidayArrangement  # noqa: F401

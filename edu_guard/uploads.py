@@ -26,7 +26,9 @@ reasoning behind their defaults is in ``docs/security.md``. A refusal is an
 from __future__ import annotations
 
 import io
+import os
 import re
+import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -458,6 +460,25 @@ def private_folder(path: Path) -> Path:
     except OSError:
         pass
     return path
+
+
+def write_private(path: Path, data: bytes, prefix: str = ".part-") -> None:
+    """Write ``data`` to ``path`` whole or not at all: into a temporary file (0600) of a
+    private folder (0700, :func:`private_folder`), then renamed over ``path``
+    (``os.replace``, atomic on one file system). A crash leaves no half-written file
+    under ``path``'s name; the temporary file is removed on any error.
+
+    :raises OSError: the folder cannot be created or written.
+    """
+    private_folder(path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=path.suffix, dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def uploads_folder(app=None) -> Path:

@@ -14,6 +14,7 @@ the reason. Work that must follow the commit (a plugin event) is queued with
 
 from __future__ import annotations
 
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -209,6 +210,25 @@ def _http_error(exc: HTTPException):
 
 def _error_page(code: int, message):
     return render_template("auth/error.html", code=code, message=message), code
+
+
+def download_name(name: str, fallback: str = "download") -> str:
+    """Return ``name`` fit for a ``Content-Disposition`` filename: control characters
+    (a CR/LF would break the header: Werkzeug refuses it with a 500) and path
+    separators dropped, at most 120 characters before the extension.
+
+    Every download named after what a user typed (a child's name, an uploaded file's
+    name, a document number) goes through it.
+    """
+    cleaned = "".join(" " if ch in "\t\r\n" else ch for ch in name or "")
+    cleaned = "".join(ch for ch in cleaned if unicodedata.category(ch)[0] != "C")
+    cleaned = cleaned.replace("/", "_").replace("\\", "_").strip(" .")
+    stem, dot, ext = cleaned.rpartition(".")
+    if dot and 0 < len(ext) <= 5:
+        cleaned = f"{stem[:120].rstrip(' .')}.{ext}"
+    else:
+        cleaned = cleaned[:120]
+    return cleaned or fallback
 
 
 def has_endpoint(name: str) -> bool:

@@ -36,6 +36,8 @@
 #                        "允景洪街道": {"issuer": "bureau", "office": "允景洪街道办事处"}}
 # A year's official holiday arrangement (the State Council's notice) for years the
 # chinese-calendar package does not cover yet; until loaded, dates are estimates (估算).
+# Prefer the admin's 节假日安排 page or `edu-guard cases holidays` (stored in the database,
+# seen at once by every web and worker process, audited); a year loaded there wins.
 # EDU_GUARD_HOLIDAY_ARRANGEMENTS = {"2027": {"holidays": ["2027-01-01", "…"], "workdays": ["…"]}}
 
 # 送教上门: the age range, the frequency norm (shandong_henan or local_monthly, or one

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard import money
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
-from edu_guard.registry.models import School, county_schools
+from edu_guard.registry.models import Child, School, county_schools
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
 #: States of a list: proposed by the system and reviewed by the school → posted
@@ -196,10 +196,29 @@ def _aid_list_scope(user):
     return _by_paying_school(AidList.school_id, user)
 
 
+@scoping.rule(AidListEntry)
+def _entry_scope(user):
+    """A list's entry is seen by whoever may see the list, and by whoever may see the
+    child (a pupil who moved schools: the new school is told that the old school's list
+    dropped the pupil, edu_guard/aid/consistency.py)."""
+    return sa.or_(scoping.through(AidListEntry.list_id, AidList, user), scoping.through(AidListEntry.child_id, Child, user))
+
+
+@scoping.county_rule(AidListEntry)
+def _entry_county_scope(codes):
+    """A county user sees the entries of the county's lists and of its children."""
+    return sa.or_(AidListEntry.list_id.in_(sa.select(AidList.id).where(scoping.county_condition(AidList, codes))),
+                  AidListEntry.child_id.in_(sa.select(Child.id).where(scoping.county_condition(Child, codes))))
+
+
 @scoping.rule(Payment)
 def _payment_scope(user):
     """Payments are seen by the paying school, as the aid lists."""
     return _by_paying_school(Payment.school_id, user)
+
+
+# A payment's reversal (冲正) is seen by whoever may see the payment.
+scoping.belongs(PaymentReversal.payment_id, Payment)
 
 
 #: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
@@ -228,6 +247,10 @@ class PayeeAccount(TimestampMixin, db.Model):
     kind: Mapped[str] = mapped_column(sa.String(8), default="一卡通")
 
     child: Mapped["Child"] = relationship()  # noqa: F821
+
+
+# A payee account (收款账户) is seen by whoever may see its child.
+scoping.belongs(PayeeAccount.child_id, Child)
 
 
 @scoping.county_rule(AidList)

@@ -103,6 +103,28 @@ def _sees_everything(user: User | None) -> bool:
     return user is None or (user.role in COUNTY_ROLES and not user.division_code)
 
 
+def through(column: sa.ColumnElement, parent: type, user: User) -> sa.ColumnElement[bool]:
+    """The rule of a record that belongs to a ``parent`` row (a case's events, a
+    placement's sessions): ``column`` (its foreign key to ``parent.id``) names a
+    ``parent`` that ``user`` (a township or school user) may see.
+
+    :raises KeyError: ``parent`` has no scope rule.
+    """
+    return column.in_(sa.select(parent.id).where(_RULES[parent](user)))
+
+
+def belongs(column, parent: type) -> None:
+    """Register the rule of a record that belongs to a ``parent`` row: it is seen by
+    whoever may see the row its foreign key ``column`` (``Model.parent_id``) names, as a
+    case's events are seen with the case; its county rule follows the parent's likewise.
+    Scoped by default, as personal data.
+
+    :raises KeyError: when applied, if ``parent`` has no scope rule.
+    """
+    rule(column.class_)(lambda user: through(column, parent, user))
+    county_rule(column.class_)(lambda codes: column.in_(sa.select(parent.id).where(county_condition(parent, codes))))
+
+
 def scoped_models() -> tuple[type, ...]:
     """Return the models that have a scope rule."""
     return tuple(_RULES)

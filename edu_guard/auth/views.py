@@ -6,19 +6,21 @@ The login guard, the error pages and the template helpers every page uses are
 
 from __future__ import annotations
 
+import io
+import json
 import re
+from datetime import date, timezone
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
 from flask import (
-    Blueprint,
     abort,
+    Blueprint,
     current_app,
     flash,
     redirect,
     render_template,
     request,
+    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -28,9 +30,9 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, PasswordField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
-from edu_guard.auth import services, throttle
-from edu_guard import excel
-from edu_guard.auth.models import ROLES, AuditLog, User
+from edu_guard import clock, excel
+from edu_guard.auth import queries, services, throttle
+from edu_guard.auth.models import ROLES, User
 from edu_guard.auth.services import (
     LoginFailed,
     UserInputError,
@@ -112,37 +114,11 @@ class UserForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Load the townships and schools to choose from."""
-        # The area tables by name, as User's foreign keys name them: the registry that
-        # defines their models sits above auth (docs/architecture.md).
-        township, school = db.metadata.tables["township"], db.metadata.tables["school"]
-        townships = db.session.execute(sa.select(township.c.id, township.c.name).order_by(township.c.name)).all()
-        schools = db.session.execute(
-            sa.select(school.c.id, school.c.name, township.c.name)
-            .join(township, school.c.township_id == township.c.id)
-            .order_by(township.c.name, school.c.code)
-        ).all()
-        self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
+        county = getattr(current_user, "division_code", None)  # an admin of one county among several
+        townships, schools = queries.area_choices(county)
+        self.township_id.choices = choice_list(townships, "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
-        division = db.metadata.tables["division"]
-        divisions = db.session.execute(sa.select(division.c.code, division.c.name).order_by(division.c.code)).all()
-        code = getattr(current_user, "division_code", None)
-        if code:  # an administrator of one county among several: its own places only
-            townships = [t for t in townships if t.id in self._county_townships(code)]
-            schools = [s for s in schools if s[0] in self._county_schools(code)]
-            self.township_id.choices = choice_list(((t.id, t.name) for t in townships), "—")
-            self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
-            divisions = [d for d in divisions if d.code == code]
-        self.division_code.choices = choice_list(((d.code, f"{d.code} {d.name}") for d in divisions), "—")
-
-    @staticmethod
-    def _county_townships(code: str) -> set[int]:
-        township = db.metadata.tables["township"]
-        return set(db.session.execute(sa.select(township.c.id).where(township.c.county_code == code)).scalars())
-
-    @staticmethod
-    def _county_schools(code: str) -> set[int]:
-        school = db.metadata.tables["school"]
-        return set(db.session.execute(sa.select(school.c.id).where(school.c.county_code == code)).scalars())
+        self.division_code.choices = choice_list(((code, f"{code} {name}") for code, name in queries.divisions(county)), "—")
 
 
 def _home() -> str:
@@ -224,15 +200,7 @@ def _forget_initial_admin_password(user: User) -> None:
 @role_required("admin")
 def user_list():
     """List every user with role, area, state and sign-in lock."""
-    stmt = sa.select(User).options(selectinload(User.township), selectinload(User.school)).order_by(User.role, User.username)
-    where = services.managed_users(current_user)
-    if where is not None:  # an administrator of one county among several
-        stmt = stmt.where(where)
-    users = (
-        db.session.execute(stmt)
-        .scalars()
-        .all()
-    )
+    users = queries.users(services.managed_users(current_user))
     now = utcnow()
     locked = {u.id: u.locked_until for u in users if u.locked_until and services.aware(u.locked_until) > now}
     return render_template("auth/users.html", users=users, locked=locked)
@@ -278,8 +246,10 @@ def user_new():
 
 
 def _get_user(user_id: int) -> User:
-    user = db.session.get(User, user_id)
-    if user is None or not services.can_manage(current_user, user):
+    """The user ``user_id``, when the signed-in administrator manages them (404 otherwise:
+    another county's user is not shown to a county's administrator)."""
+    user = db.get_or_404(User, user_id)
+    if not services.can_manage(current_user, user):
         abort(404)
     return user
 
@@ -335,10 +305,9 @@ AUDIT_ROLES = ("admin", "auditor")
 AUDIT_EXPORT_MAX = 50_000
 
 
-def _audit_filters():
+def _audit_filters() -> queries.AuditFilters:
     """The audit log's filters from the query string: user id, entity (object type),
-    object id, action, first and last day (inclusive, China time as shown)."""
-    from datetime import date, datetime, time, timedelta, timezone
+    object id, action, first and last day (inclusive, the county's days as shown)."""
 
     def day(name):
         try:
@@ -346,7 +315,7 @@ def _audit_filters():
         except ValueError:
             return None
 
-    args = {
+    return {
         "user_id": request.args.get("user_id", type=int),
         "entity": (request.args.get("entity") or "").strip() or None,
         "entity_id": request.args.get("entity_id", type=int),
@@ -354,24 +323,6 @@ def _audit_filters():
         "start": day("from"),
         "end": day("to"),
     }
-    stmt = sa.select(AuditLog)
-    where = services.managed_users(current_user)
-    if where is not None:  # a reader of one county among several: that county's users' rows
-        stmt = stmt.where(AuditLog.user_id.in_(sa.select(User.id).where(where)))
-    if args["user_id"]:
-        stmt = stmt.where(AuditLog.user_id == args["user_id"])
-    if args["entity"]:
-        stmt = stmt.where(AuditLog.entity == args["entity"])
-    if args["entity_id"]:
-        stmt = stmt.where(AuditLog.entity_id == args["entity_id"])
-    if args["action"]:
-        stmt = stmt.where(AuditLog.action == args["action"])
-    china = timezone(timedelta(hours=8))
-    if args["start"]:
-        stmt = stmt.where(AuditLog.at >= datetime.combine(args["start"], time(), china))
-    if args["end"]:
-        stmt = stmt.where(AuditLog.at < datetime.combine(args["end"] + timedelta(days=1), time(), china))
-    return args, stmt.order_by(AuditLog.at.desc(), AuditLog.id.desc())
 
 
 #: An ID number, 学籍号 or 残疾人证号 inside audit text (snapshots of children …).
@@ -381,8 +332,6 @@ _NUMBER_IN_TEXT = re.compile(r"(?<![0-9A-Za-z])([A-Za-z]?[0-9]{6})([0-9]{5,10})(
 def audit_text(value) -> str:
     """An audit row's ``before``/``after`` as JSON text; for roles that do not see
     whole numbers (auditors), ID-like numbers in it are masked as everywhere else."""
-    import json
-
     if value is None:
         return ""
     text = json.dumps(value, ensure_ascii=False, default=str)
@@ -391,14 +340,12 @@ def audit_text(value) -> str:
     return _NUMBER_IN_TEXT.sub(lambda m: m.group(1) + "*" * len(m.group(2)) + m.group(3), text)
 
 
-def _china_time(at):
-    """An audit time as the county reads it, without a zone (Excel has none): UTC+8."""
-    from datetime import timedelta, timezone
-
+def _county_time(at):
+    """An audit time as the county reads it (its zone), without a zone: Excel has none."""
     if at is None:
         return None
     at = at if at.tzinfo else at.replace(tzinfo=timezone.utc)
-    return at.astimezone(timezone(timedelta(hours=8))).replace(tzinfo=None)
+    return at.astimezone(clock.county_zone()).replace(tzinfo=None)
 
 
 @bp.get("/audit")
@@ -406,22 +353,16 @@ def _china_time(at):
 def audit_log():
     """The audit log, newest first, filtered by user, object, action and date;
     ``?format=xlsx`` downloads the filtered rows (edu_guard.excel)."""
-    args, stmt = _audit_filters()
-    known = sa.select(User.id, User.display_name)
-    where = services.managed_users(current_user)
-    users = dict(db.session.execute(known if where is None else known.where(where)).all())
-    entities = db.session.execute(sa.select(AuditLog.entity).distinct().order_by(AuditLog.entity)).scalars().all()
-    actions = db.session.execute(sa.select(AuditLog.action).distinct().order_by(AuditLog.action)).scalars().all()
+    args = _audit_filters()
+    county_users = services.managed_users(current_user)  # a reader of one county among several
+    stmt = queries.audit_rows(args, county_users)
+    users, entities, actions = queries.audit_choices(county_users)
     if request.args.get("format") == "xlsx":
-        import io
-
-        from flask import send_file
-
         rows = db.session.execute(stmt.limit(AUDIT_EXPORT_MAX)).scalars().all()
         data = excel.table(
             _("审计日志"),
             [_("时间"), _("用户"), _("操作"), _("对象"), _("对象编号"), _("修改前"), _("修改后")],
-            ([_china_time(r.at), users.get(r.user_id, ""), r.action, r.entity, r.entity_id,
+            ([_county_time(r.at), users.get(r.user_id, ""), r.action, r.entity, r.entity_id,
               audit_text(r.before), audit_text(r.after)] for r in rows),
         )
         return send_file(io.BytesIO(data), as_attachment=True, download_name="audit-log.xlsx",

@@ -280,13 +280,11 @@ def guardian_command(case_id, address, id_number, child_address, username):
               help="放假日期：YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD，以空格或逗号分隔")
 @click.option("--workdays", "workdays_text", default="", help="调休上班日期")
 @click.option("--source", required=True, help="国务院办公厅通知的文号")
+@as_option
 @requires_init
-def holidays_command(year, holidays_text, workdays_text, source):
-    """载入一个年度的国务院放假安排（放假日和调休上班日）；载入前该年度的期限为估算。"""
-    try:
-        arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
-    except deadlines.ArrangementError as exc:
-        raise click.ClickException(str(exc)) from None
-    deadlines.save_arrangement(current_app.instance_path, year, arrangement, source)
+def holidays_command(year, holidays_text, workdays_text, source, username):
+    """载入一个年度的国务院放假安排（放假日和调休上班日）到数据库，所有进程即时生效；载入前该年度的期限为估算。"""
+    arrangement = _run(lambda: services.load_holiday_arrangement(year, holidays_text, workdays_text, source,
+                                                                 user=user_by_name(username)))
     click.echo(f"已载入 {year} 年节假日安排：放假 {len(arrangement['holidays'])} 天，调休上班 "
-               f"{len(arrangement['workdays'])} 天（{source}）")
+               f"{len(arrangement['workdays'])} 天（{source.strip()}）")

@@ -30,7 +30,9 @@ Art. 45), a hearing (听证申请 within 5 working days, 听证通知书 at leas
 听证笔录, 听证报告: Art. 63–65); the decision is refused while a requested hearing has
 not been held and reported. After the decision: payment, deferral or instalments
 (Art. 66), 行政复议 / 行政诉讼 filed and decided; a pending one blocks the 催告书 and the
-court application. These records are events that keep the state (``target=None``).
+court application. After the 催告书 the party may state a case again (行政强制法
+Art. 36); the bureau records and reviews it before applying to the court, and the
+application states it. These records are events that keep the state (``target=None``).
 """
 
 from __future__ import annotations
@@ -392,6 +394,22 @@ def g_statements_reviewed(f: CaseFacts, on: date) -> str | None:
     return None
 
 
+def g_demand_statement_unreviewed(f: CaseFacts, on: date) -> str | None:
+    """复核 needs a statement after the 催告书 not yet reviewed (行政强制法 Art. 36)."""
+    if len(f.recorded("record_demand_statement")) <= len(f.recorded("review_demand_statement")):
+        return "没有待复核的催告后陈述、申辩"
+    return None
+
+
+def g_demand_statements_reviewed(f: CaseFacts, on: date) -> str | None:
+    """What the party said after the 催告书 must be recorded and reviewed before the
+    court application (行政强制法 Art. 36: 行政机关应当充分听取当事人的意见，对当事人
+    提出的事实、理由和证据，应当进行记录、复核)."""
+    if len(f.recorded("record_demand_statement")) > len(f.recorded("review_demand_statement")):
+        return "当事人收到催告书后的陈述、申辩尚未复核（行政强制法第三十六条）"
+    return None
+
+
 def g_hearing_requestable(f: CaseFacts, on: date) -> str | None:
     """A hearing may be asked for when offered, within 5 working days of service."""
     if not hearing_offered(f):
@@ -581,9 +599,16 @@ TRANSITIONS: dict[str, Transition] = {
                    (_g_not_issued("demand", "催告书"), g_no_pending_remedy, g_not_paid, g_payment_due,
                     g_demand_fits_window),
                    letter="demand", basis="行政强制法第三十五条、第五十四条"),
+        Transition("record_demand_statement", N_("登记催告后的陈述、申辩"), ("enforcement",), None, BUREAU,
+                   (_g_served("demand", "催告书"), _g_not_issued("enforcement_application", "强制执行申请书")),
+                   basis="行政强制法第三十六条"),
+        Transition("review_demand_statement", N_("复核催告后的陈述、申辩"), ("enforcement",), None, BUREAU,
+                   (g_demand_statement_unreviewed, _g_not_issued("enforcement_application", "强制执行申请书")),
+                   basis="行政强制法第三十六条"),
         Transition("apply_to_court", N_("制发强制执行申请书"), ("enforcement",), None, BUREAU,
                    (_g_served("demand", "催告书"), _g_not_issued("enforcement_application", "强制执行申请书"),
-                    g_no_pending_remedy, g_not_paid, g_demand_over, g_within_application_period),
+                    g_no_pending_remedy, g_not_paid, g_demand_over, g_within_application_period,
+                    g_demand_statements_reviewed),
                    letter="enforcement_application", basis="行政强制法第五十三条、第五十四条、第五十五条"),
         Transition("record_court_ruling", N_("登记法院裁定（准予/不准予执行）"), ("enforcement",), None, BUREAU,
                    (g_application_made,), basis="行政强制法第五十七条、第五十八条"),
@@ -613,7 +638,8 @@ EVENT_LABELS = {"open": N_("立案"), "record_service": N_("登记送达"), "cor
 #: Events whose records the guards read (see :class:`Record`).
 RECORDED = ("record_statement", "review_statement", "request_hearing", "issue_hearing_notice", "record_hearing",
             "report_hearing", "record_payment", "grant_deferral", "file_review", "file_suit",
-            "record_remedy_outcome", "record_court_ruling", "record_execution", "escalate_to_penalty")
+            "record_remedy_outcome", "record_court_ruling", "record_execution", "escalate_to_penalty",
+            "record_demand_statement", "review_demand_statement")
 
 
 def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transition:

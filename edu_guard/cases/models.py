@@ -164,11 +164,11 @@ def _case_scope(user):
     return DropoutCase.school_id == user.school_id
 
 
-@scoping.rule(HomeVisit)
-def _visit_scope(user):
-    """A home visit is seen by whoever may see its child."""
-    from_child = scoping.condition(Child, user)
-    return HomeVisit.child_id.in_(sa.select(Child.id).where(from_child))
+# A case's responsible persons (包保责任人) and history are seen by whoever may see the
+# case; a home visit, by whoever may see its child.
+scoping.belongs(CaseAssignment.case_id, DropoutCase)
+scoping.belongs(CaseEvent.case_id, DropoutCase)
+scoping.belongs(HomeVisit.child_id, Child)
 
 
 @scoping.rule(Letter)

@@ -15,6 +15,22 @@ from edu_guard.registry.search import name_condition, number_condition
 
 
 
+def case_by_id(case_id: int, user) -> DropoutCase | None:
+    """Return the case ``case_id`` if ``user`` may see it, else ``None``."""
+    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), user)
+    return db.session.execute(stmt).scalar_one_or_none()
+
+
+def still_open(stmt: sa.Select) -> list[DropoutCase]:
+    """Return the cases of ``stmt`` (a ``select(DropoutCase)``) that are not closed."""
+    return db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
+
+
+def only(stmt: sa.Select, cases) -> sa.Select:
+    """Limit ``stmt`` (a ``select(DropoutCase)``) to ``cases`` (none: no row)."""
+    return stmt.where(DropoutCase.id.in_([c.id for c in cases] or [-1]))
+
+
 def cases_by_state(user) -> dict[str, int]:
     """Return the number of open cases in each open state, within ``user``'s scope."""
     stmt = scope_cases(sa.select(DropoutCase.state, sa.func.count(DropoutCase.id)).where(DropoutCase.state.in_(OPEN)),

@@ -19,7 +19,7 @@ from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import REASONS, RESPONSIBLE_ROLES, SOURCES, VISIT_FORMS, CaseAssignment, CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db, utcnow
-from edu_guard import acts, clock, hooks
+from edu_guard import acts, clock, deadlines, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
 from edu_guard.deadlines import add_calendar_days, add_working_days, effective_service
@@ -400,9 +400,9 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         if fine < notice.fine and not (data.get("fine_reason") or "").strip():
             raise CaseError(f"决定的罚款 {fine} 元低于告知书拟处的 {notice.fine} 元，请写明理由（fine_reason）")
         data["fine"] = str(fine)
-    elif event == "record_statement":
+    elif event in ("record_statement", "record_demand_statement"):
         _text(data, "content", "陈述、申辩的内容")
-    elif event == "review_statement":
+    elif event in ("review_statement", "review_demand_statement"):
         if data.get("result") not in STATEMENT_RESULTS:
             raise CaseError(f"复核结果须为：{'、'.join(STATEMENT_RESULTS)}")
         _text(data, "content", "复核意见")
@@ -552,6 +552,61 @@ def statement_text(facts: machine.CaseFacts) -> str:
     return "".join(parts)
 
 
+def demand_statement_text(facts: machine.CaseFacts) -> str:
+    """What the court application says of the party after the 催告书: that the party
+    made no statement, or each statement with the bureau's review (行政强制法 Art. 36:
+    the party may state a case; the bureau records and reviews it; Art. 55 (三): the
+    application is accompanied by 当事人的意见及行政机关催告情况). From the records only."""
+    reviews = facts.recorded("review_demand_statement")
+    statements = facts.recorded("record_demand_statement")
+    if not statements:
+        return "被申请人收到催告书后，未进行陈述、申辩。"
+    parts = []
+    for i, st in enumerate(statements):
+        text = f"被申请人于{_cn(st.acted_on)}进行陈述、申辩，称：{str(st.data['content']).rstrip('。')}。"
+        if i < len(reviews):
+            rv = reviews[i]
+            text += (f"申请人于{_cn(rv.acted_on)}进行了复核，复核意见：{str(rv.data['content']).rstrip('。')}，"
+                     f"{rv.data['result']}。")
+        parts.append(text)
+    return "".join(parts)
+
+
+def application_attachments(case: DropoutCase, facts: machine.CaseFacts) -> list[str]:
+    """The materials sent with the court application (行政强制法 Art. 55), one item per
+    record the case holds and nothing it does not: the decision and its 送达回证; the
+    facts, reasons and basis of the decision (the notice and its service, the served
+    order, home-visit records, the statements and hearing of the penalty step as
+    recorded); the party's statement after the 催告书 with the review — only when made
+    (Art. 36) — and the 催告书 with its 送达回证; payment receipts when part was paid.
+    The amount sought (Art. 55 (四), 标的) is stated in the application itself.
+
+    :return: Chinese items in order, e.g. ``["《行政处罚决定书》（…）及其送达回证", …]``.
+    """
+    by_id = {l.id: l for l in live_letters(case)}
+
+    def served(kind: str, title: str) -> str:
+        letter = by_id.get(facts.letters[kind].id) if kind in facts.letters else None
+        return f"《{title}》（{letter.doc_number}）及其送达回证" if letter and letter.doc_number else f"《{title}》及其送达回证"
+
+    items = [served("penalty_decision", "行政处罚决定书"), served("penalty_notice", "行政处罚告知书")]
+    items += letters.case_evidence(case, _served_order(case))
+    if facts.recorded("record_statement"):
+        items.append(f"当事人收到行政处罚告知书后的陈述、申辩记录{len(facts.recorded('record_statement'))}份"
+                     f"及复核意见{len(facts.recorded('review_statement'))}份")
+    if facts.recorded("record_hearing"):
+        items.append("听证笔录" + ("及听证报告" if facts.recorded("report_hearing") else ""))
+    statements = facts.recorded("record_demand_statement")
+    if statements:
+        items.append(f"当事人的意见：收到催告书后的陈述、申辩记录{len(statements)}份"
+                     f"及复核意见{len(facts.recorded('review_demand_statement'))}份")
+    items.append(served("demand", "催告书"))
+    payments = facts.recorded("record_payment")
+    if payments:
+        items.append(f"缴款凭证{len(payments)}份（" + "、".join(str(r.data.get("receipt")) for r in payments) + "）")
+    return items
+
+
 def remedy_history(facts: machine.CaseFacts, as_of: date) -> str | None:
     """What happened after the decision (review, suit, deferral, payments), as the 催告书
     and the court application state it; ``None`` when nothing did (the letter's own
@@ -643,6 +698,8 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         extra["paid"] = paid
         extra["history"] = remedy_history(facts, on)
         if kind == "enforcement_application":
+            extra["party_statement"] = demand_statement_text(facts)
+            extra["attachments"] = application_attachments(cases[0], facts)
             extra["representative"] = (data.get("representative") or cfg.get("EDU_GUARD_BUREAU_HEAD") or "").strip()
             if not extra["representative"]:
                 raise CaseError("请填写申请人（教育局）的负责人姓名（法定代表人），或在配置中设置 EDU_GUARD_BUREAU_HEAD")
@@ -960,6 +1017,39 @@ def due_within(cases: Iterable[DropoutCase], days: int, on: date) -> list[Dropou
         if any(on <= d <= until for d in days_due):
             out.append(case)
     return out
+
+
+def load_holiday_arrangement(year: int, holidays_text: str, workdays_text: str, source: str,
+                             user=None) -> dict:
+    """Check and load a year's official holiday arrangement (the State Council's notice)
+    into the database, audited (``load_holidays``: who, the year, the source, the days;
+    the earlier load of the year as ``before``). Every process counts by it once the
+    unit of work commits (:mod:`edu_guard.deadlines`).
+
+    :param year: the year (e.g. 2027).
+    :param holidays_text: the rest days, dates or ``YYYY-MM-DD~YYYY-MM-DD`` ranges.
+    :param workdays_text: the make-up working days (调休上班).
+    :param source: the notice's document number.
+    :param user: who loads it (the signed-in user by default; ``None`` on the CLI).
+    :return: ``{"holidays": [ISO …], "workdays": [ISO …]}`` as stored.
+    :raises CaseError: a bad date, a statutory holiday missing or made a working day
+        (全国年节及纪念日放假办法), no source.
+    """
+    source = (source or "").strip()
+    if not source:
+        raise CaseError("请填写国务院办公厅通知的文号")
+    try:
+        arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
+    except deadlines.ArrangementError as exc:
+        raise CaseError(str(exc)) from None
+    old = db.session.get(deadlines.HolidayArrangement, year)
+    before = {"year": year, "source": old.source, "holidays": list(old.holidays), "workdays": list(old.workdays)} \
+        if old is not None else None
+    row = deadlines.save_arrangement(year, arrangement, source)
+    entry = audit.record("load_holidays", row, before=before,
+                         after={"year": year, "source": source, **arrangement}, user=user)
+    entry.entity_id = year
+    return arrangement
 
 
 def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, guardian_id_number: str | None = None,

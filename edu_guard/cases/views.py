@@ -7,13 +7,12 @@ import base64
 import io
 from datetime import date
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
-from edu_guard.auth.scoping import can_see_child, scope_cases
+from edu_guard.auth.scoping import can_see_child
 from edu_guard.cases import machine, services
 from edu_guard.cases import queries as case_queries
 from edu_guard.cases.casefile import case_file_pdf
@@ -43,7 +42,7 @@ from edu_guard.registry.models import Child
 
 from edu_guard.letters.render import LetterError
 from edu_guard.lists import pupil_key, xlsx_response
-from edu_guard.web import after_commit, refusals, run_or_flash
+from edu_guard.web import after_commit, download_name, refusals, run_or_flash
 from edu_guard.registry.services import add_guardian
 
 bp = Blueprint("cases", __name__)
@@ -60,8 +59,7 @@ def _run(action, success: str | None = None):
 
 
 def _get_case(case_id: int) -> DropoutCase:
-    stmt = scope_cases(sa.select(DropoutCase).where(DropoutCase.id == case_id), current_user)
-    case = db.session.execute(stmt).scalar_one_or_none()
+    case = case_queries.case_by_id(case_id, current_user)
     if case is None:
         abort(404)
     return case
@@ -86,9 +84,8 @@ def case_list():
     due_days = args.get("due_within", type=int)
     if due_days is not None and due_days >= 0:
         # The bureau's own time limits are worked out per case (machine.time_limits).
-        candidates = db.session.execute(stmt.where(DropoutCase.state != "closed")).scalars().all()
-        ids = [c.id for c in services.due_within(candidates, due_days, services.today())]
-        stmt = stmt.where(DropoutCase.id.in_(ids or [-1]))
+        candidates = case_queries.still_open(stmt)
+        stmt = case_queries.only(stmt, services.due_within(candidates, due_days, services.today()))
     if args.get("format") == "xlsx":
         return _case_list_xlsx(stmt)
     page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"], error_out=False)
@@ -441,7 +438,7 @@ def case_file(case_id: int):
         flash(f"一案一档未能打印：{outcome.refused}", "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
-                     download_name=f"一案一档-{case.child.name}-{case.id}.pdf")
+                     download_name=download_name(f"一案一档-{case.child.name}-{case.id}.pdf"))
 
 
 @bp.route("/admin/holidays", methods=["GET", "POST"])
@@ -454,19 +451,17 @@ def holiday_arrangements():
         abort(403)
     form = HolidayArrangementForm()
     if form.validate_on_submit():
-        try:
-            arrangement = deadlines.parse_arrangement(form.year.data, form.holidays.data, form.workdays.data or "")
-        except deadlines.ArrangementError as exc:
-            flash(str(exc), "error")
-        else:
-            deadlines.save_arrangement(current_app.instance_path, form.year.data, arrangement, form.source.data.strip())
+        with refusals(services.CaseError) as outcome:
+            services.load_holiday_arrangement(form.year.data, form.holidays.data, form.workdays.data or "",
+                                              form.source.data, user=current_user)
+        if outcome.ok:
             flash(_("已载入 %(year)s 年的节假日安排：该年度的期限不再是估算", year=form.year.data), "success")
             return redirect(url_for("cases.holiday_arrangements"))
     elif request.method == "POST":
         flash(form_errors(form), "error")
     today = services.today()
-    years = [{"year": y, "loaded": deadlines.arrangement_loaded(y),
-              "stored": deadlines.stored_arrangements(current_app.instance_path).get(str(y)),
+    stored = deadlines.stored_arrangements()
+    years = [{"year": y, "loaded": deadlines.arrangement_loaded(y), "stored": stored.get(str(y)),
               "statutory": [d.isoformat() for d in deadlines.statutory_holidays(y)]}
              for y in range(today.year, today.year + 3)]
     if form.year.data is None:

@@ -101,6 +101,11 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     return run, outcome
 
 
+def runs() -> sa.Select:
+    """Return the select statement of the stored comparison runs, newest first."""
+    return sa.select(ComparisonRun).order_by(ComparisonRun.id.desc())
+
+
 def run_rows(run: ComparisonRun, category: str | None = None, search: str | None = None):
     """Return the select statement of a run's stored rows, filtered."""
     stmt = sa.select(ComparisonRow).where(ComparisonRow.run_id == run.id).order_by(ComparisonRow.line)

@@ -8,8 +8,8 @@ ledgers instead (scoped there).
 
 from __future__ import annotations
 
+from io import BytesIO
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -25,6 +25,7 @@ from edu_guard.cases import services as case_services
 from edu_guard.cases.models import REASONS
 from edu_guard.comparisons import jobs, services
 from edu_guard.comparisons.kinds import kinds, ComparisonError
+from edu_guard.comparisons.excel import comparison_workbook
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
@@ -48,10 +49,7 @@ class CompareForm(FlaskForm):
 
 
 def _run(run_id: int) -> ComparisonRun:
-    run = db.session.get(ComparisonRun, run_id)
-    if run is None:
-        abort(404)
-    return run
+    return db.get_or_404(ComparisonRun, run_id)
 
 
 @bp.route("/comparisons", methods=["GET", "POST"])
@@ -73,7 +71,7 @@ def index():
             if outcome.ok:
                 acts.flash_closed_term(form.as_of.data, case_services.today())
                 return redirect(url_for("jobs.job_page", job_id=job_id))
-    page = db.paginate(sa.select(ComparisonRun).order_by(ComparisonRun.id.desc()),
+    page = db.paginate(services.runs(),
                        page=request.args.get("page", 1, type=int), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
                        error_out=False)
     return render_template("comparisons/index.html", form=form, page=page, kinds=kinds(),
@@ -141,10 +139,6 @@ def close_row(row_id: int):
 @role_required(*VIEW_ROLES)
 def export(run_id: int):
     """The run as a workbook: counts per category, then its stored rows."""
-    from io import BytesIO
-
-    from edu_guard.comparisons.excel import comparison_workbook  # openpyxl: loaded when needed
-
     run = _run(run_id)
     kind = kinds()[run.kind]
     full = current_user.sees_full_ids

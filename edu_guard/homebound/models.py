@@ -155,14 +155,6 @@ def _placement_scope(user):
     return HomeboundPlacement.school_id == user.school_id
 
 
-@scoping.rule(HomeboundAttachment)
-def _attachment_scope(user):
-    """A session's attachment (photos, the guardian's confirmation) is seen by whoever
-    may see its placement."""
-    sessions = sa.select(HomeboundSession.id).join(HomeboundPlacement).where(_placement_scope(user))
-    return HomeboundAttachment.session_id.in_(sessions)
-
-
 @scoping.county_rule(HomeboundPlacement)
 def _placement_county_scope(codes):
     """A county user sees the placements delivered by the county's schools or of
@@ -171,8 +163,9 @@ def _placement_county_scope(codes):
     return sa.or_(HomeboundPlacement.school_id.in_(county_schools(codes)), HomeboundPlacement.child_id.in_(living))
 
 
-@scoping.county_rule(HomeboundAttachment)
-def _attachment_county_scope(codes):
-    """An attachment is seen by whoever may see its placement."""
-    sessions = sa.select(HomeboundSession.id).join(HomeboundPlacement).where(_placement_county_scope(codes))
-    return HomeboundAttachment.session_id.in_(sessions)
+# A placement's yearly plan (送教计划) and sessions (送教记录) are seen by whoever may
+# see the placement; a session's attachments (photos, the guardian's confirmation), by
+# whoever may see the session.
+scoping.belongs(HomeboundPlan.placement_id, HomeboundPlacement)
+scoping.belongs(HomeboundSession.placement_id, HomeboundPlacement)
+scoping.belongs(HomeboundAttachment.session_id, HomeboundSession)

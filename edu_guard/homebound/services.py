@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import date, time
 from pathlib import Path
@@ -24,7 +23,7 @@ from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
 from edu_guard.db import db
-from edu_guard.uploads import private_folder
+from edu_guard.uploads import write_private
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound.models import (
     CONTENT_AREAS,
@@ -614,15 +613,7 @@ def add_attachment(session: HomeboundSession, filename: str, data: bytes, user=N
     digest = hashlib.sha256(data).hexdigest()
     path = attachment_path(digest)
     if not path.exists():
-        private_folder(path.parent)  # photos and signed pages of children: 0700
-        fd, tmp = tempfile.mkstemp(prefix=".att-", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+        write_private(path, data, prefix=".att-")  # photos and signed pages of children: 0700
     att = HomeboundAttachment(session=session, filename=filename[:255], content_type=mime, size=len(data), sha256=digest)
     db.session.add(att)
     db.session.flush()

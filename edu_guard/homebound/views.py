@@ -17,9 +17,9 @@ from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
-from edu_guard.web import form_errors, refusals
+from edu_guard.web import download_name, form_errors, refusals
 from edu_guard.homebound import compliance as rules
-from edu_guard.homebound import schemas, services
+from edu_guard.homebound import queries, schemas, services
 from edu_guard.homebound.forms import EndForm, PlaceForm, PlanForm, SessionForm
 from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement
 from edu_guard.letters.schemas import LetterError
@@ -109,7 +109,7 @@ def place(key: str):
         flash(str(exc), "error")
         return redirect(url_for("homebound.candidate_list"))
     form = PlaceForm()
-    schools = db.session.execute(sa.select(School).order_by(School.code)).scalars().all()
+    schools = queries.delivering_schools()
     form.school.choices = [str(s.id) for s in schools]
     school_names = {str(s.id): f"{s.name}（{s.township.name}）" for s in schools}
     if request.method == "GET":
@@ -134,11 +134,9 @@ def place(key: str):
             # A concurrent request (a double submit) placed the child after this one's
             # check: the one-open-placement index refused the second insert.
             flash(f"{candidate.name} 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", "error")
-            existing = db.session.execute(
-                sa.select(HomeboundPlacement.id).join(Child, Child.id == HomeboundPlacement.child_id)
-                .where(Child.id_number == candidate.id_number, HomeboundPlacement.ends_on.is_(None))).scalar()
-            if existing is not None and can_see_placement(current_user, db.session.get(HomeboundPlacement, existing)):
-                return redirect(url_for("homebound.placement_detail", placement_id=existing))
+            existing = queries.open_placement_of(candidate.id_number)
+            if existing is not None and can_see_placement(current_user, existing):
+                return redirect(url_for("homebound.placement_detail", placement_id=existing.id))
             return redirect(url_for("homebound.candidate_list"))
         else:
             flash(f"已安置：{placement.child.name}，由{placement.school.name}送教上门", "success")
@@ -254,7 +252,7 @@ def attachment(attachment_id: int):
         data = services.read_attachment(att)
     except services.HomeboundError as exc:
         abort(410, description=str(exc))
-    return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=att.filename)
+    return send_file(io.BytesIO(data), mimetype=att.content_type, download_name=download_name(att.filename, "attachment"))
 
 
 def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str, issued_on: date | None = None):
@@ -267,7 +265,7 @@ def _pdf(kind: str, context: dict, placement: HomeboundPlacement, name: str, iss
                                issued_on=issued_on, user=current_user, audited=placement)
     if not outcome.ok:
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
-    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=name)
+    return send_file(io.BytesIO(pdf), mimetype="application/pdf", download_name=download_name(name))
 
 
 @bp.get("/<int:placement_id>/agreement.pdf")

@@ -392,6 +392,9 @@ class EnforcementApplicationSchema(_ContactMixin, _MoneyDue):
     lawsuit_months = fields.Integer(required=True, validate=validate.Range(min=1, max=24))
     #: The materials sent with the application (Art. 55).
     attachments = fields.List(Text(), load_default=None, allow_none=True)
+    #: What the party said after the 催告书 and the bureau's review, or that the party
+    #: said nothing (行政强制法 Art. 36, 55 (三)); absent on letters issued before.
+    party_statement = Text(load_default=None, allow_none=True)
 
 
 class HomeboundChildSchema(Schema):

@@ -17,8 +17,6 @@ Clerks' batch prints go through :func:`print_run`.
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -34,6 +32,7 @@ from edu_guard.auth import audit
 from edu_guard.i18n import N_
 from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
 from edu_guard.db import db
+from edu_guard.uploads import write_private
 from edu_guard.letters import numbering
 from edu_guard.letters.models import SERVICE_MANNERS, Letter
 from edu_guard.letters.render import PrintItem, prepare, render_pdf
@@ -285,15 +284,7 @@ def _store_pdf(letter: Letter, pdf: bytes) -> None:
     """Write the PDF atomically under the instance folder and note its sha256."""
     rel = _pdf_relpath(letter.year, letter.doc_number)
     path = Path(current_app.instance_path) / rel
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".letter-", suffix=".pdf", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pdf)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    write_private(path, pdf, prefix=".letter-")  # letters name children and their guardians: 0700
     letter.pdf_path = rel
     letter.sha256 = hashlib.sha256(pdf).hexdigest()
 
@@ -752,7 +743,9 @@ def context_for_case(kind: str, case, **extra) -> dict:
     * ``enforcement_application`` — ``representative`` (required: the head who signs,
       行政强制法 Art. 55); ``representative_title`` (default 局长);
       ``applicant_address``; ``decision``, ``demand``; ``surcharge``/``as_of``;
-      ``attachments``.
+      ``attachments`` (the materials, from the case's records); ``party_statement``
+      (what the party said after the 催告书 and the review, 行政强制法 Art. 36).
+      A letter stored without them (issued before) reprints as it was.
 
     :param kind: the letter kind.
     :param case: a :class:`~edu_guard.cases.models.DropoutCase` (or, for
@@ -884,6 +877,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
                     "review_days": _cfg_int("EDU_GUARD_REVIEW_DAYS"),
                     "lawsuit_months": _cfg_int("EDU_GUARD_LAWSUIT_MONTHS"),
                     "attachments": extra.pop("attachments", None),
+                    "party_statement": extra.pop("party_statement", None),
                     **contact,
                 }
         else:  # pragma: no cover - get_kind() knows every kind handled above

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
 
-from edu_guard.auth.scoping import scope
 from edu_guard.db import db
 from edu_guard.letters.forms import PrintRunForm
-from edu_guard.letters.models import Letter, letter_case
-from edu_guard.letters import jobs, services
+from edu_guard.letters import jobs, queries, services
+from edu_guard.letters.models import Letter
+from edu_guard.web import download_name
 
 bp = Blueprint("letters", __name__)
 
@@ -38,15 +37,8 @@ KIND_LABELS = {
 }
 
 
-def _scoped_letters() -> sa.Select:
-    """Letters the user may see: those every case of which lies in the user's scope (a
-    劝返联系函 listing children of several schools is not shown to one school)."""
-    linked = sa.select(letter_case.c.letter_id)
-    return scope(sa.select(Letter).where(Letter.id.in_(linked)), Letter, current_user)
-
-
 def _get_letter(letter_id: int) -> Letter:
-    letter = db.session.execute(_scoped_letters().where(Letter.id == letter_id)).scalar_one_or_none()
+    letter = queries.letter_by_id(letter_id, current_user)
     if letter is None:
         abort(404)
     return letter
@@ -56,13 +48,9 @@ def _get_letter(letter_id: int) -> Letter:
 @login_required
 def letter_list():
     """All letters in scope, newest first, filterable by kind and year."""
-    stmt = _scoped_letters()
     kind = request.args.get("kind")
-    if kind in KIND_LABELS:
-        stmt = stmt.where(Letter.kind == kind)
-    if request.args.get("year", type=int):
-        stmt = stmt.where(Letter.year == request.args.get("year", type=int))
-    page = db.paginate(stmt.order_by(Letter.id.desc()), per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
+    stmt = queries.letters(current_user, kind=kind if kind in KIND_LABELS else None, year=request.args.get("year", type=int))
+    page = db.paginate(stmt, per_page=current_app.config["EDU_GUARD_PAGE_SIZE"],
                        error_out=False)
     base_args = {k: v for k, v in request.args.items() if k != "page"}
     return render_template("letters/list.html", page=page, kinds=KIND_LABELS, kind=kind, base_args=base_args)
@@ -73,13 +61,8 @@ def letter_list():
 def letter_detail(letter_id: int):
     """One letter: number, recipient, cases, service."""
     letter = _get_letter(letter_id)
-    # Dates printed on it that rest on an estimated holiday calendar (估算), as noted when
-    # issued on the case event that made it. The case events' table by name, as its
-    # foreign key to the letter names it: the cases sit above the letters.
-    event = db.metadata.tables["case_event"]
-    estimated = [d for data in db.session.execute(sa.select(event.c.data).where(event.c.letter_id == letter.id))
-                 .scalars() if data for d in (data.get("estimated") or [])]
-    return render_template("letters/detail.html", letter=letter, kinds=KIND_LABELS, estimated=sorted(set(estimated)))
+    estimated = queries.estimated_dates(letter)
+    return render_template("letters/detail.html", letter=letter, kinds=KIND_LABELS, estimated=estimated)
 
 
 @bp.get("/letters/<int:letter_id>.pdf")
@@ -92,7 +75,7 @@ def letter_pdf(letter_id: int):
     path = Path(current_app.instance_path) / letter.pdf_path
     if not path.is_file():
         abort(404)
-    return send_file(path, mimetype="application/pdf", download_name=f"{letter.doc_number}.pdf")
+    return send_file(path, mimetype="application/pdf", download_name=download_name(f"{letter.doc_number}.pdf"))
 
 
 @bp.post("/letters/print")

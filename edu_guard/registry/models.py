@@ -304,6 +304,10 @@ def _child_scope(user):
     return Child.id.in_(sa.select(Enrollment.child_id).where(Enrollment.school_id == user.school_id))
 
 
+# A guardian (监护人: name, phone, ID number) is seen by whoever may see the child.
+scoping.belongs(Guardian.child_id, Child)
+
+
 @scoping.rule(School, by_default=False)
 def _school_scope(user):
     """A township user sees the township's schools; a school user, the school (only where

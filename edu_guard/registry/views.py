@@ -34,7 +34,7 @@ from edu_guard.registry.importers import importers
 from edu_guard.registry.models import ENROLLMENT_STATUSES, FAMILY_STATUS_KINDS, Child, Enrollment, ImportRun
 from edu_guard.registry.search import normalise_query
 from edu_guard.registry.services import describe_source, rejects_workbook
-from edu_guard.web import refusals
+from edu_guard.web import download_name, refusals
 
 bp = Blueprint("registry", __name__)
 
@@ -268,7 +268,7 @@ def import_rejects(run_id: int):
         io.BytesIO(rejects_workbook(run)),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         as_attachment=True,
-        download_name=f"{stem}_未导入的行.xlsx",
+        download_name=download_name(f"{stem}_未导入的行.xlsx"),
     )
 
 

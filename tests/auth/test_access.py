@@ -32,7 +32,8 @@ def test_every_page_but_sign_in_needs_a_signed_in_user(app, client):
 
 def test_public_pages_are_only_sign_in(app):
     public = {e for e, v in app.view_functions.items() if getattr(v, "public", False)}
-    assert public == {"auth.login"}
+    # The sign-in page, and the site's icon (a static file browsers fetch unasked).
+    assert public == {"auth.login", "favicon"}
 
 
 def test_auditor_reads_but_every_write_is_refused(app, client, make_user, login):

@@ -16,19 +16,20 @@ from edu_guard.aid.models import Payment, PaymentBatch, PaymentReversal
 from edu_guard.db import db
 from edu_guard.letters.models import Letter
 from edu_guard.registry.models import School
-from tests.auth.test_province_scope import _id, province  # noqa: F401  (the fixture)
+from tests.auth.test_province_scope import _id, _unreversed, province  # noqa: F401  (the fixture)
 
 
 def test_the_province_aid_page_counts_children_beside_payments(client, login, province, make_child):  # noqa: F811
     """景洪市's child 岩温 is paid under two schemes in the term (500.00 yuan 生活补助 and
-    300.00 yuan of a county scheme ``nutrition``): 1 人数 and 1 人次 in each scheme, and in
+    300.00 yuan of a county's own scheme ``county_extra``): 1 人数 and 1 人次 in each scheme, and in
     the county's total 2 人次 but 1 人数, 0.0800 万元. A second child of 景洪市 is paid 200.00 and the payment reversed: it counts
     neither in 人次 nor in 人数. The other two counties: 1 人数, 1 人次, 0.0500 each.
     Grand total: 3 人数 (three children), 4 人次, 0.1800 万元."""
     users, objects = province
+    _unreversed(objects)
     first = db.session.get(Payment, objects["532801"]["payment"])
-    batch = PaymentBatch(term_id=first.term_id, scheme_code="nutrition", paid_on=date(2021, 4, 1))
-    db.session.add(Payment(child_id=first.child_id, scheme_code="nutrition", term_id=first.term_id,
+    batch = PaymentBatch(term_id=first.term_id, scheme_code="county_extra", paid_on=date(2021, 4, 1))
+    db.session.add(Payment(child_id=first.child_id, scheme_code="county_extra", term_id=first.term_id,
                            stage="小学", amount_fen=30000, batch=batch, paid_on=date(2021, 4, 1),
                            school_id=first.school_id))
     other = make_child("岩罕", _id("53280120090505123"), school=db.session.get(School, first.school_id))
@@ -45,7 +46,7 @@ def test_the_province_aid_page_counts_children_beside_payments(client, login, pr
             "<td>1</td><td>1</td><td>0.0300</td><td>0</td>\n    <td>1</td><td>2</td><td>0.0800</td></tr>") in text
     assert ("<td>勐海县</td><td>西双版纳州</td>\n    <td>1</td><td>1</td><td>0.0500</td><td>0</td>"
             "<td>0</td><td>0</td><td>0.0000</td><td>0</td>\n    <td>1</td><td>1</td><td>0.0500</td></tr>") in text
-    # the grand total: 3 children under 生活补助 (3 payments), 1 under nutrition; 3 children, 4 payments
+    # the grand total: 3 children under 生活补助 (3 payments), 1 under county_extra; 3 children, 4 payments
     assert ("<td>3</td><td>3</td><td>0.1500</td><td>0</td><td>1</td><td>1</td><td>0.0300</td><td>0</td>\n"
             "    <td>3</td><td>4</td><td>0.1800</td></tr>") in text
 

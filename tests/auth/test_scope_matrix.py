@@ -3,11 +3,14 @@
 Two townships, one school each; every kind of object (child, case, responsible person,
 home visit, letter,
 aid list and entry, payment batch and payment, 送教上门 placement and attachment,
-comparison run and row, import run, job) exists at both schools. A school user and a
-township user of the first township open every page that names an object: their own
-school's objects answer, the other school's answer 404 (as if they did not exist) or
-403 (a page of the bureau's), never the object. Every route that names an object must be
-listed here, so a new one cannot be added without deciding who sees it.
+comparison run and row, import run, job, guardian, payee account, plan, reversal) exists at
+both schools. A school user and a township user of the first township open every page
+that names an object: their own school's objects answer, the other school's answer 404
+(as if they did not exist) or 403 (a page of the bureau's), never the object. They open
+every page that names none (lists, reports, exports) and find nothing of the other
+school there, and they cannot reach another school's object through ids posted in a
+form. Every route must be listed here — by the object its URL names, or in
+:data:`NO_OBJECT` — so a new one cannot be added without deciding who sees it.
 """
 
 from __future__ import annotations
@@ -17,13 +20,14 @@ from datetime import date, time
 import pytest
 import sqlalchemy as sa
 
-from edu_guard.aid.models import AidList, AidListEntry, Payment, PaymentBatch, Term
+from edu_guard.aid.models import AidList, AidListEntry, PayeeAccount, Payment, PaymentBatch, PaymentReversal, Term
+from edu_guard.auth import scoping
 from edu_guard.cases import services as case_services
 from edu_guard.cases.models import CaseAssignment, HomeVisit
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
 from edu_guard.jobs.models import Job
-from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement, HomeboundSession
+from edu_guard.homebound.models import HomeboundAttachment, HomeboundPlacement, HomeboundPlan, HomeboundSession
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import Child, ImportRun, School, Township
 
@@ -51,6 +55,25 @@ OWN_PAGES = {
 OTHER_KEYS = {"registry.import_job", "registry.import_job_state", "registry.import_job_rerun", "homebound.place", "aid.lists", "aid.payments",
               "aid.propose", "reports.ledger", "static"}
 
+#: Routes that name no object, each with who may use it: ``bureau`` (a township or school
+#: user is refused, 403), ``scoped`` (a list, a report or an export: answered with the
+#: user's own area only), ``own`` (the user's own account), ``public`` (sign-in),
+#: ``posted ids`` (objects named by ids in the form: checked one by one below).
+NO_OBJECT = {
+    "aid.gaps_page": "bureau", "aid.index": "scoped", "aid.plugins_page": "bureau", "aid.report": "bureau",
+    "aid.report_xlsx": "bureau", "aid.term_add": "bureau", "auth.audit_log": "bureau",
+    "auth.change_password": "own", "auth.login": "public", "favicon": "public", "auth.logout": "own", "auth.user_list": "bureau",
+    "auth.user_new": "bureau", "cases.case_list": "scoped", "cases.return_contact": "posted ids",
+    "cases.holiday_arrangements": "bureau", "jobs.job_list": "scoped", "reports.province_aid": "bureau",
+    "reports.province_monthly": "bureau",
+    "comparisons.index": "bureau", "homebound.candidate_list": "scoped", "homebound.compliance_report": "scoped",
+    "homebound.placement_list": "scoped", "letters.letter_list": "scoped", "letters.print_run": "posted ids",
+    "registry.children": "scoped", "registry.import_page": "bureau", "registry.index": "scoped",
+    "reports.dashboard": "scoped", "reports.periodic": "scoped",
+}
+#: What of the other school's child must never reach a first-township user.
+OTHER_CHILD = ("玉香", "532801200902031226")
+
 
 def _school_objects(school: School, child: Child, term: Term, n: int) -> dict[str, int]:
     """Create one object of every kind at ``school`` for ``child``; return their ids."""
@@ -76,9 +99,15 @@ def _school_objects(school: School, child: Child, term: Term, n: int) -> dict[st
     run = ComparisonRun(kind="household", as_of=date(2021, 3, 1))
     row = ComparisonRow(run=run, line=n, category="out_of_school", reason="户籍在本县，无学籍")
     import_run = ImportRun(kind="roster", filename="roster.xlsx", sha256=f"{n}" * 64)
+    plan = HomeboundPlan(placement=placement, school_year="2020-2021", made_on=date(2021, 3, 1),
+                         goals=[{"area": "生活自理", "goal": "能自己穿衣"}])
+    account = PayeeAccount(child_id=child.id, holder_name=f"{child.name}之父", holder_id_number=child.id_number,
+                           bank="农村信用社", number=f"62210000000000{n:04d}", kind="一卡通")
+    reversal = PaymentReversal(payment=payment, reason="重复发放")
     job = Job(kind="export", school_id=school.id, township_id=school.township_id, state="done",
               params={"export": "roster", "filters": {}}, result={"file": "学生名册.xlsx"})
-    db.session.add_all([assignment, visit, letter, aid_list, batch, placement, run, row, import_run, job])
+    db.session.add_all([assignment, visit, letter, aid_list, batch, placement, run, row, import_run, plan, account,
+                        reversal, job])
     db.session.flush()
     db.session.execute(letter_case.insert().values(letter_id=letter.id, case_id=case.id))
     db.session.commit()
@@ -112,14 +141,99 @@ def _url(rule, ids: dict[str, int]) -> str:
     return rule.build({arg: ids[KINDS[arg]] for arg in rule.arguments}, append_unknown=False)[1]
 
 
-def test_every_route_that_names_an_object_is_in_the_matrix(app):
+def test_every_route_is_in_the_matrix(app):
     for rule in app.url_map.iter_rules():
         if rule.endpoint in OTHER_KEYS:
+            continue
+        if not rule.arguments:
+            assert rule.endpoint in NO_OBJECT, f"{rule.endpoint}: add it to NO_OBJECT (and decide who may use it)"
             continue
         unknown = set(rule.arguments) - set(KINDS)
         assert not unknown, f"{rule.endpoint}: add {unknown} to KINDS (and decide who sees it)"
     named = {r.endpoint for r in app.url_map.iter_rules() if r.arguments and r.endpoint not in OTHER_KEYS}
     assert (BUREAU_ONLY | OWN_PAGES) <= named
+    assert set(NO_OBJECT) == {r.endpoint for r in app.url_map.iter_rules() if not r.arguments}
+
+
+def _text(resp) -> str:
+    """A response's text: a page, JSON or CSV as it is, a workbook's cell values."""
+    if resp.mimetype.endswith("spreadsheetml.sheet"):
+        import io
+
+        import openpyxl
+
+        book = openpyxl.load_workbook(io.BytesIO(resp.data), read_only=True)
+        return "\n".join(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True) for v in row
+                         if v is not None)
+    return resp.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("role", ["school", "township"])
+def test_pages_without_an_object_show_nothing_of_another_school(app, client, login, two_schools, role):
+    """Every list, report and export (pages and their ``?format=xlsx``), and the ledgers
+    of each kind, as a first-township user: the bureau's are refused, the others show
+    the user's own child and nothing of the other school's."""
+    from edu_guard.reports.ledgers import LEDGERS
+
+    users, own, other = two_schools
+    login(users[role])
+    urls = []
+    for rule in app.url_map.iter_rules():
+        if rule.arguments or "GET" not in rule.methods or NO_OBJECT.get(rule.endpoint) not in ("scoped", "bureau"):
+            continue
+        urls += [(rule.endpoint, rule.rule), (rule.endpoint, rule.rule + "?format=xlsx")]
+    urls += [("reports.ledger", f"/reports/ledgers/{kind}{q}") for kind in LEDGERS for q in ("", "?format=xlsx")]
+    shown_own, wrong = 0, []
+    for endpoint, url in urls:
+        resp = client.get(url)
+        if NO_OBJECT.get(endpoint) == "bureau":
+            if resp.status_code != 403:
+                wrong.append(f"{url}: {resp.status_code}, not 403")
+            continue
+        if resp.status_code != 200:
+            wrong.append(f"{url}: {resp.status_code}, not 200")
+            continue
+        text = _text(resp)
+        if [s for s in OTHER_CHILD if s in text]:
+            wrong.append(f"{url} shows the other school's child")
+        shown_own += "岩温" in text
+    assert not wrong, "\n".join(wrong)
+    assert shown_own >= 8
+
+
+@pytest.mark.parametrize("role", ["school", "township"])
+def test_ids_posted_in_a_form_reach_only_the_users_own_objects(client, login, two_schools, role):
+    users, own, other = two_schools
+    login(users[role])
+    assert client.post("/letters/print", data={"letter_id": [other["letter"]]}).status_code == 404
+    resp = client.post("/cases/return-contact", data={"case_id": [other["case"]]}, follow_redirects=True)
+    assert resp.status_code in (200, 403, 404)
+    assert not [s for s in OTHER_CHILD if s in _text(resp)]
+    assert db.session.execute(sa.select(sa.func.count(Letter.id))).scalar_one() == 2  # no letter was issued
+
+
+def test_every_kind_of_personal_record_is_scoped_by_default(app, two_schools):
+    """Each model with a default rule: a first-school user's request reads exactly its
+    own school's rows (one of the two), whatever the query forgot."""
+    from flask_login import login_user
+
+    from edu_guard.auth.models import User
+
+    users, own, other = two_schools
+    user_id = users["school"].id
+    db.session.expunge_all()
+    kinds = [m for m in scoping._DEFAULT if m.__name__ not in ("Job", "ComparisonRun", "ComparisonRow", "ImportRun")]  # the bureau's
+    assert {m.__name__ for m in kinds} >= {
+        "Child", "Guardian", "DropoutCase", "CaseAssignment", "CaseEvent", "HomeVisit", "Letter", "AidList",
+        "AidListEntry", "Payment", "PaymentReversal", "PayeeAccount", "HomeboundPlacement", "HomeboundPlan",
+        "HomeboundSession", "HomeboundAttachment"}
+    with app.test_request_context("/"):
+        login_user(db.session.get(User, user_id))
+        for model in kinds:
+            everyone = db.session.execute(sa.select(sa.func.count()).select_from(model)
+                                          .execution_options(unscoped="the test counts the county")).scalar_one()
+            mine = db.session.execute(sa.select(model)).scalars().all()
+            assert everyone >= 2 and 0 < len(mine) < everyone, f"{model.__name__}: {len(mine)} of {everyone}"
 
 
 @pytest.mark.parametrize("role", ["school", "township"])

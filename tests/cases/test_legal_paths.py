@@ -532,3 +532,102 @@ def test_the_order_counts_only_visits_in_person_as_上门(walk):
     # Who visited is not said (the records name the visitors, not their bodies).
     assert "经1次上门劝返，并1次通过电话、微信等方式劝返，至今仍未返校" in text
     assert "村（居）民委员会" not in text
+
+
+def _to_demand(case, child):
+    """Decision served Wed 7 April 2021; review (60 days) and suit (6 months) end Fri
+    8 October (国庆 1–7 October); the 催告书 of 11 October served Tue 12 October: its 10
+    working days are 13–15 (3), 18–22 (8), 25–26 October (10) → Tue 26 October."""
+    decision = _decision(case, child)
+    act(case, "escalate_to_enforcement", date(2021, 10, 11))
+    demand = act(case, "issue_demand", date(2021, 10, 11)).letter
+    serve(case, demand, date(2021, 10, 12))
+    return decision, demand
+
+
+def _attachments(text: str) -> str:
+    return text[text.index("附件："):]
+
+
+def test_the_court_application_without_a_statement_after_the_demand(walk):
+    """No statement after the 催告书: the application says so, and lists no 当事人的意见
+    (行政强制法 Art. 36, 55); every listed material is a record the case holds."""
+    app, child, case = walk
+    decision, demand = _to_demand(case, child)
+    order = next(l for l in case.letters if l.kind == "order_to_correct")
+    notice = next(l for l in case.letters if l.kind == "penalty_notice")
+    application = act(case, "apply_to_court", date(2021, 10, 27), representative="王建国").letter
+    text = text_of(app, application)
+    assert "被申请人收到催告书后，未进行陈述、申辩。" in text
+    assert "当事人的意见" not in text and "申请强制执行标的情况" not in text
+    # One in-person home visit (to_order), the notice, the decision, the order and the demand.
+    expected = [f"《行政处罚决定书》（{decision.doc_number}）及其送达回证",
+                f"《行政处罚告知书》（{notice.doc_number}）及其送达回证",
+                f"《责令限期改正通知书》（{order.doc_number}）及其送达回证", "入户家访劝返记录1份",
+                f"《催告书》（{demand.doc_number}）及其送达回证"]
+    assert application.context["attachments"] == expected
+    assert _attachments(text) .startswith("附件：1." + expected[0] + "2." + expected[1])
+    assert "5." + expected[4] in text and "6." not in _attachments(text).split("此致")[0]
+
+
+def test_a_statement_after_the_demand_is_recorded_reviewed_and_stated(walk):
+    """The party states a case after the 催告书 (行政强制法 Art. 36): the bureau records it
+    and must review it before applying to the court; the application states both, and
+    lists the party's opinion among its materials (Art. 55 (三))."""
+    app, child, case = walk
+    refused(case, "record_demand_statement", date(2021, 4, 8), "不能")  # no 催告书 yet (step 3)
+    decision, demand = _to_demand(case, child)
+    act(case, "record_demand_statement", date(2021, 10, 14), content="家庭经济困难，无力一次缴清罚款")
+    refused(case, "apply_to_court", date(2021, 10, 27), "尚未复核（行政强制法第三十六条）", representative="王建国")
+    refused(case, "review_demand_statement", date(2021, 10, 15), "复核结果", content="x", result="同意")
+    act(case, "review_demand_statement", date(2021, 10, 15), content="当事人未提出延期或分期缴纳申请，所述理由不能免除缴纳义务",
+        result="不采纳")
+    refused(case, "review_demand_statement", date(2021, 10, 16), "没有待复核", content="x", result="采纳")
+    application = act(case, "apply_to_court", date(2021, 10, 27), representative="王建国").letter
+    text = text_of(app, application)
+    assert ("被申请人于2021年10月14日进行陈述、申辩，称：家庭经济困难，无力一次缴清罚款。申请人于2021年10月15日进行了复核，"
+            "复核意见：当事人未提出延期或分期缴纳申请，所述理由不能免除缴纳义务，不采纳。") in text
+    assert "未进行陈述、申辩" not in text
+    assert "当事人的意见：收到催告书后的陈述、申辩记录1份及复核意见1份" in _attachments(text)
+    assert application.context["attachments"][-2:] == ["当事人的意见：收到催告书后的陈述、申辩记录1份及复核意见1份",
+                                                       f"《催告书》（{demand.doc_number}）及其送达回证"]
+    # After the application no more statement is recorded on this 催告书.
+    refused(case, "record_demand_statement", date(2021, 10, 28), "已制发强制执行申请书", content="x")
+
+
+def test_an_application_issued_before_reprints_as_it_was(walk):
+    """A 强制执行申请书 stored before its materials came from the records (no
+    ``attachments``, no ``party_statement``) reprints with the list it was printed with."""
+    from edu_guard.letters import services as letters
+
+    app, child, case = walk
+    _to_demand(case, child)
+    application = act(case, "apply_to_court", date(2021, 10, 27), representative="王建国").letter
+    old = dict(application.context, attachments=None)
+    old.pop("party_statement")
+    application.context = old
+    text = pdf_text(letters.print_run([application]))
+    assert ("附件：1.行政处罚决定书及其送达回证2.作出决定的事实、理由和依据3.当事人的意见及催告书、送达回证"
+            "4.申请强制执行标的情况") in text
+    assert "陈述、申辩" not in text.split("此致")[0].split("仍未履行。")[1]
+
+
+def test_cli_records_and_reviews_a_statement_after_the_demand(walk):
+    """``cases act … record_demand_statement`` / ``review_demand_statement`` (行政强制法
+    Art. 36) from the command line; ``cases show --json`` lists both events."""
+    from edu_guard.cases.cli import cases_group
+
+    app, child, case = walk
+    _to_demand(case, child)
+    runner = app.test_cli_runner()
+    out = runner.invoke(cases_group, ["act", str(case.id), "record_demand_statement", "--on", "2021-10-14",
+                                      "--content", "已外出务工，收入微薄"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(cases_group, ["act", str(case.id), "apply_to_court", "--on", "2021-10-27",
+                                      "--representative", "王建国"])
+    assert out.exit_code != 0 and "尚未复核" in out.output
+    out = runner.invoke(cases_group, ["act", str(case.id), "review_demand_statement", "--on", "2021-10-15",
+                                      "--content", "理由不能免除缴纳义务", "--result", "不采纳"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(runner.invoke(cases_group, ["show", str(case.id), "--json"]).output)
+    assert [e["event"] for e in data["events"]][-2:] == ["record_demand_statement", "review_demand_statement"]

@@ -173,6 +173,14 @@ def test_the_admin_loads_a_years_arrangement(letters_ready, make_child, make_use
     resp = admin.post("/admin/holidays", data={"year": 2027, "source": "国办发明电〔2026〕1号", "holidays": rest,
                                                "workdays": "2027-01-09"}, follow_redirects=True)
     assert "已载入 2027 年的节假日安排" in resp.text and "国办发明电〔2026〕1号" in resp.text
+    # Stored in the database (shared by every process), not the instance folder; audited.
+    from edu_guard import deadlines
+    from edu_guard.auth.models import AuditLog, User
+
+    assert db.session.get(deadlines.HolidayArrangement, 2027).workdays == ["2027-01-09"]
+    entry = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "load_holidays")).one()
+    assert entry.user_id == db.session.scalars(sa.select(User.id).where(User.username == "admin2")).one()
+    assert entry.after["year"] == 2027 and entry.after["source"] == "国办发明电〔2026〕1号"
     # From Thu 24 Dec 2026: 25, 28–31 Dec (5); 4–8 Jan (10) → Fri 8 Jan 2027, now official.
     deadline = order_deadline(services.facts_for(case))
     assert (deadline.day, deadline.estimated) == (date(2027, 1, 8), False)
@@ -183,7 +191,7 @@ def test_the_admin_loads_a_years_arrangement(letters_ready, make_child, make_use
 
 
 def test_addresses_are_set_on_the_case_page(letters_ready, make_child, make_user, login, today_is):
-    from edu_guard.auth.models import AuditLog
+    from edu_guard.auth.models import AuditLog, User
 
     today_is(date(2021, 4, 6))
     child = make_child()
@@ -198,3 +206,36 @@ def test_addresses_are_set_on_the_case_page(letters_ready, make_child, make_user
     assert child.guardians[0].address == "景洪市勐罕镇曼远村3号"
     changed = db.session.scalars(sa.select(AuditLog).where(AuditLog.action == "update")).all()
     assert [a.entity for a in changed] == ["guardian"]  # the child's unchanged address is not rewritten
+
+
+def test_a_statement_after_the_demand_through_the_page(letters_ready, make_child, make_user, login, today_is):
+    """The party's statement after the 催告书 and its review are events of the case page
+    (行政强制法 Art. 36); the timeline shows what was said."""
+    today_is(date(2021, 10, 27))
+    child = make_child()
+    client = login(make_user("clerk"))
+    case, order = _case_at_notice(client, child)
+    _post(client, case, "issue_penalty_decision", "2021-04-06")
+    decision = [l for l in case.letters if l.kind == "penalty_decision"][0]
+    db.session.refresh(case)
+    client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": decision.id,
+                                                  "served_on": "2021-04-07", "manner": "直接送达",
+                                                  "served_to": "岩温之父", "served_by": "刀建华"})
+    _post(client, case, "escalate_to_enforcement", "2021-10-11")
+    _post(client, case, "issue_demand", "2021-10-11")
+    demand = [l for l in case.letters if l.kind == "demand"][0]
+    db.session.refresh(case)
+    client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": demand.id,
+                                                  "served_on": "2021-10-12", "manner": "直接送达",
+                                                  "served_to": "岩温之父", "served_by": "刀建华"})
+    page = client.get(f"/cases/{case.id}").text
+    assert "登记催告后的陈述、申辩" in page and "行政强制法第三十六条" in page
+    resp = _post(client, case, "record_demand_statement", "2021-10-14", content="无力一次缴清")
+    assert "已办理：登记催告后的陈述、申辩" in resp.text and "无力一次缴清" in resp.text
+    resp = _post(client, case, "apply_to_court", "2021-10-27", representative="王建国")
+    assert "尚未复核（行政强制法第三十六条）" in resp.text
+    resp = _post(client, case, "review_demand_statement", "2021-10-15", result="不采纳", content="理由不成立")
+    assert "已办理：复核催告后的陈述、申辩" in resp.text and "理由不成立（不采纳）" in resp.text
+    _post(client, case, "apply_to_court", "2021-10-27", representative="王建国")
+    application = [l for l in case.letters if l.kind == "enforcement_application"][0]
+    assert "被申请人于2021年10月14日进行陈述、申辩，称：无力一次缴清。" in application.context["party_statement"]

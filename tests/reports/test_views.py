@@ -36,7 +36,7 @@ def test_month_report_page_export_and_print(two_cases, make_user, login):
     assert rows["勐罕镇"][1:5] == (0, 1, 0, 1)  # open at start, new, closed, open at end
     assert rows["嘎洒镇"][1:5] == (1, 0, 0, 1)
     assert rows["合计"][13] == 1  # one home visit
-    assert "window.print()" in client.get("/reports?period=month&date=2021-04-30&print=1").text
+    assert "data-print-now" in client.get("/reports?period=month&date=2021-04-30&print=1").text  # app.js prints
     custom = client.get("/reports?from=2021-03-01&to=2021-03-31").text
     assert "2021-03-01" in custom and "2021-03-31" in custom and "统计表" in custom
     assert "开始日期不能晚于结束日期" in client.get("/reports?from=2021-04-01&to=2021-03-01").text

@@ -141,3 +141,62 @@ def test_log_file_has_request_ids_and_the_500_page_names_one(tmp_path, database_
     assert lines and "ERROR" in lines[0]
     assert "the failure the admin looks for" in log.read_text(encoding="utf-8")
     _drop(app)
+
+
+@pytest.mark.parametrize("name, expected", [
+    ("一案一档-岩温-3.pdf", "一案一档-岩温-3.pdf"),
+    ("photo\r\nSet-Cookie: x=1.png", "photo  Set-Cookie: x=1.png"),
+    ("../../etc/passwd", "_.._etc_passwd"),
+    ("a\\b\x00c.xlsx", "a_bc.xlsx"),
+    ("\r\n", "download"),
+    ("名" * 300 + ".pdf", "名" * 120 + ".pdf"),
+])
+def test_download_names_cannot_break_the_header(name, expected):
+    from edu_guard.web import download_name
+
+    assert download_name(name) == expected
+
+
+def test_an_attachment_named_with_a_line_break_downloads(app_ctx, make_child, make_user, login, client):
+    """An uploaded file's name is the user's text: a CR/LF in it used to make the
+    download a 500 (Werkzeug refuses a header with a line break)."""
+    from datetime import time
+
+    from edu_guard.homebound import services
+    from edu_guard.homebound.models import HomeboundPlacement, HomeboundSession
+
+    child = make_child()
+    placement = HomeboundPlacement(child_id=child.id, school_id=child.current_enrollment.school_id,
+                                   assessed_on=date(2021, 3, 1), assessment="重度肢体残疾", teachers="王老师",
+                                   starts_on=date(2021, 3, 1))
+    session = HomeboundSession(placement=placement, held_on=date(2021, 3, 4), starts_at=time(9), ends_at=time(10),
+                               teachers="王老师", progress="能认读十个字")
+    db.session.add_all([placement, session])
+    db.session.flush()
+    png = b"\x89PNG\r\n\x1a\n" + b"\0" * 64
+    att = services.add_attachment(session, "photo\r\nSet-Cookie: stolen=1.png", png)
+    db.session.commit()
+    login(make_user("clerk"))
+    resp = client.get(f"/homebound/attachments/{att.id}")
+    assert resp.status_code == 200 and resp.data == png
+    disposition = resp.headers["Content-Disposition"]
+    assert "\r" not in disposition and "\n" not in disposition
+    assert all("stolen" not in v for k, v in resp.headers.items() if k == "Set-Cookie")
+
+
+def test_every_post_route_refuses_a_forged_request(app, client, make_user, login):
+    """With CSRF on (the default outside tests), every POST of the app — its own routes
+    and plugins' — without the form's token is refused before its view runs."""
+    from edu_guard.auth.models import AuditLog
+
+    login(make_user("admin"))
+    app.config["WTF_CSRF_ENABLED"] = True
+    audit_rows = db.session.execute(sa.select(sa.func.count(AuditLog.id))).scalar_one()
+    posts = [r for r in app.url_map.iter_rules() if "POST" in r.methods]
+    assert len(posts) >= 35
+    for rule in posts:
+        values = {arg: 1 if rule._converters[arg].regex == r"\d+" else "x" for arg in rule.arguments}
+        url = rule.build(values, append_unknown=False)[1]
+        resp = client.post(url, data={"reason": "forged", "on": "2021-03-01"})
+        assert resp.status_code == 400, f"{rule.endpoint}: {resp.status_code}"
+    assert db.session.execute(sa.select(sa.func.count(AuditLog.id))).scalar_one() == audit_rows
