@@ -16,6 +16,7 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import flash
+from flask_babel import gettext as _
 
 from edu_guard.db import db
 from edu_guard.registry.terms import Term
@@ -55,7 +56,7 @@ def closed_term_note(day: date | None, today: date) -> str | None:
     term = _term_holding(day)
     if term is None or term.end >= today:
         return None
-    return f"{day} 属于已结束的{term.name}：按补录办理，期限和条件按该日期计算"
+    return _("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day, term=term.name)
 
 
 def flash_closed_term(day: date | None, today: date) -> None:

@@ -114,9 +114,79 @@ def check_upload(data: bytes | str | Path, filename: str, limits: Limits | None 
     :param limits: the bounds; by default :meth:`Limits.from_config`.
     :return: per sheet, the cells counted and the used range (an empty list for CSV).
     :raises UploadRefused: the file exceeds a limit or is not a well-formed ``.xlsx``
-        or CSV file; the message names the limit, the value found and what to do.
+        or CSV file; the message, in Chinese, names the file (``“花名册.xlsx”：…``), the
+        limit or what the file really is (:func:`what_it_is`) and what to do.
     """
-    limits = limits or Limits.from_config()
+    try:
+        return _check_upload(data, filename, limits or Limits.from_config())
+    except UploadRefused as exc:
+        raise UploadRefused(named(filename, str(exc))) from None
+
+
+def named(filename: str | None, message: str) -> str:
+    """``“花名册.xlsx”：<message>`` — the clerk sees which file a refusal is about (a
+    message that already starts with the name is returned as it is)."""
+    name = PurePosixPath(filename or "").name
+    if not name or message.startswith(f"“{name}”"):
+        return message
+    return f"“{name}”：{message}"
+
+
+#: Leading bytes of the files clerks upload by mistake under an Excel name, and what to say.
+_MAGIC = (
+    (b"%PDF", "这是 PDF 文件"),
+    (b"\xd0\xcf\x11\xe0", "这是旧版 Office 文件（如 Excel 97-2003 的 .xls 或 Word 的 .doc）"),
+    (b"\x89PNG", "这是 PNG 图片"),
+    (b"\xff\xd8\xff", "这是 JPG 图片"),
+    (b"Rar!", "这是 RAR 压缩包"),
+    (b"7z\xbc\xaf", "这是 7z 压缩包"),
+    (b"{\\rtf", "这是 RTF 文档"),
+)
+_SAVE_AS = "请在 Excel 或 WPS 中打开名单，“另存为” Excel 工作簿（.xlsx）后再上传"
+
+
+def what_it_is(data: bytes | str | Path, parts: list[str] | None = None) -> str:
+    """Say in Chinese why bytes sent as an ``.xlsx`` are not an Excel workbook, from
+    what they really are (an empty file, a PDF, an old ``.xls``, a Word ``.docx``, a
+    text or HTML file renamed …), ending with what to do.
+
+    :param data: the file's bytes, or a path to it (only its first bytes are read).
+    :param parts: for a zip file, the names of its parts (``word/document.xml`` …).
+    """
+    if not isinstance(data, (bytes, bytearray)):
+        try:
+            with open(data, "rb") as fh:
+                data = fh.read(8192)
+        except OSError:
+            return "无法读取 Excel 文件（文件已损坏或不是 Excel 格式）。" + _SAVE_AS
+    head = bytes(data[:8192])
+    if not head:
+        return "无法读取 Excel 文件：文件是空的（0 字节），可能上传时选错了文件或文件未保存完整。请重新选择文件"
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            return f"无法读取 Excel 文件：{what}，不是 Excel 工作簿（.xlsx），只是扩展名被改成了 .xlsx。{_SAVE_AS}"
+    if head.startswith(b"PK"):
+        head = head + "\n".join(parts or ()).encode()
+        if b"word/" in head:
+            what = "这是 Word 文档（.docx）"
+        elif b"ppt/" in head:
+            what = "这是 PowerPoint 演示文稿（.pptx）"
+        elif b"content.xml" in head or b"opendocument" in head:
+            what = "这是 OpenDocument 文件（如 .ods）"
+        else:
+            return "无法读取 Excel 文件：文件已损坏或不是 Excel 工作簿（压缩包结构不完整，可能未下载或复制完整）。" + _SAVE_AS
+        return f"无法读取 Excel 文件：{what}，不是 Excel 工作簿（.xlsx）。{_SAVE_AS}"
+    lowered = head.lstrip().lower()
+    if lowered.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"mime-version")):
+        return ("无法读取 Excel 文件：这是网页或 XML 格式的表格（一些系统导出的“Excel”实为网页），不是 Excel 工作簿（.xlsx）。"
+                + _SAVE_AS)
+    if b"\x00" not in head:
+        return ("无法读取 Excel 文件：这是文本文件（可能是改了扩展名的 CSV），不是 Excel 工作簿（.xlsx）。"
+                "请把扩展名改为 .csv 再上传，或在 Excel 中“另存为” .xlsx")
+    return "无法读取 Excel 文件（文件已损坏或不是 Excel 格式）。" + _SAVE_AS
+
+
+def _check_upload(data: bytes | str | Path, filename: str, limits: Limits) -> list[SheetFacts]:
     suffix = PurePosixPath(filename or "").suffix.lower()
     if suffix in UNCHECKED_SUFFIXES:
         raise UploadRefused(f"不接受 {suffix} 格式的文件：请在 Excel 或 WPS 中“另存为” Excel 工作簿（.xlsx）后再上传")
@@ -124,11 +194,18 @@ def check_upload(data: bytes | str | Path, filename: str, limits: Limits | None 
         _check_csv(data, limits)
         return []
     if suffix in ZIP_SUFFIXES:
-        if isinstance(data, (bytes, bytearray)):
-            return _check_xlsx(io.BytesIO(data), limits)
-        with open(data, "rb") as fh:
-            return _check_xlsx(fh, limits)
+        try:
+            if isinstance(data, (bytes, bytearray)):
+                return _check_xlsx(io.BytesIO(data), limits)
+            with open(data, "rb") as fh:
+                return _check_xlsx(fh, limits)
+        except _NotAWorkbook as exc:
+            raise UploadRefused(what_it_is(data, parts=exc.args[0] if exc.args else None)) from None
     return []  # the readers refuse other suffixes with their own message
+
+
+class _NotAWorkbook(Exception):
+    """The bytes are not a zip at all, or not a workbook's zip: :func:`what_it_is` says what."""
 
 
 def _mib(n: int) -> str:
@@ -154,7 +231,7 @@ def _zip_entry_count(fh: BinaryIO) -> int:
     tail = fh.read()
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
-        raise UploadRefused("无法读取 Excel 文件（文件已损坏或不是 Excel 格式）")
+        raise _NotAWorkbook
     return int.from_bytes(tail[at + 10 : at + 12], "little")
 
 
@@ -166,9 +243,11 @@ def _check_xlsx(fh: BinaryIO, limits: Limits) -> list[SheetFacts]:
     try:
         zf = zipfile.ZipFile(fh)
     except (zipfile.BadZipFile, OSError, ValueError):
-        raise UploadRefused("无法读取 Excel 文件（文件已损坏或不是 Excel 格式）") from None
+        raise _NotAWorkbook from None
     with zf:
         infos = zf.infolist()
+        if not any(i.filename.startswith("xl/") for i in infos):  # a zip, but not a workbook's
+            raise _NotAWorkbook([i.filename for i in infos])
         total = sum(i.file_size for i in infos)
         if total > limits.max_uncompressed:
             raise UploadRefused(
@@ -236,6 +315,21 @@ def _small_xml(zf: zipfile.ZipFile, name: str):
         raise UploadRefused(f"Excel 文件结构异常：无法读取 {name}（文件已损坏，或含有不允许的 XML 声明）") from None
 
 
+def _zip_fault(exc: BaseException) -> str:
+    """A zip reader's English error as a clerk's reason (the file is cut short, its
+    check sum is wrong, it is encrypted, it uses a compression the reader lacks)."""
+    text = str(exc).lower()
+    if "crc" in text:
+        return "校验和不符，文件在下载或复制时损坏"
+    if "encrypt" in text or "password" in text:
+        return "文件已加密，请取消密码保护后另存再上传"
+    if "compression" in text or isinstance(exc, NotImplementedError):
+        return "使用了不支持的压缩方式，请在 Excel 中另存后再上传"
+    if isinstance(exc, EOFError) or "truncat" in text or "end" in text:
+        return "文件不完整，可能未下载或复制完整"
+    return "数据无法解压"
+
+
 def _drain(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
     """Inflate a part in chunks and drop it: a part larger than it declares, or with
     a wrong CRC, fails here rather than inside the reader."""
@@ -247,7 +341,7 @@ def _drain(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
             while part.read(CHUNK):
                 pass
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise UploadRefused(f"无法读取 Excel 文件：部件 {info.filename} 已损坏（{exc}）") from None
+        raise UploadRefused(f"无法读取 Excel 文件：部件 {info.filename} 已损坏（{_zip_fault(exc)}）") from None
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -337,7 +431,7 @@ def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: L
                 if not chunk:
                     break
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise UploadRefused(f"无法读取 Excel 文件：工作表“{name}”已损坏（{exc}）") from None
+        raise UploadRefused(f"无法读取 Excel 文件：工作表“{name}”已损坏（{_zip_fault(exc)}）") from None
     if facts.cells:
         facts.min_row, facts.min_col = state.min_row, state.min_col
         facts.max_row, facts.max_col = state.max_row, state.max_col

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException
 
+from edu_guard import i18n
 from edu_guard.db import db, is_busy
 from edu_guard.transaction import after_commit, discard, finish  # noqa: F401 (after_commit: the views' name)
 
@@ -250,7 +251,8 @@ _favicon.public = True
 
 def init_app(app: Flask) -> None:
     """Install, app-wide, the login guard, the error pages, the favicon and the template
-    helpers (the ``get_locale`` and ``has_endpoint`` globals; auth adds the ``mask_id`` filter)."""
+    helpers (the ``get_locale``, ``has_endpoint`` and ``punct`` globals, the
+    :class:`edu_guard.i18n.Punctuation` extension; auth adds the ``mask_id`` filter)."""
     app.before_request(_guard)
     app.add_url_rule("/favicon.ico", "favicon", _favicon)
     app.register_error_handler(CSRFError, _csrf_error)
@@ -260,3 +262,5 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _busy)
     app.add_template_global(get_locale, "get_locale")
     app.add_template_global(has_endpoint, "has_endpoint")
+    app.jinja_env.add_extension(i18n.Punctuation)  # English punctuation on English pages
+    app.add_template_global(i18n.punct, "punct")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from edu_guard.aid.accounts import AccountError, _snapshot, accounts_of, clean_number
 from edu_guard.aid.models import ACCOUNT_KINDS, PayeeAccount
 from edu_guard.db import db
+from edu_guard.i18n import N_
 from edu_guard.registry.importers.base import Importer
 from edu_guard.registry.importers.bulk import fetch_in
 from edu_guard.registry.models import Child
@@ -39,7 +40,7 @@ class AccountsImporter(Importer):
     by the pupil's ID number (the pupil must be in the registry)."""
 
     kind = "accounts"
-    label = "资助收款账户"
+    label = N_("资助收款账户")
     schema_class = AccountRowSchema
     required_columns = (("id_number",), ("account_holder",), ("holder_id_number",), ("account_bank",),
                         ("account_number",))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard import money
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
+from edu_guard.i18n import N_
 from edu_guard.registry.models import Child, School, county_schools
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
@@ -24,7 +25,7 @@ from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; te
 LIST_STATES = {"proposed": "待审核", "posted": "公示中", "approved": "已审批"}
 
 #: Payment channels (发放渠道).
-CHANNELS = {"bank": "银行卡", "social_card": "社会保障卡", "in_kind": "实物（膳食）"}
+CHANNELS = {"bank": N_("银行卡"), "social_card": N_("社会保障卡"), "in_kind": N_("实物（膳食）")}
 
 #: The 其中 flags a payment keeps of the child's family statuses at approval
 #: (docs/domain.md §2 "How aid is reported"), so the statistics need no joins.
@@ -223,7 +224,7 @@ scoping.belongs(PaymentReversal.payment_id, Payment)
 
 #: Kinds of payee account (收款账户类型). Compulsory-education aid is paid into the
 #: guardian's 惠民惠农"一卡通" (an account number that need not be a card) or a bank card.
-ACCOUNT_KINDS = ("一卡通", "银行卡", "社会保障卡")
+ACCOUNT_KINDS = (N_("一卡通"), N_("银行卡"), N_("社会保障卡"))
 
 
 class PayeeAccount(TimestampMixin, db.Model):

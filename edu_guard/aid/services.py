@@ -566,6 +566,13 @@ def notify_batch(batch: PaymentBatch, user=None) -> None:
     hooks.notify("payment_batch_approved", batch=batch, user=user)
 
 
+def approved_on(aid_list: AidList) -> date | None:
+    """The date of a list's approval as the clerk gave it (``on``, possibly years before
+    it was typed in): the ``paid_on`` of the list's first payment batch; None before
+    approval. ``AidList.approved_at`` is only when it was recorded."""
+    return db.session.scalar(sa.select(sa.func.min(PaymentBatch.paid_on)).where(PaymentBatch.list_id == aid_list.id))
+
+
 def list_summary(aid_list: AidList) -> dict:
     """Counts and amount of a list: ``{"included", "removed", "amount"}`` (yuan)."""
     inc = [e for e in aid_list.entries if e.included]

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
@@ -93,7 +94,7 @@ def term_add():
         return redirect(url_for("aid.index"))
     data = form.values()
     _run(lambda: services.add_term(data["code"], data["start"], data["end"], data["school_days"], data["name"]),
-            f"已新增学期 {data['code']}")
+            _("已新增学期 %(code)s", code=data["code"]))
     return redirect(url_for("aid.index"))
 
 
@@ -168,6 +169,7 @@ def list_detail(list_id: int):
     cross = consistency.flags(aid_list, _scheme_names())
     return render_template("aid/list.html", lst=aid_list, entries=entries, states=LIST_STATES,
                            summary=services.list_summary(aid_list), names=_scheme_names(),
+                           approved_on=services.approved_on(aid_list) if aid_list.approved_at else None,
                            may_review=_may_review(aid_list) and aid_list.state == "proposed",
                            bureau=current_user.role in BUREAU, today=today, post_default=post_default,
                            approve_default=approve_default, term_note=acts.closed_term_note(noted, today),
@@ -202,7 +204,7 @@ def review(entry_id: int):
     else:
         included, reason = form.included.data == "true", form.reason.data.strip()
         _run(lambda: services.set_included(entry, included, reason, user=current_user),
-             f"已{'保留' if included else '移出'}：{entry.child.name}")
+             _("已保留：%(name)s", name=entry.child.name) if included else _("已移出：%(name)s", name=entry.child.name))
     return redirect(url_for("aid.list_detail", list_id=aid_list.id))
 
 
@@ -223,7 +225,7 @@ def add_entry(list_id: int):
         flash(services.NOT_AT_SCHOOL, "error")
     else:
         _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
-                f"已增补：{child.name}")
+                _("已增补：%(name)s", name=child.name))
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
 
@@ -238,7 +240,7 @@ def post(list_id: int):
     form.validate_on_submit()
     done = _run(lambda: services.post(aid_list, on=_act_date(form), user=current_user))
     if done is not None:
-        flash(f"已公示：{aid_list.posted_on} 至 {aid_list.posting_ends_on}", "success")
+        flash(_("已公示：%(start)s 至 %(end)s", start=aid_list.posted_on, end=aid_list.posting_ends_on), "success")
         acts.flash_closed_term(aid_list.posted_on, services.today())
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
@@ -261,8 +263,8 @@ def approve(list_id: int):
     if batch is not None:
         user = current_user._get_current_object()
         after_commit(lambda: services.notify_batch(batch, user))
-        flash(f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {money.from_fen(sum(p.amount_fen for p in batch.payments))}元",
-              "success")
+        flash(_("已审批，发放批次 %(batch)s：%(count)s人次 %(amount)s元", batch=batch.id, count=len(batch.payments),
+                amount=money.from_fen(sum(p.amount_fen for p in batch.payments))), "success")
         acts.flash_closed_term(batch.paid_on, services.today())
     return redirect(url_for("aid.list_detail", list_id=list_id))
 
@@ -293,7 +295,7 @@ def notice(list_id: int):
     """The 公示 as a printable page (names with masked ID numbers, the posting period)."""
     aid_list = _list(list_id)
     if aid_list.posted_on is None:
-        flash("名单尚未公示", "error")
+        flash(_("名单尚未公示"), "error")
         return redirect(url_for("aid.list_detail", list_id=list_id))
     return render_template("aid/notice_page.html", n=_notice_context(aid_list))
 
@@ -348,7 +350,7 @@ def reverse(payment_id: int):
         flash(form_errors(form), "error")
     else:
         reason = form.reason.data.strip()
-        _run(lambda: services.reverse(payment, reason, user=current_user), f"已冲正发放记录 {payment_id}")
+        _run(lambda: services.reverse(payment, reason, user=current_user), _("已冲正发放记录 %(id)s", id=payment_id))
     return redirect(url_for("aid.payments", code=payment.term.code))
 
 
@@ -401,7 +403,7 @@ def report():
     data = stats.report(terms)
     sections, failures = stats.plugin_sections(data)
     for failure in failures:
-        flash(f"报表中插件提供的部分未能生成：{failure.message}", "error")
+        flash(_("报表中插件提供的部分未能生成：%(reason)s", reason=failure.message), "error")
     return render_template("aid/report.html", data=data, terms=all_terms, bars=_chart(data["schemes"]),
                            sections=sections, labels=stats.BREAKDOWNS)
 
@@ -461,5 +463,5 @@ def child_account(child_id: int):
     f = request.form
     run_or_flash(lambda: accounts.set_account(
         child, holder_name=f.get("holder_name", ""), holder_id_number=f.get("holder_id_number", ""), bank=f.get("bank", ""),
-        number=f.get("number", ""), kind=f.get("kind", "一卡通"), user=current_user), (accounts.AccountError,), "已保存收款账户")
+        number=f.get("number", ""), kind=f.get("kind", "一卡通"), user=current_user), (accounts.AccountError,), _("已保存收款账户"))
     return redirect(url_for("registry.child_detail", child_id=child.id) + "#account")

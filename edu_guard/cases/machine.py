@@ -42,6 +42,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Mapping
 
+from flask_babel import gettext as _
+
 from edu_guard.deadlines import Deadline, period
 from edu_guard.i18n import N_
 
@@ -72,7 +74,7 @@ OUT_OF_SCHOOL = ("persuasion", "order_to_correct", "penalty", "enforcement")
 OPEN = OUT_OF_SCHOOL + ("following_up",)
 
 #: Placements (安置方式) that close a case (docs/domain.md §3).
-PLACEMENTS = ("随班就读", "送教上门", "特殊教育学校", "职业学校")
+PLACEMENTS = (N_("随班就读"), N_("送教上门"), N_("特殊教育学校"), N_("职业学校"))
 
 BUREAU = ("admin", "clerk")
 BUREAU_AND_TOWNSHIP = ("admin", "clerk", "township")
@@ -224,12 +226,13 @@ def paid_in_full(facts: CaseFacts) -> bool:
 
 
 def remedy_pending(facts: CaseFacts) -> str | None:
-    """The pending 行政复议 or 行政诉讼 against the decision, if any ("行政复议"/"行政诉讼")."""
+    """The pending 行政复议 or 行政诉讼 against the decision, if any ("行政复议"/"行政诉讼",
+    Chinese: a guard translates it when it shows it)."""
     filed = facts.recorded("file_review") + facts.recorded("file_suit")
     decided = facts.recorded("record_remedy_outcome")
     if len(filed) > len(decided):
         last = max(filed, key=lambda r: r.acted_on)
-        return "行政复议" if last.event == "file_review" else "行政诉讼"
+        return N_("行政复议") if last.event == "file_review" else N_("行政诉讼")
     return None
 
 
@@ -279,13 +282,13 @@ def time_limits(facts: CaseFacts) -> list[tuple[str, str, Deadline]]:
     out = []
     limit = decision_time_limit(facts)
     if limit:
-        out.append(("decision", "立案后九十日内作出行政处罚决定（行政处罚法第六十条）", limit))
+        out.append(("decision", N_("立案后九十日内作出行政处罚决定（行政处罚法第六十条）"), limit))
     limit = decision_service_limit(facts)
     if limit:
-        out.append(("decision_service", "决定书七个工作日内送达（行政处罚法第六十一条）", limit))
+        out.append(("decision_service", N_("决定书七个工作日内送达（行政处罚法第六十一条）"), limit))
     last = application_last_day(facts)
     if last and "enforcement_application" not in facts.letters and not paid_in_full(facts):
-        out.append(("court_application", "申请人民法院强制执行的最后一日（行政强制法第五十三条）", last))
+        out.append(("court_application", N_("申请人民法院强制执行的最后一日（行政强制法第五十三条）"), last))
     return out
 
 
@@ -312,28 +315,28 @@ Guard = Callable[[CaseFacts, date], "str | None"]
 
 def _passed(deadline: Deadline | None, on: date, what: str) -> str | None:
     if deadline is None:
-        return f"{what}尚未送达，期限未开始计算"
+        return _("%(what)s尚未送达，期限未开始计算", what=what)
     if on <= deadline.day:
-        return f"{what}期限至 {deadline} 届满，届满后方可进行下一步"
+        return _("%(what)s期限至 %(deadline)s 届满，届满后方可进行下一步", what=what, deadline=deadline)
     return None
 
 
 def g_home_visit(f: CaseFacts, on: date) -> str | None:
     """Step 1 needs at least one home visit on the case (docs/domain.md §1: 家访、劝返记录)."""
-    return None if f.home_visits > 0 else "尚无家访（劝返）记录，请先登记家访"
+    return None if f.home_visits > 0 else _("尚无家访（劝返）记录，请先登记家访")
 
 
 def g_persuasion_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(persuasion_deadline(f), on, "宣传教育（劝返）")
+    return _passed(persuasion_deadline(f), on, _("宣传教育（劝返）"))
 
 
 def _g_served(kind: str, label: str) -> Guard:
     def guard(f: CaseFacts, on: date) -> str | None:
         letter = f.letters.get(kind)
         if letter is None:
-            return f"尚未制发{label}"
+            return _("尚未制发%(label)s", label=label)
         if letter.served_on is None:
-            return f"{label}尚未送达（请登记送达回证）"
+            return _("%(label)s尚未送达（请登记送达回证）", label=label)
         return None
 
     guard.__doc__ = f"The case's {kind} letter has been issued and served."
@@ -342,55 +345,55 @@ def _g_served(kind: str, label: str) -> Guard:
 
 def _g_not_issued(kind: str, label: str) -> Guard:
     def guard(f: CaseFacts, on: date) -> str | None:
-        return f"本案已制发{label}" if kind in f.letters else None
+        return _("本案已制发%(label)s", label=label) if kind in f.letters else None
 
     guard.__doc__ = f"No {kind} letter has been issued on the case yet."
     return guard
 
 
 def g_order_period_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(order_deadline(f), on, "责令限期改正通知书")
+    return _passed(order_deadline(f), on, _("责令限期改正通知书"))
 
 
 def g_statement_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(statement_deadline(f), on, "陈述、申辩和听证申请")
+    return _passed(statement_deadline(f), on, _("陈述、申辩和听证申请"))
 
 
 def g_remedy_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(remedy_deadline(f), on, "行政复议和行政诉讼")
+    return _passed(remedy_deadline(f), on, _("行政复议和行政诉讼"))
 
 
 def g_demand_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(demand_deadline(f), on, "催告书")
+    return _passed(demand_deadline(f), on, _("催告书"))
 
 
 def g_within_application_period(f: CaseFacts, on: date) -> str | None:
     last = application_last_day(f)
     if last is not None and on > last.day:
-        return f"申请强制执行的期限已于 {last} 届满（行政强制法第五十三条）"
+        return _("申请强制执行的期限已于 %(last)s 届满（行政强制法第五十三条）", last=last)
     return None
 
 
 def g_follow_up_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(follow_up_deadline(f), on, "复学跟踪")
+    return _passed(follow_up_deadline(f), on, _("复学跟踪"))
 
 
 def g_no_decision(f: CaseFacts, on: date) -> str | None:
     """Statements and hearings belong before the decision."""
-    return "本案已制发行政处罚决定书" if "penalty_decision" in f.letters else None
+    return _("本案已制发行政处罚决定书") if "penalty_decision" in f.letters else None
 
 
 def g_statement_unreviewed(f: CaseFacts, on: date) -> str | None:
     """复核 needs a statement not yet reviewed (行政处罚法 Art. 45)."""
     if len(f.recorded("record_statement")) <= len(f.recorded("review_statement")):
-        return "没有待复核的陈述、申辩"
+        return _("没有待复核的陈述、申辩")
     return None
 
 
 def g_statements_reviewed(f: CaseFacts, on: date) -> str | None:
     """Every statement must be reviewed before the decision (行政处罚法 Art. 45, 62)."""
     if len(f.recorded("record_statement")) > len(f.recorded("review_statement")):
-        return "当事人的陈述、申辩尚未复核（行政处罚法第四十五条）"
+        return _("当事人的陈述、申辩尚未复核（行政处罚法第四十五条）")
     return None
 
 
@@ -413,47 +416,47 @@ def g_demand_statements_reviewed(f: CaseFacts, on: date) -> str | None:
 def g_hearing_requestable(f: CaseFacts, on: date) -> str | None:
     """A hearing may be asked for when offered, within 5 working days of service."""
     if not hearing_offered(f):
-        return "拟罚款未达到本县规定的较大数额，不适用听证（行政处罚法第六十三条）"
+        return _("拟罚款未达到本县规定的较大数额，不适用听证（行政处罚法第六十三条）")
     if f.recorded("request_hearing"):
-        return "当事人已申请听证"
+        return _("当事人已申请听证")
     last = hearing_request_deadline(f)
     if last and on > last.day:
-        return f"听证申请期限已于 {last} 届满（行政处罚法第六十四条）"
+        return _("听证申请期限已于 %(last)s 届满（行政处罚法第六十四条）", last=last)
     return None
 
 
 def g_hearing_requested(f: CaseFacts, on: date) -> str | None:
     if not f.recorded("request_hearing"):
-        return "当事人没有申请听证"
-    return "已制发听证通知书" if "hearing_notice" in f.letters else None
+        return _("当事人没有申请听证")
+    return _("已制发听证通知书") if "hearing_notice" in f.letters else None
 
 
 def g_hearing_due(f: CaseFacts, on: date) -> str | None:
     """The hearing record needs a served notice and the hearing day reached."""
     letter = f.letters.get("hearing_notice")
     if letter is None:
-        return "尚未制发听证通知书"
+        return _("尚未制发听证通知书")
     if letter.served_on is None:
-        return "听证通知书尚未送达（请登记送达回证）"
+        return _("听证通知书尚未送达（请登记送达回证）")
     if f.recorded("record_hearing"):
-        return "已登记听证笔录"
+        return _("已登记听证笔录")
     held = [r for r in f.recorded("issue_hearing_notice")]
     if held and on < date.fromisoformat(str(held[-1].data["hearing_on"])):
-        return f"听证定于 {held[-1].data['hearing_on']} 举行，尚未到期"
+        return _("听证定于 %(hearing_on)s 举行，尚未到期", hearing_on=held[-1].data['hearing_on'])
     return None
 
 
 def g_hearing_recorded(f: CaseFacts, on: date) -> str | None:
     if not f.recorded("record_hearing"):
-        return "尚未登记听证笔录"
-    return "已提交听证报告" if f.recorded("report_hearing") else None
+        return _("尚未登记听证笔录")
+    return _("已提交听证报告") if f.recorded("report_hearing") else None
 
 
 def g_no_pending_hearing(f: CaseFacts, on: date) -> str | None:
     """No decision while a requested hearing has not been held and reported
     (行政处罚法 Art. 64–65)."""
     if f.recorded("request_hearing") and not f.recorded("report_hearing"):
-        return "当事人已申请听证，听证尚未举行完毕（须有听证笔录和听证报告），不能作出决定（行政处罚法第六十五条）"
+        return _("当事人已申请听证，听证尚未举行完毕（须有听证笔录和听证报告），不能作出决定（行政处罚法第六十五条）")
     return None
 
 
@@ -462,23 +465,23 @@ def g_decision_served(f: CaseFacts, on: date) -> str | None:
 
 
 def g_not_paid(f: CaseFacts, on: date) -> str | None:
-    return "罚款已缴清，处罚已履行完毕" if paid_in_full(f) else None
+    return _("罚款已缴清，处罚已履行完毕") if paid_in_full(f) else None
 
 
 def g_no_pending_remedy(f: CaseFacts, on: date) -> str | None:
     """A pending review or lawsuit blocks enforcement (行政强制法 Art. 53: only after
     the periods pass without one)."""
     pending = remedy_pending(f)
-    return f"当事人已提起{pending}，尚无结果，不能催告或申请强制执行" if pending else None
+    return _("当事人已提起%(pending)s，尚无结果，不能催告或申请强制执行", pending=_(pending)) if pending else None
 
 
 def g_remedy_filed(f: CaseFacts, on: date) -> str | None:
-    return None if remedy_pending(f) else "没有待结的行政复议或行政诉讼"
+    return None if remedy_pending(f) else _("没有待结的行政复议或行政诉讼")
 
 
 def g_payment_due(f: CaseFacts, on: date) -> str | None:
     """No demand before the (deferred) payment period has passed (行政处罚法 Art. 66–67)."""
-    return _passed(payment_deadline(f), on, "缴纳罚款（含延期、分期）")
+    return _passed(payment_deadline(f), on, _("缴纳罚款（含延期、分期）"))
 
 
 def g_demand_fits_window(f: CaseFacts, on: date) -> str | None:
@@ -489,22 +492,22 @@ def g_demand_fits_window(f: CaseFacts, on: date) -> str | None:
         return None
     end = period(on, int(_cfg(f, "EDU_GUARD_DEMAND_DAYS", 10)), "working_days")
     if end.day >= last.day:
-        return (f"催告期限（至少至 {end}）将晚于申请强制执行的最后一日 {last}，"
-                f"已来不及催告后申请（行政强制法第五十三条、第五十四条）")
+        return _("催告期限（至少至 %(end)s）将晚于申请强制执行的最后一日 %(last)s，"
+                 "已来不及催告后申请（行政强制法第五十三条、第五十四条）", end=end, last=last)
     return None
 
 
 def g_application_made(f: CaseFacts, on: date) -> str | None:
     if "enforcement_application" not in f.letters:
-        return "尚未制发强制执行申请书"
-    return "已登记法院裁定" if f.recorded("record_court_ruling") else None
+        return _("尚未制发强制执行申请书")
+    return _("已登记法院裁定") if f.recorded("record_court_ruling") else None
 
 
 def g_ruling_granted(f: CaseFacts, on: date) -> str | None:
     rulings = f.recorded("record_court_ruling")
     if not rulings or rulings[-1].data.get("result") != "准予执行":
-        return "人民法院尚未裁定准予执行"
-    return "已登记执行结果" if f.recorded("record_execution") else None
+        return _("人民法院尚未裁定准予执行")
+    return _("已登记执行结果") if f.recorded("record_execution") else None
 
 
 def g_penalty_closable(f: CaseFacts, on: date) -> str | None:
@@ -518,7 +521,7 @@ def g_penalty_closable(f: CaseFacts, on: date) -> str | None:
     last = application_last_day(f)
     if last and on > last.day and "enforcement_application" not in f.letters:
         return None
-    return "罚款未缴清或执行，法院未裁定，申请强制执行的期限也未届满"
+    return _("罚款未缴清或执行，法院未裁定，申请强制执行的期限也未届满")
 
 
 # --- the table ------------------------------------------------------------------------
@@ -654,13 +657,13 @@ def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transitio
     """
     t = TRANSITIONS.get(event)
     if t is None:
-        raise IllegalTransition(f"未知的操作：{event}")
+        raise IllegalTransition(_("未知的操作：%(event)s", event=event))
     if facts.state not in t.sources:
-        raise IllegalTransition(f"当前处于“{STATES[facts.state].label}”，不能“{t.label}”")
+        raise IllegalTransition(_("当前处于“%(state)s”，不能“%(event)s”", state=_(STATES[facts.state].label), event=_(t.label)))
     if role is not None and role not in t.roles:
-        raise IllegalTransition(f"您的角色无权“{t.label}”")
+        raise IllegalTransition(_("您的角色无权“%(event)s”", event=_(t.label)))
     if on < facts.step_started_on:
-        raise IllegalTransition(f"日期 {on} 早于本步骤开始日期 {facts.step_started_on}")
+        raise IllegalTransition(_("日期 %(on)s 早于本步骤开始日期 %(start)s", on=on, start=facts.step_started_on))
     for guard in t.guards:
         reason = guard(facts, on)
         if reason:
@@ -695,5 +698,5 @@ def target_of(t: Transition, facts: CaseFacts) -> str:
 def fine_in_range(amount: Decimal, low: Decimal, high: Decimal) -> str | None:
     """Return None if the fine lies in the county's range, else the reason."""
     if amount < low or amount > high:
-        return f"罚款金额 {amount} 元不在本地法规规定的 {low}–{high} 元范围内"
+        return _("罚款金额 %(amount)s 元不在本地法规规定的 %(low)s–%(high)s 元范围内", amount=amount, low=low, high=high)
     return None

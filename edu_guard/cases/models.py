@@ -7,27 +7,28 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
+from edu_guard.i18n import N_
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import Child, county_schools, county_townships
 
 #: Reasons for being out of school (辍学原因).
-REASONS = ("厌学", "外出务工", "早婚早育", "家庭困难", "疾病", "残疾", "其他")
+REASONS = (N_("厌学"), N_("外出务工"), N_("早婚早育"), N_("家庭困难"), N_("疾病"), N_("残疾"), N_("其他"))
 #: Where a case came from.
-SOURCES = {"manual": "手工登记", "comparison": "数据比对", "transfer": "转出未入", "absence": "学校报告缺勤"}
+SOURCES = {"manual": N_("手工登记"), "comparison": N_("数据比对"), "transfer": N_("转出未入"), "absence": N_("学校报告缺勤")}
 #: Responsible roles (包保责任人, docs/domain.md §1 "六长"), in the order they are printed.
 RESPONSIBLE_ROLES = {
-    "county_leader": "县级领导",
-    "township_cadre": "乡镇干部",
-    "village_cadre": "村干部",
-    "principal": "校长",
-    "class_teacher": "班主任",
-    "guardian": "监护人",
+    "county_leader": N_("县级领导"),
+    "township_cadre": N_("乡镇干部"),
+    "village_cadre": N_("村干部"),
+    "principal": N_("校长"),
+    "class_teacher": N_("班主任"),
+    "guardian": N_("监护人"),
 }
 #: Forms of a home visit (家访形式).
-VISIT_FORMS = ("入户", "电话", "微信", "视频")
+VISIT_FORMS = (N_("入户"), N_("电话"), N_("微信"), N_("视频"))
 
 
 class DropoutCase(TimestampMixin, db.Model):

@@ -23,7 +23,7 @@ from edu_guard import acts, clock, deadlines, hooks
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import Child
 from edu_guard.deadlines import add_calendar_days, add_working_days, effective_service
-from edu_guard.letters.models import SERVICE_MANNERS
+from edu_guard.letters.models import SERVICE_MANNERS, Letter
 from edu_guard.letters.render import chinese_date
 from edu_guard.registry.schemas import validate_id_number
 from edu_guard.letters import services as letters
@@ -760,6 +760,19 @@ def _void(letter, on: date, reason: str, user) -> None:
     audit.record("void", letter, before=before, after={"voided_on": on.isoformat(), "void_reason": reason}, user=user)
 
 
+def _check_letter_role(user, letter: Letter, what: str) -> None:
+    """Refuse ``what`` (作废, 更正送达) on ``letter`` to a role that may not issue it: the
+    roles of the transitions issuing its kind (义务教育法第五十八条 names the township
+    government and the county bureau; a school issues no letter). No user: the CLI.
+
+    :raises CaseError: the user's role issues no letter of this kind.
+    """
+    role = _role(user)
+    issuers = {r for t in machine.TRANSITIONS.values() if t.letter == letter.kind for r in t.roles}
+    if role is not None and issuers and role not in issuers:
+        raise CaseError(f"您的角色无权{what}{letter.title}（{letter.doc_number}）")
+
+
 def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, user=None,
                 expected_version: int | None = None) -> CaseEvent:
     """Void (作废) a letter of ``case`` so it may be issued again; its document number
@@ -767,8 +780,8 @@ def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, use
     reused). Only the case's latest live letter may be voided (the later ones rest on
     it).
 
-    :raises CaseError: no reason, not the case's letter, already void, or a later
-        live letter exists.
+    :raises CaseError: no reason, not the case's letter, already void, a role that may
+        not issue it, or a later live letter exists.
     """
     _check_version(case, expected_version)
     reason = (reason or "").strip()
@@ -780,6 +793,7 @@ def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, use
         raise CaseError("该文书不属于本案")
     if letter.voided_on is not None:
         raise CaseError(f"{letter.doc_number} 已于 {letter.voided_on} 作废")
+    _check_letter_role(user, letter, "作废")
     later = [l for l in live if l.id > letter.id and l.kind != "return_contact"]
     if later:
         raise CaseError(f"请先作废其后制发的{'、'.join(l.doc_number for l in later)}")
@@ -803,8 +817,9 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     deadline follows from the corrected date. The audit log and the case's timeline
     keep both the old and the new record.
 
-    :raises CaseError: no reason, a letter not served or not the case's, a date before
-        the letter's or in the future, or an unknown manner.
+    :raises CaseError: no reason, a letter not served, void or not the case's, a role
+        that may not issue it, a date before the letter's or in the future, or an unknown
+        manner.
     """
 
     _check_version(case, expected_version)
@@ -816,6 +831,9 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
         raise CaseError("该文书不属于本案")
     if letter.served_on is None:
         raise CaseError(f"{letter.doc_number} 尚未登记送达，请直接登记送达")
+    if letter.voided_on is not None:
+        raise CaseError(f"{letter.doc_number} 已于 {letter.voided_on} 作废，不能更正送达记录")
+    _check_letter_role(user, letter, "更正送达")
     manner = manner or letter.service_manner
     if manner not in SERVICE_MANNERS:
         raise CaseError(f"送达方式须为：{'、'.join(SERVICE_MANNERS)}")

@@ -137,7 +137,7 @@ def case_new(child_id: int):
                 child, reason=form.reason.data, opened_on=form.opened_on.data, reason_note=form.reason_note.data,
                 assignments=form.assignments(request.form), user=current_user)
         if outcome.ok:
-            flash(f"已立案：{child.name}，第一步宣传教育期限 {case.deadline}", "success")
+            flash(_("已立案：%(name)s，第一步宣传教育期限 %(deadline)s", name=child.name, deadline=case.deadline), "success")
             return redirect(url_for("cases.case_detail", case_id=case.id))
     return render_template("cases/new.html", child=child, form=form, roles=RESPONSIBLE_ROLES, typed=typed)
 
@@ -219,9 +219,12 @@ def case_act(case_id: int):
     if outcome.ok:
         user = current_user._get_current_object()
         after_commit(lambda: services.notify_transition(case, ev, user))
-        msg = f"已办理：{machine.TRANSITIONS[ev.event].label}"
+        label = _(machine.TRANSITIONS[ev.event].label)
         if ev.letter:
-            msg += f"，文书 {ev.letter.doc_number} 已生成，请打印送达后登记送达回证"
+            msg = _("已办理：%(step)s，文书 %(number)s 已生成，请打印送达后登记送达回证", step=label,
+                    number=ev.letter.doc_number)
+        else:
+            msg = _("已办理：%(step)s", step=label)
         flash(msg, "success")
         acts.flash_closed_term(ev.acted_on, services.today())
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -237,7 +240,7 @@ def case_visit(case_id: int):
     if form.validate_on_submit():
         _run(lambda: services.log_home_visit(case.child, case=case, user=current_user,
                                                 expected_version=form.version.data, **_visit_fields(form)),
-                "已登记家访")
+                _("已登记家访"))
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -253,7 +256,7 @@ def child_visit(child_id: int):
     case = services.open_case_of(child)
     form = VisitForm()
     if form.validate_on_submit():
-        if _run(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), "已登记家访"):
+        if _run(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), _("已登记家访")):
             return redirect(url_for("registry.child_detail", child_id=child.id))
     return render_template("cases/visit.html", child=child, visit_form=form, case=case,
                            visitor_names=_visitor_names(case))
@@ -282,7 +285,7 @@ def case_service(case_id: int):
                 case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
                 served_to=form.served_to.data, served_by=form.served_by.data, user=current_user,
                 expected_version=form.version.data)):
-            flash(f"已登记送达；本步期限 {case.deadline or '—'}", "success")
+            flash(_("已登记送达；本步期限 %(deadline)s", deadline=case.deadline or "—"), "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -300,7 +303,7 @@ def case_correct_service(case_id: int):
         if _run(lambda: services.correct_service(
                 case, form.letter_id.data, served_on=form.served_on.data, manner=form.manner.data,
                 reason=form.reason.data, user=current_user, expected_version=form.version.data)):
-            flash(f"已更正送达记录；本步期限 {case.deadline or '—'}", "success")
+            flash(_("已更正送达记录；本步期限 %(deadline)s", deadline=case.deadline or "—"), "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -316,7 +319,7 @@ def case_void_letter(case_id: int):
     if form.validate_on_submit():
         if _run(lambda: services.void_letter(case, form.letter_id.data, on=services.today(), reason=form.reason.data,
                                                 user=current_user, expected_version=form.version.data)):
-            flash("文书已作废，文号不再使用；可重新制发", "success")
+            flash(_("文书已作废，文号不再使用；可重新制发"), "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -329,7 +332,7 @@ def return_contact():
     _writer()
     form = ReturnContactForm()
     if not form.validate_on_submit():
-        flash("日期格式不对，应为 年-月-日" if form.on.errors else form_errors(form), "error")
+        flash(_("日期格式不对，应为 年-月-日") if form.on.errors else form_errors(form), "error")
         return redirect(url_for("cases.case_list"))
     cases = [_get_case(i) for i in form.case_id.data]
     on = form.on.data
@@ -338,7 +341,7 @@ def return_contact():
     if not outcome.ok:
         return redirect(url_for("cases.case_list"))
     letter = events[0].letter
-    flash(f"已生成劝返联系函 {letter.doc_number}（{len(cases)} 名学生）", "success")
+    flash(_("已生成劝返联系函 %(number)s（%(count)s 名学生）", number=letter.doc_number, count=len(cases)), "success")
     return redirect(url_for("letters.letter_detail", letter_id=letter.id))
 
 
@@ -354,7 +357,7 @@ def case_guardian(case_id: int):
         with refusals(ValueError):
             add_guardian(case.child, name=form.name.data, relation=form.relation.data, phone=form.phone.data,
                          address=form.address.data, id_number=form.id_number.data, user=current_user)
-            flash(f"已登记监护人 {form.name.data}", "success")
+            flash(_("已登记监护人 %(name)s", name=form.name.data), "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("cases.case_detail", case_id=case.id))
@@ -388,7 +391,7 @@ def case_assignment_add(case_id: int):
     f.validate_on_submit()  # the service judges role, name and version, by name
     _run(lambda: services.add_assignment(case, role=f.role.data or "", name=f.name.data or "", phone=f.phone.data,
                                          user=current_user, expected_version=f.version.data),
-         "已添加包保责任人")
+         _("已添加包保责任人"))
     return redirect(url_for("cases.case_detail", case_id=case.id) + "#people")
 
 
@@ -402,14 +405,14 @@ def case_assignment_edit(case_id: int, assignment_id: int):
     f.validate_on_submit()
     if f.end.data:
         if f.ended_on.data is None:
-            flash("请填写终止日期（年-月-日）", "error")
+            flash(_("请填写终止日期（年-月-日）"), "error")
         else:
             _run(lambda: services.end_assignment(case, assignment_id, on=f.ended_on.data, user=current_user,
-                                                 expected_version=f.version.data), "已终止包保")
+                                                 expected_version=f.version.data), _("已终止包保"))
     else:
         _run(lambda: services.change_assignment(case, assignment_id, name=f.name.data or "", phone=f.phone.data,
                                                 user=current_user, expected_version=f.version.data),
-             "已修改包保责任人")
+             _("已修改包保责任人"))
     return redirect(url_for("cases.case_detail", case_id=case.id) + "#people")
 
 
@@ -423,7 +426,7 @@ def case_reason(case_id: int):
     f.validate_on_submit()  # the service refuses a reason not in the list, by name
     _run(lambda: services.correct_reason(case, reason=f.reason.data or "", reason_note=f.reason_note.data,
                                          user=current_user, expected_version=f.version.data),
-         "已更正辍学原因")
+         _("已更正辍学原因"))
     return redirect(url_for("cases.case_detail", case_id=case.id))
 
 
@@ -435,7 +438,7 @@ def case_file(case_id: int):
     with refusals(LetterError, flash_it=False) as outcome:
         pdf = case_file_pdf(case, printed_on=services.print_day(case, services.today()), full_id=current_user.sees_full_ids, user=current_user)
     if not outcome.ok:
-        flash(f"一案一档未能打印：{outcome.refused}", "error")
+        flash(_("一案一档未能打印：%(reason)s", reason=outcome.refused), "error")
         return redirect(url_for("cases.case_detail", case_id=case.id))
     return send_file(io.BytesIO(pdf), mimetype="application/pdf", as_attachment=False,
                      download_name=download_name(f"一案一档-{case.child.name}-{case.id}.pdf"))

@@ -18,7 +18,7 @@ from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
-from edu_guard.uploads import UploadRefused, check_upload
+from edu_guard.uploads import UploadRefused, check_upload, named
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell, match_header
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
@@ -93,6 +93,18 @@ def _require_register_columns(table: readers.Table) -> None:
 _SNIFF_BYTES = 256 * 1024
 
 
+def _polars_fault(exc: Exception) -> str:
+    """polars' (English) CSV error as the clerk's reason."""
+    text = str(exc).lower()
+    if "empty" in text or isinstance(exc, pl.exceptions.NoDataError):
+        return "文件没有数据行"
+    if "quote" in text:
+        return "引号没有配对"
+    if "field" in text or "column" in text:
+        return "某些行的列数与表头不一致"
+    return "无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx"
+
+
 def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
     """Read the register into columns ``line, id_raw, name, address, guardian`` (and
     ``numeric`` for Excel files).
@@ -137,14 +149,14 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
             )
         except pl.exceptions.ComputeError as exc:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-                raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+                raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
             try:  # not UTF-8 throughout: the decoder names the line
                 textfile.decode(data)
             except textfile.DecodeError as bad:
                 raise ComparisonError(str(bad)) from None
-            raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+            raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
         except pl.exceptions.NoDataError as exc:
-            raise ComparisonError(f"CSV 文件格式有误：{exc}") from None
+            raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
         frame = frame.rename(dict(zip(frame.columns, [f"c{i}" for i in order])))
         frame = frame.with_row_index("line", offset=table.header_row + 1).select(
             pl.col("line").cast(pl.Int64), *[pl.col(f"c{i}").alias(k) for k, i in wanted.items()],

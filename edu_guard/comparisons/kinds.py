@@ -18,6 +18,7 @@ from edu_guard.comparisons.rules import age_category, rule_from_config
 from edu_guard.db import db
 from edu_guard import hooks
 from edu_guard.hookspecs import hookimpl
+from edu_guard.i18n import N_
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, StatusChange
 from edu_guard.registry.schemas import birth_date_from_id
 from edu_guard.homebound.services import placed_id_numbers
@@ -26,16 +27,16 @@ class HouseholdComparison(Comparison):
     """户籍–学籍比对: every row of the household register (户籍) against the registry."""
 
     name = "household"
-    label = "户籍与学籍比对"
+    label = N_("户籍与学籍比对")
     needs_file = True
     categories = {
-        "out_of_school": Category("适龄未入学（疑似失学辍学）", flagged=True, case_reason="其他"),
-        "transferred": Category("已转出（核实转学）"),
-        "deceased": Category("已死亡注销"),
-        "invalid": Category("行数据无效"),
-        "enrolled": Category("在本县就读", stored=False),
-        "too_young": Category("未到入学年龄", stored=False),
-        "too_old": Category("超过义务教育年龄", stored=False),
+        "out_of_school": Category(N_("适龄未入学（疑似失学辍学）"), flagged=True, case_reason="其他"),
+        "transferred": Category(N_("已转出（核实转学）")),
+        "deceased": Category(N_("已死亡注销")),
+        "invalid": Category(N_("行数据无效")),
+        "enrolled": Category(N_("在本县就读"), stored=False),
+        "too_young": Category(N_("未到入学年龄"), stored=False),
+        "too_old": Category(N_("超过义务教育年龄"), stored=False),
     }
 
     def run(self, *, as_of, settings, data=None, filename=None):
@@ -60,15 +61,15 @@ class StatusComparison(Comparison):
     """
 
     name = "status"
-    label = "学籍变动核查"
+    label = N_("学籍变动核查")
     categories = {
-        "transfer_no_destination": Category("转出无接收学校（疑似辍学）", flagged=True, case_reason="其他"),
-        "suspension_overdue": Category("休学期满未复学", flagged=True, case_reason="疾病"),
-        "deceased": Category("死亡注销"),
-        "transfer_pending": Category("转出待接收（未超期）"),
-        "transfer_named": Category("转出至外校（核实转学）"),
-        "suspended": Category("休学中"),
-        "resolved": Category("已复学或已转入"),
+        "transfer_no_destination": Category(N_("转出无接收学校（疑似辍学）"), flagged=True, case_reason="其他"),
+        "suspension_overdue": Category(N_("休学期满未复学"), flagged=True, case_reason="疾病"),
+        "deceased": Category(N_("死亡注销")),
+        "transfer_pending": Category(N_("转出待接收（未超期）")),
+        "transfer_named": Category(N_("转出至外校（核实转学）")),
+        "suspended": Category(N_("休学中")),
+        "resolved": Category(N_("已复学或已转入")),
     }
 
     def run(self, *, as_of, settings, data=None, filename=None):
@@ -137,13 +138,13 @@ class DisabledComparison(Comparison):
     送教上门 placements (残疾人教育条例 2017; docs/domain.md §3)."""
 
     name = "disabled"
-    label = "残疾儿童与学籍、送教上门比对"
+    label = N_("残疾儿童与学籍、送教上门比对")
     categories = {
-        "needs_placement": Category("不能到校且未安置（送教上门候选）", flagged=False),
-        "placed": Category("已安置送教上门"),
-        "attends_enrolled": Category("能到校，已在读"),
-        "attends_not_enrolled": Category("能到校，但无在读学籍", flagged=True, case_reason="残疾"),
-        "out_of_age": Category("不在义务教育年龄段"),
+        "needs_placement": Category(N_("不能到校且未安置（送教上门候选）"), flagged=False),
+        "placed": Category(N_("已安置送教上门")),
+        "attends_enrolled": Category(N_("能到校，已在读")),
+        "attends_not_enrolled": Category(N_("能到校，但无在读学籍"), flagged=True, case_reason="残疾"),
+        "out_of_age": Category(N_("不在义务教育年龄段")),
     }
 
     def run(self, *, as_of, settings, data=None, filename=None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -57,7 +58,7 @@ def _run(run_id: int) -> ComparisonRun:
 def index():
     """The form to run a comparison and the list of past runs."""
     form = CompareForm()
-    form.kind.choices = choice_list((k, c.label) for k, c in kinds().items())
+    form.kind.choices = choice_list((k, _l(c.label)) for k, c in kinds().items())
     if request.method == "GET":
         form.as_of.data = acts.latest_term_day(case_services.today())
     if request.method == "POST":
@@ -109,8 +110,8 @@ def open_cases(run_id: int):
         result = services.open_cases(run, row_ids or None, category=None if row_ids else category, reason=reason,
                                      user=current_user)
     if outcome.ok:
-        flash(f"新立案 {len(result['opened'])} 个；已有个案 {len(result['existing'])} 个；未立案 {len(result['refused'])} 行",
-              "success")
+        flash(_("新立案 %(opened)s 个；已有个案 %(existing)s 个；未立案 %(refused)s 行", opened=len(result["opened"]),
+                existing=len(result["existing"]), refused=len(result["refused"])), "success")
         for _row_id, why in result["refused"][:10]:
             flash(why, "error")
     return redirect(url_for("comparisons.run", run_id=run.id, category=form.category.data or None))
@@ -131,7 +132,7 @@ def close_row(row_id: int):
     with refusals(ComparisonError) as outcome:
         services.close_entry(row, reason=form.reason.data, on=form.on.data or case_services.today(), user=current_user)
     if outcome.ok:
-        flash("已销号", "success")
+        flash(_("已销号"), "success")
     return redirect(back)
 
 

@@ -4,6 +4,7 @@ the cases which children its placements count as enrolled (``counted_as_enrolled
 from __future__ import annotations
 
 from edu_guard.hookspecs import hookimpl
+from edu_guard.i18n import N_
 from edu_guard.homebound.services import active_placements
 from edu_guard.registry.enrolled import CountedEnrolled
 
@@ -16,7 +17,7 @@ def counted_as_enrolled(on, child_id):
         CountedEnrolled(
             child_id=p.child_id,
             school_id=p.school_id,
-            label="送教上门",
+            label=N_("送教上门"),
             why=f"自 {p.starts_on} 起由{p.school.name}送教上门",
             endpoint="homebound.placement_detail",
             endpoint_args={"placement_id": p.id},

@@ -8,14 +8,16 @@ from datetime import date, datetime, time
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
+from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
+from edu_guard.i18n import N_
 from edu_guard.registry.models import Child, School, county_schools, county_townships
 
 #: Disability categories by the category digit of a 残疾人证号 (docs/domain.md §3; GB/T 26341).
 DISABILITY_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
 #: Content areas of a plan goal or a session (个别化教育计划的领域).
-CONTENT_AREAS = ("生活自理", "康复训练", "认知", "语言沟通", "社会适应", "运动", "文化知识", "艺术休闲", "心理辅导")
+CONTENT_AREAS = (N_("生活自理"), N_("康复训练"), N_("认知"), N_("语言沟通"), N_("社会适应"), N_("运动"), N_("文化知识"),
+                 N_("艺术休闲"), N_("心理辅导"))
 
 
 class HomeboundPlacement(TimestampMixin, db.Model):

@@ -133,13 +133,14 @@ def place(key: str):
         elif outcome.refused is not None:
             # A concurrent request (a double submit) placed the child after this one's
             # check: the one-open-placement index refused the second insert.
-            flash(f"{candidate.name} 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", "error")
+            flash(_("%(name)s 已有未结束的送教上门安置（可能是重复提交），本次未重复安置", name=candidate.name), "error")
             existing = queries.open_placement_of(candidate.id_number)
             if existing is not None and can_see_placement(current_user, existing):
                 return redirect(url_for("homebound.placement_detail", placement_id=existing.id))
             return redirect(url_for("homebound.candidate_list"))
         else:
-            flash(f"已安置：{placement.child.name}，由{placement.school.name}送教上门", "success")
+            flash(_("已安置：%(name)s，由%(school)s送教上门", name=placement.child.name, school=placement.school.name),
+                  "success")
             return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     elif request.method == "POST":
         flash(form_errors(form), "error")
@@ -200,7 +201,7 @@ def session_add(placement_id: int):
             guardian_confirmed=form.guardian_confirmed.data, guardian_name=form.guardian_name.data,
             attachments=files, user=current_user)
     if outcome.ok:
-        flash(f"已登记 {form.held_on.data} 的送教记录", "success")
+        flash(_("已登记 %(date)s 的送教记录", date=form.held_on.data), "success")
         acts.flash_closed_term(form.held_on.data, case_services.today())
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
@@ -219,7 +220,7 @@ def plan_save(placement_id: int):
             services.save_plan(placement, school_year=form.school_year.data.strip(), made_on=form.made_on.data,
                                goals=services.parse_goals(form.goals.data), user=current_user)
         if outcome.ok:
-            flash("个别化教育计划已保存", "success")
+            flash(_("个别化教育计划已保存"), "success")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
 
 
@@ -234,7 +235,7 @@ def placement_end(placement_id: int):
         with refusals(services.HomeboundError) as outcome:
             services.end_placement(placement, form.ends_on.data, user=current_user)
         if outcome.ok:
-            flash(f"送教上门已于 {form.ends_on.data} 结束", "success")
+            flash(_("送教上门已于 %(date)s 结束", date=form.ends_on.data), "success")
     else:
         flash(form_errors(form), "error")
     return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
@@ -288,7 +289,7 @@ def log_pdf(placement_id: int):
     except services.HomeboundError as exc:
         abort(400, description=str(exc))
     if row is None:
-        flash(f"{label}不在安置期内", "error")
+        flash(_("%(period)s不在安置期内", period=label), "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
     return _pdf("homebound_log", schemas.log_context(placement, start, end, label, row.figures), placement,
                 f"送教上门记录表_{placement.child.name}_{start}_{end}.pdf",
@@ -312,7 +313,7 @@ def compliance_report():
     if request.args.get("format") == "xlsx":
 
         data = excel.compliance_workbook(norm, start, end, rows, by_school, by_township)
-        return send_file(io.BytesIO(data), download_name=f"送教上门统计_{start}_{end}.xlsx",
+        return send_file(io.BytesIO(data), as_attachment=True, download_name=f"送教上门统计_{start}_{end}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     return render_template(
         "homebound/compliance.html", norm=norm, start=start, end=end, label=label,

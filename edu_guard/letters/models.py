@@ -8,9 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import UTCDateTime, db, utcnow
+from edu_guard.i18n import N_
 
 #: Manners of service (送达方式, 民事诉讼法 Ch. 7 as applied by 行政处罚法 Art. 61).
-SERVICE_MANNERS = ("直接送达", "留置送达", "邮寄送达", "委托送达", "电子送达", "公告送达")
+SERVICE_MANNERS = (N_("直接送达"), N_("留置送达"), N_("邮寄送达"), N_("委托送达"), N_("电子送达"), N_("公告送达"))
 
 letter_case = sa.Table(
     "letter_case",

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard.db import db
@@ -87,7 +88,7 @@ def print_run():
     form = PrintRunForm()
     ids = form.letter_id.data if form.validate_on_submit() else []
     if not ids:
-        flash("请选择要打印的文书", "error")
+        flash(_("请选择要打印的文书"), "error")
         return redirect(url_for("letters.letter_list"))
     letters = [_get_letter(i) for i in ids]  # 404 for one the user may not see
     # Laid out by a queue worker (WeasyPrint, parallel chunks): the PDF is the job's file.

@@ -34,12 +34,13 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from edu_guard import clock
+from edu_guard.i18n import N_
 
 #: Document types (证件类型).
-RESIDENT = "居民身份证"
-HMT_PERMIT = "港澳台居民居住证"
-FOREIGN_PR = "外国人永久居留身份证"
-NO_DOCUMENT = "无证件"
+RESIDENT = N_("居民身份证")
+HMT_PERMIT = N_("港澳台居民居住证")
+FOREIGN_PR = N_("外国人永久居留身份证")
+NO_DOCUMENT = N_("无证件")
 DOCUMENT_TYPES = (RESIDENT, HMT_PERMIT, FOREIGN_PR, NO_DOCUMENT)
 
 #: Other words clerks write in a 证件类型 column.

@@ -11,14 +11,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
+from edu_guard.i18n import N_
 
+#: Sexes as the roster writes them (marked for the catalogue; pages show ``_(child.sex)``).
+SEXES = (N_("男"), N_("女"))
 #: Enrollment statuses (学籍状态).
-ENROLLMENT_STATUSES = ("在读", "休学", "转出", "毕业", "死亡注销")
+ENROLLMENT_STATUSES = (N_("在读"), N_("休学"), N_("转出"), N_("毕业"), N_("死亡注销"))
 #: Status-change kinds (学籍变动类型).
-STATUS_CHANGE_KINDS = ("转入", "转出", "休学", "复学", "死亡注销", "毕业")
+STATUS_CHANGE_KINDS = (N_("转入"), N_("转出"), N_("休学"), N_("复学"), N_("死亡注销"), N_("毕业"))
 #: Family-status kinds (家庭类型) and, for monitored households, their categories.
-FAMILY_STATUS_KINDS = ("脱贫户", "监测户", "低保", "特困", "孤儿", "事实无人抚养", "残疾")
-MONITORED_CATEGORIES = ("脱贫不稳定户", "边缘易致贫户", "突发严重困难户")
+FAMILY_STATUS_KINDS = (N_("脱贫户"), N_("监测户"), N_("低保"), N_("特困"), N_("孤儿"), N_("事实无人抚养"), N_("残疾"))
+MONITORED_CATEGORIES = (N_("脱贫不稳定户"), N_("边缘易致贫户"), N_("突发严重困难户"))
 
 
 #: Levels of the organisation tree (行政区划层级), top down.

@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 from edu_guard import textfile
-from edu_guard.uploads import UploadRefused, check_upload
+from edu_guard.uploads import UploadRefused, check_upload, named, what_it_is
 from edu_guard.registry.normalize import ALIAS_INDEX, WHITESPACE, halfwidth, header_key, match_header
 
 #: How many rows at the top of a sheet may be titles before the header.
@@ -175,12 +175,17 @@ def read_workbook(
     except UploadRefused as exc:
         raise ReadError(str(exc)) from None
     suffix = Path(filename).suffix.lower()
-    if suffix in EXCEL_SUFFIXES:
-        return _read_excel(data, fields, min_matches)
-    if suffix in CSV_SUFFIXES:
-        raw = data if isinstance(data, bytes) else Path(data).read_bytes()
-        table = _read_csv(raw, fields, min_matches)
-        return Workbook([table], source="csv", encoding=table.encoding)
+    try:
+        if suffix in EXCEL_SUFFIXES:
+            return _read_excel(data, fields, min_matches)
+        if suffix in CSV_SUFFIXES:
+            raw = data if isinstance(data, bytes) else Path(data).read_bytes()
+            table = _read_csv(raw, fields, min_matches)
+            return Workbook([table], source="csv", encoding=table.encoding)
+    except HeaderNotFound:
+        raise
+    except ReadError as exc:  # the file itself cannot be read: say which file
+        raise ReadError(named(filename, str(exc))) from None
     raise ReadError(f"不支持的文件类型“{suffix or filename}”：请上传 Excel（.xlsx）或 CSV 文件")
 
 
@@ -359,7 +364,7 @@ def _read_excel(data: bytes | str | Path, fields: frozenset[str], min_matches: i
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
-        raise ReadError(f"无法读取 Excel 文件（文件已损坏或不是 Excel 格式）：{exc}") from None
+        raise ReadError(what_it_is(data)) from None
     meta = _OoxmlMeta.read(data)
 
     tables: list[Table] = []
@@ -401,7 +406,7 @@ def _sheet(workbook, name: str):
     try:
         return workbook.get_sheet_by_name(name)
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
-        raise ReadError(f"无法读取工作表“{name}”：{exc}") from None
+        raise ReadError(f"无法读取工作表“{name}”：工作表已损坏，请在 Excel 中打开后另存再上传") from None
 
 
 def _sheet_table(sheet, name: str, fields: frozenset[str], min_matches: int, meta: _OoxmlMeta) -> Table | None:
@@ -588,7 +593,19 @@ def _numbered_csv_rows(reader) -> Iterator[Row]:
             yield line, cells
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise ReadError(f"CSV 文件格式有误（第{line}行）：{exc}") from None
+        raise ReadError(f"CSV 文件格式有误（第{line}行）：{csv_fault(exc)}") from None
+
+
+def csv_fault(exc: Exception) -> str:
+    """The reason of a CSV reader's (English) error, in Chinese for the clerk."""
+    text = str(exc).lower()
+    if "field larger than field limit" in text:
+        return "单元格内容过长，多半是某个引号没有配对（一个单元格吞进了后面的很多行）"
+    if "nul" in text:
+        return "含有空字符（二进制内容），不是文本文件"
+    if "new-line" in text or "newline" in text or "eof" in text or "quot" in text:
+        return "引号没有配对，或单元格内的换行未加引号"
+    return "无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx"
 
 
 def separator_of(text: str | bytes) -> str:

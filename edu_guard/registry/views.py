@@ -11,6 +11,7 @@ import io
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -60,10 +61,10 @@ class ChildFilterForm(FlaskForm):
     school = SelectField(_l("学校"), coerce=optional_int)
     grade = SelectField(_l("年级"), default="")
     status = SelectField(
-        _l("学籍状态"), choices=choice_list(((s, s) for s in ENROLLMENT_STATUSES), _l("全部")), default=""
+        _l("学籍状态"), choices=choice_list(((s, _l(s)) for s in ENROLLMENT_STATUSES), _l("全部")), default=""
     )
     family = SelectField(
-        _l("家庭类型"), choices=choice_list(((k, k) for k in FAMILY_STATUS_KINDS), _l("全部")), default=""
+        _l("家庭类型"), choices=choice_list(((k, _l(k)) for k in FAMILY_STATUS_KINDS), _l("全部")), default=""
     )
     page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1)])
 
@@ -150,7 +151,7 @@ class ImportForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Offer the kinds the importers know (schools, roster, …)."""
-        self.kind.choices = choice_list((kind, cls.label) for kind, cls in importers().items())
+        self.kind.choices = choice_list((kind, _l(cls.label)) for kind, cls in importers().items())
 
 
 
@@ -273,5 +274,5 @@ def import_rejects(run_id: int):
 
 
 def import_kinds() -> dict[str, str]:
-    """Return import kind → Chinese label."""
-    return {kind: cls.label for kind, cls in importers().items()}
+    """Return import kind → label, in the interface's language (a request's)."""
+    return {kind: gettext(cls.label) for kind, cls in importers().items()}

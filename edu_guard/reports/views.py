@@ -8,6 +8,7 @@ from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts, clock
@@ -30,7 +31,7 @@ def _day(value: str | None) -> date:
     try:
         return date.fromisoformat(value) if value else default
     except ValueError:
-        flash(f"日期“{value}”格式不对，应为 YYYY-MM-DD；已按 {default} 统计", "error")
+        flash(_("日期“%(value)s”格式不对，应为 YYYY-MM-DD；已按 %(default)s 统计", value=value, default=default), "error")
         return default
 
 

@@ -2,7 +2,8 @@
    from this file only (script-src 'self', no inline script or handler): a page asks
    for a behaviour with a data- attribute or an id, never with an inline script.
 
-   - .menu-toggle                  the phone menu button;
+   - .menu-toggle                  the phone menu button, and a desktop menu that never wraps
+                                   (stacked on its own row, else behind the button);
    - form[data-confirm]            asks the attribute's question before submitting;
    - #user-form [data-role]        shows the township or school choice for its role only;
    - #import-form                  stops a second click while a big workbook uploads;
@@ -14,11 +15,29 @@
 document.addEventListener("DOMContentLoaded", function () {
   var button = document.querySelector(".menu-toggle");
   if (button) {
+    var bar = button.closest(".topbar");
+    var nav = bar.querySelector("nav");
+    var phone = window.matchMedia("(max-width: 720px)");
     button.addEventListener("click", function () {
-      var bar = button.closest(".topbar");
       var open = bar.classList.toggle("open");
       button.setAttribute("aria-expanded", open ? "true" : "false");
     });
+    var wraps = function () {
+      var links = nav.querySelectorAll("a");
+      return links.length > 1 && links[links.length - 1].offsetTop > links[0].offsetTop;
+    };
+    // On a wide screen the menu stays on one row: beside the name when it fits, on a
+    // row of its own when not, behind the menu button when even that is too narrow.
+    var fit = function () {
+      bar.classList.remove("stacked", "collapsed");
+      if (phone.matches) { return; }
+      if (!wraps() && bar.scrollWidth <= bar.clientWidth) { return; }
+      bar.classList.add("stacked");
+      if (wraps() || bar.scrollWidth > bar.clientWidth) { bar.classList.add("collapsed"); }
+    };
+    fit();
+    window.addEventListener("resize", fit);
+    if (document.fonts && document.fonts.ready) { document.fonts.ready.then(fit); }
   }
 
   var confirming = document.querySelectorAll("form[data-confirm]");

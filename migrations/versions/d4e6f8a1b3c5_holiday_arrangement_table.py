@@ -4,7 +4,7 @@ database (was the instance's holiday_arrangements.json); ``version`` changes on 
 load so processes drop their parsed copy at once.
 
 Revision ID: d4e6f8a1b3c5
-Revises: c3a1e5f7b9d2
+Revises: d4e5f6a7b8c9
 Create Date: 2026-12-01 00:40:00
 
 """
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e6f8a1b3c5'
-down_revision = 'c3a1e5f7b9d2'
+down_revision = 'd4e5f6a7b8c9'
 branch_labels = None
 depends_on = None
 

@@ -38,5 +38,6 @@ def test_english_catalogue_is_compiled_and_current():
     with po.with_suffix(".mo").open("rb") as f:
         compiled = read_mo(f)
     assert not source.fuzzy
-    wanted = {m.id: m.string for m in source if m.id and m.string and not m.fuzzy}
-    assert {m.id: m.string for m in compiled if m.id} == wanted, "run: pybabel compile -d edu_guard/translations"
+    # keyed by (context, id): the menu's short labels are ``pgettext("menu", …)``
+    wanted = {(m.context, m.id): m.string for m in source if m.id and m.string and not m.fuzzy}
+    assert {(m.context, m.id): m.string for m in compiled if m.id} == wanted, "run: pybabel compile -d edu_guard/translations"

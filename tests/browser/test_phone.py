@@ -1,48 +1,21 @@
 """A teacher on a phone (390 px wide): the navigation, the child page, the visit form,
 the 送教上门 session form and the case page fit the screen without sideways scrolling.
-A screenshot of the case page on a phone is kept in docs/ (written by this test)."""
+Both languages. Screenshots of the menu, the case page and the session form on a phone
+are kept in docs/phone-*.png (written by this test with EDU_GUARD_SCREENSHOTS=1)."""
 
-from datetime import date
 from pathlib import Path
 
-from edu_guard.cases import services
-from edu_guard.db import db
-from edu_guard.homebound import services as homebound
-from edu_guard.registry.models import Child, Enrollment, Guardian, School, Township
+import pytest
+
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 
 
-def _county():
-    town = Township(county_code="532801", name="勐罕镇")
-    school = School(code="2153280177", name="勐罕中心小学", stage="小学", township=town, county_code="532801")
-    kids = []
-    for name, idno in (("岩温", "532801200901142694"), ("玉香", "532801201201010027")):
-        child = Child(id_number=idno, name=name, sex="男" if int(idno[16]) % 2 else "女",
-                      birth_date=date(int(idno[6:10]), int(idno[10:12]), int(idno[12:14])), ethnicity="傣族",
-                      township=town, address="勐罕镇曼听村委会曼听村民小组")
-        child.guardians.append(Guardian(name=f"{name}之母", relation="母亲", phone="13800000000"))
-        db.session.add_all([child, Enrollment(child=child, school=school, grade="六年级", class_name="1班",
-                                              status="在读")])
-        kids.append(child)
-    db.session.add(school)
-    db.session.flush()
-    case = services.open_case(kids[0], reason="外出务工", opened_on=date(2021, 3, 1), reason_note="随父母在昆明务工",
-                              assignments=[{"role": "class_teacher", "name": "李老师", "phone": "13900000000"},
-                                           {"role": "village_cadre", "name": "岩罕", "phone": "13700000000"}])
-    services.log_home_visit(kids[0], visited_on=date(2021, 3, 2), visitors="李老师、岩罕", form="入户",
-                            findings="监护人称孩子随其在昆明务工，同意月底前送回学校")
-    placement = homebound.place(school=school, child=kids[1], assessed_on=date(2021, 3, 1),
-                                assessment="肢体残疾二级，经专家委员会评估不能到校就读", teachers="李老师、王老师",
-                                starts_on=date(2021, 3, 8))
-    db.session.commit()
-    return school, kids, case, placement
-
-
 def _fits(pg, path: str) -> None:
+    """The page at ``path`` is no wider than the phone: nothing scrolls sideways."""
     pg.goto(path)
     pg.wait_for_load_state("networkidle")
-    width = pg.evaluate("document.documentElement.scrollWidth")
+    width = pg.evaluate("document.scrollingElement.scrollWidth")
     if width > 390:
         wide = pg.evaluate("""() => [...document.querySelectorAll('body *')]
             .filter(e => e.getBoundingClientRect().right > 391)
@@ -50,21 +23,44 @@ def _fits(pg, path: str) -> None:
         raise AssertionError(f"{path}: page is {width}px wide on a 390px phone; too wide: {wide}")
 
 
-def test_teacher_pages_fit_a_phone(app_ctx, make_user, phone, sign_in, tmp_path):
-    school, kids, case, placement = _county()
+#: The words the test clicks and reads, per language (the English from the catalogue).
+WORDS = {
+    "zh": {"children": "学生名册", "log_visit": "登记家访", "visit_logged": "已登记家访", "visits": "家访记录（2 人次）",
+           "save": "保存", "session_logged": "已登记 2021-03-09 的送教记录"},
+    "en": {"children": "Children", "log_visit": "Log a home visit", "visit_logged": "Home visit logged",
+           "visits": "Home visits (2)", "save": "Save", "session_logged": "Home-delivered education session of 2021-03-09 logged"},
+}
+
+
+def _shot(pg, name: str, tmp_path) -> None:
+    """A screenshot for docs/ (refreshed on request only, EDU_GUARD_SCREENSHOTS=1, so a
+    test run leaves the work tree clean)."""
+    import os
+
+    folder = DOCS if os.environ.get("EDU_GUARD_SCREENSHOTS") else tmp_path
+    pg.screenshot(path=str(folder / name), full_page=False)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_teacher_pages_fit_a_phone(app_ctx, small_county, make_user, phone, sign_in, tmp_path, lang):
+    words = WORDS[lang]
+    school, kids, case, placement = small_county
     make_user("school", username="teacher", school=school)
     sign_in(phone, "teacher")
+    phone.goto(f"/?lang={lang}")
     for path in ("/", f"/children/{kids[0].id}", f"/children/{kids[0].id}/visits", f"/cases/{case.id}",
-                 f"/homebound/{placement.id}", "/cases", "/children"):
+                 f"/homebound/{placement.id}", "/homebound", "/cases", "/children"):
         _fits(phone, path)
 
-    # The navigation is reachable on the phone: every menu entry is visible or behind the menu button.
+    # The navigation is reachable on the phone: behind the menu button, one entry a row.
     phone.goto(f"/cases/{case.id}")
     nav_links = phone.locator("header nav a")
-    if not nav_links.first.is_visible():
-        phone.click("header .menu-toggle")
+    assert not nav_links.first.is_visible()
+    phone.click("header .menu-toggle")
     assert nav_links.first.is_visible()
-    phone.click("header nav a:has-text('学生名册')")
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
+    _shot(phone, f"phone-menu-{lang}.png", tmp_path)
+    phone.click(f"header nav a:text-is('{words['children']}')")
     assert phone.url.endswith("/children")
 
     # A visit logged on the phone, from the child's page, lands on the case.
@@ -72,14 +68,50 @@ def test_teacher_pages_fit_a_phone(app_ctx, make_user, phone, sign_in, tmp_path)
     phone.fill("input[name=visited_on]", "2021-03-05")
     phone.fill("input[name=visitors]", "李老师")
     phone.fill("textarea[name=findings]", "孩子已回到家中，答应下周一返校")
-    phone.click("button:has-text('登记家访')")
-    assert "已登记家访" in phone.inner_text("main")
+    phone.click(f"main button:has-text('{words['log_visit']}')")
+    assert words["visit_logged"] in phone.inner_text("main")
     _fits(phone, f"/cases/{case.id}")
-    assert "家访记录（2 人次）" in phone.inner_text("main")
+    assert words["visits"] in phone.inner_text("main")
+    _shot(phone, f"phone-case-{lang}.png", tmp_path)
 
-    # The docs' screenshot is refreshed on request only (EDU_GUARD_SCREENSHOTS=1), so a
-    # test run leaves the work tree clean.
-    import os
+    # A 送教上门 session logged on the phone, on the placement page.
+    _fits(phone, f"/homebound/{placement.id}")
+    form = phone.locator("form[action$='/sessions']")
+    form.locator("input[name=held_on]").fill("2021-03-09")
+    form.locator("input[name=starts_at]").fill("09:00")
+    form.locator("input[name=ends_at]").fill("10:30")
+    form.locator("input[name=teachers]").fill("李老师、王老师")
+    form.locator("select[name=content_areas]").select_option(index=0)
+    form.locator("textarea[name=progress]").fill("能独立握笔写出自己的名字")
+    form.locator("input[name=guardian_confirmed]").check()
+    form.locator("input[name=guardian_name]").fill("玉香之母")
+    form.locator("input[name=held_on]").scroll_into_view_if_needed()
+    _shot(phone, f"phone-session-{lang}.png", tmp_path)
+    form.locator("button[type=submit]").click()
+    assert words["session_logged"] in phone.inner_text("main"), phone.inner_text("main")[:500]
+    assert phone.evaluate("document.scrollingElement.scrollWidth") <= 390
 
-    folder = DOCS if os.environ.get("EDU_GUARD_SCREENSHOTS") else tmp_path
-    phone.screenshot(path=str(folder / "screenshot-phone-case.png"), full_page=False)
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_menu_never_wraps_on_a_desktop(app_ctx, make_user, page, sign_in, lang):
+    """An administrator has every menu entry; in English the labels are longer. At any
+    desktop width the menu keeps one row — beside the name, on a row of its own, or
+    behind the menu button — and the bar never scrolls sideways."""
+    make_user("admin", username="boss")
+    sign_in(page, "boss")
+    page.goto(f"/?lang={lang}")
+    for width in (1440, 1280, 1024, 800):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto("/cases")
+        page.wait_for_load_state("networkidle")
+        rows = page.eval_on_selector_all(
+            "header nav a", "els => new Set(els.filter(e => e.offsetParent !== null).map(e => e.offsetTop)).size")
+        assert rows <= 1, f"{lang} at {width}px: the menu wraps onto {rows} rows"
+        assert page.evaluate("document.scrollingElement.scrollWidth") <= width
+        assert page.evaluate("document.querySelector('header').scrollWidth") <= width
+        if not page.locator("header nav a").first.is_visible():  # behind the button: it opens
+            page.click("header .menu-toggle")
+            assert page.locator("header nav a").first.is_visible()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto("/cases")
+    assert page.locator("header nav a").first.is_visible(), f"{lang}: at 1280px the menu should be shown, not hidden"

@@ -375,6 +375,32 @@ def test_voiding_and_reissuing_keeps_the_number_void(walk):
     assert db.session.get(Letter, order.id).void_reason == "监护人姓名错误"
 
 
+def test_a_school_may_neither_void_an_order_nor_correct_its_service(walk, make_user):
+    """Only who may issue a letter (义务教育法 Art. 58: the township government or the
+    county bureau) may void it or correct its proof of service; a school user could do
+    both from the case page (found by QA), undoing the bureau's order of correction."""
+    app, child, case = walk
+    order = to_order(case, child)
+    serve(case, order, date(2021, 3, 10))
+    school_user = make_user("school", school=case.school)
+    with pytest.raises(services.CaseError, match="您的角色无权作废"):
+        services.void_letter(case, order.id, on=date(2021, 3, 11), reason="写错了", user=school_user)
+    db.session.rollback()
+    with pytest.raises(services.CaseError, match="您的角色无权更正送达"):
+        services.correct_service(case, order.id, served_on=date(2021, 3, 11), reason="日期错", user=school_user)
+    db.session.rollback()
+    assert db.session.get(Letter, order.id).voided_on is None
+    assert db.session.get(Letter, order.id).served_on == date(2021, 3, 10)
+    township_user = make_user("township", township=case.township)
+    services.correct_service(case, order.id, served_on=date(2021, 3, 11), reason="日期错", user=township_user)
+    services.void_letter(case, order.id, on=date(2021, 3, 12), reason="监护人姓名错误", user=township_user)
+    db.session.commit()
+    # A void letter's service is history: no more corrections.
+    with pytest.raises(services.CaseError, match="作废，不能更正送达记录"):
+        services.correct_service(case, order.id, served_on=date(2021, 3, 12), reason="日期错")
+    db.session.rollback()
+
+
 def test_the_three_month_window(walk, today_is):
     app, child, case = walk
     today_is(date(2022, 3, 1))

@@ -116,6 +116,7 @@ def test_plan_and_compliance_export(two_schools, make_placement, make_user, logi
     page = client.get("/homebound/compliance?from=2021-03-01&to=2021-03-07").text
     assert "达标" in page and "100.0%" in page
     xlsx = client.get("/homebound/compliance?from=2021-03-01&to=2021-03-14&format=xlsx")
+    assert xlsx.headers["Content-Disposition"].startswith("attachment;")  # a download, like every export
     wb = openpyxl.load_workbook(io.BytesIO(xlsx.data))
     assert wb.sheetnames == ["按学生", "按学校", "按乡镇", "说明"]
     # 03-01 … 03-14: 14 days → 4 visits, 12 periods; 2 given → behind by 2 visits, 6 periods.

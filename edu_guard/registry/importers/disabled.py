@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edu_guard.i18n import N_
 from edu_guard.registry import schemas
 from edu_guard.registry.importers.base import Importer
 from edu_guard.registry.importers.bulk import bulk_insert, bulk_update, fetch_in
@@ -17,7 +18,7 @@ class DisabledImporter(Importer):
     """
 
     kind = "disabled"
-    label = "残疾儿童名单"
+    label = N_("残疾儿童名单")
     schema_class = schemas.DisabilityRowSchema
     required_columns = (("name",), ("id_number",), ("certificate_number",))
     unique_fields = frozenset({"id_number", "name", "certificate_number"})

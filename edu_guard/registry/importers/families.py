@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from edu_guard.i18n import N_
 from edu_guard.registry import normalize as nz
 from edu_guard.registry import schemas
 from edu_guard.registry.importers.base import Importer
@@ -24,7 +25,7 @@ class FamiliesImporter(Importer):
     """
 
     kind = "families"
-    label = "脱贫户和防止返贫监测对象名单"
+    label = N_("脱贫户和防止返贫监测对象名单")
     schema_class = schemas.FamilyRowSchema
     required_columns = (("name",), ("id_number",), ("category",))
     unique_fields = frozenset({"id_number", "name", "household_code", "head_name"})

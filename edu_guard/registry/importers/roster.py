@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from edu_guard.db import db
+from edu_guard.i18n import N_
 from edu_guard.registry import identity, schemas
 from edu_guard.registry.importers.base import Importer, LoadedRow, Places, jsonable
 from edu_guard.registry.importers.bulk import CHUNK, bulk_insert, bulk_update
@@ -95,7 +96,7 @@ class RosterImporter(Importer):
     """
 
     kind = "roster"
-    label = "学籍花名册"
+    label = N_("学籍花名册")
     schema_class = schemas.RosterRowSchema
     required_columns = (("name",), ("id_number",), ("school_code", "school_name"))
     unique_fields = frozenset({"id_number", "name", "student_number", "guardian_name", "guardian_phone"})

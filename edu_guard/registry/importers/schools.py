@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from edu_guard.i18n import N_
 from edu_guard.registry import schemas
 from edu_guard.registry.importers.base import Importer, Places
 from edu_guard.registry.importers.bulk import bulk_insert, bulk_update, fetch_in
@@ -14,7 +15,7 @@ class SchoolsImporter(Importer):
     """The bureau's school list → townships and schools, upserted by 学校标识码."""
 
     kind = "schools"
-    label = "学校名单"
+    label = N_("学校名单")
     schema_class = schemas.SchoolRowSchema
     required_columns = (("school_code",), ("school_name",), ("stage",), ("township",))
     unique_fields = frozenset({"school_code", "school_name"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
+from edu_guard.i18n import N_
 from edu_guard.registry import schemas
 from edu_guard.registry.importers.base import Importer
 from edu_guard.registry.importers.bulk import bulk_insert, bulk_update, fetch_in
@@ -32,7 +33,7 @@ class StatusChangesImporter(Importer):
     """
 
     kind = "status-changes"
-    label = "学籍变动名单"
+    label = N_("学籍变动名单")
     schema_class = schemas.StatusChangeRowSchema
     required_columns = (("id_number",), ("name",), ("change_kind",), ("changed_on",))
 
