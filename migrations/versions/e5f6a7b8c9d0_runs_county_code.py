@@ -6,11 +6,8 @@ Existing runs get the county of their user (its division), else the only county 
 database when there is exactly one; otherwise they stay empty (seen by the users of no
 county in particular, as before).
 
-It also joins main's two heads (the division tree and the holiday arrangements, both
-from c3a1e5f7b9d2) into one.
-
 Revision ID: e5f6a7b8c9d0
-Revises: d4e5f6a7b8c9, d4e6f8a1b3c5
+Revises: d4e6f8a1b3c5
 Create Date: 2026-12-01 01:00:00
 
 """
@@ -20,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'e5f6a7b8c9d0'
-down_revision = ('d4e5f6a7b8c9', 'd4e6f8a1b3c5')
+down_revision = 'd4e6f8a1b3c5'
 branch_labels = None
 depends_on = None
 
