@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
 
+from flask import current_app, has_app_context
 from flask_login import current_user
 
 from edu_guard.auth.models import AuditLog
@@ -40,6 +41,26 @@ def acting_user_id(user=None) -> int | None:
     except Exception:  # noqa: BLE001 - no request context (CLI, tests)
         return None
     return None
+
+
+def acting_county_code(user=None) -> str | None:
+    """Return the county a run or a record made now belongs to (GB/T 2260, 6 digits):
+    ``user``'s county (``division_code``), else the signed-in user's, else, for a user
+    with no county (a county deployed alone) and for the CLI and jobs, the instance's
+    ``EDU_GUARD_COUNTY_CODE``; ``None`` outside an application.
+
+    A prefecture or province user's division is no county: such a user's runs take the
+    instance's county too (they make none through the pages)."""
+    if user is None:
+        try:
+            if current_user and current_user.is_authenticated:
+                user = current_user
+        except Exception:  # noqa: BLE001 - no request context (CLI, tests)
+            user = None
+    code = getattr(user, "division_code", None)
+    if code and getattr(user, "role", None) in ("admin", "clerk", "auditor"):
+        return code
+    return current_app.config.get("EDU_GUARD_COUNTY_CODE") if has_app_context() else None
 
 
 def record(action: str, obj: Any, before: dict | None = None, after: dict | None = None, user=None) -> AuditLog:

@@ -390,6 +390,79 @@ def _division(data: Mapping[str, Any]) -> str | None:
     return code
 
 
+# --- user management limited to the administrator's county --------------------------
+#
+# When several counties share the database (docs/domain.md §6 "Above the county"), an
+# administrator whose own user has a county (``division_code``) manages that county's users
+# only, and reads that county's audit log; an administrator with no county (the single-county
+# default) manages everyone.
+
+
+def users_of_county(code: str) -> sa.ColumnElement[bool]:
+    """Return the SQL condition the users of the county ``code`` (GB/T 2260, 6 digits) meet:
+    a county user whose division is the county, or a township or school user whose township
+    or school lies in it. The area tables by name: the registry sits above auth."""
+    township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+    return sa.or_(User.division_code == code,
+                  User.township_id.in_(sa.select(township.c.id).where(township.c.county_code == code)),
+                  User.school_id.in_(sa.select(school.c.id).where(school.c.county_code == code)))
+
+
+def managed_users(admin: User | None) -> sa.ColumnElement[bool] | None:
+    """Return the SQL condition on ``User`` limiting what ``admin`` manages (and whose
+    audit rows they read), or ``None`` when ``admin`` has no county (all users)."""
+    code = getattr(admin, "division_code", None)
+    return None if not code else users_of_county(code)
+
+
+def can_manage(admin: User | None, user: User) -> bool:
+    """Return whether ``admin`` may see and change ``user`` (same rule as :func:`managed_users`)."""
+    where = managed_users(admin)
+    if where is None:
+        return True
+    return db.session.execute(sa.select(User.id).where(User.id == user.id, where)).first() is not None
+
+
+def _actor(by: User | None) -> User | None:
+    if by is not None:
+        return by
+    try:
+        user = current_user._get_current_object()
+    except (AttributeError, RuntimeError):  # no request (CLI, jobs)
+        return None
+    return user if isinstance(user, User) else None
+
+
+def _within_county(by: User | None, role: str, township_id: int | None, school_id: int | None,
+                   division_code: str | None) -> str | None:
+    """Check that an administrator with a county gives the user a place in that county and
+    no role above it; return the division code to store (a county role gets the
+    administrator's county when none was chosen, so it never sees every county).
+
+    :raises UserInputError: a role above the county, or a township, school or division
+        of another county.
+    """
+    code = getattr(by, "division_code", None)
+    if not code:
+        return division_code
+    if role in SUPERIOR_ROLES or role not in ROLES:
+        raise UserInputError(_l("不能设置高于本县层级的用户。"), "role")
+    if DIVISION_LEVEL.get(role) == "county":
+        if division_code not in (None, code):
+            raise UserInputError(_l("只能管理本县的用户。"), "division_code")
+        return code
+    township, school = db.metadata.tables["township"], db.metadata.tables["school"]
+    if township_id is not None:
+        county = db.session.execute(sa.select(township.c.county_code).where(township.c.id == township_id)).scalar()
+        if county != code:
+            raise UserInputError(_l("只能管理本县的用户。"), "township_id")
+    if school_id is not None:
+        county = db.session.execute(sa.select(school.c.county_code).where(school.c.id == school_id)).scalar()
+        if county != code:
+            raise UserInputError(_l("只能管理本县的用户。"), "school_id")
+    return division_code if division_code in (None, code) else code
+
+
 def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
     """Create a user with a role and, for township and school users, an area.
 
@@ -397,9 +470,11 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         ROLES), ``township_id`` (required for ``township``), ``school_id`` (required
         for ``school``), ``division_code`` (required for ``prefecture`` and ``province``,
         optional for county roles; see :func:`_division`).
-    :param by: the administrator acting (the signed-in user by default).
+    :param by: the administrator acting (the signed-in user by default); one with a county
+        creates users of that county only, none above it (:func:`_within_county`).
     :return: the new user, flushed.
-    :raises UserInputError: a field is invalid or the username is taken.
+    :raises UserInputError: a field is invalid, the username is taken, or the user would
+        lie outside the acting administrator's county.
     """
     username = (data.get("username") or "").strip()
     if not username:
@@ -408,7 +483,7 @@ def create_user(data: Mapping[str, Any], by: User | None = None) -> User:
         raise UserInputError(_l("用户名“%(name)s”已被使用。", name=username), "username")
     _check_new_password(data.get("password") or "", user_inputs=(username, (data.get("display_name") or "").strip()))
     township_id, school_id = _area(data)
-    division_code = _division(data)
+    division_code = _within_county(_actor(by), data["role"], township_id, school_id, _division(data))
     user = User(
         username=username,
         display_name=(data.get("display_name") or "").strip() or username,
@@ -432,11 +507,17 @@ def update_user(user: User, data: Mapping[str, Any], by: User | None = None) -> 
     :param data: ``display_name``, ``role``, ``township_id``, ``school_id`` as for
         :func:`create_user`; ``password`` when the administrator resets it (empty keeps
         the current one).
-    :raises UserInputError: a field is invalid.
+    :param by: the administrator acting (the signed-in user by default); one with a county
+        changes that county's users only, and keeps them in it and at or below its level.
+    :raises UserInputError: a field is invalid, or ``user`` or its new place lies outside
+        the acting administrator's county.
     """
+    actor = _actor(by)
+    if not can_manage(actor, user):
+        raise UserInputError(_l("只能管理本县的用户。"))
     before = snapshot_user(user)
     township_id, school_id = _area(data)
-    division_code = _division(data)
+    division_code = _within_county(actor, data["role"], township_id, school_id, _division(data))
     new_password = data.get("password") or ""
     if new_password:
         _check_new_password(new_password, user_inputs=(user.username, user.display_name))

@@ -13,6 +13,7 @@ from datetime import date, timezone
 from pathlib import Path
 
 from flask import (
+    abort,
     Blueprint,
     current_app,
     flash,
@@ -113,10 +114,11 @@ class UserForm(FlaskForm):
 
     def fill_choices(self) -> None:
         """Load the townships and schools to choose from."""
-        townships, schools = queries.area_choices()
+        county = getattr(current_user, "division_code", None)  # an admin of one county among several
+        townships, schools = queries.area_choices(county)
         self.township_id.choices = choice_list(townships, "—")
         self.school_id.choices = choice_list(((s[0], f"{s[2]} · {s[1]}") for s in schools), "—")
-        self.division_code.choices = choice_list(((code, f"{code} {name}") for code, name in queries.divisions()), "—")
+        self.division_code.choices = choice_list(((code, f"{code} {name}") for code, name in queries.divisions(county)), "—")
 
 
 def _home() -> str:
@@ -198,7 +200,7 @@ def _forget_initial_admin_password(user: User) -> None:
 @role_required("admin")
 def user_list():
     """List every user with role, area, state and sign-in lock."""
-    users = queries.users()
+    users = queries.users(services.managed_users(current_user))
     now = utcnow()
     locked = {u.id: u.locked_until for u in users if u.locked_until and services.aware(u.locked_until) > now}
     return render_template("auth/users.html", users=users, locked=locked)
@@ -244,7 +246,12 @@ def user_new():
 
 
 def _get_user(user_id: int) -> User:
-    return db.get_or_404(User, user_id)
+    """The user ``user_id``, when the signed-in administrator manages them (404 otherwise:
+    another county's user is not shown to a county's administrator)."""
+    user = db.get_or_404(User, user_id)
+    if not services.can_manage(current_user, user):
+        abort(404)
+    return user
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
@@ -347,8 +354,9 @@ def audit_log():
     """The audit log, newest first, filtered by user, object, action and date;
     ``?format=xlsx`` downloads the filtered rows (edu_guard.excel)."""
     args = _audit_filters()
-    stmt = queries.audit_rows(args)
-    users, entities, actions = queries.audit_choices()
+    county_users = services.managed_users(current_user)  # a reader of one county among several
+    stmt = queries.audit_rows(args, county_users)
+    users, entities, actions = queries.audit_choices(county_users)
     if request.args.get("format") == "xlsx":
         rows = db.session.execute(stmt.limit(AUDIT_EXPORT_MAX)).scalars().all()
         data = excel.table(

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.auth import scoping
+from edu_guard.auth.models import User
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.i18n import N_
 from edu_guard.letters.models import Letter, letter_case
@@ -194,7 +195,11 @@ def _visit_county_scope(codes):
 
 @scoping.county_rule(Letter)
 def _letter_county_scope(codes):
-    """A letter is seen by a county user when every case it concerns is the county's."""
+    """A letter is seen by a county user when every case it concerns is the county's; a
+    letter that names no case (a notice to a school, a reply) by the issuing county's
+    users only: its issuer is the county of the user who issued it."""
     visible = sa.select(DropoutCase.id).where(_case_county_scope(codes))
     hidden = sa.select(letter_case.c.letter_id).where(letter_case.c.case_id.not_in(visible))
-    return Letter.id.not_in(hidden)
+    named = sa.select(letter_case.c.letter_id)
+    issued_here = Letter.created_by_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))
+    return sa.and_(Letter.id.not_in(hidden), sa.or_(Letter.id.in_(named), issued_here))

@@ -36,6 +36,10 @@ class ComparisonRun(db.Model):
     counts: Mapped[dict] = mapped_column(sa.JSON, default=dict)
     total: Mapped[int] = mapped_column(default=0)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: The county the run belongs to (GB/T 2260, 6 digits): its user's county, or the
+    #: instance's ``EDU_GUARD_COUNTY_CODE`` for a run from the CLI or by a user with none;
+    #: the county's users see it when several counties share the database.
+    county_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: Seconds the comparison took.
     seconds: Mapped[float] = mapped_column(default=0.0)
@@ -88,8 +92,10 @@ def _row_scope(user):
 
 @scoping.county_rule(ComparisonRun)
 def _run_county_scope(codes):
-    """A county user sees the runs made by the county's users (a run spans its county)."""
-    return ComparisonRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))
+    """A county user sees the runs of the county (a run spans its county): recorded for it
+    (``county_code``, the CLI's runs included) or made by the county's users."""
+    return sa.or_(ComparisonRun.county_code.in_(codes),
+                  ComparisonRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes))))
 
 
 @scoping.county_rule(ComparisonRow)

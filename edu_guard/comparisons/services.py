@@ -91,6 +91,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         counts=counts,
         total=sum(counts.values()),
         user_id=audit.acting_user_id(user),
+        county_code=audit.acting_county_code(user),
     )
     db.session.add(run)
     db.session.flush()

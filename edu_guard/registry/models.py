@@ -274,6 +274,10 @@ class ImportRun(db.Model):
     filename: Mapped[str] = mapped_column(sa.String(255))
     sha256: Mapped[str] = mapped_column(sa.String(64), index=True)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
+    #: The county the run belongs to (GB/T 2260, 6 digits): its user's county, or the
+    #: instance's ``EDU_GUARD_COUNTY_CODE`` for a run from the CLI or by a user with none;
+    #: the county's users see it when several counties share the database.
+    county_code: Mapped[str | None] = mapped_column(sa.String(6), index=True)
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     rows: Mapped[int] = mapped_column(default=0)
     created: Mapped[int] = mapped_column(default=0)
@@ -351,5 +355,7 @@ def _import_run_scope(user):
 
 @scoping.county_rule(ImportRun)
 def _import_run_county_scope(codes):
-    """A county user sees the runs made by the county's users."""
-    return ImportRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes)))
+    """A county user sees the runs of the county: recorded for it (``county_code``, the
+    CLI's runs included) or made by the county's users."""
+    return sa.or_(ImportRun.county_code.in_(codes),
+                  ImportRun.user_id.in_(sa.select(User.id).where(User.division_code.in_(codes))))

@@ -21,7 +21,7 @@ from marshmallow import ValidationError
 
 from edu_guard import excel
 from edu_guard.auth import audit
-from edu_guard.auth.audit import acting_user_id
+from edu_guard.auth.audit import acting_county_code, acting_user_id
 from edu_guard.db import db
 from edu_guard.registry import readers
 from edu_guard.registry.identity import normalize_id
@@ -199,6 +199,7 @@ def import_file(
         filename=filename[:255],
         sha256=hashlib.sha256(data).hexdigest(),
         user_id=acting_user_id(user),
+        county_code=acting_county_code(user),
         header=header,
     )
     db.session.add(run)

@@ -71,6 +71,19 @@ def _by_county(term_ids: list[int], codes: list[str], reversed_only: bool) -> li
     return db.session.execute(stmt).all()
 
 
+def _children(term_ids: list[int], codes: list[str], by_county: bool, by_scheme: bool) -> dict:
+    """人数: the distinct children paid (reversed payments left out), grouped as asked;
+    the key is a tuple of the grouping columns (``()`` for the grand total)."""
+    keys = ([School.county_code] if by_county else []) + ([Payment.scheme_code] if by_scheme else [])
+    stmt = (sa.select(*keys, sa.func.count(sa.distinct(Payment.child_id)))
+            .join(School, School.id == Payment.school_id)
+            .outerjoin(PaymentReversal, PaymentReversal.payment_id == Payment.id)
+            .where(Payment.term_id.in_(term_ids), School.county_code.in_(codes), PaymentReversal.id.is_(None)))
+    if keys:
+        stmt = stmt.group_by(*keys)
+    return {tuple(row[:-1]): int(row[-1]) for row in db.session.execute(stmt).all()}
+
+
 @unscoped(AGGREGATES)
 def aid_by_county(code: str, year: int) -> dict:
     """The aid paid in ``year`` (the terms starting in it) by county and scheme, reversed
@@ -78,10 +91,12 @@ def aid_by_county(code: str, year: int) -> dict:
 
     :param code: the prefecture's or province's division code.
     :return: ``{"year", "terms": [codes], "schemes": [codes], "rows": [{"code", "name",
-        "prefecture", "schemes": {scheme: {"person_times", "amount_wan", "poverty_person_times",
-        "poverty_amount_wan"}}, "person_times", "amount_wan"}], "total": {same, no code}}``;
+        "prefecture", "schemes": {scheme: {"persons", "person_times", "amount_wan", "poverty_person_times",
+        "poverty_amount_wan"}}, "persons", "person_times", "amount_wan"}], "total": {same, no code}}``;
         万元 as strings with four decimals, rounded half up once from the summed fen.
-        人次 counts payments; 人数 (distinct children) is the county's own statistics'.
+        人次 (``person_times``) counts payments; 人数 (``persons``) counts the distinct
+        children paid, so a child paid twice (two schemes, two terms) is one 人数 in the
+        county's total and in the grand total (全国学生资助管理中心's 人数/人次 distinction).
     :raises ReportError: an unknown division; :raises ValueError: no term in ``year``.
     """
     counties = counties_under(code)
@@ -94,11 +109,16 @@ def aid_by_county(code: str, year: int) -> dict:
             acc = sums.setdefault((county, scheme), [0, 0, 0, 0])
             for i, v in enumerate((n, fen, pov_n, pov_fen)):
                 acc[i] += sign * int(v or 0)
+    term_ids = [t.id for t in terms]
+    per_scheme = _children(term_ids, codes, True, True)
+    per_county = _children(term_ids, codes, True, False)
+    per_total_scheme = _children(term_ids, codes, False, True)
+    everyone = _children(term_ids, codes, False, False).get((), 0)
     known = list(scheme_names())
     schemes = sorted({s for _c, s in sums}, key=lambda c: (known.index(c) if c in known else len(known), c))
 
-    def cell(acc) -> dict:
-        return {"person_times": acc[0], "amount_wan": str(money.wan(acc[1], places=4)),
+    def cell(acc, persons: int) -> dict:
+        return {"persons": persons, "person_times": acc[0], "amount_wan": str(money.wan(acc[1], places=4)),
                 "poverty_person_times": acc[2], "poverty_amount_wan": str(money.wan(acc[3], places=4))}
 
     rows, grand = [], {s: [0, 0, 0, 0] for s in schemes}
@@ -107,10 +127,12 @@ def aid_by_county(code: str, year: int) -> dict:
         for s, acc in per.items():
             grand[s] = [a + b for a, b in zip(grand[s], acc)]
         rows.append({"code": c.code, "name": c.name, "prefecture": c.prefecture,
-                     "schemes": {s: cell(acc) for s, acc in per.items()},
+                     "schemes": {s: cell(acc, per_scheme.get((c.code, s), 0)) for s, acc in per.items()},
+                     "persons": per_county.get((c.code,), 0),
                      "person_times": sum(acc[0] for acc in per.values()),
                      "amount_wan": str(money.wan(sum(acc[1] for acc in per.values()), places=4))})
-    total = {"schemes": {s: cell(acc) for s, acc in grand.items()},
+    total = {"schemes": {s: cell(acc, per_total_scheme.get((s,), 0)) for s, acc in grand.items()},
+             "persons": everyone,
              "person_times": sum(acc[0] for acc in grand.values()),
              "amount_wan": str(money.wan(sum(acc[1] for acc in grand.values()), places=4))}
     return {"year": year, "terms": [t.code for t in terms], "schemes": schemes, "rows": rows, "total": total}
