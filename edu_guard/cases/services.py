@@ -244,19 +244,10 @@ def fire(
     :raises CaseError: the event is not allowed now (the reason), or data is missing.
     """
     _check_version(case, expected_version)
-    on = on or today()
-    if on > today():
-        raise CaseError("办理日期不能晚于今天")
-    data = dict(data or {})
-    facts = facts_for(case)
-    try:
-        t = machine.check(event, facts, _role(user), on)
-    except machine.IllegalTransition as exc:
-        raise CaseError(str(exc)) from None
+    on, facts, t, data = _checked_act(case, event, user, on, data)
     before = audit.snapshot(case)
     from_state = case.state
     letter = None
-    data = _check_data(case, facts, t, on, data)
     if t.letter:
         letter = _issue_case_letter(t.letter, [case], on, user, data)
     _apply_outcome(case, t, on, data, note)
@@ -312,19 +303,30 @@ def preview(
     :raises CaseError: the event is not allowed on ``on``, issues no letter, or its
         data or the case lacks what the letter needs.
     """
+    on, facts, t, data = _checked_act(case, event, user, on, data)
+    if not t.letter:
+        raise CaseError(f"“{machine.TRANSITIONS[event].label}”不制发文书，无可预览")
+    return _issue_case_letter(t.letter, [case], on, user, data, preview=True)
+
+
+def _checked_act(case: DropoutCase, event: str, user, on: date | None, data: dict | None):
+    """What :func:`fire` and :func:`preview` both check before an act: the date (today by
+    default, never in the future), the machine's guards for ``user``'s role on that date,
+    and the event's data.
+
+    :return: ``(on, facts, transition, data)`` with ``data`` checked and completed.
+    :raises CaseError: a future date, an act not allowed now (the machine's reason), or
+        missing or invalid data.
+    """
     on = on or today()
     if on > today():
         raise CaseError("办理日期不能晚于今天")
-    data = dict(data or {})
     facts = facts_for(case)
     try:
         t = machine.check(event, facts, _role(user), on)
     except machine.IllegalTransition as exc:
         raise CaseError(str(exc)) from None
-    if not t.letter:
-        raise CaseError(f"“{machine.TRANSITIONS[event].label}”不制发文书，无可预览")
-    data = _check_data(case, facts, t, on, data)
-    return _issue_case_letter(t.letter, [case], on, user, data, preview=True)
+    return on, facts, t, _check_data(case, facts, t, on, dict(data or {}))
 
 
 #: Outcomes of a review or suit that revoke the decision (a new one may be made).
