@@ -1,5 +1,8 @@
 """The app factory and configuration."""
 
+import re
+from pathlib import Path
+
 import pytest
 
 from edu_guard.app import create_app
@@ -64,3 +67,19 @@ def test_env_values_are_read_as_their_settings_types(tmp_path, monkeypatch):
     monkeypatch.setenv("EDU_GUARD_PLUGIN_SETTINGS", '{"yulu": {"per_term": "0"}}')
     with pytest.raises(PluginLoadError, match="'yulu'.*per_term"):
         create_app()
+
+
+def test_page_titles_are_plain_text():
+    """A page's ``{% block title %}`` fills the browser's <title> and the page heading:
+    no markup may stand in it (a link merged into the aid page's title once showed as
+    ``学生资助<p><a href=…`` in the browser tab)."""
+    root = Path(__file__).resolve().parents[1]
+    templates = list((root / "templates").rglob("*.html")) + list((root / "plugins").rglob("templates/**/*.html"))
+    assert len(templates) > 30
+    bad = []
+    for path in templates:
+        text = path.read_text(encoding="utf-8")
+        for title in re.findall(r"{%-?\s*block title\s*-?%}(.*?){%-?\s*endblock", text, re.S):
+            if re.search(r"<[a-zA-Z/]", title):
+                bad.append(f"{path.relative_to(root)}: {title.strip()[:60]}")
+    assert bad == []
