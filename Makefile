@@ -9,7 +9,7 @@ PORT   ?= 5000
 # The production database the suite also runs on; `make test PG_URL=` skips it.
 PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: run test setup system-packages bench clean
+.PHONY: run test setup system-packages bench catalogue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,13 @@ bench: setup
 	$(BIN)/python bench/compare_household.py
 	$(BIN)/python bench/aid_propose.py
 	$(BIN)/python bench/aid_stats.py
+
+# Refresh the translation catalogue after changing messages (then fill the new English
+# entries in edu_guard/translations/en/LC_MESSAGES/messages.po and run it again to compile).
+catalogue: setup
+	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k N_ -k Message -o edu_guard/translations/messages.pot .
+	$(BIN)/pybabel update -q -i edu_guard/translations/messages.pot -d edu_guard/translations
+	$(BIN)/pybabel compile -q -d edu_guard/translations
 
 clean:
 	rm -rf $(VENV) build *.egg-info

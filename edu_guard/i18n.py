@@ -7,13 +7,25 @@ when it shows them (``{{ _(state.label) }}``, :func:`flask_babel.gettext`).
 
 :class:`Punctuation` gives English pages English punctuation where a template puts
 full-width marks between translated words and data.
+
+:class:`Message` is a sentence built in a service (a refusal, an import's reject
+reason, a job's summary) kept as its catalogue id and arguments, so it is shown in the
+reader's language: when it is raised, when it is stored and read back days later, and
+in the CLI (Chinese). :class:`MessageJSON` and :class:`MessageText` are the column
+types that keep it in the database.
 """
 
 from __future__ import annotations
 
+import json
 import re
+from collections import UserString
+from datetime import date, datetime
+from decimal import Decimal
 
-from flask_babel import get_locale, lazy_gettext
+import sqlalchemy as sa
+from flask import has_app_context
+from flask_babel import get_locale, gettext, lazy_gettext
 from jinja2.ext import Extension
 from wtforms import SelectChoice
 
@@ -88,3 +100,155 @@ class Punctuation(Extension):
 def punct(mark: str) -> str:
     """``mark`` (full-width) as the current interface language writes it."""
     return punctuation_for(get_locale() or "zh").get(mark, mark)
+
+
+# --- sentences built in services (服务层提示的翻译) ----------------------------------
+
+#: The key that marks a stored :class:`Message` in JSON.
+KEY = "_msg"
+
+
+class Message(UserString):
+    """A sentence for a user, kept as its catalogue id and arguments and put into the
+    reader's language each time it is shown (用户提示).
+
+    ``Message("第%(row)s行：%(reason)s", row=5, reason=Message("不能为空"))``: the
+    id is the Chinese source text (``pybabel extract -k Message`` collects it); the
+    arguments fill its ``%(name)s`` placeholders and may be Messages themselves.
+    ``str()``, ``==``, ``in``, ``+`` and every ``str`` method work on the text in the
+    current interface language: the request's (Flask-Babel), Chinese outside a request
+    (the CLI, the queue's worker, a service called in a test). An exception raised with
+    one (``raise CaseError(Message(…))``) reads in the language of whoever sees it.
+
+    Arguments are kept as JSON values: numbers and text as they are, other values
+    (dates, ``Decimal`` yuan) as their ``str()``, which is what ``%(x)s`` shows anyway.
+    A Message is stored with :meth:`to_json` (or the :class:`MessageJSON` /
+    :class:`MessageText` column types) and read back with :func:`from_json`.
+    """
+
+    def __init__(self, msgid: str, /, **args):
+        self.msgid = str(msgid)
+        self.args = {name: _keep(value) for name, value in args.items()}
+        self.parts: list | None = None
+        self.sep = ""
+
+    @classmethod
+    def join(cls, parts, sep: str = "；") -> "Message":
+        """One Message of ``parts`` (Messages or text) joined by ``sep``; a full-width
+        ``sep`` (``；``, ``，``, ``、``) is written the English way on English pages.
+        Empty parts are left out."""
+        joined = cls("")
+        joined.parts = [_keep(p) for p in parts if p not in (None, "")]
+        joined.sep = sep
+        return joined
+
+    @property
+    def data(self) -> str:  # UserString's text: rendered in the current language
+        locale = _locale()
+        if self.parts is not None:
+            sep = punctuation_for(locale).get(self.sep, self.sep)
+            return sep.join(str(p) for p in self.parts)
+        text = gettext(self.msgid) if locale and not locale.startswith("zh") else self.msgid
+        if self.args:
+            text = text % {name: str(v) if isinstance(v, Message) else v for name, v in self.args.items()}
+        return text
+
+    def to_json(self) -> dict:
+        """The Message as JSON values: ``{"_msg": id, "args": {…}}`` (or the parts of a
+        :meth:`join`), nested Messages included."""
+        if self.parts is not None:
+            return {KEY: None, "join": [to_json(p) for p in self.parts], "sep": self.sep}
+        return {KEY: self.msgid, "args": {k: to_json(v) for k, v in self.args.items()}}
+
+    def __reduce__(self):  # pickled (a queue's exception) as its JSON, not its text
+        return from_json, (self.to_json(),)
+
+    def __repr__(self) -> str:
+        return f"Message({self.data!r})"
+
+
+def _locale() -> str:
+    """The interface language now: the request's, else ``zh`` (CLI, worker, tests)."""
+    if not has_app_context():
+        return "zh"
+    return str(get_locale() or "zh")
+
+
+def _keep(value):
+    """An argument as a JSON value (a Message stays a Message)."""
+    if value is None or isinstance(value, (Message, bool, int, str)):
+        return value
+    if isinstance(value, (Decimal, date, datetime, float)):
+        return str(value)
+    return str(value)
+
+
+def to_json(value):
+    """``value`` with every :class:`Message` in it (in dicts and lists, at any depth)
+    replaced by its JSON form; anything else unchanged."""
+    if isinstance(value, Message):
+        return value.to_json()
+    if isinstance(value, dict):
+        return {k: to_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [to_json(v) for v in value]
+    return value
+
+
+def from_json(value):
+    """The inverse of :func:`to_json`: every stored Message (a dict with ``"_msg"``)
+    becomes a :class:`Message` again; plain text (rows written before Messages were
+    stored) stays text."""
+    if isinstance(value, dict):
+        if KEY in value:
+            if value[KEY] is None:
+                return Message.join([from_json(p) for p in value.get("join", [])], value.get("sep", ""))
+            return Message(value[KEY], **{k: from_json(v) for k, v in (value.get("args") or {}).items()})
+        return {k: from_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [from_json(v) for v in value]
+    return value
+
+
+def message_of(exc: BaseException) -> "Message | str":
+    """What a refusal says, kept translatable: its :class:`Message`, or its text."""
+    if len(exc.args) == 1 and isinstance(exc.args[0], Message):
+        return exc.args[0]
+    return str(exc)
+
+
+class MessageJSON(sa.types.TypeDecorator):
+    """A JSON column whose values may hold :class:`Message` objects (an import's reject
+    reasons, a job's summary): they are stored as :func:`to_json` and read back as
+    Messages (:func:`from_json`), so they are shown in the reader's language. The
+    database type is plain JSON."""
+
+    impl = sa.JSON
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        return to_json(value)
+
+    def process_result_value(self, value, dialect):
+        return from_json(value)
+
+
+class MessageText(sa.types.TypeDecorator):
+    """A text column that may hold a :class:`Message` (a job's failure): stored as its
+    JSON text, read back as a Message; other text is kept and read as it is."""
+
+    impl = sa.Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, Message):
+            return json.dumps(value.to_json(), ensure_ascii=False)
+        return None if value is None else str(value)
+
+    def process_result_value(self, value, dialect):
+        if value and value.startswith("{\"" + KEY + "\""):
+            try:
+                return from_json(json.loads(value))
+            except ValueError:
+                return value
+        return value

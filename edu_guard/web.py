@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from flask import Flask, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask.json.provider import DefaultJSONProvider
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -90,8 +91,22 @@ def form_errors(form) -> str:
     return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, which also writes a :class:`~edu_guard.i18n.Message` (a job's
+    failure, an import's reject reason) as its text in the request's language; the
+    session's JSON is this too, so a Message may be flashed."""
+
+    @staticmethod
+    def default(o):
+        if isinstance(o, i18n.Message):
+            return str(o)
+        return DefaultJSONProvider.default(o)
+
+
 class App(Flask):
     """The Flask app with the request boundary: each view runs in one unit of work."""
+
+    json_provider_class = JSONProvider
 
     def dispatch_request(self):
         """Run the view; commit its changes once if it returned, roll back if it raised

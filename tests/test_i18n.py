@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SOURCES = [p for folder in ("edu_guard", "plugins") for p in sorted((ROOT / folder).rglob("*.py"))
            if ".venv" not in p.parts and "node_modules" not in p.parts]
 #: The marker functions (Flask-Babel's and :func:`edu_guard.i18n.N_`): their message must be a literal.
-MARKERS = {"_", "gettext", "ngettext", "lazy_gettext", "_l", "N_", "pgettext", "lazy_ngettext"}
+MARKERS = {"_", "gettext", "ngettext", "lazy_gettext", "_l", "N_", "pgettext", "lazy_ngettext", "Message"}
 #: Functions that show their message to the user as it is (a flash, or a success flashed later).
 SHOWN = {"flash", "run_or_flash", "_run"}
 #: WTForms validators whose message a user reads.
@@ -49,10 +49,32 @@ def _has_han(node: ast.AST) -> bool:
     return any(isinstance(n, ast.Constant) and isinstance(n.value, str) and HAN.search(n.value) for n in ast.walk(node))
 
 
+#: Modules whose refusals only a terminal shows (the CLI, start-up, backup): they speak
+#: Chinese like the CLI and may raise with plain text.
+TERMINAL_ONLY = re.compile(r"(^|/)(\w*cli(_util)?|backup|config|app|plugins|serve)\.py$")
+
+
+def _raises_plain_text(node: ast.Raise) -> bool:
+    """``raise XError("中文…")`` or ``raise XError(f"…{x}…")``: a refusal a page shows,
+    fixed in Chinese (it must be ``raise XError(Message("…%(x)s", x=x))``)."""
+    exc = node.exc
+    if not isinstance(exc, ast.Call) or not exc.args:
+        return False
+    first = exc.args[0]
+    if isinstance(first, ast.Call):
+        return False  # Message(…), _(…) or a helper that builds one
+    return _has_han(first)
+
+
 def untranslatable(source: str, filename: str = "<source>") -> list[str]:
     """Places in ``source`` where a user's message escapes the catalogue, as ``line: why``."""
     found = []
+    terminal = bool(TERMINAL_ONLY.search(filename.replace("\\", "/")))
     for node in ast.walk(ast.parse(source, filename)):
+        if isinstance(node, ast.Raise) and not terminal and _raises_plain_text(node):
+            found.append(f"{node.lineno}: raise with Chinese text fixed at the raise; write "
+                         f"raise …Error(Message(\"… %(x)s\", x=…)) so a page shows it in its language")
+            continue
         if not isinstance(node, ast.Call):
             continue
         name = _name(node)
@@ -81,15 +103,34 @@ def test_the_scanner_catches_what_babel_cannot_extract():
           '_run(lambda: 1, "已终止包保")\nflash("x {}".format(1) + "中")\n' \
           'name = StringField("姓名")\ncode = StringField(_l("代码"), validators=[Length(max=2, message="太长")])\n'
     assert [line.split(":")[0] for line in untranslatable(bad)] == ["1", "2", "3", "4", "5", "6", "7", "8"]
+    raises = 'raise CaseError("尚无家访记录")\nraise CaseError(f"第{n}行有误")\nraise AidError(Message(f"第{n}行"))\n' \
+             'raise CaseError(Message("第%(n)s行有误", n=n))\nraise ValueError("bad")\n'
+    assert [line.split(":")[0] for line in untranslatable(raises, "edu_guard/cases/services.py")] == ["1", "2", "3"]
+    assert [line.split(":")[0] for line in untranslatable(raises, "edu_guard/cases/cli.py")] == ["3"]
     good = ('flash(_("已立案：%(name)s", name=name), "success")\nflash(str(exc), "error")\n'
             '_run(lambda: 1, _("已终止包保"))\nflash(form_errors(form), "error")\n'
             'name = StringField(_l("姓名"), validators=[Length(max=2, message=_l("太长"))])\n')
     assert untranslatable(good) == []
 
 
+#: Areas whose refusals are being moved to Message (one line each, removed when done).
+PENDING = [
+    "edu_guard/cases/", "edu_guard/letters/", "edu_guard/deadlines.py", "edu_guard/clock.py",
+
+    "edu_guard/registry/", "edu_guard/uploads.py", "edu_guard/textfile.py",
+
+    "edu_guard/aid/", "edu_guard/schemes/",
+
+    "edu_guard/homebound/", "edu_guard/comparisons/", "edu_guard/jobs/", "edu_guard/reports/",
+]
+
+
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
 def test_messages_are_literal_and_wrapped(path):
+    rel = str(path.relative_to(ROOT))
     found = untranslatable(path.read_text(encoding="utf-8"), str(path))
+    if any(rel.startswith(area) for area in PENDING):
+        found = [f for f in found if "raise with Chinese text" not in f]
     assert not found, f"{path.relative_to(ROOT)}:\n  " + "\n  ".join(found)
 
 
@@ -136,3 +177,67 @@ def test_official_documents_keep_chinese_punctuation(app):
     assert ext.preprocess("公示期：{{ d }}", "aid/notice.html") == "公示期：{{ d }}"
     assert "punct('：')" in ext.preprocess("文书：{{ n }}", "letters/list.html")  # an interface page
     assert ext.preprocess("{% trans %}甲：乙{% endtrans %}", "x.html") == "{% trans %}甲：乙{% endtrans %}"
+
+
+# --- Message: sentences built in services ------------------------------------------
+
+
+def test_a_message_reads_in_the_language_of_whoever_shows_it(app):
+    from edu_guard.i18n import Message
+
+    msg = Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day="2021-03-10", term="2021年春季学期")
+    assert str(msg) == "2021-03-10 属于已结束的2021年春季学期：按补录办理，期限和条件按该日期计算"  # no request: Chinese
+    with app.test_request_context("/?lang=en"):
+        assert str(msg).startswith("2021-03-10 falls in 2021年春季学期, which has ended")
+        assert "falls in" in msg and msg == str(msg)
+        joined = Message.join([Message("请求无效。"), "甲"])
+        assert str(joined) == "Bad request.; 甲"
+    with app.test_request_context("/?lang=zh"):
+        assert str(joined) == "请求无效。；甲"
+        assert str(Message("请求无效。")) == "请求无效。"
+
+
+def test_a_message_is_stored_and_read_back_translatable(app):
+    import pickle
+    from datetime import date
+    from decimal import Decimal
+
+    from edu_guard.i18n import Message, MessageText, from_json, to_json
+
+    msg = Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=date(2021, 3, 10),
+                  term=Message("请求无效。"))
+    stored = to_json({"rejects": [{"row": 3, "reason": msg}], "total": Decimal("1.50")})
+    assert stored["rejects"][0]["reason"] == {"_msg": msg.msgid, "args": {"day": "2021-03-10",
+                                                                          "term": {"_msg": "请求无效。", "args": {}}}}
+    back = from_json(stored)["rejects"][0]["reason"]
+    with app.test_request_context("/?lang=en"):
+        assert str(back).startswith("2021-03-10 falls in Bad request., which has ended")
+        assert str(pickle.loads(pickle.dumps(msg))) == str(back)
+    column = MessageText()
+    text = column.process_bind_param(msg, None)
+    assert column.process_result_value(text, None) == str(msg)
+    assert isinstance(column.process_result_value(text, None), Message)
+    assert column.process_result_value("旧的说明", None) == "旧的说明"  # text written before stays text
+
+
+def test_a_refusal_raised_with_a_message_reads_in_the_page_language(app):
+    from edu_guard.i18n import Message, message_of
+
+    exc = ValueError(Message("请求无效。"))
+    assert str(exc) == "请求无效。"
+    with app.test_request_context("/?lang=en"):
+        assert str(exc) == "Bad request."
+    assert message_of(exc) is exc.args[0]
+    assert message_of(ValueError("x")) == "x"
+
+
+def test_a_message_goes_into_json_and_a_flash_as_text(app):
+    from flask import flash, get_flashed_messages, json
+
+    from edu_guard.i18n import Message
+
+    with app.test_request_context("/?lang=en"):
+        assert json.dumps({"error": Message("请求无效。")}) == '{"error": "Bad request."}'
+        flash(Message("请求无效。"), "error")
+        assert app.session_interface.get_signing_serializer(app).dumps(dict(_flashes=[("error", Message("请求无效。"))]))
+        assert get_flashed_messages() == ["Bad request."]

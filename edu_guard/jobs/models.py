@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
 from edu_guard.db import UTCDateTime, db, utcnow
+from edu_guard.i18n import MessageJSON, MessageText
 
 #: queued → running → done | failed (a failed job may be queued again).
 STATES = {"queued": "排队中", "running": "运行中", "done": "已完成", "failed": "失败"}
@@ -37,8 +38,8 @@ class Job(db.Model):
     school_id: Mapped[int | None] = mapped_column(sa.ForeignKey("school.id"))
     state: Mapped[str] = mapped_column(sa.String(16), default="queued", index=True)
     params: Mapped[dict] = mapped_column(sa.JSON, default=dict)
-    result: Mapped[dict | None] = mapped_column(sa.JSON)
-    error: Mapped[str | None] = mapped_column(sa.Text)
+    result: Mapped[dict | None] = mapped_column(MessageJSON)
+    error: Mapped[str | None] = mapped_column(MessageText)
     done: Mapped[int] = mapped_column(default=0)
     total: Mapped[int] = mapped_column(default=0)
     attempts: Mapped[int] = mapped_column(default=0)

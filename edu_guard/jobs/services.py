@@ -36,6 +36,7 @@ from flask import current_app
 from edu_guard import clock
 from edu_guard.auth.scoping import acting_as
 from edu_guard.db import db, utcnow
+from edu_guard.i18n import Message, message_of
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
 from edu_guard.transaction import AfterCommitError, after_commit, finish
@@ -141,16 +142,16 @@ def execute(job_id: int) -> None:
     except kind.refusals as exc:
         finish(ok=False)
         _discard_file(job_id)
-        _fail(job_id, str(exc))
+        _fail(job_id, message_of(exc))
     except MemoryError:
         finish(ok=False)
         _discard_file(job_id)
-        _fail(job_id, "任务所需内存超出工作进程的限制（EDU_GUARD_WORKER_MEMORY_LIMIT_MB），未写入任何数据。请拆分文件后重试。")
+        _fail(job_id, Message("任务所需内存超出工作进程的限制（EDU_GUARD_WORKER_MEMORY_LIMIT_MB），未写入任何数据。请拆分文件后重试。"))
     except Exception:  # noqa: BLE001 - the user must be told; the log has the details
         finish(ok=False)
         _discard_file(job_id)
         current_app.logger.exception("job %s (%s) failed", job_id, kind.label)
-        _fail(job_id, "任务执行时发生内部错误，未写入任何数据。请联系系统管理员查看日志。")
+        _fail(job_id, Message("任务执行时发生内部错误，未写入任何数据。请联系系统管理员查看日志。"))
     finally:
         beat.stop()
 
@@ -309,7 +310,7 @@ def purge_job_files(now: datetime | None = None, keep_days: int | None = None, d
     return purged
 
 
-def _fail(job_id: int, message: str) -> None:
+def _fail(job_id: int, message: "Message | str") -> None:
     job = db.session.get(Job, job_id)
     job.state, job.error, job.finished_at = "failed", message, utcnow()
     finish(ok=True)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, MessageJSON
 
 #: Sexes as the roster writes them (marked for the catalogue; pages show ``_(child.sex)``).
 SEXES = (N_("男"), N_("女"))
@@ -284,14 +284,14 @@ class ImportRun(db.Model):
     updated: Mapped[int] = mapped_column(default=0)
     unchanged: Mapped[int] = mapped_column(default=0)
     #: ``[{"row": N, "column": "…", "reason": "…", "values": {header: value}}]``
-    rejects: Mapped[list] = mapped_column(sa.JSON, default=list)
+    rejects: Mapped[list] = mapped_column(MessageJSON, default=list)
     #: The header of the file, in order, for the rejects workbook.
     header: Mapped[list] = mapped_column(sa.JSON, default=list)
     #: What was read: ``{"sheets": [{"name", "header_row", "rows"}], "skipped":
     #: [{"name", "reason"}], "encoding", "date1904", "unused_columns": […]}``.
-    source: Mapped[dict | None] = mapped_column(sa.JSON)
+    source: Mapped[dict | None] = mapped_column(MessageJSON)
     #: Rows imported with a remark: ``[{"row", "sheet", "column", "message"}]``.
-    warnings: Mapped[list | None] = mapped_column(sa.JSON, default=list)
+    warnings: Mapped[list | None] = mapped_column(MessageJSON, default=list)
 
 
 # --- scope rules (edu_guard.auth.scoping) ------------------------------------------
