@@ -144,14 +144,23 @@ class Message(UserString):
 
     @property
     def data(self) -> str:  # UserString's text: rendered in the current language
-        locale = _locale()
+        return self.render(_locale())
+
+    def render(self, locale: str) -> str:
+        """The text in ``locale`` (``"zh"``: the Chinese source, no catalogue)."""
+        chinese = str(locale).startswith("zh")
         if self.parts is not None:
-            sep = punctuation_for(locale).get(self.sep, self.sep)
-            return sep.join(str(p) for p in self.parts)
-        text = gettext(self.msgid) if locale and not locale.startswith("zh") else self.msgid
+            sep = self.sep if chinese else punctuation_for(locale).get(self.sep, self.sep)
+            return sep.join(p.render(locale) if isinstance(p, Message) else str(p) for p in self.parts)
+        text = self.msgid if chinese else gettext(self.msgid)
         if self.args:
-            text = text % {name: str(v) if isinstance(v, Message) else v for name, v in self.args.items()}
+            text = text % {k: v.render(locale) if isinstance(v, Message) else v for k, v in self.args.items()}
         return text
+
+    def chinese(self) -> str:
+        """The Chinese text whatever the interface language: what an official letter,
+        a 公示 or a workbook a bank or a superior reads must say."""
+        return self.render("zh")
 
     def to_json(self) -> dict:
         """The Message as JSON values: ``{"_msg": id, "args": {…}}`` (or the parts of a

@@ -241,3 +241,12 @@ def test_a_message_goes_into_json_and_a_flash_as_text(app):
         flash(Message("请求无效。"), "error")
         assert app.session_interface.get_signing_serializer(app).dumps(dict(_flashes=[("error", Message("请求无效。"))]))
         assert get_flashed_messages() == ["Bad request."]
+
+
+def test_a_message_in_an_official_document_stays_chinese(app):
+    from edu_guard.i18n import Message
+
+    msg = Message.join([Message("请求无效。"), Message("您的角色无权进行此操作。")])
+    with app.test_request_context("/?lang=en"):
+        assert str(msg) == "Bad request.; Your role may not do this."
+        assert msg.chinese() == "请求无效。；您的角色无权进行此操作。"
