@@ -17,6 +17,8 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from edu_guard.i18n import Message
+from edu_guard.messages import Template
 from edu_guard.registry.identity import normalize_id
 
 #: Excel's 1900 date system: day 0 of the serial numbers, right from 1900-03-01 on
@@ -35,7 +37,18 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
 class NormalizeError(ValueError):
-    """A value could not be normalised; ``str(exc)`` is the reason for the clerk (Chinese)."""
+    """A value could not be normalised; its argument is the reason for the clerk (a
+    :class:`~edu_guard.i18n.Message`: ``str(exc)`` reads in the reader's language)."""
+
+
+def as_message(value):
+    """A reason as a :class:`~edu_guard.i18n.Message`, whatever made it: a Message as it
+    is; a :class:`~edu_guard.messages.Template` (marshmallow's built-in messages, a
+    :class:`~edu_guard.textfile.DecodeError`) as the Message of its id and arguments;
+    any other value (text from elsewhere) unchanged."""
+    if isinstance(value, Template):
+        return Message(value.msgid, **{k: as_message(v) for k, v in value.args.items()})
+    return value
 
 
 def halfwidth(text: str) -> str:
@@ -187,13 +200,14 @@ def parse_date(value: object, *, date1904: bool = False) -> date | None:
             return _ymd(str(int(number)), *_split_compact(str(int(number))))
         if 1 <= number < 2958466:  # Excel's last date is 9999-12-31
             return (_EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH) + timedelta(days=int(number))
-        raise NormalizeError(f"“{clean_text(value)}”不是日期")
+        raise NormalizeError(Message("“%(value)s”不是日期", value=clean_text(value)))
     text = halfwidth(str(value)).strip()
     if not text:
         return None
     match = _DATE_SEPARATED.match(text) or _DATE_COMPACT.match(text)
     if match is None:
-        raise NormalizeError(f"“{text}”不是可识别的日期格式（应为 2010-05-03、2010.05.03、20100503 或 2010年5月3日）")
+        raise NormalizeError(Message("“%(value)s”不是可识别的日期格式（应为 2010-05-03、2010.05.03、20100503 或 2010年5月3日）",
+                                     value=text))
     return _ymd(text, *match.groups()[:3])
 
 
@@ -224,7 +238,7 @@ def parse_year_month(value: object, *, date1904: bool = False) -> tuple[int, int
         return parse_date(value, date1904=date1904)
     year, month = int(match.group(1)), int(match.group(2) or match.group(3))
     if not 1 <= month <= 12:
-        raise NormalizeError(f"“{text}”不是有效的年月（月份应为1–12）")
+        raise NormalizeError(Message("“%(value)s”不是有效的年月（月份应为1–12）", value=text))
     return year, month
 
 
@@ -236,7 +250,7 @@ def _ymd(text: str, year: str, month: str, day: str) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise NormalizeError(f"“{text}”不是有效日期（该日不存在）") from None
+        raise NormalizeError(Message("“%(value)s”不是有效日期（该日不存在）", value=text)) from None
 
 
 #: Answers read as yes / no in 是否… columns.
@@ -261,7 +275,7 @@ def parse_yes_no(value: object, yes: frozenset[str] = YES, no: frozenset[str] = 
         return True
     if key in no:
         return False
-    raise NormalizeError(f"“{text}”应为“是”或“否”")
+    raise NormalizeError(Message("“%(value)s”应为“是”或“否”", value=text))
 
 
 #: 就读方式 / 是否寄宿: boarding answers.
