@@ -82,7 +82,8 @@ FIELD_MESSAGES = {
     fields.Email: {"invalid": N_("不是有效的电子邮件地址")},
 }
 
-#: Validator class → attribute → message (marshmallow's placeholders kept).
+#: Validator class → attribute → message (marshmallow's placeholders as ``%(name)s``, filled by
+#: :meth:`Template.format`).
 VALIDATOR_MESSAGES = {
     validate.Length: {
         "message_min": N_("长度不能少于 %(min)s 个字符"),
