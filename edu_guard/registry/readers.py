@@ -144,8 +144,9 @@ class Table:
     #: Name of the worksheet the table was found on.
     sheet: str | None = None
     #: Header cells (text) that name no field this importer reads, with their column
-    #: letter or number: reported to the clerk, never dropped silently.
-    unused: list[str] = field(default_factory=list)
+    #: letter or number (Messages: ``备注（第9列）``): reported to the clerk, never
+    #: dropped silently.
+    unused: list[Message] = field(default_factory=list)
     #: The workbook counts dates from 1904-01-01 (Excel for Mac's old system).
     date1904: bool = False
 
@@ -155,8 +156,8 @@ class Workbook:
     """Every table of an import file, and the sheets skipped with why."""
 
     tables: list[Table]
-    #: ``(sheet name, reason)`` of the sheets not imported.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: ``(sheet name, reason)`` of the sheets not imported (the reason a Message).
+    skipped: list[tuple[str, Message]] = field(default_factory=list)
     source: str = "xlsx"
     encoding: str | None = None
     date1904: bool = False
@@ -341,7 +342,7 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _unused_columns(header: list[str], columns: dict[str, int], col_offset: int | None) -> list[str]:
+def _unused_columns(header: list[str], columns: dict[str, int], col_offset: int | None) -> list[Message]:
     """Return the named header cells no field was read from, with their column."""
     used = set(columns.values())
     out = []

@@ -14,6 +14,7 @@ import re
 
 import openpyxl
 import pytest
+from flask_babel import refresh
 from marshmallow import ValidationError, fields, validate
 
 from edu_guard.db import db
@@ -32,22 +33,12 @@ def import_clerk(app, make_user, login):
     return user
 
 
-def fresh_language():
-    """Requests reuse the test's app context: drop Flask-Babel's cached locale, so the
-    next request chooses its own language."""
-    from flask import g
-
-    g.pop("_flask_babel", None)
-
-
 def get(client, url, lang):
-    fresh_language()
     return client.get(url + ("&" if "?" in url else "?") + f"lang={lang}")
 
 
 def upload(client, kind, name, data, lang="zh"):
     """Post a file (the job runs at once: immediate queue); return the response."""
-    fresh_language()
     return client.post(f"/imports?lang={lang}", data={"kind": kind, "file": (io.BytesIO(data), name)},
                        content_type="multipart/form-data")
 
@@ -161,7 +152,7 @@ def test_what_was_read_is_chinese_outside_a_request_and_english_on_an_english_pa
         "未导入的列：备注（第9列）",
     ]
     with app.test_request_context("/?lang=en"):
-        fresh_language()
+        refresh()  # the app context of the test is shared: choose the request's language
         assert [str(line) for line in describe_source(source)] == [
             "Read sheet “花名册”: header on row 2, 5 data rows", "CSV encoding: GB18030 (GBK)",
             "Sheet “旧名单” not imported: hidden sheet, not imported (to import it, unhide it in Excel and upload again)",
@@ -194,7 +185,7 @@ def test_marshmallow_messages_keep_their_catalogue_id(app):
         ranged(12)
     assert range_info.value.messages == ["应大于或等于 1 且小于或等于 9"]
     with app.test_request_context("/?lang=en"):
-        fresh_language()
+        refresh()
         assert str(as_message(message)) == "must be at most 3 characters long"
         assert str(as_message(range_info.value.messages[0])) == \
             "must be greater than or equal to 1 and less than or equal to 9"
