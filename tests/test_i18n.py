@@ -119,8 +119,6 @@ PENDING = [
 
     "edu_guard/registry/", "edu_guard/uploads.py", "edu_guard/textfile.py",
 
-    "edu_guard/aid/", "edu_guard/schemes/",
-
     "edu_guard/homebound/", "edu_guard/comparisons/", "edu_guard/jobs/", "edu_guard/reports/",
 ]
 

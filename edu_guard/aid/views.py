@@ -150,7 +150,7 @@ def list_detail(list_id: int):
         scheme = _scheme_names().get(aid_list.scheme_code, aid_list.scheme_code)
         rows = [[i, e.child.name, mask_id_number(e.child.id_number), e.stage, e.child.current_enrollment.grade
                  if e.child.current_enrollment else "", e.family_kinds or "", _tier_label(e.tier),
-                 money.from_fen(e.amount_fen) if e.included else None, e.reason or "",
+                 money.from_fen(e.amount_fen) if e.included else None, str(e.reason or ""),
                  "拟资助" if e.included else f"移出：{e.review_reason or ''}"] for i, e in enumerate(entries, start=1)]
         summary = services.list_summary(aid_list)
         return xlsx_response(f"{aid_list.school.name}{scheme}名单", f"{aid_list.term.name}{aid_list.school.name}{scheme}名单",
@@ -427,7 +427,7 @@ def gaps_page():
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
     if code and request.args.get("format") == "xlsx":
-        rows = [[i, g.get("kind_label", ""), g["name"], mask_id_number(g["id_number"]), g.get("school") or "", g["reason"]]
+        rows = [[i, g.get("kind_label", ""), g["name"], mask_id_number(g["id_number"]), g.get("school") or "", str(g["reason"])]
                 for i, g in enumerate(found, start=1)]
         term = _term(code)
         return xlsx_response(f"{term.name}应助尽助核查", f"{term.name}应助尽助核查（{len(found)}人）",
