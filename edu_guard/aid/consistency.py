@@ -35,9 +35,11 @@ LEAVING_KINDS = ("转出", "死亡注销")
 ALL_LISTS_WORDS = ("转出", "转学", "死亡", "去世", "注销")
 
 
-def applies_to_all(reason: str | None) -> bool:
-    """Whether a removal ``reason`` applies to every list (see :data:`ALL_LISTS_WORDS`)."""
-    return any(word in (reason or "") for word in ALL_LISTS_WORDS)
+def applies_to_all(reason: "Message | str | None") -> bool:
+    """Whether a removal ``reason`` applies to every list (see :data:`ALL_LISTS_WORDS`);
+    a reason the system wrote is read in Chinese, whatever the page's language."""
+    text = reason.chinese() if isinstance(reason, Message) else (reason or "")
+    return any(word in text for word in ALL_LISTS_WORDS)
 
 
 def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[Message]]:

@@ -27,7 +27,7 @@ HARDSHIP_KINDS = frozenset({"脱贫户", "监测户", "低保", "特困", "孤�
 POVERTY_KINDS = frozenset({"脱贫户", "监测户"})
 
 #: The units a standard can be given in; every amount is turned into yuan for one term.
-UNITS = {"term": "每学期", "year": "每学年", "school_day": "每在校日"}
+UNITS = {"term": N_("每学期"), "year": N_("每学年"), "school_day": N_("每在校日")}
 
 #: Stages a scheme may cover.
 STAGES = (N_("学前"), N_("小学"), N_("初中"), N_("高中"), N_("中职"), N_("高职"))
