@@ -121,3 +121,35 @@ def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, lo
     _fresh()
     refused_zh = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=zh", follow_redirects=True).text
     assert re.search(r"以下\d+名学生没有登记收款账户", _flashes(refused_zh))
+
+
+def test_an_account_imports_reject_is_stored_and_read_in_english(make_child, app, app_ctx, tmp_path):
+    """The payee-accounts import's own reasons (the registry's machinery stores them as
+    Messages: this needs its part of issue 10 §5 merged too)."""
+    import openpyxl
+
+    from edu_guard.registry.models import ImportRun
+    from edu_guard.registry.services import import_file
+    from tests.aid.test_accounts import _holder_id, _valid_id
+
+    kid = make_child("岩罕", _valid_id("53280120100505003"))
+    book = openpyxl.Workbook()
+    ws = book.active
+    ws.append(["学生姓名", "学生身份证号", "户名", "户名身份证号", "开户行", "账号", "账户类型"])
+    ws.append(["岩罕", kid.id_number, "岩罕之母", _holder_id(), "景洪农商行", "4111111111111112", "银行卡"])
+    ws.append(["玉香", _valid_id("53280120120101002"), "玉香之母", _holder_id(), "景洪农商行", "4111111111111111", "银行卡"])
+    path = tmp_path / "accounts.xlsx"
+    book.save(path)
+    import_file("accounts", path)  # no request: as the worker or the CLI does
+    db.session.commit()
+    db.session.expire_all()
+    run = db.session.execute(sa.select(ImportRun).order_by(ImportRun.id.desc())).scalars().first()
+    with app.test_request_context("/?lang=en"):
+        _fresh()
+        english = " ".join(str(r["reason"]) for r in run.rejects)
+    assert "“4111111111111112” has a wrong check digit (the Luhn check of a" in english
+    assert "not in the student roll: import the pupil's enrollment first" in english
+    with app.test_request_context("/?lang=zh"):
+        _fresh()
+        chinese = " ".join(str(r["reason"]) for r in run.rejects)
+    assert "“4111111111111112”校验位不符（银行卡卡号的 Luhn 校验未通过）" in chinese
