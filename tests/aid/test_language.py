@@ -21,8 +21,8 @@ TERM = {"code": "2021-spring", "start": "2021-03-01", "end": "2021-07-09", "scho
 
 
 def _fresh():
-    """Forget the language Flask-Babel cached for the last request: the test client's
-    requests reuse the test's pushed app context (and so its ``g``)."""
+    """Forget the language Flask-Babel cached on ``g`` (the test's pushed app context,
+    which the test client's requests share) before reading in a request context."""
     from flask import g
 
     g.pop("_flask_babel", None)
@@ -35,12 +35,9 @@ def _flashes(html: str) -> str:
 def test_a_refusal_reads_in_the_language_of_the_page(county, make_user, login, today_is, client):
     today_is(date(2021, 3, 10))
     login(make_user("clerk"))
-    _fresh()
     client.post("/aid/terms", data=TERM)
-    _fresh()
     chinese = client.post("/aid/terms?lang=zh", data=TERM, follow_redirects=True).text
     assert "学期 2021-spring 已存在" in _flashes(chinese)
-    _fresh()
     english = client.post("/aid/terms?lang=en", data=TERM, follow_redirects=True).text
     assert "Term 2021-spring already exists" in _flashes(english) and "已存在" not in _flashes(english)
     # The term the system named reads in English on English pages.
@@ -51,10 +48,8 @@ def test_stored_reasons_and_summaries_are_shown_in_the_later_readers_language(co
                                                                                client):
     today_is(date(2021, 3, 10))
     login(make_user("clerk"))
-    _fresh()
     client.post("/aid/terms?lang=zh", data=TERM)
     # Proposed (a job) from a Chinese page: summary and reasons are stored ...
-    _fresh()
     done = client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"}, follow_redirects=True)
     assert re.search(r"义务教育家庭经济困难学生生活补助：\d+份名单\d+人", done.text)
     job_page = urlparse(done.request.url).path
@@ -65,38 +60,29 @@ def test_stored_reasons_and_summaries_are_shown_in_the_later_readers_language(co
     assert stored and all(str(r).startswith("家庭经济困难（") for r in stored)
 
     # ... and read in English in a later request.
-    _fresh()
     english_job = client.get(job_page + "?lang=en").text
     assert re.search(r"义务教育家庭经济困难学生生活补助: \d+ lists, \d+ pupils", english_job)
-    _fresh()
     english = client.get(f"/aid/lists/{mine.id}?lang=en").text
     assert "Family in financial hardship (" in english and "家庭经济困难（" not in english
     assert "Spring term 2021" in english and "Under review" in english
-    _fresh()
     chinese = client.get(f"/aid/lists/{mine.id}?lang=zh").text
     assert "家庭经济困难（" in chinese and "2021年春季学期" in chinese and "待审核" in chinese
 
     # A refusal of the service, with a translated state inside it.
-    _fresh()
     early = client.post(f"/aid/lists/{mine.id}/approve?lang=en", follow_redirects=True).text
     assert "The list is now “Under review”; this action is not possible" in _flashes(early)
-    _fresh()
     early_zh = client.post(f"/aid/lists/{mine.id}/approve?lang=zh", follow_redirects=True).text
     assert "名单当前为“待审核”，不能办理此操作" in _flashes(early_zh)
 
     # The 公示 is an official document: Chinese on an English page too.
-    _fresh()
     client.post(f"/aid/lists/{mine.id}/post?lang=zh")
-    _fresh()
     notice = client.get(f"/aid/lists/{mine.id}/notice?lang=en").text
     assert "2021年春季学期" in notice and "拟对以下" in notice and "Spring term 2021" not in notice
 
     # The 应助尽助 check's findings.
-    _fresh()
     gaps_en = client.get("/aid/gaps?term=2021-spring&lang=en").text
     assert "Enrolled pupils of households out of poverty (including monitored households) with no aid this term" in gaps_en
     assert "no aid at all this term" in gaps_en and "本学期无任何资助" not in gaps_en
-    _fresh()
     gaps_zh = client.get("/aid/gaps?term=2021-spring&lang=zh").text
     assert "本学期无任何资助" in gaps_zh
 
@@ -104,21 +90,15 @@ def test_stored_reasons_and_summaries_are_shown_in_the_later_readers_language(co
 def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, login, today_is, client):
     today_is(date(2021, 3, 10))
     login(make_user("clerk"))
-    _fresh()
     client.post("/aid/terms?lang=zh", data=TERM)
-    _fresh()
     client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"})
     aid_list = db.session.execute(sa.select(AidList).order_by(AidList.id)).scalars().first()
-    _fresh()
     client.post(f"/aid/lists/{aid_list.id}/post")
     today_is(date(2021, 3, 18))
-    _fresh()
     client.post(f"/aid/lists/{aid_list.id}/approve")
     batch = db.session.execute(sa.select(PaymentBatch.id)).scalar_one()
-    _fresh()
     refused = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=en", follow_redirects=True).text
     assert re.search(r"These \d+ pupils have no payee account recorded", _flashes(refused))
-    _fresh()
     refused_zh = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=zh", follow_redirects=True).text
     assert re.search(r"以下\d+名学生没有登记收款账户", _flashes(refused_zh))
 
