@@ -39,7 +39,7 @@ from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
 from edu_guard.cases import services as case_services
 from edu_guard.registry.importers import bulk_insert
 from edu_guard.deadlines import add_working_days
-from edu_guard.i18n import Message, message_of
+from edu_guard.i18n import N_, Message, message_of
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
@@ -408,7 +408,7 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
 #: The one answer to "add this ID number" when the child is not one of the school's pupils
 #: this term — whether it exists elsewhere in the county or not at all, so a school cannot
 #: probe the registry (docs/domain.md §6).
-NOT_AT_SCHOOL = Message("本学期本校在读学生中没有该身份证号，不能列入本校名单")
+NOT_AT_SCHOOL = N_("本学期本校在读学生中没有该身份证号，不能列入本校名单")
 
 
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
@@ -426,7 +426,7 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     cands = eligibility.candidates(info, child_ids=[child_id])
     c = cands.candidates.get(child_id)
     if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
-        raise AidError(NOT_AT_SCHOOL)
+        raise AidError(Message(NOT_AT_SCHOOL))
     if any(e.child_id == child_id for e in aid_list.entries):
         raise AidError(Message("该生已在名单上"))
     other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)

@@ -223,7 +223,7 @@ def add_entry(list_id: int):
     data = {"id_number": form.id_number.data, "reason": form.reason.data.strip(), "amount": form.amount.data}
     child = registry_queries.child_by_id_number(data["id_number"])
     if child is None:  # no such child, or not in the user's scope: the same answer as the service's
-        flash(services.NOT_AT_SCHOOL, "error")
+        flash(Message(services.NOT_AT_SCHOOL), "error")
     else:
         _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 _("已增补：%(name)s", name=child.name))
