@@ -12,7 +12,8 @@ What is here, by the hook it serves:
 - ``aid_schemes``: :class:`AidScheme`, :class:`Candidate`, :class:`Decision`,
   :class:`Rate`, :class:`TermInfo`, :class:`SchemeError`, :func:`not_eligible`,
   :func:`grade_number`, :func:`stage_of`, :data:`STAGES`, :data:`POVERTY_KINDS`,
-  :data:`HARDSHIP_KINDS`, :func:`schemes`;
+  :data:`HARDSHIP_KINDS`, :func:`schemes`; :class:`Message` for a decision's reason or
+  a refusal, shown in the reader's language (``Message("…%(x)s…", x=…)``);
 - ``letter_types``: :class:`LetterKind`, :func:`issue_letter`, :func:`letter_pdf`,
   :class:`LetterError`;
 - ``import_formats``: :class:`Importer`, :class:`LoadedRow`, :class:`RowSchema`,
@@ -38,6 +39,7 @@ from edu_guard.comparisons.services import run_comparison, run_rows
 from edu_guard.db import db
 from edu_guard.hooks import CONTRIB_KEY, PluginFailure
 from edu_guard.hookspecs import hookimpl
+from edu_guard.i18n import Message
 from edu_guard.letters.schemas import LetterError, LetterKind
 from edu_guard.letters.services import issue_letter, letter_pdf
 from edu_guard.plugins import PluginError, PluginLoadError
@@ -62,7 +64,7 @@ from edu_guard.schemes.base import (
 __all__ = [
     "HARDSHIP_KINDS", "POVERTY_KINDS", "STAGES", "AidScheme", "Candidate", "Category", "Child", "Comparison",
     "ComparisonError", "Decision", "DisabilityRecord", "Enrollment", "FamilyStatus", "Importer", "LetterError",
-    "LetterKind", "LoadedRow", "Outcome", "PluginError", "PluginFailure", "PluginLoadError", "Rate", "RowSchema", "SchemeError",
+    "LetterKind", "LoadedRow", "Message", "Outcome", "PluginError", "PluginFailure", "PluginLoadError", "Rate", "RowSchema", "SchemeError",
     "School", "SchoolsImporter", "StatusChange", "TermInfo", "Township", "comparison_kinds", "db", "grade_number",
     "hookimpl", "issue_letter", "letter_pdf", "not_eligible", "plugin_settings", "role_required", "run_comparison",
     "run_rows", "schemes", "stage_of", "today",

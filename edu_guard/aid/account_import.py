@@ -10,7 +10,7 @@ from __future__ import annotations
 from edu_guard.aid.accounts import AccountError, _snapshot, accounts_of, clean_number
 from edu_guard.aid.models import ACCOUNT_KINDS, PayeeAccount
 from edu_guard.db import db
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 from edu_guard.registry.importers.base import Importer
 from edu_guard.registry.importers.bulk import fetch_in
 from edu_guard.registry.models import Child
@@ -55,13 +55,13 @@ class AccountsImporter(Importer):
             d = row.data
             child_id = children.get(d["id_number"])
             if child_id is None:
-                self.reject(row, "id_number", "不在学籍名册中：请先导入该生的学籍")
+                self.reject(row, "id_number", Message("不在学籍名册中：请先导入该生的学籍"))
                 continue
             kind = d.get("account_kind") or "一卡通"
             try:
                 number = clean_number(d["account_number"], kind)
             except AccountError as exc:
-                self.reject(row, "account_number", str(exc).removeprefix("账号"))
+                self.reject(row, "account_number", exc.reason)
                 continue
             values = {"holder_name": d["account_holder"], "holder_id_number": d["holder_id_number"],
                       "bank": d["account_bank"], "number": number, "kind": kind}

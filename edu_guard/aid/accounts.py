@@ -21,6 +21,7 @@ from stdnum import luhn
 from edu_guard.aid.models import ACCOUNT_KINDS, PayeeAccount
 from edu_guard.auth import audit
 from edu_guard.db import db
+from edu_guard.i18n import Message, message_of
 from edu_guard.registry.models import Child
 from edu_guard.registry.schemas import validate_id_number
 
@@ -30,7 +31,15 @@ _SEPARATORS = re.compile(r"[\s\-－—]")
 
 
 class AccountError(ValueError):
-    """An account was refused; ``str(exc)`` says why in Chinese."""
+    """An account was refused; ``str(exc)`` says why in the reader's language.
+
+    :ivar reason: what is wrong with the number itself, without the leading "账号"
+        (an import names the column first), or ``None``.
+    """
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason if reason is not None else message
 
 
 def clean_number(number: str | None, kind: str) -> str:
@@ -40,16 +49,24 @@ def clean_number(number: str | None, kind: str) -> str:
     """
     text = _SEPARATORS.sub("", str(number or ""))
     if not text:
-        raise AccountError("账号不能为空")
+        raise AccountError(Message("账号不能为空"), Message("不能为空"))
     if not text.isdigit():
-        raise AccountError(f"账号“{text}”应只含数字")
+        raise AccountError(Message("账号“%(number)s”应只含数字", number=text),
+                           Message("“%(number)s”应只含数字", number=text))
     if not 10 <= len(text) <= 30:
-        raise AccountError(f"账号“{text}”为{len(text)}位，应为10–30位数字")
+        raise AccountError(Message("账号“%(number)s”为%(n)s位，应为10–30位数字", number=text, n=len(text)),
+                           Message("“%(number)s”为%(n)s位，应为10–30位数字", number=text, n=len(text)))
     if kind in CARD_KINDS:
         if not 16 <= len(text) <= 19:
-            raise AccountError(f"账号“{text}”为{len(text)}位，{kind}卡号应为16–19位")
+            raise AccountError(Message("账号“%(number)s”为%(n)s位，%(kind)s卡号应为16–19位", number=text, n=len(text),
+                                       kind=Message(kind)),
+                               Message("“%(number)s”为%(n)s位，%(kind)s卡号应为16–19位", number=text, n=len(text),
+                                       kind=Message(kind)))
         if not luhn.is_valid(text):
-            raise AccountError(f"账号“{text}”校验位不符（{kind}卡号的 Luhn 校验未通过），请核对是否抄错")
+            raise AccountError(Message("账号“%(number)s”校验位不符（%(kind)s卡号的 Luhn 校验未通过），请核对是否抄错",
+                                       number=text, kind=Message(kind)),
+                               Message("“%(number)s”校验位不符（%(kind)s卡号的 Luhn 校验未通过），请核对是否抄错",
+                                       number=text, kind=Message(kind)))
     return text
 
 
@@ -68,14 +85,14 @@ def set_account(child: Child, *, holder_name: str, holder_id_number: str, bank: 
         number (see :func:`clean_number`).
     """
     if kind not in ACCOUNT_KINDS:
-        raise AccountError(f"账户类型应为：{'、'.join(ACCOUNT_KINDS)}")
+        raise AccountError(Message("账户类型应为：%(kinds)s", kinds=Message.join([Message(k) for k in ACCOUNT_KINDS], "、")))
     holder_name, bank = (holder_name or "").strip(), (bank or "").strip()
     if not holder_name or not bank:
-        raise AccountError("户名和开户行不能为空")
+        raise AccountError(Message("户名和开户行不能为空"))
     try:
         holder_id = validate_id_number((holder_id_number or "").strip().upper())
     except ValueError as exc:
-        raise AccountError(f"户名身份证号：{exc}") from None
+        raise AccountError(Message("户名身份证号：%(reason)s", reason=message_of(exc))) from None
     digits = clean_number(number, kind)
     account = db.session.execute(sa.select(PayeeAccount).where(PayeeAccount.child_id == child.id)).scalar()
     before = _snapshot(account) if account else None

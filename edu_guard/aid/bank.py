@@ -20,6 +20,7 @@ from edu_guard import excel, money
 from edu_guard.aid.accounts import accounts_of
 from edu_guard.aid.models import PaymentBatch
 from edu_guard.aid.services import schemes
+from edu_guard.i18n import Message
 from edu_guard.letters.render import chinese_date
 
 HEADER = ["序号", "户名", "账号", "金额（元）", "身份证号", "备注"]
@@ -28,7 +29,8 @@ ACCOUNT_CHANNELS = ("bank", "social_card")
 
 
 class BankFileError(ValueError):
-    """The batch cannot be exported; ``str(exc)`` says why in Chinese."""
+    """The batch cannot be exported; ``str(exc)`` says why in the reader's language (the
+    workbook itself is always Chinese: the bank reads it)."""
 
 
 def workbook(batch: PaymentBatch, *, unit: str, preparer: str, made_on: date) -> bytes:
@@ -43,12 +45,12 @@ def workbook(batch: PaymentBatch, *, unit: str, preparer: str, made_on: date) ->
     names = {c: s.name for c, s in schemes().items()}
     payments = [p for p in batch.payments if p.reversal is None and p.channel in ACCOUNT_CHANNELS]
     if not payments:
-        raise BankFileError(f"批次 {batch.id} 没有需打入账户的发放记录")
+        raise BankFileError(Message("批次 %(batch)s 没有需打入账户的发放记录", batch=batch.id))
     accounts = accounts_of(p.child_id for p in payments)
     missing = sorted({p.child_id: p.child.name for p in payments if p.child_id not in accounts}.values())
     if missing:
-        raise BankFileError(f"以下{len(missing)}名学生没有登记收款账户，不能导出代发文件："
-                            f"{'、'.join(missing)}（请在学生页面登记或导入收款账户后再导出）")
+        raise BankFileError(Message("以下%(n)s名学生没有登记收款账户，不能导出代发文件：%(names)s（请在学生页面登记或导入"
+                                    "收款账户后再导出）", n=len(missing), names="、".join(missing)))
     scheme = names.get(batch.scheme_code, batch.scheme_code)
     book = excel.Workbook()
     sheet = book.sheet("代发明细", widths=(6, 12, 24, 14, 22, 40))

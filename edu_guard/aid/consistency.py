@@ -24,6 +24,7 @@ from datetime import timedelta
 from edu_guard.aid.models import AidList, AidListEntry
 from edu_guard import clock
 from edu_guard.db import db
+from edu_guard.i18n import Message
 from edu_guard.registry.enrolled import counted_enrolled
 from edu_guard.registry.models import StatusChange
 
@@ -34,16 +35,19 @@ LEAVING_KINDS = ("转出", "死亡注销")
 ALL_LISTS_WORDS = ("转出", "转学", "死亡", "去世", "注销")
 
 
-def applies_to_all(reason: str | None) -> bool:
-    """Whether a removal ``reason`` applies to every list (see :data:`ALL_LISTS_WORDS`)."""
-    return any(word in (reason or "") for word in ALL_LISTS_WORDS)
+def applies_to_all(reason: "Message | str | None") -> bool:
+    """Whether a removal ``reason`` applies to every list (see :data:`ALL_LISTS_WORDS`);
+    a reason the system wrote is read in Chinese, whatever the page's language."""
+    text = reason.chinese() if isinstance(reason, Message) else (reason or "")
+    return any(word in text for word in ALL_LISTS_WORDS)
 
 
-def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str]]:
+def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[Message]]:
     """Notes for the children still included on ``aid_list``, by child id.
 
     :param scheme_names: scheme code → Chinese name (for the notes).
-    :return: ``{child_id: ["已从…名单移出（已转出），请核对", "送教上门（…）…"]}``.
+    :return: ``{child_id: ["已从…名单移出（已转出），请核对", "送教上门（…）…"]}``, each a
+        :class:`~edu_guard.i18n.Message` (shown in the reader's language).
     """
     ids = [e.child_id for e in aid_list.entries if e.included]
     out: dict[int, list[str]] = {}
@@ -58,7 +62,8 @@ def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str
     for child_id, reason, scheme in removed:
         if applies_to_all(reason):
             out.setdefault(child_id, []).append(
-                f"已从“{scheme_names.get(scheme, scheme)}”名单移出（{reason}），请核对是否仍应列入本名单")
+                Message("已从“%(scheme)s”名单移出（%(reason)s），请核对是否仍应列入本名单",
+                        scheme=scheme_names.get(scheme, scheme), reason=reason))
     term = aid_list.term
     last = max(term.start, min(term.end, clock.today()))
     changes = db.session.execute(
@@ -68,8 +73,12 @@ def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str
         .order_by(StatusChange.changed_on)
     ).all()
     for child_id, kind, changed_on, to_school in changes:
-        where = f"（去向：{to_school}）" if to_school else ""
-        out.setdefault(child_id, []).append(f"学籍于 {changed_on} {kind}{where}，请核对是否仍应列入本名单")
+        if to_school:
+            note = Message("学籍于 %(day)s %(kind)s（去向：%(school)s），请核对是否仍应列入本名单", day=changed_on,
+                           kind=Message(kind), school=to_school)
+        else:
+            note = Message("学籍于 %(day)s %(kind)s，请核对是否仍应列入本名单", day=changed_on, kind=Message(kind))
+        out.setdefault(child_id, []).append(note)
     # Placements come through the registry's ``counted_as_enrolled`` hook (aid does not
     # import homebound): a placement active on any week of the term so far (each Monday,
     # the term's first and last day so far, the day the list was posted) is seen.
@@ -84,5 +93,6 @@ def flags(aid_list: AidList, scheme_names: dict[str, str]) -> dict[int, list[str
         for child_id, why in counted_enrolled(day).items():
             if child_id in wanted and child_id not in seen and why.label == "送教上门":
                 seen.add(child_id)
-                out.setdefault(child_id, []).append(f"本学期{why.why}：计为在读，但不在校就餐、住宿，请核对")
+                out.setdefault(child_id, []).append(
+                    Message("本学期%(why)s：计为在读，但不在校就餐、住宿，请核对", why=why.why))
     return out

@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, IntegerField, StringField
 from wtforms.validators import AnyOf, DataRequired, Length, NumberRange, Optional, Regexp, ValidationError, InputRequired
 
+from edu_guard.i18n import Message
 from edu_guard.registry.identity import normalize_id
 
 _REASON = [DataRequired(message=_l("请填写理由")), Length(max=255, message=_l("理由不超过255字"))]
@@ -26,7 +27,7 @@ class TermForm(FlaskForm):
 
     def validate_end(self, field) -> None:
         if self.start.data and field.data and field.data <= self.start.data:
-            raise ValidationError("结束日期应晚于开始日期")
+            raise ValidationError(Message("结束日期应晚于开始日期"))
 
     def values(self) -> dict:
         """The term: ``code``, ``start``, ``end`` (dates), ``school_days``, ``name`` or None."""
@@ -54,7 +55,7 @@ class AddEntryForm(FlaskForm):
 
     def validate_amount(self, field) -> None:
         if field.data is not None and field.data <= 0:
-            raise ValidationError("金额应大于0")
+            raise ValidationError(Message("金额应大于0"))
 
 
 class ReversalForm(FlaskForm):

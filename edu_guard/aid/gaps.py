@@ -18,15 +18,16 @@ import sqlalchemy as sa
 from edu_guard.aid import eligibility
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
-from edu_guard.schemes.base import POVERTY_KINDS
+from edu_guard.i18n import N_, Message
+from edu_guard.schemes.base import POVERTY_KINDS, listed
 from edu_guard.aid.services import schemes
 from edu_guard.registry.models import Child
 
 #: Kinds of finding → label.
 KINDS = {
-    "unaided": "脱贫家庭（含监测对象）在读学生本学期未获资助",
-    "ended": "学籍已终止仍获资助",
-    "exclusive": "同时获得互斥资助项目",
+    "unaided": N_("脱贫家庭（含监测对象）在读学生本学期未获资助"),
+    "ended": N_("学籍已终止仍获资助"),
+    "exclusive": N_("同时获得互斥资助项目"),
 }
 
 
@@ -49,13 +50,16 @@ def check(term: Term) -> list[dict]:
     for c in cands.values():
         if c.family_kinds & POVERTY_KINDS and not paid.get(c.child_id):
             out.append(_finding("unaided", c.child_id, c.name, c.id_number, c.school_name,
-                                f"{'、'.join(sorted(c.family_kinds & POVERTY_KINDS))}，{c.school_name}{c.grade or ''}在读，本学期无任何资助"))
+                                Message("%(kinds)s，%(school)s%(grade)s在读，本学期无任何资助",
+                                        kinds=listed(sorted(c.family_kinds & POVERTY_KINDS)), school=c.school_name,
+                                        grade=c.grade or "")))
     gone = [cid for cid in paid if cid not in cands]
     if gone:
         rows = db.session.execute(sa.select(Child.id, Child.name, Child.id_number).where(Child.id.in_(gone))).all()
         for r in rows:
-            listed = "、".join(names.get(c, c) for c in sorted(paid[r.id]))
-            out.append(_finding("ended", r.id, r.name, r.id_number, None, f"本学期无在读学籍，仍获{listed}"))
+            got = "、".join(names.get(c, c) for c in sorted(paid[r.id]))
+            out.append(_finding("ended", r.id, r.name, r.id_number, None,
+                                Message("本学期无在读学籍，仍获%(schemes)s", schemes=got)))
     all_schemes = schemes()
     for child_id, codes in paid.items():
         clash = sorted(
@@ -65,14 +69,14 @@ def check(term: Term) -> list[dict]:
         if clash:
             c = cands.get(child_id)
             child = c or db.session.get(Child, child_id)
-            pairs = "；".join(f"{names.get(a, a)}与{names.get(b, b)}" for a, b in clash)
+            pairs = Message.join([Message("%(a)s与%(b)s", a=names.get(a, a), b=names.get(b, b)) for a, b in clash], "；")
             out.append(_finding("exclusive", child_id, child.name, child.id_number, getattr(c, "school_name", None),
-                                f"{pairs}互斥，不得同时享受"))
+                                Message("%(pairs)s互斥，不得同时享受", pairs=pairs)))
     order = list(KINDS)
     out.sort(key=lambda f: (order.index(f["kind"]), f["school"] or "", f["name"], f["child_id"]))
     return out
 
 
-def _finding(kind: str, child_id: int, name: str, id_number: str, school: str | None, reason: str) -> dict:
-    return {"kind": kind, "kind_label": KINDS[kind], "child_id": child_id, "name": name, "id_number": id_number,
+def _finding(kind: str, child_id: int, name: str, id_number: str, school: str | None, reason: Message) -> dict:
+    return {"kind": kind, "kind_label": Message(KINDS[kind]), "child_id": child_id, "name": name, "id_number": id_number,
             "school": school, "reason": reason}

@@ -16,6 +16,7 @@ from edu_guard.aid.models import CHANNELS, AidList
 from edu_guard.auth.services import mask_id_number
 from edu_guard.db import db
 from edu_guard.excel import table
+from edu_guard.i18n import N_, Message, message_of
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 from edu_guard.lists import pupil_key
@@ -29,19 +30,25 @@ def scheme_names() -> dict[str, str]:
     return {c: s.name for c, s in services.schemes().items()}
 
 
-def proposal_messages(results, failures) -> tuple[str, list[str]]:
+def proposal_messages(results, failures) -> tuple[Message, list[Message]]:
     """What a clerk is told of a "propose all": the lists and children per scheme, and
     one line per scheme whose plugin failed (the others are proposed all the same).
+    Messages: stored by the job, shown in the reader's language (the CLI: Chinese).
 
     :return: ``(summary, failure lines)``.
     """
     names = scheme_names()
-    summary = "；".join(f"{names.get(r.scheme_code, r.scheme_code)}：{r.lists}份名单{r.proposed}人"
-                       + (f"（互斥未列入{r.refused}人）" if r.refused else "") for r in results)
+    summary = Message.join([
+        Message("%(scheme)s：%(lists)s份名单%(proposed)s人（互斥未列入%(refused)s人）", scheme=names.get(r.scheme_code, r.scheme_code),
+                lists=r.lists, proposed=r.proposed, refused=r.refused) if r.refused else
+        Message("%(scheme)s：%(lists)s份名单%(proposed)s人", scheme=names.get(r.scheme_code, r.scheme_code),
+                lists=r.lists, proposed=r.proposed) for r in results], "；")
     lines = []
     for failure in failures:
         code = failure.hook.split(".")[0]
-        lines.append(f"{names.get(code, code)}未能生成名单，其他项目不受影响。{failure.message}")
+        error = Message("插件“%(plugin)s”出错（%(hook)s）：%(type)s: %(error)s", plugin=failure.plugin, hook=failure.hook,
+                        type=type(failure.error).__name__, error=message_of(failure.error))
+        lines.append(Message("%(scheme)s未能生成名单，其他项目不受影响。%(error)s", scheme=names.get(code, code), error=error))
     return summary, lines
 
 
@@ -51,12 +58,12 @@ def proposal_messages(results, failures) -> tuple[str, list[str]]:
 def _propose(job: Job, progress) -> dict:
     term = queries.term_by_code(job.params["term"])
     if term is None:
-        raise services.AidError(f"学期 {job.params['term']} 不存在")
+        raise services.AidError(Message("学期 %(code)s 不存在", code=job.params["term"]))
     codes = job.params["codes"]
     progress(0, len(codes))
     results, failures = services.propose_all(term, codes, user=job.owner, progress=progress)
     summary, lines = proposal_messages(results, failures)
-    return {"term": term.code, "summary": "；".join([s for s in [summary, *lines] if s]) or "没有生成名单",
+    return {"term": term.code, "summary": Message.join([summary, *lines], "；") or Message("没有生成名单"),
             "failures": lines}
 
 
@@ -64,7 +71,7 @@ def _lists_url(job: Job) -> str:
     return url_for("aid.lists", code=job.result["term"])
 
 
-jobs.register("aid_propose", jobs.JobKind("生成资助名单", _propose, (services.AidError, SchemeError), result_url=_lists_url))
+jobs.register("aid_propose", jobs.JobKind(N_("生成资助名单"), _propose, (services.AidError, SchemeError), result_url=_lists_url))
 
 
 def start_propose(term_code: str, codes: list[str], user) -> int:
@@ -83,21 +90,22 @@ def start_propose(term_code: str, codes: list[str], user) -> int:
 def _approve(job: Job, progress) -> dict:
     aid_list = db.session.get(AidList, job.params["list_id"])
     if aid_list is None:
-        raise services.AidError("名单不存在或不在您的权限范围内")
+        raise services.AidError(Message("名单不存在或不在您的权限范围内"))
     on = date.fromisoformat(job.params["on"]) if job.params.get("on") else None
     batch = services.approve(aid_list, on=on, channel=job.params.get("channel") or "bank", user=job.owner)
     owner = job.owner
     after_commit(lambda: services.notify_batch(batch, owner))  # the payments are saved first
     total = money.from_fen(sum(p.amount_fen for p in batch.payments))
     return {"list_id": aid_list.id, "batch_id": batch.id, "payments": len(batch.payments),
-            "summary": f"已审批，发放批次 {batch.id}：{len(batch.payments)}人次 {total}元"}
+            "summary": Message("已审批，发放批次 %(batch)s：%(count)s人次 %(amount)s元", batch=batch.id,
+                                          count=len(batch.payments), amount=total)}
 
 
 def _list_url(job: Job) -> str:
     return url_for("aid.list_detail", list_id=job.result["list_id"])
 
 
-jobs.register("aid_approve", jobs.JobKind("审批资助名单", _approve, (services.AidError,), result_url=_list_url))
+jobs.register("aid_approve", jobs.JobKind(N_("审批资助名单"), _approve, (services.AidError,), result_url=_list_url))
 
 
 def approval_is_big(aid_list: AidList) -> bool:
@@ -120,7 +128,7 @@ def start_approve(aid_list: AidList, on: date | None, channel: str, user) -> int
 def _payments(params: dict, user):
     term = queries.term_by_code(params["term"])
     if term is None:
-        raise services.AidError(f"学期 {params['term']} 不存在")
+        raise services.AidError(Message("学期 %(code)s 不存在", code=params["term"]))
     return term, queries.term_payments(term, user, params.get("scheme") or None, params.get("q") or None)
 
 
@@ -166,4 +174,4 @@ def payments_workbook(params: dict, user) -> tuple[str, bytes]:
     return f"{term.name}发放记录.xlsx", data
 
 
-jobs.register_export("payments", jobs.Export("资助发放记录", payments_workbook, _payments_count))
+jobs.register_export("payments", jobs.Export(N_("资助发放记录"), payments_workbook, _payments_count))

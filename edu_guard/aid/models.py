@@ -16,13 +16,14 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard import money
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
 from edu_guard.auth import scoping
-from edu_guard.i18n import N_
+from edu_guard.i18n import KEY, N_, Message, MessageText
+from edu_guard.schemes.base import term_label, term_name  # noqa: F401 (aid's names for them)
 from edu_guard.registry.models import Child, School, county_schools
 from edu_guard.registry.terms import Term  # noqa: F401 (the aid code's name; terms are the registry's)
 
 #: States of a list: proposed by the system and reviewed by the school → posted
 #: publicly (公示) → approved by the bureau (payments made).
-LIST_STATES = {"proposed": "待审核", "posted": "公示中", "approved": "已审批"}
+LIST_STATES = {"proposed": N_("待审核"), "posted": N_("公示中"), "approved": N_("已审批")}
 
 #: Payment channels (发放渠道).
 CHANNELS = {"bank": N_("银行卡"), "social_card": N_("社会保障卡"), "in_kind": N_("实物（膳食）")}
@@ -30,6 +31,24 @@ CHANNELS = {"bank": N_("银行卡"), "social_card": N_("社会保障卡"), "in_k
 #: The 其中 flags a payment keeps of the child's family statuses at approval
 #: (docs/domain.md §2 "How aid is reported"), so the statistics need no joins.
 FLAG_COLUMNS = ("is_poverty", "is_monitored", "is_dibao", "is_tekun", "is_orphan", "is_disabled")
+
+
+class MessageString(MessageText):
+    """A ``VARCHAR`` column that may hold a :class:`~edu_guard.i18n.Message` (a list
+    entry's reason): stored as its JSON text, read back as a Message, so it is shown in
+    the reader's language; plain text (a reason a person typed) is kept as it is. The
+    database type is the column's ``String(length)``: no migration. A Message whose JSON
+    would not fit is stored as its Chinese text, cut to the length."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        stored = super().process_bind_param(value, dialect)
+        length = self.impl.length
+        if isinstance(value, Message) and length and len(stored) > length:
+            return value.chinese()[:length]
+        return stored if stored is None or not length or stored.startswith("{\"" + KEY) else stored[:length]
 
 
 class AidList(TimestampMixin, db.Model):
@@ -74,7 +93,7 @@ class AidListEntry(db.Model):
     child_id: Mapped[int] = mapped_column(sa.ForeignKey("child.id"), index=True)
     amount_fen: Mapped[int] = mapped_column(sa.BigInteger)
     tier: Mapped[str | None] = mapped_column(sa.String(32))
-    reason: Mapped[str] = mapped_column(sa.String(255))
+    reason: Mapped[str] = mapped_column(MessageString(255))
     #: The child's stage in the term (for the tables by stage).
     stage: Mapped[str] = mapped_column(sa.String(8))
     #: The family statuses valid in the term, ``、``-joined (copied to the payment).
@@ -83,7 +102,7 @@ class AidListEntry(db.Model):
     included: Mapped[bool] = mapped_column(default=True)
     #: Added by the school rather than proposed.
     added_by_school: Mapped[bool] = mapped_column(default=False)
-    review_reason: Mapped[str | None] = mapped_column(sa.String(255))
+    review_reason: Mapped[str | None] = mapped_column(MessageString(255))
     reviewed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

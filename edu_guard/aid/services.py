@@ -21,6 +21,8 @@ from edu_guard.aid import eligibility
 from edu_guard.aid.accounts import accounts_of, mask_account
 from edu_guard.aid.models import (
     CHANNELS,
+    MessageString,
+    term_label,
     LIST_STATES,
     AidList,
     AidListEntry,
@@ -37,12 +39,14 @@ from edu_guard.schemes.base import POVERTY_KINDS, AidScheme, SchemeError
 from edu_guard.cases import services as case_services
 from edu_guard.registry.importers import bulk_insert
 from edu_guard.deadlines import add_working_days
+from edu_guard.i18n import N_, Message, message_of
 
 TERM_SEASONS = {"spring": "春季学期", "autumn": "秋季学期"}
 
 
 class AidError(ValueError):
-    """An aid action that is not allowed now (message in Chinese, for the user)."""
+    """An aid action that is not allowed now (a :class:`~edu_guard.i18n.Message`, shown in
+    the reader's language)."""
 
 
 def today() -> date:
@@ -63,24 +67,27 @@ def add_term(code: str, start: date, end: date, school_days: int, name: str | No
     """
     year, _, season = code.partition("-")
     if not (year.isdigit() and len(year) == 4 and season in TERM_SEASONS):
-        raise AidError(f"学期代码“{code}”应形如 2021-spring 或 2021-autumn")
+        raise AidError(Message("学期代码“%(code)s”应形如 2021-spring 或 2021-autumn", code=code))
     if end <= start:
-        raise AidError("学期结束日期应晚于开始日期")
+        raise AidError(Message("学期结束日期应晚于开始日期"))
     if school_days <= 0 or school_days > (end - start).days + 1:
-        raise AidError(f"在校天数 {school_days} 不在 1 至学期天数之间")
+        raise AidError(Message("在校天数 %(days)s 不在 1 至学期天数之间", days=school_days))
     if db.session.execute(sa.select(Term.id).where(Term.code == code)).first():
-        raise AidError(f"学期 {code} 已存在")
+        raise AidError(Message("学期 %(code)s 已存在", code=code))
     # A spring term starts in its year's first half, an autumn term in its second half;
     # two terms never share a day — else one child could be paid twice for one half-year.
     starts_in_season = start.month <= 6 if season == "spring" else start.month >= 7
     if start.year != int(year) or not starts_in_season:
-        raise AidError(f"学期 {code} 的开始日期 {start} 不在{year}年{TERM_SEASONS[season]}（春季学期在上半年开学，秋季学期在下半年开学）")
+        raise AidError(Message("学期 %(code)s 的开始日期 %(start)s 不在%(term)s（春季学期在上半年开学，秋季学期在下半年开学）",
+                                code=code, start=start, term=term_label(int(year), season)))
     overlap = db.session.execute(
         sa.select(Term).where(Term.start <= end, Term.end >= start).order_by(Term.start)
     ).scalars().first()
     if overlap is not None:
-        raise AidError(f"学期 {code}（{start} 至 {end}）与已有学期 {overlap.code}（{overlap.start} 至 {overlap.end}）时间重叠")
-    term = Term(code=code, name=name or f"{year}年{TERM_SEASONS[season]}", start=start, end=end, school_days=school_days)
+        raise AidError(Message("学期 %(code)s（%(start)s 至 %(end)s）与已有学期 %(other)s（%(other_start)s 至 %(other_end)s）时间重叠",
+                                code=code, start=start, end=end, other=overlap.code, other_start=overlap.start,
+                                other_end=overlap.end))
+    term = Term(code=code, name=name or term_label(int(year), season).chinese(), start=start, end=end, school_days=school_days)
     db.session.add(term)
     db.session.flush()
     audit.record("create", term)
@@ -94,7 +101,7 @@ def get_term(code: str) -> Term:
     """
     term = db.session.execute(sa.select(Term).where(Term.code == code)).scalar_one_or_none()
     if term is None:
-        raise AidError(f"没有学期 {code}")
+        raise AidError(Message("没有学期 %(code)s", code=code))
     return term
 
 
@@ -113,7 +120,7 @@ def scheme(code: str) -> AidScheme:
     """
     found = schemes().get(code)
     if found is None:
-        raise AidError(f"没有资助项目 {code}（插件未启用？）")
+        raise AidError(Message("没有资助项目 %(code)s（插件未启用？）", code=code))
     return found
 
 
@@ -222,13 +229,14 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
             "child_id": c.child_id,
             "amount_fen": money.to_fen(decision.amount),
             "tier": decision.tier,
-            "reason": decision.reason[:255],
+            "reason": _short(decision.reason),
             "stage": c.stage,
             "family_kinds": "、".join(sorted(c.family_kinds)),
             "disabled": c.disabled,
             "included": other is None,
             "added_by_school": False,
-            "review_reason": None if other is None else f"已列入互斥项目“{names[other].name if other in names else other}”",
+            "review_reason": None if other is None else Message("已列入互斥项目“%(scheme)s”",
+                                                                scheme=names[other].name if other in names else other),
         }
         by_school.setdefault(school_id, []).append(entry)
         if other is None:
@@ -247,7 +255,8 @@ def propose(term: Term, scheme_code: str, *, candidates: eligibility.CandidateSe
     rows = []
     for aid_list in lists:
         for entry in by_school[aid_list.school_id]:
-            rows.append({"list_id": aid_list.id, **entry})
+            rows.append({"list_id": aid_list.id, **entry, "reason": _stored_reason(entry["reason"]),
+                         "review_reason": _stored_reason(entry["review_reason"])})
     bulk_insert(AidListEntry, rows)
     result.lists = len(lists)
     result.skipped_schools = sorted(skipped)
@@ -315,15 +324,33 @@ def load_demo_term(user=None) -> list[Proposal] | None:
     return [propose(term, c, candidates=cands, user=user) for c in schemes()]
 
 
+def _short(reason):
+    """A list entry's reason as stored: a Message as it is (its column keeps it, see
+    :class:`~edu_guard.aid.models.MessageString`), text cut to 255 characters."""
+    return reason if isinstance(reason, Message) else (reason or "")[:255]
+
+
+def _stored_reason(reason) -> str | None:
+    """A reason as the database row holds it (entries are bulk-inserted, which on
+    PostgreSQL bypasses the column type)."""
+    return MessageString(255).process_bind_param(reason, None)
+
+
+def _audited(entry: AidListEntry, fields: list[str] | None = None) -> dict:
+    """The audit view of an entry: its reasons as Chinese text (the log is plain JSON)."""
+    data = audit.snapshot(entry, fields)
+    return {k: v.chinese() if isinstance(v, Message) else v for k, v in data.items()}
+
+
 def _check_state(aid_list: AidList, *states: str) -> None:
     if aid_list.state not in states:
-        raise AidError(f"名单当前为“{LIST_STATES[aid_list.state]}”，不能办理此操作")
+        raise AidError(Message("名单当前为“%(state)s”，不能办理此操作", state=Message(LIST_STATES[aid_list.state])))
 
 
 def _reason(reason: str | None) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise AidError("请填写理由")
+        raise AidError(Message("请填写理由"))
     return reason[:255]
 
 
@@ -339,15 +366,15 @@ def set_included(entry: AidListEntry, included: bool, reason: str, user=None) ->
         lst = entry.aid_list
         other = _taken_elsewhere(lst.term, exclusive_with(lst.scheme_code)).get(entry.child_id)
         if other is not None:
-            raise AidError(f"该生已列入互斥项目 {other}，不能同时资助")
-    before = audit.snapshot(entry, ["included", "review_reason"])
+            raise AidError(Message("该生已列入互斥项目 %(scheme)s，不能同时资助", scheme=other))
+    before = _audited(entry, ["included", "review_reason"])
     entry.included = included
     entry.review_reason = reason
     entry.reviewed_by_id = audit.acting_user_id(user)
     entry.reviewed_at = utcnow()
     entry.aid_list.updated_at = utcnow()
     db.session.flush()
-    audit.record("review", entry, before=before, after=audit.snapshot(entry, ["included", "review_reason"]), user=user)
+    audit.record("review", entry, before=before, after=_audited(entry, ["included", "review_reason"]), user=user)
     return entry
 
 
@@ -361,26 +388,27 @@ def _school_amount(amount, scheme_code: str, info) -> Decimal:
     try:
         value = Decimal(str(amount).strip())
     except ArithmeticError:
-        raise AidError(f"金额“{amount}”不是数字") from None
+        raise AidError(Message("金额“%(amount)s”不是数字", amount=amount)) from None
     if not value.is_finite() or value <= 0:
-        raise AidError(f"金额“{amount}”应大于零")
+        raise AidError(Message("金额“%(amount)s”应大于零", amount=amount))
     if value != value.quantize(Decimal("0.01")):
-        raise AidError(f"金额“{amount}”最多两位小数（元、角、分）")
+        raise AidError(Message("金额“%(amount)s”最多两位小数（元、角、分）", amount=amount))
     sch = scheme(scheme_code)
     try:
         rate = sch.rate_for(info)
     except SchemeError as exc:
-        raise AidError(str(exc)) from None
+        raise AidError(message_of(exc)) from None
     highest = max(sch.term_amount(v, info) for v in rate.amounts.values())
     if value > highest:
-        raise AidError(f"金额 {value} 元超过{sch.name}本学期的最高标准 {highest} 元")
+        raise AidError(Message("金额 %(amount)s 元超过%(scheme)s本学期的最高标准 %(highest)s 元", amount=value, scheme=sch.name,
+                                highest=highest))
     return value
 
 
 #: The one answer to "add this ID number" when the child is not one of the school's pupils
 #: this term — whether it exists elsewhere in the county or not at all, so a school cannot
 #: probe the registry (docs/domain.md §6).
-NOT_AT_SCHOOL = "本学期本校在读学生中没有该身份证号，不能列入本校名单"
+NOT_AT_SCHOOL = N_("本学期本校在读学生中没有该身份证号，不能列入本校名单")
 
 
 def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal | str | None = None, user=None) -> AidListEntry:
@@ -398,28 +426,28 @@ def add_entry(aid_list: AidList, child_id: int, reason: str, *, amount: Decimal 
     cands = eligibility.candidates(info, child_ids=[child_id])
     c = cands.candidates.get(child_id)
     if c is None or cands.school_ids.get(c.school_code) != aid_list.school_id:
-        raise AidError(NOT_AT_SCHOOL)
+        raise AidError(Message(NOT_AT_SCHOOL))
     if any(e.child_id == child_id for e in aid_list.entries):
-        raise AidError("该生已在名单上")
+        raise AidError(Message("该生已在名单上"))
     other = _taken_elsewhere(aid_list.term, exclusive_with(aid_list.scheme_code)).get(child_id)
     if other is not None:
-        raise AidError(f"该生已列入互斥项目 {other}，不能同时资助")
+        raise AidError(Message("该生已列入互斥项目 %(scheme)s，不能同时资助", scheme=other))
     decision = scheme(aid_list.scheme_code).decide(c, info)
     if decision.eligible:
         value, tier = decision.amount, decision.tier
     elif amount not in (None, ""):
         value, tier = _school_amount(amount, aid_list.scheme_code, info), None
     else:
-        raise AidError(f"系统判定不符合（{decision.reason}）；如确需资助请填写金额")
+        raise AidError(Message("系统判定不符合（%(reason)s）；如确需资助请填写金额", reason=decision.reason))
     entry = AidListEntry(
-        child_id=child_id, amount_fen=money.to_fen(value), tier=tier, reason=(decision.reason if decision.eligible else "学校增补")[:255],
+        child_id=child_id, amount_fen=money.to_fen(value), tier=tier, reason=_short(decision.reason if decision.eligible else Message("学校增补")),
         stage=c.stage, family_kinds="、".join(sorted(c.family_kinds)), disabled=c.disabled, included=True,
         added_by_school=True, review_reason=reason, reviewed_by_id=audit.acting_user_id(user), reviewed_at=utcnow(),
     )
     aid_list.entries.append(entry)
     aid_list.updated_at = utcnow()
     db.session.flush()
-    audit.record("create", entry, user=user)
+    audit.record("create", entry, after=_audited(entry), user=user)
     return entry
 
 
@@ -442,10 +470,10 @@ def post(aid_list: AidList, *, on: date | None = None, user=None) -> AidList:
 
     _check_state(aid_list, "proposed")
     if not any(e.included for e in aid_list.entries):
-        raise AidError("名单上没有拟资助的学生，无需公示")
+        raise AidError(Message("名单上没有拟资助的学生，无需公示"))
     on = on or today()
     if on > today():
-        raise AidError(f"公示开始日期 {on} 不能晚于今天（{today()}）")
+        raise AidError(Message("公示开始日期 %(on)s 不能晚于今天（%(today)s）", on=on, today=today()))
     before = audit.snapshot(aid_list, ["state", "posted_on", "posting_ends_on"])
     aid_list.state = "posted"
     aid_list.posted_on = on
@@ -474,19 +502,17 @@ def approve(aid_list: AidList, *, on: date | None = None, channel: str = "bank",
     _check_state(aid_list, "posted")
     on = on or today()
     if channel not in CHANNELS:
-        raise AidError(f"发放渠道应为 {', '.join(CHANNELS)}")
+        raise AidError(Message("发放渠道应为 %(channels)s", channels=", ".join(CHANNELS)))
     if aid_list.posting_ends_on is None or min(on, today()) <= aid_list.posting_ends_on:
-        raise AidError(
-            f"公示期至 {aid_list.posting_ends_on} 结束，公示期满后方可审批"
-            f"（审批日期和今天（{today()}）都须晚于公示期）"
-        )
+        raise AidError(Message("公示期至 %(end)s 结束，公示期满后方可审批（审批日期和今天（%(today)s）都须晚于公示期）",
+                               end=aid_list.posting_ends_on, today=today()))
     aid_list.state = "approved"
     aid_list.approved_at = utcnow()
     aid_list.approved_by_id = audit.acting_user_id(user)
     try:
         db.session.flush()
     except StaleDataError:
-        raise AidError("名单已被他人审批或修改，请刷新后重试") from None
+        raise AidError(Message("名单已被他人审批或修改，请刷新后重试")) from None
     batch = PaymentBatch(term_id=aid_list.term_id, scheme_code=aid_list.scheme_code, list_id=aid_list.id, paid_on=on,
                          user_id=audit.acting_user_id(user))
     db.session.add(batch)
@@ -529,7 +555,7 @@ def insert_ignoring_duplicates(rows: list[dict]) -> None:
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - the two supported databases
-        raise AidError(f"不支持的数据库 {dialect}")
+        raise AidError(Message("不支持的数据库 %(dialect)s", dialect=dialect))
     stmt = insert(Payment.__table__).on_conflict_do_nothing(index_elements=["child_id", "scheme_code", "term_id"])
     db.session.execute(stmt, rows)
 
@@ -551,7 +577,7 @@ def reverse(payment: Payment, reason: str, *, user=None) -> PaymentReversal:
     """
     reason = _reason(reason)
     if payment.reversal is not None:
-        raise AidError("该笔发放已冲正")
+        raise AidError(Message("该笔发放已冲正"))
     rev = PaymentReversal(payment=payment, reason=reason, user_id=audit.acting_user_id(user))
     db.session.add(rev)
     db.session.flush()

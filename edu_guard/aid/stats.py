@@ -18,6 +18,7 @@ from edu_guard import excel, money
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
 from edu_guard.hooks import collect, contributions
+from edu_guard.i18n import Message
 
 #: The 其中 breakdowns of the tables (docs/domain.md §2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
@@ -140,16 +141,16 @@ def terms_for(term_code: str | None = None, year: int | None = None) -> list[Ter
     :raises ValueError: neither or both given, or no such term.
     """
     if (term_code is None) == (year is None):
-        raise ValueError("请指定学期或年度之一")
+        raise ValueError(Message("请指定学期或年度之一"))
     if term_code is not None:
         terms = db.session.execute(sa.select(Term).where(Term.code == term_code)).scalars().all()
         if not terms:
-            raise ValueError(f"没有学期 {term_code}")
+            raise ValueError(Message("没有学期 %(code)s", code=term_code))
         return list(terms)
     terms = db.session.execute(sa.select(Term).order_by(Term.start)).scalars().all()
     terms = [t for t in terms if t.start.year == year]
     if not terms:
-        raise ValueError(f"{year}年没有学期")
+        raise ValueError(Message("%(year)s年没有学期", year=year))
     return terms
 
 

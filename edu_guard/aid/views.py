@@ -15,12 +15,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts, money
-from edu_guard.aid import accounts, jobs, bank, consistency, forms, gaps, queries, services, stats
+from edu_guard.aid import accounts, jobs, bank, consistency, forms, gaps, models, queries, services, stats
 from edu_guard.aid.models import ACCOUNT_KINDS, CHANNELS, LIST_STATES, AidList, AidListEntry, Payment, PaymentBatch, Term
 from edu_guard.auth.audit import full_number_access
 from edu_guard.auth.scoping import can_see_child
 from edu_guard.auth.services import mask_id_number, role_required
 from edu_guard.db import db
+from edu_guard.i18n import Message
 from edu_guard.jobs.views import export_response
 from edu_guard.lists import pupil_key, xlsx_response
 from edu_guard.registry import queries as registry_queries
@@ -150,7 +151,7 @@ def list_detail(list_id: int):
         scheme = _scheme_names().get(aid_list.scheme_code, aid_list.scheme_code)
         rows = [[i, e.child.name, mask_id_number(e.child.id_number), e.stage, e.child.current_enrollment.grade
                  if e.child.current_enrollment else "", e.family_kinds or "", _tier_label(e.tier),
-                 money.from_fen(e.amount_fen) if e.included else None, e.reason or "",
+                 money.from_fen(e.amount_fen) if e.included else None, str(e.reason or ""),
                  "拟资助" if e.included else f"移出：{e.review_reason or ''}"] for i, e in enumerate(entries, start=1)]
         summary = services.list_summary(aid_list)
         return xlsx_response(f"{aid_list.school.name}{scheme}名单", f"{aid_list.term.name}{aid_list.school.name}{scheme}名单",
@@ -187,7 +188,7 @@ def _act_date(form) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise services.AidError(f"日期“{text}”格式不对，应为 年-月-日") from None
+        raise services.AidError(Message("日期“%(text)s”格式不对，应为 年-月-日", text=text)) from None
 
 
 @bp.post("/entries/<int:entry_id>/review")
@@ -222,7 +223,7 @@ def add_entry(list_id: int):
     data = {"id_number": form.id_number.data, "reason": form.reason.data.strip(), "amount": form.amount.data}
     child = registry_queries.child_by_id_number(data["id_number"])
     if child is None:  # no such child, or not in the user's scope: the same answer as the service's
-        flash(services.NOT_AT_SCHOOL, "error")
+        flash(Message(services.NOT_AT_SCHOOL), "error")
     else:
         _run(lambda: services.add_entry(aid_list, child.id, data["reason"], amount=data["amount"], user=current_user),
                 _("已增补：%(name)s", name=child.name))
@@ -427,13 +428,20 @@ def gaps_page():
     code = request.args.get("term") or (all_terms[0].code if all_terms else None)
     found = gaps.check(_term(code)) if code else []
     if code and request.args.get("format") == "xlsx":
-        rows = [[i, g.get("kind_label", ""), g["name"], mask_id_number(g["id_number"]), g.get("school") or "", g["reason"]]
+        rows = [[i, str(g.get("kind_label", "")), g["name"], mask_id_number(g["id_number"]), g.get("school") or "", str(g["reason"])]
                 for i, g in enumerate(found, start=1)]
         term = _term(code)
         return xlsx_response(f"{term.name}应助尽助核查", f"{term.name}应助尽助核查（{len(found)}人）",
                              ["序号", "类别", "姓名", "身份证号", "学校", "原因"], rows,
                              totals=["合计", "", f"{len(found)}人"], text_columns=[3])
     return render_template("aid/gaps.html", terms=all_terms, code=code, found=found, kinds=gaps.KINDS)
+
+
+@bp.app_template_global()
+def term_name(term) -> str:
+    """A term's name on a page: the system's name in the page's language, a name a
+    clerk typed as typed (:func:`edu_guard.schemes.base.term_name`)."""
+    return str(models.term_name(term))
 
 
 @bp.app_template_global()

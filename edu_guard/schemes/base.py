@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Mapping
 
 from edu_guard import money
+from edu_guard.i18n import N_, Message
 
 #: Family statuses that make a pupil 家庭经济困难 for the national schemes: 脱贫户,
 #: 防止返贫监测对象 (监测户, risk not removed), 低保, 特困, 孤儿 and 事实无人抚养, and
@@ -26,14 +27,52 @@ HARDSHIP_KINDS = frozenset({"脱贫户", "监测户", "低保", "特困", "孤�
 POVERTY_KINDS = frozenset({"脱贫户", "监测户"})
 
 #: The units a standard can be given in; every amount is turned into yuan for one term.
-UNITS = {"term": "每学期", "year": "每学年", "school_day": "每在校日"}
+UNITS = {"term": N_("每学期"), "year": N_("每学年"), "school_day": N_("每在校日")}
 
 #: Stages a scheme may cover.
-STAGES = ("学前", "小学", "初中", "高中", "中职", "高职")
+STAGES = (N_("学前"), N_("小学"), N_("初中"), N_("高中"), N_("中职"), N_("高职"))
 
 
 class SchemeError(ValueError):
-    """A scheme cannot decide: no standard in force for the term, or a bad setting."""
+    """A scheme cannot decide: no standard in force for the term, or a bad setting
+    (a :class:`~edu_guard.i18n.Message` when a page shows it)."""
+
+
+def term_label(year: int, season: str) -> Message:
+    """The name the system gives a term of ``year`` and ``season`` (``"spring"`` or
+    ``"autumn"``): ``2021年春季学期`` in Chinese, shown in the reader's language."""
+    if season == "spring":
+        return Message("%(year)s年春季学期", year=int(year))
+    return Message("%(year)s年秋季学期", year=int(year))
+
+
+def term_name(term) -> "Message | str":
+    """A term's name for a page or a refusal (a :class:`TermInfo` or an aid term): the
+    system's name (:func:`term_label`) in the reader's language while the term still has
+    it, else the name a clerk typed, as typed. Official documents (the 公示, the bank's
+    file, reports to superiors) print ``term.name``."""
+    year, _, season = (term.code or "").partition("-")
+    if year.isdigit() and season in ("spring", "autumn"):
+        label = term_label(int(year), season)
+        if label.chinese() == term.name:
+            return label
+    return term.name
+
+
+def listed(values, sep: str = "、") -> Message:
+    """Labels kept as Chinese data (family statuses, stages), each shown in the reader's
+    language, joined by ``sep`` (``、``; English pages write ``, ``)."""
+    return Message.join([Message(v) for v in values if v], sep)
+
+
+def stage_name(stage: str | None) -> Message:
+    """A pupil's stage for a reason (``未知`` when unknown), in the reader's language."""
+    return Message(stage) if stage else Message("未知")
+
+
+def _stage(stage: str | None) -> "Message | str":
+    """A stage as it is written (empty stays empty), in the reader's language."""
+    return Message(stage) if stage else ""
 
 
 @dataclass(frozen=True)
@@ -103,13 +142,15 @@ class Decision:
     ``Decision(eligible, reason, amount=Decimal("0"), tier=None)``:
 
     :param eligible: whether the child is proposed.
-    :param reason: why, in Chinese, shown on the list (eligible or not).
+    :param reason: why, shown on the list (eligible or not): a
+        :class:`~edu_guard.i18n.Message` (stored as one, shown in the reader's language)
+        or plain Chinese text.
     :param amount: yuan (``Decimal``) for the term; zero when not eligible.
     :param tier: the tier or rate key used (``"初中/寄宿"``, ``"一档"``), or ``None``.
     """
 
     eligible: bool
-    reason: str
+    reason: Message | str
     amount: Decimal = Decimal("0")
     tier: str | None = None
 
@@ -159,7 +200,7 @@ class AidScheme:
         """
         started = [r for r in self.rates if r.effective_from <= term.start]
         if not started:
-            raise SchemeError(f"{self.name}：{term.name}没有适用的资助标准")
+            raise SchemeError(Message("%(scheme)s：%(term)s没有适用的资助标准", scheme=self.name, term=term_name(term)))
         return max(started, key=lambda r: r.effective_from)
 
     def term_amount(self, per_unit: Decimal, term: TermInfo) -> Decimal:
@@ -182,7 +223,7 @@ class AidScheme:
         """
         rate = self.rate_for(term)
         if key not in rate.amounts:
-            raise SchemeError(f"{self.name}：{term.name}的标准中没有“{key}”")
+            raise SchemeError(Message("%(scheme)s：%(term)s的标准中没有“%(key)s”", scheme=self.name, term=term_name(term), key=key))
         return self.term_amount(rate.amounts[key], term)
 
     # --- decision -----------------------------------------------------------------
@@ -197,8 +238,9 @@ class AidScheme:
         :raises SchemeError: when the scheme's own standard is missing for the term.
         """
         if candidate.stage not in self.stages:
-            return Decision(False, f"学段为{candidate.stage}，本项目面向{'、'.join(self.stages)}")
-        return Decision(False, "未实现资格判定")
+            return Decision(False, Message("学段为%(stage)s，本项目面向%(stages)s", stage=_stage(candidate.stage),
+                                           stages=listed(self.stages)))
+        return Decision(False, Message("未实现资格判定"))
 
     def declaration(self) -> dict:
         """Return the declaration as plain data (for ``edu-guard plugins --json`` and the UI):
@@ -260,6 +302,6 @@ def stage_of(school_stage: str | None, grade: str | None) -> str:
     return school_stage or ""
 
 
-def not_eligible(reason: str) -> Decision:
+def not_eligible(reason: Message | str) -> Decision:
     """Shorthand for a refusal with its reason."""
     return Decision(False, reason)

@@ -15,7 +15,9 @@ from marshmallow import Schema, fields, validate
 
 from edu_guard.hookspecs import hookimpl
 from edu_guard import hooks
-from edu_guard.schemes.base import AidScheme, Candidate, Decision, Rate, TermInfo, grade_number, not_eligible
+from edu_guard.i18n import N_, Message
+from edu_guard.schemes.base import (AidScheme, Candidate, Decision, Rate, TermInfo, grade_number, listed,
+                                     not_eligible, stage_name)
 
 D = Decimal
 POSITIVE = validate.Range(min=D("0"), min_inclusive=False)
@@ -36,16 +38,25 @@ def _boarding_key(c: Candidate) -> str:
     return f"{c.stage}/{'寄宿' if c.boarding else '走读'}"
 
 
+def _hardship_reason(c: Candidate) -> Message:
+    """Why a 家庭经济困难 pupil gets the living allowance: the statuses, the stage and
+    boarding or not (``家庭经济困难（低保），小学/寄宿``)."""
+    kinds = listed(sorted(c.family_kinds)) if c.family_kinds else Message("残疾")
+    if c.boarding:
+        return Message("家庭经济困难（%(kinds)s），%(stage)s/寄宿", kinds=kinds, stage=stage_name(c.stage) if c.stage else "")
+    return Message("家庭经济困难（%(kinds)s），%(stage)s/走读", kinds=kinds, stage=stage_name(c.stage) if c.stage else "")
+
+
 class CompulsoryLiving(AidScheme):
     """义务教育家庭经济困难学生生活补助: boarders at the full rate, day pupils at half."""
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage not in self.stages:
-            return not_eligible(f"学段为{c.stage or '未知'}，不属义务教育阶段")
+            return not_eligible(Message("学段为%(stage)s，不属义务教育阶段", stage=stage_name(c.stage)))
         if not c.hardship:
-            return not_eligible("非家庭经济困难学生")
+            return not_eligible(Message("非家庭经济困难学生"))
         key = _boarding_key(c)
-        return Decision(True, f"家庭经济困难（{'、'.join(sorted(c.family_kinds)) or '残疾'}），{key}", self.amount(key, term), key)
+        return Decision(True, _hardship_reason(c), self.amount(key, term), key)
 
 
 class Preschool(AidScheme):
@@ -56,10 +67,10 @@ class Preschool(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage != "学前":
-            return not_eligible(f"学段为{c.stage or '未知'}，不属学前教育")
+            return not_eligible(Message("学段为%(stage)s，不属学前教育", stage=stage_name(c.stage)))
         if not c.hardship:
-            return not_eligible("非家庭经济困难幼儿")
-        return Decision(True, "家庭经济困难幼儿", self.amount("default", term), "default")
+            return not_eligible(Message("非家庭经济困难幼儿"))
+        return Decision(True, Message("家庭经济困难幼儿"), self.amount("default", term), "default")
 
 
 class HighSchoolGrant(AidScheme):
@@ -68,12 +79,12 @@ class HighSchoolGrant(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage != "高中":
-            return not_eligible(f"学段为{c.stage or '未知'}，不属普通高中")
+            return not_eligible(Message("学段为%(stage)s，不属普通高中", stage=stage_name(c.stage)))
         if not c.hardship:
-            return not_eligible("非家庭经济困难学生")
+            return not_eligible(Message("非家庭经济困难学生"))
         kinds = c.family_kinds
-        tier = "一档" if kinds & {"脱贫户", "监测户", "特困", "孤儿", "事实无人抚养"} else "二档" if (kinds & {"低保"} or c.disabled) else "三档"
-        return Decision(True, f"家庭经济困难，{tier}", self.amount(tier, term), tier)
+        tier = N_("一档") if kinds & {"脱贫户", "监测户", "特困", "孤儿", "事实无人抚养"} else N_("二档") if (kinds & {"低保"} or c.disabled) else N_("三档")
+        return Decision(True, Message("家庭经济困难，%(tier)s", tier=Message(tier)), self.amount(tier, term), tier)
 
 
 class HighSchoolFeeWaiver(AidScheme):
@@ -85,11 +96,12 @@ class HighSchoolFeeWaiver(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage != "高中":
-            return not_eligible(f"学段为{c.stage or '未知'}，不属普通高中")
+            return not_eligible(Message("学段为%(stage)s，不属普通高中", stage=stage_name(c.stage)))
         which = c.family_kinds & {"脱贫户", "监测户", "低保", "特困"}
         if not which and not (c.disabled and c.hardship):
-            return not_eligible("非脱贫家庭、低保、特困或家庭经济困难残疾学生")
-        return Decision(True, "、".join(sorted(which)) or "家庭经济困难残疾学生", self.amount("default", term), "default")
+            return not_eligible(Message("非脱贫家庭、低保、特困或家庭经济困难残疾学生"))
+        return Decision(True, listed(sorted(which)) if which else Message("家庭经济困难残疾学生"), self.amount("default", term),
+                        "default")
 
 
 class VocationalTuitionWaiver(AidScheme):
@@ -100,11 +112,11 @@ class VocationalTuitionWaiver(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage != "中职":
-            return not_eligible(f"学段为{c.stage or '未知'}，不属中职")
+            return not_eligible(Message("学段为%(stage)s，不属中职", stage=stage_name(c.stage)))
         year = grade_number(c.grade)
         if year is None or not 1 <= year <= 3:
-            return not_eligible(f"年级“{c.grade or ''}”不在一至三年级")
-        return Decision(True, f"中职全日制{year}年级", self.amount("default", term), "default")
+            return not_eligible(Message("年级“%(grade)s”不在一至三年级", grade=c.grade or ""))
+        return Decision(True, Message("中职全日制%(year)s年级", year=year), self.amount("default", term), "default")
 
 
 class VocationalGrant(AidScheme):
@@ -113,14 +125,16 @@ class VocationalGrant(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage != "中职":
-            return not_eligible(f"学段为{c.stage or '未知'}，不属中职")
+            return not_eligible(Message("学段为%(stage)s，不属中职", stage=stage_name(c.stage)))
         if not c.hardship:
-            return not_eligible("非家庭经济困难学生")
+            return not_eligible(Message("非家庭经济困难学生"))
         year = grade_number(c.grade)
         last = 3 if term.start >= date(2025, 1, 1) else 2
         if year is None or not 1 <= year <= last:
-            return not_eligible(f"年级“{c.grade or ''}”不在一至{'三' if last == 3 else '二'}年级")
-        return Decision(True, f"家庭经济困难，{year}年级", self.amount("default", term), "default")
+            if last == 3:
+                return not_eligible(Message("年级“%(grade)s”不在一至三年级", grade=c.grade or ""))
+            return not_eligible(Message("年级“%(grade)s”不在一至二年级", grade=c.grade or ""))
+        return Decision(True, Message("家庭经济困难，%(year)s年级", year=year), self.amount("default", term), "default")
 
 
 def build(settings: dict) -> list[AidScheme]:

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from edu_guard.toolkit import AidScheme, Candidate, Decision, Rate, TermInfo, hookimpl, not_eligible, plugin_settings
+from edu_guard.toolkit import (AidScheme, Candidate, Decision, Message, Rate, TermInfo, hookimpl, not_eligible,
+                               plugin_settings)
 
 NAME = "minority_allowance"
 
@@ -41,13 +42,14 @@ class MinorityAllowance(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage not in self.stages:
-            return not_eligible(f"学段为{c.stage or '未知'}，不属义务教育阶段")
+            return not_eligible(Message("学段为%(stage)s，不属义务教育阶段", stage=Message(c.stage) if c.stage else Message("未知")))
         eth = (c.ethnicity or "").strip()
         if eth and not eth.endswith("族"):
             eth += "族"
         if eth not in self.groups:
-            return not_eligible(f"民族为{c.ethnicity or '未填'}，不在本县较少民族名单内")
-        return Decision(True, f"{eth}学生", self.amount("default", term), "default")
+            return not_eligible(Message("民族为%(ethnicity)s，不在本县较少民族名单内",
+                                        ethnicity=c.ethnicity or Message("未填")))
+        return Decision(True, Message("%(ethnicity)s学生", ethnicity=eth), self.amount("default", term), "default")
 
 
 @hookimpl

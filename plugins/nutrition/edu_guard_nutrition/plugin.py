@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from edu_guard.toolkit import AidScheme, Candidate, Decision, Rate, TermInfo, hookimpl, not_eligible, plugin_settings
+from edu_guard.toolkit import (AidScheme, Candidate, Decision, Message, Rate, TermInfo, hookimpl, not_eligible,
+                               plugin_settings)
 
 NAME = "nutrition"
 
@@ -33,11 +34,11 @@ class Nutrition(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage not in self.stages:
-            return not_eligible(f"学段为{c.stage or '未知'}，不属义务教育阶段")
+            return not_eligible(Message("学段为%(stage)s，不属义务教育阶段", stage=Message(c.stage) if c.stage else Message("未知")))
         if "*" not in self.pilot_schools and c.school_code not in self.pilot_schools:
-            return not_eligible(f"{c.school_name}不是营养改善计划试点学校")
+            return not_eligible(Message("%(school)s不是营养改善计划试点学校", school=c.school_name))
         per_day = self.rate_for(term).amounts["default"]
-        return Decision(True, f"试点学校在校生，{term.school_days}个在校日×{per_day}元",
+        return Decision(True, Message("试点学校在校生，%(days)s个在校日×%(per_day)s元", days=term.school_days, per_day=per_day),
                         self.amount("default", term), "default")
 
 

@@ -13,7 +13,8 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields, validate
 
-from edu_guard.toolkit import AidScheme, Candidate, Decision, Rate, TermInfo, hookimpl, not_eligible, plugin_settings
+from edu_guard.toolkit import (AidScheme, Candidate, Decision, Message, Rate, TermInfo, hookimpl, not_eligible,
+                               plugin_settings)
 
 NAME = "yulu"
 
@@ -32,10 +33,11 @@ class Yulu(AidScheme):
 
     def decide(self, c: Candidate, term: TermInfo) -> Decision:
         if c.stage not in self.stages:
-            return not_eligible(f"学段为{c.stage or '未知'}，雨露计划面向中职、高职学生")
+            return not_eligible(Message("学段为%(stage)s，雨露计划面向中职、高职学生", stage=Message(c.stage) if c.stage else Message("未知")))
         if not c.poverty:
-            return not_eligible("非脱贫户或防止返贫监测对象家庭")
-        return Decision(True, f"{'、'.join(sorted(c.family_kinds & {'脱贫户', '监测户'}))}家庭，{c.stage}在读",
+            return not_eligible(Message("非脱贫户或防止返贫监测对象家庭"))
+        kinds = Message.join([Message(k) for k in sorted(c.family_kinds & {"脱贫户", "监测户"})], "、")
+        return Decision(True, Message("%(kinds)s家庭，%(stage)s在读", kinds=kinds, stage=Message(c.stage)),
                         self.amount("default", term), "default")
 
 
