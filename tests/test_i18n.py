@@ -121,7 +121,6 @@ PENDING = [
 
     "edu_guard/aid/", "edu_guard/schemes/",
 
-    "edu_guard/homebound/", "edu_guard/comparisons/", "edu_guard/jobs/", "edu_guard/reports/",
 ]
 
 

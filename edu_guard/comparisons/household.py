@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import PurePosixPath
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,9 +17,10 @@ from edu_guard import textfile
 from edu_guard.comparisons.base import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
+from edu_guard.i18n import Message, message_of
 from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
-from edu_guard.uploads import UploadRefused, check_upload, named
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell, match_header
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
@@ -76,33 +78,38 @@ def _require_register_columns(table: readers.Table) -> None:
     if roster:
         named = "、".join(f"“{table.header[i]}”" for i in sorted(roster.values()))
         raise ComparisonError(
-            f"文件像学籍花名册而不是公安户籍名单：第{table.header_row}行表头有{named}列（户籍名单没有学籍号、学校、"
-            f"年级、班级）。户籍与学籍比对请上传公安部门提供的户籍名单；花名册请在“数据导入”中导入")
+            Message("文件像学籍花名册而不是公安户籍名单：第%(header_row)s行表头有%(named)s列（户籍名单没有学籍号、学校、年级、班级）。户籍与学籍比对请上传公安部门提供的户籍名单；花名册请在“数据导入”中导入", header_row=table.header_row, named=named))
     missing = [f"“{field_label(f)}”" for f in ("id_number", "name") if f not in table.columns]
     if missing:
-        raise ComparisonError(f"文件不像户籍名单：缺少{'、'.join(missing)}列（第{table.header_row}行表头为：{found}）")
+        raise ComparisonError(Message("文件不像户籍名单：缺少%(columns)s列（第%(header_row)s行表头为：%(found)s）", columns='、'.join(missing), header_row=table.header_row, found=found))
     if not any(f in table.columns for f in REGISTER_FIELDS):
         expected = "；".join("/".join(COLUMN_ALIASES[f]) for f in REGISTER_FIELDS)
         raise ComparisonError(
-            f"文件不像户籍名单：除“{field_label('id_number')}”和“{field_label('name')}”外，户籍名单还应至少有"
-            f"性别、出生日期、户籍地址中的一列（可写作：{expected}）；"
-            f"文件第{table.header_row}行表头为：{found}。请确认上传的是公安户籍名单")
+            Message("文件不像户籍名单：除“%(id_number)s”和“%(name)s”外，户籍名单还应至少有性别、出生日期、户籍地址中的一列（可写作：%(expected)s）；文件第%(header_row)s行表头为：%(found)s。请确认上传的是公安户籍名单", id_number=field_label('id_number'), name=field_label('name'), expected=expected, header_row=table.header_row, found=found))
 
 
 #: Bytes at the top of a CSV file read to find its header and encoding.
 _SNIFF_BYTES = 256 * 1024
 
 
-def _polars_fault(exc: Exception) -> str:
+def _polars_fault(exc: Exception) -> Message:
     """polars' (English) CSV error as the clerk's reason."""
     text = str(exc).lower()
     if "empty" in text or isinstance(exc, pl.exceptions.NoDataError):
-        return "文件没有数据行"
+        return Message("文件没有数据行")
     if "quote" in text:
-        return "引号没有配对"
+        return Message("引号没有配对")
     if "field" in text or "column" in text:
-        return "某些行的列数与表头不一致"
-    return "无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx"
+        return Message("某些行的列数与表头不一致")
+    return Message("无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx")
+
+
+def _csv_fault(filename: str | None, exc: Exception) -> Message:
+    """``“户籍.csv”：CSV 文件格式有误：<why>`` (the file named as :func:`uploads.named` does)."""
+    name = PurePosixPath(filename or "").name
+    if not name:
+        return Message("CSV 文件格式有误：%(fault)s", fault=_polars_fault(exc))
+    return Message("“%(filename)s”：CSV 文件格式有误：%(fault)s", filename=name, fault=_polars_fault(exc))
 
 
 def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
@@ -121,21 +128,21 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
         try:
             check_upload(data, filename)
         except UploadRefused as exc:
-            raise ComparisonError(str(exc)) from None
+            raise ComparisonError(message_of(exc)) from None
     head = data
     if is_csv:
         try:
             # polars checks a UTF-8 file (in parallel); any other is decoded whole here
             data, _ = textfile.utf8_bytes(data, parser_checks_utf8=True)
         except textfile.DecodeError as exc:
-            raise ComparisonError(str(exc)) from None
+            raise ComparisonError(message_of(exc)) from None
         head = data
         if len(data) > _SNIFF_BYTES:
             head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data
     try:
         table = readers.read_table(head, filename, HOUSEHOLD_FIELDS, min_matches=2)
     except readers.ReadError as exc:
-        raise ComparisonError(str(exc)) from None
+        raise ComparisonError(message_of(exc)) from None
     _require_register_columns(table)
     cols = {key: table.columns.get(field_name) for key, field_name in (
         ("id_raw", "id_number"), ("name", "name"), ("address", "hukou"), ("guardian", "guardian_name"))}
@@ -149,14 +156,14 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
             )
         except pl.exceptions.ComputeError as exc:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-                raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
+                raise ComparisonError(_csv_fault(filename, exc)) from None
             try:  # not UTF-8 throughout: the decoder names the line
                 textfile.decode(data)
             except textfile.DecodeError as bad:
-                raise ComparisonError(str(bad)) from None
-            raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
+                raise ComparisonError(message_of(bad)) from None
+            raise ComparisonError(_csv_fault(filename, exc)) from None
         except pl.exceptions.NoDataError as exc:
-            raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
+            raise ComparisonError(_csv_fault(filename, exc)) from None
         frame = frame.rename(dict(zip(frame.columns, [f"c{i}" for i in order])))
         frame = frame.with_row_index("line", offset=table.header_row + 1).select(
             pl.col("line").cast(pl.Int64), *[pl.col(f"c{i}").alias(k) for k, i in wanted.items()],
@@ -277,7 +284,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     :raises ComparisonError: no file, or it cannot be read as a register.
     """
     if not data:
-        raise ComparisonError("没有上传户籍文件，或文件是空的")
+        raise ComparisonError(Message("没有上传户籍文件，或文件是空的"))
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
     today = max(as_of, clock.today())

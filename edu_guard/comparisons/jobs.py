@@ -17,6 +17,7 @@ from flask import url_for
 
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import ComparisonError, kinds
+from edu_guard.i18n import Message
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 
@@ -28,7 +29,7 @@ def _run_comparison(job: Job, progress) -> dict:
     if params.get("sha256"):
         path = jobs.uploads_dir() / params["sha256"]
         if not path.is_file():
-            raise ComparisonError("上传的文件已不在服务器上（可能已按保存期限清理），请重新上传")
+            raise ComparisonError(Message("上传的文件已不在服务器上（可能已按保存期限清理），请重新上传"))
         data = path.read_bytes()
     progress(0, 1)
     run, _outcome = services.run_comparison(params["comparison_kind"], as_of=date.fromisoformat(params["as_of"]),

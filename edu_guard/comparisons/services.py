@@ -21,6 +21,7 @@ from edu_guard.cases.models import DropoutCase
 from edu_guard.comparisons.kinds import kinds, ComparisonError, Outcome
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
+from edu_guard.i18n import Message, message_of
 from edu_guard.registry.importers import bulk_insert
 from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
@@ -47,15 +48,14 @@ def check_request(kind: str, as_of: date, *, has_file: bool):
     """
     comparison = kinds().get(kind)
     if comparison is None:
-        raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
+        raise ComparisonError(Message("未知的比对类型“%(kind)s”（可选：%(choices)s）", kind=kind, choices='、'.join(kinds())))
     if comparison.needs_file and not has_file:
-        raise ComparisonError(f"{comparison.label}需要上传文件")
+        raise ComparisonError(Message("%(label)s需要上传文件", label=Message(comparison.label)))
     if has_file and not comparison.needs_file:
-        raise ComparisonError(f"{comparison.label}不需要上传文件（只比对系统内已有的数据），"
-                              "上传的文件不会被读取：请取消所选文件后再运行")
+        raise ComparisonError(Message("%(label)s不需要上传文件（只比对系统内已有的数据），上传的文件不会被读取：请取消所选文件后再运行", label=Message(comparison.label)))
     today = clock.today()
     if as_of > today:
-        raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
+        raise ComparisonError(Message("比对基准日 %(as_of)s 晚于今天（%(today)s）：基准日只能是今天或以前的日期", as_of=as_of, today=today))
     return comparison
 
 
@@ -74,7 +74,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     """
     comparison = check_request(kind, as_of, has_file=data is not None)
     if comparison.needs_file and _blank(data):
-        raise ComparisonError(f"文件“{filename or '上传的文件'}”没有内容（空文件）：请上传{comparison.label}所用的名单")
+        raise ComparisonError(Message("文件“%(filename)s”没有内容（空文件）：请上传%(label)s所用的名单", filename=filename or Message('上传的文件'), label=Message(comparison.label)))
     settings = {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL on large data
@@ -182,7 +182,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
     elif category:
         stmt = stmt.where(ComparisonRow.category == category)
     else:
-        raise ComparisonError("请选择要立案的行")
+        raise ComparisonError(Message("请选择要立案的行"))
     rows = db.session.execute(stmt).scalars().all()
     result: dict[str, list] = {"opened": [], "existing": [], "refused": []}
     on = clock.today()
@@ -222,7 +222,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
                 _link(row, existing, on)
                 result["existing"].append(existing)
             else:
-                result["refused"].append((row.id, str(exc)))
+                result["refused"].append((row.id, message_of(exc)))
             continue
         _link(row, case.id, on)
         result["opened"].append(case.id)
@@ -245,11 +245,11 @@ def close_entry(row: ComparisonRow, *, reason: str, on: date | None = None, user
     on = on or clock.today()
     reason = (reason or "").strip()
     if not reason:
-        raise ComparisonError("请填写销号原因")
+        raise ComparisonError(Message("请填写销号原因"))
     if on > clock.today():
-        raise ComparisonError("销号日期不能晚于今天")
+        raise ComparisonError(Message("销号日期不能晚于今天"))
     if row.closed_on is not None:
-        raise ComparisonError(f"该条目已于 {row.closed_on} 销号")
+        raise ComparisonError(Message("该条目已于 %(closed_on)s 销号", closed_on=row.closed_on))
     row.closed_on, row.closed_reason = on, reason
     db.session.flush()
     audit.record("update", row, before={"closed_on": None}, after={"closed_on": on.isoformat(), "closed_reason": reason}, user=user)

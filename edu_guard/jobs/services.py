@@ -407,7 +407,7 @@ def rerun(job: Job) -> Job:
     :raises JobError: the job is done, queued, or running with a live worker.
     """
     if view(job)["state"] != "failed":
-        raise JobError("只有失败的任务可以重新运行")
+        raise JobError(Message("只有失败的任务可以重新运行"))
     job.state, job.error, job.result, job.done, job.total = "queued", None, None, 0, 0
     db.session.flush()
     job_id = job.id
