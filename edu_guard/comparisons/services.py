@@ -99,11 +99,22 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         stored = outcome.stored_rows(comparison.categories)
     else:
         stored = [r for r in outcome.rows if comparison.categories[r["category"]].stored]
-    bulk_insert(ComparisonRow, [{**r, "run_id": run.id, "case_id": None} for r in stored])
+    bulk_insert(ComparisonRow, [{**r, "reason": _stored(r["reason"]), "run_id": run.id, "case_id": None} for r in stored])
     run.seconds = round(time.perf_counter() - started, 3)
     audit.record("run", run, after={"kind": kind, "as_of": as_of.isoformat(), "filename": filename, "sha256": sha256,
                                     "total": run.total, "counts": counts}, user=user)
     return run, outcome
+
+
+def _stored(reason):
+    """A row's reason as its :class:`MessageText` column keeps it (the bulk load of
+    PostgreSQL's COPY bypasses the column type, so it is written here)."""
+    return ComparisonRow.reason.type.process_bind_param(reason, None)
+
+
+def _chinese(reason) -> str:
+    """A stored reason in Chinese (a case's note is kept as text, in Chinese)."""
+    return reason.chinese() if isinstance(reason, Message) else str(reason)
 
 
 def runs() -> sa.Select:
@@ -192,7 +203,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
     for row in rows:
         cat = comparison.categories.get(row.category)
         if cat is None or not cat.flagged:
-            result["refused"].append((row.id, f"“{cat.label if cat else row.category}”类不立案"))
+            result["refused"].append((row.id, Message("“%(category)s”类不立案", category=Message(cat.label) if cat else row.category)))
             continue
         existing = _open_case_of(row.id_number)
         if existing is not None:
@@ -204,7 +215,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
             child = _child_for(row, user)
             case = case_services.open_case(
                 child, reason=reason or cat.case_reason, opened_on=found_on, source="comparison", user=user,
-                reason_note=f"{comparison.label}（比对记录 {run.id}，{run.as_of}）：{row.reason}",
+                reason_note=f"{comparison.label}（比对记录 {run.id}，{run.as_of}）：{_chinese(row.reason)}",
             )
             savepoint.commit()
         except sa.exc.IntegrityError:  # another clerk opened the child's case meanwhile
@@ -234,7 +245,7 @@ def _link(row: ComparisonRow, case_id: int, on: date) -> None:
     """Link a row to its child's case and close its suspected-dropout ledger entry."""
     row.case_id = case_id
     if row.closed_on is None:
-        row.closed_on, row.closed_reason = on, f"已立案（个案 {case_id}），转入辍学台账"
+        row.closed_on, row.closed_reason = on, Message("已立案（个案 %(case)s），转入辍学台账", case=case_id)
 
 
 def close_entry(row: ComparisonRow, *, reason: str, on: date | None = None, user=None) -> ComparisonRow:

@@ -32,7 +32,7 @@ from datetime import date, time, timedelta
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
-from edu_guard.i18n import Message
+from edu_guard.i18n import N_, Message
 
 
 class NormError(ValueError):
@@ -52,7 +52,7 @@ class Norm:
     """
 
     key: str
-    #: The norm's content in words (no province: see :func:`cited`).
+    #: The norm's content in words (no province: see :func:`cited`); a page shows a preset's translated.
     label: str
     visits: int
     per: str
@@ -66,9 +66,9 @@ class Norm:
 PRESETS: dict[str, Norm] = {
     n.key: n
     for n in (
-        Norm("shandong_henan", "每周送教2次、每次3课时，每学年不少于216课时", 2, "week", 3, 216,
+        Norm("shandong_henan", N_("每周送教2次、每次3课时，每学年不少于216课时"), 2, "week", 3, 216,
              provinces=("山东省", "河南省")),
-        Norm("local_monthly", "每月送教2次、每次2课时", 2, "month", 2, None),
+        Norm("local_monthly", N_("每月送教2次、每次2课时"), 2, "month", 2, None),
     )
 }
 
