@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from edu_guard import excel
+from edu_guard.i18n import Message
 from edu_guard.reports.services import COLUMNS, PERIODS
 
 LEDGER_COLUMNS = {
@@ -33,6 +34,11 @@ def report_workbook(report: dict, county: str, period: str | None = None) -> byt
     return book.to_bytes()
 
 
+def _chinese(value):
+    """A cell as the (Chinese) workbook writes it: a stored reason (a Message) in Chinese."""
+    return value.chinese() if isinstance(value, Message) else value
+
+
 def ledger_workbook(kind: str, rows: list[dict], title: str) -> bytes:
     """Return a ledger as .xlsx (title row, header, one row per entry; ID numbers as
     text); the dropouts ledger gets a second sheet, the 劝返 log."""
@@ -40,7 +46,7 @@ def ledger_workbook(kind: str, rows: list[dict], title: str) -> bytes:
     book = excel.Workbook()
     sheet = book.sheet(title)
     sheet.title(title, len(columns)).header(list(columns.values()), text_columns=[list(columns).index("id_number")])
-    sheet.rows([row.get(k) for k in columns] for row in rows)
+    sheet.rows([_chinese(row.get(k)) for k in columns] for row in rows)
     if kind == "dropouts":
         log_header = ["个案编号", "姓名", "劝返次数", "日期", "劝返人员", "方式", "结果"]
         log = book.sheet("劝返记录").title(f"{title}：劝返记录", len(log_header)).header(log_header)
