@@ -48,3 +48,19 @@ def test_superior_refusal_reads_in_english(app_ctx, make_user, login):
     refresh()
     english = client.get("/province/monthly?month=2021-13&lang=en").text
     assert "The month “2021-13” must be written as YYYY-MM" in english
+
+
+def test_ledger_page_in_english_and_its_workbook_in_chinese(app_ctx, make_child, make_user, login, today_is):
+    from edu_guard.cases import services
+
+    today_is(date(2021, 4, 30))
+    services.open_case(make_child(), reason="厌学", opened_on=date(2021, 4, 6))
+    client = login(make_user("clerk"))
+    refresh()
+    page = client.get("/reports/ledgers/dropouts?lang=en").text
+    assert "Ledger of dropouts" in page and "Case no." in page and "Month left school" in page
+    assert "个案编号" not in page and "厌学" not in page
+    refresh()
+    book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/ledgers/dropouts?format=xlsx&lang=en").data))
+    cells = [c.value for row in book.active.iter_rows() for c in row]
+    assert "个案编号" in cells and "厌学" in cells
