@@ -67,3 +67,9 @@ def test_stored_summary_warning_and_failure_read_in_english(app_ctx, make_user, 
     refresh()
     chinese = client.post(f"/jobs/{done.id}/rerun?lang=zh", follow_redirects=True).text
     assert "只有失败的任务可以重新运行" in chinese
+
+
+def test_every_kind_of_job_has_its_label_marked_for_the_catalogue(app_ctx):
+    """The job pages translate a kind's label: it must be among the marked labels."""
+    assert {"import", "export", "comparison", "print_run", "aid_propose", "aid_approve"} <= set(jobs.KINDS)
+    assert {kind.label for kind in jobs.KINDS.values()} <= set(jobs.KIND_LABELS)
