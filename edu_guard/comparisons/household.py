@@ -5,8 +5,10 @@ registry's own row-by-row ID check (for its exact reason)."""
 from __future__ import annotations
 
 import io
+import json
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
+from pathlib import PurePosixPath
 
 import polars as pl
 import sqlalchemy as sa
@@ -16,9 +18,10 @@ from edu_guard import textfile
 from edu_guard.comparisons.base import ENROLLED_STATUSES, Category, ComparisonError, Outcome
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
+from edu_guard.i18n import N_, Message, from_json, message_of, to_json
 from edu_guard.registry import identity, readers
 from edu_guard.registry.models import Child, Enrollment, School, StatusChange
-from edu_guard.uploads import UploadRefused, check_upload, named
+from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell, match_header
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
 
@@ -26,27 +29,35 @@ _CHECK = "10X98765432"
 HOUSEHOLD_FIELDS = frozenset({"id_number", "name", "sex", "birth_date", "hukou", "guardian_name", "guardian_phone"})
 
 
-def id_number_reason(value: object, *, today: date) -> tuple[str | None, str | None]:
+def _as_message(reason) -> Message:
+    """A reason given by the registry (its text, marked for the catalogue, or a Message)."""
+    return reason if isinstance(reason, Message) else Message(str(reason))
+
+
+def id_number_reason(value: object, *, today: date) -> tuple[str | None, Message | None]:
     """Check one ID cell as the registry import does (:class:`edu_guard.registry.schemas.IdNumber`,
     with the rules of :mod:`edu_guard.registry.identity`: document types, area codes).
 
     :return: ``(canonical ID number, None)`` or ``(None, reason)``; the reason names
         the column (公民身份号码).
     """
-    label = "公民身份号码"
     if isinstance(value, readers.ExcelError):
-        return None, label + readers.excel_error_reason(value)
+        return None, Message("公民身份号码%(reason)s", reason=_as_message(readers.excel_error_reason(value)))
     if is_number_cell(value):
-        return None, label + NUMERIC_ID_REASON
+        return None, Message("公民身份号码%(reason)s", reason=_as_message(NUMERIC_ID_REASON))
     code = clean_code(value)
     if code is None:
-        return None, label + "不能为空"
+        return None, Message("公民身份号码不能为空")
     if _SCIENTIFIC.match(code):
-        return None, label + SCIENTIFIC_ID_REASON
+        return None, Message("公民身份号码%(reason)s", reason=_as_message(SCIENTIFIC_ID_REASON))
     try:
         return identity.validate_document(code, today=today)[1], None
     except identity.IdNumberError as exc:
-        return None, f"{label}“{code}”{exc}"
+        return None, Message("公民身份号码“%(code)s”%(reason)s", code=code, reason=message_of(exc))
+
+
+#: The reason of a row whose ID number an earlier row has (built in the frame as a stored Message).
+DUPLICATE_REASON = N_("公民身份号码与第%(line)s行重复")
 
 
 #: Besides the ID number and the name, a household register has at least one of these
@@ -76,33 +87,38 @@ def _require_register_columns(table: readers.Table) -> None:
     if roster:
         named = "、".join(f"“{table.header[i]}”" for i in sorted(roster.values()))
         raise ComparisonError(
-            f"文件像学籍花名册而不是公安户籍名单：第{table.header_row}行表头有{named}列（户籍名单没有学籍号、学校、"
-            f"年级、班级）。户籍与学籍比对请上传公安部门提供的户籍名单；花名册请在“数据导入”中导入")
+            Message("文件像学籍花名册而不是公安户籍名单：第%(header_row)s行表头有%(named)s列（户籍名单没有学籍号、学校、年级、班级）。户籍与学籍比对请上传公安部门提供的户籍名单；花名册请在“数据导入”中导入", header_row=table.header_row, named=named))
     missing = [f"“{field_label(f)}”" for f in ("id_number", "name") if f not in table.columns]
     if missing:
-        raise ComparisonError(f"文件不像户籍名单：缺少{'、'.join(missing)}列（第{table.header_row}行表头为：{found}）")
+        raise ComparisonError(Message("文件不像户籍名单：缺少%(columns)s列（第%(header_row)s行表头为：%(found)s）", columns='、'.join(missing), header_row=table.header_row, found=found))
     if not any(f in table.columns for f in REGISTER_FIELDS):
         expected = "；".join("/".join(COLUMN_ALIASES[f]) for f in REGISTER_FIELDS)
         raise ComparisonError(
-            f"文件不像户籍名单：除“{field_label('id_number')}”和“{field_label('name')}”外，户籍名单还应至少有"
-            f"性别、出生日期、户籍地址中的一列（可写作：{expected}）；"
-            f"文件第{table.header_row}行表头为：{found}。请确认上传的是公安户籍名单")
+            Message("文件不像户籍名单：除“%(id_number)s”和“%(name)s”外，户籍名单还应至少有性别、出生日期、户籍地址中的一列（可写作：%(expected)s）；文件第%(header_row)s行表头为：%(found)s。请确认上传的是公安户籍名单", id_number=field_label('id_number'), name=field_label('name'), expected=expected, header_row=table.header_row, found=found))
 
 
 #: Bytes at the top of a CSV file read to find its header and encoding.
 _SNIFF_BYTES = 256 * 1024
 
 
-def _polars_fault(exc: Exception) -> str:
+def _polars_fault(exc: Exception) -> Message:
     """polars' (English) CSV error as the clerk's reason."""
     text = str(exc).lower()
     if "empty" in text or isinstance(exc, pl.exceptions.NoDataError):
-        return "文件没有数据行"
+        return Message("文件没有数据行")
     if "quote" in text:
-        return "引号没有配对"
+        return Message("引号没有配对")
     if "field" in text or "column" in text:
-        return "某些行的列数与表头不一致"
-    return "无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx"
+        return Message("某些行的列数与表头不一致")
+    return Message("无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx")
+
+
+def _csv_fault(filename: str | None, exc: Exception) -> Message:
+    """``“户籍.csv”：CSV 文件格式有误：<why>`` (the file named as :func:`uploads.named` does)."""
+    name = PurePosixPath(filename or "").name
+    if not name:
+        return Message("CSV 文件格式有误：%(fault)s", fault=_polars_fault(exc))
+    return Message("“%(filename)s”：CSV 文件格式有误：%(fault)s", filename=name, fault=_polars_fault(exc))
 
 
 def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
@@ -121,21 +137,21 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
         try:
             check_upload(data, filename)
         except UploadRefused as exc:
-            raise ComparisonError(str(exc)) from None
+            raise ComparisonError(message_of(exc)) from None
     head = data
     if is_csv:
         try:
             # polars checks a UTF-8 file (in parallel); any other is decoded whole here
             data, _ = textfile.utf8_bytes(data, parser_checks_utf8=True)
         except textfile.DecodeError as exc:
-            raise ComparisonError(str(exc)) from None
+            raise ComparisonError(message_of(exc)) from None
         head = data
         if len(data) > _SNIFF_BYTES:
             head = data[: data.rfind(b"\n", 0, _SNIFF_BYTES) + 1] or data
     try:
         table = readers.read_table(head, filename, HOUSEHOLD_FIELDS, min_matches=2)
     except readers.ReadError as exc:
-        raise ComparisonError(str(exc)) from None
+        raise ComparisonError(message_of(exc)) from None
     _require_register_columns(table)
     cols = {key: table.columns.get(field_name) for key, field_name in (
         ("id_raw", "id_number"), ("name", "name"), ("address", "hukou"), ("guardian", "guardian_name"))}
@@ -149,14 +165,14 @@ def _household_frame(data: bytes, filename: str) -> pl.DataFrame:
             )
         except pl.exceptions.ComputeError as exc:
             if "utf-8" not in str(exc).lower() and "utf8" not in str(exc).lower():
-                raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
+                raise ComparisonError(_csv_fault(filename, exc)) from None
             try:  # not UTF-8 throughout: the decoder names the line
                 textfile.decode(data)
             except textfile.DecodeError as bad:
-                raise ComparisonError(str(bad)) from None
-            raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
+                raise ComparisonError(message_of(bad)) from None
+            raise ComparisonError(_csv_fault(filename, exc)) from None
         except pl.exceptions.NoDataError as exc:
-            raise ComparisonError(named(filename, f"CSV 文件格式有误：{_polars_fault(exc)}")) from None
+            raise ComparisonError(_csv_fault(filename, exc)) from None
         frame = frame.rename(dict(zip(frame.columns, [f"c{i}" for i in order])))
         frame = frame.with_row_index("line", offset=table.header_row + 1).select(
             pl.col("line").cast(pl.Int64), *[pl.col(f"c{i}").alias(k) for k, i in wanted.items()],
@@ -277,7 +293,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     :raises ComparisonError: no file, or it cannot be read as a register.
     """
     if not data:
-        raise ComparisonError("没有上传户籍文件，或文件是空的")
+        raise ComparisonError(Message("没有上传户籍文件，或文件是空的"))
     rule = rule_from_config(settings)
     born_after, born_by = compulsory_birth_range(as_of, **rule)
     today = max(as_of, clock.today())
@@ -329,7 +345,7 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         for raw, is_numeric in zip(raws, numeric):
             number, reason = id_number_reason(float(raw) if is_numeric else _as_cell(raw), today=today)
             ids.append(number)
-            reasons.append(reason)
+            reasons.append(_encoded(reason))
             keys.append(_key(number) if number and len(number) == 18 else None)
             births.append(identity.birth_date_from_number(number) if number else None)
         frame = frame.with_columns(
@@ -345,7 +361,8 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
         repeated = frame.filter(dup).select("line", "key")
         firsts = repeated.group_by("key").agg(pl.col("line").min().alias("first_line"))
         repeated = repeated.join(firsts, on="key").filter(pl.col("line") != pl.col("first_line")).select(
-            "line", pl.format("公民身份号码与第{}行重复", "first_line").alias("dup"))
+            "line", pl.concat_str(pl.lit('{"_msg": ' + json.dumps(DUPLICATE_REASON, ensure_ascii=False) + ', "args": {"line": '),
+                                 pl.col("first_line").cast(pl.String), pl.lit("}}")).alias("dup"))
         frame = frame.join(repeated, on="line", how="left", maintain_order="left").with_columns(
             pl.coalesce("invalid", "dup").alias("invalid")).drop("dup")
 
@@ -358,7 +375,8 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     )
     frame = frame.with_columns(
         pl.when(truncated)
-        .then(pl.format("公民身份号码“{}”{}", pl.col("id"), pl.lit(identity.TRUNCATED_REASON)))
+        .then(pl.concat_str(pl.lit('{"_msg": "公民身份号码“%(code)s”%(reason)s", "args": {"code": "'), pl.col("id"),
+                            pl.lit('", "reason": ' + _encoded(_as_message(identity.TRUNCATED_REASON)) + "}}")))
         .otherwise(pl.col("invalid"))
         .alias("invalid")
     )
@@ -379,7 +397,8 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
     frame = frame.select("line", "id", "id_raw", "name", "birth", "address", "guardian", "invalid", "school", "status",
                          "died_on", "last_on", "last_to", category.alias("category"))
     entry_year = as_of.year if (as_of.month, as_of.day) >= (9, 1) else as_of.year - 1
-    texts = {"cutoff": f"{entry_year}年{rule['cutoff'][0]}月{rule['cutoff'][1]}日", "min_age": rule["min_age"],
+    texts = {"cutoff": Message("%(year)s年%(month)s月%(day)s日", year=entry_year, month=rule["cutoff"][0],
+                               day=rule["cutoff"][1]), "min_age": rule["min_age"],
              "old_age": rule["max_age"] + 1, "as_of": as_of.isoformat()}
     return FrameOutcome(frame, texts, params={
         "rule": {**rule, "cutoff": list(rule["cutoff"])}, "born_after": born_after.isoformat(),
@@ -387,31 +406,44 @@ def compare(*, as_of: date, settings: dict, data: bytes | None, filename: str | 
 
 
 def _reasons(frame: pl.DataFrame, texts: dict) -> pl.DataFrame:
-    """Add the reason of each row's category and the output columns (done only for
-    the rows a caller asks for: a million formatted strings cost more than the rest)."""
-    birth = pl.col("birth").dt.to_string("%Y-%m-%d")
-    cat = pl.col("category")
-    reason = (
-        pl.when(cat == "invalid").then(pl.col("invalid"))
-        .when(cat == "deceased").then(
-            pl.when(pl.col("died_on").is_not_null())
-            .then(pl.format("已于{}死亡注销", pl.col("died_on").dt.to_string("%Y-%m-%d")))
-            .otherwise(pl.format("学籍状态为死亡注销（{}）", pl.col("school"))))
-        .when(cat == "enrolled").then(pl.format("在{}就读（学籍状态：{}）", pl.col("school"), pl.col("status")))
-        .when(cat == "too_young").then(
-            pl.format("出生于{}，{}前未满{}周岁，未到入学年龄", birth, pl.lit(texts["cutoff"]), pl.lit(texts["min_age"])))
-        .when(cat == "too_old").then(
-            pl.format("出生于{}，至{}已满{}周岁，超过义务教育年龄", birth, pl.lit(texts["as_of"]), pl.lit(texts["old_age"])))
-        .when(cat == "transferred").then(
-            pl.format("已于{}转出至{}，请核实转学", pl.col("last_on").dt.to_string("%Y-%m-%d"), pl.col("last_to")))
-        .when(pl.col("status").is_not_null()).then(
-            pl.format("全县无在读学籍（原{}，学籍状态：{}）；适龄未入学，疑似失学辍学", pl.col("school"), pl.col("status")))
-        .otherwise(pl.lit("全县学籍中无此人；适龄未入学，疑似失学辍学"))
-    )
+    """Add the output columns and what the reason of each row's category says (done
+    only for the rows a caller asks for); :func:`_reason` makes the reason of a row."""
     return frame.select(
         "line", pl.coalesce("id", "id_raw").alias("id_number"), pl.col("name").str.replace_all(r"\s+", ""), "category",
-        reason.alias("reason"), birth.alias("birth_date"), "address", "guardian",
+        pl.col("birth").dt.to_string("%Y-%m-%d").alias("birth_date"), "address", "guardian", "invalid", "school",
+        "status", pl.col("died_on").dt.to_string("%Y-%m-%d").alias("died_on"),
+        pl.col("last_on").dt.to_string("%Y-%m-%d").alias("last_on"), "last_to",
     )
+
+
+def _encoded(reason: Message | None) -> str | None:
+    """A reason as the JSON text a :class:`MessageText` column keeps (kept in a frame)."""
+    return None if reason is None else json.dumps(to_json(reason), ensure_ascii=False)
+
+
+def _reason(r: dict, texts: dict) -> Message:
+    """The reason of a row of :func:`_reasons`, in the reader's language when shown."""
+    cat, school, status = r["category"], r["school"], r["status"]
+    if cat == "invalid":
+        return from_json(json.loads(r["invalid"]))
+    if cat == "deceased":
+        if r["died_on"]:
+            return Message("已于%(date)s死亡注销", date=r["died_on"])
+        return Message("学籍状态为死亡注销（%(school)s）", school=school)
+    if cat == "enrolled":
+        return Message("在%(school)s就读（学籍状态：%(status)s）", school=school, status=status)
+    if cat == "too_young":
+        return Message("出生于%(birth)s，%(cutoff)s前未满%(age)s周岁，未到入学年龄", birth=r["birth_date"],
+                       cutoff=texts["cutoff"], age=texts["min_age"])
+    if cat == "too_old":
+        return Message("出生于%(birth)s，至%(as_of)s已满%(age)s周岁，超过义务教育年龄", birth=r["birth_date"],
+                       as_of=texts["as_of"], age=texts["old_age"])
+    if cat == "transferred":
+        return Message("已于%(date)s转出至%(school)s，请核实转学", date=r["last_on"], school=r["last_to"])
+    if status is not None:
+        return Message("全县无在读学籍（原%(school)s，学籍状态：%(status)s）；适龄未入学，疑似失学辍学",
+                       school=school, status=status)
+    return Message("全县学籍中无此人；适龄未入学，疑似失学辍学")
 
 
 class FrameOutcome(Outcome):
@@ -425,7 +457,7 @@ class FrameOutcome(Outcome):
 
     @property
     def rows(self) -> list[dict]:  # type: ignore[override]
-        return [_row_dict(r) for r in _reasons(self.frame, self.texts).iter_rows(named=True)]
+        return [_row_dict(r, self.texts) for r in _reasons(self.frame, self.texts).iter_rows(named=True)]
 
     def counts(self, categories) -> dict[str, int]:
         out = dict.fromkeys(categories, 0)
@@ -437,12 +469,12 @@ class FrameOutcome(Outcome):
         """The rows of the stored categories as dicts."""
         keep = [c for c, cat in categories.items() if cat.stored]
         chosen = _reasons(self.frame.filter(pl.col("category").is_in(keep)), self.texts)
-        return [_row_dict(r) for r in chosen.iter_rows(named=True)]
+        return [_row_dict(r, self.texts) for r in chosen.iter_rows(named=True)]
 
 
-def _row_dict(r: dict) -> dict:
+def _row_dict(r: dict, texts: dict) -> dict:
     extra = {k: r[k] for k in ("birth_date", "address", "guardian") if r.get(k)}
     return {"line": r["line"], "id_number": (r["id_number"] or "")[:32] or None, "name": (r["name"] or None),
-            "category": r["category"], "reason": r["reason"], "data": extra or None}
+            "category": r["category"], "reason": _reason(r, texts), "data": extra or None}
 
 

@@ -17,6 +17,7 @@ from flask import url_for
 
 from edu_guard.comparisons import services
 from edu_guard.comparisons.kinds import ComparisonError, kinds
+from edu_guard.i18n import N_, Message
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 
@@ -28,20 +29,20 @@ def _run_comparison(job: Job, progress) -> dict:
     if params.get("sha256"):
         path = jobs.uploads_dir() / params["sha256"]
         if not path.is_file():
-            raise ComparisonError("上传的文件已不在服务器上（可能已按保存期限清理），请重新上传")
+            raise ComparisonError(Message("上传的文件已不在服务器上（可能已按保存期限清理），请重新上传"))
         data = path.read_bytes()
     progress(0, 1)
     run, _outcome = services.run_comparison(params["comparison_kind"], as_of=date.fromisoformat(params["as_of"]),
                                             data=data, filename=params.get("filename"), user=job.owner)
     progress(1, 1)
-    return {"comparison_run_id": run.id, "total": run.total, "summary": f"比对完成：共 {run.total} 行"}
+    return {"comparison_run_id": run.id, "total": run.total, "summary": Message("比对完成：共 %(total)s 行", total=run.total)}
 
 
 def _run_url(job: Job) -> str:
     return url_for("comparisons.run", run_id=job.result["comparison_run_id"])
 
 
-jobs.register("comparison", jobs.JobKind("数据比对", _run_comparison, (ComparisonError,), result_url=_run_url))
+jobs.register("comparison", jobs.JobKind(N_("数据比对"), _run_comparison, (ComparisonError,), result_url=_run_url))
 
 
 def start_comparison(kind: str, as_of: date, upload, user) -> int:

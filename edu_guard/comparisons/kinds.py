@@ -18,7 +18,7 @@ from edu_guard.comparisons.rules import age_category, rule_from_config
 from edu_guard.db import db
 from edu_guard import hooks
 from edu_guard.hookspecs import hookimpl
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 from edu_guard.registry.models import Child, DisabilityRecord, Enrollment, StatusChange
 from edu_guard.registry.schemas import birth_date_from_id
 from edu_guard.homebound.services import placed_id_numbers
@@ -92,22 +92,26 @@ class StatusComparison(Comparison):
             days = (as_of - change.changed_on).days
             data_ = {"changed_on": change.changed_on.isoformat(), "from_school": change.from_school, "kind": change.kind}
             if change.kind == "死亡注销":
-                cat, reason = "deceased", f"{change.changed_on}死亡注销（{change.reason or '未注明原因'}），相关个案应销号"
+                cat, reason = "deceased", Message("%(date)s死亡注销（%(reason)s），相关个案应销号", date=change.changed_on, reason=change.reason or Message("未注明原因"))
             elif change.kind == "转出" and change.to_school:
-                cat, reason = "transfer_named", f"{change.changed_on}转出至{change.to_school}，请核实转学"
+                cat, reason = "transfer_named", Message("%(date)s转出至%(school)s，请核实转学", date=change.changed_on, school=change.to_school)
             elif change.kind == "转出" and number in enrolled_since:
-                cat, reason = "resolved", f"{change.changed_on}转出，现已在本县在读"
+                cat, reason = "resolved", Message("%(date)s转出，现已在本县在读", date=change.changed_on)
             elif change.kind == "转出" and days > arrival:
-                cat, reason = "transfer_no_destination", f"{change.changed_on}自{change.from_school or '原校'}转出，无接收学校，已{days}天（超过{arrival}天）"
+                cat, reason = "transfer_no_destination", Message("%(date)s自%(school)s转出，无接收学校，已%(days)s天（超过%(limit)s天）", date=change.changed_on,
+                                                            school=change.from_school or Message("原校"), days=days, limit=arrival)
             elif change.kind == "转出":
-                cat, reason = "transfer_pending", f"{change.changed_on}转出，无接收学校，{days}天（未超过{arrival}天）"
+                cat, reason = "transfer_pending", Message("%(date)s转出，无接收学校，%(days)s天（未超过%(limit)s天）", date=change.changed_on, days=days,
+                                                     limit=arrival)
             elif change.kind == "休学" and days > suspension:
-                cat, reason = "suspension_overdue", f"{change.changed_on}休学，已{days}天（休学期{suspension}天）仍未复学"
+                cat, reason = "suspension_overdue", Message("%(date)s休学，已%(days)s天（休学期%(limit)s天）仍未复学", date=change.changed_on, days=days,
+                                                       limit=suspension)
             elif change.kind == "休学":
                 end = change.changed_on + timedelta(days=suspension)
-                cat, reason = "suspended", f"{change.changed_on}休学（{change.reason or '未注明原因'}），休学期至{end}"
+                cat, reason = "suspended", Message("%(date)s休学（%(reason)s），休学期至%(end)s", date=change.changed_on,
+                                              reason=change.reason or Message("未注明原因"), end=end)
             else:
-                cat, reason = "resolved", f"{change.changed_on}{change.kind}"
+                cat, reason = "resolved", Message("%(date)s%(kind)s", date=change.changed_on, kind=Message(change.kind))
             rows.append({"line": change.id, "id_number": number, "name": change.name, "category": cat, "reason": reason, "data": data_})
         return Outcome(rows, params={"transfer_arrival_days": arrival, "suspension_days": suspension})
 
@@ -159,15 +163,16 @@ class DisabledComparison(Comparison):
                      "township": r.township, "village": r.village}
             too = age_category(birth_date_from_id(r.id_number), as_of, **rule)
             if r.id_number in placed:
-                cat, reason = "placed", "已有送教上门安置"
+                cat, reason = "placed", Message("已有送教上门安置")
             elif too:
-                cat, reason = "out_of_age", "未到入学年龄" if too == "too_young" else "超过义务教育年龄"
+                cat, reason = "out_of_age", Message("未到入学年龄") if too == "too_young" else Message("超过义务教育年龄")
             elif not r.can_attend_school:
-                cat, reason = "needs_placement", f"残联名单注明不能到校就读（{r.category or ''}{r.level or ''}级），尚无送教上门安置"
+                cat, reason = "needs_placement", Message("残联名单注明不能到校就读（%(category)s%(level)s级），尚无送教上门安置",
+                                                  category=r.category or "", level=r.level or "")
             elif r.id_number in enrolled:
-                cat, reason = "attends_enrolled", "能到校就读，已在本县在读"
+                cat, reason = "attends_enrolled", Message("能到校就读，已在本县在读")
             else:
-                cat, reason = "attends_not_enrolled", "能到校就读，但全县无在读学籍；疑似失学辍学"
+                cat, reason = "attends_not_enrolled", Message("能到校就读，但全县无在读学籍；疑似失学辍学")
             rows.append({"line": r.id, "id_number": r.id_number, "name": r.name, "category": cat, "reason": reason, "data": data_})
         return Outcome(rows, params={"rule": {**rule, "cutoff": list(rule["cutoff"])}})
 

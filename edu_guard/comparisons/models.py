@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
 from edu_guard.db import UTCDateTime, db, utcnow
+from edu_guard.i18n import MessageText
 
 
 class ComparisonRun(db.Model):
@@ -61,7 +62,8 @@ class ComparisonRow(db.Model):
     id_number: Mapped[str | None] = mapped_column(sa.String(32), index=True)
     name: Mapped[str | None] = mapped_column(sa.String(64))
     category: Mapped[str] = mapped_column(sa.String(24))
-    reason: Mapped[str] = mapped_column(sa.Text)
+    #: Why the row is in its category: a :class:`~edu_guard.i18n.Message` shown in the reader's language.
+    reason: Mapped[str] = mapped_column(MessageText)
     #: Extra facts shown in the result (birth date, address, guardian, school …).
     data: Mapped[dict | None] = mapped_column(sa.JSON)
     #: The case opened from this row (or the child's open case found when opening).
@@ -69,7 +71,8 @@ class ComparisonRow(db.Model):
     #: 销号 of the entry in the suspected-dropouts ledger (疑似辍学台账): the date and why
     #: (a case opened, verified in school, moved away …).
     closed_on: Mapped[date | None] = mapped_column(sa.Date)
-    closed_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Typed by the clerk, or a Message when the system closed it (a case opened).
+    closed_reason: Mapped[str | None] = mapped_column(MessageText)
 
     run: Mapped[ComparisonRun] = relationship()
 

@@ -21,6 +21,7 @@ from edu_guard.cases.models import DropoutCase
 from edu_guard.comparisons.kinds import kinds, ComparisonError, Outcome
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.db import db
+from edu_guard.i18n import Message, message_of
 from edu_guard.registry.importers import bulk_insert
 from edu_guard.registry.models import Child, Township
 from edu_guard.registry.schemas import birth_date_from_id, sex_from_id
@@ -47,15 +48,14 @@ def check_request(kind: str, as_of: date, *, has_file: bool):
     """
     comparison = kinds().get(kind)
     if comparison is None:
-        raise ComparisonError(f"未知的比对类型“{kind}”（可选：{'、'.join(kinds())}）")
+        raise ComparisonError(Message("未知的比对类型“%(kind)s”（可选：%(choices)s）", kind=kind, choices='、'.join(kinds())))
     if comparison.needs_file and not has_file:
-        raise ComparisonError(f"{comparison.label}需要上传文件")
+        raise ComparisonError(Message("%(label)s需要上传文件", label=Message(comparison.label)))
     if has_file and not comparison.needs_file:
-        raise ComparisonError(f"{comparison.label}不需要上传文件（只比对系统内已有的数据），"
-                              "上传的文件不会被读取：请取消所选文件后再运行")
+        raise ComparisonError(Message("%(label)s不需要上传文件（只比对系统内已有的数据），上传的文件不会被读取：请取消所选文件后再运行", label=Message(comparison.label)))
     today = clock.today()
     if as_of > today:
-        raise ComparisonError(f"比对基准日 {as_of} 晚于今天（{today}）：基准日只能是今天或以前的日期")
+        raise ComparisonError(Message("比对基准日 %(as_of)s 晚于今天（%(today)s）：基准日只能是今天或以前的日期", as_of=as_of, today=today))
     return comparison
 
 
@@ -74,7 +74,7 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
     """
     comparison = check_request(kind, as_of, has_file=data is not None)
     if comparison.needs_file and _blank(data):
-        raise ComparisonError(f"文件“{filename or '上传的文件'}”没有内容（空文件）：请上传{comparison.label}所用的名单")
+        raise ComparisonError(Message("文件“%(filename)s”没有内容（空文件）：请上传%(label)s所用的名单", filename=filename or Message('上传的文件'), label=Message(comparison.label)))
     settings = {k: v for k, v in current_app.config.items() if k.startswith("EDU_GUARD_")}
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=1) as pool:  # hashlib releases the GIL on large data
@@ -99,11 +99,22 @@ def run_comparison(kind: str, *, as_of: date, data: bytes | None = None, filenam
         stored = outcome.stored_rows(comparison.categories)
     else:
         stored = [r for r in outcome.rows if comparison.categories[r["category"]].stored]
-    bulk_insert(ComparisonRow, [{**r, "run_id": run.id, "case_id": None} for r in stored])
+    bulk_insert(ComparisonRow, [{**r, "reason": _stored(r["reason"]), "run_id": run.id, "case_id": None} for r in stored])
     run.seconds = round(time.perf_counter() - started, 3)
     audit.record("run", run, after={"kind": kind, "as_of": as_of.isoformat(), "filename": filename, "sha256": sha256,
                                     "total": run.total, "counts": counts}, user=user)
     return run, outcome
+
+
+def _stored(reason):
+    """A row's reason as its :class:`MessageText` column keeps it (the bulk load of
+    PostgreSQL's COPY bypasses the column type, so it is written here)."""
+    return ComparisonRow.reason.type.process_bind_param(reason, None)
+
+
+def _chinese(reason) -> str:
+    """A stored reason in Chinese (a case's note is kept as text, in Chinese)."""
+    return reason.chinese() if isinstance(reason, Message) else str(reason)
 
 
 def runs() -> sa.Select:
@@ -182,7 +193,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
     elif category:
         stmt = stmt.where(ComparisonRow.category == category)
     else:
-        raise ComparisonError("请选择要立案的行")
+        raise ComparisonError(Message("请选择要立案的行"))
     rows = db.session.execute(stmt).scalars().all()
     result: dict[str, list] = {"opened": [], "existing": [], "refused": []}
     on = clock.today()
@@ -192,7 +203,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
     for row in rows:
         cat = comparison.categories.get(row.category)
         if cat is None or not cat.flagged:
-            result["refused"].append((row.id, f"“{cat.label if cat else row.category}”类不立案"))
+            result["refused"].append((row.id, Message("“%(category)s”类不立案", category=Message(cat.label) if cat else row.category)))
             continue
         existing = _open_case_of(row.id_number)
         if existing is not None:
@@ -204,7 +215,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
             child = _child_for(row, user)
             case = case_services.open_case(
                 child, reason=reason or cat.case_reason, opened_on=found_on, source="comparison", user=user,
-                reason_note=f"{comparison.label}（比对记录 {run.id}，{run.as_of}）：{row.reason}",
+                reason_note=f"{comparison.label}（比对记录 {run.id}，{run.as_of}）：{_chinese(row.reason)}",
             )
             savepoint.commit()
         except sa.exc.IntegrityError:  # another clerk opened the child's case meanwhile
@@ -222,7 +233,7 @@ def open_cases(run: ComparisonRun, row_ids: list[int] | None = None, *, category
                 _link(row, existing, on)
                 result["existing"].append(existing)
             else:
-                result["refused"].append((row.id, str(exc)))
+                result["refused"].append((row.id, message_of(exc)))
             continue
         _link(row, case.id, on)
         result["opened"].append(case.id)
@@ -234,7 +245,7 @@ def _link(row: ComparisonRow, case_id: int, on: date) -> None:
     """Link a row to its child's case and close its suspected-dropout ledger entry."""
     row.case_id = case_id
     if row.closed_on is None:
-        row.closed_on, row.closed_reason = on, f"已立案（个案 {case_id}），转入辍学台账"
+        row.closed_on, row.closed_reason = on, Message("已立案（个案 %(case)s），转入辍学台账", case=case_id)
 
 
 def close_entry(row: ComparisonRow, *, reason: str, on: date | None = None, user=None) -> ComparisonRow:
@@ -245,11 +256,11 @@ def close_entry(row: ComparisonRow, *, reason: str, on: date | None = None, user
     on = on or clock.today()
     reason = (reason or "").strip()
     if not reason:
-        raise ComparisonError("请填写销号原因")
+        raise ComparisonError(Message("请填写销号原因"))
     if on > clock.today():
-        raise ComparisonError("销号日期不能晚于今天")
+        raise ComparisonError(Message("销号日期不能晚于今天"))
     if row.closed_on is not None:
-        raise ComparisonError(f"该条目已于 {row.closed_on} 销号")
+        raise ComparisonError(Message("该条目已于 %(closed_on)s 销号", closed_on=row.closed_on))
     row.closed_on, row.closed_reason = on, reason
     db.session.flush()
     audit.record("update", row, before={"closed_on": None}, after={"closed_on": on.isoformat(), "closed_reason": reason}, user=user)

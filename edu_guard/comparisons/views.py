@@ -30,6 +30,7 @@ from edu_guard.comparisons.excel import comparison_workbook
 from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.auth.audit import full_number_access
 from edu_guard.db import db
+from edu_guard.i18n import Message
 from edu_guard.comparisons.forms import CloseRowForm, OpenCasesForm
 from edu_guard.web import form_errors, refusals
 from edu_guard.auth.services import mask_id_number
@@ -136,6 +137,11 @@ def close_row(row_id: int):
     return redirect(back)
 
 
+def _chinese(text):
+    """A stored reason as the (Chinese) workbook writes it, whatever the page's language."""
+    return text.chinese() if isinstance(text, Message) else text
+
+
 @bp.get("/comparisons/<int:run_id>.xlsx")
 @role_required(*VIEW_ROLES)
 def export(run_id: int):
@@ -144,8 +150,8 @@ def export(run_id: int):
     kind = kinds()[run.kind]
     full = current_user.sees_full_ids
     rows = ({"line": r.line, "id_number": r.id_number if full else mask_id_number(r.id_number), "name": r.name,
-             "category": kind.categories[r.category].label, "reason": r.reason, "case_id": r.case_id,
-             "closed_on": r.closed_on.isoformat() if r.closed_on else "", "closed_reason": r.closed_reason}
+             "category": kind.categories[r.category].label, "reason": _chinese(r.reason), "case_id": r.case_id,
+             "closed_on": r.closed_on.isoformat() if r.closed_on else "", "closed_reason": _chinese(r.closed_reason)}
             for r in db.session.execute(services.run_rows(run)).scalars())
     counts = {c: (cat.label, run.counts.get(c, 0)) for c, cat in kind.categories.items()}
     data = comparison_workbook(f"{kind.label}（截至{run.as_of}，比对记录{run.id}）", counts, rows)

@@ -32,6 +32,8 @@ from datetime import date, time, timedelta
 from fractions import Fraction
 from typing import Iterable, Mapping, Sequence
 
+from edu_guard.i18n import N_, Message
+
 
 class NormError(ValueError):
     """The configured norm or period is unusable; ``str(exc)`` says why (Chinese)."""
@@ -50,7 +52,7 @@ class Norm:
     """
 
     key: str
-    #: The norm's content in words (no province: see :func:`cited`).
+    #: The norm's content in words (no province: see :func:`cited`); a page shows a preset's translated.
     label: str
     visits: int
     per: str
@@ -64,9 +66,9 @@ class Norm:
 PRESETS: dict[str, Norm] = {
     n.key: n
     for n in (
-        Norm("shandong_henan", "每周送教2次、每次3课时，每学年不少于216课时", 2, "week", 3, 216,
+        Norm("shandong_henan", N_("每周送教2次、每次3课时，每学年不少于216课时"), 2, "week", 3, 216,
              provinces=("山东省", "河南省")),
-        Norm("local_monthly", "每月送教2次、每次2课时", 2, "month", 2, None),
+        Norm("local_monthly", N_("每月送教2次、每次2课时"), 2, "month", 2, None),
     )
 }
 
@@ -78,7 +80,7 @@ def _structured(config: Mapping, key: str, empty):
         try:
             value = json.loads(value)
         except ValueError:
-            raise NormError(f"{key} 应为 JSON：{value!r}") from None
+            raise NormError(Message("%(key)s 应为 JSON：%(value)s", key=key, value=repr(value))) from None
     return value
 
 
@@ -93,9 +95,9 @@ def norms(config: Mapping) -> dict[str, Norm]:
             norm = Norm(key, str(spec.get("label") or key), int(spec["visits"]), str(spec["per"]),
                         int(spec["periods_per_visit"]), spec.get("periods_per_year"))
         except (KeyError, TypeError, ValueError) as exc:
-            raise NormError(f"送教频次标准 {key} 配置不完整或有误：{exc}") from None
+            raise NormError(Message("送教频次标准 %(key)s 配置不完整或有误：%(exc)s", key=key, exc=exc)) from None
         if norm.per not in ("week", "month") or norm.visits < 1 or norm.periods_per_visit < 1:
-            raise NormError(f"送教频次标准 {key}：per 须为 week 或 month，次数和课时须为正整数")
+            raise NormError(Message("送教频次标准 %(key)s：per 须为 week 或 month，次数和课时须为正整数", key=key))
         out[key] = norm
     return out
 
@@ -117,7 +119,7 @@ def configured_norm(config: Mapping, key: str | None = None) -> Norm:
     key = key or config.get("EDU_GUARD_HOMEBOUND_NORM") or "local_monthly"
     available = norms(config)
     if key not in available:
-        raise NormError(f"没有名为 {key} 的送教频次标准（可用：{', '.join(available)}）")
+        raise NormError(Message("没有名为 %(key)s 的送教频次标准（可用：%(available)s）", key=key, available=', '.join(available)))
     return available[key]
 
 
@@ -131,9 +133,9 @@ def breaks_from_config(config: Mapping) -> list[tuple[date, date]]:
         try:
             first, last = (d if isinstance(d, date) else date.fromisoformat(str(d)) for d in pair)
         except (TypeError, ValueError):
-            raise NormError(f"假期配置 {pair!r} 应为两个 ISO 日期 [起, 止]") from None
+            raise NormError(Message("假期配置 %(pair)s 应为两个 ISO 日期 [起, 止]", pair=repr(pair))) from None
         if last < first:
-            raise NormError(f"假期配置 {pair!r} 的止日早于起日")
+            raise NormError(Message("假期配置 %(pair)s 的止日早于起日", pair=repr(pair)))
         out.append((first, last))
     return out
 
@@ -155,7 +157,7 @@ def session_minutes(starts_at: time, ends_at: time) -> int:
     """
     minutes = (ends_at.hour * 60 + ends_at.minute) - (starts_at.hour * 60 + starts_at.minute)
     if minutes <= 0:
-        raise NormError(f"结束时间 {ends_at:%H:%M} 应晚于开始时间 {starts_at:%H:%M}")
+        raise NormError(Message("结束时间 %(ends_at)s 应晚于开始时间 %(starts_at)s", ends_at=format(ends_at, '%H:%M'), starts_at=format(starts_at, '%H:%M')))
     return minutes
 
 
@@ -263,7 +265,7 @@ def assess(
     :raises NormError: ``end`` is before ``start``, or a session ends before it starts.
     """
     if end < start:
-        raise NormError(f"统计期止日 {end} 早于起日 {start}")
+        raise NormError(Message("统计期止日 %(end)s 早于起日 %(start)s", end=end, start=start))
     first = max(start, placed_from)
     last = min(end, placed_to) if placed_to else end
     months = list(_counted_by_month(first, last, _merged(breaks)))

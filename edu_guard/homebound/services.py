@@ -23,6 +23,7 @@ from edu_guard.cases.models import DropoutCase
 from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
 from edu_guard.db import db
+from edu_guard.i18n import Message, message_of
 from edu_guard.uploads import write_private
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound.models import (
@@ -63,7 +64,7 @@ def parse_certificate(number: str | None) -> tuple[str | None, int | None]:
         return None, None
     number = normalize_id(number)
     if len(number) != 20 or number[18] not in DISABILITY_CATEGORIES or number[19] not in "1234":
-        raise HomeboundError(f"残疾人证号 {number} 应为身份证号加残疾类别（1–7）和等级（1–4）两位数字，共20位")
+        raise HomeboundError(Message("残疾人证号 %(number)s 应为身份证号加残疾类别（1–7）和等级（1–4）两位数字，共20位", number=number))
     return DISABILITY_CATEGORIES[number[18]], int(number[19])
 
 
@@ -180,7 +181,7 @@ def candidate_by_key(key: str, as_of: date | None = None, user=None) -> Candidat
     for c in candidates(as_of, user):
         if c.key == key:
             return c
-    raise HomeboundError(f"{key} 不是（或已不是）送教上门的待安置对象")
+    raise HomeboundError(Message("%(key)s 不是（或已不是）送教上门的待安置对象", key=key))
 
 
 # --- placing ----------------------------------------------------------------------
@@ -286,10 +287,10 @@ def _ensure_enrollment(child: Child, school: School, user=None) -> Enrollment:
     return enrollment
 
 
-def _split_names(text: str | None, what: str) -> str:
+def _split_names(text: str | None, what: Message) -> str:
     names = [n for n in (text or "").replace("，", "、").replace(",", "、").replace(" ", "、").split("、") if n.strip()]
     if not names:
-        raise HomeboundError(f"请填写{what}")
+        raise HomeboundError(Message("请填写%(what)s", what=what))
     return "、".join(n.strip() for n in names)
 
 
@@ -348,8 +349,8 @@ def place(
     _check_dates(assessed_on, starts_on, ends_on)
     assessment = (assessment or "").strip()
     if not assessment:
-        raise HomeboundError("请填写专家委员会评估结论")
-    teachers = _split_names(teachers, "送教教师")
+        raise HomeboundError(Message("请填写专家委员会评估结论"))
+    teachers = _split_names(teachers, Message("送教教师"))
     child, record = _placed_child(candidate, child, user)
     _check_age(child, starts_on)
     _check_no_overlap(child, starts_on, ends_on)
@@ -378,11 +379,11 @@ def _check_dates(assessed_on: date, starts_on: date, ends_on: date | None) -> No
     :raises HomeboundError: naming the dates.
     """
     if assessed_on > case_services.today():
-        raise HomeboundError("评估日期不能晚于今天")
+        raise HomeboundError(Message("评估日期不能晚于今天"))
     if assessed_on > starts_on:
-        raise HomeboundError(f"评估日期 {assessed_on} 晚于送教开始日期 {starts_on}")
+        raise HomeboundError(Message("评估日期 %(assessed_on)s 晚于送教开始日期 %(starts_on)s", assessed_on=assessed_on, starts_on=starts_on))
     if ends_on is not None and ends_on < starts_on:
-        raise HomeboundError(f"送教结束日期 {ends_on} 早于开始日期 {starts_on}")
+        raise HomeboundError(Message("送教结束日期 %(ends_on)s 早于开始日期 %(starts_on)s", ends_on=ends_on, starts_on=starts_on))
 
 
 def _placed_child(candidate: Candidate | None, child: Child | None, user=None) -> tuple[Child, DisabilityRecord | None]:
@@ -393,13 +394,13 @@ def _placed_child(candidate: Candidate | None, child: Child | None, user=None) -
     :raises HomeboundError: neither a candidate nor a child.
     """
     if candidate is None and child is None:
-        raise HomeboundError("请指定安置对象")
+        raise HomeboundError(Message("请指定安置对象"))
     record = db.session.get(DisabilityRecord, candidate.disability_record_id) if candidate and candidate.disability_record_id else None
     if candidate is not None and child is None:
         child = db.session.get(Child, candidate.child_id) if candidate.child_id else None
     if child is None:
         if record is None:  # pragma: no cover - a candidate has a child or a record
-            raise HomeboundError("找不到该儿童")
+            raise HomeboundError(Message("找不到该儿童"))
         child = _child_from_record(record, user)
     if record is None:
         record = db.session.execute(sa.select(DisabilityRecord).where(DisabilityRecord.id_number == child.id_number)).scalar()
@@ -415,7 +416,7 @@ def _check_age(child: Child, starts_on: date) -> None:
     low, high = _age_range()
     age = age_on(child.birth_date, starts_on)
     if not low <= age <= high:
-        raise HomeboundError(f"{child.name} 于 {starts_on} 为 {age} 周岁，不在送教上门的 {low}–{high} 周岁范围内")
+        raise HomeboundError(Message("%(name)s 于 %(starts_on)s 为 %(age)s 周岁，不在送教上门的 %(low)s–%(high)s 周岁范围内", name=child.name, starts_on=starts_on, age=age, low=low, high=high))
 
 
 def _check_no_overlap(child: Child, starts_on: date, ends_on: date | None) -> None:
@@ -426,8 +427,7 @@ def _check_no_overlap(child: Child, starts_on: date, ends_on: date | None) -> No
     overlapping = overlapping_placement(child.id, starts_on, ends_on) if child.id is not None else None
     if overlapping is not None:
         raise HomeboundError(
-            f"{child.name} 已有送教上门安置（编号 {overlapping.id}，"
-            f"{overlapping.starts_on}—{overlapping.ends_on or '至今'}），日期重叠")
+            Message("%(name)s 已有送教上门安置（编号 %(id)s，%(starts_on)s—%(ends_on)s），日期重叠", name=child.name, id=overlapping.id, starts_on=overlapping.starts_on, ends_on=overlapping.ends_on or Message('至今')))
 
 
 def _disability(child: Child, record: DisabilityRecord | None,
@@ -441,7 +441,7 @@ def _disability(child: Child, record: DisabilityRecord | None,
     certificate_number = normalize_id(certificate_number) or (record.certificate_number if record else None)
     category, level = parse_certificate(certificate_number)
     if certificate_number and certificate_number[:18] != child.id_number:
-        raise HomeboundError(f"残疾人证号 {certificate_number} 的前18位与身份证号 {child.id_number} 不符")
+        raise HomeboundError(Message("残疾人证号 %(certificate_number)s 的前18位与身份证号 %(id_number)s 不符", certificate_number=certificate_number, id_number=child.id_number))
     if category is None and record is not None:
         category, level = record.category, record.level
     return certificate_number, category, level
@@ -476,10 +476,10 @@ def end_placement(placement: HomeboundPlacement, ends_on: date, user=None) -> Ho
     :raises HomeboundError: ``ends_on`` before the start or before a logged session.
     """
     if ends_on < placement.starts_on:
-        raise HomeboundError(f"结束日期 {ends_on} 早于开始日期 {placement.starts_on}")
+        raise HomeboundError(Message("结束日期 %(ends_on)s 早于开始日期 %(starts_on)s", ends_on=ends_on, starts_on=placement.starts_on))
     later = [s for s in placement.sessions if s.held_on > ends_on]
     if later:
-        raise HomeboundError(f"{later[0].held_on} 已有送教记录，结束日期不能早于该日")
+        raise HomeboundError(Message("%(held_on)s 已有送教记录，结束日期不能早于该日", held_on=later[0].held_on))
     before = audit.snapshot(placement)
     placement.ends_on = ends_on
     db.session.flush()
@@ -503,12 +503,12 @@ def parse_goals(text: str) -> list[dict]:
             continue
         area, sep, goal = line.replace(":", "：").partition("：")
         if not sep or not goal.strip():
-            raise HomeboundError(f"第{n}行应为“领域：目标”")
+            raise HomeboundError(Message("第%(n)s行应为“领域：目标”", n=n))
         if area.strip() not in CONTENT_AREAS:
-            raise HomeboundError(f"第{n}行的领域“{area.strip()}”应为：{'、'.join(CONTENT_AREAS)}")
+            raise HomeboundError(Message("第%(n)s行的领域“%(area)s”应为：%(areas)s", n=n, area=area.strip(), areas='、'.join(CONTENT_AREAS)))
         goals.append({"area": area.strip(), "goal": goal.strip()})
     if not goals:
-        raise HomeboundError("个别化教育计划至少要有一个目标")
+        raise HomeboundError(Message("个别化教育计划至少要有一个目标"))
     return goals
 
 
@@ -553,7 +553,7 @@ def save_plan(placement: HomeboundPlacement, *, school_year: str, made_on: date,
     """
     parts = school_year.split("-")
     if len(parts) != 2 or not all(p.isdigit() and len(p) == 4 for p in parts) or int(parts[1]) != int(parts[0]) + 1:
-        raise HomeboundError(f"学年 {school_year} 应写作如 2020-2021")
+        raise HomeboundError(Message("学年 %(school_year)s 应写作如 2020-2021", school_year=school_year))
     plan = db.session.execute(sa.select(HomeboundPlan).where(
         HomeboundPlan.placement_id == placement.id, HomeboundPlan.school_year == school_year)).scalar()
     before = audit.snapshot(plan) if plan else None
@@ -584,13 +584,13 @@ def detect_type(data: bytes, filename: str) -> str:
         names another type.
     """
     if not data:
-        raise HomeboundError(f"附件 {filename} 是空文件")
+        raise HomeboundError(Message("附件 %(filename)s 是空文件", filename=filename))
     for magic, mime, exts in _SIGNATURES:
         if data.startswith(magic):
             if not filename.lower().endswith(exts):
-                raise HomeboundError(f"附件 {filename} 的内容是 {mime}，与文件扩展名不符")
+                raise HomeboundError(Message("附件 %(filename)s 的内容是 %(mime)s，与文件扩展名不符", filename=filename, mime=mime))
             return mime
-    raise HomeboundError(f"附件 {filename} 不是 JPG、PNG 或 PDF 文件（按文件内容判断）")
+    raise HomeboundError(Message("附件 %(filename)s 不是 JPG、PNG 或 PDF 文件（按文件内容判断）", filename=filename))
 
 
 def attachment_path(sha256: str) -> Path:
@@ -608,7 +608,7 @@ def add_attachment(session: HomeboundSession, filename: str, data: bytes, user=N
     limit = int(current_app.config["EDU_GUARD_ATTACHMENT_MAX_BYTES"])
     filename = os.path.basename((filename or "").replace("\\", "/")) or "attachment"
     if len(data) > limit:
-        raise HomeboundError(f"附件 {filename} 有 {len(data) / 1048576:.1f} MB，超过 {limit / 1048576:.0f} MB 的上限")
+        raise HomeboundError(Message("附件 %(filename)s 有 %(size)s MB，超过 %(limit)s MB 的上限", filename=filename, size=format(len(data) / 1048576, '.1f'), limit=format(limit / 1048576, '.0f')))
     mime = detect_type(data, filename)
     digest = hashlib.sha256(data).hexdigest()
     path = attachment_path(digest)
@@ -628,10 +628,10 @@ def read_attachment(att: HomeboundAttachment) -> bytes:
     """
     path = attachment_path(att.sha256)
     if not path.exists():
-        raise HomeboundError(f"附件 {att.filename} 的文件不见了")
+        raise HomeboundError(Message("附件 %(filename)s 的文件不见了", filename=att.filename))
     data = path.read_bytes()
     if hashlib.sha256(data).hexdigest() != att.sha256:
-        raise HomeboundError(f"附件 {att.filename} 与登记的 sha256 不符，文件可能被改动")
+        raise HomeboundError(Message("附件 %(filename)s 与登记的 sha256 不符，文件可能被改动", filename=att.filename))
     return data
 
 
@@ -661,35 +661,34 @@ def log_session(
         name, a refused attachment (nothing is stored then).
     """
     if held_on > case_services.today():
-        raise HomeboundError("送教日期不能晚于今天")
+        raise HomeboundError(Message("送教日期不能晚于今天"))
     if not placement.active_on(held_on):
-        raise HomeboundError(f"{held_on} 不在安置期（{placement.starts_on}—{placement.ends_on or '至今'}）内")
+        raise HomeboundError(Message("%(held_on)s 不在安置期（%(starts_on)s—%(ends_on)s）内", held_on=held_on, starts_on=placement.starts_on, ends_on=placement.ends_on or Message('至今')))
     try:
         minutes = rules.session_minutes(starts_at, ends_at)
     except rules.NormError as exc:
-        raise HomeboundError(str(exc)) from None
+        raise HomeboundError(message_of(exc)) from None
     longest = int(current_app.config["EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES"])
     if minutes > longest:
         raise HomeboundError(
-            f"开始时间 {starts_at:%H:%M} 至结束时间 {ends_at:%H:%M} 共 {minutes} 分钟，超过一次送教的上限 {longest} 分钟"
-            f"（EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES）：请核对开始时间和结束时间")
+            Message("开始时间 %(starts_at)s 至结束时间 %(ends_at)s 共 %(minutes)s 分钟，超过一次送教的上限 %(longest)s 分钟（EDU_GUARD_HOMEBOUND_MAX_SESSION_MINUTES）：请核对开始时间和结束时间", starts_at=format(starts_at, '%H:%M'), ends_at=format(ends_at, '%H:%M'), minutes=minutes, longest=longest))
     areas = [a for a in content_areas if a]
     if not areas:
-        raise HomeboundError("请选择送教内容的领域")
+        raise HomeboundError(Message("请选择送教内容的领域"))
     unknown = [a for a in areas if a not in CONTENT_AREAS]
     if unknown:
-        raise HomeboundError(f"未知的领域：{'、'.join(unknown)}")
+        raise HomeboundError(Message("未知的领域：%(areas)s", areas='、'.join(unknown)))
     progress = (progress or "").strip()
     if not progress:
-        raise HomeboundError("请填写本次送教的进展情况")
+        raise HomeboundError(Message("请填写本次送教的进展情况"))
     guardian_name = (guardian_name or "").strip() or None
     if guardian_confirmed and not guardian_name:
         guardian_name = placement.guardian_name
         if not guardian_name:
-            raise HomeboundError("监护人确认时请填写确认的监护人姓名")
+            raise HomeboundError(Message("监护人确认时请填写确认的监护人姓名"))
     session = HomeboundSession(
         placement=placement, held_on=held_on, starts_at=starts_at, ends_at=ends_at,
-        teachers=_split_names(teachers, "送教教师"), content_areas=areas, progress=progress,
+        teachers=_split_names(teachers, Message("送教教师")), content_areas=areas, progress=progress,
         guardian_confirmed=bool(guardian_confirmed), guardian_name=guardian_name,
         recorded_by_id=audit.acting_user_id(user),
     )
@@ -723,7 +722,7 @@ def _rule_settings(norm_key: str | None = None) -> tuple[rules.Norm, list[tuple[
         return (rules.configured_norm(cfg, norm_key), rules.breaks_from_config(cfg),
                 int(cfg["EDU_GUARD_HOMEBOUND_PERIOD_MINUTES"]))
     except rules.NormError as exc:
-        raise HomeboundError(str(exc)) from None
+        raise HomeboundError(message_of(exc)) from None
 
 
 def compliance(start: date, end: date, user=None, *, norm_key: str | None = None,
@@ -741,7 +740,7 @@ def compliance(start: date, end: date, user=None, *, norm_key: str | None = None
     """
     norm, breaks, minutes = _rule_settings(norm_key)
     if end < start:
-        raise HomeboundError(f"统计期止日 {end} 早于起日 {start}")
+        raise HomeboundError(Message("统计期止日 %(end)s 早于起日 %(start)s", end=end, start=start))
     # Plain rows, not ORM objects: a province's year is ~10^5 sessions.
     where = [HomeboundPlacement.starts_on <= end,
              sa.or_(HomeboundPlacement.ends_on.is_(None), HomeboundPlacement.ends_on >= start)]

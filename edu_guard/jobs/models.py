@@ -10,10 +10,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
 from edu_guard.db import UTCDateTime, db, utcnow
-from edu_guard.i18n import MessageJSON, MessageText
+from edu_guard.i18n import N_, MessageJSON, MessageText
 
 #: queued → running → done | failed (a failed job may be queued again).
-STATES = {"queued": "排队中", "running": "运行中", "done": "已完成", "failed": "失败"}
+STATES = {"queued": N_("排队中"), "running": N_("运行中"), "done": N_("已完成"), "failed": N_("失败")}
 
 
 class Job(db.Model):

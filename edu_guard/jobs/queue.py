@@ -18,6 +18,7 @@ from flask import Flask, current_app
 from huey import RedisHuey, SqliteHuey, crontab
 
 from edu_guard.config import as_flag
+from edu_guard.i18n import Message
 
 #: The app of a worker process (set by :func:`run_worker`); web processes use current_app.
 _worker_app: Flask | None = None
@@ -77,7 +78,7 @@ def make_queue(app: Flask):
         filename = url.removeprefix("sqlite:///") or str(Path(app.instance_path) / "queue.sqlite3")
         huey = SqliteHuey(name, filename=filename, immediate=immediate)
     else:
-        raise ValueError(f"EDU_GUARD_QUEUE_URL：不支持的队列地址“{url}”（应为 redis://… 或 sqlite:///…）")
+        raise ValueError(Message("EDU_GUARD_QUEUE_URL：不支持的队列地址“%(url)s”（应为 redis://… 或 sqlite:///…）", url=url))
     huey.run_job = huey.task(name="run_job")(_run_job)  # the task wrapper: run_job(job_id) enqueues
     huey.daily = huey.periodic_task(crontab(**DAILY_AT), name="daily")(_run_daily_task)
     return huey

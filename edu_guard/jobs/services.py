@@ -35,7 +35,7 @@ from flask import current_app
 from edu_guard import clock
 from edu_guard.auth.scoping import acting_as
 from edu_guard.db import db, utcnow
-from edu_guard.i18n import Message, message_of
+from edu_guard.i18n import N_, Message, message_of
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
 from edu_guard.transaction import AfterCommitError, after_commit, finish
@@ -66,6 +66,11 @@ class JobKind:
 
 
 KINDS: dict[str, JobKind] = {}
+
+#: The labels the features give their kinds of job (``JobKind.label``, Chinese), marked
+#: here for the catalogue: the job pages show a kind's label translated
+#: (:func:`label_of` gives it in Chinese, the CLI's language).
+KIND_LABELS = (N_("导入"), N_("导出"), N_("数据比对"), N_("批量打印"), N_("生成资助名单"), N_("审批资助名单"))
 
 
 class JobError(ValueError):
@@ -196,10 +201,10 @@ def _run_export(job: Job, progress) -> dict:
     progress(0, 1)
     filename, data = export.build(job.params.get("filters") or {}, job.owner)
     progress(1, 1)
-    return {**write_file(job, filename, data, XLSX), "summary": f"{export.label}已生成，可下载"}
+    return {**write_file(job, filename, data, XLSX), "summary": Message("%(export)s已生成，可下载", export=Message(export.label))}
 
 
-register("export", JobKind("导出", _run_export))
+register("export", JobKind(N_("导出"), _run_export))
 
 
 # --- a job's file ------------------------------------------------------------------
@@ -253,11 +258,11 @@ def result_file(job: Job, user) -> Path | None:
 
 #: The warning of a job whose data was committed but a step after the commit (a
 #: plugin's event, a follow-up job) failed.
-AFTER_COMMIT_WARNING = ("任务的数据已保存，但保存后的后续处理（插件通知等）出错，"
-                        "请联系系统管理员查看日志；不要重新运行本任务。")
+AFTER_COMMIT_WARNING = Message("任务的数据已保存，但保存后的后续处理（插件通知等）出错，"
+                               "请联系系统管理员查看日志；不要重新运行本任务。")
 
 
-def _warn(job_id: int, message: str) -> None:
+def _warn(job_id: int, message: Message | str) -> None:
     """Add ``message`` as ``result["warning"]`` of done job ``job_id`` (committed)."""
     db.session.rollback()
     job = db.session.get(Job, job_id, populate_existing=True)
@@ -360,8 +365,8 @@ def view(job: Job) -> dict:
             seen = clock.format_local(datetime.fromtimestamp(last, timezone.utc))
             out["state"] = "failed"
             out["stale"] = True
-            out["error"] = (f"处理该任务的工作进程已停止（最后心跳 {seen}，超过 {int(stale)} 秒无响应），"
-                            "未写入任何数据。可重新运行。")
+            out["error"] = Message("处理该任务的工作进程已停止（最后心跳 %(seen)s，超过 %(seconds)s 秒无响应），"
+                                   "未写入任何数据。可重新运行。", seen=seen, seconds=int(stale))
     return out
 
 
@@ -396,7 +401,7 @@ def rerun(job: Job) -> Job:
     :raises JobError: the job is done, queued, or running with a live worker.
     """
     if view(job)["state"] != "failed":
-        raise JobError("只有失败的任务可以重新运行")
+        raise JobError(Message("只有失败的任务可以重新运行"))
     job.state, job.error, job.result, job.done, job.total = "queued", None, None, 0, 0
     db.session.flush()
     job_id = job.id

@@ -32,8 +32,8 @@ def _job(job_id: int) -> Job:
 
 def _state(job: Job) -> dict:
     out = services.view(job)
-    out["label"] = services.label_of(job.kind)
-    out["state_label"] = STATES.get(out["state"], out["state"])
+    out["label"] = _(services.label_of(job.kind))  # a feature's label, marked in services.KIND_LABELS
+    out["state_label"] = _(STATES[out["state"]]) if out["state"] in STATES else out["state"]
     out["url"] = services.result_url(job) if out["state"] == "done" else None
     out["download"] = (url_for("jobs.download", job_id=job.id)
                        if out["state"] == "done" and services.result_file(job, current_user) else None)

@@ -28,7 +28,7 @@ from edu_guard.comparisons.models import ComparisonRow, ComparisonRun
 from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.registry.models import Child
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 
 LEDGERS = {"school_age": N_("适龄儿童台账"), "suspected": N_("疑似辍学台账"), "dropouts": N_("辍学台账")}
 #: The 学籍 changes that close a school-age entry.
@@ -57,7 +57,7 @@ def school_age_ledger(on: date, config, user=None, unmasked: bool = False) -> li
         out.append({
             "name": child.name, "sex": child.sex, "id_number": _mask(child.id_number, unmasked),
             "birth_date": child.birth_date.isoformat(), "township": child.township.name if child.township else "",
-            "school": e.school.name if e else "", "grade": (e.grade or "") if e else "", "status": e.status if e else "无学籍",
+            "school": e.school.name if e else "", "grade": (e.grade or "") if e else "", "status": e.status if e else Message("无学籍"),
             "guardian": guardian.name if guardian else "", "phone": (guardian.phone or "") if guardian else "",
             "closed_on": closed.changed_on.isoformat() if closed else "",
             "closed_reason": f"{closed.kind}：{closed.to_school or closed.reason or ''}" if closed else "",
@@ -112,9 +112,9 @@ def dropout_ledger(user=None, unmasked: bool = False) -> list[dict]:
             "school": case.school.name if case.school else "", "grade": (e.grade or "") if e else "",
             "left_month": case.opened_on.strftime("%Y-%m"),
             "guardian": guardian.name if guardian else "", "phone": (guardian.phone or "") if guardian else "",
-            "address": child.address or "", "hukou": child.hukou or "", "reason": case.reason,
-            "help": help_given, "step": machine.STATES[case.state].label,
-            "homebound": "送教上门" if child.id_number in placed or case.outcome == "送教上门" else "",
+            "address": child.address or "", "hukou": child.hukou or "", "reason": Message(case.reason) if case.reason else "",
+            "help": help_given, "step": Message(machine.STATES[case.state].label),
+            "homebound": Message("送教上门") if child.id_number in placed or case.outcome == "送教上门" else "",
             "closed_on": case.closed_on.isoformat() if case.closed_on else "",
             "closed_reason": case.closed_reason or "",
             "visits": [

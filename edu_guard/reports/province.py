@@ -20,6 +20,7 @@ from edu_guard.aid.models import Payment, PaymentReversal
 from edu_guard.auth.scoping import unscoped
 from edu_guard.db import db
 from edu_guard.hooks import contributions
+from edu_guard.i18n import Message
 from edu_guard.registry.models import Division, School
 from edu_guard.reports.services import ReportError, period_bounds, periodic_report
 
@@ -48,7 +49,7 @@ def counties_under(code: str) -> list[County]:
     """
     division = db.session.get(Division, code)
     if division is None:
-        raise ReportError(f"没有行政区划 {code}")
+        raise ReportError(Message("没有行政区划 %(code)s", code=code))
     if division.level == "county":
         rows = [(division, division.parent)]
     else:
@@ -151,7 +152,7 @@ def monthly_by_county(code: str, month: str) -> dict:
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise ReportError(f"月份“{month}”应为 YYYY-MM") from None
+        raise ReportError(Message("月份“%(month)s”应为 YYYY-MM", month=month)) from None
     counties = counties_under(code)
     start, end = period_bounds("month", first)
     report = periodic_report(start, end, by="county", counties=[c.code for c in counties])

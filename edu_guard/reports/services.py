@@ -22,7 +22,7 @@ from edu_guard.cases.models import CaseEvent, DropoutCase, HomeVisit
 from edu_guard.db import db
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import School, Township
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 
 #: Report periods and their labels.
 PERIODS = {"day": N_("日报"), "week": N_("周报"), "month": N_("月报")}
@@ -65,7 +65,7 @@ def period_bounds(period: str, on: date) -> tuple[date, date]:
         return start, start + timedelta(days=6)
     if period == "month":
         return on.replace(day=1), on.replace(day=calendar.monthrange(on.year, on.month)[1])
-    raise ReportError(f"未知的报表周期“{period}”（可选：{'、'.join(PERIODS)}）")
+    raise ReportError(Message("未知的报表周期“%(period)s”（可选：%(choices)s）", period=period, choices='、'.join(PERIODS)))
 
 
 @dataclass
@@ -97,7 +97,7 @@ class CaseHistory:
 
 def _histories(by: str, user, counties: list[str] | None = None) -> list[CaseHistory]:
     if by not in ("township", "school", "county"):
-        raise ReportError("分组须为 township（乡镇）或 school（学校）")
+        raise ReportError(Message("分组须为 township（乡镇）或 school（学校）"))
     if by == "county":  # a case belongs to its township's county, else to its school's
         label = sa.func.coalesce(Township.county_code, School.county_code)
         stmt = (sa.select(DropoutCase.id, DropoutCase.opened_on, DropoutCase.closed_on, label.label("key"))
@@ -165,7 +165,7 @@ def periodic_report(start: date, end: date, *, by: str = "township", user=None,
     :raises ReportError: ``start`` after ``end`` or an unknown grouping.
     """
     if start > end:
-        raise ReportError("开始日期不能晚于结束日期")
+        raise ReportError(Message("开始日期不能晚于结束日期"))
     histories = _histories(by, user, counties)
     before = start - timedelta(days=1)
     rows: dict[str, dict] = {}

@@ -4,11 +4,12 @@ and the dashboard. Every figure is scoped to the user's area
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from datetime import date
 from io import BytesIO
 
 from flask import Blueprint, abort, current_app, flash, render_template, request, send_file
-from flask_babel import gettext as _
+from flask_babel import force_locale, gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts, clock
@@ -63,9 +64,12 @@ def periodic():
     if request.args.get("format") == "xlsx":
         return send_file(BytesIO(excel.report_workbook(report, county, period)), as_attachment=True, mimetype=XLSX,
                          download_name=f"控辍保学{services.PERIODS.get(period, '统计表')}_{start}_{end}.xlsx")
-    return render_template("reports/periodic.html", report=report, period=period, by=by, on=on, periods=services.PERIODS,
-                           columns=services.COLUMNS, county=county, printing=bool(request.args.get("print")),
-                           ledgers=ledgers.LEDGERS, today=cases_today())
+    printing = bool(request.args.get("print"))
+    # The printed report goes to superiors: an official document, in Chinese whatever the page's language.
+    with force_locale("zh") if printing else nullcontext():
+        return render_template("reports/periodic.html", report=report, period=period, by=by, on=on,
+                               periods=services.PERIODS, columns=services.COLUMNS, county=county, printing=printing,
+                               ledgers=ledgers.LEDGERS, today=cases_today())
 
 
 @bp.get("/reports/ledgers/<kind>")
