@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app, has_app_context
 
 from edu_guard.db import utcnow as _db_utcnow
+from edu_guard.i18n import Message
 
 #: The default zone: 北京时间 (China Standard Time, UTC+8).
 DEFAULT_TIMEZONE = "Asia/Shanghai"
@@ -40,7 +41,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ClockError(f"EDU_GUARD_TIMEZONE：未知的时区“{name}”（应为 IANA 名称，如 Asia/Shanghai）") from exc
+        raise ClockError(Message("EDU_GUARD_TIMEZONE：未知的时区“%(name)s”（应为 IANA 名称，如 Asia/Shanghai）", name=name)) from exc
 
 
 def zone_name() -> str:
