@@ -26,14 +26,22 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import current_app, has_app_context
 
 from edu_guard.db import utcnow as _db_utcnow
-from edu_guard.i18n import Message
 
 #: The default zone: 北京时间 (China Standard Time, UTC+8).
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class ClockError(ValueError):
-    """``EDU_GUARD_TIMEZONE`` names no time zone known to :mod:`zoneinfo`."""
+    """``EDU_GUARD_TIMEZONE`` names no time zone known to :mod:`zoneinfo`: it stops the
+    start-up (:func:`edu_guard.app.create_app`), so only a terminal shows it, in Chinese
+    like the CLI (this module lies below :mod:`edu_guard.i18n`'s layer).
+
+    :ivar name: the unknown name.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"EDU_GUARD_TIMEZONE：未知的时区“{name}”（应为 IANA 名称，如 Asia/Shanghai）")
 
 
 @lru_cache(maxsize=8)
@@ -41,7 +49,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ClockError(Message("EDU_GUARD_TIMEZONE：未知的时区“%(name)s”（应为 IANA 名称，如 Asia/Shanghai）", name=name)) from exc
+        raise ClockError(name) from exc
 
 
 def zone_name() -> str:

@@ -318,6 +318,13 @@ def current_deadline(facts: CaseFacts) -> Deadline | None:
     return None
 
 
+def day_text(deadline: Deadline) -> "Message | str":
+    """A deadline's day as a page shows it: ``"2027-01-15（估算）"`` in the reader's
+    language when it rests on an estimated holiday calendar, else the ISO date
+    (``str(deadline)`` stays Chinese: the letters print it)."""
+    return Message("%(day)s（估算）", day=deadline.day.isoformat()) if deadline.estimated else deadline.day.isoformat()
+
+
 # --- guards: each returns None when satisfied, else the reason ------------------------
 
 Guard = Callable[[CaseFacts, date], "Message | None"]
@@ -327,7 +334,7 @@ def _passed(deadline: Deadline | None, on: date, what: Message) -> Message | Non
     if deadline is None:
         return Message("%(what)s尚未送达，期限未开始计算", what=what)
     if on <= deadline.day:
-        return Message("%(what)s期限至 %(deadline)s 届满，届满后方可进行下一步", what=what, deadline=deadline.message())
+        return Message("%(what)s期限至 %(deadline)s 届满，届满后方可进行下一步", what=what, deadline=day_text(deadline))
     return None
 
 
@@ -380,7 +387,7 @@ def g_demand_over(f: CaseFacts, on: date) -> Message | None:
 def g_within_application_period(f: CaseFacts, on: date) -> Message | None:
     last = application_last_day(f)
     if last is not None and on > last.day:
-        return Message("申请强制执行的期限已于 %(last)s 届满（行政强制法第五十三条）", last=last.message())
+        return Message("申请强制执行的期限已于 %(last)s 届满（行政强制法第五十三条）", last=day_text(last))
     return None
 
 
@@ -431,7 +438,7 @@ def g_hearing_requestable(f: CaseFacts, on: date) -> Message | None:
         return Message("当事人已申请听证")
     last = hearing_request_deadline(f)
     if last and on > last.day:
-        return Message("听证申请期限已于 %(last)s 届满（行政处罚法第六十四条）", last=last.message())
+        return Message("听证申请期限已于 %(last)s 届满（行政处罚法第六十四条）", last=day_text(last))
     return None
 
 
@@ -503,7 +510,7 @@ def g_demand_fits_window(f: CaseFacts, on: date) -> Message | None:
     end = period(on, int(_cfg(f, "EDU_GUARD_DEMAND_DAYS", 10)), "working_days")
     if end.day >= last.day:
         return Message("催告期限（至少至 %(end)s）将晚于申请强制执行的最后一日 %(last)s，"
-                 "已来不及催告后申请（行政强制法第五十三条、第五十四条）", end=end.message(), last=last.message())
+                 "已来不及催告后申请（行政强制法第五十三条、第五十四条）", end=day_text(end), last=day_text(last))
     return None
 
 

@@ -414,7 +414,7 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         hearing_on = _date(data.get("hearing_on"), N_("听证日期"))
         earliest = add_working_days(on, 7)
         if hearing_on <= earliest.day:
-            raise CaseError(Message("听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）：%(on)s 制发的通知，听证日期应晚于 %(earliest)s", on=on, earliest=earliest.message()))
+            raise CaseError(Message("听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）：%(on)s 制发的通知，听证日期应晚于 %(earliest)s", on=on, earliest=machine.day_text(earliest)))
         data["hearing_on"] = hearing_on.isoformat()
         _text(data, "place", N_("听证地点"))
         _text(data, "host", N_("听证主持人"))
@@ -663,14 +663,14 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         if found:
             extra["source"] = "和".join(found)
         if reply.estimated:
-            estimates.append(Message("反馈期限 %(day)s", day=reply.message()))
+            estimates.append(Message("反馈期限 %(day)s", day=machine.day_text(reply)))
     elif kind == "order_to_correct":
         extra["period_days"] = int(cfg["EDU_GUARD_ORDER_TO_CORRECT_DAYS"])
     elif kind in ("penalty_notice", "penalty_decision", "hearing_notice"):
         extra["order"] = _served_order(cases[0])
         deadline = machine.order_deadline(facts)
         if deadline and deadline.estimated:
-            estimates.append(Message("责令改正期限 %(day)s", day=deadline.message()))
+            estimates.append(Message("责令改正期限 %(day)s", day=machine.day_text(deadline)))
         if kind == "penalty_notice":
             extra["fine"] = Decimal(data["fine"])
             extra["hearing"] = _hearing_offered_for(Decimal(data["fine"]))
@@ -694,7 +694,7 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         if due:
             extra["due_on"] = due.day
             if due.estimated:
-                estimates.append(Message("缴款期限 %(day)s", day=due.message()))
+                estimates.append(Message("缴款期限 %(day)s", day=machine.day_text(due)))
         paid = sum((Decimal(r.data["amount"]) for r in facts.recorded("record_payment")), Decimal("0"))
         extra["paid"] = paid
         extra["history"] = remedy_history(facts, on)
@@ -1100,7 +1100,8 @@ def load_holiday_arrangement(year: int, holidays_text: str, workdays_text: str, 
     try:
         arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
     except deadlines.ArrangementError as exc:
-        raise CaseError(message_of(exc)) from None
+        params = {k: Message(v) if k == "what" else v for k, v in exc.params.items()}
+        raise CaseError(Message(exc.msgid, **params)) from None
     old = db.session.get(deadlines.HolidayArrangement, year)
     before = {"year": year, "source": old.source, "holidays": list(old.holidays), "workdays": list(old.workdays)} \
         if old is not None else None

@@ -49,7 +49,7 @@ class MissingCharacters(LetterError):
         self.problems = problems
         lines = [
             Message("%(who)s：“%(char)s”（U+%(code)s，%(path)s）在本机已安装的字体中都没有，无法打印",
-                    who=who, char=char, code=f"{ord(char):04X}", path=path)
+                    who=who, char=char, code=format(ord(char), "04X"), path=path)
             for who, path, char in problems
         ]
         super().__init__(Message("以下文字含有无法打印的字符，请核对（如为生僻字，可安装含该字的字体后重试）：\n%(lines)s",
