@@ -260,7 +260,7 @@ def fire(
         to_state = "order_to_correct"
         data["new_cycle"] = True
     if event == "record_remedy_outcome" and data.get("result") in REVOKING:
-        _void_decision(case, on, f"{data['result']}（{data.get('body') or ''}）", user)
+        _void_decision(case, on, data["result"], data.get("body"), user)
         to_state = "penalty"
     if to_state != from_state:
         if from_state in machine.OUT_OF_SCHOOL and to_state == "following_up":
@@ -332,16 +332,16 @@ def _checked_act(case: DropoutCase, event: str, user, on: date | None, data: dic
 
 
 #: Outcomes of a review or suit that revoke the decision (a new one may be made).
-REVOKING = ("撤销", "确认无效")
-REMEDY_RESULTS = ("维持", "驳回诉讼请求", "撤回申请或起诉", "变更", "撤销", "确认无效")
-STATEMENT_RESULTS = ("采纳", "部分采纳", "不采纳")
+REVOKING = (N_("撤销"), N_("确认无效"))
+REMEDY_RESULTS = (N_("维持"), N_("驳回诉讼请求"), N_("撤回申请或起诉"), N_("变更"), N_("撤销"), N_("确认无效"))
+STATEMENT_RESULTS = (N_("采纳"), N_("部分采纳"), N_("不采纳"))
 #: How a case's children were found, as the 劝返联系函's first sentence says it
 #: ("经…，你镇有下列…"), by the case's source.
 FOUND_BY = {"comparison": "控辍保学数据比对", "transfer": "学籍转出未入学核查", "absence": "学校报告缺勤",
             "manual": "核查"}
 #: The grounds on which a hearing is not public (行政处罚法 Art. 64 (三)).
-HEARING_CLOSED_REASONS = ("涉及国家秘密", "涉及商业秘密", "涉及个人隐私")
-COURT_RULINGS = ("准予执行", "不准予执行")
+HEARING_CLOSED_REASONS = (N_("涉及国家秘密"), N_("涉及商业秘密"), N_("涉及个人隐私"))
+COURT_RULINGS = (N_("准予执行"), N_("不准予执行"))
 
 
 def _amount(value, what: str = N_("金额")) -> Decimal:
@@ -716,7 +716,7 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         raise CaseError(Message("本文书的期限按估算的节假日安排计算（%(estimates)s），该年度的国务院放假安排尚未载入：请由管理员载入后再制发，或确认按估算日期制发（网页上勾选“确认按估算日期制发”，命令行加 --confirm-estimate）", estimates=Message.join(estimates, "；")))
     data.pop("confirm_estimate", None)
     if estimates:
-        data["estimated"] = [e.chinese() for e in estimates]  # the event's record, as the letter says it
+        data["estimated"] = estimates  # shown on the letter's page in the reader's language
     subject = cases if kind == "return_contact" else cases[0]
     try:
         context = letters.context_for_case(kind, subject, **extra)
@@ -745,18 +745,19 @@ def _served_order(case: DropoutCase) -> dict:
             "service_manner": letter.service_manner, "deemed_on": deemed if deemed != letter.served_on else None}
 
 
-def _void_decision(case: DropoutCase, on: date, reason: str, user) -> None:
+def _void_decision(case: DropoutCase, on: date, result: str, body: str | None, user) -> None:
     """Void the case's decision after a review or court revoked it (its number stays
-    used), so a new decision may be made."""
+    used), so a new decision may be made; the reason is shown in the reader's language."""
     for letter in live_letters(case):
         if letter.kind in ("penalty_decision", "demand", "enforcement_application"):
-            _void(letter, on, f"行政处罚决定被{reason}", user)
+            _void(letter, on, Message("行政处罚决定被%(result)s（%(body)s）", result=Message(result), body=body or ""), user)
 
 
-def _void(letter, on: date, reason: str, user) -> None:
+def _void(letter, on: date, reason: "Message | str", user) -> None:
     before = {"voided_on": None, "void_reason": None}
     letter.voided_on, letter.void_reason = on, reason
-    audit.record("void", letter, before=before, after={"voided_on": on.isoformat(), "void_reason": reason}, user=user)
+    audited = reason.chinese() if isinstance(reason, Message) else reason  # the audit log keeps text
+    audit.record("void", letter, before=before, after={"voided_on": on.isoformat(), "void_reason": audited}, user=user)
 
 
 def _check_letter_role(user, letter: Letter, what: str) -> None:

@@ -186,3 +186,37 @@ def test_a_holiday_arrangement_refusal_reads_in_the_language_of_the_page(app):
         assert load() == "Rest days: “2027-02-30” is not a date (use YYYY-MM-DD or YYYY-MM-DD~YYYY-MM-DD)"
     with app.test_request_context("/?lang=zh"):
         assert load() == "放假日期中的“2027-02-30”不是日期（应为 YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD）"
+
+
+def test_estimated_periods_read_in_the_language_of_the_page(letters_ready, make_child, make_user, login, today_is,
+                                                            monkeypatch):
+    """A letter whose dates rest on an estimated holiday calendar: the refusal to issue it
+    unconfirmed, and the estimated dates kept with the act and shown on the letter's page,
+    read in the page's language."""
+    from edu_guard.letters import services as letter_services
+
+    today_is(date(2026, 12, 28))
+    monkeypatch.setattr(letter_services, "local_today", lambda: date(2026, 12, 28))
+    child = make_child()
+    case = services.open_case(child, reason="厌学", opened_on=date(2026, 12, 1))
+    db.session.commit()
+    services.log_home_visit(child, case=case, visited_on=date(2026, 12, 1), visitors="李老师", form="入户", findings="x")
+    services.fire(case, "escalate_to_order", on=date(2026, 12, 21))
+    order = services.fire(case, "issue_order", on=date(2026, 12, 21)).letter
+    services.record_service(case, order.id, served_on=date(2026, 12, 24), manner="直接送达", served_to="x", served_by="y")
+    today_is(date(2027, 1, 11))
+    monkeypatch.setattr(letter_services, "local_today", lambda: date(2027, 1, 11))
+    services.fire(case, "escalate_to_penalty", on=date(2027, 1, 11))
+    db.session.commit()
+    client = login(make_user("clerk"))
+    _speak(client, "en")
+    refused = _text(_post(client, case, "issue_penalty_notice", "2027-01-11", fine="100").text)
+    assert "This letter's periods are counted on an estimated holiday calendar " \
+           "(correction deadline 2027-01-08 (estimated))" in refused
+    _speak(client, "zh")
+    _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100", confirm_estimate="y")
+    notice = next(l for l in case.letters if l.kind == "penalty_notice")
+    db.session.expire_all()
+    assert "责令改正期限 2027-01-08（估算）" in client.get(f"/letters/{notice.id}").text
+    _speak(client, "en")
+    assert "correction deadline 2027-01-08 (estimated)" in client.get(f"/letters/{notice.id}").text
