@@ -181,12 +181,14 @@ def _parse_days(text: str, year: int, what: str) -> list[str]:
             start = date.fromisoformat(first.strip())
             end = date.fromisoformat(last.strip()) if last else start
         except ValueError:
-            raise ArrangementError(N_("%(what)s中的“%(token)s”不是日期（应为 YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD）"), what=what, token=token) from None
+            raise ArrangementError(N_("%(what)s中的“%(token)s”不是日期（应为 YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD）"),
+                                   what=what, token=token) from None
         if end < start or (end - start).days > 31:
             raise ArrangementError(N_("%(what)s中的“%(token)s”不是一段合理的日期"), what=what, token=token)
         while start <= end:
             if start.year != year:
-                raise ArrangementError(N_("%(what)s中的 %(day)s 不在 %(year)s 年"), what=what, day=start.isoformat(), year=year)
+                raise ArrangementError(N_("%(what)s中的 %(day)s 不在 %(year)s 年"), what=what, day=start.isoformat(),
+                                       year=year)
             days.add(start)
             start += timedelta(days=1)
     return sorted(d.isoformat() for d in days)

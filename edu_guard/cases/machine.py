@@ -676,7 +676,8 @@ def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transitio
     if t is None:
         raise IllegalTransition(Message("未知的操作：%(event)s", event=event))
     if facts.state not in t.sources:
-        raise IllegalTransition(Message("当前处于“%(state)s”，不能“%(event)s”", state=Message(STATES[facts.state].label), event=Message(t.label)))
+        raise IllegalTransition(Message("当前处于“%(state)s”，不能“%(event)s”",
+                                        state=Message(STATES[facts.state].label), event=Message(t.label)))
     if role is not None and role not in t.roles:
         raise IllegalTransition(Message("您的角色无权“%(event)s”", event=Message(t.label)))
     if on < facts.step_started_on:

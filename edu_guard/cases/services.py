@@ -90,7 +90,8 @@ def open_case(
     if child.birth_date is not None and opened_on < child.birth_date:
         # A date typed wrong (a year off) must not start a case: every deadline and
         # every letter would carry it.
-        raise CaseError(Message("立案日期 %(opened_on)s 早于%(name)s的出生日期 %(birth_date)s，请核对", opened_on=opened_on, name=child.name, birth_date=child.birth_date))
+        raise CaseError(Message("立案日期 %(opened_on)s 早于%(name)s的出生日期 %(birth_date)s，请核对",
+                                opened_on=opened_on, name=child.name, birth_date=child.birth_date))
     if reason not in REASONS:
         raise CaseError(Message("辍学原因须为：%(reasons)s", reasons=_one_of(REASONS)))
     if source not in SOURCES:
@@ -109,7 +110,8 @@ def open_case(
     enrollment = child.current_enrollment
     in_compulsory_stage = enrollment is not None and enrollment.school.stage in COMPULSORY_STAGES
     if not (cfg["EDU_GUARD_COMPULSORY_MIN_AGE"] <= age <= cfg["EDU_GUARD_COMPULSORY_MAX_AGE"]) and not in_compulsory_stage:
-        raise CaseError(Message("%(name)s 于 %(opened_on)s 年满 %(age)s 周岁，不在义务教育年龄段，且未在义务教育学校就读", name=child.name, opened_on=opened_on, age=age))
+        raise CaseError(Message("%(name)s 于 %(opened_on)s 年满 %(age)s 周岁，不在义务教育年龄段，且未在义务教育学校就读",
+                                name=child.name, opened_on=opened_on, age=age))
     case = DropoutCase(
         child=child,
         state="persuasion",
@@ -400,9 +402,11 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         notice = facts.letters["penalty_notice"]
         fine = _fine(data.get("fine") if data.get("fine") not in (None, "") else notice.fine)
         if fine > notice.fine:
-            raise CaseError(Message("决定的罚款 %(fine)s 元高于告知书拟处的 %(proposed)s 元：加重处罚须重新制发行政处罚告知书，重新告知当事人陈述、申辩（和听证）的权利（行政处罚法第四十四条、第四十五条）", fine=fine, proposed=notice.fine))
+            raise CaseError(Message("决定的罚款 %(fine)s 元高于告知书拟处的 %(proposed)s 元：加重处罚须重新制发行政处罚告知书，重新告知当事人陈述、申辩（"
+                                    "和听证）的权利（行政处罚法第四十四条、第四十五条）", fine=fine, proposed=notice.fine))
         if fine < notice.fine and not (data.get("fine_reason") or "").strip():
-            raise CaseError(Message("决定的罚款 %(fine)s 元低于告知书拟处的 %(proposed)s 元，请写明理由（fine_reason）", fine=fine, proposed=notice.fine))
+            raise CaseError(Message("决定的罚款 %(fine)s 元低于告知书拟处的 %(proposed)s 元，请写明理由（fine_reason）",
+                                    fine=fine, proposed=notice.fine))
         data["fine"] = str(fine)
     elif event in ("record_statement", "record_demand_statement"):
         _text(data, "content", N_("陈述、申辩的内容"))
@@ -414,7 +418,8 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         hearing_on = _date(data.get("hearing_on"), N_("听证日期"))
         earliest = add_working_days(on, 7)
         if hearing_on <= earliest.day:
-            raise CaseError(Message("听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）：%(on)s 制发的通知，听证日期应晚于 %(earliest)s", on=on, earliest=machine.day_text(earliest)))
+            raise CaseError(Message("听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）：%(on)s 制发的通知，听证日期应晚于 "
+                                    "%(earliest)s", on=on, earliest=machine.day_text(earliest)))
         data["hearing_on"] = hearing_on.isoformat()
         _text(data, "place", N_("听证地点"))
         _text(data, "host", N_("听证主持人"))
@@ -425,7 +430,8 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         elif public in (False, "false", "0", "no", "不公开"):
             data["public"] = False
             if data.get("closed_reason") not in HEARING_CLOSED_REASONS:
-                raise CaseError(Message("不公开举行听证须写明理由：%(hearing_closed_reasons)s（行政处罚法第六十四条第三项）", hearing_closed_reasons=_one_of(HEARING_CLOSED_REASONS)))
+                raise CaseError(Message("不公开举行听证须写明理由：%(hearing_closed_reasons)s（行政处罚法第六十四条第三项）",
+                                        hearing_closed_reasons=_one_of(HEARING_CLOSED_REASONS)))
         else:
             raise CaseError(Message("请选择听证是否公开举行（行政处罚法第六十四条第三项：除涉及国家秘密、商业秘密或者个人隐私依法予以保密外，听证公开举行）"))
     elif event == "record_hearing":
@@ -713,7 +719,8 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         except LetterError as exc:
             raise CaseError(message_of(exc)) from None
     if estimates and not data.get("confirm_estimate"):
-        raise CaseError(Message("本文书的期限按估算的节假日安排计算（%(estimates)s），该年度的国务院放假安排尚未载入：请由管理员载入后再制发，或确认按估算日期制发（网页上勾选“确认按估算日期制发”，命令行加 --confirm-estimate）", estimates=Message.join(estimates, "；")))
+        raise CaseError(Message("本文书的期限按估算的节假日安排计算（%(estimates)s），该年度的国务院放假安排尚未载入：请由管理员载入后再制发，或确认按估算日期制"
+                                "发（网页上勾选“确认按估算日期制发”，命令行加 --confirm-estimate）", estimates=Message.join(estimates, "；")))
     data.pop("confirm_estimate", None)
     if estimates:
         data["estimated"] = estimates  # shown on the letter's page in the reader's language
@@ -800,7 +807,8 @@ def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, use
     if letter is None:
         raise CaseError(Message("该文书不属于本案"))
     if letter.voided_on is not None:
-        raise CaseError(Message("%(doc_number)s 已于 %(voided_on)s 作废", doc_number=letter.doc_number, voided_on=letter.voided_on))
+        raise CaseError(Message("%(doc_number)s 已于 %(voided_on)s 作废",
+                                doc_number=letter.doc_number, voided_on=letter.voided_on))
     _check_letter_role(user, letter, "作废")
     if on < letter.issued_on:
         raise CaseError(Message("作废日期 %(on)s 早于文书日期 %(issued_on)s", on=on, issued_on=letter.issued_on))
@@ -847,13 +855,15 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     if letter.served_on is None:
         raise CaseError(Message("%(doc_number)s 尚未登记送达，请直接登记送达", doc_number=letter.doc_number))
     if letter.voided_on is not None:
-        raise CaseError(Message("%(doc_number)s 已于 %(voided_on)s 作废，不能更正送达记录", doc_number=letter.doc_number, voided_on=letter.voided_on))
+        raise CaseError(Message("%(doc_number)s 已于 %(voided_on)s 作废，不能更正送达记录",
+                                doc_number=letter.doc_number, voided_on=letter.voided_on))
     _check_letter_role(user, letter, "更正送达")
     manner = manner or letter.service_manner
     if manner not in SERVICE_MANNERS:
         raise CaseError(Message("送达方式须为：%(service_manners)s", service_manners=_one_of(SERVICE_MANNERS)))
     if served_on < letter.issued_on:
-        raise CaseError(Message("送达日期 %(served_on)s 早于文书日期 %(issued_on)s", served_on=served_on, issued_on=letter.issued_on))
+        raise CaseError(Message("送达日期 %(served_on)s 早于文书日期 %(issued_on)s",
+                                served_on=served_on, issued_on=letter.issued_on))
     if served_on > today():
         raise CaseError(Message("送达日期不能晚于今天"))
     before = {"served_on": letter.served_on.isoformat(), "service_manner": letter.service_manner}
@@ -1011,7 +1021,8 @@ def log_home_visit(
         if case.state == "closed":
             raise CaseError(Message("个案已销号"))
         if visited_on < case.opened_on:
-            raise CaseError(Message("家访日期 %(visited_on)s 早于立案日期 %(opened_on)s；立案前的家访请登记在学生页面", visited_on=visited_on, opened_on=case.opened_on))
+            raise CaseError(Message("家访日期 %(visited_on)s 早于立案日期 %(opened_on)s；立案前的家访请登记在学生页面",
+                                    visited_on=visited_on, opened_on=case.opened_on))
     visit = HomeVisit(child=child, case=case, visited_on=visited_on, visitors=visitors.strip(), form=form,
                       findings=findings.strip(), outcome=outcome, next_action=next_action,
                       recorded_by_id=audit.acting_user_id(user))
@@ -1144,7 +1155,8 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
             try:
                 g.id_number = validate_id_number(guardian_id_number.strip())
             except ValueError as exc:
-                raise CaseError(Message("监护人身份证号 %(guardian_id_number)s 无效：%(exc)s", guardian_id_number=guardian_id_number, exc=message_of(exc))) from None
+                raise CaseError(Message("监护人身份证号 %(guardian_id_number)s 无效：%(exc)s",
+                                        guardian_id_number=guardian_id_number, exc=message_of(exc))) from None
         audit.record("update", g, before=before, user=user)
     case.updated_at = utcnow()
     _flush_or_stale()

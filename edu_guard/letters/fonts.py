@@ -162,7 +162,8 @@ def load_fonts() -> LetterFonts:
     :raises FontsMissing: no Chinese font is installed (the message says what to install).
     """
     if not cjk_font_installed():
-        raise FontsMissing(Message("本机没有安装任何中文字体，无法打印文书。请安装中文字体 fonts-noto-cjk（apt-get install fonts-noto-cjk；或运行 tools/system-packages.sh）。"))
+        raise FontsMissing(Message("本机没有安装任何中文字体，无法打印文书。请安装中文字体 fonts-noto-cjk（apt-get install fonts-noto-"
+                                   "cjk；或运行 tools/system-packages.sh）。"))
     lines = _fc("fc-list", "--format", "%{charset}\n")
     if lines is None:
         return LetterFonts(None, None)

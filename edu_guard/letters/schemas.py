@@ -323,7 +323,8 @@ class PenaltyDecisionSchema(_PenaltyBase):
         if fine is None or proposed is None:
             return
         if fine > proposed:
-            raise ValidationError(Message("决定的罚款 %(fine)s 元高于告知书拟处的 %(proposed)s 元：须重新制发行政处罚告知书", fine=fine, proposed=proposed), "fine")
+            raise ValidationError(Message("决定的罚款 %(fine)s 元高于告知书拟处的 %(proposed)s 元：须重新制发行政处罚告知书",
+                                          fine=fine, proposed=proposed), "fine")
         if fine < proposed and not data.get("fine_reason"):
             raise ValidationError(Message("罚款低于告知书拟处的数额，须写明理由"), "fine_reason")
 

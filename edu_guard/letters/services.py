@@ -119,11 +119,13 @@ def township_issuer(township, short: str | None = None) -> Issuer:
     name = getattr(township, "name", township)
     conf = township_settings(name)
     if is_subdistrict(name) and not (conf.get("name") and conf.get("code")):
-        raise LetterError(Message("%(name)s是街道，没有一级人民政府；其责令改正由县级教育行政部门作出（如确需以其他机关名义，请在 EDU_GUARD_TOWNSHIPS[\"%(name)s\"] 中设置 name 和 code）", name=name))
+        raise LetterError(Message("%(name)s是街道，没有一级人民政府；其责令改正由县级教育行政部门作出（如确需以其他机关名义，请在 EDU_GUARD_TOWNSHIP"
+                                  "S[\"%(name)s\"] 中设置 name 和 code）", name=name))
     if conf.get("name") and conf.get("code"):
         return Issuer(conf["name"], conf["code"])
     if "族" in name and not short:
-        raise LetterError(Message("%(name)s是民族乡（镇），其发文代字不能由名称推出：请在 EDU_GUARD_TOWNSHIPS[\"%(name)s\"] 中设置 name（发文机关全称）和 code（发文代字，如“景哈政”）", name=name))
+        raise LetterError(Message("%(name)s是民族乡（镇），其发文代字不能由名称推出：请在 EDU_GUARD_TOWNSHIPS[\"%(name)s\"] 中设置 "
+                                  "name（发文机关全称）和 code（发文代字，如“景哈政”）", name=name))
     base = current_app.config["EDU_GUARD_ISSUERS"]["township"]
     short = short or township_short_name(name)
     return Issuer(base["name"].format(township=name, short=short), base["code"].format(township=name, short=short))
@@ -243,7 +245,8 @@ def penalty_settings() -> PenaltySettings:
     """
     missing = missing_penalty_settings()
     if missing:
-        raise LetterError(Message("本县尚未设置行政处罚的依据和罚款幅度，不能制发处罚文书：请在配置中设置 %(missing)s（地方性法规名称及条款、罚款下限和上限，单位元）", missing=Message.join(missing, "、")))
+        raise LetterError(Message("本县尚未设置行政处罚的依据和罚款幅度，不能制发处罚文书：请在配置中设置 %(missing)s（地方性法规名称及条款、罚款下限和上限，单位元"
+                                  "）", missing=Message.join(missing, "、")))
     cfg = current_app.config
     return PenaltySettings(str(cfg["EDU_GUARD_PENALTY_BASIS"]), Decimal(str(cfg["EDU_GUARD_FINE_MIN"])),
                            Decimal(str(cfg["EDU_GUARD_FINE_MAX"])))
@@ -258,7 +261,8 @@ def payment_channel() -> str:
     acct = current_app.config.get("EDU_GUARD_FINE_PAYMENT_ACCOUNT") or {}
     missing = [k for k in ("bank", "account_name", "account_number") if not acct.get(k)]
     if missing:
-        raise LetterError(Message("本县尚未设置罚款缴纳渠道：请在配置 EDU_GUARD_FINE_PAYMENT_ACCOUNT 中设置 %(missing)s（代收银行、户名、账号）", missing=Message.join(missing, "、")))
+        raise LetterError(Message("本县尚未设置罚款缴纳渠道：请在配置 EDU_GUARD_FINE_PAYMENT_ACCOUNT 中设置 %(missing)s（代收银行、"
+                                  "户名、账号）", missing=Message.join(missing, "、")))
     return f"到{acct['bank']}（户名：{acct['account_name']}；账号：{acct['account_number']}）"
 
 
@@ -327,7 +331,8 @@ def issue_letter(
     fields = dump_context(kind, loaded)
     mark = current_app.config["EDU_GUARD_LETTER_KIND_MARKS"].get(kind) or spec.mark
     if not mark:
-        raise LetterError(Message("《%(kind_name)s》没有发文机关代字：请在 EDU_GUARD_LETTER_KIND_MARKS 中设置“%(kind)s”", kind_name=spec.name, kind=kind))
+        raise LetterError(Message("《%(kind_name)s》没有发文机关代字：请在 EDU_GUARD_LETTER_KIND_MARKS 中设置“%(kind)s”",
+                                  kind_name=spec.name, kind=kind))
     title = spec.title(fields)
 
     # Check fonts before taking a number, so a refused letter uses none.
@@ -470,7 +475,8 @@ def letter_pdf(letter: Letter) -> bytes:
         if path.exists():
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() != letter.sha256:
-                raise LetterError(Message("%(doc_number)s 的存档 PDF 与登记的 sha256 不符，文件可能被改动", doc_number=letter.doc_number))
+                raise LetterError(Message("%(doc_number)s 的存档 PDF 与登记的 sha256 不符，文件可能被改动",
+                                          doc_number=letter.doc_number))
             return data
     pdf = render_pdf([_item(letter)])
     _store_pdf(letter, pdf)
@@ -514,18 +520,24 @@ def record_service(
     :raises ServiceError: a bad manner, date or name, or a second service record.
     """
     if manner not in SERVICE_MANNERS:
-        raise ServiceError(Message("送达方式“%(manner)s”不对，应为：%(service_manners)s", manner=manner, service_manners=Message.join([Message(m) for m in SERVICE_MANNERS], "、")))
+        raise ServiceError(Message("送达方式“%(manner)s”不对，应为：%(service_manners)s",
+                                   manner=manner,
+                                   service_manners=Message.join([Message(m) for m in SERVICE_MANNERS], "、")))
     served_to = (served_to or "").strip()
     served_by = (served_by or "").strip()
     if not served_to or not served_by:
         raise ServiceError(Message("请填写受送达人（签收人）和送达人"))
     if served_on < letter.issued_on:
-        raise ServiceError(Message("送达日期 %(served_on)s 早于文书日期 %(issued_on)s（%(doc_number)s）", served_on=served_on.isoformat(), issued_on=letter.issued_on.isoformat(), doc_number=letter.doc_number))
+        raise ServiceError(Message("送达日期 %(served_on)s 早于文书日期 %(issued_on)s（%(doc_number)s）",
+                                   served_on=served_on.isoformat(), issued_on=letter.issued_on.isoformat(),
+                                   doc_number=letter.doc_number))
     today = local_today()
     if served_on > today:
-        raise ServiceError(Message("送达日期 %(served_on)s 晚于今天 %(today)s，不能预先登记送达", served_on=served_on.isoformat(), today=today.isoformat()))
+        raise ServiceError(Message("送达日期 %(served_on)s 晚于今天 %(today)s，不能预先登记送达",
+                                   served_on=served_on.isoformat(), today=today.isoformat()))
     if letter.served_on is not None:
-        raise ServiceError(Message("%(doc_number)s 已于 %(served_on)s 登记送达，不能重复登记", doc_number=letter.doc_number, served_on=letter.served_on.isoformat()))
+        raise ServiceError(Message("%(doc_number)s 已于 %(served_on)s 登记送达，不能重复登记",
+                                   doc_number=letter.doc_number, served_on=letter.served_on.isoformat()))
     before = audit.snapshot(letter, SERVICE_FIELDS)
     result = db.session.execute(
         sa.update(Letter)
@@ -607,7 +619,8 @@ def _require_party(case, party: dict, kind: str, *, id_number: bool = False) -> 
 
     :raises LetterError: naming what is missing and where to record it.
     """
-    missing = [what for what, ok in ((N_("住址"), party.get("address")), (N_("身份证号"), party.get("id_number") or not id_number))
+    missing = [what for what, ok in ((N_("住址"), party.get("address")),
+                                     (N_("身份证号"), party.get("id_number") or not id_number))
                if not ok]
     if missing:
         what = Message("住址和身份证号") if len(missing) == 2 else Message(missing[0])
@@ -624,7 +637,8 @@ def _require_party(case, party: dict, kind: str, *, id_number: bool = False) -> 
 def _school_name(case, kind: str) -> str:
     data = _child_data(case)
     if not data["school"]:
-        raise LetterError(Message("%(name)s没有就读学校，无法生成《%(kind_name)s》", name=case.child.name, kind_name=get_kind(kind).name))
+        raise LetterError(Message("%(name)s没有就读学校，无法生成《%(kind_name)s》",
+                                  name=case.child.name, kind_name=get_kind(kind).name))
     return data["school"]
 
 
@@ -646,7 +660,8 @@ def _ref(ref, kind: str, case) -> dict:
     if isinstance(ref, Mapping):
         return dict(ref)
     if ref.served_on is None:
-        raise LetterError(Message("《%(title)s》（%(doc_number)s）尚未登记送达，不能进入下一步", title=ref.title, doc_number=ref.doc_number))
+        raise LetterError(Message("《%(title)s》（%(doc_number)s）尚未登记送达，不能进入下一步",
+                                  title=ref.title, doc_number=ref.doc_number))
 
     deemed = effective_service(ref.served_on, ref.service_manner).day
     return {
@@ -889,6 +904,7 @@ def context_for_case(kind: str, case, **extra) -> dict:
     declared = set(spec.schema().fields)
     unknown = set(extra) - declared
     if unknown:
-        raise LetterError(Message("《%(kind_name)s》没有这些字段：%(fields)s", kind_name=spec.name, fields=", ".join(sorted(unknown))))
+        raise LetterError(Message("《%(kind_name)s》没有这些字段：%(fields)s",
+                                  kind_name=spec.name, fields=", ".join(sorted(unknown))))
     ctx.update(extra)
     return ctx
