@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from flask import Flask, has_request_context, request, url_for
-from flask_babel import Babel
+from flask_babel import Babel, refresh
 from flask_login import LoginManager
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
@@ -114,6 +114,9 @@ def create_app(test_config: Mapping[str, Any] | None = None, *, require_init: bo
     logs.init_app(app)
     db.init_app(app)
     babel.init_app(app, locale_selector=_select_locale)
+    # The language is the request's: Flask-Babel caches it on ``g``, which a request
+    # shares with an app context already pushed (a test's, a CLI command's).
+    app.before_request(refresh)
     app.after_request(_remember_language)
     app.jinja_env.globals["lang_url"] = _lang_url
     app.jinja_env.filters["cn_date"] = _cn_date

@@ -8,6 +8,9 @@ configured database that cannot be reached fails the tests; it is never skipped.
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 import threading
 import uuid
 from pathlib import Path
@@ -22,6 +25,57 @@ from edu_guard.schemes.base import Candidate
 from edu_guard.registry.services import load_demo
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
+#: The ``edu-guard`` command of the environment running the tests.
+EDU_GUARD = Path(sys.executable).parent / "edu-guard"
+
+
+# --- instances run as a deployment runs them (processes of ``edu-guard``) ----------
+
+
+def write_instance_config(app, *lines: str) -> None:
+    """Write the ``config.py`` of ``app``'s instance folder naming its database and
+    queue, as a deployment's does, so ``edu-guard`` processes started on that folder
+    use them; ``lines`` are further settings (``"NAME = value"``)."""
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    text = [
+        f"SECRET_KEY = {app.config['SECRET_KEY']!r}",
+        f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
+        f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
+        f"EDU_GUARD_QUEUE_URL = {app.config.get('EDU_GUARD_QUEUE_URL') or ''!r}",
+        f"EDU_GUARD_QUEUE_NAME = {app.config.get('EDU_GUARD_QUEUE_NAME') or 'edu_guard'!r}",
+        "EDU_GUARD_JOB_HEARTBEAT_SECONDS = 1",
+        *lines,
+    ]
+    (Path(app.instance_path) / "config.py").write_text("\n".join(text) + "\n", encoding="utf-8")
+
+
+def instance_env(instance: Path) -> dict[str, str]:
+    """The environment of an ``edu-guard`` process on ``instance``: its config.py names
+    the database, never the test run's variables."""
+    env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
+    for name in ("EDU_GUARD_TEST_DATABASE_URL", "EDU_GUARD_DATABASE_URL"):
+        env.pop(name, None)
+    return env
+
+
+def start(instance: Path, log: Path, *args: str) -> subprocess.Popen:
+    """Start ``edu-guard ARGS`` (``"worker"``, ``"serve", "--port", …``) on ``instance``
+    in its own process group, its output in ``log``; stop it with :func:`stop`."""
+    with open(log, "w") as out:
+        return subprocess.Popen([str(EDU_GUARD), *args], env=instance_env(instance), stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 60) -> None:
+    """Stop a process :func:`start` started as Ctrl-C would (SIGINT to its group),
+    killing it if it has not ended within ``timeout`` seconds."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGINT)
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 @pytest.fixture(scope="session")

@@ -581,3 +581,35 @@ def uploads_folder(app=None) -> Path:
 
     app = app or current_app
     return private_folder(Path(app.instance_path) / "uploads")
+
+
+def expired_files(folder: Path, name: str, keep_days: int, now, recorded: dict) -> list[tuple[Path, object]]:
+    """The files of ``folder`` due for deletion under a retention of ``keep_days`` days.
+
+    Only files whose whole name matches the regular expression ``name`` are considered
+    (other files in the folder are never touched). A file's age counts from the time
+    the database records for it (``recorded``: file name → aware or naive-UTC
+    ``datetime``, e.g. its last import or its job's end), else from when it was
+    written (its mtime).
+
+    :param now: the current time (aware, UTC).
+    :return: ``[(path, since), …]`` of the files older than ``now - keep_days``, in
+        name order (shorter names first), ``since`` aware UTC.
+    """
+    from datetime import datetime, timedelta, timezone
+
+    if not folder.is_dir():
+        return []
+    cutoff = now - timedelta(days=int(keep_days))
+    due = []
+    for path in sorted(folder.iterdir(), key=lambda p: (len(p.name), p.name)):
+        if not path.is_file() or not re.fullmatch(name, path.name):
+            continue
+        since = recorded.get(path.name)
+        if since is None:
+            since = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
+        elif since.tzinfo is None:
+            since = since.replace(tzinfo=timezone.utc)
+        if since < cutoff:
+            due.append((path, since))
+    return due

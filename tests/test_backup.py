@@ -12,7 +12,6 @@ import hashlib
 import io
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -29,11 +28,10 @@ from edu_guard.db import db, wait_for_deferred_writes
 from edu_guard.jobs.models import Job
 from edu_guard.registry.models import Child, ImportRun, School
 from edu_guard.registry.services import import_file
-from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
+from edu_guard.testing import DEMO_DIR, EDU_GUARD, _drop, _fresh_app, instance_env, start, stop, write_instance_config
 from edu_guard.transaction import finish
 
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent / "edu-guard"
 KEY = "backup-test-key-of-more-than-thirty-two-characters"
 LETTER = "letters/2021/景教〔2021〕1号.pdf"
 LETTER_BYTES = b"%PDF-1.7\n% a stand-in for a printed letter\n"
@@ -42,25 +40,13 @@ PHOTO_BYTES = b"\xff\xd8\xff\xe0 a stand-in for a home-visit photo"
 
 def write_config(app) -> None:
     """The instance's config.py naming the app's database and queue, as a deployment's does."""
-    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    lines = [
-        f"SECRET_KEY = {KEY!r}",
-        f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
-        f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
-        f"EDU_GUARD_QUEUE_URL = {app.config.get('EDU_GUARD_QUEUE_URL') or ''!r}",
-        f"EDU_GUARD_QUEUE_NAME = {app.config.get('EDU_GUARD_QUEUE_NAME') or 'edu_guard'!r}",
-        "EDU_GUARD_JOB_HEARTBEAT_SECONDS = 1",
-        "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True",
-    ]
-    (Path(app.instance_path) / "config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    write_instance_config(app, f"SECRET_KEY = {KEY!r}", "EDU_GUARD_ACCEPT_SAMPLE_CHECK_DIGITS = True")
 
 
 def command(instance: Path, *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     """Run ``edu-guard ARGS`` on ``instance`` (its config.py names the database)."""
-    env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
-    for name in ("EDU_GUARD_TEST_DATABASE_URL", "EDU_GUARD_DATABASE_URL"):
-        env.pop(name, None)
-    return subprocess.run([str(BIN), *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run([str(EDU_GUARD), *args], env=instance_env(instance), cwd=ROOT, capture_output=True, text=True,
+                          timeout=timeout)
 
 
 @pytest.fixture
@@ -133,16 +119,6 @@ def job_state(app, job_id: int) -> Job:
         return job
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @pytest.fixture
 def source(tmp_path, database_url):
     """The running instance: schools imported, a letter and a photo on disk, a clerk;
@@ -186,11 +162,7 @@ def test_backup_during_an_import_job_restores_whole_into_a_fresh_instance(source
     assert before["child"] == 0 and before["school"] > 0
 
     instance = Path(source.instance_path)
-    env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
-    env.pop("EDU_GUARD_TEST_DATABASE_URL", None)
-    with open(tmp_path / "worker.log", "w") as log:
-        worker = subprocess.Popen([str(BIN), "worker"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+    worker = start(instance, tmp_path / "worker.log", "worker")
     try:
         # 1. While the worker imports (its transaction open, nothing committed): a backup,
         #    in-process in the web app, the worker writing meanwhile.

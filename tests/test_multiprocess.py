@@ -9,10 +9,7 @@ from __future__ import annotations
 import http.cookiejar
 import os
 import re
-import signal
 import socket
-import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -23,11 +20,10 @@ from pathlib import Path
 import pytest
 
 from edu_guard.db import db
-from edu_guard.testing import DEMO_DIR, _drop, _fresh_app
+from edu_guard.testing import DEMO_DIR, _drop, _fresh_app, start, stop, write_instance_config
 
 #: The Redis the queue tests use; a developer running several checkouts at once gives each its own db.
 REDIS_URL = os.environ.get("EDU_GUARD_TEST_REDIS_URL", "redis://127.0.0.1:6379/5")
-BIN = Path(sys.executable).parent / "edu-guard"
 
 
 def free_port() -> int:
@@ -74,16 +70,6 @@ class Browser:
         return self.open(url, body, {"Content-Type": f"multipart/form-data; boundary={boundary}"})
 
 
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGINT)
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-
-
 @pytest.fixture
 def deployment(tmp_path, database_url):
     app = _fresh_app(tmp_path, database_url, EDU_GUARD_QUEUE_IMMEDIATE=False, EDU_GUARD_QUEUE_URL=REDIS_URL,
@@ -95,28 +81,15 @@ def deployment(tmp_path, database_url):
         clerk.set_password("clerk-password")
         db.session.add(clerk)
         db.session.commit()
-    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
     instance = Path(app.instance_path)
-    (instance / "config.py").write_text("\n".join([
-        "SECRET_KEY = 'multi-process-test-key-of-more-than-32-characters'",
-        f"EDU_GUARD_DATABASE_URL = {app.config['SQLALCHEMY_DATABASE_URI']!r}",
-        f"SQLALCHEMY_ENGINE_OPTIONS = {{'connect_args': {dict(options.get('connect_args') or {})!r}}}",
-        f"EDU_GUARD_QUEUE_URL = {REDIS_URL!r}",
-        f"EDU_GUARD_QUEUE_NAME = {app.config['EDU_GUARD_QUEUE_NAME']!r}",
-        "EDU_GUARD_JOB_HEARTBEAT_SECONDS = 1",
-    ]) + "\n", encoding="utf-8")
-    env = {**os.environ, "EDU_GUARD_INSTANCE_PATH": str(instance)}
-    env.pop("EDU_GUARD_TEST_DATABASE_URL", None)
+    write_instance_config(app, "SECRET_KEY = 'multi-process-test-key-of-more-than-32-characters'")
     ports = [free_port(), free_port()]
     procs = []
     try:
         for port in ports:
-            with open(tmp_path / f"web-{port}.log", "w") as log:
-                procs.append(subprocess.Popen([str(BIN), "serve", "--port", str(port), "--workers", "1", "--threads", "2"],
-                                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-        with open(tmp_path / "worker.log", "w") as log:
-            procs.append(subprocess.Popen([str(BIN), "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
-                                          start_new_session=True))
+            procs.append(start(instance, tmp_path / f"web-{port}.log", "serve", "--port", str(port), "--workers", "1",
+                               "--threads", "2"))
+        procs.append(start(instance, tmp_path / "worker.log", "worker"))
         deadline = time.monotonic() + 90
         for port in ports:
             while True:

@@ -105,7 +105,7 @@ class UserForm(FlaskForm):
 
     username = StringField(_l("用户名"), validators=[DataRequired(), Length(max=64)])
     display_name = StringField(_l("姓名"), validators=[DataRequired(), Length(max=64)])
-    role = SelectField(_l("角色"), choices=choice_list(ROLES.items()), default="school")
+    role = SelectField(_l("角色"), choices=choice_list((value, _l(label)) for value, label in ROLES.items()), default="school")
     township_id = SelectField(_l("所属乡镇（乡镇人员必填）"), coerce=optional_int, validate_choice=True)
     school_id = SelectField(_l("所属学校（学校人员必填）"), coerce=optional_int, validate_choice=True)
     division_code = SelectField(_l("所属行政区划（州市、省级用户必填；多县共用数据库时县级用户必填）"),

@@ -22,12 +22,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -40,7 +39,7 @@ from edu_guard.i18n import Message, message_of
 from edu_guard.jobs import queue
 from edu_guard.jobs.models import Job
 from edu_guard.transaction import AfterCommitError, after_commit, finish
-from edu_guard.uploads import private_folder, uploads_folder
+from edu_guard.uploads import expired_files, private_folder, uploads_folder
 
 Progress = Callable[[int, int], None]
 
@@ -281,26 +280,16 @@ def purge_job_files(now: datetime | None = None, keep_days: int | None = None, d
         ``job_id`` ``None`` for a part or a file without its job.
     """
     now = now or datetime.now(timezone.utc)
-    days = int(current_app.config["EDU_GUARD_JOB_FILE_KEEP_DAYS"] if keep_days is None else keep_days)
-    cutoff = now - timedelta(days=days)
+    days = current_app.config["EDU_GUARD_JOB_FILE_KEEP_DAYS"] if keep_days is None else keep_days
     folder = Path(current_app.instance_path) / "job-results"
-    if not folder.is_dir():
-        return []
-    files = [p for p in folder.iterdir() if p.is_file() and re.fullmatch(r"[0-9]+(\.part)?", p.name)]
-    ids = [int(p.name) for p in files if p.name.isdigit()]
+    ids = [int(p.name) for p in folder.iterdir() if p.name.isdigit()] if folder.is_dir() else []
     found = {j.id: j for j in db.session.execute(sa.select(Job).where(Job.id.in_(ids))).scalars()} if ids else {}
+    finished = {str(i): j.finished_at for i, j in found.items() if j.finished_at}
     purged = []
-    for path in sorted(files, key=lambda p: (len(p.name), p.name)):
+    for path, since in expired_files(folder, r"[0-9]+(\.part)?", days, now, finished):
         job = found.get(int(path.name)) if path.name.isdigit() else None
-        when = job.finished_at if job is not None and job.finished_at else None
-        if when is None:
-            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-        elif when.tzinfo is None:
-            when = when.replace(tzinfo=timezone.utc)
-        if when >= cutoff:
-            continue
         purged.append({"job_id": job.id if job is not None else None, "bytes": path.stat().st_size,
-                       "finished_at": when.isoformat()})
+                       "finished_at": since.isoformat()})
         if dry_run:
             continue
         if job is not None:

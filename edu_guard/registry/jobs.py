@@ -10,7 +10,7 @@ or nothing.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -28,6 +28,7 @@ from edu_guard.registry import queries
 from edu_guard.registry.models import Child, Enrollment, ImportRun
 from edu_guard.registry.services import ImportFileError, import_file
 from edu_guard.transaction import finish
+from edu_guard.uploads import expired_files
 
 
 def _run_import(job: Job, progress) -> dict:
@@ -124,31 +125,23 @@ def purge_uploads(now=None, keep_days: int | None = None, dry_run: bool = False)
     :return: ``[{"sha256", "bytes", "last_import"}]`` of the files deleted (or due).
     """
     now = now or datetime.now(timezone.utc)
-    days = int(current_app.config["EDU_GUARD_UPLOAD_KEEP_DAYS"] if keep_days is None else keep_days)
-    cutoff = now - timedelta(days=days)
+    days = current_app.config["EDU_GUARD_UPLOAD_KEEP_DAYS"] if keep_days is None else keep_days
     folder = Path(current_app.instance_path) / "uploads"
-    if not folder.is_dir():
-        return []
-    files = {p.name: p for p in folder.iterdir() if p.is_file() and re.fullmatch(r"[0-9a-f]{64}", p.name)}
-    if not files:
-        return []
+    digests = [p.name for p in folder.iterdir() if re.fullmatch(DIGEST, p.name)] if folder.is_dir() else []
     last = dict(db.session.execute(
-        sa.select(ImportRun.sha256, sa.func.max(ImportRun.started_at)).where(ImportRun.sha256.in_(list(files)))
+        sa.select(ImportRun.sha256, sa.func.max(ImportRun.started_at)).where(ImportRun.sha256.in_(digests))
         .group_by(ImportRun.sha256)
-    ).all())
+    ).all()) if digests else {}
     purged = []
-    for digest, path in sorted(files.items()):
-        when = last.get(digest)
-        if when is not None:
-            when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-        else:
-            when = datetime.fromtimestamp(path.stat().st_mtime, timezone.utc)
-        if when >= cutoff:
-            continue
-        purged.append({"sha256": digest, "bytes": path.stat().st_size, "last_import": when.isoformat()})
+    for path, since in expired_files(folder, DIGEST, days, now, last):
+        purged.append({"sha256": path.name, "bytes": path.stat().st_size, "last_import": since.isoformat()})
         if not dry_run:
             path.unlink(missing_ok=True)
     return purged
+
+
+#: The name of a raw import file: its sha256.
+DIGEST = r"[0-9a-f]{64}"
 
 
 def purge_files(now=None, upload_days: int | None = None, job_file_days: int | None = None,

@@ -21,7 +21,7 @@ def test_extraction_reads_code_and_templates(tmp_path):
     pot = tmp_path / "messages.pot"
     subprocess.run(  # noqa: S603 - our own interpreter and arguments
         [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
-         "-o", str(pot), "."],
+         "-k", "N_", "-k", "Message", "-o", str(pot), "."],
         cwd=ROOT, check=True, capture_output=True,
     )
     with pot.open("rb") as f:
@@ -29,6 +29,19 @@ def test_extraction_reads_code_and_templates(tmp_path):
     assert "用户登录" in ids  # templates/auth/login.html
     assert "用户名或密码错误。" in ids  # lazy_gettext in edu_guard/auth/services.py
     assert "共 %(total)s 条，第 %(page)s / %(pages)s 页" in ids  # templates/_macros.html
+    assert "任务执行时发生内部错误，未写入任何数据。请联系系统管理员查看日志。" in ids  # Message(…) in edu_guard/jobs/services.py
+    assert "局业务人员" in ids  # N_(…) in edu_guard/auth/models.py
+
+
+def test_the_user_form_names_roles_in_the_page_language(client, make_user):
+    admin = make_user("admin")
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.get_id()
+        session["_fresh"] = True
+    english = client.get("/users/new?lang=en").text
+    assert ">Bureau clerk<" in english and ">School staff<" in english and "局业务人员" not in english
+    chinese = client.get("/users/new?lang=zh").text
+    assert ">局业务人员<" in chinese
 
 
 def test_english_catalogue_is_compiled_and_current():
