@@ -48,8 +48,8 @@ def _case_with_order(client, child):
 
 def _speak(client, lang: str) -> None:
     """Choose the interface language (the header's switch: ``?lang=``, kept in a cookie).
-    The test's app context is shared by its requests, so Flask-Babel's cached locale
-    is dropped first (as the ``login`` fixture drops Flask-Login's user)."""
+    The locale a request leaves on the test's shared app context is dropped, so what the
+    test renders itself, outside a request, is Chinese again."""
     from flask import g
 
     g.pop("_flask_babel", None)

@@ -22,8 +22,9 @@ def _order(case):
 
 
 def _speak(client, lang: str) -> None:
-    """Choose the interface language (``?lang=``, kept in a cookie); Flask-Babel's locale
-    cached on the test's shared app context is dropped first."""
+    """Choose the interface language (the header's switch: ``?lang=``, kept in a cookie).
+    The locale a request leaves on the test's shared app context is dropped, so what the
+    test renders itself, outside a request, is Chinese again."""
     from flask import g
 
     g.pop("_flask_babel", None)
