@@ -169,6 +169,17 @@ def last_act_on(case: DropoutCase) -> date | None:
     return max(days, default=None)
 
 
+def state_on(case: DropoutCase, day: date) -> str:
+    """The case's state at the end of ``day`` by its timeline (the events in date order,
+    as the reports count it)."""
+    state = "persuasion"
+    for e in sorted(case.events, key=lambda e: (e.acted_on, e.id or 0)):
+        if e.acted_on > day:
+            break
+        state = e.to_state
+    return state
+
+
 def print_day(case: DropoutCase, today: date) -> date:
     """The date printed on a case's registers (一案一档): the case's own time when it is
     entered after the fact (:func:`edu_guard.acts.default_act_date` of its latest act,
@@ -871,9 +882,11 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     letter.served_on, letter.service_manner = served_on, manner
     audit.record("correct_service", letter, before=before, after={**after, "reason": reason}, user=user)
     case.updated_at = utcnow()
-    # The timeline dates the corrected service on its (corrected) day, like any service;
-    # the day the correction was made is kept in the event's data and the audit log.
-    ev = CaseEvent(case=case, event="correct_service", from_state=case.state, to_state=case.state, acted_on=served_on,
+    # The timeline dates the corrected service on its (corrected) day, like any service,
+    # in the state the case was in then (the reports read each event's state at its
+    # date); the day the correction was made is kept in the event's data and the audit log.
+    then = state_on(case, served_on)
+    ev = CaseEvent(case=case, event="correct_service", from_state=then, to_state=then, acted_on=served_on,
                    user_id=audit.acting_user_id(user), letter_id=letter.id,
                    data={"before": before, "after": after, "reason": reason, "corrected_on": today().isoformat()},
                    note=Message("%(doc_number)s 送达记录由 %(old_day)s %(old_manner)s 更正为 %(day)s %(manner)s：%(reason)s",

@@ -150,8 +150,9 @@ def test_deadline_warnings_read_in_the_language_of_the_page(letters_ready, make_
 
 def test_a_corrected_service_is_dated_on_its_corrected_day(letters_ready, make_child, make_user, login, today_is):
     """A 2021 case entered in 2026: the correction of the order's service (10 → 12 March
-    2021) is on the timeline at 12 March 2021, among the case's own acts, not at the day
-    the clerk typed it; that day is kept in the event's data and the audit log."""
+    2021), made after step 3 began, is on the timeline at 12 March 2021 among the case's
+    own acts, not at the day the clerk typed it; that day is kept in the event's data and
+    the audit log."""
     today_is(date(2026, 11, 30))
     child = make_child()
     case = services.open_case(child, reason="厌学", opened_on=date(2021, 3, 1))
@@ -160,12 +161,17 @@ def test_a_corrected_service_is_dated_on_its_corrected_day(letters_ready, make_c
     order = services.fire(case, "issue_order", on=date(2021, 3, 9)).letter
     services.record_service(case, order.id, served_on=date(2021, 3, 10), manner="直接送达", served_to="岩温之父",
                             served_by="刀建华")
+    services.fire(case, "escalate_to_penalty", on=date(2021, 3, 25))
     db.session.commit()
     ev = services.correct_service(case, order.id, served_on=date(2021, 3, 12), reason="回证日期抄录错误")
     db.session.commit()
     assert ev.acted_on == date(2021, 3, 12)
+    # In the state the case was in on that day (the reports read each event's state at
+    # its date): the case was at step 2 then, at step 3 now.
+    assert (ev.from_state, ev.to_state, case.state) == ("order_to_correct", "order_to_correct", "penalty")
+    assert services.state_on(case, date(2021, 3, 20)) == "order_to_correct"
     assert ev.data["corrected_on"] == "2026-11-30"
-    assert services.last_act_on(case) == date(2021, 3, 12)  # the case's own time, not 2026
+    assert services.last_act_on(case) == date(2021, 3, 25)  # the case's own time, not 2026
     entry = db.session.execute(sa.select(AuditLog).where(AuditLog.action == "correct_service")).scalar_one()
     assert entry.after["served_on"] == "2021-03-12" and entry.after["reason"] == "回证日期抄录错误"
     client = login(make_user("clerk"))
