@@ -60,9 +60,9 @@ bench: setup
 # Refresh the translation catalogue after changing messages (then fill the new English
 # entries in edu_guard/translations/en/LC_MESSAGES/messages.po and run it again to compile).
 catalogue: setup
-	$(BIN)/pybabel extract -q -F babel.cfg -k _l -k lazy_gettext -k N_ -k Message -o edu_guard/translations/messages.pot .
-	$(BIN)/pybabel update -q -i edu_guard/translations/messages.pot -d edu_guard/translations
-	$(BIN)/pybabel compile -q -d edu_guard/translations
+	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -k N_ -k Message -o edu_guard/translations/messages.pot .
+	$(BIN)/pybabel -q update -i edu_guard/translations/messages.pot -d edu_guard/translations
+	$(BIN)/pybabel -q compile -d edu_guard/translations
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -17,6 +17,8 @@ What it guarantees, for every cell of every export:
 - A sheet has a title row (bold, merged across the table), a bold header, 合计 rows in
   bold where a table has sums, column widths from the content (a CJK character counts
   two), and the panes frozen below the header.
+- A :class:`~edu_guard.i18n.Message` is written as its text in the current language
+  (the downloader's; an official workbook passes ``msg.chinese()``).
 - Control characters that XML cannot hold (other than tab, CR, LF) are dropped from
   text rather than failing the export.
 
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections import UserString
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -63,6 +66,8 @@ def _prepare(cell, value: Any) -> None:
     """Set ``cell`` to ``value`` by this module's rules (text as text, formats)."""
     if isinstance(value, bool):
         value = "是" if value else "否"
+    elif isinstance(value, UserString):  # an edu_guard.i18n.Message: its text now (a document passes .chinese())
+        value = str(value)
     if isinstance(value, int) and len(str(abs(value))) > MAX_NUMBER_DIGITS:
         value = str(value)
     if isinstance(value, str):

@@ -27,6 +27,8 @@ import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from edu_guard.messages import N_, Template
+
 #: Encodings :func:`decode` names in :attr:`Text.encoding`.
 UTF8, UTF8_SIG, UTF16, GB18030 = "utf-8", "utf-8-sig", "utf-16", "gb18030"
 
@@ -41,6 +43,11 @@ _BELOW_E0 = bytes(range(0xE0))
 
 class DecodeError(ValueError):
     """The bytes are not text in a supported encoding, or mix encodings.
+
+    Its message is a :class:`~edu_guard.messages.Template` (Chinese text that keeps its
+    catalogue id: this module sits below :mod:`edu_guard.i18n`);
+    :func:`edu_guard.registry.normalize.as_message` makes it a Message shown in the
+    reader's language.
 
     :ivar line: the 1-based line where the problem starts (``None`` if not known).
     """
@@ -59,7 +66,9 @@ class Text:
     encoding: str
 
 
-_ADVICE = "请用 Excel 或记事本将整个文件另存为“CSV UTF-8”（或 GB18030/GBK 编码的 CSV）后重新上传"
+_ADVICE = Template(N_("请用 Excel 或记事本将整个文件另存为“CSV UTF-8”（或 GB18030/GBK 编码的 CSV）后重新上传"))
+
+_UTF8_AFTER_GB = N_("第%(line)s行是 UTF-8 编码，而前面各行是 GB18030/GBK：文件混用了多种编码。%(advice)s")
 
 
 def _line_of(raw: bytes, pos: int) -> int:
@@ -86,7 +95,8 @@ def _decode_utf16(raw: bytes, codec: str) -> Text:
         return Text(raw.decode(codec), UTF16)
     except UnicodeDecodeError as exc:
         line = raw[: exc.start - exc.start % 2].decode(codec, "replace").count("\n") + 1
-        raise DecodeError(f"第{line}行不是有效的 UTF-16 文本：{_ADVICE}", line) from None
+        raise DecodeError(Template(N_("第%(line)s行不是有效的 UTF-16 文本：%(advice)s"), line=line, advice=_ADVICE),
+                          line) from None
 
 
 def _utf8_lines_in_gb18030(raw: bytes) -> int | None:
@@ -138,7 +148,8 @@ def decode(raw: bytes) -> Text:
             return Text(body.decode("utf-8"), UTF8_SIG)
         except UnicodeDecodeError as exc:
             line = _line_of(body, exc.start)
-            raise DecodeError(f"第{line}行不是 UTF-8 编码，而文件开头标明是 UTF-8：文件混用了多种编码。{_ADVICE}", line) from None
+            raise DecodeError(Template(N_("第%(line)s行不是 UTF-8 编码，而文件开头标明是 UTF-8：文件混用了多种编码。%(advice)s"),
+                                       line=line, advice=_ADVICE), line) from None
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return _decode_utf16(raw, "utf-16")
     utf16 = _utf16_without_bom(raw)
@@ -152,7 +163,8 @@ def decode(raw: bytes) -> Text:
     line_start = raw.rfind(b"\n", 0, bad) + 1
     # The lines before are valid UTF-8; a lead byte ≥ 0xE0 there is UTF-8 Chinese text.
     if raw[:line_start].translate(None, _BELOW_E0):
-        raise DecodeError(f"第{line}行不是 UTF-8 编码，而前面各行是 UTF-8：文件混用了多种编码。{_ADVICE}", line)
+        raise DecodeError(Template(N_("第%(line)s行不是 UTF-8 编码，而前面各行是 UTF-8：文件混用了多种编码。%(advice)s"),
+                                   line=line, advice=_ADVICE), line)
     # The search for UTF-8 lines (polars, without the GIL) runs beside Python's decoding.
     with ThreadPoolExecutor(1) as pool:
         search = pool.submit(_utf8_lines_in_gb18030, raw[line_start:])
@@ -161,14 +173,13 @@ def decode(raw: bytes) -> Text:
         except UnicodeDecodeError as exc:
             bad_line = _line_of(raw, exc.start)
             if _is_utf8_line(raw, exc.start):
-                raise DecodeError(f"第{bad_line}行是 UTF-8 编码，而前面各行是 GB18030/GBK：文件混用了多种编码。{_ADVICE}",
-                                  bad_line) from None
-            raise DecodeError(f"无法识别文件的编码（第{bad_line}行既不是 UTF-8 也不是 GB18030/GBK）：{_ADVICE}",
-                              bad_line) from None
+                raise DecodeError(Template(_UTF8_AFTER_GB, line=bad_line, advice=_ADVICE), bad_line) from None
+            raise DecodeError(Template(N_("无法识别文件的编码（第%(line)s行既不是 UTF-8 也不是 GB18030/GBK）：%(advice)s"),
+                                       line=bad_line, advice=_ADVICE), bad_line) from None
         utf8_line = search.result()
     if utf8_line is not None:
         utf8_line += line - 1
-        raise DecodeError(f"第{utf8_line}行是 UTF-8 编码，而前面各行是 GB18030/GBK：文件混用了多种编码。{_ADVICE}", utf8_line)
+        raise DecodeError(Template(_UTF8_AFTER_GB, line=utf8_line, advice=_ADVICE), utf8_line)
     return Text(text, GB18030)
 
 

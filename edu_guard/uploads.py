@@ -38,6 +38,7 @@ from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
 from edu_guard import config as defaults
+from edu_guard.i18n import N_, Message, message_of
 
 ZIP_SUFFIXES = (".xlsx", ".xlsm")
 CSV_SUFFIXES = (".csv", ".txt")
@@ -58,7 +59,8 @@ _PKG_REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
 class UploadRefused(ValueError):
-    """The file is refused before parsing; ``str(exc)`` says why, in Chinese."""
+    """The file is refused before parsing; its argument (a :class:`~edu_guard.i18n.Message`)
+    says why: ``str(exc)`` reads in the reader's language."""
 
 
 @dataclass(frozen=True)
@@ -120,32 +122,37 @@ def check_upload(data: bytes | str | Path, filename: str, limits: Limits | None 
     try:
         return _check_upload(data, filename, limits or Limits.from_config())
     except UploadRefused as exc:
-        raise UploadRefused(named(filename, str(exc))) from None
+        raise UploadRefused(named(filename, message_of(exc))) from None
 
 
-def named(filename: str | None, message: str) -> str:
+def named(filename: str | None, message: "str | Message") -> "str | Message":
     """``“花名册.xlsx”：<message>`` — the clerk sees which file a refusal is about (a
-    message that already starts with the name is returned as it is)."""
+    message that already starts with the name is returned as it is). The result is a
+    :class:`~edu_guard.i18n.Message` (read in the reader's language)."""
     name = PurePosixPath(filename or "").name
     if not name or message.startswith(f"“{name}”"):
         return message
-    return f"“{name}”：{message}"
+    return Message("“%(name)s”：%(message)s", name=name, message=message)
 
 
 #: Leading bytes of the files clerks upload by mistake under an Excel name, and what to say.
 _MAGIC = (
-    (b"%PDF", "这是 PDF 文件"),
-    (b"\xd0\xcf\x11\xe0", "这是旧版 Office 文件（如 Excel 97-2003 的 .xls 或 Word 的 .doc）"),
-    (b"\x89PNG", "这是 PNG 图片"),
-    (b"\xff\xd8\xff", "这是 JPG 图片"),
-    (b"Rar!", "这是 RAR 压缩包"),
-    (b"7z\xbc\xaf", "这是 7z 压缩包"),
-    (b"{\\rtf", "这是 RTF 文档"),
+    (b"%PDF", N_("这是 PDF 文件")),
+    (b"\xd0\xcf\x11\xe0", N_("这是旧版 Office 文件（如 Excel 97-2003 的 .xls 或 Word 的 .doc）")),
+    (b"\x89PNG", N_("这是 PNG 图片")),
+    (b"\xff\xd8\xff", N_("这是 JPG 图片")),
+    (b"Rar!", N_("这是 RAR 压缩包")),
+    (b"7z\xbc\xaf", N_("这是 7z 压缩包")),
+    (b"{\\rtf", N_("这是 RTF 文档")),
 )
-_SAVE_AS = "请在 Excel 或 WPS 中打开名单，“另存为” Excel 工作簿（.xlsx）后再上传"
+_SAVE_AS = N_("请在 Excel 或 WPS 中打开名单，“另存为” Excel 工作簿（.xlsx）后再上传")
 
 
-def what_it_is(data: bytes | str | Path, parts: list[str] | None = None) -> str:
+def _broken(advice: str = _SAVE_AS) -> Message:
+    return Message("无法读取 Excel 文件（文件已损坏或不是 Excel 格式）。%(advice)s", advice=Message(advice))
+
+
+def what_it_is(data: bytes | str | Path, parts: list[str] | None = None) -> Message:
     """Say in Chinese why bytes sent as an ``.xlsx`` are not an Excel workbook, from
     what they really are (an empty file, a PDF, an old ``.xls``, a Word ``.docx``, a
     text or HTML file renamed …), ending with what to do.
@@ -158,38 +165,42 @@ def what_it_is(data: bytes | str | Path, parts: list[str] | None = None) -> str:
             with open(data, "rb") as fh:
                 data = fh.read(8192)
         except OSError:
-            return "无法读取 Excel 文件（文件已损坏或不是 Excel 格式）。" + _SAVE_AS
+            return _broken()
     head = bytes(data[:8192])
     if not head:
-        return "无法读取 Excel 文件：文件是空的（0 字节），可能上传时选错了文件或文件未保存完整。请重新选择文件"
+        return Message("无法读取 Excel 文件：文件是空的（0 字节），可能上传时选错了文件或文件未保存完整。请重新选择文件")
     for magic, what in _MAGIC:
         if head.startswith(magic):
-            return f"无法读取 Excel 文件：{what}，不是 Excel 工作簿（.xlsx），只是扩展名被改成了 .xlsx。{_SAVE_AS}"
+            return Message("无法读取 Excel 文件：%(what)s，不是 Excel 工作簿（.xlsx），只是扩展名被改成了 .xlsx。%(advice)s",
+                           what=Message(what), advice=Message(_SAVE_AS))
     if head.startswith(b"PK"):
         head = head + "\n".join(parts or ()).encode()
         if b"word/" in head:
-            what = "这是 Word 文档（.docx）"
+            what = N_("这是 Word 文档（.docx）")
         elif b"ppt/" in head:
-            what = "这是 PowerPoint 演示文稿（.pptx）"
+            what = N_("这是 PowerPoint 演示文稿（.pptx）")
         elif b"content.xml" in head or b"opendocument" in head:
-            what = "这是 OpenDocument 文件（如 .ods）"
+            what = N_("这是 OpenDocument 文件（如 .ods）")
         else:
-            return "无法读取 Excel 文件：文件已损坏或不是 Excel 工作簿（压缩包结构不完整，可能未下载或复制完整）。" + _SAVE_AS
-        return f"无法读取 Excel 文件：{what}，不是 Excel 工作簿（.xlsx）。{_SAVE_AS}"
+            return Message("无法读取 Excel 文件：文件已损坏或不是 Excel 工作簿（压缩包结构不完整，可能未下载或复制完整）。"
+                           "%(advice)s", advice=Message(_SAVE_AS))
+        return Message("无法读取 Excel 文件：%(what)s，不是 Excel 工作簿（.xlsx）。%(advice)s",
+                       what=Message(what), advice=Message(_SAVE_AS))
     lowered = head.lstrip().lower()
     if lowered.startswith((b"<html", b"<!doctype html", b"<table", b"<?xml", b"mime-version")):
-        return ("无法读取 Excel 文件：这是网页或 XML 格式的表格（一些系统导出的“Excel”实为网页），不是 Excel 工作簿（.xlsx）。"
-                + _SAVE_AS)
+        return Message("无法读取 Excel 文件：这是网页或 XML 格式的表格（一些系统导出的“Excel”实为网页），"
+                       "不是 Excel 工作簿（.xlsx）。%(advice)s", advice=Message(_SAVE_AS))
     if b"\x00" not in head:
-        return ("无法读取 Excel 文件：这是文本文件（可能是改了扩展名的 CSV），不是 Excel 工作簿（.xlsx）。"
-                "请把扩展名改为 .csv 再上传，或在 Excel 中“另存为” .xlsx")
-    return "无法读取 Excel 文件（文件已损坏或不是 Excel 格式）。" + _SAVE_AS
+        return Message("无法读取 Excel 文件：这是文本文件（可能是改了扩展名的 CSV），不是 Excel 工作簿（.xlsx）。"
+                       "请把扩展名改为 .csv 再上传，或在 Excel 中“另存为” .xlsx")
+    return _broken()
 
 
 def _check_upload(data: bytes | str | Path, filename: str, limits: Limits) -> list[SheetFacts]:
     suffix = PurePosixPath(filename or "").suffix.lower()
     if suffix in UNCHECKED_SUFFIXES:
-        raise UploadRefused(f"不接受 {suffix} 格式的文件：请在 Excel 或 WPS 中“另存为” Excel 工作簿（.xlsx）后再上传")
+        raise UploadRefused(Message("不接受 %(suffix)s 格式的文件：请在 Excel 或 WPS 中“另存为” Excel 工作簿（.xlsx）后再上传",
+                                    suffix=suffix))
     if suffix in CSV_SUFFIXES:
         _check_csv(data, limits)
         return []
@@ -215,11 +226,13 @@ def _mib(n: int) -> str:
 def _check_csv(data: bytes | str | Path, limits: Limits) -> None:
     size = len(data) if isinstance(data, (bytes, bytearray)) else Path(data).stat().st_size
     if size > limits.max_uncompressed:
-        raise UploadRefused(f"文件过大：{_mib(size)}，超过允许的 {_mib(limits.max_uncompressed)}。请分成几个文件上传")
+        raise UploadRefused(Message("文件过大：%(size)s，超过允许的 %(limit)s。请分成几个文件上传",
+                                    size=_mib(size), limit=_mib(limits.max_uncompressed)))
     raw = data if isinstance(data, (bytes, bytearray)) else Path(data).read_bytes()
     lines = raw.count(b"\n") + (not raw.endswith(b"\n"))
     if lines > limits.max_rows:
-        raise UploadRefused(f"文件行数过多：{lines} 行，超过允许的 {limits.max_rows} 行。请分成几个文件上传")
+        raise UploadRefused(Message("文件行数过多：%(lines)s 行，超过允许的 %(limit)s 行。请分成几个文件上传",
+                                    lines=lines, limit=limits.max_rows))
 
 
 def _zip_entry_count(fh: BinaryIO) -> int:
@@ -238,7 +251,8 @@ def _zip_entry_count(fh: BinaryIO) -> int:
 def _check_xlsx(fh: BinaryIO, limits: Limits) -> list[SheetFacts]:
     entries = _zip_entry_count(fh)
     if entries >= 0xFFFF or entries > limits.max_parts:
-        raise UploadRefused(f"Excel 文件结构异常：包含 {entries} 个部件，超过允许的 {limits.max_parts} 个")
+        raise UploadRefused(Message("Excel 文件结构异常：包含 %(parts)s 个部件，超过允许的 %(limit)s 个",
+                                    parts=entries, limit=limits.max_parts))
     fh.seek(0)
     try:
         zf = zipfile.ZipFile(fh)
@@ -250,16 +264,17 @@ def _check_xlsx(fh: BinaryIO, limits: Limits) -> list[SheetFacts]:
             raise _NotAWorkbook([i.filename for i in infos])
         total = sum(i.file_size for i in infos)
         if total > limits.max_uncompressed:
-            raise UploadRefused(
-                f"Excel 文件解压后过大：{_mib(total)}，超过允许的 {_mib(limits.max_uncompressed)}。请删除多余的工作表、"
-                "图片和格式，或分成几个文件上传"
+            raise UploadRefused(Message(
+                "Excel 文件解压后过大：%(size)s，超过允许的 %(limit)s。请删除多余的工作表、"
+                "图片和格式，或分成几个文件上传", size=_mib(total), limit=_mib(limits.max_uncompressed))
             )
         for info in infos:
             ratio = info.file_size / max(1, info.compress_size)
             if info.file_size > RATIO_FLOOR and ratio > limits.max_ratio:
-                raise UploadRefused(
-                    f"Excel 文件压缩比异常（部件 {info.filename} 压缩了 {ratio:.0f} 倍，允许 {limits.max_ratio} 倍）："
-                    "文件中可能有大量空白但带格式的单元格。请删除多余的行、列后另存再上传"
+                raise UploadRefused(Message(
+                    "Excel 文件压缩比异常（部件 %(part)s 压缩了 %(ratio)s 倍，允许 %(limit)s 倍）："
+                    "文件中可能有大量空白但带格式的单元格。请删除多余的行、列后另存再上传",
+                    part=info.filename, ratio=f"{ratio:.0f}", limit=limits.max_ratio)
                 )
         sheets = _sheet_names(zf)
         facts = []
@@ -272,9 +287,9 @@ def _check_xlsx(fh: BinaryIO, limits: Limits) -> list[SheetFacts]:
                 _drain(zf, info)
         cells = sum(f.cells for f in facts)
         if cells > limits.max_cells:
-            raise UploadRefused(
-                f"Excel 文件的单元格过多：共 {cells} 个（含空白但带格式的单元格），超过允许的 {limits.max_cells} 个。"
-                "请删除多余的行、列后另存，或分成几个文件上传"
+            raise UploadRefused(Message(
+                "Excel 文件的单元格过多：共 %(cells)s 个（含空白但带格式的单元格），超过允许的 %(limit)s 个。"
+                "请删除多余的行、列后另存，或分成几个文件上传", cells=cells, limit=limits.max_cells)
             )
     return facts
 
@@ -308,26 +323,27 @@ def _sheet_names(zf: zipfile.ZipFile) -> dict[str, str]:
 def _small_xml(zf: zipfile.ZipFile, name: str):
     info = zf.getinfo(name)
     if info.file_size > WORKBOOK_PART_MAX:
-        raise UploadRefused(f"Excel 文件结构异常：{name} 过大")
+        raise UploadRefused(Message("Excel 文件结构异常：%(part)s 过大", part=name))
     try:
         return SafeET.fromstring(zf.read(name))
     except (DefusedXmlException, SafeET.ParseError, zipfile.BadZipFile, OSError):
-        raise UploadRefused(f"Excel 文件结构异常：无法读取 {name}（文件已损坏，或含有不允许的 XML 声明）") from None
+        raise UploadRefused(Message("Excel 文件结构异常：无法读取 %(part)s（文件已损坏，或含有不允许的 XML 声明）",
+                                    part=name)) from None
 
 
-def _zip_fault(exc: BaseException) -> str:
+def _zip_fault(exc: BaseException) -> Message:
     """A zip reader's English error as a clerk's reason (the file is cut short, its
     check sum is wrong, it is encrypted, it uses a compression the reader lacks)."""
     text = str(exc).lower()
     if "crc" in text:
-        return "校验和不符，文件在下载或复制时损坏"
+        return Message("校验和不符，文件在下载或复制时损坏")
     if "encrypt" in text or "password" in text:
-        return "文件已加密，请取消密码保护后另存再上传"
+        return Message("文件已加密，请取消密码保护后另存再上传")
     if "compression" in text or isinstance(exc, NotImplementedError):
-        return "使用了不支持的压缩方式，请在 Excel 中另存后再上传"
+        return Message("使用了不支持的压缩方式，请在 Excel 中另存后再上传")
     if isinstance(exc, EOFError) or "truncat" in text or "end" in text:
-        return "文件不完整，可能未下载或复制完整"
-    return "数据无法解压"
+        return Message("文件不完整，可能未下载或复制完整")
+    return Message("数据无法解压")
 
 
 def _drain(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
@@ -337,11 +353,12 @@ def _drain(zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
         with zf.open(info) as part:
             head = part.read(4096)
             if _DTD.search(head):
-                raise UploadRefused(f"Excel 文件含有不允许的 XML 声明（DOCTYPE/ENTITY）：{info.filename}")
+                raise UploadRefused(Message("Excel 文件含有不允许的 XML 声明（DOCTYPE/ENTITY）：%(part)s", part=info.filename))
             while part.read(CHUNK):
                 pass
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise UploadRefused(f"无法读取 Excel 文件：部件 {info.filename} 已损坏（{_zip_fault(exc)}）") from None
+        raise UploadRefused(Message("无法读取 Excel 文件：部件 %(part)s 已损坏（%(fault)s）",
+                                    part=info.filename, fault=_zip_fault(exc))) from None
 
 
 _DTD = re.compile(rb"<!(?:DOCTYPE|ENTITY)", re.IGNORECASE)
@@ -400,7 +417,7 @@ def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: L
                     if cut >= 0 and buf.find(b">", cut) < 0:
                         buf, carry = buf[:cut], buf[cut:]
                         if len(carry) > CHUNK:
-                            raise UploadRefused(f"工作表“{name}”结构异常（标签过长）")
+                            raise UploadRefused(Message("工作表“%(sheet)s”结构异常（标签过长）", sheet=name))
                     else:
                         carry = b""
                 else:
@@ -408,13 +425,15 @@ def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: L
                 if first:
                     first = False
                     if _DTD.search(buf[:65536]):
-                        raise UploadRefused(f"Excel 文件含有不允许的 XML 声明（DOCTYPE/ENTITY）：工作表“{name}”")
+                        raise UploadRefused(Message("Excel 文件含有不允许的 XML 声明（DOCTYPE/ENTITY）：工作表“%(sheet)s”",
+                                                    sheet=name))
                     dim = _DIMENSION.search(buf[:65536])
                     if dim:
                         facts.declared = dim.group(1).decode("ascii", "replace")
                         size = _declared(facts.declared)
                         if size is not None:
-                            _check_extent(name, size[0], size[1], limits, f"声明的范围 {facts.declared}", area=False)
+                            _check_extent(name, size[0], size[1], limits, Message("声明的范围 %(range)s", range=facts.declared),
+                                          area=False)
                 if patterns is None:
                     root = _ROOT.search(buf)
                     patterns = _patterns(root.group(1) or b"" if root else b"")
@@ -422,21 +441,23 @@ def _scan_sheet(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, limits: L
                 facts.cells = state.cells
                 max_row, max_col = state.max_row, state.max_col
                 if facts.cells > limits.max_cells:
-                    raise UploadRefused(
-                        f"工作表“{name}”的单元格过多：超过允许的 {limits.max_cells} 个（含空白但带格式的单元格）。"
-                        "请删除多余的行、列后另存，或分成几个文件上传"
+                    raise UploadRefused(Message(
+                        "工作表“%(sheet)s”的单元格过多：超过允许的 %(limit)s 个（含空白但带格式的单元格）。"
+                        "请删除多余的行、列后另存，或分成几个文件上传", sheet=name, limit=limits.max_cells)
                     )
                 if max_row > limits.max_rows or max_col > limits.max_columns:
-                    _check_extent(name, max_row, max_col, limits, f"在 {column_letters(max_col)}{max_row} 附近有内容")
+                    _check_extent(name, max_row, max_col, limits, Message("在 %(cell)s 附近有内容", cell=f"{column_letters(max_col)}{max_row}"))
                 if not chunk:
                     break
     except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError) as exc:
-        raise UploadRefused(f"无法读取 Excel 文件：工作表“{name}”已损坏（{_zip_fault(exc)}）") from None
+        raise UploadRefused(Message("无法读取 Excel 文件：工作表“%(sheet)s”已损坏（%(fault)s）",
+                                    sheet=name, fault=_zip_fault(exc))) from None
     if facts.cells:
         facts.min_row, facts.min_col = state.min_row, state.min_col
         facts.max_row, facts.max_col = state.max_row, state.max_col
         rows, cols = facts.max_row - facts.min_row + 1, facts.max_col - facts.min_col + 1
-        where = f"已用范围 {column_letters(facts.min_col)}{facts.min_row}:{column_letters(facts.max_col)}{facts.max_row}"
+        where = Message("已用范围 %(range)s", range=f"{column_letters(facts.min_col)}{facts.min_row}:"
+                                                      f"{column_letters(facts.max_col)}{facts.max_row}")
         _check_extent(name, rows, cols, limits, where)
     return facts
 
@@ -527,18 +548,21 @@ def _walk_chunk(buf: bytes, state: _ScanState) -> _ScanState:
     return state
 
 
-def _check_extent(name: str, rows: int, cols: int, limits: Limits, where: str, area: bool = True) -> None:
+def _check_extent(name: str, rows: int, cols: int, limits: Limits, where: Message, area: bool = True) -> None:
     """Refuse a sheet whose range (declared or used) is beyond the row or column
     limits, or (``area``: the used range, which the reader lays out as rows ×
     columns) beyond the cell limit."""
-    fix = "请删除表格以外多余的内容（选中多余的行、列后“删除”，而不是“清除内容”）后另存再上传"
+    fix = Message("请删除表格以外多余的内容（选中多余的行、列后“删除”，而不是“清除内容”）后另存再上传")
     if rows > limits.max_rows:
-        raise UploadRefused(f"工作表“{name}”行数过多（{where}，{rows} 行），超过允许的 {limits.max_rows} 行。{fix}")
+        raise UploadRefused(Message("工作表“%(sheet)s”行数过多（%(where)s，%(rows)s 行），超过允许的 %(limit)s 行。%(advice)s",
+                                    sheet=name, where=where, rows=rows, limit=limits.max_rows, advice=fix))
     if cols > limits.max_columns:
-        raise UploadRefused(f"工作表“{name}”列数过多（{where}，{cols} 列），超过允许的 {limits.max_columns} 列。{fix}")
+        raise UploadRefused(Message("工作表“%(sheet)s”列数过多（%(where)s，%(cols)s 列），超过允许的 %(limit)s 列。%(advice)s",
+                                    sheet=name, where=where, cols=cols, limit=limits.max_columns, advice=fix))
     if area and rows * cols > limits.max_cells:
-        raise UploadRefused(
-            f"工作表“{name}”的范围过大（{where}，{rows} 行 × {cols} 列），超过允许的 {limits.max_cells} 个单元格。{fix}"
+        raise UploadRefused(Message(
+            "工作表“%(sheet)s”的范围过大（%(where)s，%(rows)s 行 × %(cols)s 列），超过允许的 %(limit)s 个单元格。%(advice)s",
+            sheet=name, where=where, rows=rows, cols=cols, limit=limits.max_cells, advice=fix)
         )
 
 

@@ -115,8 +115,6 @@ def test_the_scanner_catches_what_babel_cannot_extract():
 
 #: Areas whose refusals are being moved to Message (one line each, removed when done).
 PENDING = [
-    "edu_guard/registry/", "edu_guard/uploads.py", "edu_guard/textfile.py",
-
     "edu_guard/aid/", "edu_guard/schemes/",
 
     "edu_guard/homebound/", "edu_guard/comparisons/", "edu_guard/jobs/", "edu_guard/reports/",

@@ -11,9 +11,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import TYPE_CHECKING
 
 from edu_guard import hooks
 from edu_guard.auth.scoping import unscoped
+
+if TYPE_CHECKING:
+    from edu_guard.i18n import Message
 
 
 @dataclass(frozen=True)
@@ -22,8 +26,10 @@ class CountedEnrolled:
 
     :ivar child_id: the registry child.
     :ivar school_id: the school that keeps the child's 学籍 (and teaches it).
-    :ivar label: a short Chinese badge for lists (``"送教上门"``).
-    :ivar why: a Chinese clause for messages (``"自 2021-03-01 起由某校送教上门"``).
+    :ivar label: a short Chinese badge for lists (``"送教上门"``, marked with ``N_`` so a
+        page translates it).
+    :ivar why: a clause for messages (``"自 2021-03-01 起由某校送教上门"``): an
+        :class:`~edu_guard.i18n.Message` (read in the reader's language) or text.
     :ivar endpoint: the Flask endpoint of the page that shows the reason, with
         ``endpoint_args``; ``None`` when there is none.
     """
@@ -31,7 +37,7 @@ class CountedEnrolled:
     child_id: int
     school_id: int | None
     label: str
-    why: str
+    why: "str | Message"
     endpoint: str | None = None
     endpoint_args: dict = field(default_factory=dict)
 

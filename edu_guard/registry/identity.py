@@ -34,7 +34,7 @@ from stdnum.cn import ric
 from stdnum.exceptions import ValidationError as StdnumError
 
 from edu_guard import clock
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 
 #: Document types (证件类型).
 RESIDENT = N_("居民身份证")
@@ -69,14 +69,15 @@ DOCUMENT_ALIASES = {
 HMT_AREAS = {"810000": "香港", "820000": "澳门", "830000": "台湾"}
 
 #: The reason for an ID that ends in 000 and may have been cut by Excel.
-TRUNCATED_REASON = "末三位为000，可能被 Excel 截断，请核对原始数据"
+TRUNCATED_REASON = N_("末三位为000，可能被 Excel 截断，请核对原始数据")
 
 _SPACES = re.compile(r"[\s\u200b\u200c\u200d\u2060\ufeff]+")
 _FOREIGN_2017 = re.compile(r"^[A-Z]{3}\d{12}$")
 
 
 class IdNumberError(ValueError):
-    """An ID number is not valid for its document type; ``str(exc)`` follows the column's name."""
+    """An ID number is not valid for its document type; its argument (a
+    :class:`~edu_guard.i18n.Message`) follows the column's name."""
 
 
 def normalize_id(text: object) -> str:
@@ -110,7 +111,8 @@ def document_type(value: object) -> str | None:
         return text
     if text in DOCUMENT_ALIASES:
         return DOCUMENT_ALIASES[text]
-    raise IdNumberError(f"“{text}”不是可选的证件类型（{'、'.join(DOCUMENT_TYPES)}）")
+    raise IdNumberError(Message("“%(value)s”不是可选的证件类型（%(choices)s）", value=text,
+                                choices=Message.join([Message(t) for t in DOCUMENT_TYPES], "、")))
 
 
 def type_of_number(number: str) -> str:
@@ -158,19 +160,19 @@ def check_character(number: str) -> str:
     return ric.calc_check_digit(number[:17] + "0")
 
 
-def _check_18(number: str, today: date, *, what: str) -> date:
+def _check_18(number: str, today: date, *, what: str | Message) -> date:
     """Check the parts common to the 18-character numbers: digits, birth date, check."""
     if len(number) != 18:
-        raise IdNumberError(f"应为18位（现为{len(number)}位）")
+        raise IdNumberError(Message("应为18位（现为%(n)s位）", n=len(number)))
     if not number[:17].isdigit() or number[17] not in "0123456789X":
-        raise IdNumberError("含有数字和末位X以外的字符")
+        raise IdNumberError(Message("含有数字和末位X以外的字符"))
     birth = birth_date(number[6:14])
     if birth is None:
-        raise IdNumberError(f"第7–14位的出生日期（{number[6:14]}）不存在")
+        raise IdNumberError(Message("第7–14位的出生日期（%(digits)s）不存在", digits=number[6:14]))
     if birth > today:
-        raise IdNumberError(f"第7–14位的出生日期（{birth.isoformat()}）晚于今天")
+        raise IdNumberError(Message("第7–14位的出生日期（%(day)s）晚于今天", day=birth.isoformat()))
     if number[17] != check_character(number):
-        raise IdNumberError(f"校验位错误（{what}），号码有误，请核对后重新录入")
+        raise IdNumberError(Message("校验位错误（%(rule)s），号码有误，请核对后重新录入", rule=what))
     return birth
 
 
@@ -181,10 +183,10 @@ def validate_resident(number: str, today: date) -> str:
         character, or an area code that never existed.
     """
     if len(number) == 15 and number.isdigit():
-        raise IdNumberError("为旧版15位号码；请改为现行18位居民身份证号码")
+        raise IdNumberError(Message("为旧版15位号码；请改为现行18位居民身份证号码"))
     _check_18(number, today, what="GB 11643")
     if not area_code_existed(number[:6]):
-        raise IdNumberError(f"前6位行政区划代码（{number[:6]}）不存在")
+        raise IdNumberError(Message("前6位行政区划代码（%(area)s）不存在", area=number[:6]))
     return number
 
 
@@ -200,20 +202,20 @@ def validate_foreign(number: str, today: date) -> str:
     if _FOREIGN_2017.match(number):
         return number
     if len(number) != 18 or number[0] != "9":
-        raise IdNumberError("不是外国人永久居留身份证号码（应为“9”开头的18位，或3位字母加12位数字的2017版号码）")
-    _check_18(number, today, what="外国人永久居留身份证，MOD 11-2")
+        raise IdNumberError(Message("不是外国人永久居留身份证号码（应为“9”开头的18位，或3位字母加12位数字的2017版号码）"))
+    _check_18(number, today, what=Message("外国人永久居留身份证，MOD 11-2"))
     province = number[1:3]
     if not any("province" in props for _p, props in numdb.get("cn/loc").info(province + "0000")):
-        raise IdNumberError(
-            f"前6位行政区划代码（{number[:6]}）不存在（以9开头的号码也不是有效的外国人永久居留身份证号码："
-            f"第2–3位受理地省级代码{province}不存在）"
-        )
+        raise IdNumberError(Message(
+            "前6位行政区划代码（%(area)s）不存在（以9开头的号码也不是有效的外国人永久居留身份证号码："
+            "第2–3位受理地省级代码%(province)s不存在）", area=number[:6], province=province))
     if number[3:6] in ("000", "156"):
-        raise IdNumberError(f"第4–6位国籍代码（{number[3:6]}）不是外国的国籍代码")
+        raise IdNumberError(Message("第4–6位国籍代码（%(code)s）不是外国的国籍代码", code=number[3:6]))
     return number
 
 
-def validate_document(number: str, declared: str | None = None, *, today: date | None = None) -> tuple[str, str, str | None]:
+def validate_document(number: str, declared: str | None = None, *,
+                      today: date | None = None) -> tuple[str, str, Message | None]:
     """Check a normalised document number against its declared type.
 
     The number's form decides the type (:func:`type_of_number`); a 港澳台 number
@@ -228,23 +230,25 @@ def validate_document(number: str, declared: str | None = None, *, today: date |
     """
     today = today or clock.today()
     if declared == NO_DOCUMENT:
-        raise IdNumberError("证件类型为“无证件”时证件号码应为空")
+        raise IdNumberError(Message("证件类型为“无证件”时证件号码应为空"))
     kind = type_of_number(number)
     if kind == FOREIGN_PR:
         if declared not in (None, FOREIGN_PR):
-            raise IdNumberError(f"是外国人永久居留身份证号码，但证件类型填为{declared}；请核对证件类型")
+            raise IdNumberError(Message("是外国人永久居留身份证号码，但证件类型填为%(declared)s；请核对证件类型",
+                                        declared=Message(declared)))
         return FOREIGN_PR, validate_foreign(number, today), None
     validate_resident(number, today)
     note = None
     if kind == HMT_PERMIT:
         if declared == FOREIGN_PR:
-            raise IdNumberError(f"以{number[:6]}开头，是港澳台居民居住证号码，但证件类型填为{declared}")
+            raise IdNumberError(Message("以%(area)s开头，是港澳台居民居住证号码，但证件类型填为%(declared)s",
+                                        area=number[:6], declared=Message(declared)))
         if declared == RESIDENT:
-            note = f"证件类型填为居民身份证，但号码以{number[:6]}开头，已按港澳台居民居住证登记"
+            note = Message("证件类型填为居民身份证，但号码以%(area)s开头，已按港澳台居民居住证登记", area=number[:6])
     elif declared == FOREIGN_PR:
-        raise IdNumberError("是公民身份号码，但证件类型填为外国人永久居留身份证；请核对证件类型")
+        raise IdNumberError(Message("是公民身份号码，但证件类型填为外国人永久居留身份证；请核对证件类型"))
     elif declared == HMT_PERMIT:
-        raise IdNumberError("证件类型为港澳台居民居住证，号码应以810000、820000或830000开头")
+        raise IdNumberError(Message("证件类型为港澳台居民居住证，号码应以810000、820000或830000开头"))
     return kind, number, note
 
 

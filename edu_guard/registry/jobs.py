@@ -21,6 +21,7 @@ from edu_guard import excel
 from edu_guard.auth.services import mask_id_number
 from edu_guard.auth import audit
 from edu_guard.db import db
+from edu_guard.i18n import N_
 from edu_guard.jobs import queue
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
@@ -44,7 +45,7 @@ def _import_run_url(job: Job) -> str:
 
 
 # An import checks its rows against the whole county's registry (as_owner=False).
-jobs.register("import", jobs.JobKind("导入", _run_import, (ImportFileError,), result_url=_import_run_url,
+jobs.register("import", jobs.JobKind(N_("导入"), _run_import, (ImportFileError,), result_url=_import_run_url,
                                      as_owner=False))
 
 
@@ -83,7 +84,7 @@ def roster_workbook(filters: dict, user) -> tuple[str, bytes]:
     return f"学生名册_{len(rows)}人.xlsx", data
 
 
-jobs.register_export("roster", jobs.Export("学生名册", roster_workbook, _roster_count))
+jobs.register_export("roster", jobs.Export(N_("学生名册"), roster_workbook, _roster_count))
 
 
 def start_import(kind: str, upload, user) -> int:

@@ -17,6 +17,8 @@ import re
 import unicodedata
 from datetime import date, datetime, timedelta
 
+from edu_guard.i18n import N_, Message
+from edu_guard.messages import Template
 from edu_guard.registry.identity import normalize_id
 
 #: Excel's 1900 date system: day 0 of the serial numbers, right from 1900-03-01 on
@@ -35,7 +37,18 @@ _DATE_COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
 
 
 class NormalizeError(ValueError):
-    """A value could not be normalised; ``str(exc)`` is the reason for the clerk (Chinese)."""
+    """A value could not be normalised; its argument is the reason for the clerk (a
+    :class:`~edu_guard.i18n.Message`: ``str(exc)`` reads in the reader's language)."""
+
+
+def as_message(value):
+    """A reason as a :class:`~edu_guard.i18n.Message`, whatever made it: a Message as it
+    is; a :class:`~edu_guard.messages.Template` (marshmallow's built-in messages, a
+    :class:`~edu_guard.textfile.DecodeError`) as the Message of its id and arguments;
+    any other value (text from elsewhere) unchanged."""
+    if isinstance(value, Template):
+        return Message(value.msgid, **{k: as_message(v) for k, v in value.args.items()})
+    return value
 
 
 def halfwidth(text: str) -> str:
@@ -187,13 +200,14 @@ def parse_date(value: object, *, date1904: bool = False) -> date | None:
             return _ymd(str(int(number)), *_split_compact(str(int(number))))
         if 1 <= number < 2958466:  # Excel's last date is 9999-12-31
             return (_EXCEL_EPOCH_1904 if date1904 else _EXCEL_EPOCH) + timedelta(days=int(number))
-        raise NormalizeError(f"“{clean_text(value)}”不是日期")
+        raise NormalizeError(Message("“%(value)s”不是日期", value=clean_text(value)))
     text = halfwidth(str(value)).strip()
     if not text:
         return None
     match = _DATE_SEPARATED.match(text) or _DATE_COMPACT.match(text)
     if match is None:
-        raise NormalizeError(f"“{text}”不是可识别的日期格式（应为 2010-05-03、2010.05.03、20100503 或 2010年5月3日）")
+        raise NormalizeError(Message("“%(value)s”不是可识别的日期格式（应为 2010-05-03、2010.05.03、20100503 或 2010年5月3日）",
+                                     value=text))
     return _ymd(text, *match.groups()[:3])
 
 
@@ -224,7 +238,7 @@ def parse_year_month(value: object, *, date1904: bool = False) -> tuple[int, int
         return parse_date(value, date1904=date1904)
     year, month = int(match.group(1)), int(match.group(2) or match.group(3))
     if not 1 <= month <= 12:
-        raise NormalizeError(f"“{text}”不是有效的年月（月份应为1–12）")
+        raise NormalizeError(Message("“%(value)s”不是有效的年月（月份应为1–12）", value=text))
     return year, month
 
 
@@ -236,7 +250,7 @@ def _ymd(text: str, year: str, month: str, day: str) -> date:
     try:
         return date(int(year), int(month), int(day))
     except ValueError:
-        raise NormalizeError(f"“{text}”不是有效日期（该日不存在）") from None
+        raise NormalizeError(Message("“%(value)s”不是有效日期（该日不存在）", value=text)) from None
 
 
 #: Answers read as yes / no in 是否… columns.
@@ -261,7 +275,7 @@ def parse_yes_no(value: object, yes: frozenset[str] = YES, no: frozenset[str] = 
         return True
     if key in no:
         return False
-    raise NormalizeError(f"“{text}”应为“是”或“否”")
+    raise NormalizeError(Message("“%(value)s”应为“是”或“否”", value=text))
 
 
 #: 就读方式 / 是否寄宿: boarding answers.
@@ -272,18 +286,19 @@ BOARDING_NO = NO | {"走读", "非寄宿", "走读生", "不住校"}
 # --- column headers ---------------------------------------------------------------
 
 #: Canonical field → the header names seen for it in county files. The first name is
-#: the label used in messages. Matching ignores spaces, ``*`` marks and full-width
-#: forms (``村（社区）`` matches ``村(社区)``).
+#: the label used in messages (marked for the catalogue: a reject reason names the
+#: column in the reader's language when the file used that name). Matching ignores
+#: spaces, ``*`` marks and full-width forms (``村（社区）`` matches ``村(社区)``).
 COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
     # persons
-    "name": ("姓名", "学生姓名", "儿童姓名", "成员姓名", "家庭成员姓名"),
-    "sex": ("性别",),
-    "birth_date": ("出生日期", "出生年月日", "生日"),
-    "birth_month": ("出生年月",),
-    "ethnicity": ("民族",),
-    "id_type": ("身份证件类型", "证件类型"),
+    "name": (N_("姓名"), "学生姓名", "儿童姓名", "成员姓名", "家庭成员姓名"),
+    "sex": (N_("性别"),),
+    "birth_date": (N_("出生日期"), "出生年月日", "生日"),
+    "birth_month": (N_("出生年月"),),
+    "ethnicity": (N_("民族"),),
+    "id_type": (N_("身份证件类型"), "证件类型"),
     "id_number": (
-        "身份证件号",
+        N_("身份证件号"),
         "身份证号",
         "公民身份号码",
         "证件号码",
@@ -294,50 +309,50 @@ COLUMN_ALIASES: dict[str, tuple[str, ...]] = {
         "学生身份证号",
         "学生身份证号码",
     ),
-    "hukou": ("户口所在地", "户籍所在地", "户口所在地区", "户籍地址", "户籍地", "户籍住址", "户口地址"),
-    "township": ("乡镇", "乡镇（街道）", "乡（镇）", "乡镇街道", "所属乡镇", "所在乡镇"),
-    "village": ("村（社区）", "行政村", "村委会", "村（居）委会", "村社区", "所属村", "所在村"),
-    "address": ("家庭住址", "住址", "现住址", "居住地址", "家庭地址"),
-    "guardian_name": ("监护人", "监护人姓名", "家长姓名"),
-    "guardian_phone": ("监护人联系电话", "监护人电话", "联系电话", "家长电话", "联系方式"),
-    "guardian_relation": ("与学生关系", "监护人关系", "监护人与学生关系"),
-    "family_type": ("家庭类型", "家庭经济类型", "困难类型", "家庭困难类型"),
-    "disabled": ("是否残疾", "是否残疾儿童"),
+    "hukou": (N_("户口所在地"), "户籍所在地", "户口所在地区", "户籍地址", "户籍地", "户籍住址", "户口地址"),
+    "township": (N_("乡镇"), "乡镇（街道）", "乡（镇）", "乡镇街道", "所属乡镇", "所在乡镇"),
+    "village": (N_("村（社区）"), "行政村", "村委会", "村（居）委会", "村社区", "所属村", "所在村"),
+    "address": (N_("家庭住址"), "住址", "现住址", "居住地址", "家庭地址"),
+    "guardian_name": (N_("监护人"), "监护人姓名", "家长姓名"),
+    "guardian_phone": (N_("监护人联系电话"), "监护人电话", "联系电话", "家长电话", "联系方式"),
+    "guardian_relation": (N_("与学生关系"), "监护人关系", "监护人与学生关系"),
+    "family_type": (N_("家庭类型"), "家庭经济类型", "困难类型", "家庭困难类型"),
+    "disabled": (N_("是否残疾"), "是否残疾儿童"),
     # enrollment
-    "seq": ("序号",),
-    "student_number": ("全国学籍号", "学籍号", "学籍编号", "全国学籍号码"),
-    "school_code": ("学校标识码", "学校代码", "学校识别码"),
-    "school_name": ("学校名称", "学校", "就读学校", "所在学校"),
-    "grade": ("年级", "就读年级"),
-    "class_name": ("班级", "班级名称"),
-    "boarding": ("就读方式", "是否寄宿", "是否住校", "寄宿情况"),
+    "seq": (N_("序号"),),
+    "student_number": (N_("全国学籍号"), "学籍号", "学籍编号", "全国学籍号码"),
+    "school_code": (N_("学校标识码"), "学校代码", "学校识别码"),
+    "school_name": (N_("学校名称"), "学校", "就读学校", "所在学校"),
+    "grade": (N_("年级"), "就读年级"),
+    "class_name": (N_("班级"), "班级名称"),
+    "boarding": (N_("就读方式"), "是否寄宿", "是否住校", "寄宿情况"),
     # schools
-    "stage": ("学段", "办学类型"),
-    "county_code": ("行政区划代码", "区划代码", "县区代码"),
+    "stage": (N_("学段"), "办学类型"),
+    "county_code": (N_("行政区划代码"), "区划代码", "县区代码"),
     # status changes
-    "change_kind": ("变动类型", "异动类型", "学籍变动类型"),
-    "changed_on": ("变动日期", "异动日期", "变动时间"),
-    "from_school": ("原学校", "转出学校", "原就读学校"),
-    "to_school": ("去向学校", "转入学校", "转往学校", "去向"),
-    "reason": ("变动原因", "异动原因", "原因"),
+    "change_kind": (N_("变动类型"), "异动类型", "学籍变动类型"),
+    "changed_on": (N_("变动日期"), "异动日期", "变动时间"),
+    "from_school": (N_("原学校"), "转出学校", "原就读学校"),
+    "to_school": (N_("去向学校"), "转入学校", "转往学校", "去向"),
+    "reason": (N_("变动原因"), "异动原因", "原因"),
     # monitored households
-    "household_code": ("户编号", "户码"),
-    "head_name": ("户主姓名",),
-    "relation_to_head": ("与户主关系",),
-    "category": ("监测对象类别", "户类别", "类别", "户类型"),
-    "risk_type": ("风险类型", "主要风险"),
-    "risk_removed": ("是否风险消除", "风险是否消除"),
+    "household_code": (N_("户编号"), "户码"),
+    "head_name": (N_("户主姓名"),),
+    "relation_to_head": (N_("与户主关系"),),
+    "category": (N_("监测对象类别"), "户类别", "类别", "户类型"),
+    "risk_type": (N_("风险类型"), "主要风险"),
+    "risk_removed": (N_("是否风险消除"), "风险是否消除"),
     # disability certificates
-    "certificate_number": ("残疾人证号", "残疾证号", "残疾人证号码"),
-    "disability_category": ("残疾类别",),
-    "disability_level": ("残疾等级",),
-    "can_attend_school": ("能否到校就读", "是否能到校就读", "能否随班就读"),
+    "certificate_number": (N_("残疾人证号"), "残疾证号", "残疾人证号码"),
+    "disability_category": (N_("残疾类别"),),
+    "disability_level": (N_("残疾等级"),),
+    "can_attend_school": (N_("能否到校就读"), "是否能到校就读", "能否随班就读"),
     # payee accounts (资助收款账户; the bank's 代发 words first)
-    "account_holder": ("户名", "账户名称", "持卡人", "持卡人姓名", "收款人", "收款人姓名"),
-    "holder_id_number": ("户名身份证号", "持卡人身份证号", "收款人身份证号", "户名身份证号码", "持卡人身份证号码"),
-    "account_bank": ("开户行", "开户银行", "银行名称", "开户网点"),
-    "account_number": ("账号", "银行账号", "卡号", "银行卡号", "一卡通账号", "收款账号"),
-    "account_kind": ("账户类型", "卡类型", "账户种类"),
+    "account_holder": (N_("户名"), "账户名称", "持卡人", "持卡人姓名", "收款人", "收款人姓名"),
+    "holder_id_number": (N_("户名身份证号"), "持卡人身份证号", "收款人身份证号", "户名身份证号码", "持卡人身份证号码"),
+    "account_bank": (N_("开户行"), "开户银行", "银行名称", "开户网点"),
+    "account_number": (N_("账号"), "银行账号", "卡号", "银行卡号", "一卡通账号", "收款账号"),
+    "account_kind": (N_("账户类型"), "卡类型", "账户种类"),
 }
 
 

@@ -34,8 +34,9 @@ from pathlib import Path, PurePosixPath
 from xml.etree import ElementTree
 
 from edu_guard import textfile
+from edu_guard.i18n import N_, Message, message_of
 from edu_guard.uploads import UploadRefused, check_upload, named, what_it_is
-from edu_guard.registry.normalize import ALIAS_INDEX, WHITESPACE, halfwidth, header_key, match_header
+from edu_guard.registry.normalize import ALIAS_INDEX, WHITESPACE, as_message, halfwidth, header_key, match_header
 
 #: How many rows at the top of a sheet may be titles before the header.
 HEADER_SEARCH_ROWS = 30
@@ -105,16 +106,18 @@ EXCEL_ERROR_CODES = frozenset(
 )
 
 
-def excel_error_reason(value: "ExcelError") -> str:
+def excel_error_reason(value: "ExcelError") -> Message:
     """Return the reason for an error cell or a formula cell without a saved result
-    (:class:`FormulaCell`); the reason follows the column's name."""
+    (:class:`FormulaCell`); the reason follows the column's name (a
+    :class:`~edu_guard.i18n.Message`)."""
     if isinstance(value, FormulaCell):
-        return "：单元格是公式（没有保存计算结果），请在原表中复制后“选择性粘贴—数值”，再重新导入"
-    return f"为 Excel 错误值 {value.code}（公式出错），请在原表中改正后重新导入"
+        return Message("：单元格是公式（没有保存计算结果），请在原表中复制后“选择性粘贴—数值”，再重新导入")
+    return Message("为 Excel 错误值 %(code)s（公式出错），请在原表中改正后重新导入", code=value.code)
 
 
 class ReadError(Exception):
-    """The file cannot be read as a table; ``str(exc)`` is a Chinese message."""
+    """The file cannot be read as a table; its argument (a :class:`~edu_guard.i18n.Message`)
+    says why, in the reader's language."""
 
 
 class HeaderNotFound(ReadError):
@@ -141,8 +144,9 @@ class Table:
     #: Name of the worksheet the table was found on.
     sheet: str | None = None
     #: Header cells (text) that name no field this importer reads, with their column
-    #: letter or number: reported to the clerk, never dropped silently.
-    unused: list[str] = field(default_factory=list)
+    #: letter or number (Messages: ``备注（第9列）``): reported to the clerk, never
+    #: dropped silently.
+    unused: list[Message] = field(default_factory=list)
     #: The workbook counts dates from 1904-01-01 (Excel for Mac's old system).
     date1904: bool = False
 
@@ -152,8 +156,8 @@ class Workbook:
     """Every table of an import file, and the sheets skipped with why."""
 
     tables: list[Table]
-    #: ``(sheet name, reason)`` of the sheets not imported.
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    #: ``(sheet name, reason)`` of the sheets not imported (the reason a Message).
+    skipped: list[tuple[str, Message]] = field(default_factory=list)
     source: str = "xlsx"
     encoding: str | None = None
     date1904: bool = False
@@ -187,7 +191,7 @@ def read_workbook(
     try:
         check_upload(data, filename)
     except UploadRefused as exc:
-        raise ReadError(str(exc)) from None
+        raise ReadError(message_of(exc)) from None
     suffix = Path(filename).suffix.lower()
     try:
         if suffix in EXCEL_SUFFIXES:
@@ -199,8 +203,8 @@ def read_workbook(
     except HeaderNotFound:
         raise
     except ReadError as exc:  # the file itself cannot be read: say which file
-        raise ReadError(named(filename, str(exc))) from None
-    raise ReadError(f"不支持的文件类型“{suffix or filename}”：请上传 Excel（.xlsx）或 CSV 文件")
+        raise ReadError(named(filename, message_of(exc))) from None
+    raise ReadError(Message("不支持的文件类型“%(suffix)s”：请上传 Excel（.xlsx）或 CSV 文件", suffix=suffix or filename))
 
 
 def is_blank(cells: Iterable[object]) -> bool:
@@ -338,15 +342,16 @@ def column_letter(index: int) -> str:
     return letters
 
 
-def _unused_columns(header: list[str], columns: dict[str, int], col_offset: int | None) -> list[str]:
+def _unused_columns(header: list[str], columns: dict[str, int], col_offset: int | None) -> list[Message]:
     """Return the named header cells no field was read from, with their column."""
     used = set(columns.values())
     out = []
     for index, name in enumerate(header):
         if not name or index in used or header_key(name) in _NOT_DATA:
             continue
-        where = f"{column_letter(index + col_offset)}列" if col_offset is not None else f"第{index + 1}列"
-        out.append(f"{name}（{where}）")
+        where = (Message("%(letter)s列", letter=column_letter(index + col_offset)) if col_offset is not None
+                 else Message("第%(n)s列", n=index + 1))
+        out.append(Message("%(name)s（%(where)s）", name=name, where=where))
     return out
 
 
@@ -362,9 +367,9 @@ def _data_rows(rows: Iterator[Row], width: int) -> Iterator[Row]:
         yield number, cells
 
 
-HIDDEN_REASON = "隐藏的工作表，未导入（如需导入，请在 Excel 中取消隐藏后重新上传）"
-VERY_HIDDEN_REASON = "深度隐藏（veryHidden）的工作表，未导入"
-NO_HEADER_REASON = "没有找到表头，未导入"
+HIDDEN_REASON = N_("隐藏的工作表，未导入（如需导入，请在 Excel 中取消隐藏后重新上传）")
+VERY_HIDDEN_REASON = N_("深度隐藏（veryHidden）的工作表，未导入")
+NO_HEADER_REASON = N_("没有找到表头，未导入")
 
 
 def _read_excel(data: bytes | str | Path, fields: frozenset[str], min_matches: int) -> Workbook:
@@ -374,7 +379,7 @@ def _read_excel(data: bytes | str | Path, fields: frozenset[str], min_matches: i
         try:
             data = Path(data).read_bytes()  # the compressed file: the metadata reader opens it too
         except OSError as exc:
-            raise ReadError(f"无法打开文件：{exc.strerror or exc}") from None
+            raise ReadError(Message("无法打开文件：%(error)s", error=exc.strerror or str(exc))) from None
     try:
         workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
@@ -382,20 +387,20 @@ def _read_excel(data: bytes | str | Path, fields: frozenset[str], min_matches: i
     meta = _OoxmlMeta.read(data)
 
     tables: list[Table] = []
-    skipped: list[tuple[str, str]] = []
+    skipped: list[tuple[str, Message]] = []
     hidden: list[str] = []
     for info in workbook.sheets_metadata:
         name = info.name
         if info.typ not in (SheetTypeEnum.WorkSheet,):
-            skipped.append((name, "不是数据工作表（图表、宏表等），未导入"))
+            skipped.append((name, Message("不是数据工作表（图表、宏表等），未导入")))
             continue
         if info.visible != SheetVisibleEnum.Visible:  # never read unless nothing else has the list
-            skipped.append((name, HIDDEN_REASON if info.visible == SheetVisibleEnum.Hidden else VERY_HIDDEN_REASON))
+            skipped.append((name, Message(HIDDEN_REASON if info.visible == SheetVisibleEnum.Hidden else VERY_HIDDEN_REASON)))
             hidden.append(name)
             continue
         table = _sheet_table(_sheet(workbook, name), name, fields, min_matches, meta)
         if table is None:
-            skipped.append((name, NO_HEADER_REASON))
+            skipped.append((name, Message(NO_HEADER_REASON)))
             continue
         tables.append(table)
     if not tables:
@@ -405,9 +410,9 @@ def _read_excel(data: bytes | str | Path, fields: frozenset[str], min_matches: i
         ]
         if with_header:
             names = "、".join(f"“{n}”" for n in with_header)
-            raise HeaderNotFound(
-                f"名单只在隐藏的工作表{names}中：隐藏的工作表不导入；如需导入，请在 Excel 中取消隐藏后重新上传"
-            )
+            raise HeaderNotFound(Message(
+                "名单只在隐藏的工作表%(names)s中：隐藏的工作表不导入；如需导入，请在 Excel 中取消隐藏后重新上传", names=names
+            ))
         raise HeaderNotFound(_no_header_message())
     return Workbook(tables, skipped, source="xlsx", date1904=meta.date1904)
 
@@ -420,7 +425,7 @@ def _sheet(workbook, name: str):
     try:
         return workbook.get_sheet_by_name(name)
     except Exception as exc:  # noqa: BLE001 - calamine raises several error types
-        raise ReadError(f"无法读取工作表“{name}”：工作表已损坏，请在 Excel 中打开后另存再上传") from None
+        raise ReadError(Message("无法读取工作表“%(sheet)s”：工作表已损坏，请在 Excel 中打开后另存再上传", sheet=name)) from None
 
 
 def _sheet_table(sheet, name: str, fields: frozenset[str], min_matches: int, meta: _OoxmlMeta) -> Table | None:
@@ -619,19 +624,19 @@ def _numbered_csv_rows(reader) -> Iterator[Row]:
             yield line, cells
             line = reader.line_num + 1
     except csv.Error as exc:
-        raise ReadError(f"CSV 文件格式有误（第{line}行）：{csv_fault(exc)}") from None
+        raise ReadError(Message("CSV 文件格式有误（第%(line)s行）：%(fault)s", line=line, fault=csv_fault(exc))) from None
 
 
-def csv_fault(exc: Exception) -> str:
-    """The reason of a CSV reader's (English) error, in Chinese for the clerk."""
+def csv_fault(exc: Exception) -> Message:
+    """The reason of a CSV reader's (English) error, for the clerk (a Message)."""
     text = str(exc).lower()
     if "field larger than field limit" in text:
-        return "单元格内容过长，多半是某个引号没有配对（一个单元格吞进了后面的很多行）"
+        return Message("单元格内容过长，多半是某个引号没有配对（一个单元格吞进了后面的很多行）")
     if "nul" in text:
-        return "含有空字符（二进制内容），不是文本文件"
+        return Message("含有空字符（二进制内容），不是文本文件")
     if "new-line" in text or "newline" in text or "eof" in text or "quot" in text:
-        return "引号没有配对，或单元格内的换行未加引号"
-    return "无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx"
+        return Message("引号没有配对，或单元格内的换行未加引号")
+    return Message("无法按 CSV 格式读取，请在 Excel 中打开后另存为 CSV（逗号分隔）或 .xlsx")
 
 
 def separator_of(text: str | bytes) -> str:
@@ -646,10 +651,10 @@ def _read_csv(raw: bytes, fields: frozenset[str], min_matches: int) -> Table:
     try:
         decoded = textfile.decode(raw)
     except textfile.DecodeError as exc:
-        raise ReadError(str(exc)) from None
+        raise ReadError(as_message(exc.args[0])) from None
     text, encoding = decoded.text, decoded.encoding
     if "\x00" in text:
-        raise ReadError("文件含有二进制内容，不是 CSV 文本文件：Excel 文件请保存为 .xlsx 后上传")
+        raise ReadError(Message("文件含有二进制内容，不是 CSV 文本文件：Excel 文件请保存为 .xlsx 后上传"))
     dialect = csv.excel_tab if separator_of(text) == "\t" else csv.excel
     rows = _numbered_csv_rows(csv.reader(io.StringIO(text, newline=""), dialect))
     found = _find_header(rows, fields, min_matches)
@@ -670,5 +675,5 @@ def _read_csv(raw: bytes, fields: frozenset[str], min_matches: int) -> Table:
     )
 
 
-def _no_header_message() -> str:
-    return f"在文件前{HEADER_SEARCH_ROWS}行中找不到表头：文件类型不对，或表头的列名无法识别"
+def _no_header_message() -> Message:
+    return Message("在文件前%(rows)s行中找不到表头：文件类型不对，或表头的列名无法识别", rows=HEADER_SEARCH_ROWS)

@@ -22,17 +22,20 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
 from edu_guard import clock
+from edu_guard.i18n import N_, Message, message_of
+from edu_guard.messages import Template
 from edu_guard.registry import identity
 from edu_guard.registry import normalize as nz
 from edu_guard.registry.models import FAMILY_STATUS_KINDS, MONITORED_CATEGORIES, STATUS_CHANGE_KINDS
 
 #: Reason for an ID number typed into a numeric cell (follows the column's name).
-NUMERIC_ID_REASON = "为数值格式，末几位已丢失，无法信任；请将该列设置为文本格式后重新录入"
+NUMERIC_ID_REASON = N_("为数值格式，末几位已丢失，无法信任；请将该列设置为文本格式后重新录入")
 #: Reason for an ID number shown in scientific notation in a CSV (saved from a numeric cell).
-SCIENTIFIC_ID_REASON = "为科学计数法（如 5.32801E+17），是从数值格式单元格导出的，末几位已丢失；请在 Excel 中将该列设置为文本格式、重新录入后再导出"
+SCIENTIFIC_ID_REASON = N_("为科学计数法（如 5.32801E+17），是从数值格式单元格导出的，末几位已丢失；"
+                          "请在 Excel 中将该列设置为文本格式、重新录入后再导出")
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?E\+?\d+$")
 #: The same for a long code column (户编号, 学籍号, 残疾人证号, account numbers).
-SCIENTIFIC_CODE_REASON = "为科学计数法，是从数值格式单元格导出的，末几位已丢失；请将该列设置为文本格式、重新录入后再导出"
+SCIENTIFIC_CODE_REASON = N_("为科学计数法，是从数值格式单元格导出的，末几位已丢失；请将该列设置为文本格式、重新录入后再导出")
 
 #: 学段 (school stages) accepted in the school list.
 STAGES = ("学前", "小学", "初中", "九年一贯制", "完全中学", "高中", "中职", "特殊教育")
@@ -65,22 +68,32 @@ def birth_date_from_id(number: str) -> date:
     """
     birth = identity.birth_date_from_number(number)
     if birth is None:
-        raise IdNumberError(f"号码（{number}）中没有可用的出生日期")
+        raise IdNumberError(Message("号码（%(number)s）中没有可用的出生日期", number=number))
     return birth
 
 
 # --- fields -------------------------------------------------------------------------
 
 
+class Invalid(ValidationError):
+    """marshmallow's error for one reason that is a :class:`~edu_guard.i18n.Message`
+    (marshmallow lists only ``str`` messages itself): ``messages`` is ``[reason]``."""
+
+    def __init__(self, message, *args, **kwargs):
+        super().__init__([message] if isinstance(message, Message) else message, *args, **kwargs)
+
+
 class Cell(fields.Field):
     """A spreadsheet cell. Blank cells are left out of the row, so ``required`` means
-    "not blank"; reasons are Chinese and follow the column's name."""
+    "not blank"; reasons follow the column's name and are kept translatable
+    (:class:`~edu_guard.messages.Template` for marshmallow's ``make_error``,
+    :class:`~edu_guard.i18n.Message` when raised here)."""
 
     default_error_messages = {
-        "required": "不能为空",
-        "null": "不能为空",
-        "invalid": "格式不正确",
-        "too_long": "过长（最多{max}个字符）",
+        "required": Template(N_("不能为空")),
+        "null": Template(N_("不能为空")),
+        "invalid": Template(N_("格式不正确")),
+        "too_long": Template(N_("过长（最多%(max)s个字符）")),
     }
 
     def __init__(self, *, max_length: int | None = None, **kwargs):
@@ -120,7 +133,7 @@ class PersonName(Name):
 class Code(Cell):
     """An identifier: compacted, upper-case; optionally a fixed number of digits."""
 
-    default_error_messages = {"digits": "应为{digits}位数字（现为“{value}”）"}
+    default_error_messages = {"digits": Template(N_("应为%(digits)s位数字（现为“%(value)s”）"))}
 
     def __init__(self, *, digits: int | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -128,10 +141,10 @@ class Code(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if nz.is_number_cell(value) and nz.integer_digits(value) > 15:
-            raise ValidationError(NUMERIC_CODE_REASON)
+            raise Invalid(Message(NUMERIC_CODE_REASON))
         code = nz.clean_code(value)
         if code is not None and _SCIENTIFIC.match(code) and int(code.split("E")[1]) >= 15:
-            raise ValidationError(SCIENTIFIC_CODE_REASON)
+            raise Invalid(Message(SCIENTIFIC_CODE_REASON))
         if code is not None and self.digits is not None and not (len(code) == self.digits and code.isdigit()):
             raise self.make_error("digits", digits=self.digits, value=code)
         return self._check_length(code)
@@ -144,7 +157,7 @@ class IdNumber(Cell):
     number's form (:func:`edu_guard.registry.identity.validate_document`).
     """
 
-    default_error_messages = {"numeric": NUMERIC_ID_REASON, "scientific": SCIENTIFIC_ID_REASON}
+    default_error_messages = {"numeric": Template(NUMERIC_ID_REASON), "scientific": Template(SCIENTIFIC_ID_REASON)}
 
     def _deserialize(self, value, attr, data, **kwargs):
         if nz.is_number_cell(value):
@@ -161,7 +174,7 @@ class IdNumber(Cell):
         try:
             return identity.validate_document(code, declared, today=getattr(self, "today", None))[1]
         except IdNumberError as exc:
-            raise ValidationError(str(exc)) from None
+            raise Invalid(message_of(exc)) from None
 
 
 class DocumentType(Cell):
@@ -172,11 +185,11 @@ class DocumentType(Cell):
         try:
             return identity.document_type(nz.clean_text(value))
         except IdNumberError as exc:
-            raise ValidationError(str(exc)) from None
+            raise Invalid(message_of(exc)) from None
 
 
 #: Reason for a long code (户编号, 残疾人证号, account number …) typed into a numeric cell.
-NUMERIC_CODE_REASON = "为超过15位的数值，Excel 只保留15位有效数字，末几位已丢失；请将该列设置为文本格式后重新录入"
+NUMERIC_CODE_REASON = N_("为超过15位的数值，Excel 只保留15位有效数字，末几位已丢失；请将该列设置为文本格式后重新录入")
 
 
 class ClerkDate(Cell):
@@ -186,7 +199,7 @@ class ClerkDate(Cell):
         try:
             return nz.parse_date(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
-            raise ValidationError(str(exc)) from None
+            raise Invalid(message_of(exc)) from None
 
 
 class YearMonth(Cell):
@@ -197,14 +210,14 @@ class YearMonth(Cell):
         try:
             return nz.parse_year_month(value, date1904=getattr(self, "date1904", False))
         except nz.NormalizeError as exc:
-            raise ValidationError(str(exc)) from None
+            raise Invalid(message_of(exc)) from None
 
 
 class YesNo(Cell):
     """是/否 (or the column's own words, e.g. 住校/走读) → ``True``/``False``."""
 
     def __init__(
-        self, *, yes: frozenset[str] = nz.YES, no: frozenset[str] = nz.NO, words: str = "“是”或“否”", **kwargs
+        self, *, yes: frozenset[str] = nz.YES, no: frozenset[str] = nz.NO, words: str = N_("“是”或“否”"), **kwargs
     ):
         super().__init__(**kwargs)
         self.yes, self.no, self.words = yes, no, words
@@ -213,13 +226,14 @@ class YesNo(Cell):
         try:
             return nz.parse_yes_no(value, self.yes, self.no)
         except nz.NormalizeError:
-            raise ValidationError(f"“{nz.clean_text(value)}”无法识别（应为{self.words}）") from None
+            raise Invalid(Message("“%(value)s”无法识别（应为%(words)s）", value=nz.clean_text(value),
+                                          words=Message(self.words))) from None
 
 
 class Choice(Cell):
     """One of a fixed list of words; ``aliases`` maps other spellings to them."""
 
-    default_error_messages = {"choice": "“{value}”不是可选值（{choices}）"}
+    default_error_messages = {"choice": Template(N_("“%(value)s”不是可选值（%(choices)s）"))}
 
     def __init__(self, choices: tuple[str, ...], *, aliases: dict[str, str] | None = None, **kwargs):
         super().__init__(**kwargs)
@@ -230,7 +244,8 @@ class Choice(Cell):
         text = nz.clean_name(value)
         text = self.aliases.get(text, text)
         if text not in self.choices:
-            raise self.make_error("choice", value=nz.clean_text(value), choices="、".join(self.choices))
+            raise self.make_error("choice", value=nz.clean_text(value),
+                                  choices=Message.join([Message(c) for c in self.choices], "、"))
         return text
 
 
@@ -242,7 +257,7 @@ class Phone(Cell):
     def _deserialize(self, value, attr, data, **kwargs):
         text = nz.clean_code(value)
         if text is not None and not self._PATTERN.match(text):
-            raise ValidationError(f"“{nz.clean_text(value)}”不是电话号码")
+            raise Invalid(Message("“%(value)s”不是电话号码", value=nz.clean_text(value)))
         return text
 
 
@@ -253,10 +268,10 @@ class StudentNumber(Cell):
 
     def _deserialize(self, value, attr, data, **kwargs):
         if nz.is_number_cell(value) and nz.integer_digits(value) > 15:
-            raise ValidationError(NUMERIC_CODE_REASON)
+            raise Invalid(Message(NUMERIC_CODE_REASON))
         text = nz.clean_code(value)
         if text is not None and not self._PATTERN.match(text):
-            raise ValidationError(f"“{nz.clean_text(value)}”格式不正确（应为 G、L 或 J 加18位）")
+            raise Invalid(Message("“%(value)s”格式不正确（应为 G、L 或 J 加18位）", value=nz.clean_text(value)))
         return text
 
 
@@ -293,7 +308,8 @@ class FamilyTypes(Cell):
             if word in FAMILY_NONE:
                 continue
             if word not in FAMILY_WORDS:
-                raise ValidationError(f"“{word}”无法识别（可填 脱贫户、监测户、低保、特困、孤儿、事实无人抚养、残疾）")
+                raise Invalid(Message("“%(value)s”无法识别（可填 脱贫户、监测户、低保、特困、孤儿、事实无人抚养、残疾）",
+                                              value=word))
             if FAMILY_WORDS[word] not in found:
                 found.append(FAMILY_WORDS[word])
         return tuple(found)
@@ -362,7 +378,7 @@ def roster_cross_check(data: dict, raw: dict) -> dict[str, list[str]]:
     number = data.get("id_number")
     errors: dict[str, list[str]] = {}
     if not data.get("school_code") and not data.get("school_name"):
-        errors["school_name"] = ["不能为空（学校标识码和学校名称至少填一项）"]
+        errors["school_name"] = [Message("不能为空（学校标识码和学校名称至少填一项）")]
     if not number:
         if raw.get("id_number") is not None:  # given but invalid: the field said why
             return errors
@@ -373,33 +389,39 @@ def roster_cross_check(data: dict, raw: dict) -> dict[str, list[str]]:
         )
         if not no_document:
             errors["id_number"] = [
-                "不能为空" if declared else "不能为空（无证件的学生请在证件类型填“无证件”，或填写L、J字头的临时学籍号）"
+                Message("不能为空") if declared
+                else Message("不能为空（无证件的学生请在证件类型填“无证件”，或填写L、J字头的临时学籍号）")
             ]
             return errors
         if not student_number:
-            errors["student_number"] = ["不能为空（无证件号码的学生以全国学籍号登记）"]
+            errors["student_number"] = [Message("不能为空（无证件号码的学生以全国学籍号登记）")]
         if no_document:
-            for key, label in (("sex", "性别"), ("birth_date", "出生日期")):
+            for key, label in (("sex", N_("性别")), ("birth_date", N_("出生日期"))):
                 if not data.get(key):
-                    errors.setdefault(key, []).append(f"不能为空（无证件号码时，{label}无法从号码得出）")
+                    errors.setdefault(key, []).append(
+                        Message("不能为空（无证件号码时，%(label)s无法从号码得出）", label=Message(label)))
         return errors
     birth = identity.birth_date_from_number(number)
     given = data.get("birth_date")
     if birth is None:  # a 2017 永居证: 6-digit birth date, so the columns are needed
         for key in ("sex", "birth_date"):
             if not data.get(key):
-                errors.setdefault(key, []).append("不能为空（2017版外国人永久居留身份证号码不含完整出生日期和性别）")
+                errors.setdefault(key, []).append(Message("不能为空（2017版外国人永久居留身份证号码不含完整出生日期和性别）"))
         return errors
     if given is not None and given != birth:
-        errors["birth_date"] = [f"（{given.isoformat()}）与身份证件号中的出生日期（{birth.isoformat()}）不一致"]
+        errors["birth_date"] = [Message("（%(given)s）与身份证件号中的出生日期（%(birth)s）不一致",
+                                        given=given.isoformat(), birth=birth.isoformat())]
     month = data.get("birth_month")
     if isinstance(month, tuple) and month != (birth.year, birth.month):
-        errors["birth_month"] = [f"（{month[0]}年{month[1]}月）与身份证件号中的出生年月（{birth.year}年{birth.month}月）不一致"]
+        errors["birth_month"] = [Message("（%(year)s年%(month)s月）与身份证件号中的出生年月（%(birth_year)s年%(birth_month)s月）不一致",
+                                         year=month[0], month=month[1], birth_year=birth.year, birth_month=birth.month)]
     elif isinstance(month, date) and (month.year, month.month) != (birth.year, birth.month):
-        errors["birth_month"] = [f"（{month.isoformat()}）与身份证件号中的出生年月（{birth.year}年{birth.month}月）不一致"]
+        errors["birth_month"] = [Message("（%(given)s）与身份证件号中的出生年月（%(birth_year)s年%(birth_month)s月）不一致",
+                                         given=month.isoformat(), birth_year=birth.year, birth_month=birth.month)]
     sex = data.get("sex")
     if sex is not None and sex != identity.sex_from_number(number):
-        errors["sex"] = [f"（{sex}）与身份证件号第17位所示性别（{identity.sex_from_number(number)}）不一致"]
+        errors["sex"] = [Message("（%(given)s）与身份证件号第17位所示性别（%(sex)s）不一致",
+                                 given=Message(sex), sex=Message(identity.sex_from_number(number)))]
     return errors
 
 
@@ -423,7 +445,7 @@ class RosterRowSchema(RowSchema):
     school_name = Name(max_length=128)
     grade = Name(max_length=16)
     class_name = Name(max_length=16)
-    boarding = YesNo(yes=nz.BOARDING_YES, no=nz.BOARDING_NO, words="住校/走读或是/否")
+    boarding = YesNo(yes=nz.BOARDING_YES, no=nz.BOARDING_NO, words=N_("住校/走读或是/否"))
     hukou = Text(max_length=128)
     #: 家庭住址: the child's and (for a new guardian) the guardian's address, printed as
     #: the party's address on the penalty letters (行政处罚法 Art. 59 (一)).
@@ -477,12 +499,13 @@ class FamilyRowSchema(RowSchema):
 
 
 #: Reason given for a household head's row, which has no ID number.
-HEAD_WITHOUT_ID_REASON = (
+HEAD_WITHOUT_ID_REASON = N_(
     "为空（户主行）：家庭类型按身份证件号登记，户主未填证件号码，此行不导入；户内学生按各自的成员行登记"
 )
 
 #: Disability categories by the category digit of a 残疾人证号 (GB/T 26341).
-DISABILITY_CATEGORIES = {"1": "视力", "2": "听力", "3": "言语", "4": "肢体", "5": "智力", "6": "精神", "7": "多重"}
+DISABILITY_CATEGORIES = {"1": N_("视力"), "2": N_("听力"), "3": N_("言语"), "4": N_("肢体"), "5": N_("智力"),
+                         "6": N_("精神"), "7": N_("多重")}
 _LEVEL = re.compile(r"^(?:([1-4])|([一二三四]))级?$")
 
 
@@ -508,21 +531,23 @@ def disability_cross_check(data: dict, raw: dict) -> dict[str, list[str]]:
     if not number or not cert:
         return {}
     if len(cert) != 20 or cert[:18] != number:
-        return {"certificate_number": [f"（{cert}）应为身份证件号加2位数字（残疾类别、等级）"]}
+        return {"certificate_number": [Message("（%(value)s）应为身份证件号加2位数字（残疾类别、等级）", value=cert)]}
     parsed = parse_certificate(cert)
     if parsed is None:
-        return {"certificate_number": [f"末2位（{cert[18:]}）不是有效的残疾类别（1–7）和等级（1–4）"]}
+        return {"certificate_number": [Message("末2位（%(digits)s）不是有效的残疾类别（1–7）和等级（1–4）", digits=cert[18:])]}
     category, level = parsed
     errors: dict[str, list[str]] = {}
     given = data.get("disability_category")
     if given and given.removesuffix("残疾") != category:
-        errors["disability_category"] = [f"（{given}）与残疾人证号第19位所示类别（{category}）不一致"]
+        errors["disability_category"] = [Message("（%(given)s）与残疾人证号第19位所示类别（%(category)s）不一致",
+                                                 given=given, category=Message(category))]
     given_level = data.get("disability_level")
     if given_level:
         match = _LEVEL.match(given_level)
         value = match and (match.group(1) or str("一二三四".index(match.group(2)) + 1))
         if value != str(level):
-            errors["disability_level"] = [f"（{given_level}）与残疾人证号第20位所示等级（{level}级）不一致"]
+            errors["disability_level"] = [Message("（%(given)s）与残疾人证号第20位所示等级（%(level)s级）不一致",
+                                                  given=given_level, level=level)]
     return errors
 
 
@@ -540,7 +565,7 @@ class DisabilityRowSchema(RowSchema):
     disability_level = Name(max_length=8)
     township = Name(max_length=64)
     village = Name(max_length=64)
-    can_attend_school = YesNo(words="“能”或“否”")
+    can_attend_school = YesNo(words=N_("“能”或“否”"))
 
     cross_checks = (disability_cross_check,)
 
@@ -606,7 +631,7 @@ class RowLoader:
                 errors[name] = hit[1]
         for name in self.required:
             if name not in raw:
-                errors[name] = [fields_[name].error_messages["required"]]
+                errors[name] = [nz.as_message(fields_[name].error_messages["required"])]
         for check in self.cross_checks:
             for key, reasons in check(data, raw).items():
                 if key not in errors:  # a field that failed has said why
@@ -625,4 +650,4 @@ class RowLoader:
     @staticmethod
     def _messages(exc: ValidationError) -> list[str]:
         messages = exc.messages
-        return list(messages) if isinstance(messages, list) else [str(messages)]
+        return [nz.as_message(m) for m in messages] if isinstance(messages, list) else [nz.as_message(messages)]

@@ -23,13 +23,13 @@ from edu_guard import excel
 from edu_guard.auth import audit
 from edu_guard.auth.audit import acting_county_code, acting_user_id
 from edu_guard.db import db
+from edu_guard.i18n import N_, Message, message_of
 from edu_guard.registry import readers
 from edu_guard.registry.identity import normalize_id
 from edu_guard.registry.importers import Importer, LoadedRow, importers
 from edu_guard.registry.models import ImportRun
-from edu_guard.registry.normalize import field_label
+from edu_guard.registry.normalize import as_message, field_label
 from edu_guard.registry.schemas import RowLoader, validate_id_number
-from edu_guard.auth import audit
 from edu_guard.registry.models import Guardian
 
 #: ``progress(rows done, total rows)``; total is an upper bound until the last call.
@@ -42,7 +42,8 @@ class ImportFileError(Exception):
     """The file cannot be imported at all; nothing was written.
 
     Raised when the file is unreadable, of the wrong kind or lacks a required column;
-    ``str(exc)`` is a Chinese message for the clerk.
+    its argument is a :class:`~edu_guard.i18n.Message` for the clerk (``str(exc)`` reads
+    in the reader's language: Chinese in the CLI).
     """
 
 
@@ -59,13 +60,15 @@ class ImportResult:
     updated: int
     unchanged: int
     #: ``{"row", "sheet", "column", "reason", "values"}`` per refused row, in row order
-    #: (``sheet`` only when the file has several tables).
+    #: (``sheet`` only when the file has several tables); ``column`` and ``reason`` are
+    #: :class:`~edu_guard.i18n.Message` objects (shown in the reader's language).
     rejects: list[dict] = field(default_factory=list)
     #: The file's header, in order (of every sheet read, the names in order met).
     header: list[str] = field(default_factory=list)
     import_run_id: int | None = None
     #: What was read: sheets (name, header row, rows), sheets skipped with why, the
-    #: encoding of a CSV, the date system, columns not imported.
+    #: encoding of a CSV, the date system, columns not imported (as text in the current
+    #: language; :attr:`ImportRun.source` keeps them translatable).
     source: dict = field(default_factory=dict)
     #: ``{"row", "sheet", "column", "message"}`` of rows imported with a remark.
     warnings: list[dict] = field(default_factory=list)
@@ -83,8 +86,9 @@ class ImportResult:
         return text + (f"，跳过 {self.skipped_rows}" if self.skipped_rows else "")
 
     def summary(self) -> dict:
-        """Return the result as the JSON the CLI prints (rejects without their values)."""
-        return {
+        """Return the result as the JSON the CLI prints (rejects without their values;
+        every text as it reads now: Chinese in the CLI)."""
+        return _plain({
             "kind": self.kind,
             "rows": self.rows,
             "created": self.created,
@@ -95,13 +99,24 @@ class ImportResult:
             ],
             "warnings": self.warnings,
             "read": self.source,
-        }
+        })
 
 
-def describe_source(source: dict | None) -> list[str]:
-    """Return the lines that tell the clerk what was read (Chinese): which sheet, which
-    header row and which encoding, the sheets skipped with why and the columns not
-    imported.
+def _plain(value):
+    """``value`` with every :class:`~edu_guard.i18n.Message` in it as its text."""
+    if isinstance(value, Message):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def describe_source(source: dict | None) -> list[Message]:
+    """Return the lines that tell the clerk what was read (Messages, in the reader's
+    language): which sheet, which header row and which encoding, the sheets skipped with
+    why and the columns not imported.
 
     :param source: :attr:`ImportResult.source` or :attr:`ImportRun.source`.
     """
@@ -109,20 +124,32 @@ def describe_source(source: dict | None) -> list[str]:
         return []
     lines = []
     for sheet in source.get("sheets", []):
-        where = f"工作表“{sheet['name']}”" if sheet.get("name") else "文件"
-        lines.append(f"读取{where}：表头在第{sheet['header_row']}行，数据 {sheet['rows']} 行")
+        if sheet.get("name"):
+            lines.append(Message("读取工作表“%(sheet)s”：表头在第%(header_row)s行，数据 %(rows)s 行",
+                                 sheet=sheet["name"], header_row=sheet["header_row"], rows=sheet["rows"]))
+        else:
+            lines.append(Message("读取文件：表头在第%(header_row)s行，数据 %(rows)s 行",
+                                 header_row=sheet["header_row"], rows=sheet["rows"]))
     if source.get("encoding"):
-        lines.append(f"CSV 编码：{ENCODING_LABELS.get(source['encoding'], source['encoding'])}")
+        encoding = ENCODING_LABELS.get(source["encoding"], source["encoding"])
+        lines.append(Message("CSV 编码：%(encoding)s", encoding=Message(encoding)))
     if source.get("date1904"):
-        lines.append("工作簿使用 1904 日期系统，日期序号按此换算")
+        lines.append(Message("工作簿使用 1904 日期系统，日期序号按此换算"))
     for skipped in source.get("skipped", []):
-        lines.append(f"未导入工作表“{skipped['name']}”：{skipped['reason']}")
+        lines.append(Message("未导入工作表“%(sheet)s”：%(reason)s", sheet=skipped["name"],
+                             reason=_translatable(skipped["reason"])))
     if source.get("unused_columns"):
-        lines.append("未导入的列：" + "、".join(source["unused_columns"]))
+        lines.append(Message("未导入的列：%(columns)s", columns=Message.join(source["unused_columns"], "、")))
     return lines
 
 
-ENCODING_LABELS = {"utf-8": "UTF-8", "gb18030": "GB18030（GBK）", "utf-16": "UTF-16"}
+def _translatable(reason):
+    """A stored reason as a Message: Messages as they are, text of runs recorded before
+    reasons were kept as Messages looked up in the catalogue (it may be a known id)."""
+    return reason if isinstance(reason, Message) or not reason else Message(str(reason))
+
+
+ENCODING_LABELS = {"utf-8": "UTF-8", "gb18030": N_("GB18030（GBK）"), "utf-16": "UTF-16"}
 
 
 def import_file(
@@ -137,7 +164,8 @@ def import_file(
 
     Valid rows are upserted by document number (by 学校标识码 for schools); rejected
     rows are reported with their row number (and sheet), the file's column name and
-    every reason the row has, in Chinese. An :class:`ImportRun` records the file
+    every reason the row has (Messages, shown in the reader's language; Chinese in the
+    CLI). An :class:`ImportRun` records the file
     (name, sha256), the user, the counts and what was read.
 
     :param kind: one of :data:`edu_guard.registry.importers.IMPORTERS` (``schools``,
@@ -155,39 +183,45 @@ def import_file(
         views do).
     """
     if kind not in importers():
-        raise ImportFileError(f"未知的导入类型“{kind}”（可选：{'、'.join(importers())}）")
+        raise ImportFileError(Message("未知的导入类型“%(kind)s”（可选：%(choices)s）", kind=kind,
+                                      choices="、".join(importers())))
     importer_class = importers()[kind]
     if isinstance(source, (str, Path)):
         path = Path(source)
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise ImportFileError(f"无法打开文件 {path}：{exc.strerror or exc}") from None
+            raise ImportFileError(Message("无法打开文件 %(path)s：%(error)s", path=str(path),
+                                          error=exc.strerror or str(exc))) from None
         filename = filename or path.name
     else:
         data = source
         filename = filename or "upload"
     if not data:
-        raise ImportFileError(f"文件“{filename}”是空的")
+        raise ImportFileError(Message("文件“%(name)s”是空的", name=filename))
     fields = importer_class.fields()
     try:
         workbook = readers.read_workbook(data, filename, fields)
     except readers.HeaderNotFound as exc:
-        expected = "、".join("或".join(field_label(f) for f in group) for group in importer_class.required_columns)
-        raise ImportFileError(
-            f"{importer_class.label}“{filename}”无法导入：{exc}（{importer_class.label}应有 {expected} 等列）"
-        ) from None
+        raise ImportFileError(Message(
+            "%(kind)s“%(name)s”无法导入：%(reason)s（%(kind)s应有 %(columns)s 等列）", kind=Message(importer_class.label),
+            name=filename, reason=message_of(exc), columns=_columns_text(importer_class.required_columns),
+        )) from None
     except readers.ReadError as exc:
-        raise ImportFileError(f"{importer_class.label}“{filename}”无法导入：{exc}") from None
+        raise ImportFileError(Message("%(kind)s“%(name)s”无法导入：%(reason)s", kind=Message(importer_class.label),
+                                      name=filename, reason=message_of(exc))) from None
     for table in workbook.tables:
         missing = [g for g in importer_class.required_columns if not any(f in table.columns for f in g)]
         if missing:
-            names = "、".join("或".join(field_label(f) for f in group) for group in missing)
-            where = f"工作表“{table.sheet}”" if table.sheet and len(workbook.tables) > 1 else ""
-            raise ImportFileError(
-                f"{importer_class.label}“{filename}”{where}缺少必需的列：{names}"
-                f"（第{table.header_row}行的表头中没有找到）；未导入任何数据"
-            )
+            names = _columns_text(missing)
+            kind_label = Message(importer_class.label)
+            if table.sheet and len(workbook.tables) > 1:
+                raise ImportFileError(Message(
+                    "%(kind)s“%(name)s”工作表“%(sheet)s”缺少必需的列：%(columns)s（第%(header_row)s行的表头中没有找到）；未导入任何数据",
+                    kind=kind_label, name=filename, sheet=table.sheet, columns=names, header_row=table.header_row))
+            raise ImportFileError(Message(
+                "%(kind)s“%(name)s”缺少必需的列：%(columns)s（第%(header_row)s行的表头中没有找到）；未导入任何数据",
+                kind=kind_label, name=filename, columns=names, header_row=table.header_row))
 
     headers = [_unique_header(table.header) for table in workbook.tables]
     header = list(dict.fromkeys(name for names in headers for name in names))
@@ -218,11 +252,13 @@ def import_file(
             sheets.append({"name": table.sheet, "header_row": table.header_row, "rows": state.done - before})
         rejects += _flush(importer, state)
     except readers.ReadError as exc:  # a malformed CSV record further down: the caller rolls back
-        raise ImportFileError(f"{importer_class.label}“{filename}”无法导入：{exc}；未导入任何数据") from None
+        raise ImportFileError(Message("%(kind)s“%(name)s”无法导入：%(reason)s；未导入任何数据",
+                                      kind=Message(importer_class.label), name=filename, reason=message_of(exc))) from None
     outcome = importer.finish()
     rejects.sort(key=lambda r: (r.get("sheet") or "", r["row"]) if several else r["row"])
     unused = [
-        (f"{t.sheet}：{c}" if several else c) for t in workbook.tables for c in t.unused
+        (Message("%(sheet)s：%(column)s", sheet=t.sheet, column=c) if several else c)
+        for t in workbook.tables for c in t.unused
     ]
     run.source = {
         "sheets": sheets,
@@ -253,9 +289,22 @@ def import_file(
         rejects=rejects,
         header=header,
         import_run_id=run.id,
-        source=run.source,
+        source=_plain(run.source),  # the run keeps the Messages; the result reads as text now (the CLI)
         warnings=run.warnings,
     )
+
+
+def _columns_text(groups) -> Message:
+    """``学校标识码或学校名称、姓名 …``: the required column groups, each name as the
+    catalogue has it."""
+    def either(group):
+        names = [Message(field_label(f)) for f in group]
+        text = names[0]
+        for name in names[1:]:
+            text = Message("%(first)s或%(second)s", first=text, second=name)
+        return text
+
+    return Message.join([either(group) for group in groups], "、")
 
 
 class _Progress:
@@ -288,7 +337,7 @@ def _flush(importer: Importer, state: _Progress) -> list[dict]:
     for sheet, row, field_name, message in importer.warnings:
         known = state.cells.get((sheet, row))
         column = (known[2] if known else {}).get(field_name, field_label(field_name))
-        warning = {"row": row, "column": column, "message": f"{column}{message}"}
+        warning = {"row": row, "column": column_message(column), "message": column_reason(column, message)}
         if sheet is not None:
             warning["sheet"] = sheet
         state.warnings.append(warning)
@@ -348,7 +397,7 @@ def _import_rows(
         skipped = importer.skip_reason(errors) if errors else None
         if skipped is not None:  # a row the file holds by design: a remark, not an error
             column = column_of.get(skipped[0], field_label(skipped[0]))
-            remark = {"row": number, "column": column, "message": skipped[1], "skipped": True}
+            remark = {"row": number, "column": column_message(column), "message": as_message(skipped[1]), "skipped": True}
             if sheet is not None:
                 remark["sheet"] = sheet
             state.warnings.append(remark)
@@ -370,13 +419,35 @@ def _import_rows(
     return rejects
 
 
-def _reject(row: int, sheet: str | None, reasons: list[tuple[str, str]], cells: list, header: list[str]) -> dict:
-    """Return the reject entry of a row: columns, reasons and the original values."""
+def column_message(column: str) -> "Message | str":
+    """A column's name as the file wrote it, translated where the catalogue knows it
+    (``身份证件号`` reads "ID number" on an English page)."""
+    return Message(column) if column else column
+
+
+def column_reason(column: str, reason) -> Message:
+    """One reason of a row, which follows its column's name: ``身份证件号校验位错误…``
+    (Chinese), "ID number: wrong check character …" (English).
+
+    :param column: the column's name as the file wrote it.
+    :param reason: a :class:`~edu_guard.i18n.Message`, a marshmallow message
+        (:class:`~edu_guard.messages.Template`) or text.
+    """
+    return Message("%(column)s%(reason)s", column=column_message(column), reason=as_message(reason))
+
+
+def _reject(row: int, sheet: str | None, reasons: list[tuple[str, Any]], cells: list, header: list[str]) -> dict:
+    """Return the reject entry of a row: columns, reasons (Messages, in the reader's
+    language when shown) and the original values.
+
+    :param reasons: ``(column name, reason)`` pairs; a reason is a Message, a
+        marshmallow message or text, and follows the column's name.
+    """
     columns = list(dict.fromkeys(column for column, _ in reasons))
     entry = {
         "row": row,
-        "column": "、".join(columns),
-        "reason": "；".join(f"{column}{message}" for column, message in reasons),
+        "column": Message.join([column_message(c) for c in columns], "、"),
+        "reason": Message.join([column_reason(column, message) for column, message in reasons], "；"),
         "values": {name: _cell_json(cells[i]) if i < len(cells) else None for i, name in enumerate(header)},
     }
     if sheet is not None:
@@ -421,6 +492,10 @@ def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
     """Return an .xlsx of the rejected rows: a title row, the original header plus 原行号
     and 错误原因, one line per rejected row with its original values.
 
+    The header stays Chinese whatever the interface language (the importer reads it when
+    the clerk re-uploads the fixed rows); the reasons read in the current language (the
+    downloader's page language; Chinese in the CLI).
+
     A 工作表 column names each row's sheet when the file had several. The clerk fixes
     the rows and re-uploads the file (the importer finds the header below the title). Numbers stay numbers (a numeric ID cell shows what Excel kept); dates
     are written as ``2010-05-03`` text, which the importer reads back as dates; the
@@ -441,7 +516,7 @@ def rejects_workbook(run: ImportRun | ImportResult) -> bytes:
     for reject in rejects:
         values = reject.get("values") or {}
         where = [reject.get("sheet")] if sheets else []
-        sheet.row([values.get(name) for name in header] + where + [reject["row"], reject["reason"]])
+        sheet.row([values.get(name) for name in header] + where + [reject["row"], str(reject["reason"])])
     sheet.highlight_column(len(columns) - 1)
     return book.to_bytes()
 
@@ -503,13 +578,14 @@ def add_guardian(child, *, name: str, relation: str | None = None, phone: str | 
 
     name = (name or "").strip()
     if not name:
-        raise ValueError("请填写监护人姓名")
+        raise ValueError(Message("请填写监护人姓名"))
     id_number = normalize_id(id_number) or None
     if id_number:
         try:
             id_number = validate_id_number(id_number)
         except ValueError as exc:
-            raise ValueError(f"监护人身份证号 {id_number} 无效：{exc}") from None
+            raise ValueError(Message("监护人身份证号 %(number)s 无效：%(reason)s", number=id_number,
+                                     reason=message_of(exc))) from None
     guardian = Guardian(child=child, name=name, relation=(relation or "").strip() or None,
                         phone=(phone or "").strip() or None,
                         address=(address or "").strip() or getattr(child, "address", None) or None, id_number=id_number)

@@ -28,6 +28,7 @@ from flask import current_app
 
 from edu_guard.auth.models import AuditLog
 from edu_guard.db import db, utcnow
+from edu_guard.i18n import Message
 from edu_guard.registry import identity, schemas
 from edu_guard.registry.importers.bulk import bulk_insert, fetch_in
 from edu_guard.registry.models import Child, Township, Village
@@ -126,11 +127,11 @@ class Importer(ABC):
 
     # --- helpers for subclasses ---------------------------------------------------
 
-    def reject(self, row: LoadedRow, field_name: str, reason: str) -> None:
+    def reject(self, row: LoadedRow, field_name: str, reason: "str | Message") -> None:
         """Refuse ``row``: ``reason`` follows the name of the ``field_name`` column."""
         self.rejects.append((row.sheet, row.row, field_name, reason))
 
-    def warn(self, row: LoadedRow, field_name: str, message: str) -> None:
+    def warn(self, row: LoadedRow, field_name: str, message: "str | Message") -> None:
         """Import ``row`` with a remark: ``message`` follows the name of the column."""
         self.warnings.append((row.sheet, row.row, field_name, message))
 
@@ -142,8 +143,11 @@ class Importer(ABC):
             k = key(row.data)
             if k in first:
                 sheet, number = first[k]
-                where = f"工作表“{sheet}”第{number}行" if sheet and sheet != row.sheet else f"第{number}行"
-                self.reject(row, field_name, f"与{where}重复（同一人在文件中出现两次）")
+                if sheet and sheet != row.sheet:
+                    why = Message("与工作表“%(sheet)s”第%(row)s行重复（同一人在文件中出现两次）", sheet=sheet, row=number)
+                else:
+                    why = Message("与第%(row)s行重复（同一人在文件中出现两次）", row=number)
+                self.reject(row, field_name, why)
                 continue
             first[k] = (row.sheet, row.row)
             kept.append(row)
@@ -172,7 +176,8 @@ class Importer(ABC):
         kept = []
         for row in rows:
             if row.data.get("id_number") in suspects:
-                self.reject(row, "id_number", f"（{row.data['id_number']}）{identity.TRUNCATED_REASON}")
+                self.reject(row, "id_number", Message("（%(number)s）%(reason)s", number=row.data["id_number"],
+                                                      reason=Message(identity.TRUNCATED_REASON)))
             else:
                 kept.append(row)
         return kept

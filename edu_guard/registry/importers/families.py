@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 from edu_guard.registry import normalize as nz
 from edu_guard.registry import schemas
 from edu_guard.registry.importers.base import Importer
@@ -36,16 +36,18 @@ class FamiliesImporter(Importer):
     def adjust_errors(cls, raw, errors):
         """Explain a household head's row, which has no ID number by design."""
         relation, head, name = (nz.clean_name(raw.get(k)) for k in ("relation_to_head", "head_name", "name"))
-        if errors.get("id_number") == ["不能为空"] and (relation == "户主" or (head and head == name)):
-            errors = dict(errors, id_number=[schemas.HEAD_WITHOUT_ID_REASON])
+        said = [getattr(m, "msgid", m) for m in errors.get("id_number", ())]  # the Chinese id, whatever the language
+        if said == ["不能为空"] and (relation == "户主" or (head and head == name)):
+            errors = dict(errors, id_number=[Message(schemas.HEAD_WITHOUT_ID_REASON)])
         return errors
 
     @classmethod
     def skip_reason(cls, errors):
         """A household head's row (only the ID number missing, by design) is skipped
         with a remark: the household's children come on their own rows."""
-        if errors == {"id_number": [schemas.HEAD_WITHOUT_ID_REASON]}:
-            return "id_number", "户主行，已跳过（家庭类型按成员的身份证件号登记，户主行无证件号码，不需导入）"
+        if list(errors) == ["id_number"] and [getattr(m, "msgid", m) for m in errors["id_number"]] == [
+                schemas.HEAD_WITHOUT_ID_REASON]:
+            return "id_number", Message("户主行，已跳过（家庭类型按成员的身份证件号登记，户主行无证件号码，不需导入）")
         return None
 
     def apply(self, rows):

@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from edu_guard.db import db
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 from edu_guard.registry import identity, schemas
 from edu_guard.registry.importers.base import Importer, LoadedRow, Places, jsonable
 from edu_guard.registry.importers.bulk import CHUNK, bulk_insert, bulk_update
@@ -118,12 +118,15 @@ class RosterImporter(Importer):
         if code:
             school_id = self.schools_by_code.get(code)
             if school_id is None:
-                return {"school_code": [f"（{code}）不在学校名单中；请核对，或先导入学校名单"]}
+                return {"school_code": [Message("（%(code)s）不在学校名单中；请核对，或先导入学校名单", code=code)]}
         elif name:
             found = self.schools_by_name.get(name, ())
             if len(found) != 1:
-                why = "不在学校名单中；请填写学校标识码，或先导入学校名单" if not found else "有重名学校；请填写学校标识码"
-                return {"school_name": [f"（{name}）{why}"]}
+                if not found:
+                    why = Message("（%(name)s）不在学校名单中；请填写学校标识码，或先导入学校名单", name=name)
+                else:
+                    why = Message("（%(name)s）有重名学校；请填写学校标识码", name=name)
+                return {"school_name": [why]}
             school_id = found[0]
         else:
             return {}
@@ -177,8 +180,9 @@ class RosterImporter(Importer):
             if "address" in diff and old["address"]:
                 # An address on record (typed on a form, or from the household register)
                 # is never replaced silently: the clerk is told and changes it by hand.
-                self.warn(row, "address", f"“{diff.pop('address')}”与系统登记的住址“{old['address']}”不同，"
-                                          "未覆盖：如需更改，请在学生页面或用 edu-guard cases guardian 修改")
+                self.warn(row, "address", Message("“%(given)s”与系统登记的住址“%(known)s”不同，"
+                                                  "未覆盖：如需更改，请在学生页面或用 edu-guard cases guardian 修改",
+                                                  given=diff.pop("address"), known=old["address"]))
             if diff:
                 batch.child_updates.append({"id": old["id"], **diff, "updated_at": self.now})
                 for k, v in diff.items():
@@ -292,15 +296,16 @@ class RosterImporter(Importer):
         number = d.get("id_number")
         if not number:
             d["id_type"] = identity.NO_DOCUMENT
-            self.warn(row, "id_number", "为空：无证件号码，仅以全国学籍号登记，请跟进办理证件后补录")
+            self.warn(row, "id_number", Message("为空：无证件号码，仅以全国学籍号登记，请跟进办理证件后补录"))
             return
         kind = identity.type_of_number(number)
         if d.get("id_type") == identity.RESIDENT and kind == identity.HMT_PERMIT:
-            self.warn(row, "id_type", f"填为居民身份证，但号码以{number[:6]}开头，已按港澳台居民居住证登记")
+            self.warn(row, "id_type", Message("填为居民身份证，但号码以%(area)s开头，已按港澳台居民居住证登记", area=number[:6]))
         d["id_type"] = kind
         student_number = d.get("student_number")
         if student_number and student_number[0] == "G" and student_number[1:] != number:
-            self.warn(row, "student_number", f"（{student_number}）与身份证件号（{number}）不一致：两者均已保存，请核对学籍系统")
+            self.warn(row, "student_number", Message("（%(student_number)s）与身份证件号（%(number)s）不一致：两者均已保存，请核对学籍系统",
+                                                     student_number=student_number, number=number))
 
     def _apply_without_number(self, rows: list[LoadedRow]) -> None:
         """Register pupils with no document number by their 学籍号 (rare rows: one at a

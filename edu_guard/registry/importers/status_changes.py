@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date
 
-from edu_guard.i18n import N_
+from edu_guard.i18n import N_, Message
 from edu_guard.registry import schemas
 from edu_guard.registry.importers.base import Importer
 from edu_guard.registry.importers.bulk import bulk_insert, bulk_update, fetch_in
@@ -88,7 +88,7 @@ class StatusChangesImporter(Importer):
                     self.reject(
                         row,
                         "change_kind",
-                        "（同一人、同一日期的同类变动）已登记且内容不同；学籍变动只追加不修改，如需更正请联系管理员",
+                        Message("（同一人、同一日期的同类变动）已登记且内容不同；学籍变动只追加不修改，如需更正请联系管理员"),
                     )
                 continue
             child_id = children.get(d["id_number"])
