@@ -16,9 +16,9 @@ from datetime import date
 
 import sqlalchemy as sa
 from flask import flash
-from flask_babel import gettext as _
 
 from edu_guard.db import db
+from edu_guard.i18n import Message
 from edu_guard.registry.terms import Term
 
 #: A record whose last act is older than this many days is treated as being entered
@@ -48,7 +48,7 @@ def default_act_date(last_act: date | None, today: date) -> date:
     return last_act if (today - last_act).days > STALE_DAYS else today
 
 
-def closed_term_note(day: date | None, today: date) -> str | None:
+def closed_term_note(day: date | None, today: date) -> Message | None:
     """A note for a date that falls in a term that has ended, e.g.
     ``"2021-03-10 属于已结束的2021年春季学期：按补录办理，期限和条件按该日期计算"``; ``None`` otherwise."""
     if day is None:
@@ -56,7 +56,7 @@ def closed_term_note(day: date | None, today: date) -> str | None:
     term = _term_holding(day)
     if term is None or term.end >= today:
         return None
-    return _("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day, term=term.name)
+    return Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day, term=term.name)
 
 
 def flash_closed_term(day: date | None, today: date) -> None:

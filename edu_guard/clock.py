@@ -32,7 +32,16 @@ DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
 class ClockError(ValueError):
-    """``EDU_GUARD_TIMEZONE`` names no time zone known to :mod:`zoneinfo`."""
+    """``EDU_GUARD_TIMEZONE`` names no time zone known to :mod:`zoneinfo`: it stops the
+    start-up (:func:`edu_guard.app.create_app`), so only a terminal shows it, in Chinese
+    like the CLI (this module lies below :mod:`edu_guard.i18n`'s layer).
+
+    :ivar name: the unknown name.
+    """
+
+    def __init__(self, name: str):
+        self.name = name
+        super().__init__(f"EDU_GUARD_TIMEZONE：未知的时区“{name}”（应为 IANA 名称，如 Asia/Shanghai）")
 
 
 @lru_cache(maxsize=8)
@@ -40,7 +49,7 @@ def _zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ClockError(f"EDU_GUARD_TIMEZONE：未知的时区“{name}”（应为 IANA 名称，如 Asia/Shanghai）") from exc
+        raise ClockError(name) from exc
 
 
 def zone_name() -> str:

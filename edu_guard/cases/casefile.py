@@ -19,6 +19,7 @@ from datetime import date
 from edu_guard.auth import audit
 from edu_guard.cases import machine
 from edu_guard.cases.models import RESPONSIBLE_ROLES, SOURCES, DropoutCase
+from edu_guard.i18n import Message
 from edu_guard.letters.render import render_pdf
 from edu_guard.letters.services import _child_data, bureau_issuer, letter_item, printable_item
 
@@ -33,7 +34,8 @@ def _timeline(case: DropoutCase) -> list[dict]:
         if e.letter is not None:
             detail.append(f"{e.letter.title} {e.letter.doc_number or ''}".strip())
         if e.note:
-            detail.append(e.note)
+            # A register is an official record: a note the system wrote prints in Chinese.
+            detail.append(e.note.chinese() if isinstance(e.note, Message) else e.note)
         rows.append({"on": e.acted_on, "what": what, "detail": "；".join(detail) or None,
                      "who": e.user.display_name if e.user else None})
     return rows

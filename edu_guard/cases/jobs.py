@@ -14,6 +14,7 @@ from edu_guard.cases import queries as case_queries
 from edu_guard.cases.models import DropoutCase
 from edu_guard.cases.schemas import mask_id
 from edu_guard.db import db
+from edu_guard.i18n import N_
 from edu_guard.jobs import services as jobs
 from edu_guard.lists import pupil_key
 
@@ -71,4 +72,4 @@ def case_list_workbook(filters: dict, user) -> tuple[str, bytes]:
     return f"控辍保学个案_{len(rows)}件.xlsx", data
 
 
-jobs.register_export("cases", jobs.Export("控辍保学个案", case_list_workbook, _case_count))
+jobs.register_export("cases", jobs.Export(N_("控辍保学个案"), case_list_workbook, _case_count))

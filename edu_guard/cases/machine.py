@@ -42,10 +42,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Callable, Mapping
 
-from flask_babel import gettext as _
 
 from edu_guard.deadlines import Deadline, period
-from edu_guard.i18n import N_
+from edu_guard.i18n import Message, N_, message_of
 
 
 @dataclass(frozen=True)
@@ -130,7 +129,7 @@ class CaseFacts:
 
 
 class IllegalTransition(Exception):
-    """The event is not allowed now; ``str(exc)`` is the reason in Chinese."""
+    """The event is not allowed now; ``str(exc)`` is the reason in the reader's language."""
 
 
 # --- periods ------------------------------------------------------------------------
@@ -319,35 +318,42 @@ def current_deadline(facts: CaseFacts) -> Deadline | None:
     return None
 
 
+def day_text(deadline: Deadline) -> "Message | str":
+    """A deadline's day as a page shows it: ``"2027-01-15（估算）"`` in the reader's
+    language when it rests on an estimated holiday calendar, else the ISO date
+    (``str(deadline)`` stays Chinese: the letters print it)."""
+    return Message("%(day)s（估算）", day=deadline.day.isoformat()) if deadline.estimated else deadline.day.isoformat()
+
+
 # --- guards: each returns None when satisfied, else the reason ------------------------
 
-Guard = Callable[[CaseFacts, date], "str | None"]
+Guard = Callable[[CaseFacts, date], "Message | None"]
 
 
-def _passed(deadline: Deadline | None, on: date, what: str) -> str | None:
+def _passed(deadline: Deadline | None, on: date, what: Message) -> Message | None:
     if deadline is None:
-        return _("%(what)s尚未送达，期限未开始计算", what=what)
+        return Message("%(what)s尚未送达，期限未开始计算", what=what)
     if on <= deadline.day:
-        return _("%(what)s期限至 %(deadline)s 届满，届满后方可进行下一步", what=what, deadline=deadline)
+        return Message("%(what)s期限至 %(deadline)s 届满，届满后方可进行下一步", what=what, deadline=day_text(deadline))
     return None
 
 
-def g_home_visit(f: CaseFacts, on: date) -> str | None:
+def g_home_visit(f: CaseFacts, on: date) -> Message | None:
     """Step 1 needs at least one home visit on the case (docs/domain.md §1: 家访、劝返记录)."""
-    return None if f.home_visits > 0 else _("尚无家访（劝返）记录，请先登记家访")
+    return None if f.home_visits > 0 else Message("尚无家访（劝返）记录，请先登记家访")
 
 
-def g_persuasion_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(persuasion_deadline(f), on, _("宣传教育（劝返）"))
+def g_persuasion_over(f: CaseFacts, on: date) -> Message | None:
+    return _passed(persuasion_deadline(f), on, Message("宣传教育（劝返）"))
 
 
 def _g_served(kind: str, label: str) -> Guard:
-    def guard(f: CaseFacts, on: date) -> str | None:
+    def guard(f: CaseFacts, on: date) -> Message | None:
         letter = f.letters.get(kind)
         if letter is None:
-            return _("尚未制发%(label)s", label=label)
+            return Message("尚未制发%(label)s", label=Message(label))
         if letter.served_on is None:
-            return _("%(label)s尚未送达（请登记送达回证）", label=label)
+            return Message("%(label)s尚未送达（请登记送达回证）", label=Message(label))
         return None
 
     guard.__doc__ = f"The case's {kind} letter has been issued and served."
@@ -355,147 +361,147 @@ def _g_served(kind: str, label: str) -> Guard:
 
 
 def _g_not_issued(kind: str, label: str) -> Guard:
-    def guard(f: CaseFacts, on: date) -> str | None:
-        return _("本案已制发%(label)s", label=label) if kind in f.letters else None
+    def guard(f: CaseFacts, on: date) -> Message | None:
+        return Message("本案已制发%(label)s", label=Message(label)) if kind in f.letters else None
 
     guard.__doc__ = f"No {kind} letter has been issued on the case yet."
     return guard
 
 
-def g_order_period_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(order_deadline(f), on, _("责令限期改正通知书"))
+def g_order_period_over(f: CaseFacts, on: date) -> Message | None:
+    return _passed(order_deadline(f), on, Message("责令限期改正通知书"))
 
 
-def g_statement_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(statement_deadline(f), on, _("陈述、申辩和听证申请"))
+def g_statement_over(f: CaseFacts, on: date) -> Message | None:
+    return _passed(statement_deadline(f), on, Message("陈述、申辩和听证申请"))
 
 
-def g_remedy_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(remedy_deadline(f), on, _("行政复议和行政诉讼"))
+def g_remedy_over(f: CaseFacts, on: date) -> Message | None:
+    return _passed(remedy_deadline(f), on, Message("行政复议和行政诉讼"))
 
 
-def g_demand_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(demand_deadline(f), on, _("催告书"))
+def g_demand_over(f: CaseFacts, on: date) -> Message | None:
+    return _passed(demand_deadline(f), on, Message("催告书"))
 
 
-def g_within_application_period(f: CaseFacts, on: date) -> str | None:
+def g_within_application_period(f: CaseFacts, on: date) -> Message | None:
     last = application_last_day(f)
     if last is not None and on > last.day:
-        return _("申请强制执行的期限已于 %(last)s 届满（行政强制法第五十三条）", last=last)
+        return Message("申请强制执行的期限已于 %(last)s 届满（行政强制法第五十三条）", last=day_text(last))
     return None
 
 
-def g_follow_up_over(f: CaseFacts, on: date) -> str | None:
-    return _passed(follow_up_deadline(f), on, _("复学跟踪"))
+def g_follow_up_over(f: CaseFacts, on: date) -> Message | None:
+    return _passed(follow_up_deadline(f), on, Message("复学跟踪"))
 
 
-def g_no_decision(f: CaseFacts, on: date) -> str | None:
+def g_no_decision(f: CaseFacts, on: date) -> Message | None:
     """Statements and hearings belong before the decision."""
-    return _("本案已制发行政处罚决定书") if "penalty_decision" in f.letters else None
+    return Message("本案已制发行政处罚决定书") if "penalty_decision" in f.letters else None
 
 
-def g_statement_unreviewed(f: CaseFacts, on: date) -> str | None:
+def g_statement_unreviewed(f: CaseFacts, on: date) -> Message | None:
     """复核 needs a statement not yet reviewed (行政处罚法 Art. 45)."""
     if len(f.recorded("record_statement")) <= len(f.recorded("review_statement")):
-        return _("没有待复核的陈述、申辩")
+        return Message("没有待复核的陈述、申辩")
     return None
 
 
-def g_statements_reviewed(f: CaseFacts, on: date) -> str | None:
+def g_statements_reviewed(f: CaseFacts, on: date) -> Message | None:
     """Every statement must be reviewed before the decision (行政处罚法 Art. 45, 62)."""
     if len(f.recorded("record_statement")) > len(f.recorded("review_statement")):
-        return _("当事人的陈述、申辩尚未复核（行政处罚法第四十五条）")
+        return Message("当事人的陈述、申辩尚未复核（行政处罚法第四十五条）")
     return None
 
 
-def g_demand_statement_unreviewed(f: CaseFacts, on: date) -> str | None:
+def g_demand_statement_unreviewed(f: CaseFacts, on: date) -> Message | None:
     """复核 needs a statement after the 催告书 not yet reviewed (行政强制法 Art. 36)."""
     if len(f.recorded("record_demand_statement")) <= len(f.recorded("review_demand_statement")):
-        return "没有待复核的催告后陈述、申辩"
+        return Message("没有待复核的催告后陈述、申辩")
     return None
 
 
-def g_demand_statements_reviewed(f: CaseFacts, on: date) -> str | None:
+def g_demand_statements_reviewed(f: CaseFacts, on: date) -> Message | None:
     """What the party said after the 催告书 must be recorded and reviewed before the
     court application (行政强制法 Art. 36: 行政机关应当充分听取当事人的意见，对当事人
     提出的事实、理由和证据，应当进行记录、复核)."""
     if len(f.recorded("record_demand_statement")) > len(f.recorded("review_demand_statement")):
-        return "当事人收到催告书后的陈述、申辩尚未复核（行政强制法第三十六条）"
+        return Message("当事人收到催告书后的陈述、申辩尚未复核（行政强制法第三十六条）")
     return None
 
 
-def g_hearing_requestable(f: CaseFacts, on: date) -> str | None:
+def g_hearing_requestable(f: CaseFacts, on: date) -> Message | None:
     """A hearing may be asked for when offered, within 5 working days of service."""
     if not hearing_offered(f):
-        return _("拟罚款未达到本县规定的较大数额，不适用听证（行政处罚法第六十三条）")
+        return Message("拟罚款未达到本县规定的较大数额，不适用听证（行政处罚法第六十三条）")
     if f.recorded("request_hearing"):
-        return _("当事人已申请听证")
+        return Message("当事人已申请听证")
     last = hearing_request_deadline(f)
     if last and on > last.day:
-        return _("听证申请期限已于 %(last)s 届满（行政处罚法第六十四条）", last=last)
+        return Message("听证申请期限已于 %(last)s 届满（行政处罚法第六十四条）", last=day_text(last))
     return None
 
 
-def g_hearing_requested(f: CaseFacts, on: date) -> str | None:
+def g_hearing_requested(f: CaseFacts, on: date) -> Message | None:
     if not f.recorded("request_hearing"):
-        return _("当事人没有申请听证")
-    return _("已制发听证通知书") if "hearing_notice" in f.letters else None
+        return Message("当事人没有申请听证")
+    return Message("已制发听证通知书") if "hearing_notice" in f.letters else None
 
 
-def g_hearing_due(f: CaseFacts, on: date) -> str | None:
+def g_hearing_due(f: CaseFacts, on: date) -> Message | None:
     """The hearing record needs a served notice and the hearing day reached."""
     letter = f.letters.get("hearing_notice")
     if letter is None:
-        return _("尚未制发听证通知书")
+        return Message("尚未制发听证通知书")
     if letter.served_on is None:
-        return _("听证通知书尚未送达（请登记送达回证）")
+        return Message("听证通知书尚未送达（请登记送达回证）")
     if f.recorded("record_hearing"):
-        return _("已登记听证笔录")
+        return Message("已登记听证笔录")
     held = [r for r in f.recorded("issue_hearing_notice")]
     if held and on < date.fromisoformat(str(held[-1].data["hearing_on"])):
-        return _("听证定于 %(hearing_on)s 举行，尚未到期", hearing_on=held[-1].data['hearing_on'])
+        return Message("听证定于 %(hearing_on)s 举行，尚未到期", hearing_on=held[-1].data['hearing_on'])
     return None
 
 
-def g_hearing_recorded(f: CaseFacts, on: date) -> str | None:
+def g_hearing_recorded(f: CaseFacts, on: date) -> Message | None:
     if not f.recorded("record_hearing"):
-        return _("尚未登记听证笔录")
-    return _("已提交听证报告") if f.recorded("report_hearing") else None
+        return Message("尚未登记听证笔录")
+    return Message("已提交听证报告") if f.recorded("report_hearing") else None
 
 
-def g_no_pending_hearing(f: CaseFacts, on: date) -> str | None:
+def g_no_pending_hearing(f: CaseFacts, on: date) -> Message | None:
     """No decision while a requested hearing has not been held and reported
     (行政处罚法 Art. 64–65)."""
     if f.recorded("request_hearing") and not f.recorded("report_hearing"):
-        return _("当事人已申请听证，听证尚未举行完毕（须有听证笔录和听证报告），不能作出决定（行政处罚法第六十五条）")
+        return Message("当事人已申请听证，听证尚未举行完毕（须有听证笔录和听证报告），不能作出决定（行政处罚法第六十五条）")
     return None
 
 
-def g_decision_served(f: CaseFacts, on: date) -> str | None:
-    return _g_served("penalty_decision", "行政处罚决定书")(f, on)
+def g_decision_served(f: CaseFacts, on: date) -> Message | None:
+    return _g_served("penalty_decision", N_("行政处罚决定书"))(f, on)
 
 
-def g_not_paid(f: CaseFacts, on: date) -> str | None:
-    return _("罚款已缴清，处罚已履行完毕") if paid_in_full(f) else None
+def g_not_paid(f: CaseFacts, on: date) -> Message | None:
+    return Message("罚款已缴清，处罚已履行完毕") if paid_in_full(f) else None
 
 
-def g_no_pending_remedy(f: CaseFacts, on: date) -> str | None:
+def g_no_pending_remedy(f: CaseFacts, on: date) -> Message | None:
     """A pending review or lawsuit blocks enforcement (行政强制法 Art. 53: only after
     the periods pass without one)."""
     pending = remedy_pending(f)
-    return _("当事人已提起%(pending)s，尚无结果，不能催告或申请强制执行", pending=_(pending)) if pending else None
+    return Message("当事人已提起%(pending)s，尚无结果，不能催告或申请强制执行", pending=Message(pending)) if pending else None
 
 
-def g_remedy_filed(f: CaseFacts, on: date) -> str | None:
-    return None if remedy_pending(f) else _("没有待结的行政复议或行政诉讼")
+def g_remedy_filed(f: CaseFacts, on: date) -> Message | None:
+    return None if remedy_pending(f) else Message("没有待结的行政复议或行政诉讼")
 
 
-def g_payment_due(f: CaseFacts, on: date) -> str | None:
+def g_payment_due(f: CaseFacts, on: date) -> Message | None:
     """No demand before the (deferred) payment period has passed (行政处罚法 Art. 66–67)."""
-    return _passed(payment_deadline(f), on, _("缴纳罚款（含延期、分期）"))
+    return _passed(payment_deadline(f), on, Message("缴纳罚款（含延期、分期）"))
 
 
-def g_demand_fits_window(f: CaseFacts, on: date) -> str | None:
+def g_demand_fits_window(f: CaseFacts, on: date) -> Message | None:
     """The 催告书's 10 working days, counted from its date, must end within the 3-month
     window to apply to the court (行政强制法 Art. 53–54)."""
     last = application_last_day(f)
@@ -503,25 +509,25 @@ def g_demand_fits_window(f: CaseFacts, on: date) -> str | None:
         return None
     end = period(on, int(_cfg(f, "EDU_GUARD_DEMAND_DAYS", 10)), "working_days")
     if end.day >= last.day:
-        return _("催告期限（至少至 %(end)s）将晚于申请强制执行的最后一日 %(last)s，"
-                 "已来不及催告后申请（行政强制法第五十三条、第五十四条）", end=end, last=last)
+        return Message("催告期限（至少至 %(end)s）将晚于申请强制执行的最后一日 %(last)s，"
+                 "已来不及催告后申请（行政强制法第五十三条、第五十四条）", end=day_text(end), last=day_text(last))
     return None
 
 
-def g_application_made(f: CaseFacts, on: date) -> str | None:
+def g_application_made(f: CaseFacts, on: date) -> Message | None:
     if "enforcement_application" not in f.letters:
-        return _("尚未制发强制执行申请书")
-    return _("已登记法院裁定") if f.recorded("record_court_ruling") else None
+        return Message("尚未制发强制执行申请书")
+    return Message("已登记法院裁定") if f.recorded("record_court_ruling") else None
 
 
-def g_ruling_granted(f: CaseFacts, on: date) -> str | None:
+def g_ruling_granted(f: CaseFacts, on: date) -> Message | None:
     rulings = f.recorded("record_court_ruling")
     if not rulings or rulings[-1].data.get("result") != "准予执行":
-        return _("人民法院尚未裁定准予执行")
-    return _("已登记执行结果") if f.recorded("record_execution") else None
+        return Message("人民法院尚未裁定准予执行")
+    return Message("已登记执行结果") if f.recorded("record_execution") else None
 
 
-def g_penalty_closable(f: CaseFacts, on: date) -> str | None:
+def g_penalty_closable(f: CaseFacts, on: date) -> Message | None:
     """The penalty path ends when the fine is paid or executed, the court refuses
     enforcement, or the window to apply passed unused."""
     if paid_in_full(f) or f.recorded("record_execution"):
@@ -532,7 +538,7 @@ def g_penalty_closable(f: CaseFacts, on: date) -> str | None:
     last = application_last_day(f)
     if last and on > last.day and "enforcement_application" not in f.letters:
         return None
-    return _("罚款未缴清或执行，法院未裁定，申请强制执行的期限也未届满")
+    return Message("罚款未缴清或执行，法院未裁定，申请强制执行的期限也未届满")
 
 
 # --- the table ------------------------------------------------------------------------
@@ -570,20 +576,20 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("escalate_to_order", N_("转入第二步：责令改正"), ("persuasion",), "order_to_correct", BUREAU_AND_TOWNSHIP,
                    (g_home_visit, g_persuasion_over), basis="义务教育法第五十八条"),
         Transition("issue_order", N_("制发责令限期改正通知书"), ("order_to_correct",), None, BUREAU_AND_TOWNSHIP,
-                   (_g_not_issued("order_to_correct", "责令限期改正通知书"),), letter="order_to_correct",
+                   (_g_not_issued("order_to_correct", N_("责令限期改正通知书")),), letter="order_to_correct",
                    basis="义务教育法第五十八条"),
         Transition("escalate_to_penalty", N_("转入第三步：行政处罚"), ("order_to_correct",), "penalty", BUREAU,
-                   (_g_served("order_to_correct", "责令限期改正通知书"), g_order_period_over),
+                   (_g_served("order_to_correct", N_("责令限期改正通知书")), g_order_period_over),
                    basis="义务教育法第五十八条；地方性法规"),
         Transition("issue_penalty_notice", N_("制发行政处罚告知书"), ("penalty",), None, BUREAU,
                    (g_no_decision,), letter="penalty_notice",
                    basis="行政处罚法第四十四条、第四十五条、第六十三条"),
         Transition("record_statement", N_("登记陈述、申辩"), ("penalty",), None, BUREAU,
-                   (_g_served("penalty_notice", "行政处罚告知书"), g_no_decision), basis="行政处罚法第四十五条"),
+                   (_g_served("penalty_notice", N_("行政处罚告知书")), g_no_decision), basis="行政处罚法第四十五条"),
         Transition("review_statement", N_("复核陈述、申辩"), ("penalty",), None, BUREAU,
                    (g_statement_unreviewed, g_no_decision), basis="行政处罚法第四十五条"),
         Transition("request_hearing", N_("登记听证申请"), ("penalty",), None, BUREAU,
-                   (_g_served("penalty_notice", "行政处罚告知书"), g_no_decision, g_hearing_requestable),
+                   (_g_served("penalty_notice", N_("行政处罚告知书")), g_no_decision, g_hearing_requestable),
                    basis="行政处罚法第六十三条、第六十四条第一项"),
         Transition("issue_hearing_notice", N_("制发听证通知书"), ("penalty",), None, BUREAU,
                    (g_hearing_requested, g_no_decision), letter="hearing_notice",
@@ -593,7 +599,7 @@ TRANSITIONS: dict[str, Transition] = {
         Transition("report_hearing", N_("提交听证报告"), ("penalty",), None, BUREAU,
                    (g_hearing_recorded, g_no_decision), basis="行政处罚法第六十五条"),
         Transition("issue_penalty_decision", N_("制发行政处罚决定书"), ("penalty",), None, BUREAU,
-                   (_g_served("penalty_notice", "行政处罚告知书"), _g_not_issued("penalty_decision", "行政处罚决定书"),
+                   (_g_served("penalty_notice", N_("行政处罚告知书")), _g_not_issued("penalty_decision", N_("行政处罚决定书")),
                     g_statement_over, g_statements_reviewed, g_no_pending_hearing), letter="penalty_decision",
                    basis="行政处罚法第五十七条、第五十九条、第六十一条"),
         Transition("record_payment", N_("登记缴纳罚款"), ("penalty", "enforcement"), None, BUREAU,
@@ -610,17 +616,17 @@ TRANSITIONS: dict[str, Transition] = {
                    (g_decision_served, g_remedy_over, g_no_pending_remedy, g_not_paid),
                    basis="行政强制法第五十三条"),
         Transition("issue_demand", N_("制发催告书"), ("enforcement",), None, BUREAU,
-                   (_g_not_issued("demand", "催告书"), g_no_pending_remedy, g_not_paid, g_payment_due,
+                   (_g_not_issued("demand", N_("催告书")), g_no_pending_remedy, g_not_paid, g_payment_due,
                     g_demand_fits_window),
                    letter="demand", basis="行政强制法第三十五条、第五十四条"),
         Transition("record_demand_statement", N_("登记催告后的陈述、申辩"), ("enforcement",), None, BUREAU,
-                   (_g_served("demand", "催告书"), _g_not_issued("enforcement_application", "强制执行申请书")),
+                   (_g_served("demand", N_("催告书")), _g_not_issued("enforcement_application", N_("强制执行申请书"))),
                    basis="行政强制法第三十六条"),
         Transition("review_demand_statement", N_("复核催告后的陈述、申辩"), ("enforcement",), None, BUREAU,
-                   (g_demand_statement_unreviewed, _g_not_issued("enforcement_application", "强制执行申请书")),
+                   (g_demand_statement_unreviewed, _g_not_issued("enforcement_application", N_("强制执行申请书"))),
                    basis="行政强制法第三十六条"),
         Transition("apply_to_court", N_("制发强制执行申请书"), ("enforcement",), None, BUREAU,
-                   (_g_served("demand", "催告书"), _g_not_issued("enforcement_application", "强制执行申请书"),
+                   (_g_served("demand", N_("催告书")), _g_not_issued("enforcement_application", N_("强制执行申请书")),
                     g_no_pending_remedy, g_not_paid, g_demand_over, g_within_application_period,
                     g_demand_statements_reviewed),
                    letter="enforcement_application", basis="行政强制法第五十三条、第五十四条、第五十五条"),
@@ -668,13 +674,14 @@ def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transitio
     """
     t = TRANSITIONS.get(event)
     if t is None:
-        raise IllegalTransition(_("未知的操作：%(event)s", event=event))
+        raise IllegalTransition(Message("未知的操作：%(event)s", event=event))
     if facts.state not in t.sources:
-        raise IllegalTransition(_("当前处于“%(state)s”，不能“%(event)s”", state=_(STATES[facts.state].label), event=_(t.label)))
+        raise IllegalTransition(Message("当前处于“%(state)s”，不能“%(event)s”",
+                                        state=Message(STATES[facts.state].label), event=Message(t.label)))
     if role is not None and role not in t.roles:
-        raise IllegalTransition(_("您的角色无权“%(event)s”", event=_(t.label)))
+        raise IllegalTransition(Message("您的角色无权“%(event)s”", event=Message(t.label)))
     if on < facts.step_started_on:
-        raise IllegalTransition(_("日期 %(on)s 早于本步骤开始日期 %(start)s", on=on, start=facts.step_started_on))
+        raise IllegalTransition(Message("日期 %(on)s 早于本步骤开始日期 %(start)s", on=on, start=facts.step_started_on))
     for guard in t.guards:
         reason = guard(facts, on)
         if reason:
@@ -682,7 +689,7 @@ def check(event: str, facts: CaseFacts, role: str | None, on: date) -> Transitio
     return t
 
 
-def allowed(facts: CaseFacts, role: str | None, on: date) -> list[tuple[Transition, str | None]]:
+def allowed(facts: CaseFacts, role: str | None, on: date) -> list[tuple[Transition, Message | None]]:
     """List the events of the current state with ``None`` when allowed now or the
     reason why not (for the case page's action list)."""
     out = []
@@ -693,7 +700,7 @@ def allowed(facts: CaseFacts, role: str | None, on: date) -> list[tuple[Transiti
             check(t.event, facts, role, on)
             out.append((t, None))
         except IllegalTransition as exc:
-            out.append((t, str(exc)))
+            out.append((t, message_of(exc)))
     return out
 
 
@@ -706,8 +713,8 @@ def target_of(t: Transition, facts: CaseFacts) -> str:
     return t.target
 
 
-def fine_in_range(amount: Decimal, low: Decimal, high: Decimal) -> str | None:
+def fine_in_range(amount: Decimal, low: Decimal, high: Decimal) -> Message | None:
     """Return None if the fine lies in the county's range, else the reason."""
     if amount < low or amount > high:
-        return _("罚款金额 %(amount)s 元不在本地法规规定的 %(low)s–%(high)s 元范围内", amount=amount, low=low, high=high)
+        return Message("罚款金额 %(amount)s 元不在本地法规规定的 %(low)s–%(high)s 元范围内", amount=amount, low=low, high=high)
     return None

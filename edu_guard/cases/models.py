@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from edu_guard.auth import scoping
 from edu_guard.auth.models import User
 from edu_guard.db import TimestampMixin, UTCDateTime, db, utcnow
-from edu_guard.i18n import N_
+from edu_guard.i18n import MessageJSON, MessageText, N_
 from edu_guard.letters.models import Letter, letter_case
 from edu_guard.registry.models import Child, county_schools, county_townships
 
@@ -123,9 +123,13 @@ class CaseEvent(db.Model):
     acted_on: Mapped[date] = mapped_column(sa.Date)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id"))
-    note: Mapped[str | None] = mapped_column(sa.Text)
+    #: A note typed by the user, or what the system records (a :class:`~edu_guard.i18n.Message`,
+    #: shown in the reader's language).
+    note: Mapped[str | None] = mapped_column(MessageText)
     letter_id: Mapped[int | None] = mapped_column(sa.ForeignKey("letter.id"))
-    data: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: The act's data (amounts, dates, the recorded text …); the estimated periods of its
+    #: letter as :class:`~edu_guard.i18n.Message` objects, shown in the reader's language.
+    data: Mapped[dict | None] = mapped_column(MessageJSON)
 
     case: Mapped[DropoutCase] = relationship(back_populates="events")
     user = relationship("User")

@@ -29,22 +29,24 @@ from edu_guard.letters.render import chinese_date
 from edu_guard.registry.schemas import validate_id_number
 from edu_guard.letters import services as letters
 from edu_guard.letters.schemas import LetterError
-from edu_guard.deadlines import effective_service
-from edu_guard.deadlines import add_working_days
-from edu_guard.letters.render import chinese_date
-from edu_guard.letters.models import SERVICE_MANNERS
-from edu_guard.registry.schemas import validate_id_number
+from edu_guard.i18n import Message, N_, message_of
 
 #: Stages of compulsory education (义务教育法 Art. 2: 小学 and 初中).
 COMPULSORY_STAGES = ("小学", "初中", "九年一贯制")
 
 
 class CaseError(ValueError):
-    """A request on a case was refused; ``str(exc)`` is the reason in Chinese."""
+    """A request on a case was refused; ``str(exc)`` is the reason in the reader's
+    language (raised with a :class:`~edu_guard.i18n.Message`)."""
 
 
 class StaleCase(CaseError):
     """The case changed since the user loaded it (optimistic lock)."""
+
+
+def _one_of(values) -> Message:
+    """The allowed values of a choice, each in the reader's language ("甲、乙、丙")."""
+    return Message.join([Message(v) for v in values], "、")
 
 
 def _settings() -> dict:
@@ -84,30 +86,32 @@ def open_case(
     """
     opened_on = opened_on or today()
     if opened_on > today():
-        raise CaseError("立案日期不能晚于今天")
+        raise CaseError(Message("立案日期不能晚于今天"))
     if child.birth_date is not None and opened_on < child.birth_date:
         # A date typed wrong (a year off) must not start a case: every deadline and
         # every letter would carry it.
-        raise CaseError(f"立案日期 {opened_on} 早于{child.name}的出生日期 {child.birth_date}，请核对")
+        raise CaseError(Message("立案日期 %(opened_on)s 早于%(name)s的出生日期 %(birth_date)s，请核对",
+                                opened_on=opened_on, name=child.name, birth_date=child.birth_date))
     if reason not in REASONS:
-        raise CaseError(f"辍学原因须为：{'、'.join(REASONS)}")
+        raise CaseError(Message("辍学原因须为：%(reasons)s", reasons=_one_of(REASONS)))
     if source not in SOURCES:
-        raise CaseError(f"未知的来源：{source}")
+        raise CaseError(Message("未知的来源：%(source)s", source=source))
     existing = db.session.execute(
         sa.select(DropoutCase.id).where(DropoutCase.child_id == child.id, DropoutCase.state != "closed")
         .execution_options(unscoped="one open case per child, county-wide")
     ).scalar()
     if existing:
-        raise CaseError(f"{child.name} 已有未销号的个案（编号 {existing}），不能重复立案")
+        raise CaseError(Message("%(name)s 已有未销号的个案（编号 %(existing)s），不能重复立案", name=child.name, existing=existing))
     placed = counted_enrolled(opened_on, child.id).get(child.id)
     if placed is not None:
-        raise CaseError(f"{child.name} {placed.why}，计为在读，不能作为辍学立案")
+        raise CaseError(Message("%(name)s %(why)s，计为在读，不能作为辍学立案", name=child.name, why=placed.why))
     cfg = current_app.config
     age = age_on(child.birth_date, opened_on)
     enrollment = child.current_enrollment
     in_compulsory_stage = enrollment is not None and enrollment.school.stage in COMPULSORY_STAGES
     if not (cfg["EDU_GUARD_COMPULSORY_MIN_AGE"] <= age <= cfg["EDU_GUARD_COMPULSORY_MAX_AGE"]) and not in_compulsory_stage:
-        raise CaseError(f"{child.name} 于 {opened_on} 年满 {age} 周岁，不在义务教育年龄段，且未在义务教育学校就读")
+        raise CaseError(Message("%(name)s 于 %(opened_on)s 年满 %(age)s 周岁，不在义务教育年龄段，且未在义务教育学校就读",
+                                name=child.name, opened_on=opened_on, age=age))
     case = DropoutCase(
         child=child,
         state="persuasion",
@@ -124,7 +128,7 @@ def open_case(
         if not a.get("name"):
             continue
         if a.get("role") not in RESPONSIBLE_ROLES:
-            raise CaseError(f"未知的责任人角色：{a.get('role')}")
+            raise CaseError(Message("未知的责任人角色：%(role)s", role=a.get('role')))
         case.assignments.append(CaseAssignment(role=a["role"], name=a["name"].strip(), phone=(a.get("phone") or None)))
     db.session.add(case)
     db.session.flush()
@@ -163,6 +167,17 @@ def last_act_on(case: DropoutCase) -> date | None:
     days = [e.acted_on for e in case.events] + [v.visited_on for v in case.visits]
     days += [letter.served_on for letter in case.letters if letter.served_on]
     return max(days, default=None)
+
+
+def state_on(case: DropoutCase, day: date) -> str:
+    """The case's state at the end of ``day`` by its timeline (the events in date order,
+    as the reports count it)."""
+    state = "persuasion"
+    for e in sorted(case.events, key=lambda e: (e.acted_on, e.id or 0)):
+        if e.acted_on > day:
+            break
+        state = e.to_state
+    return state
 
 
 def print_day(case: DropoutCase, today: date) -> date:
@@ -213,7 +228,7 @@ def _refresh_deadline(case: DropoutCase) -> None:
 
 def _check_version(case: DropoutCase, expected_version: int | None) -> None:
     if expected_version is not None and int(expected_version) != case.version:
-        raise StaleCase("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）")
+        raise StaleCase(Message("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）"))
 
 
 def _role(user) -> str | None:
@@ -258,7 +273,7 @@ def fire(
         to_state = "order_to_correct"
         data["new_cycle"] = True
     if event == "record_remedy_outcome" and data.get("result") in REVOKING:
-        _void_decision(case, on, f"{data['result']}（{data.get('body') or ''}）", user)
+        _void_decision(case, on, data["result"], data.get("body"), user)
         to_state = "penalty"
     if to_state != from_state:
         if from_state in machine.OUT_OF_SCHOOL and to_state == "following_up":
@@ -277,7 +292,7 @@ def fire(
         floor = max((l.id for l in case.letters), default=0)
         db.session.add(CaseEvent(case=case, event="new_order_cycle", from_state=case.state, to_state=case.state,
                                  acted_on=on, user_id=audit.acting_user_id(user), data={"letter_floor": floor},
-                                 note="上一份责令限期改正通知书已在期限内改正；再次辍学须重新责令改正"))
+                                 note=Message("上一份责令限期改正通知书已在期限内改正；再次辍学须重新责令改正")))
         _flush_or_stale()
     db.session.refresh(case, ["events"])
     _refresh_deadline(case)
@@ -305,7 +320,7 @@ def preview(
     """
     on, facts, t, data = _checked_act(case, event, user, on, data)
     if not t.letter:
-        raise CaseError(f"“{machine.TRANSITIONS[event].label}”不制发文书，无可预览")
+        raise CaseError(Message("“%(event)s”不制发文书，无可预览", event=Message(machine.TRANSITIONS[event].label)))
     return _issue_case_letter(t.letter, [case], on, user, data, preview=True)
 
 
@@ -320,35 +335,35 @@ def _checked_act(case: DropoutCase, event: str, user, on: date | None, data: dic
     """
     on = on or today()
     if on > today():
-        raise CaseError("办理日期不能晚于今天")
+        raise CaseError(Message("办理日期不能晚于今天"))
     facts = facts_for(case)
     try:
         t = machine.check(event, facts, _role(user), on)
     except machine.IllegalTransition as exc:
-        raise CaseError(str(exc)) from None
+        raise CaseError(message_of(exc)) from None
     return on, facts, t, _check_data(case, facts, t, on, dict(data or {}))
 
 
 #: Outcomes of a review or suit that revoke the decision (a new one may be made).
-REVOKING = ("撤销", "确认无效")
-REMEDY_RESULTS = ("维持", "驳回诉讼请求", "撤回申请或起诉", "变更", "撤销", "确认无效")
-STATEMENT_RESULTS = ("采纳", "部分采纳", "不采纳")
+REVOKING = (N_("撤销"), N_("确认无效"))
+REMEDY_RESULTS = (N_("维持"), N_("驳回诉讼请求"), N_("撤回申请或起诉"), N_("变更"), N_("撤销"), N_("确认无效"))
+STATEMENT_RESULTS = (N_("采纳"), N_("部分采纳"), N_("不采纳"))
 #: How a case's children were found, as the 劝返联系函's first sentence says it
 #: ("经…，你镇有下列…"), by the case's source.
 FOUND_BY = {"comparison": "控辍保学数据比对", "transfer": "学籍转出未入学核查", "absence": "学校报告缺勤",
             "manual": "核查"}
 #: The grounds on which a hearing is not public (行政处罚法 Art. 64 (三)).
-HEARING_CLOSED_REASONS = ("涉及国家秘密", "涉及商业秘密", "涉及个人隐私")
-COURT_RULINGS = ("准予执行", "不准予执行")
+HEARING_CLOSED_REASONS = (N_("涉及国家秘密"), N_("涉及商业秘密"), N_("涉及个人隐私"))
+COURT_RULINGS = (N_("准予执行"), N_("不准予执行"))
 
 
-def _amount(value, what: str = "金额") -> Decimal:
+def _amount(value, what: str = N_("金额")) -> Decimal:
     try:
         amount = Decimal(str(value).strip())
     except (InvalidOperation, TypeError):
-        raise CaseError(f"请填写{what}（元），如 200 或 200.50") from None
+        raise CaseError(Message("请填写%(what)s（元），如 200 或 200.50", what=Message(what))) from None
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise CaseError(f"{what} {value} 元应为正数，最多精确到分（两位小数）")
+        raise CaseError(Message("%(what)s %(value)s 元应为正数，最多精确到分（两位小数）", what=Message(what), value=value))
     return amount
 
 
@@ -358,10 +373,10 @@ def _fine(value) -> Decimal:
     try:
         rules = letters.penalty_settings()
     except LetterError as exc:
-        raise CaseError(str(exc)) from None
+        raise CaseError(message_of(exc)) from None
     if value in (None, ""):
-        raise CaseError("请填写罚款金额（元），如 200 或 200.50")
-    amount = _amount(value, "罚款金额")
+        raise CaseError(Message("请填写罚款金额（元），如 200 或 200.50"))
+    amount = _amount(value, N_("罚款金额"))
     reason = machine.fine_in_range(amount, rules.low, rules.high)
     if reason:
         raise CaseError(reason)
@@ -374,13 +389,13 @@ def _date(value, what: str) -> date:
     try:
         return date.fromisoformat(str(value).strip())
     except (TypeError, ValueError):
-        raise CaseError(f"请填写{what}（YYYY-MM-DD）") from None
+        raise CaseError(Message("请填写%(what)s（YYYY-MM-DD）", what=Message(what))) from None
 
 
 def _text(data: dict, key: str, what: str) -> str:
     text = (data.get(key) or "").strip() if isinstance(data.get(key), str) else data.get(key)
     if not text:
-        raise CaseError(f"请填写{what}")
+        raise CaseError(Message("请填写%(what)s", what=Message(what)))
     return text
 
 
@@ -398,26 +413,27 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         notice = facts.letters["penalty_notice"]
         fine = _fine(data.get("fine") if data.get("fine") not in (None, "") else notice.fine)
         if fine > notice.fine:
-            raise CaseError(f"决定的罚款 {fine} 元高于告知书拟处的 {notice.fine} 元：加重处罚须重新制发行政处罚告知书，"
-                            f"重新告知当事人陈述、申辩（和听证）的权利（行政处罚法第四十四条、第四十五条）")
+            raise CaseError(Message("决定的罚款 %(fine)s 元高于告知书拟处的 %(proposed)s 元：加重处罚须重新制发行政处罚告知书，重新告知当事人陈述、申辩（"
+                                    "和听证）的权利（行政处罚法第四十四条、第四十五条）", fine=fine, proposed=notice.fine))
         if fine < notice.fine and not (data.get("fine_reason") or "").strip():
-            raise CaseError(f"决定的罚款 {fine} 元低于告知书拟处的 {notice.fine} 元，请写明理由（fine_reason）")
+            raise CaseError(Message("决定的罚款 %(fine)s 元低于告知书拟处的 %(proposed)s 元，请写明理由（fine_reason）",
+                                    fine=fine, proposed=notice.fine))
         data["fine"] = str(fine)
     elif event in ("record_statement", "record_demand_statement"):
-        _text(data, "content", "陈述、申辩的内容")
+        _text(data, "content", N_("陈述、申辩的内容"))
     elif event in ("review_statement", "review_demand_statement"):
         if data.get("result") not in STATEMENT_RESULTS:
-            raise CaseError(f"复核结果须为：{'、'.join(STATEMENT_RESULTS)}")
-        _text(data, "content", "复核意见")
+            raise CaseError(Message("复核结果须为：%(statement_results)s", statement_results=_one_of(STATEMENT_RESULTS)))
+        _text(data, "content", N_("复核意见"))
     elif event == "issue_hearing_notice":
-        hearing_on = _date(data.get("hearing_on"), "听证日期")
+        hearing_on = _date(data.get("hearing_on"), N_("听证日期"))
         earliest = add_working_days(on, 7)
         if hearing_on <= earliest.day:
-            raise CaseError(f"听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）："
-                            f"{on} 制发的通知，听证日期应晚于 {earliest}")
+            raise CaseError(Message("听证通知须在听证七个工作日前送达（行政处罚法第六十四条第二项、第八十五条）：%(on)s 制发的通知，听证日期应晚于 "
+                                    "%(earliest)s", on=on, earliest=machine.day_text(earliest)))
         data["hearing_on"] = hearing_on.isoformat()
-        _text(data, "place", "听证地点")
-        _text(data, "host", "听证主持人")
+        _text(data, "place", N_("听证地点"))
+        _text(data, "host", N_("听证主持人"))
         public = data.get("public")
         if public in (True, "true", "1", "yes", "公开"):
             data["public"] = True
@@ -425,37 +441,36 @@ def _check_data(case: DropoutCase, facts: machine.CaseFacts, t: machine.Transiti
         elif public in (False, "false", "0", "no", "不公开"):
             data["public"] = False
             if data.get("closed_reason") not in HEARING_CLOSED_REASONS:
-                raise CaseError("不公开举行听证须写明理由：" + "、".join(HEARING_CLOSED_REASONS)
-                                + "（行政处罚法第六十四条第三项）")
+                raise CaseError(Message("不公开举行听证须写明理由：%(hearing_closed_reasons)s（行政处罚法第六十四条第三项）",
+                                        hearing_closed_reasons=_one_of(HEARING_CLOSED_REASONS)))
         else:
-            raise CaseError("请选择听证是否公开举行（行政处罚法第六十四条第三项：除涉及国家秘密、商业秘密"
-                            "或者个人隐私依法予以保密外，听证公开举行）")
+            raise CaseError(Message("请选择听证是否公开举行（行政处罚法第六十四条第三项：除涉及国家秘密、商业秘密或者个人隐私依法予以保密外，听证公开举行）"))
     elif event == "record_hearing":
-        _text(data, "content", "听证笔录要点（当事人的陈述、申辩和质证意见）")
+        _text(data, "content", N_("听证笔录要点（当事人的陈述、申辩和质证意见）"))
     elif event == "report_hearing":
-        _text(data, "content", "听证报告的处理意见")
+        _text(data, "content", N_("听证报告的处理意见"))
     elif event == "record_payment":
-        data["amount"] = str(_amount(data.get("amount"), "缴纳金额"))
-        _text(data, "receipt", "缴款凭证号")
+        data["amount"] = str(_amount(data.get("amount"), N_("缴纳金额")))
+        _text(data, "receipt", N_("缴款凭证号"))
     elif event == "grant_deferral":
-        until = _date(data.get("until"), "延期或分期缴纳的最后日期")
+        until = _date(data.get("until"), N_("延期或分期缴纳的最后日期"))
         if until <= on:
-            raise CaseError("延期（分期）缴纳的最后日期应晚于批准日期")
+            raise CaseError(Message("延期（分期）缴纳的最后日期应晚于批准日期"))
         data["until"] = until.isoformat()
         if data.get("kind") not in ("延期", "分期"):
-            raise CaseError("请选择延期或分期缴纳")
+            raise CaseError(Message("请选择延期或分期缴纳"))
     elif event in ("file_review", "file_suit"):
-        _text(data, "body", "复议机关" if event == "file_review" else "受理法院")
+        _text(data, "body", N_("复议机关") if event == "file_review" else N_("受理法院"))
     elif event == "record_remedy_outcome":
         if data.get("result") not in REMEDY_RESULTS:
-            raise CaseError(f"复议决定或判决结果须为：{'、'.join(REMEDY_RESULTS)}")
+            raise CaseError(Message("复议决定或判决结果须为：%(remedy_results)s", remedy_results=_one_of(REMEDY_RESULTS)))
         filed = (facts.recorded("file_review") + facts.recorded("file_suit"))
         data.setdefault("body", (filed[-1].data or {}).get("body") if filed else None)
     elif event == "record_court_ruling":
         if data.get("result") not in COURT_RULINGS:
-            raise CaseError(f"法院裁定须为：{'、'.join(COURT_RULINGS)}")
+            raise CaseError(Message("法院裁定须为：%(court_rulings)s", court_rulings=_one_of(COURT_RULINGS)))
     elif event == "record_execution":
-        data["amount"] = str(_amount(data.get("amount"), "执行到位金额"))
+        data["amount"] = str(_amount(data.get("amount"), N_("执行到位金额")))
     return data
 
 
@@ -484,12 +499,12 @@ def _apply_outcome(case: DropoutCase, t: machine.Transition, on: date, data: dic
     elif event == "place":
         placement = data.get("placement")
         if placement not in machine.PLACEMENTS:
-            raise CaseError(f"安置方式须为：{'、'.join(machine.PLACEMENTS)}")
+            raise CaseError(Message("安置方式须为：%(placements)s", placements=_one_of(machine.PLACEMENTS)))
         case.outcome, case.outcome_on, case.closed_reason = placement, on, f"{on} 安置（{placement}），销号"
     elif event == "verify_elsewhere":
         school = (data.get("school") or "").strip()
         if not school:
-            raise CaseError("请填写核实就读的学校")
+            raise CaseError(Message("请填写核实就读的学校"))
         case.outcome, case.outcome_on, case.closed_reason = "异地就读", on, f"{on} 核实在{school}就读，销号"
     elif event == "approve_suspension":
         case.outcome, case.outcome_on, case.closed_reason = "休学", on, f"{on} 批准休学，销号"
@@ -503,7 +518,7 @@ def _flush_or_stale() -> None:
     try:
         db.session.flush()
     except StaleDataError:  # the refusal's handler rolls the session back
-        raise StaleCase("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）") from None
+        raise StaleCase(Message("本案已被他人修改，请刷新页面后重新操作（您的操作未保存）")) from None
 
 
 def _cn(day) -> str:
@@ -656,7 +671,7 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
     cfg = current_app.config
     extra: dict[str, Any] = {}
     facts = facts_for(cases[0])
-    estimates: list[str] = []
+    estimates: list[Message] = []
     if kind == "return_contact":
         reply = add_calendar_days(on, int(cfg["EDU_GUARD_PERSUASION_DAYS"]))
         extra["reply_by"] = reply.day
@@ -665,14 +680,14 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         if found:
             extra["source"] = "和".join(found)
         if reply.estimated:
-            estimates.append(f"反馈期限 {reply}")
+            estimates.append(Message("反馈期限 %(day)s", day=machine.day_text(reply)))
     elif kind == "order_to_correct":
         extra["period_days"] = int(cfg["EDU_GUARD_ORDER_TO_CORRECT_DAYS"])
     elif kind in ("penalty_notice", "penalty_decision", "hearing_notice"):
         extra["order"] = _served_order(cases[0])
         deadline = machine.order_deadline(facts)
         if deadline and deadline.estimated:
-            estimates.append(f"责令改正期限 {deadline}")
+            estimates.append(Message("责令改正期限 %(day)s", day=machine.day_text(deadline)))
         if kind == "penalty_notice":
             extra["fine"] = Decimal(data["fine"])
             extra["hearing"] = _hearing_offered_for(Decimal(data["fine"]))
@@ -696,7 +711,7 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
         if due:
             extra["due_on"] = due.day
             if due.estimated:
-                estimates.append(f"缴款期限 {due}")
+                estimates.append(Message("缴款期限 %(day)s", day=machine.day_text(due)))
         paid = sum((Decimal(r.data["amount"]) for r in facts.recorded("record_payment")), Decimal("0"))
         extra["paid"] = paid
         extra["history"] = remedy_history(facts, on)
@@ -705,29 +720,28 @@ def _issue_case_letter(kind: str, cases: list[DropoutCase], on: date, user, data
             extra["attachments"] = application_attachments(cases[0], facts)
             extra["representative"] = (data.get("representative") or cfg.get("EDU_GUARD_BUREAU_HEAD") or "").strip()
             if not extra["representative"]:
-                raise CaseError("请填写申请人（教育局）的负责人姓名（法定代表人），或在配置中设置 EDU_GUARD_BUREAU_HEAD")
+                raise CaseError(Message("请填写申请人（教育局）的负责人姓名（法定代表人），或在配置中设置 EDU_GUARD_BUREAU_HEAD"))
     if preview:
         subject = cases if kind == "return_contact" else cases[0]
         try:
             context = letters.context_for_case(kind, subject, **extra)
             return letters.preview_letter(kind, context, issuer=letters.issuer_for(kind, cases[0]), issued_on=on,
-                                          notes=estimates), estimates
+                                          notes=[e.chinese() for e in estimates]), estimates
         except LetterError as exc:
-            raise CaseError(str(exc)) from None
+            raise CaseError(message_of(exc)) from None
     if estimates and not data.get("confirm_estimate"):
-        raise CaseError("本文书的期限按估算的节假日安排计算（" + "；".join(estimates) + "），"
-                        "该年度的国务院放假安排尚未载入：请由管理员载入后再制发，或确认按估算日期制发"
-                        "（网页上勾选“确认按估算日期制发”，命令行加 --confirm-estimate）")
+        raise CaseError(Message("本文书的期限按估算的节假日安排计算（%(estimates)s），该年度的国务院放假安排尚未载入：请由管理员载入后再制发，或确认按估算日期制"
+                                "发（网页上勾选“确认按估算日期制发”，命令行加 --confirm-estimate）", estimates=Message.join(estimates, "；")))
     data.pop("confirm_estimate", None)
     if estimates:
-        data["estimated"] = estimates
+        data["estimated"] = estimates  # shown on the letter's page in the reader's language
     subject = cases if kind == "return_contact" else cases[0]
     try:
         context = letters.context_for_case(kind, subject, **extra)
         return letters.issue_letter(kind, context, issuer=letters.issuer_for(kind, cases[0]), cases=cases,
                                     issued_on=on, user=user)
     except LetterError as exc:
-        raise CaseError(str(exc)) from None
+        raise CaseError(message_of(exc)) from None
 
 
 def _hearing_offered_for(fine: Decimal) -> bool:
@@ -749,18 +763,19 @@ def _served_order(case: DropoutCase) -> dict:
             "service_manner": letter.service_manner, "deemed_on": deemed if deemed != letter.served_on else None}
 
 
-def _void_decision(case: DropoutCase, on: date, reason: str, user) -> None:
+def _void_decision(case: DropoutCase, on: date, result: str, body: str | None, user) -> None:
     """Void the case's decision after a review or court revoked it (its number stays
-    used), so a new decision may be made."""
+    used), so a new decision may be made; the reason is shown in the reader's language."""
     for letter in live_letters(case):
         if letter.kind in ("penalty_decision", "demand", "enforcement_application"):
-            _void(letter, on, f"行政处罚决定被{reason}", user)
+            _void(letter, on, Message("行政处罚决定被%(result)s（%(body)s）", result=Message(result), body=body or ""), user)
 
 
-def _void(letter, on: date, reason: str, user) -> None:
+def _void(letter, on: date, reason: "Message | str", user) -> None:
     before = {"voided_on": None, "void_reason": None}
     letter.voided_on, letter.void_reason = on, reason
-    audit.record("void", letter, before=before, after={"voided_on": on.isoformat(), "void_reason": reason}, user=user)
+    audited = reason.chinese() if isinstance(reason, Message) else reason  # the audit log keeps text
+    audit.record("void", letter, before=before, after={"voided_on": on.isoformat(), "void_reason": audited}, user=user)
 
 
 def _check_letter_role(user, letter: Letter, what: str) -> None:
@@ -773,7 +788,11 @@ def _check_letter_role(user, letter: Letter, what: str) -> None:
     role = _role(user)
     issuers = {r for t in machine.TRANSITIONS.values() if t.letter == letter.kind for r in t.roles}
     if role is not None and issuers and role not in issuers:
-        raise CaseError(f"您的角色无权{what}{letter.title}（{letter.doc_number}）")
+        refusal = (Message("您的角色无权作废%(title)s（%(doc_number)s）", title=letter.title, doc_number=letter.doc_number)
+                   if what == "作废" else
+                   Message("您的角色无权更正送达%(title)s（%(doc_number)s）", title=letter.title,
+                           doc_number=letter.doc_number))
+        raise CaseError(refusal)
 
 
 def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, user=None,
@@ -793,28 +812,30 @@ def void_letter(case: DropoutCase, letter_id: int, *, on: date, reason: str, use
     _check_version(case, expected_version)
     reason = (reason or "").strip()
     if not reason:
-        raise CaseError("请填写作废理由")
+        raise CaseError(Message("请填写作废理由"))
     live = live_letters(case)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
     if letter is None:
-        raise CaseError("该文书不属于本案")
+        raise CaseError(Message("该文书不属于本案"))
     if letter.voided_on is not None:
-        raise CaseError(f"{letter.doc_number} 已于 {letter.voided_on} 作废")
+        raise CaseError(Message("%(doc_number)s 已于 %(voided_on)s 作废",
+                                doc_number=letter.doc_number, voided_on=letter.voided_on))
     _check_letter_role(user, letter, "作废")
     if on < letter.issued_on:
-        raise CaseError(f"作废日期 {on} 早于文书日期 {letter.issued_on}")
+        raise CaseError(Message("作废日期 %(on)s 早于文书日期 %(issued_on)s", on=on, issued_on=letter.issued_on))
     if on > today():
-        raise CaseError("作废日期不能晚于今天")
+        raise CaseError(Message("作废日期不能晚于今天"))
     later = [l for l in live if l.id > letter.id and l.kind != "return_contact"]
     if later:
-        raise CaseError(f"请先作废其后制发的{'、'.join(l.doc_number for l in later)}")
+        raise CaseError(Message("请先作废其后制发的%(doc_numbers)s", doc_numbers="、".join(l.doc_number for l in later)))
     _void(letter, on, reason, user)
     if letter.kind == "penalty_decision" and case.state == "enforcement":
         case.state, case.step_started_on = "penalty", on
     case.updated_at = utcnow()
     ev = CaseEvent(case=case, event="void_letter", from_state=case.state, to_state=case.state, acted_on=on,
                    user_id=audit.acting_user_id(user), letter_id=letter.id,
-                   note=f"{letter.title}（{letter.doc_number}）作废：{reason}；文号不再使用")
+                   note=Message("%(title)s（%(doc_number)s）作废：%(reason)s；文号不再使用", title=letter.title,
+                                doc_number=letter.doc_number, reason=reason))
     db.session.add(ev)
     _flush_or_stale()
     _refresh_deadline(case)
@@ -826,7 +847,9 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
                     reason: str, user=None, expected_version: int | None = None) -> CaseEvent:
     """Correct a mistyped proof of service (送达回证) of a letter of ``case``; every later
     deadline follows from the corrected date. The audit log and the case's timeline
-    keep both the old and the new record.
+    keep both the old and the new record; the timeline's entry is dated on the corrected
+    service day (the act's date), the correction itself is audited now (its day also in
+    the event's data, ``corrected_on``).
 
     :raises CaseError: no reason, a letter not served, void or not the case's, a role
         that may not issue it, a date before the letter's or in the future, or an unknown
@@ -836,32 +859,40 @@ def correct_service(case: DropoutCase, letter_id: int, *, served_on: date, manne
     _check_version(case, expected_version)
     reason = (reason or "").strip()
     if not reason:
-        raise CaseError("请填写更正理由")
+        raise CaseError(Message("请填写更正理由"))
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
     if letter is None:
-        raise CaseError("该文书不属于本案")
+        raise CaseError(Message("该文书不属于本案"))
     if letter.served_on is None:
-        raise CaseError(f"{letter.doc_number} 尚未登记送达，请直接登记送达")
+        raise CaseError(Message("%(doc_number)s 尚未登记送达，请直接登记送达", doc_number=letter.doc_number))
     if letter.voided_on is not None:
-        raise CaseError(f"{letter.doc_number} 已于 {letter.voided_on} 作废，不能更正送达记录")
+        raise CaseError(Message("%(doc_number)s 已于 %(voided_on)s 作废，不能更正送达记录",
+                                doc_number=letter.doc_number, voided_on=letter.voided_on))
     _check_letter_role(user, letter, "更正送达")
     manner = manner or letter.service_manner
     if manner not in SERVICE_MANNERS:
-        raise CaseError(f"送达方式须为：{'、'.join(SERVICE_MANNERS)}")
+        raise CaseError(Message("送达方式须为：%(service_manners)s", service_manners=_one_of(SERVICE_MANNERS)))
     if served_on < letter.issued_on:
-        raise CaseError(f"送达日期 {served_on} 早于文书日期 {letter.issued_on}")
+        raise CaseError(Message("送达日期 %(served_on)s 早于文书日期 %(issued_on)s",
+                                served_on=served_on, issued_on=letter.issued_on))
     if served_on > today():
-        raise CaseError("送达日期不能晚于今天")
+        raise CaseError(Message("送达日期不能晚于今天"))
     before = {"served_on": letter.served_on.isoformat(), "service_manner": letter.service_manner}
     after = {"served_on": served_on.isoformat(), "service_manner": manner}
     letter.served_on, letter.service_manner = served_on, manner
     audit.record("correct_service", letter, before=before, after={**after, "reason": reason}, user=user)
     case.updated_at = utcnow()
-    ev = CaseEvent(case=case, event="correct_service", from_state=case.state, to_state=case.state, acted_on=today(),
-                   user_id=audit.acting_user_id(user), letter_id=letter.id, data={"before": before, "after": after,
-                                                                                    "reason": reason},
-                   note=f"{letter.doc_number} 送达记录由 {before['served_on']} {before['service_manner']} "
-                        f"更正为 {served_on} {manner}：{reason}")
+    # The timeline dates the corrected service on its (corrected) day, like any service,
+    # in the state the case was in then (the reports read each event's state at its
+    # date); the day the correction was made is kept in the event's data and the audit log.
+    then = state_on(case, served_on)
+    ev = CaseEvent(case=case, event="correct_service", from_state=then, to_state=then, acted_on=served_on,
+                   user_id=audit.acting_user_id(user), letter_id=letter.id,
+                   data={"before": before, "after": after, "reason": reason, "corrected_on": today().isoformat()},
+                   note=Message("%(doc_number)s 送达记录由 %(old_day)s %(old_manner)s 更正为 %(day)s %(manner)s：%(reason)s",
+                                doc_number=letter.doc_number, old_day=before["served_on"],
+                                old_manner=Message(before["service_manner"]), day=served_on, manner=Message(manner),
+                                reason=reason))
     db.session.add(ev)
     _flush_or_stale()
     _refresh_deadline(case)
@@ -896,16 +927,16 @@ def issue_return_contact(cases: list[DropoutCase], *, on: date | None = None, us
     :raises CaseError: the cases are of several townships, or one may not receive it.
     """
     if not cases:
-        raise CaseError("请选择个案")
+        raise CaseError(Message("请选择个案"))
     townships = {c.township_id for c in cases}
     if len(townships) != 1:
-        raise CaseError("一份劝返联系函只能发给一个乡镇，请按乡镇分别选择")
+        raise CaseError(Message("一份劝返联系函只能发给一个乡镇，请按乡镇分别选择"))
     on = on or today()
     for case in cases:
         try:
             machine.check("issue_return_contact", facts_for(case), _role(user), on)
         except machine.IllegalTransition as exc:
-            raise CaseError(f"{case.child.name}：{exc}") from None
+            raise CaseError(Message("%(name)s：%(reason)s", name=case.child.name, reason=message_of(exc))) from None
     letter = _issue_case_letter("return_contact", cases, on, user, {})
     events = []
     for case in cases:
@@ -939,20 +970,22 @@ def record_service(
     _check_version(case, expected_version)
     letter = next((l for l in case.letters if l.id == int(letter_id)), None)
     if letter is None:
-        raise CaseError("该文书不属于本案")
+        raise CaseError(Message("该文书不属于本案"))
     if letter.kind == "return_contact":
-        raise CaseError("劝返联系函是发给乡镇人民政府的工作函，不需登记送达回证")
+        raise CaseError(Message("劝返联系函是发给乡镇人民政府的工作函，不需登记送达回证"))
     if _role(user) is not None and _role(user) not in machine.BUREAU_AND_TOWNSHIP:
-        raise CaseError("您的角色无权登记送达")
+        raise CaseError(Message("您的角色无权登记送达"))
     try:
         letters.record_service(letter, served_on=served_on, manner=manner, served_to=served_to, served_by=served_by, user=user)
     except LetterError as exc:
-        raise CaseError(str(exc)) from None
+        raise CaseError(message_of(exc)) from None
     _refresh_deadline(case)
     case.updated_at = utcnow()  # bump the version: the deadline changed
     ev = CaseEvent(case=case, event="record_service", from_state=case.state, to_state=case.state, acted_on=served_on,
                    user_id=audit.acting_user_id(user), letter_id=letter.id,
-                   note=f"{letter.title}（{letter.doc_number}）{served_on} {manner}，受送达人 {served_to}")
+                   note=Message("%(title)s（%(doc_number)s）%(served_on)s %(manner)s，受送达人 %(served_to)s",
+                                title=letter.title, doc_number=letter.doc_number, served_on=served_on,
+                                manner=Message(manner), served_to=served_to))
     db.session.add(ev)
     _flush_or_stale()
     return ev
@@ -984,11 +1017,11 @@ def log_home_visit(
         another child.
     """
     if form not in VISIT_FORMS:
-        raise CaseError(f"家访形式须为：{'、'.join(VISIT_FORMS)}")
+        raise CaseError(Message("家访形式须为：%(visit_forms)s", visit_forms=_one_of(VISIT_FORMS)))
     if not (visitors or "").strip() or not (findings or "").strip():
-        raise CaseError("请填写家访人员和家访情况")
+        raise CaseError(Message("请填写家访人员和家访情况"))
     if visited_on > today():
-        raise CaseError("家访日期不能晚于今天")
+        raise CaseError(Message("家访日期不能晚于今天"))
     if case is None:
         case = open_case_of(child)
         if case is not None and visited_on < case.opened_on:
@@ -997,11 +1030,12 @@ def log_home_visit(
     if case is not None:
         _check_version(case, expected_version)
         if case.child_id != child.id:
-            raise CaseError("个案与学生不符")
+            raise CaseError(Message("个案与学生不符"))
         if case.state == "closed":
-            raise CaseError("个案已销号")
+            raise CaseError(Message("个案已销号"))
         if visited_on < case.opened_on:
-            raise CaseError(f"家访日期 {visited_on} 早于立案日期 {case.opened_on}；立案前的家访请登记在学生页面")
+            raise CaseError(Message("家访日期 %(visited_on)s 早于立案日期 %(opened_on)s；立案前的家访请登记在学生页面",
+                                    visited_on=visited_on, opened_on=case.opened_on))
     visit = HomeVisit(child=child, case=case, visited_on=visited_on, visitors=visitors.strip(), form=form,
                       findings=findings.strip(), outcome=outcome, next_action=next_action,
                       recorded_by_id=audit.acting_user_id(user))
@@ -1038,16 +1072,16 @@ def deadline_report(case: DropoutCase, on: date) -> dict:
         left = (deadline.day - on).days
         warning = None
         if left < 0:
-            warning = f"已于 {deadline.day} 届满"
+            warning = Message("已于 %(day)s 届满", day=deadline.day)
         elif left <= warn:
-            warning = f"{left} 日后届满"
+            warning = Message("%(days)s 日后届满", days=left)
         limits.append({"key": key, "label": label, "day": deadline.day.isoformat(), "estimated": deadline.estimated,
                        "days_left": left, "warning": warning})
     estimated = bool(current and current.estimated) or any(l["estimated"] for l in limits)
     return {
         "deadline_estimated": bool(current and current.estimated),
         "time_limits": limits,
-        "estimated_note": ("估算：该年度国务院节假日安排尚未载入，按法定节假日和周末推算，调休工作日未计入"
+        "estimated_note": (Message("估算：该年度国务院节假日安排尚未载入，按法定节假日和周末推算，调休工作日未计入")
                            if estimated else None),
     }
 
@@ -1087,11 +1121,12 @@ def load_holiday_arrangement(year: int, holidays_text: str, workdays_text: str, 
     """
     source = (source or "").strip()
     if not source:
-        raise CaseError("请填写国务院办公厅通知的文号")
+        raise CaseError(Message("请填写国务院办公厅通知的文号"))
     try:
         arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
     except deadlines.ArrangementError as exc:
-        raise CaseError(str(exc)) from None
+        params = {k: Message(v) if k == "what" else v for k, v in exc.params.items()}
+        raise CaseError(Message(exc.msgid, **params)) from None
     old = db.session.get(deadlines.HolidayArrangement, year)
     before = {"year": year, "source": old.source, "holidays": list(old.holidays), "workdays": list(old.workdays)} \
         if old is not None else None
@@ -1123,7 +1158,7 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
         audit.record("update", child, before=before, user=user)
     if guardian_address or guardian_id_number:
         if not child.guardians:
-            raise CaseError(f"{child.name}没有登记监护人，请先登记监护人")
+            raise CaseError(Message("%(name)s没有登记监护人，请先登记监护人", name=child.name))
         g = child.guardians[0]
         before = audit.snapshot(g)
         if guardian_address:
@@ -1133,7 +1168,8 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
             try:
                 g.id_number = validate_id_number(guardian_id_number.strip())
             except ValueError as exc:
-                raise CaseError(f"监护人身份证号 {guardian_id_number} 无效：{exc}") from None
+                raise CaseError(Message("监护人身份证号 %(guardian_id_number)s 无效：%(exc)s",
+                                        guardian_id_number=guardian_id_number, exc=message_of(exc))) from None
         audit.record("update", g, before=before, user=user)
     case.updated_at = utcnow()
     _flush_or_stale()
@@ -1142,7 +1178,7 @@ def set_addresses(case: DropoutCase, *, guardian_address: str | None = None, gua
 def _editable(case: DropoutCase, expected_version: int | None) -> None:
     _check_version(case, expected_version)
     if case.state == "closed":
-        raise CaseError("个案已销号，不能再修改")
+        raise CaseError(Message("个案已销号，不能再修改"))
 
 
 def add_assignment(case: DropoutCase, *, role: str, name: str, phone: str | None = None, user=None,
@@ -1154,9 +1190,9 @@ def add_assignment(case: DropoutCase, *, role: str, name: str, phone: str | None
     """
     _editable(case, expected_version)
     if role not in RESPONSIBLE_ROLES:
-        raise CaseError(f"未知的责任人角色：{role}")
+        raise CaseError(Message("未知的责任人角色：%(role)s", role=role))
     if not (name or "").strip():
-        raise CaseError("请填写责任人姓名")
+        raise CaseError(Message("请填写责任人姓名"))
     row = CaseAssignment(case=case, role=role, name=name.strip(), phone=(phone or "").strip() or None)
     db.session.add(row)
     case.updated_at = utcnow()
@@ -1168,7 +1204,7 @@ def add_assignment(case: DropoutCase, *, role: str, name: str, phone: str | None
 def _assignment(case: DropoutCase, assignment_id: int) -> CaseAssignment:
     row = db.session.get(CaseAssignment, assignment_id)
     if row is None or row.case_id != case.id:
-        raise CaseError("本案无此责任人")
+        raise CaseError(Message("本案无此责任人"))
     return row
 
 
@@ -1182,9 +1218,9 @@ def change_assignment(case: DropoutCase, assignment_id: int, *, name: str, phone
     _editable(case, expected_version)
     row = _assignment(case, assignment_id)
     if row.ended_on is not None:
-        raise CaseError(f"{row.name} 已于 {row.ended_on} 终止包保，不能修改")
+        raise CaseError(Message("%(name)s 已于 %(ended_on)s 终止包保，不能修改", name=row.name, ended_on=row.ended_on))
     if not (name or "").strip():
-        raise CaseError("请填写责任人姓名")
+        raise CaseError(Message("请填写责任人姓名"))
     before = audit.snapshot(row)
     row.name, row.phone = name.strip(), (phone or "").strip() or None
     case.updated_at = utcnow()
@@ -1203,11 +1239,11 @@ def end_assignment(case: DropoutCase, assignment_id: int, *, on: date, user=None
     _editable(case, expected_version)
     row = _assignment(case, assignment_id)
     if row.ended_on is not None:
-        raise CaseError(f"{row.name} 已于 {row.ended_on} 终止包保")
+        raise CaseError(Message("%(name)s 已于 %(ended_on)s 终止包保", name=row.name, ended_on=row.ended_on))
     if on > today():
-        raise CaseError("终止日期不能晚于今天")
+        raise CaseError(Message("终止日期不能晚于今天"))
     if on < case.opened_on:
-        raise CaseError(f"终止日期 {on} 早于立案日期 {case.opened_on}")
+        raise CaseError(Message("终止日期 %(on)s 早于立案日期 %(opened_on)s", on=on, opened_on=case.opened_on))
     before = audit.snapshot(row)
     row.ended_on = on
     case.updated_at = utcnow()
@@ -1225,7 +1261,7 @@ def correct_reason(case: DropoutCase, *, reason: str, reason_note: str | None = 
     """
     _editable(case, expected_version)
     if reason not in REASONS:
-        raise CaseError(f"辍学原因须为：{'、'.join(REASONS)}")
+        raise CaseError(Message("辍学原因须为：%(reasons)s", reasons=_one_of(REASONS)))
     before = audit.snapshot(case, ["reason", "reason_note"])
     case.reason, case.reason_note = reason, (reason_note or "").strip() or None
     _flush_or_stale()

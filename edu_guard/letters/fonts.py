@@ -21,6 +21,7 @@ import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from edu_guard.i18n import Message
 from edu_guard.letters.schemas import LetterError
 
 #: The 仿宋 stack of the body text (GB/T 9704-2012 7.3.3), best first, as
@@ -47,12 +48,12 @@ class MissingCharacters(LetterError):
     def __init__(self, problems: list[tuple[str, str, str]]):
         self.problems = problems
         lines = [
-            f"{who}：“{char}”（U+{ord(char):04X}，{path}）在本机已安装的字体中都没有，无法打印"
+            Message("%(who)s：“%(char)s”（U+%(code)s，%(path)s）在本机已安装的字体中都没有，无法打印",
+                    who=who, char=char, code=format(ord(char), "04X"), path=path)
             for who, path, char in problems
         ]
-        super().__init__(
-            "以下文字含有无法打印的字符，请核对（如为生僻字，可安装含该字的字体后重试）：\n" + "\n".join(lines)
-        )
+        super().__init__(Message("以下文字含有无法打印的字符，请核对（如为生僻字，可安装含该字的字体后重试）：\n%(lines)s",
+                                 lines=Message.join(lines, "\n")))
 
 
 def _fc(tool: str, *args: str) -> list[str] | None:
@@ -161,7 +162,8 @@ def load_fonts() -> LetterFonts:
     :raises FontsMissing: no Chinese font is installed (the message says what to install).
     """
     if not cjk_font_installed():
-        raise FontsMissing(f"本机没有安装任何中文字体，无法打印文书。{INSTALL_HINT}。")
+        raise FontsMissing(Message("本机没有安装任何中文字体，无法打印文书。请安装中文字体 fonts-noto-cjk（apt-get install fonts-noto-"
+                                   "cjk；或运行 tools/system-packages.sh）。"))
     lines = _fc("fc-list", "--format", "%{charset}\n")
     if lines is None:
         return LetterFonts(None, None)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from edu_guard.auth.scoping import scope
 from edu_guard.db import db
+from edu_guard.i18n import Message, N_
 from edu_guard.jobs import services as jobs
 from edu_guard.jobs.models import Job
 from edu_guard.letters import services
@@ -25,15 +26,15 @@ def _print(job: Job, progress) -> dict:
         scope(sa.select(Letter).where(Letter.id.in_(ids), Letter.id.in_(linked)), Letter, job.owner)).scalars()}
     missing = [i for i in ids if i not in found]
     if missing:
-        raise LetterError(f"有 {len(missing)} 份文书已不存在或不在您的权限范围内，未打印")
+        raise LetterError(Message("有 %(count)s 份文书已不存在或不在您的权限范围内，未打印", count=len(missing)))
     letters = [found[i] for i in ids]
     pdf = services.print_run(letters, progress=progress)
     out = jobs.write_file(job, f"批量打印_{len(letters)}份.pdf", pdf, "application/pdf")
-    return {**out, "letters": len(letters), "summary": f"已生成 {len(letters)} 份文书的 PDF，可下载打印"}
+    return {**out, "letters": len(letters), "summary": Message("已生成 %(count)s 份文书的 PDF，可下载打印", count=len(letters))}
 
 
 # LetterError covers a context that no longer validates, missing fonts and glyphs.
-jobs.register("print_run", jobs.JobKind("批量打印", _print, (LetterError,)))
+jobs.register("print_run", jobs.JobKind(N_("批量打印"), _print, (LetterError,)))
 
 
 def start_print_run(letter_ids: list[int], user) -> int:

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from edu_guard.db import UTCDateTime, db, utcnow
-from edu_guard.i18n import N_
+from edu_guard.i18n import MessageText, N_
 
 #: Manners of service (送达方式, 民事诉讼法 Ch. 7 as applied by 行政处罚法 Art. 61).
 SERVICE_MANNERS = (N_("直接送达"), N_("留置送达"), N_("邮寄送达"), N_("委托送达"), N_("电子送达"), N_("公告送达"))
@@ -74,7 +74,9 @@ class Letter(db.Model):
     served_by: Mapped[str | None] = mapped_column(sa.String(128))
     #: A voided letter (作废, e.g. after a review revoked it): its number stays used.
     voided_on: Mapped[date | None] = mapped_column(sa.Date)
-    void_reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: Typed by the user, or written by the system (a :class:`~edu_guard.i18n.Message`, shown
+    #: in the reader's language: a decision revoked on review).
+    void_reason: Mapped[str | None] = mapped_column(MessageText)
 
     cases = relationship("DropoutCase", secondary=letter_case, backref="letters")
     created_by = relationship("User")

@@ -35,6 +35,7 @@ from flask import Flask, current_app
 from markupsafe import Markup
 
 from edu_guard import money
+from edu_guard.i18n import Message
 from edu_guard.letters import pagination
 from edu_guard.letters.fonts import LetterFonts, MissingCharacters, load_fonts
 from edu_guard.letters.models import SERVICE_MANNERS
@@ -269,7 +270,8 @@ def prepare(items: Sequence[PrintItem], *, app: Flask | None = None) -> list[dic
     if errors:
         if len(errors) == 1:
             raise errors[0]
-        raise ContextError("*", {e.args[0].splitlines()[0]: e.messages for e in errors}, f"本批{len(errors)}份文书")
+        raise ContextError("*", {str(e.args[0]).splitlines()[0]: e.messages for e in errors},
+                           Message("本批%(count)s份文书", count=len(errors)))
     if problems:
         raise MissingCharacters(problems)
     return contexts
@@ -317,7 +319,7 @@ def _write_pdf(html: str, fetcher) -> tuple[bytes, list[str]]:
 
 def _raise_if_missing(missing: Sequence[str]) -> None:
     if missing:
-        raise GlyphMissing(f"排版时以下字符没有可用字形，已停止打印：{'、'.join(missing)}")
+        raise GlyphMissing(Message("排版时以下字符没有可用字形，已停止打印：%(missing)s", missing="、".join(missing)))
 
 
 def html_to_pdf(html: str, *, app: Flask | None = None, url_fetcher=None) -> bytes:
@@ -380,7 +382,7 @@ def render_pdf(items: Sequence[PrintItem], *, app: Flask | None = None, progress
     """
     app = app or current_app
     if not items:
-        raise LetterError("没有要打印的文书")
+        raise LetterError(Message("没有要打印的文书"))
     contexts = prepare(items, app=app)
     total = len(items)
     chunk = max(1, int(app.config.get("EDU_GUARD_PRINT_CHUNK") or 50))

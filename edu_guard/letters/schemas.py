@@ -20,6 +20,8 @@ from typing import Any, Callable, Mapping
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from edu_guard.i18n import Message, N_
+
 
 class LetterError(Exception):
     """Base of every error the letters package reports to a user (in Chinese)."""
@@ -35,26 +37,36 @@ class ContextError(LetterError):
     def __init__(self, kind: str, messages: Any, label: str | None = None):
         self.kind = kind
         self.messages = messages
-        lines = [f"{path}：{msg}" for path, msg in _flatten(messages)]
+        lines = [Message("%(path)s：%(problem)s", path=path, problem=msg) for path, msg in _flatten(messages)]
         known = all_kinds()
         who = label or (known[kind].name if kind in known else kind)
-        super().__init__(f"《{who}》的内容不完整或有误：\n" + "\n".join(lines))
+        super().__init__(Message("《%(kind_name)s》的内容不完整或有误：\n%(problems)s", kind_name=who,
+                                 problems=Message.join(lines, "\n")))
 
 
 _MESSAGES_ZH = {
-    "Missing data for required field.": "缺少必填项",
-    "Unknown field.": "不认识的字段",
-    "Not a valid date.": "不是有效日期",
-    "Not a valid string.": "应为文字",
-    "Not a valid integer.": "应为整数",
-    "Not a valid number.": "应为数字",
-    "Not a valid boolean.": "应为是/否",
-    "Field may not be null.": "不能为空",
-    "Shorter than minimum length 1.": "不能为空",
+    "Missing data for required field.": N_("缺少必填项"),
+    "Unknown field.": N_("不认识的字段"),
+    "Not a valid date.": N_("不是有效日期"),
+    "Not a valid string.": N_("应为文字"),
+    "Not a valid integer.": N_("应为整数"),
+    "Not a valid number.": N_("应为数字"),
+    "Not a valid boolean.": N_("应为是/否"),
+    "Field may not be null.": N_("不能为空"),
+    "Shorter than minimum length 1.": N_("不能为空"),
 }
 
 
-def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
+def _problem(value: Any) -> "Message | str":
+    """One of marshmallow's messages as a page shows it: ours (a Message) as it is, its
+    own English sentences in Chinese (:data:`_MESSAGES_ZH`), then in the reader's language."""
+    if isinstance(value, Message):
+        return value
+    zh = _MESSAGES_ZH.get(str(value))
+    return Message(zh) if zh else str(value)
+
+
+def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, "Message | str"]]:
     out: list[tuple[str, str]] = []
     if isinstance(messages, Mapping):
         for key, value in messages.items():
@@ -65,9 +77,9 @@ def _flatten(messages: Any, prefix: str = "") -> list[tuple[str, str]]:
             if isinstance(value, (Mapping, list, tuple)):
                 out.extend(_flatten(value, prefix))
             else:
-                out.append((prefix or "内容", _MESSAGES_ZH.get(str(value), str(value))))
+                out.append((prefix or Message("内容"), _problem(value)))
     else:
-        out.append((prefix or "内容", _MESSAGES_ZH.get(str(messages), str(messages))))
+        out.append((prefix or Message("内容"), _problem(messages)))
     return out
 
 
@@ -254,7 +266,7 @@ class OrderToCorrectSchema(_ContactMixin):
     @validates_schema(skip_on_field_errors=False)
     def _period_or_date(self, data, **kwargs):
         if not data.get("period_days") and not data.get("deadline"):
-            raise ValidationError("请给出改正期限（工作日数）或返校日期", "deadline")
+            raise ValidationError(Message("请给出改正期限（工作日数）或返校日期"), "deadline")
 
 
 class _PenaltyBase(_ContactMixin):
@@ -311,9 +323,10 @@ class PenaltyDecisionSchema(_PenaltyBase):
         if fine is None or proposed is None:
             return
         if fine > proposed:
-            raise ValidationError(f"决定的罚款 {fine} 元高于告知书拟处的 {proposed} 元：须重新制发行政处罚告知书", "fine")
+            raise ValidationError(Message("决定的罚款 %(fine)s 元高于告知书拟处的 %(proposed)s 元：须重新制发行政处罚告知书",
+                                          fine=fine, proposed=proposed), "fine")
         if fine < proposed and not data.get("fine_reason"):
-            raise ValidationError("罚款低于告知书拟处的数额，须写明理由", "fine_reason")
+            raise ValidationError(Message("罚款低于告知书拟处的数额，须写明理由"), "fine_reason")
 
 
 class HearingNoticeSchema(_PenaltyBase):
@@ -338,7 +351,7 @@ class HearingNoticeSchema(_PenaltyBase):
     @validates_schema
     def _closed_needs_a_ground(self, data, **kwargs):
         if data.get("public") is False and not data.get("closed_reason"):
-            raise ValidationError("不公开举行听证须写明理由（涉及国家秘密、商业秘密或者个人隐私）", "closed_reason")
+            raise ValidationError(Message("不公开举行听证须写明理由（涉及国家秘密、商业秘密或者个人隐私）"), "closed_reason")
 
 
 class _MoneyDue(Schema):
@@ -359,9 +372,9 @@ class _MoneyDue(Schema):
         if fine is None or surcharge is None or total is None:
             return
         if surcharge > fine:
-            raise ValidationError("加处罚款不得超出罚款数额（行政强制法第四十五条）", "surcharge")
+            raise ValidationError(Message("加处罚款不得超出罚款数额（行政强制法第四十五条）"), "surcharge")
         if fine - paid + surcharge != total:
-            raise ValidationError(f"合计应为 {fine - paid + surcharge}", "total")
+            raise ValidationError(Message("合计应为 %(total)s", total=fine - paid + surcharge), "total")
 
 
 class DemandSchema(_ContactMixin, _MoneyDue):
@@ -612,7 +625,7 @@ def get_kind(kind: str) -> LetterKind:
     try:
         return known[kind]
     except KeyError:
-        raise LetterError(f"未知的文书种类 {kind!r}（可用：{', '.join(known)}）") from None
+        raise LetterError(Message("未知的文书种类 %(kind)s（可用：%(known)s）", kind=repr(kind), known=", ".join(known))) from None
 
 
 def all_kinds() -> dict[str, LetterKind]:

@@ -29,7 +29,7 @@ from flask import current_app
 from edu_guard import clock
 from edu_guard import money
 from edu_guard.auth import audit
-from edu_guard.i18n import N_
+from edu_guard.i18n import Message, N_
 from edu_guard.auth.services import mask_id_number  # the one masking rule (docs/domain.md §6)
 from edu_guard.db import db
 from edu_guard.uploads import write_private
@@ -119,13 +119,13 @@ def township_issuer(township, short: str | None = None) -> Issuer:
     name = getattr(township, "name", township)
     conf = township_settings(name)
     if is_subdistrict(name) and not (conf.get("name") and conf.get("code")):
-        raise LetterError(f"{name}是街道，没有一级人民政府；其责令改正由县级教育行政部门作出"
-                          f"（如确需以其他机关名义，请在 EDU_GUARD_TOWNSHIPS[\"{name}\"] 中设置 name 和 code）")
+        raise LetterError(Message("%(name)s是街道，没有一级人民政府；其责令改正由县级教育行政部门作出（如确需以其他机关名义，请在 EDU_GUARD_TOWNSHIP"
+                                  "S[\"%(name)s\"] 中设置 name 和 code）", name=name))
     if conf.get("name") and conf.get("code"):
         return Issuer(conf["name"], conf["code"])
     if "族" in name and not short:
-        raise LetterError(f"{name}是民族乡（镇），其发文代字不能由名称推出：请在 EDU_GUARD_TOWNSHIPS[\"{name}\"] "
-                          f"中设置 name（发文机关全称）和 code（发文代字，如“景哈政”）")
+        raise LetterError(Message("%(name)s是民族乡（镇），其发文代字不能由名称推出：请在 EDU_GUARD_TOWNSHIPS[\"%(name)s\"] 中设置 "
+                                  "name（发文机关全称）和 code（发文代字，如“景哈政”）", name=name))
     base = current_app.config["EDU_GUARD_ISSUERS"]["township"]
     short = short or township_short_name(name)
     return Issuer(base["name"].format(township=name, short=short), base["code"].format(township=name, short=short))
@@ -142,12 +142,12 @@ def resolve_issuer(issuer) -> Issuer:
     if isinstance(issuer, str):
         if issuer == "bureau":
             return bureau_issuer()
-        raise LetterError(f"未知的发文机关 {issuer!r}")
+        raise LetterError(Message("未知的发文机关 %(issuer)s", issuer=repr(issuer)))
     if isinstance(issuer, Mapping) and issuer.get("name") and issuer.get("code"):
         return Issuer(str(issuer["name"]), str(issuer["code"]))
     if getattr(issuer, "__tablename__", None) == "township":
         return township_issuer(issuer)
-    raise LetterError(f"无法识别的发文机关：{issuer!r}")
+    raise LetterError(Message("无法识别的发文机关：%(issuer)s", issuer=repr(issuer)))
 
 
 def order_issuer_is_bureau(township) -> bool:
@@ -176,7 +176,7 @@ def issuer_for(kind: str, case=None) -> Issuer:
     if kind == "order_to_correct":
         township = getattr(case, "township", None) or getattr(getattr(case, "child", None), "township", None)
         if township is None:
-            raise LetterError("该个案没有所属乡镇，无法确定责令限期改正通知书的发文机关")
+            raise LetterError(Message("该个案没有所属乡镇，无法确定责令限期改正通知书的发文机关"))
         if order_issuer_is_bureau(township):
             return bureau_issuer()
         return township_issuer(township)
@@ -245,8 +245,8 @@ def penalty_settings() -> PenaltySettings:
     """
     missing = missing_penalty_settings()
     if missing:
-        raise LetterError("本县尚未设置行政处罚的依据和罚款幅度，不能制发处罚文书：请在配置中设置 "
-                          + "、".join(missing) + "（地方性法规名称及条款、罚款下限和上限，单位元）")
+        raise LetterError(Message("本县尚未设置行政处罚的依据和罚款幅度，不能制发处罚文书：请在配置中设置 %(missing)s（地方性法规名称及条款、罚款下限和上限，单位元"
+                                  "）", missing=Message.join(missing, "、")))
     cfg = current_app.config
     return PenaltySettings(str(cfg["EDU_GUARD_PENALTY_BASIS"]), Decimal(str(cfg["EDU_GUARD_FINE_MIN"])),
                            Decimal(str(cfg["EDU_GUARD_FINE_MAX"])))
@@ -261,8 +261,8 @@ def payment_channel() -> str:
     acct = current_app.config.get("EDU_GUARD_FINE_PAYMENT_ACCOUNT") or {}
     missing = [k for k in ("bank", "account_name", "account_number") if not acct.get(k)]
     if missing:
-        raise LetterError("本县尚未设置罚款缴纳渠道：请在配置 EDU_GUARD_FINE_PAYMENT_ACCOUNT 中设置 "
-                          + "、".join(missing) + "（代收银行、户名、账号）")
+        raise LetterError(Message("本县尚未设置罚款缴纳渠道：请在配置 EDU_GUARD_FINE_PAYMENT_ACCOUNT 中设置 %(missing)s（代收银行、"
+                                  "户名、账号）", missing=Message.join(missing, "、")))
     return f"到{acct['bank']}（户名：{acct['account_name']}；账号：{acct['account_number']}）"
 
 
@@ -272,7 +272,8 @@ def _check_fine(kind: str, loaded: Mapping) -> None:
     rules = penalty_settings()
     fine = loaded["fine"]
     if not rules.low <= fine <= rules.high:
-        raise ContextError(kind, {"fine": [f"罚款 {fine} 元不在本县规定的 {rules.low}–{rules.high} 元范围内（{rules.basis}）"]})
+        raise ContextError(kind, {"fine": [Message("罚款 %(fine)s 元不在本县规定的 %(low)s–%(high)s 元范围内（%(basis)s）",
+                                                    fine=fine, low=rules.low, high=rules.high, basis=rules.basis)]})
 
 
 def _pdf_relpath(year: int, doc_number: str) -> str:
@@ -330,7 +331,8 @@ def issue_letter(
     fields = dump_context(kind, loaded)
     mark = current_app.config["EDU_GUARD_LETTER_KIND_MARKS"].get(kind) or spec.mark
     if not mark:
-        raise LetterError(f"《{spec.name}》没有发文机关代字：请在 EDU_GUARD_LETTER_KIND_MARKS 中设置“{kind}”")
+        raise LetterError(Message("《%(kind_name)s》没有发文机关代字：请在 EDU_GUARD_LETTER_KIND_MARKS 中设置“%(kind)s”",
+                                  kind_name=spec.name, kind=kind))
     title = spec.title(fields)
 
     # Check fonts before taking a number, so a refused letter uses none.
@@ -431,7 +433,7 @@ def printable_item(kind: str, context: Mapping, *, issuer, issued_on: date) -> P
     """
     spec = get_kind(kind)
     if spec.numbered:
-        raise LetterError(f"《{spec.name}》是公文，须用 issue_letter 编号印发")
+        raise LetterError(Message("《%(kind_name)s》是公文，须用 issue_letter 编号印发", kind_name=spec.name))
     who = resolve_issuer(issuer)
     fields = dump_context(kind, load_context(kind, context))
     meta = {"kind": kind, "doc_number": None, "issuer_name": who.name, "issued_on": issued_on.isoformat(),
@@ -473,7 +475,8 @@ def letter_pdf(letter: Letter) -> bytes:
         if path.exists():
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() != letter.sha256:
-                raise LetterError(f"{letter.doc_number} 的存档 PDF 与登记的 sha256 不符，文件可能被改动")
+                raise LetterError(Message("%(doc_number)s 的存档 PDF 与登记的 sha256 不符，文件可能被改动",
+                                          doc_number=letter.doc_number))
             return data
     pdf = render_pdf([_item(letter)])
     _store_pdf(letter, pdf)
@@ -517,18 +520,24 @@ def record_service(
     :raises ServiceError: a bad manner, date or name, or a second service record.
     """
     if manner not in SERVICE_MANNERS:
-        raise ServiceError(f"送达方式“{manner}”不对，应为：{'、'.join(SERVICE_MANNERS)}")
+        raise ServiceError(Message("送达方式“%(manner)s”不对，应为：%(service_manners)s",
+                                   manner=manner,
+                                   service_manners=Message.join([Message(m) for m in SERVICE_MANNERS], "、")))
     served_to = (served_to or "").strip()
     served_by = (served_by or "").strip()
     if not served_to or not served_by:
-        raise ServiceError("请填写受送达人（签收人）和送达人")
+        raise ServiceError(Message("请填写受送达人（签收人）和送达人"))
     if served_on < letter.issued_on:
-        raise ServiceError(f"送达日期 {served_on.isoformat()} 早于文书日期 {letter.issued_on.isoformat()}（{letter.doc_number}）")
+        raise ServiceError(Message("送达日期 %(served_on)s 早于文书日期 %(issued_on)s（%(doc_number)s）",
+                                   served_on=served_on.isoformat(), issued_on=letter.issued_on.isoformat(),
+                                   doc_number=letter.doc_number))
     today = local_today()
     if served_on > today:
-        raise ServiceError(f"送达日期 {served_on.isoformat()} 晚于今天 {today.isoformat()}，不能预先登记送达")
+        raise ServiceError(Message("送达日期 %(served_on)s 晚于今天 %(today)s，不能预先登记送达",
+                                   served_on=served_on.isoformat(), today=today.isoformat()))
     if letter.served_on is not None:
-        raise ServiceError(f"{letter.doc_number} 已于 {letter.served_on.isoformat()} 登记送达，不能重复登记")
+        raise ServiceError(Message("%(doc_number)s 已于 %(served_on)s 登记送达，不能重复登记",
+                                   doc_number=letter.doc_number, served_on=letter.served_on.isoformat()))
     before = audit.snapshot(letter, SERVICE_FIELDS)
     result = db.session.execute(
         sa.update(Letter)
@@ -537,7 +546,7 @@ def record_service(
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:
-        raise ServiceError(f"{letter.doc_number} 已由他人登记送达，不能重复登记")
+        raise ServiceError(Message("%(doc_number)s 已由他人登记送达，不能重复登记", doc_number=letter.doc_number))
     db.session.refresh(letter)
     audit.record("serve", letter, before=before, after=audit.snapshot(letter, SERVICE_FIELDS), user=user)
     db.session.flush()
@@ -601,7 +610,7 @@ def _guardian_data(case, kind: str) -> dict:
     for a in case.assignments:
         if a.role == "guardian":
             return {"name": a.name, "relation": None, "phone": a.phone, "address": child.address}
-    raise LetterError(f"{child.name}没有登记监护人，无法生成《{get_kind(kind).name}》")
+    raise LetterError(Message("%(name)s没有登记监护人，无法生成《%(kind_name)s》", name=child.name, kind_name=get_kind(kind).name))
 
 
 def _require_party(case, party: dict, kind: str, *, id_number: bool = False) -> None:
@@ -610,18 +619,26 @@ def _require_party(case, party: dict, kind: str, *, id_number: bool = False) -> 
 
     :raises LetterError: naming what is missing and where to record it.
     """
-    missing = [what for what, ok in (("住址", party.get("address")), ("身份证号", party.get("id_number") or not id_number))
+    missing = [what for what, ok in ((N_("住址"), party.get("address")),
+                                     (N_("身份证号"), party.get("id_number") or not id_number))
                if not ok]
     if missing:
-        raise LetterError(f"监护人{party['name']}没有登记{'和'.join(missing)}，不能制发《{get_kind(kind).name}》"
-                          f"（须写明当事人的姓名、住址{'、身份证号' if id_number else ''}）：请在个案页面“登记监护人”，"
-                          f"或用 edu-guard cases guardian {getattr(case, 'id', '')} --address … --id-number … 登记")
+        what = Message("住址和身份证号") if len(missing) == 2 else Message(missing[0])
+        args = dict(name=party["name"], missing=what, kind_name=get_kind(kind).name, case_id=getattr(case, "id", ""))
+        if id_number:
+            raise LetterError(Message("监护人%(name)s没有登记%(missing)s，不能制发《%(kind_name)s》（须写明当事人的姓名、住址、身份证号）："
+                                      "请在个案页面“登记监护人”，或用 edu-guard cases guardian %(case_id)s --address … "
+                                      "--id-number … 登记", **args))
+        raise LetterError(Message("监护人%(name)s没有登记%(missing)s，不能制发《%(kind_name)s》（须写明当事人的姓名、住址）："
+                                  "请在个案页面“登记监护人”，或用 edu-guard cases guardian %(case_id)s --address … "
+                                  "--id-number … 登记", **args))
 
 
 def _school_name(case, kind: str) -> str:
     data = _child_data(case)
     if not data["school"]:
-        raise LetterError(f"{case.child.name}没有就读学校，无法生成《{get_kind(kind).name}》")
+        raise LetterError(Message("%(name)s没有就读学校，无法生成《%(kind_name)s》",
+                                  name=case.child.name, kind_name=get_kind(kind).name))
     return data["school"]
 
 
@@ -632,7 +649,7 @@ def _township(case):
 def _latest_letter(case, kind: str) -> Letter:
     letters = [l for l in getattr(case, "letters", []) if l.kind == kind and l.voided_on is None]
     if not letters:
-        raise LetterError(f"该个案还没有《{get_kind(kind).name}》")
+        raise LetterError(Message("该个案还没有《%(kind_name)s》", kind_name=get_kind(kind).name))
     return max(letters, key=lambda l: (l.issued_on, l.id))
 
 
@@ -643,7 +660,8 @@ def _ref(ref, kind: str, case) -> dict:
     if isinstance(ref, Mapping):
         return dict(ref)
     if ref.served_on is None:
-        raise LetterError(f"《{ref.title}》（{ref.doc_number}）尚未登记送达，不能进入下一步")
+        raise LetterError(Message("《%(title)s》（%(doc_number)s）尚未登记送达，不能进入下一步",
+                                  title=ref.title, doc_number=ref.doc_number))
 
     deemed = effective_service(ref.served_on, ref.service_manner).day
     return {
@@ -697,10 +715,10 @@ def _contact(extra: dict, bureau: bool = True) -> dict:
 def _return_contact(cases, extra: dict) -> dict:
     cases = list(cases) if isinstance(cases, (list, tuple)) else [cases]
     if not cases:
-        raise LetterError("劝返联系函至少要列出一名儿童")
+        raise LetterError(Message("劝返联系函至少要列出一名儿童"))
     townships = {getattr(_township(c), "id", None) for c in cases}
     if len(townships) != 1 or None in townships:
-        raise LetterError("一份劝返联系函只能发给一个乡镇：所列个案须属于同一乡镇")
+        raise LetterError(Message("一份劝返联系函只能发给一个乡镇：所列个案须属于同一乡镇"))
     township = _township(cases[0])
     full_ids = bool(extra.pop("full_ids", False))
     ctx = {
@@ -881,11 +899,12 @@ def context_for_case(kind: str, case, **extra) -> dict:
                     **contact,
                 }
         else:  # pragma: no cover - get_kind() knows every kind handled above
-            raise LetterError(f"没有为《{spec.name}》编写从个案生成内容的规则")
+            raise LetterError(Message("没有为《%(kind_name)s》编写从个案生成内容的规则", kind_name=spec.name))
     # Whatever is left overrides a built field of the schema (e.g. school, basis).
     declared = set(spec.schema().fields)
     unknown = set(extra) - declared
     if unknown:
-        raise LetterError(f"《{spec.name}》没有这些字段：{', '.join(sorted(unknown))}")
+        raise LetterError(Message("《%(kind_name)s》没有这些字段：%(fields)s",
+                                  kind_name=spec.name, fields=", ".join(sorted(unknown))))
     ctx.update(extra)
     return ctx

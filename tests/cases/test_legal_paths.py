@@ -657,3 +657,23 @@ def test_cli_records_and_reviews_a_statement_after_the_demand(walk):
     assert out.exit_code == 0, out.output
     data = json.loads(runner.invoke(cases_group, ["show", str(case.id), "--json"]).output)
     assert [e["event"] for e in data["events"]][-2:] == ["record_demand_statement", "review_demand_statement"]
+
+
+def test_a_revoked_decision_s_void_reason_reads_in_the_reader_s_language(walk):
+    """The system's reason for voiding a decision revoked on review is stored as a
+    message and read back in the language of the page that shows it."""
+    from flask import g
+
+    app, child, case = walk
+    decision = _decision(case, child)
+    act(case, "file_review", date(2021, 5, 10), body="景洪市人民政府")
+    act(case, "record_remedy_outcome", date(2021, 6, 30), result="撤销")
+    db.session.expire_all()
+    decision = db.session.get(Letter, decision.id)
+    assert decision.void_reason == "行政处罚决定被撤销（景洪市人民政府）"
+    audit = db.session.execute(sa.select(AuditLog).where(AuditLog.action == "void")).scalars().all()
+    assert audit[-1].after["void_reason"] == "行政处罚决定被撤销（景洪市人民政府）"  # the log keeps the text
+    with app.test_request_context("/?lang=en"):
+        g.pop("_flask_babel", None)  # the walk's app context is shared with this request
+        assert str(decision.void_reason) == "The penalty decision was revoked (景洪市人民政府)"
+    g.pop("_flask_babel", None)
