@@ -1,8 +1,6 @@
 """Aid in the reader's language (issue 10 §5): the services' refusals, the reasons the
 schemes give (stored on the list entries), the jobs' summaries and the 应助尽助 findings
 read in English on English pages and in Chinese on Chinese ones; the 公示 stays Chinese.
-
-The English assertions need the compiled catalogue with edu_guard/translations/incoming/aid.json.
 """
 
 from __future__ import annotations

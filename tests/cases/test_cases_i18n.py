@@ -1,9 +1,6 @@
 """Refusals, the reasons a next step is not allowed, timeline notes and deadline
 warnings of a case read in the page's language (English with ``?lang=en``, kept in a
-cookie); the letters and the case file stay Chinese, they are official documents.
-
-The English assertions read the catalogue compiled from
-``edu_guard/translations/incoming/cases.json``."""
+cookie); the letters and the case file stay Chinese, they are official documents."""
 
 from __future__ import annotations
 

@@ -1,7 +1,6 @@
 """Comparisons on English pages (issue 10 §5): refusals, the reasons stored with each row
 and the job's summary are kept as catalogue messages and read in the reader's language;
-the workbook stays Chinese. (English assertions need the compiled catalogue holding
-edu_guard/translations/incoming/rest.json.)
+the workbook stays Chinese.
 
 The tests share one app context with their requests (``app_ctx``), where Flask-Babel
 keeps the locale it chose: :func:`flask_babel.refresh` forgets it when a test changes

@@ -1,7 +1,6 @@
 """送教上门 on English pages (issue 10 §5): refusals raised in the services read in the
 page's language, the norm's label on the compliance pages is translated, and the printed
-agreement stays Chinese. (English assertions need the compiled catalogue holding
-edu_guard/translations/incoming/rest.json.)
+agreement stays Chinese.
 
 The tests share one app context with their requests, where Flask-Babel keeps the locale it
 chose: :func:`flask_babel.refresh` forgets it when a test changes the language."""

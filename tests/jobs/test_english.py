@@ -1,7 +1,6 @@
 """The job pages on English pages (issue 10 §5): a kind's label and a state's label are
 translated where shown; stored summaries, warnings and failures, and the stale worker's
-failure, read in the reader's language; a refusal too. (English assertions need the
-compiled catalogue holding edu_guard/translations/incoming/rest.json.)
+failure, read in the reader's language; a refusal too.
 
 The tests share one app context with their requests, where Flask-Babel keeps the locale it
 chose: :func:`flask_babel.refresh` forgets it when a test changes the language."""

@@ -1,10 +1,7 @@
 """What the letters' services say to a user reads in the page's language — a print
 run's summary and failure (stored by the worker, shown in a later request), a letter's
 incomplete content — while the letters themselves stay Chinese on an English page:
-they are official documents.
-
-The English assertions read the catalogue compiled from
-``edu_guard/translations/incoming/cases.json``."""
+they are official documents."""
 
 from __future__ import annotations
 

@@ -4,9 +4,6 @@ catalogue ids with their arguments, so an English page shows them in English and
 Chinese one in Chinese, whichever language the import ran in. The rejects workbook keeps
 its Chinese header (the importer reads it back); its reasons follow the downloader's
 language. The CLI stays Chinese.
-
-The English assertions read the English catalogue (edu_guard/translations/incoming/
-registry.json once merged into messages.po and compiled).
 """
 
 import io

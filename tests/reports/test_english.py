@@ -1,6 +1,5 @@
 """Reports on English pages (issue 10 §5): a refusal reads in the page's language; the
-printed report and the workbook, which go to superiors, stay Chinese. (English assertions
-need the compiled catalogue holding edu_guard/translations/incoming/rest.json.)
+printed report and the workbook, which go to superiors, stay Chinese.
 
 The tests share one app context with their requests, where Flask-Babel keeps the locale it
 chose: :func:`flask_babel.refresh` forgets it when a test changes the language."""
