@@ -41,6 +41,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from edu_guard.db import UTCDateTime, db, utcnow
+from edu_guard.i18n import Message
 
 #: Publication on or after this day is deemed served after 30 days, before it after 60
 #: (民事诉讼法 as amended 2021-12-24, in force 2022-01-01: Art. 95; before: Art. 92).
@@ -100,22 +101,9 @@ class HolidayArrangement(db.Model):
 _db_cache: dict[frozenset, dict] = {}
 
 
-def N_(text: str) -> str:  # noqa: N802 - the marker ``pybabel extract -k N_`` collects
-    """Return ``text`` unchanged. This module lies in the layer of :mod:`edu_guard.i18n`
-    and may not import it (docs/architecture.md): its refusals carry their catalogue id
-    and arguments, and the service above makes them a :class:`~edu_guard.i18n.Message`."""
-    return text
-
-
 class ArrangementError(ValueError):
-    """A holiday arrangement cannot be loaded as given. ``str(exc)`` is the reason in
-    Chinese; :attr:`msgid` (marked for the catalogue) and :attr:`params` let a service
-    show it in the reader's language (``Message(exc.msgid, **exc.params)``; the
-    ``what`` parameter is a marked label too)."""
-
-    def __init__(self, msgid: str, **params):
-        self.msgid, self.params = msgid, params
-        super().__init__(msgid % params if params else msgid)
+    """A holiday arrangement cannot be loaded as given; its :class:`~edu_guard.i18n.Message`
+    reads in the language of whoever sees it."""
 
 
 def stored_arrangements() -> dict:
@@ -181,14 +169,14 @@ def _parse_days(text: str, year: int, what: str) -> list[str]:
             start = date.fromisoformat(first.strip())
             end = date.fromisoformat(last.strip()) if last else start
         except ValueError:
-            raise ArrangementError(N_("%(what)s中的“%(token)s”不是日期（应为 YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD）"),
-                                   what=what, token=token) from None
+            raise ArrangementError(Message("%(what)s中的“%(token)s”不是日期（应为 YYYY-MM-DD 或 YYYY-MM-DD~YYYY-MM-DD）",
+                                           what=what, token=token)) from None
         if end < start or (end - start).days > 31:
-            raise ArrangementError(N_("%(what)s中的“%(token)s”不是一段合理的日期"), what=what, token=token)
+            raise ArrangementError(Message("%(what)s中的“%(token)s”不是一段合理的日期", what=what, token=token))
         while start <= end:
             if start.year != year:
-                raise ArrangementError(N_("%(what)s中的 %(day)s 不在 %(year)s 年"), what=what, day=start.isoformat(),
-                                       year=year)
+                raise ArrangementError(Message("%(what)s中的 %(day)s 不在 %(year)s 年", what=what,
+                                               day=start.isoformat(), year=year))
             days.add(start)
             start += timedelta(days=1)
     return sorted(d.isoformat() for d in days)
@@ -206,20 +194,21 @@ def parse_arrangement(year: int, holidays_text: str, workdays_text: str) -> dict
         missing from the rest days or listed as a working day (全国年节及纪念日放假办法:
         a statutory holiday is never a working day), a day both rest and working.
     """
-    holidays_ = _parse_days(holidays_text, year, N_("放假日期"))
-    workdays = _parse_days(workdays_text, year, N_("调休上班日期"))
+    holidays_ = _parse_days(holidays_text, year, Message("放假日期"))
+    workdays = _parse_days(workdays_text, year, Message("调休上班日期"))
     if not holidays_:
-        raise ArrangementError(N_("请填写放假日期"))
+        raise ArrangementError(Message("请填写放假日期"))
     both = sorted(set(holidays_) & set(workdays))
     if both:
-        raise ArrangementError(N_("这些日期既是放假日又是上班日：%(both)s"), both="、".join(both))
+        raise ArrangementError(Message("这些日期既是放假日又是上班日：%(both)s", both="、".join(both)))
     statutory = [d.isoformat() for d in statutory_holidays(year)]
     worked = [d for d in statutory if d in workdays]
     if worked:
-        raise ArrangementError(N_("法定节假日不能调为上班日：%(worked)s"), worked="、".join(worked))
+        raise ArrangementError(Message("法定节假日不能调为上班日：%(worked)s", worked="、".join(worked)))
     missing = [d for d in statutory if d not in holidays_]
     if missing:
-        raise ArrangementError(N_("放假日期缺少这些法定节假日：%(missing)s（请按国务院办公厅通知完整填写）"), missing="、".join(missing))
+        raise ArrangementError(Message("放假日期缺少这些法定节假日：%(missing)s（请按国务院办公厅通知完整填写）",
+                                       missing="、".join(missing)))
     return {"holidays": holidays_, "workdays": workdays}
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from edu_guard.i18n import Message
+
 #: ``app.extensions`` keys (set by :func:`edu_guard.plugins.init_app`).
 EXTENSION_KEY = "edu_guard.plugins"
 CONTRIB_KEY = "edu_guard.contributions"
@@ -35,9 +37,11 @@ class PluginFailure:
     error: BaseException
 
     @property
-    def message(self) -> str:
-        """A Chinese line naming the plugin and the error, for pages and the CLI."""
-        return f"插件“{self.plugin}”出错（{self.hook}）：{type(self.error).__name__}: {self.error}"
+    def message(self) -> Message:
+        """A line naming the plugin and the error, for pages (in the reader's language)
+        and the CLI (Chinese)."""
+        return Message("插件“%(plugin)s”出错（%(hook)s）：%(error)s", plugin=self.plugin, hook=self.hook,
+                       error=f"{type(self.error).__name__}: {self.error}")
 
 
 def contributions(app: Flask | None = None):

@@ -1125,8 +1125,7 @@ def load_holiday_arrangement(year: int, holidays_text: str, workdays_text: str, 
     try:
         arrangement = deadlines.parse_arrangement(year, holidays_text, workdays_text)
     except deadlines.ArrangementError as exc:
-        params = {k: Message(v) if k == "what" else v for k, v in exc.params.items()}
-        raise CaseError(Message(exc.msgid, **params)) from None
+        raise CaseError(message_of(exc)) from None
     old = db.session.get(deadlines.HolidayArrangement, year)
     before = {"year": year, "source": old.source, "holidays": list(old.holidays), "workdays": list(old.workdays)} \
         if old is not None else None
