@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from edu_guard import acts
+from edu_guard.i18n import Message
 from edu_guard.auth.scoping import can_see_placement
 from edu_guard.auth.services import role_required
 from edu_guard.cases import services as case_services
@@ -63,7 +64,7 @@ def _period(last_act: date | None = None) -> tuple[date, date, str]:
         flash(_("统计期止日 %(end)s 早于起日 %(start)s，已按默认期间（%(label)s）统计", end=end, start=start, label=label),
               "error")
         return default
-    return start, end, f"{start.isoformat()}至{end.isoformat()}"
+    return start, end, Message("%(start)s至%(end)s", start=start.isoformat(), end=end.isoformat())
 
 
 @bp.get("")
@@ -291,6 +292,7 @@ def log_pdf(placement_id: int):
     if row is None:
         flash(_("%(period)s不在安置期内", period=label), "error")
         return redirect(url_for("homebound.placement_detail", placement_id=placement.id))
+    label = label.chinese() if isinstance(label, Message) else label  # the log is a document: Chinese
     return _pdf("homebound_log", schemas.log_context(placement, start, end, label, row.figures), placement,
                 f"送教上门记录表_{placement.child.name}_{start}_{end}.pdf",
                 issued_on=min(end, case_services.today()))

@@ -58,3 +58,20 @@ def test_norm_label_translated_and_agreement_stays_chinese(letters_ready, two_sc
     pdf = client.get(f"/homebound/{placement.id}/agreement.pdf?lang=en").data
     text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages))
     assert "景洪市设定的送教标准：每周送教2次、每次3课时" in text and "visits" not in text
+
+
+def test_a_chosen_period_is_named_in_the_page_language_and_the_log_stays_chinese(letters_ready, two_schools,
+                                                                                   make_placement, make_user, login):
+    placement = make_placement(two_schools[0], date(2021, 3, 1))
+    services.log_session(placement, held_on=date(2021, 3, 2), starts_at=time(9), ends_at=time(11), teachers="李老师",
+                         content_areas=["认知"], progress="好", guardian_confirmed=True, guardian_name="父")
+    db.session.commit()
+    client = login(make_user("clerk"))
+    refresh()
+    assert "(2021-03-01 to 2021-03-07)" in client.get("/homebound/compliance?from=2021-03-01&to=2021-03-07&lang=en").text
+    refresh()
+    assert "（2021-03-01至2021-03-07）" in client.get("/homebound/compliance?from=2021-03-01&to=2021-03-07&lang=zh").text
+    refresh()
+    pdf = client.get(f"/homebound/{placement.id}/log.pdf?from=2021-03-01&to=2021-03-07&lang=en").data
+    text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert "2021-03-01至2021-03-07" in text and " to " not in text
