@@ -60,7 +60,8 @@ def school_age_ledger(on: date, config, user=None, unmasked: bool = False) -> li
             "school": e.school.name if e else "", "grade": (e.grade or "") if e else "", "status": e.status if e else Message("无学籍"),
             "guardian": guardian.name if guardian else "", "phone": (guardian.phone or "") if guardian else "",
             "closed_on": closed.changed_on.isoformat() if closed else "",
-            "closed_reason": f"{closed.kind}：{closed.to_school or closed.reason or ''}" if closed else "",
+            "closed_reason": Message("%(kind)s：%(detail)s", kind=Message(closed.kind),
+                                     detail=closed.to_school or closed.reason or "") if closed else "",
         })
     return out
 

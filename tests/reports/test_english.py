@@ -10,6 +10,8 @@ from datetime import date
 import openpyxl
 from flask_babel import refresh
 
+from edu_guard.db import db
+
 
 def test_refusal_in_the_page_language_and_print_stays_chinese(app_ctx, make_child, make_user, login, today_is):
     from edu_guard.cases import services
@@ -63,3 +65,20 @@ def test_ledger_page_in_english_and_its_workbook_in_chinese(app_ctx, make_child,
     book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/ledgers/dropouts?format=xlsx&lang=en").data))
     cells = [c.value for row in book.active.iter_rows() for c in row]
     assert "个案编号" in cells and "厌学" in cells
+
+
+def test_a_closed_entry_of_the_school_age_ledger_reads_in_the_page_language(app, app_ctx, make_child):
+    from edu_guard.reports.ledgers import school_age_ledger
+    from edu_guard.registry.models import StatusChange
+
+    child = make_child()
+    child.enrollments[0].status = "转出"
+    db.session.add(StatusChange(id_number=child.id_number, child=child, name=child.name, kind="转出",
+                                changed_on=date(2021, 3, 15), to_school="昆明市第一中学"))
+    db.session.commit()
+    row = next(r for r in school_age_ledger(date(2021, 4, 30), app.config) if r["name"] == child.name)
+    assert str(row["closed_reason"]) == "转出：昆明市第一中学" and row["closed_on"] == "2021-03-15"
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert str(row["closed_reason"]) == "Transferred out: 昆明市第一中学"
+        assert row["closed_reason"].chinese() == "转出：昆明市第一中学"  # what the workbook writes
