@@ -29,6 +29,13 @@ def test_closed_term_note_and_comparison_day(app_ctx):
     assert acts.closed_term_note(date(2021, 3, 10), date(2026, 11, 30)) == \
         "2021-03-10 属于已结束的2021年春季学期：按补录办理，期限和条件按该日期计算"
     assert acts.closed_term_note(date(2021, 3, 10), date(2021, 3, 10)) is None  # the term is running
+    from flask import current_app
+    from flask_babel import refresh
+
+    with current_app.test_request_context("/?lang=en"):
+        refresh()
+        assert str(acts.closed_term_note(date(2021, 3, 10), date(2026, 11, 30))).startswith(
+            "2021-03-10 falls in Spring term 2021, which has ended")
     assert acts.closed_term_note(date(2021, 8, 1), date(2026, 11, 30)) is None  # in no term
     assert acts.latest_term_day(date(2026, 11, 30)) == date(2021, 3, 1)
     assert acts.latest_term_day(date(2021, 4, 1)) == date(2021, 4, 1)
