@@ -29,6 +29,18 @@ DEMO_DIR = Path(__file__).resolve().parent / "demo" / "county_2021"
 EDU_GUARD = Path(sys.executable).parent / "edu-guard"
 
 
+def speak(client, lang: str) -> None:
+    """Choose the interface language of ``client`` as a user does (the header's switch:
+    ``?lang=``, kept in a cookie). The locale a request leaves on a test's shared app
+    context is dropped, so what the test renders itself, outside a request, is Chinese
+    again."""
+    from flask import g
+
+    g.pop("_flask_babel", None)
+    client.get(f"/login?lang={lang}")
+    g.pop("_flask_babel", None)
+
+
 # --- instances run as a deployment runs them (processes of ``edu-guard``) ----------
 
 

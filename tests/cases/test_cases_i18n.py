@@ -16,6 +16,7 @@ from edu_guard.auth.models import AuditLog
 from edu_guard.cases import services
 from edu_guard.cases.models import DropoutCase
 from edu_guard.db import db
+from edu_guard.testing import speak
 
 
 def _post(client, case, event, on, **fields):
@@ -43,17 +44,6 @@ def _case_with_order(client, child):
     return case, case.letters[0]
 
 
-def _speak(client, lang: str) -> None:
-    """Choose the interface language (the header's switch: ``?lang=``, kept in a cookie).
-    The locale a request leaves on the test's shared app context is dropped, so what the
-    test renders itself, outside a request, is Chinese again."""
-    from flask import g
-
-    g.pop("_flask_babel", None)
-    client.get(f"/login?lang={lang}")
-    g.pop("_flask_babel", None)
-
-
 def _text(html: str) -> str:
     """The page's text with tags removed and entities of quotes undone (for plain asserts)."""
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).replace("&#34;", '"').replace("&#39;", "'")
@@ -71,12 +61,12 @@ def test_a_refusal_reads_in_the_language_of_the_page(letters_ready, make_child, 
                                                                   "on": "2021-03-08", "reason": "写错了"},
                            follow_redirects=True).text
 
-    _speak(client, "en")
+    speak(client, "en")
     assert "The voiding date 2021-03-08 is before the letter's date 2021-03-09" in _text(void_too_early())
-    _speak(client, "zh")
+    speak(client, "zh")
     assert "作废日期 2021-03-08 早于文书日期 2021-03-09" in void_too_early()
     # A service before the letter's date, refused by the letters' service (re-raised by the case's).
-    _speak(client, "en")
+    speak(client, "en")
     page = _text(_serve(client, case, order, "2021-03-08").text)
     assert f"The service date 2021-03-08 is before the letter's date 2021-03-09 ({order.doc_number})" in page
 
@@ -88,13 +78,13 @@ def test_why_a_step_is_not_allowed_reads_in_the_language_of_the_page(letters_rea
     client = login(make_user("clerk"))
     case, order = _case_with_order(client, child)
     # The order is not served: step 3 waits for its service (the action list says why).
-    english = _text((_speak(client, "en") or client.get(f"/cases/{case.id}")).text)
+    english = _text((speak(client, "en") or client.get(f"/cases/{case.id}")).text)
     assert "not served yet (record the proof of service)" in english
     assert "尚未送达（请登记送达回证）" not in english
-    chinese = (_speak(client, "zh") or client.get(f"/cases/{case.id}")).text
+    chinese = (speak(client, "zh") or client.get(f"/cases/{case.id}")).text
     assert "责令限期改正通知书尚未送达（请登记送达回证）" in chinese
     # Refused when sent anyway: the same reason, flashed in English.
-    _speak(client, "en")
+    speak(client, "en")
     flashed = _text(_post(client, case, "escalate_to_penalty", "2021-03-31").text)
     assert "not served yet (record the proof of service)" in flashed
 
@@ -105,22 +95,22 @@ def test_timeline_notes_are_stored_and_shown_in_the_reader_s_language(letters_re
     child = make_child()
     client = login(make_user("clerk"))
     case, order = _case_with_order(client, child)
-    _speak(client, "zh")
+    speak(client, "zh")
     _serve(client, case, order, "2021-03-10")  # recorded on a Chinese page
     db.session.refresh(case)
     client.post(f"/cases/{case.id}/service/correct", data={"version": case.version, "letter_id": order.id,
                                                           "served_on": "2021-03-11", "manner": "直接送达",
                                                           "reason": "抄录错误"})
     db.session.expire_all()  # read back from the database, as a later request does
-    english = _text((_speak(client, "en") or client.get(f"/cases/{case.id}")).text)
+    english = _text((speak(client, "en") or client.get(f"/cases/{case.id}")).text)
     assert f"({order.doc_number}) served on 2021-03-10, In person, to 岩温之父" in english
     assert (f"Service record of {order.doc_number} corrected from 2021-03-10 In person to 2021-03-11 In person: "
             f"抄录错误") in english
-    chinese = (_speak(client, "zh") or client.get(f"/cases/{case.id}")).text
+    chinese = (speak(client, "zh") or client.get(f"/cases/{case.id}")).text
     assert f"（{order.doc_number}）2021-03-10 直接送达，受送达人 岩温之父" in chinese
     assert "送达记录由 2021-03-10 直接送达 更正为 2021-03-11 直接送达：抄录错误" in chinese
     # The case file (一案一档) is an official register: Chinese on an English page.
-    _speak(client, "en")
+    speak(client, "en")
     pdf = client.get(f"/cases/{case.id}/file.pdf")
     assert pdf.status_code == 200
     text = re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages))
@@ -139,9 +129,9 @@ def test_deadline_warnings_read_in_the_language_of_the_page(letters_ready, make_
     _post(client, case, "escalate_to_penalty", "2021-03-25")
     db.session.refresh(case)
     assert case.state == "penalty"
-    english = _text((_speak(client, "en") or client.get(f"/cases/{case.id}")).text)
+    english = _text((speak(client, "en") or client.get(f"/cases/{case.id}")).text)
     assert "expires in 3 days" in english and "日后届满" not in english
-    chinese = (_speak(client, "zh") or client.get(f"/cases/{case.id}")).text
+    chinese = (speak(client, "zh") or client.get(f"/cases/{case.id}")).text
     assert "3 日后届满" in chinese
 
 
@@ -172,7 +162,7 @@ def test_a_corrected_service_is_dated_on_its_corrected_day(letters_ready, make_c
     entry = db.session.execute(sa.select(AuditLog).where(AuditLog.action == "correct_service")).scalar_one()
     assert entry.after["served_on"] == "2021-03-12" and entry.after["reason"] == "回证日期抄录错误"
     client = login(make_user("clerk"))
-    page = (_speak(client, "zh") or client.get(f"/cases/{case.id}")).text
+    page = (speak(client, "zh") or client.get(f"/cases/{case.id}")).text
     entry_html = re.search(r'<li><span class="date">([\d-]+)</span>\s*<strong>更正送达记录</strong>', page)
     assert entry_html.group(1) == "2021-03-12"
 
@@ -212,14 +202,14 @@ def test_estimated_periods_read_in_the_language_of_the_page(letters_ready, make_
     services.fire(case, "escalate_to_penalty", on=date(2027, 1, 11))
     db.session.commit()
     client = login(make_user("clerk"))
-    _speak(client, "en")
+    speak(client, "en")
     refused = _text(_post(client, case, "issue_penalty_notice", "2027-01-11", fine="100").text)
     assert "This letter's periods are counted on an estimated holiday calendar " \
            "(correction deadline 2027-01-08 (estimated))" in refused
-    _speak(client, "zh")
+    speak(client, "zh")
     _post(client, case, "issue_penalty_notice", "2027-01-11", fine="100", confirm_estimate="y")
     notice = next(l for l in case.letters if l.kind == "penalty_notice")
     db.session.expire_all()
     assert "责令改正期限 2027-01-08（估算）" in client.get(f"/letters/{notice.id}").text
-    _speak(client, "en")
+    speak(client, "en")
     assert "correction deadline 2027-01-08 (estimated)" in client.get(f"/letters/{notice.id}").text

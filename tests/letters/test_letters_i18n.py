@@ -11,6 +11,7 @@ from edu_guard.db import db
 from edu_guard.letters.fonts import MissingCharacters
 from edu_guard.letters.schemas import ContextError
 from edu_guard.letters.services import context_for_case, issue_letter, issuer_for
+from edu_guard.testing import speak
 
 
 def _order(case):
@@ -18,27 +19,16 @@ def _order(case):
                         issuer=issuer_for("order_to_correct", case), cases=[case], issued_on=date(2021, 3, 8))
 
 
-def _speak(client, lang: str) -> None:
-    """Choose the interface language (the header's switch: ``?lang=``, kept in a cookie).
-    The locale a request leaves on the test's shared app context is dropped, so what the
-    test renders itself, outside a request, is Chinese again."""
-    from flask import g
-
-    g.pop("_flask_babel", None)
-    client.get(f"/login?lang={lang}")
-    g.pop("_flask_babel", None)
-
-
 def test_a_print_run_s_summary_is_shown_in_the_reader_s_language(client, login, make_case, make_user, pdf_pages):
     letters = [_order(make_case(name=f"学生{i}", guardian=f"家长{i}")) for i in range(2)]
     db.session.commit()
     login(make_user("clerk"))
-    _speak(client, "zh")
+    speak(client, "zh")
     resp = client.post("/letters/print", data={"letter_id": [letters[0].id, letters[1].id]})
     job_id = int(resp.location.rsplit("/", 1)[1])
     assert "已生成 2 份文书的 PDF，可下载打印" in client.get(f"/jobs/{job_id}").text
     db.session.expire_all()
-    _speak(client, "en")
+    speak(client, "en")
     page = client.get(f"/jobs/{job_id}").text
     assert "The PDF of 2 letters is ready to download and print" in page and "已生成" not in page
     # The letters printed stay Chinese, whatever the language of the page that asked.
@@ -64,12 +54,12 @@ def test_a_print_run_s_failure_is_shown_in_the_reader_s_language(client, login, 
     from edu_guard.letters import services
 
     monkeypatch.setattr(services, "print_run", unprintable)
-    _speak(client, "zh")
+    speak(client, "zh")
     resp = client.post("/letters/print", data={"letter_id": [letter.id]})
     job_id = int(resp.location.rsplit("/", 1)[1])
     assert "以下文字含有无法打印的字符" in client.get(f"/jobs/{job_id}").text
     db.session.expire_all()
-    _speak(client, "en")
+    speak(client, "en")
     page = client.get(f"/jobs/{job_id}").text
     assert "The following text has characters that cannot be printed" in page
     assert "is in none of the fonts installed on this machine and cannot be printed" in page
