@@ -67,12 +67,6 @@ class JobKind:
 
 KINDS: dict[str, JobKind] = {}
 
-#: The labels the features give their kinds of job (``JobKind.label``, Chinese), marked
-#: here for the catalogue: the job pages show a kind's label translated
-#: (:func:`label_of` gives it in Chinese, the CLI's language).
-KIND_LABELS = (N_("导入"), N_("导出"), N_("数据比对"), N_("批量打印"), N_("生成资助名单"), N_("审批资助名单"))
-
-
 class JobError(ValueError):
     """A job action that is not allowed (message in Chinese, for the user)."""
 

@@ -32,7 +32,7 @@ def _job(job_id: int) -> Job:
 
 def _state(job: Job) -> dict:
     out = services.view(job)
-    out["label"] = _(services.label_of(job.kind))  # a feature's label, marked in services.KIND_LABELS
+    out["label"] = _(services.label_of(job.kind))  # a feature's label, marked N_ where it registers the kind
     out["state_label"] = _(STATES[out["state"]]) if out["state"] in STATES else out["state"]
     out["url"] = services.result_url(job) if out["state"] == "done" else None
     out["download"] = (url_for("jobs.download", job_id=job.id)
