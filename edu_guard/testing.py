@@ -16,10 +16,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from edu_guard.app import create_app
 from edu_guard.cli import register
 from edu_guard.db import db
 from edu_guard.auth.models import User
+from edu_guard.cases.models import DropoutCase
 from edu_guard.schemes.base import TermInfo
 from edu_guard.schemes.base import Candidate
 from edu_guard.registry.services import load_demo
@@ -39,6 +41,42 @@ def speak(client, lang: str) -> None:
     g.pop("_flask_babel", None)
     client.get(f"/login?lang={lang}")
     g.pop("_flask_babel", None)
+
+
+# --- a case carried through its pages (控辍保学个案, as a clerk does it) ------------
+
+
+def act_through_page(client, case, event: str, on: str, **fields):
+    """Post act ``event`` (``"issue_order"`` …) of ``case`` dated ``on`` (ISO) through the
+    case page's form, with the case's current version; returns the page it leads to."""
+    db.session.refresh(case)
+    return client.post(f"/cases/{case.id}/act", data={"event": event, "version": case.version, "on": on, **fields},
+                       follow_redirects=True)
+
+
+def serve_through_page(client, case, letter, on: str):
+    """Record the direct service (直接送达) of ``letter`` on ``on`` (ISO) to the
+    guardian through the case page; returns the page it leads to."""
+    db.session.refresh(case)
+    return client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": letter.id,
+                                                         "served_on": on, "manner": "直接送达",
+                                                         "served_to": "岩温之父", "served_by": "刀建华"},
+                       follow_redirects=True)
+
+
+def case_with_order_through_page(client, child):
+    """Open a case of ``child`` on 1 March 2021 through the pages, log a home visit on
+    2 March and issue the order (责令改正) on 9 March, not served.
+
+    :return: ``(case, order letter)``.
+    """
+    client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
+    case = db.session.execute(sa.select(DropoutCase).where(DropoutCase.child_id == child.id)).scalar_one()
+    client.post(f"/cases/{case.id}/visits", data={"visited_on": "2021-03-02", "visitors": "李老师", "form": "入户",
+                                                 "findings": "x", "version": case.version})
+    act_through_page(client, case, "escalate_to_order", "2021-03-09")
+    act_through_page(client, case, "issue_order", "2021-03-09")
+    return case, case.letters[0]
 
 
 # --- instances run as a deployment runs them (processes of ``edu-guard``) ----------

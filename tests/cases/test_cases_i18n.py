@@ -14,34 +14,11 @@ from pypdf import PdfReader
 
 from edu_guard.auth.models import AuditLog
 from edu_guard.cases import services
-from edu_guard.cases.models import DropoutCase
 from edu_guard.db import db
-from edu_guard.testing import speak
+from edu_guard.testing import act_through_page, case_with_order_through_page, serve_through_page, speak
 
 
-def _post(client, case, event, on, **fields):
-    db.session.refresh(case)
-    return client.post(f"/cases/{case.id}/act", data={"event": event, "version": case.version, "on": on, **fields},
-                       follow_redirects=True)
-
-
-def _serve(client, case, letter, on):
-    db.session.refresh(case)
-    return client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": letter.id,
-                                                         "served_on": on, "manner": "直接送达",
-                                                         "served_to": "岩温之父", "served_by": "刀建华"},
-                       follow_redirects=True)
-
-
-def _case_with_order(client, child):
-    """A case opened on 1 March 2021, at step 2 with its order issued on 9 March (not served)."""
-    client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
-    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
-    client.post(f"/cases/{case.id}/visits", data={"visited_on": "2021-03-02", "visitors": "李老师", "form": "入户",
-                                                 "findings": "x", "version": case.version})
-    _post(client, case, "escalate_to_order", "2021-03-09")
-    _post(client, case, "issue_order", "2021-03-09")
-    return case, case.letters[0]
+_post, _serve, _case_with_order = act_through_page, serve_through_page, case_with_order_through_page
 
 
 def _text(html: str) -> str:

@@ -9,31 +9,21 @@ import sqlalchemy as sa
 from edu_guard.cases import services
 from edu_guard.cases.models import DropoutCase
 from edu_guard.db import db
+from edu_guard.testing import act_through_page, case_with_order_through_page, serve_through_page
 
 
-def _post(client, case, event, on, **fields):
-    db.session.refresh(case)
-    return client.post(f"/cases/{case.id}/act", data={"event": event, "version": case.version, "on": on, **fields},
-                       follow_redirects=True)
+_post = act_through_page
 
 
 def _case_at_notice(client, child):
-    client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01"})
-    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
-    client.post(f"/cases/{case.id}/visits", data={"visited_on": "2021-03-02", "visitors": "李老师", "form": "入户",
-                                                 "findings": "x", "version": case.version})
-    _post(client, case, "escalate_to_order", "2021-03-09")
-    _post(client, case, "issue_order", "2021-03-09")
-    order = case.letters[0]
-    db.session.refresh(case)
-    client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": order.id, "served_on": "2021-03-10",
-                                                  "manner": "直接送达", "served_to": "岩温之父", "served_by": "刀建华"})
+    """A case at step 3: its order served on 10 March 2021, the penalty notice issued on
+    25 March and served on 26 March."""
+    case, order = case_with_order_through_page(client, child)
+    serve_through_page(client, case, order, "2021-03-10")
     _post(client, case, "escalate_to_penalty", "2021-03-25")
     _post(client, case, "issue_penalty_notice", "2021-03-25", fine="100")
     notice = [l for l in case.letters if l.kind == "penalty_notice"][0]
-    db.session.refresh(case)
-    client.post(f"/cases/{case.id}/service", data={"version": case.version, "letter_id": notice.id, "served_on": "2021-03-26",
-                                                  "manner": "直接送达", "served_to": "岩温之父", "served_by": "刀建华"})
+    serve_through_page(client, case, notice, "2021-03-26")
     return case, order
 
 
