@@ -40,12 +40,17 @@ def test_refusals_read_in_the_page_language(two_schools, make_placement, make_us
     assert db.session.execute(sa.select(sa.func.count(HomeboundSession.id))).scalar() == 0
 
 
-def test_norm_label_translated_and_agreement_stays_chinese(letters_ready, two_schools, make_placement, make_user, login):
+def _placement_with_a_session(two_schools, make_placement, make_user, login):
+    """A placement from 1 March 2021 with a session on 2 March, and a clerk signed in."""
     placement = make_placement(two_schools[0], date(2021, 3, 1))
     services.log_session(placement, held_on=date(2021, 3, 2), starts_at=time(9), ends_at=time(11), teachers="李老师",
                          content_areas=["认知"], progress="好", guardian_confirmed=True, guardian_name="父")
     db.session.commit()
-    client = login(make_user("clerk"))
+    return placement, login(make_user("clerk"))
+
+
+def test_norm_label_translated_and_agreement_stays_chinese(letters_ready, two_schools, make_placement, make_user, login):
+    placement, client = _placement_with_a_session(two_schools, make_placement, make_user, login)
     refresh()
     page = client.get("/homebound/compliance?from=2021-03-01&to=2021-03-07&lang=en").text
     assert "2 visits a week, 3 class periods each" in page and "每周送教2次" not in page
@@ -62,11 +67,7 @@ def test_norm_label_translated_and_agreement_stays_chinese(letters_ready, two_sc
 
 def test_a_chosen_period_is_named_in_the_page_language_and_the_log_stays_chinese(letters_ready, two_schools,
                                                                                    make_placement, make_user, login):
-    placement = make_placement(two_schools[0], date(2021, 3, 1))
-    services.log_session(placement, held_on=date(2021, 3, 2), starts_at=time(9), ends_at=time(11), teachers="李老师",
-                         content_areas=["认知"], progress="好", guardian_confirmed=True, guardian_name="父")
-    db.session.commit()
-    client = login(make_user("clerk"))
+    placement, client = _placement_with_a_session(two_schools, make_placement, make_user, login)
     refresh()
     assert "(2021-03-01 to 2021-03-07)" in client.get("/homebound/compliance?from=2021-03-01&to=2021-03-07&lang=en").text
     refresh()
