@@ -131,3 +131,41 @@ def test_an_account_imports_reject_is_stored_and_read_in_english(make_child, app
         _fresh()
         chinese = " ".join(str(r["reason"]) for r in run.rejects)
     assert "“4111111111111112”校验位不符（银行卡卡号的 Luhn 校验未通过）" in chinese
+
+
+def test_a_lists_and_the_payments_words_read_in_english(county, make_user, login, today_is, client):
+    """The words around the data on a list (its totals, the posting period, each
+    pupil's family status and tier) and on the payments (stage, channel, the heading)
+    are English on English pages and stay Chinese on Chinese ones."""
+    today_is(date(2021, 3, 10))
+    login(make_user("clerk"))
+    client.post("/aid/terms?lang=zh", data=TERM)
+    client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"})
+    school = db.session.execute(sa.select(School).where(School.code == "2153280177")).scalar_one()  # 勐罕中心小学
+    mine = db.session.execute(sa.select(AidList).where(AidList.school_id == school.id)).scalar_one()
+    english = client.get(f"/aid/lists/{mine.id}?lang=en").text
+    assert re.search(r"\d+ children, [\d.]+ yuan", english) and " 人，" not in english
+    assert "Removed" in english and "Household out of poverty</td>" in english
+    assert "Primary school, day pupil</td>" in english and "小学/走读" not in english
+    assert ">脱贫户<" not in english.replace("</td>", "<")
+    chinese = client.get(f"/aid/lists/{mine.id}?lang=zh").text
+    assert re.search(r"\d+ 人，[\d.]+ 元", chinese) and "小学/走读</td>" in chinese and "脱贫户</td>" in chinese
+
+    client.post(f"/aid/lists/{mine.id}/post")
+    assert "2021-03-10 to 2021-03-17" in client.get(f"/aid/lists/{mine.id}?lang=en").text
+    assert "2021-03-10 至 2021-03-17" in client.get(f"/aid/lists/{mine.id}?lang=zh").text
+    today_is(date(2021, 3, 18))
+    client.post(f"/aid/lists/{mine.id}/approve")
+    payments = client.get("/aid/terms/2021-spring/payments?lang=en").text
+    assert "Payments, Spring term 2021" in payments
+    assert "<td>Primary school</td>" in payments and "<td>小学</td>" not in payments
+    payments_zh = client.get("/aid/terms/2021-spring/payments?lang=zh").text
+    assert "2021年春季学期发放记录" in payments_zh and "<td>小学</td>" in payments_zh
+
+
+def test_the_schemes_funding_and_tiers_read_in_english(county, make_user, login, client):
+    login(make_user("clerk"))
+    english = client.get("/aid/?lang=en").text
+    assert "Central and local government" in english and "中央和地方" not in english
+    assert "Primary school, boarder" in english
+    assert "中央和地方" in client.get("/aid/?lang=zh").text

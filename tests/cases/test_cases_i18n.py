@@ -223,3 +223,16 @@ def test_estimated_periods_read_in_the_language_of_the_page(letters_ready, make_
     assert "责令改正期限 2027-01-08（估算）" in client.get(f"/letters/{notice.id}").text
     _speak(client, "en")
     assert "correction deadline 2027-01-08 (estimated)" in client.get(f"/letters/{notice.id}").text
+
+
+def test_the_letters_table_names_the_manner_of_service_in_the_page_language(letters_ready, make_child, make_user,
+                                                                            login, today_is):
+    today_is(date(2021, 4, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    case, order = _case_with_order(client, child)
+    _serve(client, case, order, "2021-03-10")
+    english = _text((_speak(client, "en") or client.get(f"/cases/{case.id}")).text)
+    assert "2021-03-10 In person 岩温之父" in english and "直接送达 岩温之父" not in english
+    chinese = _text((_speak(client, "zh") or client.get(f"/cases/{case.id}")).text)
+    assert "2021-03-10 直接送达 岩温之父" in chinese
