@@ -19,7 +19,7 @@ from flask import flash
 
 from edu_guard.db import db
 from edu_guard.i18n import Message
-from edu_guard.registry.terms import Term
+from edu_guard.registry.terms import Term, term_name
 
 #: A record whose last act is older than this many days is treated as being entered
 #: after the fact even when no term is imported (about half a month of school).
@@ -56,7 +56,8 @@ def closed_term_note(day: date | None, today: date) -> Message | None:
     term = _term_holding(day)
     if term is None or term.end >= today:
         return None
-    return Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day, term=term.name)
+    return Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day,
+                   term=term_name(term))
 
 
 def flash_closed_term(day: date | None, today: date) -> None:

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from edu_guard.db import UTCDateTime, db, utcnow
+from edu_guard.i18n import Message
 
 
 class Term(db.Model):
@@ -34,3 +35,24 @@ class Term(db.Model):
     def year(self) -> int:
         """The calendar year the term starts in."""
         return self.start.year
+
+
+def term_label(year: int, season: str) -> Message:
+    """The name the system gives a term of ``year`` and ``season`` (``"spring"`` or
+    ``"autumn"``): ``2021年春季学期`` in Chinese, shown in the reader's language."""
+    if season == "spring":
+        return Message("%(year)s年春季学期", year=int(year))
+    return Message("%(year)s年秋季学期", year=int(year))
+
+
+def term_name(term) -> "Message | str":
+    """A term's name for a page or a refusal (a :class:`TermInfo` or an aid term): the
+    system's name (:func:`term_label`) in the reader's language while the term still has
+    it, else the name a clerk typed, as typed. Official documents (the 公示, the bank's
+    file, reports to superiors) print ``term.name``."""
+    year, _, season = (term.code or "").partition("-")
+    if year.isdigit() and season in ("spring", "autumn"):
+        label = term_label(int(year), season)
+        if label.chinese() == term.name:
+            return label
+    return term.name

@@ -17,6 +17,7 @@ from typing import Mapping
 
 from edu_guard import money
 from edu_guard.i18n import N_, Message
+from edu_guard.registry.terms import term_label, term_name  # noqa: F401 (the schemes' names for them)
 
 #: Family statuses that make a pupil 家庭经济困难 for the national schemes: 脱贫户,
 #: 防止返贫监测对象 (监测户, risk not removed), 低保, 特困, 孤儿 and 事实无人抚养, and
@@ -36,27 +37,6 @@ STAGES = (N_("学前"), N_("小学"), N_("初中"), N_("高中"), N_("中职"), 
 class SchemeError(ValueError):
     """A scheme cannot decide: no standard in force for the term, or a bad setting
     (a :class:`~edu_guard.i18n.Message` when a page shows it)."""
-
-
-def term_label(year: int, season: str) -> Message:
-    """The name the system gives a term of ``year`` and ``season`` (``"spring"`` or
-    ``"autumn"``): ``2021年春季学期`` in Chinese, shown in the reader's language."""
-    if season == "spring":
-        return Message("%(year)s年春季学期", year=int(year))
-    return Message("%(year)s年秋季学期", year=int(year))
-
-
-def term_name(term) -> "Message | str":
-    """A term's name for a page or a refusal (a :class:`TermInfo` or an aid term): the
-    system's name (:func:`term_label`) in the reader's language while the term still has
-    it, else the name a clerk typed, as typed. Official documents (the 公示, the bank's
-    file, reports to superiors) print ``term.name``."""
-    year, _, season = (term.code or "").partition("-")
-    if year.isdigit() and season in ("spring", "autumn"):
-        label = term_label(int(year), season)
-        if label.chinese() == term.name:
-            return label
-    return term.name
 
 
 def listed(values, sep: str = "、") -> Message:

@@ -169,3 +169,22 @@ def test_the_schemes_funding_and_tiers_read_in_english(county, make_user, login,
     assert "Central and local government" in english and "中央和地方" not in english
     assert "Primary school, boarder" in english
     assert "中央和地方" in client.get("/aid/?lang=zh").text
+
+
+def test_the_statistics_tables_headings_and_stages_read_in_english(county, make_user, login, today_is, client):
+    """The table of the aid statistics page: its 其中 columns, stages and 人次 in English
+    on English pages (the Excel table for superiors keeps Chinese)."""
+    today_is(date(2021, 3, 10))
+    login(make_user("clerk"))
+    client.post("/aid/terms?lang=zh", data=TERM)
+    client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"})
+    aid_list = db.session.execute(sa.select(AidList).order_by(AidList.id)).scalars().first()
+    client.post(f"/aid/lists/{aid_list.id}/post")
+    today_is(date(2021, 3, 18))
+    client.post(f"/aid/lists/{aid_list.id}/approve")
+    client.get("/aid/?lang=zh")  # the flashes of the Chinese actions above are shown there
+    english = client.get("/aid/report?term=2021-spring&lang=en").text
+    assert "<th>Households out of poverty (incl. monitored)</th>" in english and "person-times" in english
+    assert "脱贫家庭（含监测对象）</th>" not in english and "人次 " not in english
+    chinese = client.get("/aid/report?term=2021-spring&lang=zh").text
+    assert "<th>脱贫家庭（含监测对象）</th>" in chinese and "人次 " in chinese
