@@ -58,3 +58,17 @@ def test_norm_label_translated_and_agreement_stays_chinese(letters_ready, two_sc
     pdf = client.get(f"/homebound/{placement.id}/agreement.pdf?lang=en").data
     text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages))
     assert "景洪市设定的送教标准：每周送教2次、每次3课时" in text and "visits" not in text
+
+
+def test_the_disability_category_and_level_read_in_english(two_schools, make_placement, make_user, login):
+    placement = make_placement(two_schools[0], date(2021, 3, 1))
+    placement.disability_category, placement.disability_level = "视力", "1"
+    db.session.commit()
+    client = login(make_user("clerk"))
+    refresh()
+    english = client.get(f"/homebound/{placement.id}?lang=en").text
+    assert "visual, level 1" in english and "视力" not in english and "(level)" not in english
+    refresh()
+    assert "visual, level 1" in client.get("/homebound?lang=en").text
+    refresh()
+    assert "视力 1级" in client.get(f"/homebound/{placement.id}?lang=zh").text
