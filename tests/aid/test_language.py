@@ -96,7 +96,8 @@ def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, lo
     client.post(f"/aid/lists/{aid_list.id}/approve")
     batch = db.session.execute(sa.select(PaymentBatch.id)).scalar_one()
     refused = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=en", follow_redirects=True).text
-    assert re.search(r"These \d+ pupils have no payee account recorded", _flashes(refused))
+    # "(1)", not "These 1 pupils": the count reads right for one pupil too.
+    assert re.search(r"Pupils with no payee account recorded \(\d+\), so the bank payment file", _flashes(refused))
     refused_zh = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=zh", follow_redirects=True).text
     assert re.search(r"以下\d+名学生没有登记收款账户", _flashes(refused_zh))
 
