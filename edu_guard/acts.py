@@ -56,7 +56,8 @@ def closed_term_note(day: date | None, today: date) -> Message | None:
     term = _term_holding(day)
     if term is None or term.end >= today:
         return None
-    return Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day, term=term_name(term))
+    return Message("%(day)s 属于已结束的%(term)s：按补录办理，期限和条件按该日期计算", day=day,
+                   term=term_name(term))
 
 
 def flash_closed_term(day: date | None, today: date) -> None:

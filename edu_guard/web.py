@@ -87,8 +87,11 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def form_errors(form) -> str:
-    """Return a Flask-WTF form's errors as one Chinese sentence: ``label：message；…``."""
-    return "；".join(f"{form[name].label.text}：{'，'.join(map(str, msgs))}" for name, msgs in form.errors.items())
+    """Return a Flask-WTF form's errors as one sentence: ``label：message；…`` (English
+    pages: ``label: message; …``)."""
+    colon, comma = i18n.punct("："), i18n.punct("，")
+    return i18n.punct("；").join(f"{form[name].label.text}{colon}{comma.join(map(str, msgs))}"
+                                for name, msgs in form.errors.items())
 
 
 class JSONProvider(DefaultJSONProvider):

@@ -53,3 +53,25 @@ def test_homebound_period_defaults_to_the_term_of_the_sessions(make_child, make_
     assert "2020-2021学年第二学期" in page  # the placement's term, not today's
     import re
     assert today().isoformat() not in page, [l for l in page.splitlines() if today().isoformat() in l]
+
+
+def test_closed_term_note_names_the_term_in_the_readers_language(app, app_ctx, make_user, login, today_is):
+    """The note names the term as the other pages do: "Spring term 2021" in English (a
+    name the system gave it), in a flash too; a name a clerk typed stays as typed."""
+    _spring(app_ctx)
+    note = acts.closed_term_note(date(2021, 3, 10), date(2026, 11, 30))
+    assert note.chinese() == "2021-03-10 属于已结束的2021年春季学期：按补录办理，期限和条件按该日期计算"
+    with app.test_request_context("/?lang=en"):
+        assert str(note).startswith("2021-03-10 falls in Spring term 2021, which has ended")
+    term = db.session.query(Term).one()
+    term.name = "二〇二一年春"
+    db.session.commit()
+    with app.test_request_context("/?lang=en"):
+        assert "falls in 二〇二一年春," in str(acts.closed_term_note(date(2021, 3, 10), date(2026, 11, 30)))
+    # On a page and in a flash (the session keeps the Message).
+    term.name = "2021年春季学期"
+    db.session.commit()
+    today_is(date(2026, 11, 30))
+    client = login(make_user("clerk"))
+    page = client.get("/comparisons?lang=en").text
+    assert "falls in Spring term 2021, which has ended" in page and "2021年春季学期" not in page

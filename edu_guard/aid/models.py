@@ -28,6 +28,12 @@ LIST_STATES = {"proposed": N_("待审核"), "posted": N_("公示中"), "approved
 #: Payment channels (发放渠道).
 CHANNELS = {"bank": N_("银行卡"), "social_card": N_("社会保障卡"), "in_kind": N_("实物（膳食）")}
 
+#: Words of the schemes shown on the interface as written in a scheme (translated on
+#: English pages, printed as they are on the 公示 and the bank's workbook): the rate
+#: tiers of the national schemes and who funds a scheme.
+SCHEME_WORDS = (N_("小学/寄宿"), N_("小学/走读"), N_("初中/寄宿"), N_("初中/走读"), N_("一档"), N_("二档"), N_("三档"),
+                N_("中央"), N_("中央和地方"), N_("省级"), N_("市级"), N_("县级"))
+
 #: The 其中 flags a payment keeps of the child's family statuses at approval
 #: (docs/domain.md §2 "How aid is reported"), so the statistics need no joins.
 FLAG_COLUMNS = ("is_poverty", "is_monitored", "is_dibao", "is_tekun", "is_orphan", "is_disabled")

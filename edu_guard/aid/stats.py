@@ -18,16 +18,17 @@ from edu_guard import excel, money
 from edu_guard.aid.models import Payment, PaymentReversal, Term
 from edu_guard.db import db
 from edu_guard.hooks import collect, contributions
-from edu_guard.i18n import Message
+from edu_guard.i18n import N_, Message
 
 #: The 其中 breakdowns of the tables (docs/domain.md §2): flag column → label. 烈士子女 is not
 #: recorded by the registry, so it has no column; "其他" is every payment with no flag.
+#: The Excel table prints them as they are; the page translates them (N_).
 BREAKDOWNS = {
-    "is_poverty": "脱贫家庭（含监测对象）",
-    "is_dibao": "低保家庭",
-    "is_tekun": "特困供养",
-    "is_orphan": "孤儿（含事实无人抚养）",
-    "is_disabled": "残疾学生",
+    "is_poverty": N_("脱贫家庭（含监测对象）"),
+    "is_dibao": N_("低保家庭"),
+    "is_tekun": N_("特困供养"),
+    "is_orphan": N_("孤儿（含事实无人抚养）"),
+    "is_disabled": N_("残疾学生"),
 }
 
 

@@ -232,6 +232,8 @@ def child_visit(child_id: int):
     if form.validate_on_submit():
         if _run(lambda: services.log_home_visit(child, user=current_user, **_visit_fields(form)), _("已登记家访")):
             return redirect(url_for("registry.child_detail", child_id=child.id))
+    elif form.is_submitted():
+        flash(form_errors(form), "error")  # a field missing or not a date: say which
     return render_template("cases/visit.html", child=child, visit_form=form, case=case,
                            visitor_names=_visitor_names(case))
 

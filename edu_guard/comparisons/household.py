@@ -20,7 +20,7 @@ from edu_guard.comparisons.rules import compulsory_birth_range, rule_from_config
 from edu_guard.db import db
 from edu_guard.i18n import N_, Message, from_json, message_of, to_json
 from edu_guard.registry import identity, readers
-from edu_guard.registry.models import Child, Enrollment, School, StatusChange
+from edu_guard.registry.models import ENROLLMENT_STATUSES, Child, Enrollment, School, StatusChange
 from edu_guard.uploads import UploadRefused, check_upload
 from edu_guard.registry.normalize import COLUMN_ALIASES, clean_code, field_label, is_number_cell, match_header
 from edu_guard.registry.schemas import _SCIENTIFIC, NUMERIC_ID_REASON, SCIENTIFIC_ID_REASON
@@ -424,6 +424,8 @@ def _encoded(reason: Message | None) -> str | None:
 def _reason(r: dict, texts: dict) -> Message:
     """The reason of a row of :func:`_reasons`, in the reader's language when shown."""
     cat, school, status = r["category"], r["school"], r["status"]
+    if status in ENROLLMENT_STATUSES:
+        status = Message(status)  # a state of the registry: in the reader's language
     if cat == "invalid":
         return from_json(json.loads(r["invalid"]))
     if cat == "deceased":

@@ -92,6 +92,12 @@ class Text(fields.String):
             raise ValidationError("Missing data for required field.")
         return text or None
 
+    def _validate(self, value):
+        # An optional field left empty ("" from a form) is missing: its length or
+        # choice is not checked (a required one was refused above).
+        if value is not None:
+            super()._validate(value)
+
 
 def _req(max_len: int = 255) -> Text:
     return Text(required=True, validate=validate.Length(max=max_len))

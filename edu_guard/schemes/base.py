@@ -17,7 +17,7 @@ from typing import Mapping
 
 from edu_guard import money
 from edu_guard.i18n import N_, Message
-from edu_guard.registry.terms import term_label, term_name  # noqa: F401 (where schemes and plugins find them)
+from edu_guard.registry.terms import term_label, term_name  # noqa: F401 (the schemes' names for them)
 
 #: Family statuses that make a pupil 家庭经济困难 for the national schemes: 脱贫户,
 #: 防止返贫监测对象 (监测户, risk not removed), 低保, 特困, 孤儿 and 事实无人抚养, and

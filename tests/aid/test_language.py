@@ -96,7 +96,8 @@ def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, lo
     client.post(f"/aid/lists/{aid_list.id}/approve")
     batch = db.session.execute(sa.select(PaymentBatch.id)).scalar_one()
     refused = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=en", follow_redirects=True).text
-    assert re.search(r"These \d+ pupils have no payee account recorded", _flashes(refused))
+    # "(1)", not "These 1 pupils": the count reads right for one pupil too.
+    assert re.search(r"Pupils with no payee account recorded \(\d+\), so the bank payment file", _flashes(refused))
     refused_zh = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=zh", follow_redirects=True).text
     assert re.search(r"以下\d+名学生没有登记收款账户", _flashes(refused_zh))
 
@@ -131,3 +132,60 @@ def test_an_account_imports_reject_is_stored_and_read_in_english(make_child, app
         _fresh()
         chinese = " ".join(str(r["reason"]) for r in run.rejects)
     assert "“4111111111111112”校验位不符（银行卡卡号的 Luhn 校验未通过）" in chinese
+
+
+def test_a_lists_and_the_payments_words_read_in_english(county, make_user, login, today_is, client):
+    """The words around the data on a list (its totals, the posting period, each
+    pupil's family status and tier) and on the payments (stage, channel, the heading)
+    are English on English pages and stay Chinese on Chinese ones."""
+    today_is(date(2021, 3, 10))
+    login(make_user("clerk"))
+    client.post("/aid/terms?lang=zh", data=TERM)
+    client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"})
+    school = db.session.execute(sa.select(School).where(School.code == "2153280177")).scalar_one()  # 勐罕中心小学
+    mine = db.session.execute(sa.select(AidList).where(AidList.school_id == school.id)).scalar_one()
+    english = client.get(f"/aid/lists/{mine.id}?lang=en").text
+    assert re.search(r"\d+ children, [\d.]+ yuan", english) and " 人，" not in english
+    assert "Removed" in english and "Household out of poverty</td>" in english
+    assert "Primary school, day pupil</td>" in english and "小学/走读" not in english
+    assert ">脱贫户<" not in english.replace("</td>", "<")
+    chinese = client.get(f"/aid/lists/{mine.id}?lang=zh").text
+    assert re.search(r"\d+ 人，[\d.]+ 元", chinese) and "小学/走读</td>" in chinese and "脱贫户</td>" in chinese
+
+    client.post(f"/aid/lists/{mine.id}/post")
+    assert "2021-03-10 to 2021-03-17" in client.get(f"/aid/lists/{mine.id}?lang=en").text
+    assert "2021-03-10 至 2021-03-17" in client.get(f"/aid/lists/{mine.id}?lang=zh").text
+    today_is(date(2021, 3, 18))
+    client.post(f"/aid/lists/{mine.id}/approve")
+    payments = client.get("/aid/terms/2021-spring/payments?lang=en").text
+    assert "Payments, Spring term 2021" in payments
+    assert "<td>Primary school</td>" in payments and "<td>小学</td>" not in payments
+    payments_zh = client.get("/aid/terms/2021-spring/payments?lang=zh").text
+    assert "2021年春季学期发放记录" in payments_zh and "<td>小学</td>" in payments_zh
+
+
+def test_the_schemes_funding_and_tiers_read_in_english(county, make_user, login, client):
+    login(make_user("clerk"))
+    english = client.get("/aid/?lang=en").text
+    assert "Central and local government" in english and "中央和地方" not in english
+    assert "Primary school, boarder" in english
+    assert "中央和地方" in client.get("/aid/?lang=zh").text
+
+
+def test_the_statistics_tables_headings_and_stages_read_in_english(county, make_user, login, today_is, client):
+    """The table of the aid statistics page: its 其中 columns, stages and 人次 in English
+    on English pages (the Excel table for superiors keeps Chinese)."""
+    today_is(date(2021, 3, 10))
+    login(make_user("clerk"))
+    client.post("/aid/terms?lang=zh", data=TERM)
+    client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"})
+    aid_list = db.session.execute(sa.select(AidList).order_by(AidList.id)).scalars().first()
+    client.post(f"/aid/lists/{aid_list.id}/post")
+    today_is(date(2021, 3, 18))
+    client.post(f"/aid/lists/{aid_list.id}/approve")
+    client.get("/aid/?lang=zh")  # the flashes of the Chinese actions above are shown there
+    english = client.get("/aid/report?term=2021-spring&lang=en").text
+    assert "<th>Households out of poverty (incl. monitored)</th>" in english and "person-times" in english
+    assert "脱贫家庭（含监测对象）</th>" not in english and "人次 " not in english
+    chinese = client.get("/aid/report?term=2021-spring&lang=zh").text
+    assert "<th>脱贫家庭（含监测对象）</th>" in chinese and "人次 " in chinese

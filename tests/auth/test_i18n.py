@@ -54,3 +54,17 @@ def test_english_catalogue_is_compiled_and_current():
     # keyed by (context, id): the menu's short labels are ``pgettext("menu", …)``
     wanted = {(m.context, m.id): m.string for m in source if m.id and m.string and not m.fuzzy}
     assert {(m.context, m.id): m.string for m in compiled if m.id} == wanted, "run: pybabel compile -d edu_guard/translations"
+
+
+def test_the_users_state_is_an_adjective_and_the_button_a_verb(client, make_user):
+    """启用/停用 is both a user's state and the button that changes it: English pages
+    say "Active" in the state column and "Deactivate"/"Activate" on the buttons."""
+    admin = make_user("admin")
+    make_user("clerk", username="clerk")
+    with client.session_transaction() as session:
+        session["_user_id"] = admin.get_id()
+        session["_fresh"] = True
+    english = client.get("/users?lang=en").text
+    assert ">Active<" in english and ">Deactivate<" in english
+    chinese = client.get("/users?lang=zh").text
+    assert ">启用<" in chinese and ">停用<" in chinese

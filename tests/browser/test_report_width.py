@@ -68,3 +68,19 @@ def test_superior_report_pages_fit_1280_wide_in_english(small_county, make_user,
     db.session.commit()
     sign_in(english_screen, "prov")
     assert _overflowing(english_screen, SUPERIOR_PAGES) == {}
+
+
+def test_the_aid_statistics_table_fits_1280_wide_in_english(small_county, make_user, english_screen, sign_in):
+    """Its 其中 columns (households out of poverty, minimum living allowance …) are long
+    in English: the headers wrap like the reports' ones."""
+    from datetime import date
+
+    from edu_guard.aid.models import Term
+
+    db.session.add(Term(code="2021-spring", name="2021年春季学期", start=date(2021, 3, 1), end=date(2021, 7, 9),
+                        school_days=90))
+    db.session.commit()
+    make_user("clerk", username="clerk")
+    sign_in(english_screen, "clerk")
+    assert _overflowing(english_screen, ["/aid/report?term=2021-spring&lang=en"]) == {}
+    assert "Households out of poverty" in english_screen.inner_text("main table thead")

@@ -131,3 +131,18 @@ def test_case_file_prints_register_letters_with_slips_and_closure_in_order(lette
     assert "控辍保学个案销号登记表" in pages[-1]
     for expected in ("处理结果复学（2021年3月15日）", "销号日期2021年4月15日", "2021-03-15复学"):
         assert expected in pages[-1], expected
+
+
+def test_case_file_prints_when_the_case_was_opened_with_an_empty_note(letters_ready, make_child, make_user, login,
+                                                                       today_is):
+    """A browser sends the empty 情况说明 textarea as ``""``: the case file (一案一档)
+    still prints (an empty optional field of a register is missing, not an error)."""
+    today_is(date(2021, 4, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    client.post(f"/children/{child.id}/cases/new", data={"reason": "厌学", "opened_on": "2021-03-01",
+                                                        "reason_note": ""})
+    case = db.session.execute(sa.select(DropoutCase)).scalar_one()
+    pdf = client.get(f"/cases/{case.id}/file.pdf")
+    assert pdf.status_code == 200
+    assert pdf.data.startswith(b"%PDF")

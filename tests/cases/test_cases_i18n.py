@@ -190,3 +190,34 @@ def test_estimated_periods_read_in_the_language_of_the_page(letters_ready, make_
     assert "责令改正期限 2027-01-08（估算）" in client.get(f"/letters/{notice.id}").text
     speak(client, "en")
     assert "correction deadline 2027-01-08 (estimated)" in client.get(f"/letters/{notice.id}").text
+
+
+def test_the_letters_table_names_the_manner_of_service_in_the_page_language(letters_ready, make_child, make_user,
+                                                                            login, today_is):
+    today_is(date(2021, 4, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    case, order = _case_with_order(client, child)
+    _serve(client, case, order, "2021-03-10")
+    english = _text((_speak(client, "en") or client.get(f"/cases/{case.id}")).text)
+    assert "2021-03-10 In person 岩温之父" in english and "直接送达 岩温之父" not in english
+    chinese = _text((_speak(client, "zh") or client.get(f"/cases/{case.id}")).text)
+    assert "2021-03-10 直接送达 岩温之父" in chinese
+
+
+def test_a_home_visit_from_the_childs_page_says_what_is_missing(make_child, make_user, login, today_is):
+    """A visit posted from the child's page with a field missing is refused with the
+    field and the reason (it used to come back silently), in the page's language and
+    punctuation."""
+    today_is(date(2021, 4, 1))
+    child = make_child()
+    client = login(make_user("clerk"))
+    _speak(client, "en")
+    page = client.post(f"/children/{child.id}/visits", data={"visited_on": "2021-03-05", "form": "入户",
+                                                             "visitors": "", "findings": ""})
+    flashed = _text(page.text)
+    assert "Visitors: " in flashed and "What was found: " in flashed and "；" not in flashed and "：" not in flashed
+    _speak(client, "zh")
+    page = client.post(f"/children/{child.id}/visits", data={"visited_on": "2021-03-05", "form": "入户",
+                                                             "visitors": "", "findings": ""})
+    assert "家访人员：" in page.text

@@ -94,3 +94,23 @@ def test_opening_cases_closes_entries_with_a_translated_reason(app_ctx, load, ma
     case = db.session.get(DropoutCase, row.case_id)
     note = getattr(case, "reason_note", None)
     assert note is None or "疑似失学辍学" in note
+
+
+def test_the_enrolment_status_inside_a_reason_reads_in_english(app_ctx, load, make_user, login, demo_dir, today_is):
+    """"formerly 勐龙中学, enrolment status: Transferred out": the school is data, the
+    status is the registry's own word; the workbook keeps 学籍状态：转出."""
+    today_is(date(2021, 5, 6))
+    load("schools.csv", "roster_2021_spring.xlsx", "status_changes_2021.csv")
+    client = login(make_user("clerk"))
+    _run_household(client, demo_dir)
+    run = db.session.execute(sa.select(ComparisonRun)).scalar_one()
+    refresh()
+    english = client.get(f"/comparisons/{run.id}?category=out_of_school&lang=en").text
+    assert "enrolment status: Transferred out)" in english and "status: 转出" not in english
+    refresh()
+    chinese = client.get(f"/comparisons/{run.id}?category=out_of_school&lang=zh").text
+    assert "学籍状态：转出）" in chinese
+    refresh()
+    book = openpyxl.load_workbook(io.BytesIO(client.get(f"/comparisons/{run.id}.xlsx?lang=en").data))
+    reasons = [r[4].value or "" for r in book["明细"].iter_rows(min_row=3)]
+    assert any("学籍状态：转出" in v for v in reasons) and not any("Transferred" in v for v in reasons)

@@ -76,3 +76,17 @@ def test_a_chosen_period_is_named_in_the_page_language_and_the_log_stays_chinese
     pdf = client.get(f"/homebound/{placement.id}/log.pdf?from=2021-03-01&to=2021-03-07&lang=en").data
     text = re.sub(r"\s+", "", "".join(p.extract_text() or "" for p in PdfReader(io.BytesIO(pdf)).pages))
     assert "2021-03-01至2021-03-07" in text and " to " not in text
+
+
+def test_the_disability_category_and_level_read_in_english(two_schools, make_placement, make_user, login):
+    placement = make_placement(two_schools[0], date(2021, 3, 1))
+    placement.disability_category, placement.disability_level = "视力", "1"
+    db.session.commit()
+    client = login(make_user("clerk"))
+    refresh()
+    english = client.get(f"/homebound/{placement.id}?lang=en").text
+    assert "visual, level 1" in english and "视力" not in english and "(level)" not in english
+    refresh()
+    assert "visual, level 1" in client.get("/homebound?lang=en").text
+    refresh()
+    assert "视力 1级" in client.get(f"/homebound/{placement.id}?lang=zh").text
