@@ -24,6 +24,7 @@ from edu_guard.cases import services as case_services
 from edu_guard.cases.services import age_on
 from edu_guard.db import db
 from edu_guard.i18n import Message, message_of
+from edu_guard.registry.terms import term_name
 from edu_guard.uploads import write_private
 from edu_guard.homebound import compliance as rules
 from edu_guard.homebound.models import (
@@ -536,12 +537,12 @@ def term_of(day: date) -> tuple[date, date, str]:
         sa.select(Term).where(Term.start <= day, Term.end >= day).order_by(Term.start)
     ).scalars().first()
     if term is not None:
-        return term.start, term.end, term.name
+        return term.start, term.end, term_name(term)
     if day.month >= 9 or day.month == 1:
         y = day.year if day.month >= 9 else day.year - 1
-        return date(y, 9, 1), date(y + 1, 1, 31), f"{y}-{y + 1}学年第一学期"
+        return date(y, 9, 1), date(y + 1, 1, 31), Message("%(first)s-%(second)s学年第一学期", first=y, second=y + 1)
     y = day.year
-    return date(y, 2, 1), date(y, 7, 31), f"{y - 1}-{y}学年第二学期"
+    return date(y, 2, 1), date(y, 7, 31), Message("%(first)s-%(second)s学年第二学期", first=y - 1, second=y)
 
 
 def save_plan(placement: HomeboundPlacement, *, school_year: str, made_on: date, goals: list[dict], user=None) -> HomeboundPlan:

@@ -90,3 +90,18 @@ def test_the_disability_category_and_level_read_in_english(two_schools, make_pla
     assert "visual, level 1" in client.get("/homebound?lang=en").text
     refresh()
     assert "视力 1级" in client.get(f"/homebound/{placement.id}?lang=zh").text
+
+
+def test_the_terms_name_reads_in_the_page_language(app, app_ctx):
+    from edu_guard.aid.models import Term
+
+    assert services.term_of(date(2021, 3, 2))[2] == "2020-2021学年第二学期"  # no term recorded: the school year's
+    db.session.add(Term(code="2021-spring", name="2021年春季学期", start=date(2021, 3, 1), end=date(2021, 7, 9),
+                        school_days=90))
+    db.session.commit()
+    label = services.term_of(date(2021, 3, 2))[2]
+    assert label == "2021年春季学期"
+    with app.test_request_context("/?lang=en"):
+        refresh()
+        assert str(label) == "Spring term 2021"
+        assert str(services.term_of(date(2021, 10, 8))[2]) == "2021-2022 school year, first term"
