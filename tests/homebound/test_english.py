@@ -105,3 +105,16 @@ def test_the_terms_name_reads_in_the_page_language(app, app_ctx):
         refresh()
         assert str(label) == "Spring term 2021"
         assert str(services.term_of(date(2021, 10, 8))[2]) == "2021-2022 school year, first term"
+
+
+def test_the_placement_form_names_the_disability_in_the_page_language(county, make_user, login):
+    candidate = next(c for c in services.candidates(date(2021, 3, 1)) if c.category and c.level)
+    client = login(make_user("clerk"))
+    refresh()
+    english = client.get(f"/homebound/place/{candidate.key}?on=2021-03-01&lang=en").text
+    category = {"视力": "visual", "听力": "hearing", "言语": "speech", "肢体": "physical", "智力": "intellectual",
+                "精神": "mental", "多重": "multiple"}[candidate.category]
+    assert f"{category} disability, level {candidate.level}" in english.replace("\u202f", " ")
+    refresh()
+    chinese = client.get(f"/homebound/place/{candidate.key}?on=2021-03-01&lang=zh").text
+    assert f"{candidate.category}残疾{candidate.level}级" in chinese
