@@ -85,7 +85,9 @@ def test_stored_reasons_and_summaries_are_shown_in_the_later_readers_language(co
     assert "本学期无任何资助" in gaps_zh
 
 
-def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, login, today_is, client):
+def _approved_list(client, make_user, login, today_is):
+    """A clerk signed in; the term made, its 生活补助 list proposed and posted on 10 March
+    2021 and approved on 18 March (through the pages)."""
     today_is(date(2021, 3, 10))
     login(make_user("clerk"))
     client.post("/aid/terms?lang=zh", data=TERM)
@@ -94,6 +96,11 @@ def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, lo
     client.post(f"/aid/lists/{aid_list.id}/post")
     today_is(date(2021, 3, 18))
     client.post(f"/aid/lists/{aid_list.id}/approve")
+    return aid_list
+
+
+def test_the_bank_files_refusal_reads_in_the_page_language(county, make_user, login, today_is, client):
+    _approved_list(client, make_user, login, today_is)
     batch = db.session.execute(sa.select(PaymentBatch.id)).scalar_one()
     refused = client.get(f"/aid/batches/{batch}/bank.xlsx?lang=en", follow_redirects=True).text
     # "(1)", not "These 1 pupils": the count reads right for one pupil too.
@@ -175,14 +182,7 @@ def test_the_schemes_funding_and_tiers_read_in_english(county, make_user, login,
 def test_the_statistics_tables_headings_and_stages_read_in_english(county, make_user, login, today_is, client):
     """The table of the aid statistics page: its 其中 columns, stages and 人次 in English
     on English pages (the Excel table for superiors keeps Chinese)."""
-    today_is(date(2021, 3, 10))
-    login(make_user("clerk"))
-    client.post("/aid/terms?lang=zh", data=TERM)
-    client.post("/aid/terms/2021-spring/propose", data={"scheme": "compulsory_living"})
-    aid_list = db.session.execute(sa.select(AidList).order_by(AidList.id)).scalars().first()
-    client.post(f"/aid/lists/{aid_list.id}/post")
-    today_is(date(2021, 3, 18))
-    client.post(f"/aid/lists/{aid_list.id}/approve")
+    _approved_list(client, make_user, login, today_is)
     client.get("/aid/?lang=zh")  # the flashes of the Chinese actions above are shown there
     english = client.get("/aid/report?term=2021-spring&lang=en").text
     assert "<th>Households out of poverty (incl. monitored)</th>" in english and "person-times" in english
