@@ -199,9 +199,9 @@ def test_the_letters_table_names_the_manner_of_service_in_the_page_language(lett
     client = login(make_user("clerk"))
     case, order = _case_with_order(client, child)
     _serve(client, case, order, "2021-03-10")
-    english = _text((_speak(client, "en") or client.get(f"/cases/{case.id}")).text)
+    english = _text((speak(client, "en") or client.get(f"/cases/{case.id}")).text)
     assert "2021-03-10 In person 岩温之父" in english and "直接送达 岩温之父" not in english
-    chinese = _text((_speak(client, "zh") or client.get(f"/cases/{case.id}")).text)
+    chinese = _text((speak(client, "zh") or client.get(f"/cases/{case.id}")).text)
     assert "2021-03-10 直接送达 岩温之父" in chinese
 
 
@@ -212,12 +212,12 @@ def test_a_home_visit_from_the_childs_page_says_what_is_missing(make_child, make
     today_is(date(2021, 4, 1))
     child = make_child()
     client = login(make_user("clerk"))
-    _speak(client, "en")
+    speak(client, "en")
     page = client.post(f"/children/{child.id}/visits", data={"visited_on": "2021-03-05", "form": "入户",
                                                              "visitors": "", "findings": ""})
     flashed = _text(page.text)
     assert "Visitors: " in flashed and "What was found: " in flashed and "；" not in flashed and "：" not in flashed
-    _speak(client, "zh")
+    speak(client, "zh")
     page = client.post(f"/children/{child.id}/visits", data={"visited_on": "2021-03-05", "form": "入户",
                                                              "visitors": "", "findings": ""})
     assert "家访人员：" in page.text
