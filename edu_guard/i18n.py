@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import re
 from collections import UserString
-from datetime import date, datetime
-from decimal import Decimal
 
 import sqlalchemy as sa
 from flask import has_app_context
@@ -184,11 +182,10 @@ def _locale() -> str:
 
 
 def _keep(value):
-    """An argument as a JSON value (a Message stays a Message)."""
+    """An argument as a JSON value: a Message, text, a whole number or ``None`` as it is;
+    anything else (a date, ``Decimal`` yuan) as its ``str()``, which ``%(x)s`` shows."""
     if value is None or isinstance(value, (Message, bool, int, str)):
         return value
-    if isinstance(value, (Decimal, date, datetime, float)):
-        return str(value)
     return str(value)
 
 

@@ -21,7 +21,6 @@ from edu_guard.aid import eligibility
 from edu_guard.aid.accounts import accounts_of, mask_account
 from edu_guard.aid.models import (
     CHANNELS,
-    MessageString,
     term_label,
     LIST_STATES,
     AidList,
@@ -333,7 +332,7 @@ def _short(reason):
 def _stored_reason(reason) -> str | None:
     """A reason as the database row holds it (entries are bulk-inserted, which on
     PostgreSQL bypasses the column type)."""
-    return MessageString(255).process_bind_param(reason, None)
+    return AidListEntry.reason.type.process_bind_param(reason, None)
 
 
 def _audited(entry: AidListEntry, fields: list[str] | None = None) -> dict:
